@@ -1,0 +1,40 @@
+/**
+ * Typed errors. The CLI maps them to exit codes in one place (cli.ts);
+ * sections map them to a one-line reason.
+ */
+
+/** Malformed flags or values: exit 2 with one line. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A probe did not answer within its deadline. */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+  constructor(readonly what: string, readonly afterMs: number) {
+    super(`${what} gave no answer in ${formatSeconds(afterMs)}`);
+  }
+}
+
+/** An external tool is not installed (ENOENT on spawn). */
+export class ToolMissingError extends Error {
+  override name = 'ToolMissingError';
+  constructor(readonly tool: string) {
+    super(`${tool}: not installed (not found on PATH)`);
+  }
+}
+
+/** A source that the report needs is not reachable; the message is the one-line reason. */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+}
+
+export function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,132 @@
+import type { MountEntry } from '../parse/mountinfo.js';
+import { usageFromStatfs, type FsUsage } from '../parse/statfs.js';
+import type { PathMeasurement } from '../probes/statfs.js';
+
+/** Why a path is measured. */
+export type TargetRole = 'root' | 'docker-data-root' | 'path' | 'mount';
+
+export interface Target {
+  path: string;
+  role: TargetRole;
+}
+
+export interface FilesystemRow extends Partial<FsUsage> {
+  mountpoint: string;
+  device: string;
+  fstype: string;
+  /** major:minor from the mount table: the dedup key. */
+  deviceNumber: string;
+  readonly: boolean;
+  stuck: boolean;
+  /** Set when stuck or unmeasurable: the one-line reason. */
+  problem?: string;
+  roles: TargetRole[];
+  /** The requested paths this filesystem holds. */
+  paths: string[];
+}
+
+export interface UnmeasuredPath {
+  path: string;
+  role: TargetRole;
+  reason: string;
+}
+
+export interface FilesystemModel {
+  filesystems: FilesystemRow[];
+  unmeasured: UnmeasuredPath[];
+}
+
+/**
+ * node_exporter's default exclusions. Applied to mounts found by scanning the
+ * table (--all-mounts); a path asked for by name is measured whatever it is on.
+ */
+const EXCLUDED_FSTYPES = new Set([
+  'autofs', 'binfmt_misc', 'bpf', 'cgroup', 'cgroup2', 'configfs', 'debugfs', 'devpts', 'devtmpfs',
+  'fusectl', 'hugetlbfs', 'iso9660', 'mqueue', 'nsfs', 'overlay', 'proc', 'pstore', 'rpc_pipefs',
+  'securityfs', 'selinuxfs', 'squashfs', 'erofs', 'sysfs', 'tracefs',
+]);
+const EXCLUDED_MOUNTPOINTS =
+  /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
+
+export function isPseudoMount(m: MountEntry): boolean {
+  return EXCLUDED_FSTYPES.has(m.fstype) || EXCLUDED_MOUNTPOINTS.test(m.mountpoint);
+}
+
+/** Real filesystems in the table, one mount per device (the first listed). */
+export function realMounts(table: readonly MountEntry[]): MountEntry[] {
+  const seen = new Set<string>();
+  return table.filter((m) => {
+    if (isPseudoMount(m) || seen.has(m.device)) return false;
+    seen.add(m.device);
+    return true;
+  });
+}
+
+/**
+ * The mount holding an absolute, resolved path: the longest mountpoint that is
+ * a prefix of it; among equal mountpoints the last listed (it covers the others).
+ */
+export function mountFor(table: readonly MountEntry[], resolved: string): MountEntry | undefined {
+  let best: MountEntry | undefined;
+  for (const m of table) {
+    const mp = m.mountpoint;
+    const holds = mp === '/' || resolved === mp || resolved.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
+    if (holds && (!best || mp.length >= best.mountpoint.length)) best = m;
+  }
+  return best;
+}
+
+/** Combine targets, their measurements and the mount table into rows, one per device. */
+export function buildFilesystemModel(
+  table: readonly MountEntry[],
+  targets: readonly Target[],
+  measurements: readonly PathMeasurement[],
+): FilesystemModel {
+  const rows = new Map<string, FilesystemRow>();
+  const unmeasured: UnmeasuredPath[] = [];
+  targets.forEach((target, i) => {
+    const m = measurements[i];
+    if (!m) return;
+    if (m.kind === 'missing' || m.kind === 'error') {
+      unmeasured.push({ path: target.path, role: target.role, reason: m.reason });
+      return;
+    }
+    // A stuck path was never resolved: place it lexically.
+    const resolved = m.kind === 'ok' ? m.realpath : target.path;
+    const mount = mountFor(table, resolved);
+    if (!mount) {
+      unmeasured.push({ path: target.path, role: target.role, reason: 'not found in the mount table' });
+      return;
+    }
+    const row = rows.get(mount.device) ?? newRow(mount);
+    rows.set(mount.device, row);
+    if (!row.roles.includes(target.role)) row.roles.push(target.role);
+    if (!row.paths.includes(target.path)) row.paths.push(target.path);
+    if (m.kind === 'ok' && row.sizeBytes === undefined) {
+      Object.assign(row, usageFromStatfs(m.statfs), { stuck: false, problem: undefined });
+    } else if (m.kind === 'stuck' && row.sizeBytes === undefined) {
+      row.stuck = true;
+      row.problem = m.reason;
+    }
+  });
+  return { filesystems: [...rows.values()], unmeasured };
+}
+
+function newRow(mount: MountEntry): FilesystemRow {
+  return {
+    mountpoint: mount.mountpoint,
+    device: mount.source,
+    fstype: mount.fstype,
+    deviceNumber: mount.device,
+    readonly: mount.readonly,
+    stuck: false,
+    roles: [],
+    paths: [],
+  };
+}
+
+/** The row the `Disk:` summary line is about: Docker's data root, else `/`. */
+export function summaryRow(model: FilesystemModel): FilesystemRow | undefined {
+  const measured = model.filesystems.filter((r) => r.sizeBytes !== undefined);
+  return measured.find((r) => r.roles.includes('docker-data-root')) ?? measured.find((r) => r.roles.includes('root'));
+}

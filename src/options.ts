@@ -1,0 +1,14 @@
+import type { DockerEndpoint } from './parse/docker-host.js';
+
+export type OutputFormat = 'markdown' | 'json';
+
+/** Everything a run needs to know, resolved from flags, config file and environment. */
+export interface RunOptions {
+  format: OutputFormat;
+  budgetMs: number;
+  /** Extra paths to measure (--path, config `paths`). */
+  paths: string[];
+  /** Also measure every real filesystem in the mount table. */
+  allMounts: boolean;
+  docker: DockerEndpoint;
+}

@@ -1,0 +1,60 @@
+/** One line of /proc/self/mountinfo, unescaped. */
+export interface MountEntry {
+  mountId: number;
+  parentId: number;
+  /** "major:minor" of st_dev; identifies the filesystem (dedup key). */
+  device: string;
+  /** Path inside the filesystem that is mounted here (bind mounts, btrfs subvolumes). */
+  root: string;
+  mountpoint: string;
+  mountOptions: string[];
+  fstype: string;
+  source: string;
+  superOptions: string[];
+  readonly: boolean;
+}
+
+/**
+ * The kernel escapes space, tab, newline and backslash as 3-digit octal:
+ * a mount at "/mnt/a b" appears as `/mnt/a\040b`.
+ */
+export function unescapeMountField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/**
+ * Parse /proc/self/mountinfo (proc(5)). Malformed lines are skipped, never fatal.
+ * Sample line:
+ * `42 27 7:0 / /tmp/dd/mnt rw,relatime shared:1 - ext4 /dev/loop0 rw`
+ */
+export function parseMountinfo(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const entry = parseMountinfoLine(line);
+    if (entry) entries.push(entry);
+  }
+  return entries;
+}
+
+function parseMountinfoLine(line: string): MountEntry | undefined {
+  const fields = line.trim().split(' ');
+  const sep = fields.indexOf('-', 6);
+  if (fields.length < 10 || sep < 0 || fields.length < sep + 3) return undefined;
+  const [id, parent, device, root, mountpoint, options] = fields;
+  if (!id || !parent || !device || !root || !mountpoint || !options) return undefined;
+  if (!/^\d+:\d+$/.test(device)) return undefined;
+  const mountOptions = options.split(',');
+  const superOptions = (fields[sep + 3] ?? '').split(',');
+  return {
+    mountId: Number(id),
+    parentId: Number(parent),
+    device,
+    root: unescapeMountField(root),
+    mountpoint: unescapeMountField(mountpoint),
+    mountOptions,
+    fstype: unescapeMountField(fields[sep + 1]!),
+    source: unescapeMountField(fields[sep + 2]!),
+    superOptions,
+    readonly: mountOptions.includes('ro') || superOptions.includes('ro'),
+  };
+}

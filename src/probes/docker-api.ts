@@ -1,0 +1,72 @@
+import http from 'node:http';
+import { TimeoutError, UnavailableError } from '../errors.js';
+import type { DockerEndpoint } from '../parse/docker-host.js';
+
+/**
+ * GET a Docker Engine API path and parse its JSON, within `timeoutMs`.
+ * Failures become one-line UnavailableError reasons an operator can act on,
+ * or TimeoutError when the daemon accepted and never answered.
+ */
+export function dockerGet(endpoint: DockerEndpoint, path: string, timeoutMs: number): Promise<unknown> {
+  if (endpoint.kind === 'unsupported') return Promise.reject(new UnavailableError(endpoint.reason));
+  return new Promise((resolve, reject) => {
+    const target = endpoint.kind === 'unix'
+      ? { socketPath: endpoint.socketPath }
+      : { host: endpoint.host, port: endpoint.port };
+    const req = http.request({ ...target, path, method: 'GET', headers: { Host: 'docker' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (err) => reject(connectionError(endpoint, err)));
+      res.on('end', () => {
+        clearTimeout(timer);
+        const body = Buffer.concat(chunks).toString('utf8');
+        if ((res.statusCode ?? 0) >= 400) {
+          reject(new UnavailableError(`docker: ${path} answered HTTP ${res.statusCode}: ${apiMessage(body)}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          reject(new UnavailableError(`docker: ${path} answered with invalid JSON`));
+        }
+      });
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new TimeoutError(`docker ${path}`, timeoutMs));
+    }, timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(connectionError(endpoint, err));
+    });
+    req.end();
+  });
+}
+
+function apiMessage(body: string): string {
+  try {
+    const msg = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof msg === 'string') return msg;
+  } catch {
+    /* not JSON: fall through to the raw text */
+  }
+  return body.slice(0, 200);
+}
+
+function connectionError(endpoint: DockerEndpoint, err: unknown): Error {
+  if (err instanceof TimeoutError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = endpoint.kind === 'unix' ? endpoint.socketPath : endpoint.label;
+  switch (code) {
+    case 'ENOENT':
+      return new UnavailableError(`docker: no socket at ${where}`);
+    case 'EACCES':
+      return new UnavailableError(`docker: permission denied on ${where} (run as root or in the docker group)`);
+    case 'ECONNREFUSED':
+      return new UnavailableError(`docker: connection refused at ${where} (daemon not running?)`);
+    case 'ENOTSOCK':
+      return new UnavailableError(`docker: ${where} is not a socket`);
+    default:
+      return new UnavailableError(`docker: cannot reach ${where}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,19 @@
+import type { Report } from '../report.js';
+import type { SectionResult } from '../sections/types.js';
+import { inline } from './escape.js';
+
+/** The report as `## Section` markdown; sections in registry order, blank line between. */
+export function renderMarkdown(report: Report): string {
+  return `${report.results.map(renderSection).join('\n\n')}\n`;
+}
+
+function renderSection(result: SectionResult): string {
+  const lines = [`## ${result.section.title}`];
+  if (result.data !== undefined) {
+    if (result.status === 'degraded' && result.reason) lines.push(`(degraded: ${inline(result.reason)})`);
+    lines.push(...result.section.markdown(result.data));
+  } else {
+    lines.push(`(${inline(result.reason ?? result.status)})`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,43 @@
+import { TimeoutError, ToolMissingError, UnavailableError, errorMessage, formatSeconds } from '../errors.js';
+import type { Section, SectionContext, SectionResult } from '../sections/types.js';
+import { remainingMs, withTimeout } from './deadline.js';
+
+/**
+ * Run every section concurrently, each under min(its own timeout, what is
+ * left of the run budget). A section that throws, times out or lacks its
+ * tool becomes a result with a reason; it never stops the others.
+ * Results keep registry order.
+ */
+export function runSections(
+  sections: readonly Section[],
+  runDeadline: number,
+  context: Omit<SectionContext, 'deadline'>,
+): Promise<SectionResult[]> {
+  return Promise.all(sections.map((section) => runOne(section, runDeadline, context)));
+}
+
+async function runOne(
+  section: Section,
+  runDeadline: number,
+  context: Omit<SectionContext, 'deadline'>,
+): Promise<SectionResult> {
+  const started = Date.now();
+  const timeoutMs = Math.min(section.timeoutMs, remainingMs(runDeadline, started));
+  const elapsed = () => Date.now() - started;
+  if (timeoutMs <= 0) {
+    return { section, status: 'skipped', reason: 'run budget spent before it could start', durationMs: 0 };
+  }
+  try {
+    const ctx: SectionContext = { ...context, deadline: started + timeoutMs };
+    const out = await withTimeout(section.collect(ctx), timeoutMs, section.title);
+    return { section, status: out.status, reason: out.reason, data: out.data, durationMs: elapsed() };
+  } catch (err) {
+    if (err instanceof TimeoutError) {
+      return { section, status: 'timeout', reason: `timed out after ${formatSeconds(timeoutMs)}`, durationMs: elapsed() };
+    }
+    if (err instanceof ToolMissingError || err instanceof UnavailableError) {
+      return { section, status: 'skipped', reason: err.message, durationMs: elapsed() };
+    }
+    return { section, status: 'error', reason: `failed: ${errorMessage(err)}`, durationMs: elapsed() };
+  }
+}

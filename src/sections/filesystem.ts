@@ -1,0 +1,162 @@
+import {
+  buildFilesystemModel, realMounts, summaryRow,
+  type FilesystemModel, type FilesystemRow, type Target, type TargetRole,
+} from '../model/filesystems.js';
+import { getMountTable } from '../probes/mountinfo.js';
+import { measurePath } from '../probes/statfs.js';
+import { remainingMs } from '../run/deadline.js';
+import type { DockerInfo } from '../run/shared-probes.js';
+import { formatBytes } from '../render/bytes.js';
+import { cell, inline } from '../render/escape.js';
+import { table } from '../render/table.js';
+import type { Collected, Section, SectionContext } from './types.js';
+
+/** Where Docker keeps its data unless told otherwise; measured when the daemon cannot say. */
+const DEFAULT_DOCKER_ROOT = '/var/lib/docker';
+/** A healthy statfs answers in microseconds; a mount silent this long is stuck. */
+const STATFS_TIMEOUT_MS = 5000;
+
+export interface DockerRootInfo {
+  path: string | null;
+  /** api: the daemon said so; default: daemon unreachable, the default path exists. */
+  source: 'api' | 'default' | null;
+  driver: string | null;
+  /** Why the daemon could not say, when it could not. */
+  unreachable: string | null;
+}
+
+export interface FilesystemData extends FilesystemModel {
+  docker: DockerRootInfo;
+}
+
+export const filesystemSection: Section<FilesystemData> = {
+  id: 'filesystem',
+  title: 'Filesystem',
+  timeoutMs: 15_000,
+  collect,
+  markdown,
+  json: (data) => ({
+    filesystems: (data?.filesystems ?? []).map(filesystemJson),
+    unmeasuredPaths: data?.unmeasured ?? [],
+    dockerDataRoot: data?.docker ?? null,
+  }),
+};
+
+async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> {
+  const [info, table] = await Promise.all([ctx.shared.dockerInfo(ctx.deadline), getMountTable()]);
+  const targets = chooseTargets(ctx, info, table);
+  // Leave a little of the section's time to assemble the answer.
+  const statfsTimeout = Math.max(100, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - 250));
+  const measured = await Promise.all(targets.map((t) => measurePath(ctx.run, t.path, statfsTimeout)));
+
+  // A default data root that does not exist just means Docker was never installed here.
+  const keep = targets.map((t, i) => !(t.role === 'docker-data-root' && !info.reachable && measured[i]?.kind === 'missing'));
+  const model = buildFilesystemModel(
+    table,
+    targets.filter((_, i) => keep[i]),
+    measured.filter((_, i) => keep[i]),
+  );
+  const presumedRootKept = !info.reachable && model.filesystems.some((r) => r.roles.includes('docker-data-root'));
+  const docker: DockerRootInfo = info.reachable
+    ? { path: info.rootDir, source: 'api', driver: info.driver, unreachable: null }
+    : { path: presumedRootKept ? DEFAULT_DOCKER_ROOT : null, source: presumedRootKept ? 'default' : null, driver: null, unreachable: info.reason };
+
+  const stuck = model.filesystems.filter((r) => r.stuck).length;
+  const problems = [
+    stuck ? `${stuck} mount${stuck > 1 ? 's' : ''} stuck` : '',
+    model.unmeasured.length ? `${model.unmeasured.length} path${model.unmeasured.length > 1 ? 's' : ''} not measured` : '',
+  ].filter(Boolean);
+  return {
+    status: problems.length ? 'degraded' : 'ok',
+    reason: problems.length ? problems.join(', ') : undefined,
+    data: { ...model, docker },
+  };
+}
+
+function chooseTargets(ctx: SectionContext, info: DockerInfo, table: Parameters<typeof realMounts>[0]): Target[] {
+  const targets: Target[] = [{ path: '/', role: 'root' }];
+  const dockerRoot = info.reachable ? info.rootDir : DEFAULT_DOCKER_ROOT;
+  if (dockerRoot) targets.push({ path: dockerRoot, role: 'docker-data-root' });
+  for (const path of ctx.options.paths) targets.push({ path, role: 'path' });
+  if (ctx.options.allMounts) {
+    for (const m of realMounts(table)) targets.push({ path: m.mountpoint, role: 'mount' });
+  }
+  return targets;
+}
+
+function markdown(data: FilesystemData): string[] {
+  const lines = [diskLine(data), dockerLine(data.docker), ''];
+  const rows = data.filesystems.map(tableRow);
+  lines.push(...table(['Mount', 'Device', 'Type', 'Size', 'Used', 'Avail', 'Use%', 'Reserved', 'Inodes', 'Notes'], rows));
+  for (const u of data.unmeasured) {
+    lines.push(`Not measured: ${inline(u.path)} (${roleLabel(u.role)}): ${inline(u.reason)}`);
+  }
+  return lines;
+}
+
+/** The line recipe evaluators grep with `Disk:\s+([0-9]+)`. */
+function diskLine(data: FilesystemData): string {
+  const row = summaryRow(data);
+  if (!row || row.usedPct === undefined) {
+    return 'Disk: unknown (neither the Docker data root nor / could be measured)';
+  }
+  return `Disk: ${row.usedPct}% used (${formatBytes(row.usedBytes!)}/${formatBytes(row.sizeBytes!)} on ${inline(row.mountpoint)})`;
+}
+
+function dockerLine(docker: DockerRootInfo): string {
+  if (docker.source === 'api') {
+    return `Docker data root: ${inline(docker.path ?? '')} (driver ${inline(docker.driver ?? '?')}, from the Engine API)`;
+  }
+  const why = inline(docker.unreachable ?? 'unknown');
+  if (docker.source === 'default') {
+    return `Docker: not reachable (${why}); measuring its default data root ${DEFAULT_DOCKER_ROOT}.`;
+  }
+  return `Docker: not reachable (${why}); no data root found, so Disk is for /.`;
+}
+
+function tableRow(r: FilesystemRow): string[] {
+  const measured = r.sizeBytes !== undefined;
+  const bytes = (n: number | undefined) => (measured && n !== undefined ? formatBytes(n) : '—');
+  const notes = [
+    ...r.roles.map(roleLabel),
+    r.readonly ? 'read-only' : '',
+    r.stuck ? `STUCK: ${r.problem ?? ''}` : '',
+  ].filter(Boolean);
+  return [
+    cell(r.mountpoint),
+    cell(r.device),
+    cell(r.fstype),
+    bytes(r.sizeBytes),
+    bytes(r.usedBytes),
+    bytes(r.availBytes),
+    measured ? `${r.usedPct}%` : '—',
+    bytes(r.reservedBytes),
+    r.inodesUsedPct === undefined || r.inodesUsedPct === null ? '—' : `${r.inodesUsedPct}%`,
+    inline(notes.join(', ')),
+  ];
+}
+
+function roleLabel(role: TargetRole): string {
+  return { root: '/', 'docker-data-root': 'docker data root', path: '--path', mount: 'mount' }[role];
+}
+
+/** The JSON contract's filesystem object (README); figures are null when not measured. */
+function filesystemJson(r: FilesystemRow) {
+  return {
+    mountpoint: r.mountpoint,
+    device: r.device,
+    fstype: r.fstype,
+    sizeBytes: r.sizeBytes ?? null,
+    usedBytes: r.usedBytes ?? null,
+    availBytes: r.availBytes ?? null,
+    reservedBytes: r.reservedBytes ?? null,
+    usedPct: r.usedPct ?? null,
+    inodesUsedPct: r.inodesUsedPct ?? null,
+    readonly: r.readonly,
+    stuck: r.stuck,
+    problem: r.problem ?? null,
+    deviceNumber: r.deviceNumber,
+    roles: r.roles,
+    paths: r.paths,
+  };
+}

@@ -1,0 +1,5 @@
+import { filesystemSection } from './filesystem.js';
+import type { Section } from './types.js';
+
+/** Every `## Section`, in report order. */
+export const SECTIONS: readonly Section[] = Object.freeze([filesystemSection as Section]);

@@ -1,0 +1,45 @@
+import type { Runner } from '../probes/exec.js';
+import type { RunOptions } from '../options.js';
+import type { SharedProbes } from '../run/shared-probes.js';
+
+export type SectionStatus = 'ok' | 'degraded' | 'error' | 'timeout' | 'skipped';
+
+export interface SectionContext {
+  /** Absolute deadline (epoch ms) for this section; probes budget against it. */
+  deadline: number;
+  options: RunOptions;
+  run: Runner;
+  /** Probes several sections need, run at most once per report. */
+  shared: SharedProbes;
+}
+
+/** What a section's collect() returns when it produced data. */
+export interface Collected<T> {
+  status: 'ok' | 'degraded';
+  reason?: string;
+  data: T;
+}
+
+/**
+ * One `## Title` of the report. collect() does the I/O (through probes) and
+ * returns a typed model; markdown() and json() render that same model.
+ */
+export interface Section<T = unknown> {
+  id: string;
+  title: string;
+  /** Upper bound for this section; the run budget may cut it shorter. */
+  timeoutMs: number;
+  collect(ctx: SectionContext): Promise<Collected<T>>;
+  /** Lines under the title. */
+  markdown(data: T): string[];
+  /** Top-level JSON keys this section owns; `data` is undefined when it failed. */
+  json(data: T | undefined): Record<string, unknown>;
+}
+
+export interface SectionResult<T = unknown> {
+  section: Section<T>;
+  status: SectionStatus;
+  reason?: string;
+  data?: T;
+  durationMs: number;
+}
