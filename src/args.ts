@@ -34,7 +34,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]);
+    throw new UsageError(parseArgsMessage(err as Error & { code?: string }));
   }
   const { values, positionals } = parsed;
   if (values.help) return { command: 'help', paths: [], allMounts: false };
@@ -52,6 +52,13 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     allMounts: values['all-mounts'] ?? false,
     configFile: values.config,
   };
+}
+
+/** node:util's messages are long and mention positionals; keep one short line. */
+function parseArgsMessage(err: Error & { code?: string }): string {
+  const option = /'(-{1,2}[^']*)'/.exec(err.message)?.[1];
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option '${option}' (try --help)`;
+  return err.message.split('\n')[0] ?? 'malformed arguments';
 }
 
 function parseFormat(value: string): OutputFormat {

@@ -26,9 +26,11 @@ export const execRunner: Runner = async (file, args, timeoutMs) => {
     stripFinalNewline: false,
     env: { LC_ALL: 'C' },
     extendEnv: true,
+    // Own process group, so a timeout kills grandchildren too (sh → stat).
+    detached: true,
   });
   const abandon = () => {
-    child.kill('SIGKILL');
+    killGroup(child.pid);
     child.unref();
     child.stdout?.destroy();
     child.stderr?.destroy();
@@ -40,6 +42,15 @@ export const execRunner: Runner = async (file, args, timeoutMs) => {
   }
   return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? -1 };
 };
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
 
 function isEnoent(cause: unknown): boolean {
   return typeof cause === 'object' && cause !== null && (cause as NodeJS.ErrnoException).code === 'ENOENT';

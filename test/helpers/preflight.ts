@@ -1,0 +1,31 @@
+import { execa } from 'execa';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PREFLIGHT = path.join(REPO, 'preflight');
+
+export interface PreflightRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  elapsedMs: number;
+}
+
+/** Run the real ./preflight (compiled dist/) as the supervisor would. */
+export async function runPreflight(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<PreflightRun> {
+  const started = Date.now();
+  const res = await execa(PREFLIGHT, args, {
+    reject: false,
+    cwd: REPO,
+    env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', ...env },
+    timeout: timeoutMs,
+    stdin: 'ignore',
+  });
+  return { stdout: String(res.stdout), stderr: String(res.stderr), exitCode: res.exitCode ?? -1, elapsedMs: Date.now() - started };
+}
+
+/** Parse `--format json` output and return it loosely typed for assertions. */
+export function parseReport(stdout: string): Record<string, any> {
+  return JSON.parse(stdout) as Record<string, any>;
+}

@@ -1,0 +1,69 @@
+import { execa } from 'execa';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { unmountUnder } from '../helpers/loopfs.js';
+import { parseReport, runPreflight } from '../helpers/preflight.js';
+import { describeWith } from '../helpers/tools.js';
+
+/** Processes (other than bindfs itself) whose command line names the stuck mount. */
+async function blockedOn(dir: string, bindfsPid: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === bindfsPid) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(dir) && !cmd.includes('vitest')) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP)', () => {
+  let dir = '';
+  let bindfsPid = 0;
+  beforeAll(async () => {
+    dir = await mkdtemp('/tmp/pf-stuck-');
+    await mkdir(path.join(dir, 'src'));
+    await mkdir(path.join(dir, 'dst'));
+    // -f: stay in the foreground, so the pid we hold is the FUSE daemon.
+    const bindfs = execa('bindfs', ['-f', path.join(dir, 'src'), path.join(dir, 'dst')], { reject: false, stdin: 'ignore' });
+    bindfsPid = bindfs.pid!;
+    for (let i = 0; i < 50; i += 1) {
+      if ((await readFile('/proc/self/mountinfo', 'utf8')).includes(`${dir}/dst`)) break;
+      await sleep(100);
+    }
+    process.kill(bindfsPid, 'SIGSTOP');
+  });
+  afterAll(async () => {
+    if (bindfsPid) {
+      try { process.kill(bindfsPid, 'SIGCONT'); } catch { /* gone */ }
+    }
+    await unmountUnder(path.join(dir, 'dst'));
+    if (bindfsPid) {
+      try { process.kill(bindfsPid, 'SIGTERM'); } catch { /* gone */ }
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--budget 10 ends within 11 s, marks the mount stuck and leaves no blocked probe behind', async () => {
+    const run = await runPreflight(['--budget', '10', '--format', 'json', '--path', `${dir}/dst`]);
+    expect(run.exitCode).toBe(0);
+    expect(run.elapsedMs).toBeLessThan(11_000);
+    const doc = parseReport(run.stdout);
+    const stuck = doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === `${dir}/dst`);
+    expect(stuck).toMatchObject({ stuck: true, sizeBytes: null, fstype: expect.stringMatching(/^fuse/) });
+    expect(stuck.problem).toMatch(/^statfs gave no answer in \d/);
+    expect(doc.sections[0]).toMatchObject({ id: 'filesystem', status: 'degraded', reason: '1 mount stuck' });
+    // The root filesystem was still measured.
+    expect(doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === '/').sizeBytes).toBeGreaterThan(0);
+    await sleep(300);
+    expect(await blockedOn(`${dir}/dst`, bindfsPid)).toEqual([]);
+  });
+
+  it('the markdown names the stuck mount and still prints the Disk line', async () => {
+    const run = await runPreflight(['--budget', '10', '--path', `${dir}/dst`]);
+    expect(run.elapsedMs).toBeLessThan(11_000);
+    expect(run.stdout).toMatch(/^Disk: \d+% used/m);
+    expect(run.stdout).toMatch(new RegExp(`^\\| ${dir}/dst \\|.*STUCK: statfs gave no answer`, 'm'));
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs } from '../../src/args.js';
+import { configFromToml } from '../../src/config.js';
+import { UsageError } from '../../src/errors.js';
+
+describe('parseCliArgs', () => {
+  it('defaults to the report command', () => {
+    expect(parseCliArgs([])).toMatchObject({ command: 'report', paths: [], allMounts: false });
+  });
+
+  it('reads repeatable --path, --format, --budget and --all-mounts', () => {
+    expect(parseCliArgs(['--path', '/a', '--path', '/b c', '--format', 'json', '--budget', '2.5', '--all-mounts'])).toEqual({
+      command: 'report', paths: ['/a', '/b c'], format: 'json', budgetSeconds: 2.5, allMounts: true, configFile: undefined,
+    });
+  });
+
+  it.each([
+    [['--budget', 'abc'], /--budget/],
+    [['--budget', '0'], /--budget/],
+    [['--budget', '-5'], /budget/],
+    [['--budget', '1e9'], /--budget/],
+    [['--format', 'yaml'], /--format/],
+    [['--bogus'], /unknown option '--bogus'/],
+    [['frobnicate'], /unknown command/],
+    [['--path', ''], /--path/],
+  ])('rejects %j with a one-line usage error', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(UsageError);
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+});
+
+describe('configFromToml', () => {
+  it('accepts the known keys', () => {
+    expect(configFromToml({ paths: ['/srv'], budget: 30, all_mounts: true }, 'f.toml')).toEqual({
+      paths: ['/srv'], budgetSeconds: 30, allMounts: true, dockerHost: undefined,
+    });
+  });
+
+  it.each([
+    [{ pathz: [] }, /unknown key 'pathz'/],
+    [{ paths: '/srv' }, /paths must be an array/],
+    [{ budget: 'soon' }, /budget must be a number/],
+    [{ budget: 0 }, /--budget/],
+  ])('rejects %j', (doc, message) => {
+    expect(() => configFromToml(doc, 'f.toml')).toThrow(message);
+  });
+});
