@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
@@ -7,8 +8,9 @@ import { describeWith } from '../helpers/tools.js';
 describeWith(['mkfs.ext4', 'losetup', 'mount'], 'a loop ext4 mounted at a hostile path', () => {
   let fs: LoopFs;
   let hostile = '';
+  let base = '';
   beforeAll(async () => {
-    const base = await import('node:fs/promises').then((m) => m.mkdtemp('/tmp/pf-hostile-'));
+    base = await mkdtemp('/tmp/pf-hostile-');
     hostile = `${base}/ho st\n## Fake \`tick\` |pipe\\back\ttab\u001b[31m`;
     fs = await makeLoopFs({ fstype: 'ext4', sizeMiB: 64, mountpoint: hostile });
     await execa('dd', ['if=/dev/urandom', `of=${hostile}/blob`, 'bs=1M', 'count=9', 'status=none']);
@@ -16,6 +18,7 @@ describeWith(['mkfs.ext4', 'losetup', 'mount'], 'a loop ext4 mounted at a hostil
   });
   afterAll(async () => {
     await fs?.cleanup();
+    if (base) await rm(base, { recursive: true, force: true });
   });
 
   it('renders without adding a header line, and every table row keeps its column count', async () => {
