@@ -10,7 +10,7 @@ export function renderMarkdown(report: Report): string {
 function renderSection(result: SectionResult): string {
   const lines = [`## ${result.section.title}`];
   if (result.data !== undefined) {
-    if (result.status === 'degraded' && result.reason) lines.push(`(degraded: ${inline(result.reason)})`);
+    if (result.status !== 'ok' && result.reason) lines.push(`(${result.status}: ${inline(result.reason)})`);
     lines.push(...result.section.markdown(result.data));
   } else {
     lines.push(`(${inline(result.reason ?? result.status)})`);

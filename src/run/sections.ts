@@ -33,7 +33,9 @@ async function runOne(
     return { section, status: out.status, reason: out.reason, data: out.data, durationMs: elapsed() };
   } catch (err) {
     if (err instanceof TimeoutError) {
-      return { section, status: 'timeout', reason: `timed out after ${formatSeconds(timeoutMs)}`, durationMs: elapsed() };
+      // Our own deadline, or a probe's that the section passed on (which names the call).
+      const reason = err.what === section.title ? `timed out after ${formatSeconds(timeoutMs)}` : err.message;
+      return { section, status: 'timeout', reason, durationMs: elapsed() };
     }
     if (err instanceof ToolMissingError || err instanceof UnavailableError) {
       return { section, status: 'skipped', reason: err.message, durationMs: elapsed() };

@@ -1,43 +1,42 @@
 import { errorMessage } from '../errors.js';
 import { dockerGet } from '../probes/docker-api.js';
+import { parseInfo, parseVersion, type EngineIdentity } from '../parse/docker-engine.js';
 import type { RunOptions } from '../options.js';
 import { remainingMs } from './deadline.js';
 
-export type DockerInfo =
-  | { reachable: true; rootDir: string; driver: string; serverVersion: string }
-  | { reachable: false; reason: string };
+export type DockerEngine =
+  | { reachable: true; identity: EngineIdentity }
+  | { reachable: false; reason: string; error: unknown };
 
 export interface SharedProbes {
-  dockerInfo(deadline: number): Promise<DockerInfo>;
+  /** GET /version then GET /info, once per run. */
+  dockerEngine(deadline: number): Promise<DockerEngine>;
 }
 
-/** Cheap calls (GET /info) answer in milliseconds; past this the daemon is in trouble. */
-const DOCKER_INFO_TIMEOUT_MS = 3000;
+/** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
+const CHEAP_CALL_TIMEOUT_MS = 3000;
 
 /**
  * Probes more than one section needs, memoised for the lifetime of one run
  * (not the module), so a report makes each call once.
  */
 export function createSharedProbes(options: RunOptions): SharedProbes {
-  let info: Promise<DockerInfo> | undefined;
+  let engine: Promise<DockerEngine> | undefined;
   return {
-    dockerInfo(deadline) {
-      info ??= fetchDockerInfo(options, Math.min(DOCKER_INFO_TIMEOUT_MS, remainingMs(deadline)));
-      return info;
+    dockerEngine(deadline) {
+      engine ??= fetchEngine(options, deadline);
+      return engine;
     },
   };
 }
 
-async function fetchDockerInfo(options: RunOptions, timeoutMs: number): Promise<DockerInfo> {
+async function fetchEngine(options: RunOptions, deadline: number): Promise<DockerEngine> {
+  const timeout = () => Math.max(1, Math.min(CHEAP_CALL_TIMEOUT_MS, remainingMs(deadline)));
   try {
-    const body = (await dockerGet(options.docker, '/info', timeoutMs)) as Record<string, unknown>;
-    return {
-      reachable: true,
-      rootDir: String(body.DockerRootDir ?? ''),
-      driver: String(body.Driver ?? ''),
-      serverVersion: String(body.ServerVersion ?? ''),
-    };
+    const version = parseVersion(await dockerGet(options.docker, '/version', timeout()));
+    const info = await dockerGet(options.docker, '/info', timeout());
+    return { reachable: true, identity: parseInfo(info, version) };
   } catch (err) {
-    return { reachable: false, reason: errorMessage(err) };
+    return { reachable: false, reason: errorMessage(err), error: err };
   }
 }

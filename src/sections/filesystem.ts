@@ -5,7 +5,7 @@ import {
 import { getMountTable } from '../probes/mountinfo.js';
 import { measurePath } from '../probes/statfs.js';
 import { remainingMs } from '../run/deadline.js';
-import type { DockerInfo } from '../run/shared-probes.js';
+import type { DockerEngine } from '../run/shared-probes.js';
 import { formatBytes } from '../render/bytes.js';
 import { cell, inline } from '../render/escape.js';
 import { table } from '../render/table.js';
@@ -43,7 +43,8 @@ export const filesystemSection: Section<FilesystemData> = {
 };
 
 async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> {
-  const [info, table] = await Promise.all([ctx.shared.dockerInfo(ctx.deadline), getMountTable()]);
+  const [engine, table] = await Promise.all([ctx.shared.dockerEngine(ctx.deadline), getMountTable()]);
+  const info = engine.reachable ? { reachable: true as const, rootDir: engine.identity.rootDir, driver: engine.identity.driver } : engine;
   const targets = chooseTargets(ctx, info, table);
   // Leave a little of the section's time to assemble the answer.
   const statfsTimeout = Math.max(100, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - 250));
@@ -73,7 +74,7 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
   };
 }
 
-function chooseTargets(ctx: SectionContext, info: DockerInfo, table: Parameters<typeof realMounts>[0]): Target[] {
+function chooseTargets(ctx: SectionContext, info: { reachable: true; rootDir: string } | { reachable: false }, table: Parameters<typeof realMounts>[0]): Target[] {
   const targets: Target[] = [{ path: '/', role: 'root' }];
   const dockerRoot = info.reachable ? info.rootDir : DEFAULT_DOCKER_ROOT;
   if (dockerRoot) targets.push({ path: dockerRoot, role: 'docker-data-root' });

@@ -15,7 +15,8 @@ export interface SectionContext {
 
 /** What a section's collect() returns when it produced data. */
 export interface Collected<T> {
-  status: 'ok' | 'degraded';
+  /** `timeout`: the expensive part ran out of time, `data` holds what the cheap part learned. */
+  status: 'ok' | 'degraded' | 'timeout';
   reason?: string;
   data: T;
 }

@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeLoopFs, unmountUnder, type LoopFs } from './loopfs.js';
@@ -55,7 +55,7 @@ export async function startDockerd(driver: 'overlay2' | 'btrfs', sizeMiB = 3072)
   const sandbox: DockerSandbox = {
     driver, socket, host, dataRoot, fs, pid, docker,
     buildImage: (tag, extra = [], files = {}) => buildImage(docker, fs.dir, tag, extra, files),
-    stop: () => stopSandbox(daemon, fs),
+    stop: () => stopSandbox(daemon, fs, host),
   };
   try {
     await waitForPing(daemon, host, path.join(fs.dir, 'dockerd.log'));
@@ -99,15 +99,22 @@ async function buildImage(
 }
 
 /** Kill the daemon and whatever it started (containerd, shims, containers) by pid, then unmount. */
-async function stopSandbox(daemon: ResultPromise, fs: LoopFs): Promise<void> {
+async function stopSandbox(daemon: ResultPromise, fs: LoopFs, host: string): Promise<void> {
   if (daemon.exitCode === null || daemon.exitCode === undefined) {
+    // Kill containers first: once their shims are gone they would live on,
+    // orphaned, pinning the loop filesystem through their mount namespace.
+    const running = await execa(DOCKER_CLI, ['-H', host, 'ps', '-q'], { reject: false, timeout: 10_000 });
+    const ids = String(running.stdout ?? '').split('\n').filter(Boolean);
+    if (ids.length) await execa(DOCKER_CLI, ['-H', host, 'kill', ...ids], { reject: false, timeout: 20_000 });
     daemon.kill('SIGTERM');
     const exited = await Promise.race([daemon.then(() => true), sleep(20_000).then(() => false)]);
     if (!exited) daemon.kill('SIGKILL');
     await daemon.catch(() => undefined);
   }
   await killProcessesMentioning(fs.dir);
-  await unmountUnder(fs.mountpoint);
+  await killProcessesMountedOn(fs.dir);
+  // Container rootfs mounts under the data root, netns mounts under the exec root.
+  await unmountUnder(fs.dir);
   await fs.cleanup();
 }
 
@@ -125,6 +132,24 @@ async function killProcessesMentioning(dir: string): Promise<void> {
     }
     await sleep(500);
   }
+}
+
+/** Processes in another mount namespace whose mounts live on the sandbox (orphaned containers). */
+async function killProcessesMountedOn(dir: string): Promise<void> {
+  const ownNs = await readlink('/proc/self/ns/mnt').catch(() => '');
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ns = await readlink(`/proc/${entry}/ns/mnt`).catch(() => ownNs);
+    if (ns === ownNs) continue;
+    const mounts = await readFile(`/proc/${entry}/mountinfo`, 'utf8').catch(() => '');
+    if (!mounts.includes(dir)) continue;
+    try {
+      process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  await sleep(200);
 }
 
 async function pidsMentioning(needle: string): Promise<number[]> {

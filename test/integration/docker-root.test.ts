@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
-import { describeWith } from '../helpers/tools.js';
+import { describeWith } from '../helpers/describe-with.js';
 
 async function dfBytes(target: string): Promise<number[]> {
   const res = await execa('df', ['-B1', '--output=size,used,avail', target]);

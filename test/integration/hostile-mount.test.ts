@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
-import { describeWith } from '../helpers/tools.js';
+import { describeWith } from '../helpers/describe-with.js';
 
 describeWith(['mkfs.ext4', 'losetup', 'mount'], 'a loop ext4 mounted at a hostile path', () => {
   let fs: LoopFs;

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unmountUnder } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
-import { describeWith } from '../helpers/tools.js';
+import { describeWith } from '../helpers/describe-with.js';
 
 /** Processes (other than bindfs itself) whose command line names the stuck mount. */
 async function blockedOn(dir: string, bindfsPid: number): Promise<number[]> {

@@ -1,0 +1,222 @@
+import { isUnbounded, type ContainerLogFiles } from '../parse/container-logs.js';
+import { apiAtLeast } from '../parse/docker-engine.js';
+import type { DfBuildRecord, DfContainer, DfImage, DfVolume, SystemDf } from '../parse/docker-df.js';
+
+/**
+ * Per-category byte figures, counted the way the matching prune counts them.
+ * Pure: /system/df (+ log listing) in, summaries out.
+ */
+
+export interface ImageSummary {
+  count: number;
+  /** Bytes of all layers on disk (LayersSize): what images occupy. */
+  totalBytes: number;
+  /** Σ (Size − SharedSize): bytes that belong to exactly one image. */
+  uniqueBytes: number;
+  /** totalBytes − uniqueBytes: layers two or more images share. */
+  sharedBytes: number;
+  inUse: { count: number; uniqueBytes: number };
+  unused: { count: number; uniqueBytes: number };
+  dangling: { count: number; uniqueBytes: number; reclaimableBytes: number };
+  /** `docker image prune -a`, counted as the CLI does: total − unique bytes of images in use. */
+  reclaimableBytes: number;
+  /** Daemon's own figure (API 1.52+), when given. */
+  daemonReclaimableBytes: number | null;
+}
+
+export interface ContainerSummary {
+  count: number;
+  running: number;
+  stopped: number;
+  writableBytes: number;
+  runningWritableBytes: number;
+  stoppedWritableBytes: number;
+  /** `docker container prune`: writable layers of containers that are not running. */
+  reclaimableBytes: number;
+}
+
+export interface VolumeSummary {
+  count: number;
+  inUse: number;
+  unused: number;
+  /** Σ known sizes. */
+  totalBytes: number;
+  unusedBytes: number;
+  unknownSizeCount: number;
+  /** `docker volume prune`: from API 1.42 only anonymous unused volumes; before, every unused one. */
+  reclaimableBytes: number;
+  /** `docker volume prune --all` (API 1.42+): every unused volume. */
+  reclaimableAllBytes: number;
+}
+
+export interface BuildCacheSummary {
+  count: number;
+  /** Σ size of records that are not shared with images (the CLI's total). */
+  totalBytes: number;
+  sharedBytes: number;
+  inUseBytes: number;
+  /** `docker builder prune -a` (CLI formula): total − in-use (non-shared) bytes. */
+  reclaimableBytes: number;
+  byType: Record<string, number>;
+  oldestLastUsedAt: string | null;
+}
+
+export interface LogEntry {
+  id: string;
+  name: string;
+  bytes: number;
+  files: number;
+  driver: string;
+  maxSize: string | null;
+  maxFile: string | null;
+  unbounded: boolean;
+}
+
+export interface LogSummary {
+  visible: boolean;
+  reason: string | null;
+  totalBytes: number;
+  files: number;
+  containers: number;
+  /** Containers whose json-file log has no max-size: they grow until the disk is full. */
+  unboundedContainers: number;
+  unboundedBytes: number;
+  entries: LogEntry[];
+}
+
+export function isDangling(image: DfImage): boolean {
+  return image.repoTags.length === 0;
+}
+
+function uniqueOf(image: DfImage): number {
+  return image.sharedSize >= 0 ? Math.max(0, image.size - image.sharedSize) : image.size;
+}
+
+function sum<T>(items: readonly T[], f: (t: T) => number): number {
+  return items.reduce((acc, t) => acc + f(t), 0);
+}
+
+export function summarizeImages(df: SystemDf): ImageSummary {
+  const images = df.images;
+  const inUse = images.filter((i) => i.containers > 0);
+  const unused = images.filter((i) => i.containers === 0);
+  const dangling = images.filter(isDangling);
+  const uniqueBytes = sum(images, uniqueOf);
+  const totalBytes = df.layersSize ?? df.totals.images?.totalSize ?? uniqueBytes;
+  const inUseUnique = sum(inUse, uniqueOf);
+  return {
+    count: df.totals.images?.totalCount ?? images.length,
+    totalBytes,
+    uniqueBytes,
+    sharedBytes: Math.max(0, totalBytes - uniqueBytes),
+    inUse: { count: inUse.length, uniqueBytes: inUseUnique },
+    unused: { count: unused.length, uniqueBytes: sum(unused, uniqueOf) },
+    dangling: {
+      count: dangling.length,
+      uniqueBytes: sum(dangling, uniqueOf),
+      reclaimableBytes: sum(dangling.filter((i) => i.containers === 0), uniqueOf),
+    },
+    reclaimableBytes: Math.max(0, totalBytes - inUseUnique),
+    daemonReclaimableBytes: df.totals.images?.reclaimable ?? null,
+  };
+}
+
+export function isRunning(c: DfContainer): boolean {
+  return c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
+}
+
+export function summarizeContainers(df: SystemDf): ContainerSummary {
+  const running = df.containers.filter(isRunning);
+  const stopped = df.containers.filter((c) => !isRunning(c));
+  const runningWritableBytes = sum(running, (c) => c.sizeRw);
+  const stoppedWritableBytes = sum(stopped, (c) => c.sizeRw);
+  return {
+    count: df.totals.containers?.totalCount ?? df.containers.length,
+    running: running.length,
+    stopped: stopped.length,
+    writableBytes: runningWritableBytes + stoppedWritableBytes,
+    runningWritableBytes,
+    stoppedWritableBytes,
+    reclaimableBytes: df.totals.containers?.reclaimable ?? stoppedWritableBytes,
+  };
+}
+
+/** Anonymous volumes carry this label from Docker 23 (API 1.42) on. */
+export const ANONYMOUS_VOLUME_LABEL = 'com.docker.volume.anonymous';
+
+export function summarizeVolumes(df: SystemDf, apiVersion: string): VolumeSummary {
+  const vols = df.volumes;
+  const known = (v: DfVolume) => (v.size >= 0 ? v.size : 0);
+  const unused = vols.filter((v) => v.refCount === 0);
+  const anonymousOnly = apiAtLeast(apiVersion, '1.42');
+  const prunable = anonymousOnly ? unused.filter((v) => ANONYMOUS_VOLUME_LABEL in v.labels) : unused;
+  return {
+    count: df.totals.volumes?.totalCount ?? vols.length,
+    inUse: vols.filter((v) => v.refCount > 0).length,
+    unused: unused.length,
+    totalBytes: sum(vols, known),
+    unusedBytes: sum(unused, known),
+    unknownSizeCount: vols.filter((v) => v.size < 0).length,
+    reclaimableBytes: sum(prunable, known),
+    reclaimableAllBytes: sum(unused, known),
+  };
+}
+
+export function summarizeBuildCache(df: SystemDf): BuildCacheSummary {
+  const records = df.buildCache;
+  const own = records.filter((r) => !r.shared);
+  const totalBytes = sum(own, (r) => r.size);
+  const inUseBytes = sum(own.filter((r) => r.inUse), (r) => r.size);
+  const byType: Record<string, number> = {};
+  for (const r of own) byType[r.type] = (byType[r.type] ?? 0) + r.size;
+  const lastUsed = records.map((r) => r.lastUsedAt).filter((t): t is string => t !== null).sort(byTime);
+  return {
+    count: df.totals.buildCache?.totalCount ?? records.length,
+    totalBytes: df.totals.buildCache?.totalSize ?? totalBytes,
+    sharedBytes: sum(records.filter((r) => r.shared), (r) => r.size),
+    inUseBytes,
+    reclaimableBytes: df.totals.buildCache?.reclaimable ?? Math.max(0, totalBytes - inUseBytes),
+    byType,
+    oldestLastUsedAt: lastUsed[0] ?? null,
+  };
+}
+
+function byTime(a: string, b: string): number {
+  return Date.parse(a) - Date.parse(b);
+}
+
+export function summarizeLogs(
+  logs: Map<string, ContainerLogFiles> | null,
+  reason: string | null,
+  containers: readonly DfContainer[],
+  daemonLogDriver: string,
+): LogSummary {
+  if (!logs) {
+    return { visible: false, reason, totalBytes: 0, files: 0, containers: 0, unboundedContainers: 0, unboundedBytes: 0, entries: [] };
+  }
+  const names = new Map(containers.map((c) => [c.id, c.name]));
+  const entries: LogEntry[] = [...logs.values()].map((l) => ({
+    id: l.id,
+    name: names.get(l.id) ?? l.id.slice(0, 12),
+    bytes: l.bytes,
+    files: l.files.length,
+    driver: l.logConfig?.type || daemonLogDriver,
+    maxSize: l.logConfig?.maxSize ?? null,
+    maxFile: l.logConfig?.maxFile ?? null,
+    unbounded: isUnbounded(l.logConfig, daemonLogDriver),
+  }));
+  entries.sort((a, b) => b.bytes - a.bytes);
+  const unbounded = entries.filter((e) => e.unbounded);
+  return {
+    visible: true,
+    reason: null,
+    totalBytes: sum(entries, (e) => e.bytes),
+    files: sum(entries, (e) => e.files),
+    containers: entries.length,
+    unboundedContainers: unbounded.length,
+    unboundedBytes: sum(unbounded, (e) => e.bytes),
+    entries,
+  };
+}
+
+export type { DfBuildRecord, DfContainer, DfImage, DfVolume };

@@ -1,0 +1,204 @@
+/**
+ * GET /system/df, normalised across API shapes:
+ * - up to 1.51: `LayersSize`, `Images[]`, `Containers[]`, `Volumes[]`, `BuildCache[]`;
+ * - 1.52+: `ImageUsage|ContainerUsage|VolumeUsage|BuildCacheUsage`
+ *   {ActiveCount, TotalCount, Reclaimable, TotalSize, Items (verbose only)}.
+ * Unknown sizes stay -1 (the daemon's own convention), never 0.
+ */
+
+export interface DfImage {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  /** Unix seconds. */
+  created: number;
+  size: number;
+  /** Bytes in layers this image shares with others; -1 unknown. */
+  sharedSize: number;
+  /** Containers using the image; -1 unknown. */
+  containers: number;
+}
+
+export interface DfContainer {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  state: string;
+  /** Writable layer bytes (omitted by the daemon when 0). */
+  sizeRw: number;
+  sizeRootFs: number;
+  created: number;
+}
+
+export interface DfVolume {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  /** -1 when the driver cannot say. */
+  size: number;
+  refCount: number;
+}
+
+export interface DfBuildRecord {
+  id: string;
+  type: string;
+  description: string;
+  inUse: boolean;
+  shared: boolean;
+  size: number;
+  lastUsedAt: string | null;
+  usageCount: number;
+}
+
+/** Daemon-computed category totals (API 1.52+ only). */
+export interface DfCategoryTotals {
+  activeCount: number;
+  totalCount: number;
+  reclaimable: number;
+  totalSize: number;
+}
+
+export interface SystemDf {
+  shape: 'legacy' | 'usage';
+  /** Bytes of all image layers on disk (legacy `LayersSize`; usage `ImageUsage.TotalSize`). */
+  layersSize: number | null;
+  images: DfImage[];
+  containers: DfContainer[];
+  volumes: DfVolume[];
+  buildCache: DfBuildRecord[];
+  totals: {
+    images?: DfCategoryTotals;
+    containers?: DfCategoryTotals;
+    volumes?: DfCategoryTotals;
+    buildCache?: DfCategoryTotals;
+  };
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Wire names of the 1.52 usage objects. The daemon's Go tags say `ImageUsage`…;
+ * its changelog says `ImagesUsage`… and its swagger `ImagesDiskUsage`…: accept all three.
+ */
+const USAGE_KEYS = {
+  images: ['ImageUsage', 'ImagesUsage', 'ImagesDiskUsage'],
+  containers: ['ContainerUsage', 'ContainersUsage', 'ContainersDiskUsage'],
+  volumes: ['VolumeUsage', 'VolumesUsage', 'VolumesDiskUsage'],
+  buildCache: ['BuildCacheUsage', 'BuildCacheDiskUsage'],
+} as const;
+
+/**
+ * Both shapes may come together (API 1.52 without `verbose` sends legacy arrays
+ * beside the usage objects): items come from usage `Items` when present, else
+ * the legacy arrays; daemon totals come from the usage objects.
+ */
+export function parseSystemDf(body: unknown): SystemDf {
+  const doc = asObject(body);
+  const usage = (keys: readonly string[]) => {
+    const key = keys.find((k) => doc[k] !== undefined && doc[k] !== null);
+    return key === undefined ? undefined : asObject(doc[key]);
+  };
+  const img = usage(USAGE_KEYS.images);
+  const ctr = usage(USAGE_KEYS.containers);
+  const vol = usage(USAGE_KEYS.volumes);
+  const bc = usage(USAGE_KEYS.buildCache);
+  const items = (u: Json | undefined, legacy: unknown) => (u && Array.isArray(u.Items) ? u.Items : asArray(legacy));
+  const layersSize = typeof doc.LayersSize === 'number' ? doc.LayersSize : img && 'TotalSize' in img ? num(img.TotalSize) : null;
+  return {
+    shape: img || ctr || vol || bc ? 'usage' : 'legacy',
+    layersSize,
+    images: items(img, doc.Images).map(image),
+    containers: items(ctr, doc.Containers).map(container),
+    volumes: items(vol, doc.Volumes).map(volume),
+    buildCache: items(bc, doc.BuildCache).map(buildRecord),
+    totals: { images: totals(img), containers: totals(ctr), volumes: totals(vol), buildCache: totals(bc) },
+  };
+}
+
+function totals(o: Json | undefined): DfCategoryTotals | undefined {
+  if (!o) return undefined;
+  return {
+    activeCount: num(o.ActiveCount),
+    totalCount: num(o.TotalCount),
+    reclaimable: num(o.Reclaimable),
+    totalSize: num(o.TotalSize),
+  };
+}
+
+function image(value: unknown): DfImage {
+  const o = asObject(value);
+  return {
+    id: str(o.Id),
+    // 20.10 lists a dangling image as `<none>:<none>` / `<none>@<none>`: no name at all.
+    repoTags: strings(o.RepoTags).filter((t) => t !== '<none>:<none>'),
+    repoDigests: strings(o.RepoDigests).filter((d) => d !== '<none>@<none>'),
+    created: num(o.Created),
+    size: num(o.Size),
+    sharedSize: num(o.SharedSize, -1),
+    containers: num(o.Containers, -1),
+  };
+}
+
+function container(value: unknown): DfContainer {
+  const o = asObject(value);
+  const names = strings(o.Names);
+  return {
+    id: str(o.Id),
+    name: (names[0] ?? '').replace(/^\//, ''),
+    image: str(o.Image),
+    imageId: str(o.ImageID),
+    state: str(o.State),
+    sizeRw: num(o.SizeRw),
+    sizeRootFs: num(o.SizeRootFs),
+    created: num(o.Created),
+  };
+}
+
+function volume(value: unknown): DfVolume {
+  const o = asObject(value);
+  const usage = o.UsageData === null || o.UsageData === undefined ? null : asObject(o.UsageData);
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asObject(o.Labels))) labels[k] = String(v);
+  return {
+    name: str(o.Name),
+    driver: str(o.Driver),
+    labels,
+    size: usage ? num(usage.Size, -1) : -1,
+    refCount: usage ? num(usage.RefCount, -1) : -1,
+  };
+}
+
+function buildRecord(value: unknown): DfBuildRecord {
+  const o = asObject(value);
+  return {
+    id: str(o.ID),
+    type: str(o.Type) || 'unknown',
+    description: str(o.Description),
+    inUse: o.InUse === true,
+    shared: o.Shared === true,
+    size: num(o.Size),
+    lastUsedAt: typeof o.LastUsedAt === 'string' ? o.LastUsedAt : null,
+    usageCount: num(o.UsageCount),
+  };
+}
+
+export function asObject(value: unknown): Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+export function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+export function num(value: unknown, fallback = 0): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+export function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function strings(value: unknown): string[] {
+  return asArray(value).filter((v): v is string => typeof v === 'string');
+}

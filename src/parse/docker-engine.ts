@@ -1,0 +1,53 @@
+import { asArray, asObject, str } from './docker-df.js';
+
+export type ImageStore = 'graphdriver' | 'containerd';
+
+/** Who the daemon is and how it stores images, from GET /version and GET /info. */
+export interface EngineIdentity {
+  version: string;
+  apiVersion: string;
+  os: string;
+  driver: string;
+  driverStatus: [string, string][];
+  rootDir: string;
+  /** overlay2's `Backing Filesystem` (extfs, xfs, btrfs…), when the driver says. */
+  backingFilesystem: string | null;
+  imageStore: ImageStore;
+  loggingDriver: string;
+}
+
+export function parseVersion(body: unknown): { version: string; apiVersion: string; os: string } {
+  const o = asObject(body);
+  return { version: str(o.Version), apiVersion: str(o.ApiVersion), os: str(o.Os) };
+}
+
+/**
+ * DriverStatus sample (overlay2, 20.10): [["Backing Filesystem","extfs"],["Supports d_type","true"]];
+ * with the containerd image store (Docker ≥ 24 opt-in, ≥ 29 default) it carries
+ * ["driver-type","io.containerd.snapshotter.v1"] and Driver names the snapshotter.
+ */
+export function parseInfo(body: unknown, version: { version: string; apiVersion: string; os: string }): EngineIdentity {
+  const o = asObject(body);
+  const driverStatus = asArray(o.DriverStatus)
+    .map((pair) => asArray(pair).map((v) => String(v ?? '')))
+    .filter((pair) => pair.length >= 2)
+    .map((pair) => [pair[0]!, pair[1]!] as [string, string]);
+  const status = (key: string) => driverStatus.find(([k]) => k === key)?.[1] ?? null;
+  return {
+    ...version,
+    version: version.version || str(o.ServerVersion),
+    driver: str(o.Driver),
+    driverStatus,
+    rootDir: str(o.DockerRootDir),
+    backingFilesystem: status('Backing Filesystem'),
+    imageStore: status('driver-type') === 'io.containerd.snapshotter.v1' ? 'containerd' : 'graphdriver',
+    loggingDriver: str(o.LoggingDriver),
+  };
+}
+
+/** Compare dotted API versions: "1.41" < "1.52". */
+export function apiAtLeast(apiVersion: string, wanted: string): boolean {
+  const [a1 = 0, a2 = 0] = apiVersion.split('.').map(Number);
+  const [w1 = 0, w2 = 0] = wanted.split('.').map(Number);
+  return a1 > w1 || (a1 === w1 && a2 >= w2);
+}

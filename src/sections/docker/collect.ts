@@ -1,0 +1,136 @@
+import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../../errors.js';
+import { attributeDangling, recipeOf, summarizeChurn } from '../../model/churn.js';
+import {
+  isDangling, summarizeBuildCache, summarizeContainers, summarizeImages, summarizeLogs, summarizeVolumes,
+} from '../../model/docker-storage.js';
+import type { ContainerLogFiles } from '../../parse/container-logs.js';
+import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
+import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
+import { apiAtLeast, type EngineIdentity } from '../../parse/docker-engine.js';
+import { getContainerLogs } from '../../probes/container-logs.js';
+import { dockerGet } from '../../probes/docker-api.js';
+import { remainingMs } from '../../run/deadline.js';
+import { mapLimit } from '../../run/map-limit.js';
+import type { Collected, SectionContext } from '../types.js';
+import type { DockerStorage } from './model.js';
+
+/** Kept back from /system/df's deadline for the cheap fallbacks and churn. */
+const RESERVE_MS = 1500;
+const LOG_LISTING_TIMEOUT_MS = 10_000;
+const HISTORY_TIMEOUT_MS = 2000;
+/** Bounded history look-ups for churn: the newest images matter. */
+const MAX_DANGLING_LOOKUPS = 60;
+const MAX_TAGGED_LOOKUPS = 120;
+
+export async function collectDocker(ctx: SectionContext): Promise<Collected<DockerStorage>> {
+  const engine = await ctx.shared.dockerEngine(ctx.deadline);
+  if (!engine.reachable) {
+    // A daemon that accepted and never answered: the section times out, with the call named.
+    if (engine.error instanceof TimeoutError) throw engine.error;
+    return collectViaCli(ctx, engine.reason);
+  }
+  return collectViaApi(ctx, engine.identity);
+}
+
+async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promise<Collected<DockerStorage>> {
+  const ep = ctx.options.docker;
+  const versioned = (path: string) => `/v${engine.apiVersion}${path}`;
+  const logsPromise = getContainerLogs(ctx.run, engine.rootDir, Math.min(LOG_LISTING_TIMEOUT_MS, remainingMs(ctx.deadline) - RESERVE_MS))
+    .then((logs) => ({ logs, reason: null as string | null }))
+    .catch((err: unknown) => ({ logs: null as Map<string, ContainerLogFiles> | null, reason: errorMessage(err) }));
+
+  let df: SystemDf | null = null;
+  let dfProblem: string | null = null;
+  let timedOut = false;
+  // API 1.52+ puts per-object Items in the usage objects only with verbose.
+  const dfPath = versioned(apiAtLeast(engine.apiVersion, '1.52') ? '/system/df?verbose=1' : '/system/df');
+  const dfTimeout = Math.max(1, remainingMs(ctx.deadline) - RESERVE_MS);
+  try {
+    df = parseSystemDf(await dockerGet(ep, dfPath, dfTimeout));
+  } catch (err) {
+    timedOut = err instanceof TimeoutError;
+    dfProblem = timedOut ? `GET /system/df gave no answer in ${formatSeconds(dfTimeout)}` : errorMessage(err);
+    df = await cheapListing(ctx, versioned);
+  }
+
+  const { logs, reason: logsReason } = await logsPromise;
+  const data = await assemble(ctx, engine, df, dfProblem, logs, logsReason, 'api');
+  if (timedOut) return { status: 'timeout', reason: `${dfProblem}; sizes of images, containers, volumes and build cache are unknown this run`, data };
+  const problems = [dfProblem, logsReason ? `container logs: ${logsReason}` : null].filter((p): p is string => p !== null);
+  return problems.length ? { status: 'degraded', reason: problems.join('; '), data } : { status: 'ok', data };
+}
+
+/** When /system/df fails: the lists that cost the daemon nothing, without sizes it must compute. */
+async function cheapListing(ctx: SectionContext, versioned: (p: string) => string): Promise<SystemDf | null> {
+  const timeout = Math.max(1, Math.min(2000, remainingMs(ctx.deadline) - 200));
+  const [images, containers] = await Promise.all([
+    dockerGet(ctx.options.docker, versioned('/images/json'), timeout).catch(() => undefined),
+    dockerGet(ctx.options.docker, versioned('/containers/json?all=1'), timeout).catch(() => undefined),
+  ]);
+  if (images === undefined && containers === undefined) return null;
+  const df = parseSystemDf({ Images: images ?? [], Containers: containers ?? [] });
+  return { ...df, layersSize: null };
+}
+
+async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Collected<DockerStorage>> {
+  let df: SystemDf;
+  try {
+    const timeout = Math.max(1, remainingMs(ctx.deadline) - 200);
+    const res = await ctx.run('docker', ['system', 'df', '-v', '--format', 'json'], timeout);
+    if (res.exitCode !== 0) throw new Error(res.stderr.trim().split('\n').pop() || `exit ${res.exitCode}`);
+    df = parseCliSystemDf(res.stdout);
+  } catch (err) {
+    // The API's reason is the one that matters; the CLI was only a second chance.
+    throw new UnavailableError(`${apiReason} (docker CLI fallback: ${errorMessage(err)})`);
+  }
+  const data = await assemble(ctx, null, df, null, null, 'the Engine API is out of reach, so log files were not located', 'cli');
+  return { status: 'degraded', reason: `${apiReason}; figures from \`docker system df\`, rounded to 3-4 digits`, data };
+}
+
+async function assemble(
+  ctx: SectionContext, engine: EngineIdentity | null, df: SystemDf | null, dfProblem: string | null,
+  logs: Map<string, ContainerLogFiles> | null, logsReason: string | null, source: 'api' | 'cli',
+): Promise<DockerStorage> {
+  const sized = df !== null && dfProblem === null;
+  const danglingRepository = df && engine ? await attributeDanglingImages(ctx, engine, df.images) : {};
+  const unique = (i: DfImage) => (i.sharedSize >= 0 ? Math.max(0, i.size - i.sharedSize) : i.size);
+  return {
+    source,
+    approximate: source === 'cli',
+    endpoint: ctx.options.docker.label,
+    engine,
+    dfProblem,
+    df,
+    images: df && sized ? summarizeImages(df) : null,
+    containers: df && sized ? summarizeContainers(df) : null,
+    volumes: df && sized ? summarizeVolumes(df, engine?.apiVersion ?? '1.41') : null,
+    buildCache: df && sized ? summarizeBuildCache(df) : null,
+    logs: summarizeLogs(logs, logsReason, df?.containers ?? [], engine?.loggingDriver ?? 'json-file'),
+    churn: df ? summarizeChurn(df.images, new Map(Object.entries(danglingRepository)), unique, Math.floor(Date.now() / 1000)) : [],
+    danglingRepository,
+  };
+}
+
+/** Look up build histories (bounded, under the deadline) to tell which repository each dangling image was a version of. */
+async function attributeDanglingImages(ctx: SectionContext, engine: EngineIdentity, images: readonly DfImage[]): Promise<Record<string, string>> {
+  const newestFirst = (a: DfImage, b: DfImage) => b.created - a.created;
+  const dangling = images.filter(isDangling).sort(newestFirst).slice(0, MAX_DANGLING_LOOKUPS);
+  if (dangling.length === 0) return {};
+  const tagged = images.filter((i) => !isDangling(i)).sort(newestFirst).slice(0, MAX_TAGGED_LOOKUPS);
+  const deadline = ctx.deadline - 200;
+  const history = (image: DfImage) => dockerGet(
+    ctx.options.docker,
+    `/v${engine.apiVersion}/images/${encodeURIComponent(image.id)}/history`,
+    Math.max(1, Math.min(HISTORY_TIMEOUT_MS, remainingMs(deadline))),
+  ).then((body) => recipeOf(Array.isArray(body) ? body : []));
+  const [danglingRecipes, taggedRecipes] = await Promise.all([
+    mapLimit(dangling, 8, deadline, history),
+    mapLimit(tagged, 8, deadline, history),
+  ]);
+  const known = tagged.flatMap((image, i) => (taggedRecipes[i] ? [{ image, recipe: taggedRecipes[i]! }] : []));
+  const out: Record<string, string> = {};
+  dangling.forEach((image, i) => {
+    out[image.id] = attributeDangling(image, danglingRecipes[i], known);
+  });
+  return out;
+}

@@ -1,0 +1,24 @@
+import type { DockerStorage } from './model.js';
+
+/** The `docker` object of the JSON report: exact bytes, full per-object lists. */
+export function dockerJson(d: DockerStorage | undefined): Record<string, unknown> {
+  if (!d) return { docker: null };
+  return {
+    docker: {
+      source: d.source,
+      approximate: d.approximate,
+      endpoint: d.endpoint,
+      engine: d.engine,
+      storageDriver: d.engine?.driver ?? null,
+      imageStore: d.engine?.imageStore ?? null,
+      dfProblem: d.dfProblem,
+      images: d.images && { ...d.images, items: d.df?.images ?? [] },
+      containers: d.containers && { ...d.containers, items: d.df?.containers ?? [] },
+      volumes: d.volumes && { ...d.volumes, items: d.df?.volumes ?? [] },
+      buildCache: d.buildCache && { ...d.buildCache, items: d.df?.buildCache ?? [] },
+      logs: d.logs,
+      churn: d.churn,
+      danglingRepository: d.danglingRepository,
+    },
+  };
+}

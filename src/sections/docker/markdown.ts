@@ -1,0 +1,117 @@
+import { isDangling, isRunning } from '../../model/docker-storage.js';
+import type { DfImage } from '../../parse/docker-df.js';
+import { formatBytes } from '../../render/bytes.js';
+import { inline } from '../../render/escape.js';
+import { table } from '../../render/table.js';
+import type { DockerStorage } from './model.js';
+
+/** Items per "Largest …" list; the rest is one tail line, so the section stays small on any host. */
+export const TOP_N = 5;
+const NAME_MAX = 48;
+
+export function dockerMarkdown(d: DockerStorage): string[] {
+  const lines = [engineLine(d)];
+  if (d.approximate) lines.push('Figures are approximate: from `docker system df`, which rounds to 3-4 significant digits.');
+  if (d.dfProblem) lines.push(`Sizes unknown this run: ${inline(d.dfProblem)}.`);
+  lines.push('', ...summaryTable(d), '');
+  lines.push(...detailLines(d));
+  return lines;
+}
+
+function engineLine(d: DockerStorage): string {
+  const e = d.engine;
+  if (!e) return `Engine: reached through the docker CLI (${inline(d.endpoint)}); driver unknown.`;
+  const backing = e.backingFilesystem ? ` on ${inline(e.backingFilesystem)}` : '';
+  const store = e.imageStore === 'containerd' ? 'containerd image store (snapshotter)' : 'graph-driver image store';
+  return `Engine ${inline(e.version)} (API ${inline(e.apiVersion)}), storage driver ${inline(e.driver)}${backing}, ${store}, data root ${inline(e.rootDir)}, log driver ${inline(e.loggingDriver || '?')}.`;
+}
+
+function summaryTable(d: DockerStorage): string[] {
+  const b = (n: number | undefined | null) => (n === undefined || n === null ? '?' : formatBytes(n));
+  const rows: string[][] = [];
+  const i = d.images;
+  if (i) {
+    rows.push(['Images', `${i.count}: ${i.inUse.count} in use, ${i.dangling.count} dangling`, b(i.totalBytes), b(i.reclaimableBytes),
+      `unique ${b(i.uniqueBytes)}, shared ${b(i.sharedBytes)}; dangling ${b(i.dangling.reclaimableBytes)} (\`docker image prune\`); all unused: \`prune -a\``]);
+  } else if (d.df) {
+    rows.push(['Images', `${d.df.images.length}`, '?', '?', 'sizes unknown this run']);
+  }
+  const c = d.containers;
+  if (c) {
+    rows.push(['Containers', `${c.count}: ${c.running} running, ${c.stopped} stopped`, b(c.writableBytes), b(c.reclaimableBytes),
+      `writable layers; stopped ${b(c.stoppedWritableBytes)} (\`docker container prune\`)`]);
+  } else if (d.df) {
+    const running = d.df.containers.filter(isRunning).length;
+    rows.push(['Containers', `${d.df.containers.length}: ${running} running`, '?', '?', 'sizes unknown this run']);
+  }
+  const v = d.volumes;
+  if (v) {
+    const unknown = v.unknownSizeCount ? `; ${v.unknownSizeCount} of unknown size` : '';
+    rows.push(['Volumes', `${v.count}: ${v.inUse} in use, ${v.unused} unused`, b(v.totalBytes), b(v.reclaimableBytes),
+      `unused ${b(v.unusedBytes)}${v.reclaimableAllBytes !== v.reclaimableBytes ? ` (\`docker volume prune --all\`: ${b(v.reclaimableAllBytes)})` : ''}${unknown}`]);
+  }
+  const bc = d.buildCache;
+  if (bc) {
+    const types = Object.entries(bc.byType).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([t, n]) => `${inline(t)} ${b(n)}`).join(', ');
+    rows.push(['Build cache', `${bc.count} records`, b(bc.totalBytes), b(bc.reclaimableBytes), `in use ${b(bc.inUseBytes)}; ${types || 'empty'}`]);
+  }
+  const l = d.logs;
+  rows.push(l.visible
+    ? ['Container logs', `${l.containers} containers, ${l.files} files`, b(l.totalBytes), '—',
+      l.unboundedContainers ? `${l.unboundedContainers} json-file logs without max-size (${b(l.unboundedBytes)}): they grow until the disk is full` : 'all rotated (max-size set)']
+    : ['Container logs', '?', '?', '?', `not visible: ${inline(l.reason ?? 'unknown')}`]);
+  return table(['Category', 'Objects', 'Size', 'Reclaimable', 'Detail'], rows);
+}
+
+function detailLines(d: DockerStorage): string[] {
+  const lines: string[] = [];
+  if (d.churn.length) {
+    const churn = d.churn.slice(0, TOP_N).map((c) =>
+      `${name(c.repository)}: ${c.builds24h} builds in 24 h, ${c.danglingVersions} dangling versions, ${formatBytes(c.danglingBytes)}`);
+    lines.push(`Rebuild churn: ${churn.join('; ')}${tail(d.churn.slice(TOP_N).map((c) => c.danglingBytes))}`);
+  }
+  const df = d.df;
+  if (df && d.images) {
+    const unique = (i: DfImage) => (i.sharedSize >= 0 ? Math.max(0, i.size - i.sharedSize) : i.size);
+    const images = [...df.images].sort((a, b) => unique(b) - unique(a));
+    lines.push(topList('Largest images (unique bytes)', images, unique, (i) => {
+      const label = isDangling(i) ? `<dangling ${i.id.replace(/^sha256:/, '').slice(0, 12)}${d.danglingRepository[i.id] ? ` of ${d.danglingRepository[i.id]}` : ''}>` : i.repoTags[0]!;
+      return `${name(label)} ${formatBytes(unique(i))} (${i.containers > 0 ? `${i.containers} containers` : 'unused'})`;
+    }));
+  }
+  if (df && d.containers) {
+    const containers = [...df.containers].sort((a, b) => b.sizeRw - a.sizeRw);
+    lines.push(topList('Largest writable layers', containers, (c) => c.sizeRw, (c) => `${name(c.name)} ${formatBytes(c.sizeRw)} (${inline(c.state)})`));
+  }
+  if (df && d.volumes && df.volumes.length) {
+    const volumes = [...df.volumes].sort((a, b) => b.size - a.size);
+    lines.push(topList('Largest volumes', volumes, (v) => Math.max(0, v.size), (v) =>
+      `${name(v.name)} ${v.size >= 0 ? formatBytes(v.size) : 'size unknown'} (${v.refCount > 0 ? `${v.refCount} containers` : 'unused'})`));
+  }
+  if (d.logs.visible && d.logs.entries.length) {
+    lines.push(topList('Largest logs', d.logs.entries, (e) => e.bytes, (e) =>
+      `${name(e.name)} ${formatBytes(e.bytes)} (${inline(e.driver)}, ${e.maxSize ? `max-size ${inline(e.maxSize)}` : e.unbounded ? 'no max-size' : 'rotated'})`));
+  }
+  if (df && d.buildCache && df.buildCache.length) {
+    const records = df.buildCache.filter((r) => !r.shared).sort((a, b) => b.size - a.size);
+    const oldest = d.buildCache.oldestLastUsedAt ? `oldest last use ${d.buildCache.oldestLastUsedAt.slice(0, 16).replace('T', ' ')} UTC; ` : '';
+    lines.push(`Build cache: ${oldest}${topList('largest', records, (r) => r.size, (r) =>
+      `${inline(r.type)} "${inline(r.description, 40)}" ${formatBytes(r.size)}${r.inUse ? ' (in use)' : ''}`)}`);
+  }
+  return lines;
+}
+
+function name(s: string): string {
+  return inline(s, NAME_MAX);
+}
+
+function topList<T>(label: string, items: readonly T[], bytes: (t: T) => number, show: (t: T) => string): string {
+  const head = items.slice(0, TOP_N).map(show).join('; ');
+  return `${label}: ${head || 'none'}${tail(items.slice(TOP_N).map(bytes))}`;
+}
+
+/** `… and 977 more, 12.3 GiB` */
+function tail(rest: readonly number[]): string {
+  if (rest.length === 0) return '';
+  return `; … and ${rest.length} more, ${formatBytes(rest.reduce((a, n) => a + n, 0))}`;
+}

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import type { DockerSandbox } from './dockerd.js';
+
+/** What the "everything at once" scenario created, for assertions. */
+export interface MixedScenario {
+  inUseImage: string;
+  unusedImage: string;
+  rebuiltRepository: string;
+  danglingVersions: number;
+  stoppedContainer: string;
+  runningContainer: string;
+  unusedVolume: string;
+  chattyContainer: string;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Issue 3's acceptance scenario on a real daemon: an image in use, an unused
+ * image, three dangling versions of one repository (four BuildKit rebuilds),
+ * a stopped container with a 50 MB writable layer, a running container, an
+ * unused volume holding 30 MB, BuildKit cache, and 40 MB of json-file logs.
+ */
+export async function buildMixedScenario(s: DockerSandbox): Promise<MixedScenario> {
+  await s.buildImage('pf-base:1');
+  await s.buildImage('pf-unused:1', ['COPY blob /blob'], { blob: randomBytes(3 * MiB).toString('base64') });
+  for (let version = 0; version < 4; version += 1) {
+    // A RUN step makes BuildKit cache records; a new stamp makes a new image each time.
+    await s.buildImage('pf-app:latest', ['COPY stamp /stamp', 'RUN ["/bin/sh", "-c", "cat /stamp /stamp > /doubled"]'], {
+      stamp: randomBytes(MiB).toString('base64'),
+    });
+  }
+  await s.docker(['run', '-d', '--network', 'none', '--name', 'pf-running', 'pf-base:1', 'sleep', '3600']);
+  await s.docker(['run', '--network', 'none', '--name', 'pf-stopped50', 'pf-base:1', 'dd', 'if=/dev/urandom', 'of=/fill', 'bs=1M', 'count=50']);
+  await s.docker(['volume', 'create', 'pf-data30']);
+  await s.docker(['run', '--rm', '--network', 'none', '-v', 'pf-data30:/v', 'pf-base:1', 'dd', 'if=/dev/urandom', 'of=/v/fill', 'bs=1M', 'count=30']);
+  // ~118 bytes of json-file per 41-byte line: 360k lines is a little over 40 MB.
+  await s.docker(['run', '--network', 'none', '--name', 'pf-chatty', 'pf-base:1', 'sh', '-c', 'yes 0123456789012345678901234567890123456789 | head -n 360000']);
+  return {
+    inUseImage: 'pf-base:1',
+    unusedImage: 'pf-unused:1',
+    rebuiltRepository: 'pf-app',
+    danglingVersions: 3,
+    stoppedContainer: 'pf-stopped50',
+    runningContainer: 'pf-running',
+    unusedVolume: 'pf-data30',
+    chattyContainer: 'pf-chatty',
+  };
+}
