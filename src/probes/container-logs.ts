@@ -9,7 +9,7 @@ import type { Runner } from './exec.js';
  * `find` prints sizes; `read` (a shell builtin, no fork per container)
  * takes each one-line hostconfig.json for the log driver and max-size.
  */
-const SCRIPT = `cd -- "$1" || exit 3
+export const LOG_LISTING_SCRIPT = `cd -- "$1" || exit 3
 find . -mindepth 2 -maxdepth 3 -type f \\( -name '*-json.log*' -o -path './*/local-logs/*' \\) -printf 'L\\t%s\\t%P\\n'
 for f in */hostconfig.json; do
   [ -f "$f" ] || continue
@@ -21,7 +21,7 @@ export async function getContainerLogs(run: Runner, dataRoot: string, timeoutMs:
   const dir = `${dataRoot.replace(/\/+$/, '')}/containers`;
   let res;
   try {
-    res = await run('sh', ['-c', SCRIPT, 'preflight-logs', dir], timeoutMs);
+    res = await run('sh', ['-c', LOG_LISTING_SCRIPT, 'preflight-logs', dir], timeoutMs);
   } catch (err) {
     if (err instanceof TimeoutError) throw new UnavailableError(`listing ${dir} gave no answer in ${err.afterMs / 1000} s`);
     throw err;

@@ -15,6 +15,9 @@ export interface MixedScenario {
 
 const MiB = 1024 * 1024;
 
+/** Markdown-breaking text in a RUN step (pipe, backticks, a fake header, an ESC byte). */
+export const HOSTILE_RUN_TEXT = '## Fake | `tick` \u001b[31m red';
+
 /**
  * Issue 3's acceptance scenario on a real daemon: an image in use, an unused
  * image, three dangling versions of one repository (four BuildKit rebuilds),
@@ -23,7 +26,11 @@ const MiB = 1024 * 1024;
  */
 export async function buildMixedScenario(s: DockerSandbox): Promise<MixedScenario> {
   await s.buildImage('pf-base:1');
-  await s.buildImage('pf-unused:1', ['COPY blob /blob'], { blob: randomBytes(3 * MiB).toString('base64') });
+  // A BuildKit cache mount (exec.cachemount, as apt/npm caches are) whose RUN line becomes
+  // a build-cache description: hostile text the report must escape. 8 MB, so it is listed.
+  await s.buildImage('pf-unused:1', ['COPY blob /blob', `RUN --mount=type=cache,target=/cache echo '${HOSTILE_RUN_TEXT}' > /cache/note && head -c 8000000 /dev/urandom > /cache/big`], {
+    blob: randomBytes(3 * MiB).toString('base64'),
+  });
   for (let version = 0; version < 4; version += 1) {
     // A RUN step makes BuildKit cache records; a new stamp makes a new image each time.
     await s.buildImage('pf-app:latest', ['COPY stamp /stamp', 'RUN ["/bin/sh", "-c", "cat /stamp /stamp > /doubled"]'], {

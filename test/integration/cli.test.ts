@@ -46,7 +46,9 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
     expect(Number.isInteger(doc.durationMs)).toBe(true);
     expect(doc.sections).toEqual([
       { id: 'filesystem', title: 'Filesystem', status: 'degraded', reason: '1 path not measured', durationMs: expect.any(Number) },
+      { id: 'docker', title: 'Docker Storage', status: 'skipped', reason: expect.stringMatching(/^docker: no socket at \/nonexistent\/docker.sock/), durationMs: expect.any(Number) },
     ]);
+    expect(doc.docker).toBeNull();
     for (const fs of doc.filesystems) {
       expect(Object.keys(fs)).toEqual(expect.arrayContaining([
         'mountpoint', 'device', 'fstype', 'sizeBytes', 'usedBytes', 'availBytes', 'reservedBytes',
@@ -101,7 +103,10 @@ describe('a Docker socket that accepts and never answers', () => {
     expect(run.exitCode).toBe(0);
     expect(run.elapsedMs).toBeLessThan(10_000);
     expect(sockets.length).toBeGreaterThan(0);
-    expect(run.stdout).toContain('Docker: not reachable (docker /info gave no answer in 3 s)');
+    expect(run.stdout).toContain('Docker: not reachable (docker /version gave no answer in 3 s)');
     expect(run.stdout).toMatch(/^Disk: \d+% used/m);
+    expect(run.stdout).toContain('## Docker Storage\n(docker /version gave no answer in 3 s)');
+    const doc = parseReport((await runPreflight(['--budget', '10', '--format', 'json'], { DOCKER_HOST: `unix://${dir}/docker.sock` })).stdout);
+    expect(doc.sections.find((s: { id: string }) => s.id === 'docker')).toMatchObject({ status: 'timeout', reason: 'docker /version gave no answer in 3 s' });
   });
 });

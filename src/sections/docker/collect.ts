@@ -81,7 +81,9 @@ async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Co
     df = parseCliSystemDf(res.stdout);
   } catch (err) {
     // The API's reason is the one that matters; the CLI was only a second chance.
-    throw new UnavailableError(`${apiReason} (docker CLI fallback: ${errorMessage(err)})`);
+    const cli = errorMessage(err);
+    const why = /Cannot connect to the Docker daemon/.test(cli) ? 'cannot reach it either' : cli.slice(0, 120);
+    throw new UnavailableError(`${apiReason} (docker CLI fallback: ${why})`);
   }
   const data = await assemble(ctx, null, df, null, null, 'the Engine API is out of reach, so log files were not located', 'cli');
   return { status: 'degraded', reason: `${apiReason}; figures from \`docker system df\`, rounded to 3-4 digits`, data };

@@ -79,6 +79,13 @@ function detailLines(d: DockerStorage): string[] {
       return `${name(label)} ${formatBytes(unique(i))} (${i.containers > 0 ? `${i.containers} containers` : 'unused'})`;
     }));
   }
+  if (df && d.images) {
+    const used = df.images.filter((i) => i.containers > 0).sort((a, b) => b.containers - a.containers);
+    if (used.length) {
+      lines.push(topList('Images in use (keep)', used, (i) => i.size, (i) =>
+        `${name(i.repoTags[0] ?? i.id.replace(/^sha256:/, '').slice(0, 12))} ${formatBytes(i.size)} (${i.containers} containers)`));
+    }
+  }
   if (df && d.containers) {
     const containers = [...df.containers].sort((a, b) => b.sizeRw - a.sizeRw);
     lines.push(topList('Largest writable layers', containers, (c) => c.sizeRw, (c) => `${name(c.name)} ${formatBytes(c.sizeRw)} (${inline(c.state)})`));
@@ -96,7 +103,7 @@ function detailLines(d: DockerStorage): string[] {
     const records = df.buildCache.filter((r) => !r.shared).sort((a, b) => b.size - a.size);
     const oldest = d.buildCache.oldestLastUsedAt ? `oldest last use ${d.buildCache.oldestLastUsedAt.slice(0, 16).replace('T', ' ')} UTC; ` : '';
     lines.push(`Build cache: ${oldest}${topList('largest', records, (r) => r.size, (r) =>
-      `${inline(r.type)} "${inline(r.description, 40)}" ${formatBytes(r.size)}${r.inUse ? ' (in use)' : ''}`)}`);
+      `${inline(r.type)} "${inline(r.description, 80)}" ${formatBytes(r.size)}${r.inUse ? ' (in use)' : ''}`)}`);
   }
   return lines;
 }
