@@ -88,7 +88,8 @@ export function isDangling(image: DfImage): boolean {
   return image.repoTags.length === 0;
 }
 
-function uniqueOf(image: DfImage): number {
+/** Bytes that belong to this image alone (all of it when the daemon did not compute sharing). */
+export function uniqueOf(image: DfImage): number {
   return image.sharedSize >= 0 ? Math.max(0, image.size - image.sharedSize) : image.size;
 }
 

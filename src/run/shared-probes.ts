@@ -33,9 +33,12 @@ export function createSharedProbes(options: RunOptions): SharedProbes {
 async function fetchEngine(options: RunOptions, deadline: number): Promise<DockerEngine> {
   const timeout = () => Math.max(1, Math.min(CHEAP_CALL_TIMEOUT_MS, remainingMs(deadline)));
   try {
-    const version = parseVersion(await dockerGet(options.docker, '/version', timeout()));
-    const info = await dockerGet(options.docker, '/info', timeout());
-    return { reachable: true, identity: parseInfo(info, version) };
+    // Both are cheap but not free (/version asks containerd and runc): ask at once.
+    const [version, info] = await Promise.all([
+      dockerGet(options.docker, '/version', timeout()),
+      dockerGet(options.docker, '/info', timeout()),
+    ]);
+    return { reachable: true, identity: parseInfo(info, parseVersion(version)) };
   } catch (err) {
     return { reachable: false, reason: errorMessage(err), error: err };
   }

@@ -43,12 +43,19 @@ export const filesystemSection: Section<FilesystemData> = {
 };
 
 async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> {
-  const [engine, table] = await Promise.all([ctx.shared.dockerEngine(ctx.deadline), getMountTable()]);
-  const info = engine.reachable ? { reachable: true as const, rootDir: engine.identity.rootDir, driver: engine.identity.driver } : engine;
-  const targets = chooseTargets(ctx, info, table);
+  const table = await getMountTable();
   // Leave a little of the section's time to assemble the answer.
   const statfsTimeout = Math.max(100, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - 250));
-  const measured = await Promise.all(targets.map((t) => measurePath(ctx.run, t.path, statfsTimeout)));
+  const measure = (t: Target) => measurePath(ctx.run, t.path, statfsTimeout);
+  // Measure what does not depend on Docker while the daemon is asked where its data root is.
+  const [root, ...others] = fixedTargets(ctx, table);
+  const early = [root!, ...others].map(measure);
+  const engine = await ctx.shared.dockerEngine(ctx.deadline);
+  const info = engine.reachable ? { reachable: true as const, rootDir: engine.identity.rootDir, driver: engine.identity.driver } : engine;
+  const dockerTarget: Target = { path: info.reachable ? info.rootDir || DEFAULT_DOCKER_ROOT : DEFAULT_DOCKER_ROOT, role: 'docker-data-root' };
+  const [rootMeasured, dockerMeasured, ...othersMeasured] = await Promise.all([early[0]!, measure(dockerTarget), ...early.slice(1)]);
+  const targets = [root!, dockerTarget, ...others];
+  const measured = [rootMeasured!, dockerMeasured!, ...othersMeasured];
 
   // A default data root that does not exist just means Docker was never installed here.
   const keep = targets.map((t, i) => !(t.role === 'docker-data-root' && !info.reachable && measured[i]?.kind === 'missing'));
@@ -74,10 +81,9 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
   };
 }
 
-function chooseTargets(ctx: SectionContext, info: { reachable: true; rootDir: string } | { reachable: false }, table: Parameters<typeof realMounts>[0]): Target[] {
+/** `/`, then every --path and (with --all-mounts) every real mount: none needs the daemon. */
+function fixedTargets(ctx: SectionContext, table: Parameters<typeof realMounts>[0]): Target[] {
   const targets: Target[] = [{ path: '/', role: 'root' }];
-  const dockerRoot = info.reachable ? info.rootDir : DEFAULT_DOCKER_ROOT;
-  if (dockerRoot) targets.push({ path: dockerRoot, role: 'docker-data-root' });
   for (const path of ctx.options.paths) targets.push({ path, role: 'path' });
   if (ctx.options.allMounts) {
     for (const m of realMounts(table)) targets.push({ path: m.mountpoint, role: 'mount' });

@@ -1,8 +1,6 @@
 import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../../errors.js';
-import { attributeDangling, recipeOf, summarizeChurn } from '../../model/churn.js';
-import {
-  isDangling, summarizeBuildCache, summarizeContainers, summarizeImages, summarizeLogs, summarizeVolumes,
-} from '../../model/docker-storage.js';
+import { attributeDangling, recipeOf } from '../../model/churn.js';
+import { isDangling } from '../../model/docker-storage.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
 import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
@@ -12,7 +10,7 @@ import { dockerGet } from '../../probes/docker-api.js';
 import { remainingMs } from '../../run/deadline.js';
 import { mapLimit } from '../../run/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
-import type { DockerStorage } from './model.js';
+import { buildDockerStorage, type DockerStorage } from './model.js';
 
 /** Kept back from /system/df's deadline for the cheap fallbacks and churn. */
 const RESERVE_MS = 1500;
@@ -93,24 +91,11 @@ async function assemble(
   ctx: SectionContext, engine: EngineIdentity | null, df: SystemDf | null, dfProblem: string | null,
   logs: Map<string, ContainerLogFiles> | null, logsReason: string | null, source: 'api' | 'cli',
 ): Promise<DockerStorage> {
-  const sized = df !== null && dfProblem === null;
   const danglingRepository = df && engine ? await attributeDanglingImages(ctx, engine, df.images) : {};
-  const unique = (i: DfImage) => (i.sharedSize >= 0 ? Math.max(0, i.size - i.sharedSize) : i.size);
-  return {
-    source,
-    approximate: source === 'cli',
-    endpoint: ctx.options.docker.label,
-    engine,
-    dfProblem,
-    df,
-    images: df && sized ? summarizeImages(df) : null,
-    containers: df && sized ? summarizeContainers(df) : null,
-    volumes: df && sized ? summarizeVolumes(df, engine?.apiVersion ?? '1.41') : null,
-    buildCache: df && sized ? summarizeBuildCache(df) : null,
-    logs: summarizeLogs(logs, logsReason, df?.containers ?? [], engine?.loggingDriver ?? 'json-file'),
-    churn: df ? summarizeChurn(df.images, new Map(Object.entries(danglingRepository)), unique, Math.floor(Date.now() / 1000)) : [],
-    danglingRepository,
-  };
+  return buildDockerStorage({
+    source, endpoint: ctx.options.docker.label, engine, df, dfProblem, logs, logsReason, danglingRepository,
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
 }
 
 /** Look up build histories (bounded, under the deadline) to tell which repository each dangling image was a version of. */

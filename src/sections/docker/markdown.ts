@@ -1,5 +1,4 @@
-import { isDangling, isRunning } from '../../model/docker-storage.js';
-import type { DfImage } from '../../parse/docker-df.js';
+import { isDangling, isRunning, uniqueOf } from '../../model/docker-storage.js';
 import { formatBytes } from '../../render/bytes.js';
 import { inline } from '../../render/escape.js';
 import { table } from '../../render/table.js';
@@ -72,11 +71,10 @@ function detailLines(d: DockerStorage): string[] {
   }
   const df = d.df;
   if (df && d.images) {
-    const unique = (i: DfImage) => (i.sharedSize >= 0 ? Math.max(0, i.size - i.sharedSize) : i.size);
-    const images = [...df.images].sort((a, b) => unique(b) - unique(a));
-    lines.push(topList('Largest images (unique bytes)', images, unique, (i) => {
+    const images = [...df.images].sort((a, b) => uniqueOf(b) - uniqueOf(a));
+    lines.push(topList('Largest images (unique bytes)', images, uniqueOf, (i) => {
       const label = isDangling(i) ? `<dangling ${i.id.replace(/^sha256:/, '').slice(0, 12)}${d.danglingRepository[i.id] ? ` of ${d.danglingRepository[i.id]}` : ''}>` : i.repoTags[0]!;
-      return `${name(label)} ${formatBytes(unique(i))} (${i.containers > 0 ? `${i.containers} containers` : 'unused'})`;
+      return `${name(label)} ${formatBytes(uniqueOf(i))} (${i.containers > 0 ? `${i.containers} containers` : 'unused'})`;
     }));
   }
   if (df && d.images) {

@@ -1,7 +1,9 @@
-import type {
-  BuildCacheSummary, ContainerSummary, ImageSummary, LogSummary, VolumeSummary,
+import {
+  summarizeBuildCache, summarizeContainers, uniqueOf, summarizeImages, summarizeLogs, summarizeVolumes,
+  type BuildCacheSummary, type ContainerSummary, type ImageSummary, type LogSummary, type VolumeSummary,
 } from '../../model/docker-storage.js';
-import type { RepositoryChurn } from '../../model/churn.js';
+import { summarizeChurn, type RepositoryChurn } from '../../model/churn.js';
+import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import type { EngineIdentity } from '../../parse/docker-engine.js';
 import type { SystemDf } from '../../parse/docker-df.js';
 
@@ -23,4 +25,37 @@ export interface DockerStorage {
   churn: RepositoryChurn[];
   /** Dangling image id → repository it was a version of. */
   danglingRepository: Record<string, string>;
+}
+
+export interface DockerStorageInput {
+  source: 'api' | 'cli';
+  endpoint: string;
+  engine: EngineIdentity | null;
+  df: SystemDf | null;
+  dfProblem: string | null;
+  logs: Map<string, ContainerLogFiles> | null;
+  logsReason: string | null;
+  danglingRepository: Record<string, string>;
+  nowSeconds: number;
+}
+
+/** Pure: what the probes learned → the section's model. */
+export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
+  const { df, engine } = input;
+  const sized = df !== null && input.dfProblem === null;
+  return {
+    source: input.source,
+    approximate: input.source === 'cli',
+    endpoint: input.endpoint,
+    engine,
+    dfProblem: input.dfProblem,
+    df,
+    images: df && sized ? summarizeImages(df) : null,
+    containers: df && sized ? summarizeContainers(df) : null,
+    volumes: df && sized ? summarizeVolumes(df, engine?.apiVersion ?? '1.41') : null,
+    buildCache: df && sized ? summarizeBuildCache(df) : null,
+    logs: summarizeLogs(input.logs, input.logsReason, df?.containers ?? [], engine?.loggingDriver ?? 'json-file'),
+    churn: df ? summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds) : [],
+    danglingRepository: input.danglingRepository,
+  };
 }
