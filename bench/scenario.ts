@@ -13,7 +13,7 @@ function flag(name: string, fallback: number): number {
 const extra = flag('--objects', 300);
 // Files in one volume: /system/df walks them all, as on a big host (moby#31719).
 const files = flag('--files', 0);
-const s = await startDockerd('overlay2', 3072);
+const s = await startDockerd('overlay2', 8192);
 try {
   await buildMixedScenario(s);
   for (let i = 0; i < extra; i += 1) {
