@@ -18,8 +18,14 @@ export interface ImageSummary {
   inUse: { count: number; uniqueBytes: number };
   unused: { count: number; uniqueBytes: number };
   dangling: { count: number; uniqueBytes: number; reclaimableBytes: number };
-  /** `docker image prune -a`, counted as the CLI does: total − unique bytes of images in use. */
+  /**
+   * What `docker image prune -a` frees: every layer no in-use image needs.
+   * total − Σ Size of images in use: exact when in-use images share no layers
+   * with each other, otherwise an underestimate (never a promise prune breaks).
+   */
   reclaimableBytes: number;
+  /** The docker CLI's figure (total − unique bytes of images in use): counts shared base layers of in-use images as reclaimable. */
+  cliReclaimableBytes: number;
   /** Daemon's own figure (API 1.52+), when given. */
   daemonReclaimableBytes: number | null;
 }
@@ -117,7 +123,8 @@ export function summarizeImages(df: SystemDf): ImageSummary {
       uniqueBytes: sum(dangling, uniqueOf),
       reclaimableBytes: sum(dangling.filter((i) => i.containers === 0), uniqueOf),
     },
-    reclaimableBytes: Math.max(0, totalBytes - inUseUnique),
+    reclaimableBytes: Math.max(0, totalBytes - sum(inUse, (i) => i.size)),
+    cliReclaimableBytes: Math.max(0, totalBytes - inUseUnique),
     daemonReclaimableBytes: df.totals.images?.reclaimable ?? null,
   };
 }

@@ -35,7 +35,11 @@ describe.each(['overlay2-20.10', 'btrfs-20.10'])('captured /system/df, API 1.41 
     // CLI: LayersSize − Σ(Size − SharedSize) of images used by containers.
     const used = raw.Images.filter((i: any) => i.Containers > 0).reduce((a: number, i: any) => a + i.Size - i.SharedSize, 0);
     expect(images.totalBytes).toBe(raw.LayersSize);
-    expect(images.reclaimableBytes).toBe(raw.LayersSize - used);
+    expect(images.cliReclaimableBytes).toBe(raw.LayersSize - used);
+    // prune -a keeps every layer of pf-base:1 (in use), shared base included.
+    const inUse = raw.Images.filter((i: any) => i.Containers > 0);
+    expect(inUse).toHaveLength(1);
+    expect(images.reclaimableBytes).toBe(raw.LayersSize - inUse[0].Size);
     const containers = summarizeContainers(df);
     expect(containers.reclaimableBytes).toBe(52_428_800); // pf-stopped50 wrote 50 MiB; the others nothing
     expect(containers.running).toBe(1);
