@@ -29,6 +29,11 @@ export class UnavailableError extends Error {
   override name = 'UnavailableError';
 }
 
+/** The section has nothing to say on this host (no btrfs at all): omitted from markdown. */
+export class NotApplicableError extends Error {
+  override name = 'NotApplicableError';
+}
+
 export function formatSeconds(ms: number): string {
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;

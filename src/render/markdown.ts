@@ -4,7 +4,7 @@ import { inline } from './escape.js';
 
 /** The report as `## Section` markdown; sections in registry order, blank line between. */
 export function renderMarkdown(report: Report): string {
-  return `${report.results.map(renderSection).join('\n\n')}\n`;
+  return `${report.results.filter((r) => !r.notApplicable).map(renderSection).join('\n\n')}\n`;
 }
 
 function renderSection(result: SectionResult): string {

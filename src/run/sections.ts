@@ -1,4 +1,6 @@
-import { TimeoutError, ToolMissingError, UnavailableError, errorMessage, formatSeconds } from '../errors.js';
+import {
+  NotApplicableError, TimeoutError, ToolMissingError, UnavailableError, errorMessage, formatSeconds,
+} from '../errors.js';
 import type { Section, SectionContext, SectionResult } from '../sections/types.js';
 import { remainingMs, withTimeout } from './deadline.js';
 
@@ -36,6 +38,9 @@ async function runOne(
       // Our own deadline, or a probe's that the section passed on (which names the call).
       const reason = err.what === section.title ? `timed out after ${formatSeconds(timeoutMs)}` : err.message;
       return { section, status: 'timeout', reason, durationMs: elapsed() };
+    }
+    if (err instanceof NotApplicableError) {
+      return { section, status: 'skipped', reason: err.message, durationMs: elapsed(), notApplicable: true };
     }
     if (err instanceof ToolMissingError || err instanceof UnavailableError) {
       return { section, status: 'skipped', reason: err.message, durationMs: elapsed() };

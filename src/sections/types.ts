@@ -43,4 +43,6 @@ export interface SectionResult<T = unknown> {
   reason?: string;
   data?: T;
   durationMs: number;
+  /** Nothing to report on this host (e.g. no btrfs): JSON says so, markdown leaves the section out. */
+  notApplicable?: boolean;
 }

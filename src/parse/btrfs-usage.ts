@@ -1,0 +1,96 @@
+/**
+ * `btrfs filesystem usage -b PATH`, every btrfs-progs version's text format.
+ * Lines differ by version: `Device slack` (≥5.2), `Multiple profiles` (≥5.6.1),
+ * `Free (statfs, df)` (≥5.10), the `(NN.NN%)` after Used (≥5.x); a 4.x
+ * usage has none of them. Absent lines stay null, never 0.
+ */
+
+export interface BlockGroup {
+  /** Data, Metadata, System. */
+  type: string;
+  /** single, DUP, RAID1, …. */
+  profile: string;
+  /** Logical bytes allocated to this type and profile. */
+  size: number;
+  used: number;
+}
+
+export interface BtrfsUsage {
+  deviceSize: number | null;
+  deviceAllocated: number | null;
+  deviceUnallocated: number | null;
+  deviceMissing: number | null;
+  deviceSlack: number | null;
+  used: number | null;
+  freeEstimated: number | null;
+  freeEstimatedMin: number | null;
+  freeStatfs: number | null;
+  dataRatio: number | null;
+  metadataRatio: number | null;
+  globalReserve: number | null;
+  globalReserveUsed: number | null;
+  multipleProfiles: boolean | null;
+  groups: BlockGroup[];
+  /** Devices listed under `Unallocated:`. */
+  devices: string[];
+}
+
+// Sample: `    Device size:		         314572800`
+const OVERALL = /^\s+([A-Za-z][A-Za-z ()",]*?):\s+(\S+)(?:\s+\((?:min|used): (\d+)\))?\s*$/;
+// Sample: `Data,single: Size:41943040, Used:20971520 (50.00%)` (4.x: no percentage)
+const GROUP = /^(\w+),(\S+): Size:(\d+), Used:(\d+)/;
+// Sample: `   /dev/loop2	 188743680` (device lines under a group or Unallocated:)
+const DEVICE_LINE = /^\s+(\/\S+)\s+(\d+)\s*$/;
+
+export function parseBtrfsUsage(text: string): BtrfsUsage {
+  const u: BtrfsUsage = {
+    deviceSize: null, deviceAllocated: null, deviceUnallocated: null, deviceMissing: null, deviceSlack: null,
+    used: null, freeEstimated: null, freeEstimatedMin: null, freeStatfs: null, dataRatio: null,
+    metadataRatio: null, globalReserve: null, globalReserveUsed: null, multipleProfiles: null, groups: [], devices: [],
+  };
+  let inUnallocated = false;
+  for (const line of text.split('\n')) {
+    const group = GROUP.exec(line);
+    if (group) {
+      inUnallocated = false;
+      u.groups.push({ type: group[1]!, profile: group[2]!, size: Number(group[3]), used: Number(group[4]) });
+      continue;
+    }
+    if (/^Unallocated:/.test(line)) {
+      inUnallocated = true;
+      continue;
+    }
+    const device = DEVICE_LINE.exec(line);
+    if (device) {
+      if (inUnallocated && !u.devices.includes(device[1]!)) u.devices.push(device[1]!);
+      continue;
+    }
+    const m = OVERALL.exec(line);
+    if (!m) continue;
+    const [, key, value, extra] = m;
+    const n = Number(value);
+    switch (key) {
+      case 'Device size': u.deviceSize = n; break;
+      case 'Device allocated': u.deviceAllocated = n; break;
+      case 'Device unallocated': u.deviceUnallocated = n; break;
+      case 'Device missing': u.deviceMissing = n; break;
+      case 'Device slack': u.deviceSlack = n; break;
+      case 'Used': u.used = n; break;
+      case 'Free (estimated)': u.freeEstimated = n; u.freeEstimatedMin = extra === undefined ? null : Number(extra); break;
+      case 'Free (statfs, df)': u.freeStatfs = n; break;
+      case 'Data ratio': u.dataRatio = n; break;
+      case 'Metadata ratio': u.metadataRatio = n; break;
+      case 'Global reserve': u.globalReserve = n; u.globalReserveUsed = extra === undefined ? null : Number(extra); break;
+      case 'Multiple profiles': u.multipleProfiles = value === 'yes'; break;
+      default: break;
+    }
+  }
+  return u;
+}
+
+/** Sum of a block-group type across profiles (a conversion leaves two). */
+export function groupTotals(groups: readonly BlockGroup[], type: string): { size: number; used: number } | null {
+  const of = groups.filter((g) => g.type === type);
+  if (of.length === 0) return null;
+  return { size: of.reduce((a, g) => a + g.size, 0), used: of.reduce((a, g) => a + g.used, 0) };
+}

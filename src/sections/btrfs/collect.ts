@@ -1,0 +1,127 @@
+import { NotApplicableError, ToolMissingError, UnavailableError, errorMessage } from '../../errors.js';
+import { assessBtrfs } from '../../model/btrfs.js';
+import { mountFor } from '../../model/filesystems.js';
+import type { QgroupRow } from '../../parse/btrfs-qgroup.js';
+import { orphanSubvolumes, type DockerSubvolumes } from '../../parse/btrfs-subvolumes.js';
+import type { MountEntry } from '../../parse/mountinfo.js';
+import {
+  getBtrfsDf, getBtrfsUsage, getCompsize, getDeletedSubvolumes, getDockerSubvolumes, getExclusiveBytes,
+  getQgroups, getSubvolumeIds,
+} from '../../probes/btrfs.js';
+import { getMountTable } from '../../probes/mountinfo.js';
+import { remainingMs } from '../../run/deadline.js';
+import { formatBytes } from '../../render/bytes.js';
+import type { Collected, SectionContext } from '../types.js';
+import type { BtrfsData, BtrfsFilesystem, DockerBtrfs, SubvolumeSize } from './model.js';
+
+const DEFAULT_DOCKER_ROOT = '/var/lib/docker';
+const CALL_TIMEOUT_MS = 10_000;
+/** `btrfs filesystem du` on orphans is bounded: name the largest few, count the rest. */
+const MAX_DU_ORPHANS = 50;
+
+export async function collectBtrfs(ctx: SectionContext): Promise<Collected<BtrfsData>> {
+  const [table, engine] = await Promise.all([getMountTable(), ctx.shared.dockerEngine(ctx.deadline)]);
+  const dataRoot = engine.reachable ? engine.identity.rootDir : DEFAULT_DOCKER_ROOT;
+  const targets: [string, string][] = [['/', '/'], [dataRoot, 'docker data root'], ...ctx.options.paths.map((p): [string, string] => [p, '--path'])];
+  const byDevice = new Map<string, { mount: MountEntry; roles: string[] }>();
+  for (const [path, role] of targets) {
+    const mount = mountFor(table, path);
+    if (!mount || mount.fstype !== 'btrfs') continue;
+    const entry = byDevice.get(mount.device) ?? { mount, roles: [] };
+    if (!entry.roles.includes(role)) entry.roles.push(role);
+    byDevice.set(mount.device, entry);
+  }
+  if (byDevice.size === 0) throw new NotApplicableError('no measured filesystem is btrfs');
+  const timeout = () => Math.max(1, Math.min(CALL_TIMEOUT_MS, remainingMs(ctx.deadline) - 300));
+  const filesystems = await Promise.all([...byDevice.values()].map(({ mount, roles }) =>
+    collectOne(ctx, mount, roles, roles.includes('docker data root') ? dataRoot : null, timeout)));
+  const problems = filesystems.flatMap((f) => f.problems);
+  return problems.length
+    ? { status: 'degraded', reason: problems[0], data: { filesystems } }
+    : { status: 'ok', data: { filesystems } };
+}
+
+async function collectOne(
+  ctx: SectionContext, mount: MountEntry, roles: string[], dataRoot: string | null, timeout: () => number,
+): Promise<BtrfsFilesystem> {
+  const fs: BtrfsFilesystem = {
+    mountpoint: mount.mountpoint, device: mount.source, roles,
+    usage: null, df: null, assessment: null, docker: null, compsize: null, problems: [],
+  };
+  const [usage, df] = await Promise.allSettled([
+    getBtrfsUsage(ctx.run, mount.mountpoint, timeout()),
+    getBtrfsDf(ctx.run, mount.mountpoint, timeout()),
+  ]);
+  if (usage.status === 'rejected' && usage.reason instanceof ToolMissingError) {
+    fs.problems.push('btrfs-progs is not installed: `apt-get install btrfs-progs` for allocation, metadata and subvolume figures (## Filesystem has the statfs figures)');
+    return fs;
+  }
+  if (usage.status === 'fulfilled') {
+    fs.usage = usage.value;
+    fs.assessment = assessBtrfs(usage.value, formatBytes);
+  } else {
+    fs.problems.push(`${errorMessage(usage.reason)}${process.getuid?.() === 0 ? '' : ' (btrfs-progs needs root for chunk figures)'}`);
+  }
+  if (df.status === 'fulfilled') fs.df = df.value;
+  if (dataRoot) {
+    try {
+      fs.docker = await dockerSubvolumes(ctx, mount.mountpoint, dataRoot, timeout);
+    } catch (err) {
+      fs.problems.push(`docker subvolumes: ${errorMessage(err)}`);
+    }
+    const comp = await getCompsize(ctx.run, dataRoot, Math.min(timeout(), Math.max(1, remainingMs(ctx.deadline) / 2)));
+    fs.compsize = comp.figures;
+  }
+  return fs;
+}
+
+const BUILDKIT_NAME = /^[0-9a-z]{25}$/;
+
+async function dockerSubvolumes(ctx: SectionContext, mountpoint: string, dataRoot: string, timeout: () => number): Promise<DockerBtrfs | null> {
+  const listing: DockerSubvolumes = await getDockerSubvolumes(ctx.run, dataRoot, timeout());
+  if (listing.names.length === 0) return null; // not the btrfs driver's data root
+  const [qgroups, deleted] = await Promise.all([
+    getQgroups(ctx.run, mountpoint, timeout()).catch((err: unknown) => (err instanceof UnavailableError ? undefined : Promise.reject(err))),
+    getDeletedSubvolumes(ctx.run, mountpoint, timeout()).catch(() => [] as number[]),
+  ]);
+  const orphanNames = orphanSubvolumes(listing);
+  const subvolDir = `${dataRoot.replace(/\/+$/, '')}/btrfs/subvolumes`;
+  let sizes = new Map<string, SubvolumeSize>();
+  let stale: QgroupRow[] = [];
+  if (qgroups) {
+    // qgroup 0/N is subvolume N: map names through `btrfs subvolume list`.
+    const ids = await getSubvolumeIds(ctx.run, mountpoint, timeout());
+    const byId = new Map(qgroups.map((q) => [q.id, q]));
+    for (const [path, id] of ids) {
+      const m = /(?:^|\/)btrfs\/subvolumes\/([^/]+)$/.exec(path);
+      const q = byId.get(id);
+      if (m && q && listing.names.includes(m[1]!)) sizes.set(m[1]!, { name: m[1]!, referencedBytes: q.referenced, exclusiveBytes: q.exclusive });
+    }
+    stale = qgroups.filter((q) => deleted.includes(q.id) || q.path === '<stale>');
+  }
+  const orphans: DockerBtrfs['orphans'] = orphanNames.map((name) => {
+    const s = sizes.get(name);
+    return { name, referencedBytes: s?.referencedBytes ?? null, exclusiveBytes: s?.exclusiveBytes ?? null, sizeSource: s ? 'qgroup' as const : null };
+  });
+  if (!qgroups && orphans.length) {
+    const measured = orphans.slice(0, MAX_DU_ORPHANS);
+    const exclusive = await getExclusiveBytes(ctx.run, measured.map((o) => `${subvolDir}/${o.name}`), timeout()).catch(() => []);
+    measured.forEach((o, i) => {
+      if (exclusive[i] !== undefined) Object.assign(o, { exclusiveBytes: exclusive[i], sizeSource: 'du' });
+    });
+  }
+  orphans.sort((a, b) => (b.exclusiveBytes ?? -1) - (a.exclusiveBytes ?? -1));
+  sizes = new Map([...sizes].sort((a, b) => (b[1].exclusiveBytes ?? 0) - (a[1].exclusiveBytes ?? 0)));
+  const buildkit = listing.names.filter((n) => BUILDKIT_NAME.test(n)).length;
+  return {
+    dataRoot,
+    subvolumes: listing.names.length,
+    buildkitSubvolumes: buildkit,
+    layerSubvolumes: listing.names.length - buildkit,
+    quotas: qgroups === undefined ? 'unknown' : qgroups ? 'enabled' : 'disabled',
+    qgroups: [...sizes.values()],
+    orphans,
+    orphanBytes: orphans.reduce((a, o) => a + (o.exclusiveBytes ?? 0), 0),
+    pendingDeletion: { count: deleted.length, bytes: qgroups ? stale.reduce((a, q) => a + q.exclusive, 0) : null },
+  };
+}

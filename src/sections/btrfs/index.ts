@@ -1,0 +1,13 @@
+import type { Section } from '../types.js';
+import { collectBtrfs } from './collect.js';
+import { btrfsMarkdown } from './markdown.js';
+import type { BtrfsData } from './model.js';
+
+export const btrfsSection: Section<BtrfsData> = {
+  id: 'btrfs',
+  title: 'Btrfs',
+  timeoutMs: 60_000,
+  collect: collectBtrfs,
+  markdown: btrfsMarkdown,
+  json: (data) => ({ btrfs: data ?? null }),
+};
