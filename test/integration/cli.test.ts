@@ -47,7 +47,11 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
     expect(doc.sections).toEqual([
       { id: 'filesystem', title: 'Filesystem', status: 'degraded', reason: '1 path not measured', durationMs: expect.any(Number) },
       { id: 'docker', title: 'Docker Storage', status: 'skipped', reason: expect.stringMatching(/^docker: no socket at \/nonexistent\/docker.sock/), durationMs: expect.any(Number) },
+      { id: 'btrfs', title: 'Btrfs', status: 'skipped', reason: 'no measured filesystem is btrfs', durationMs: expect.any(Number) },
     ]);
+    expect(doc.btrfs).toBeNull();
+    // Not applicable here (no btrfs): left out of the markdown entirely.
+    expect((await runPreflight([])).stdout).not.toContain('## Btrfs');
     expect(doc.docker).toBeNull();
     for (const fs of doc.filesystems) {
       expect(Object.keys(fs)).toEqual(expect.arrayContaining([
