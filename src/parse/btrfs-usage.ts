@@ -35,12 +35,28 @@ export interface BtrfsUsage {
   devices: string[];
 }
 
-// Sample: `    Device size:		         314572800`
-const OVERALL = /^\s+([A-Za-z][A-Za-z ()",]*?):\s+(\S+)(?:\s+\((?:min|used): (\d+)\))?\s*$/;
-// Sample: `Data,single: Size:41943040, Used:20971520 (50.00%)` (4.x: no percentage)
-const GROUP = /^(\w+),(\S+): Size:(\d+), Used:(\d+)/;
+/*
+ * preflight always passes -b (raw bytes, btrfs-progs ≥ 3.18); human units
+ * (`14.01GiB`) are read too, approximately, so cited outputs of versions
+ * that cannot run here test the format. Unallocated may be negative while a
+ * device is being removed (UNITS_NEGATIVE).
+ */
+const SIZE = '(-?[0-9]+(?:\\.[0-9]+)?(?:[KMGTPE]iB|B)?)';
+// Sample: `    Device size:		         314572800` / `    Global reserve:		           5767168	(used: 0)`
+const OVERALL = new RegExp(`^\\s+([A-Za-z][A-Za-z ()",]*?):\\s+(\\S+)(?:\\s+\\((?:min|used): ${SIZE}\\))?\\s*$`);
+// Sample: `Data,single: Size:41943040, Used:20971520 (50.00%)` (before 5.4: no percentage)
+const GROUP = new RegExp(`^(\\w+),(\\S+): Size:${SIZE}, Used:${SIZE}`);
 // Sample: `   /dev/loop2	 188743680` (device lines under a group or Unallocated:)
-const DEVICE_LINE = /^\s+(\/\S+)\s+(\d+)\s*$/;
+const DEVICE_LINE = new RegExp(`^\\s+(\\/\\S+)\\s+${SIZE}\\s*$`);
+
+const UNIT_FACTOR: Record<string, number> = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40, PiB: 2 ** 50, EiB: 2 ** 60 };
+
+/** `41943040` → 41943040; `14.01GiB` → 15043128197 (rounded: human units are approximate). */
+export function btrfsBytes(text: string): number {
+  const m = /^(-?[0-9]+(?:\.[0-9]+)?)([KMGTPE]iB|B)?$/.exec(text.trim());
+  if (!m) return NaN;
+  return Math.round(Number(m[1]) * (UNIT_FACTOR[m[2] ?? 'B'] ?? 1));
+}
 
 export function parseBtrfsUsage(text: string): BtrfsUsage {
   const u: BtrfsUsage = {
@@ -53,7 +69,7 @@ export function parseBtrfsUsage(text: string): BtrfsUsage {
     const group = GROUP.exec(line);
     if (group) {
       inUnallocated = false;
-      u.groups.push({ type: group[1]!, profile: group[2]!, size: Number(group[3]), used: Number(group[4]) });
+      u.groups.push({ type: group[1]!, profile: group[2]!, size: btrfsBytes(group[3]!), used: btrfsBytes(group[4]!) });
       continue;
     }
     if (/^Unallocated:/.test(line)) {
@@ -65,10 +81,17 @@ export function parseBtrfsUsage(text: string): BtrfsUsage {
       if (inUnallocated && !u.devices.includes(device[1]!)) u.devices.push(device[1]!);
       continue;
     }
+    // Sample: `    Multiple profiles:		               yes	(data, metadata)` (≥ 5.6.1)
+    const multiple = /^\s+Multiple profiles:\s+(yes|no)\b/.exec(line);
+    if (multiple) {
+      u.multipleProfiles = multiple[1] === 'yes';
+      continue;
+    }
     const m = OVERALL.exec(line);
     if (!m) continue;
     const [, key, value, extra] = m;
-    const n = Number(value);
+    const n = btrfsBytes(value!);
+    const extraBytes = extra === undefined ? null : btrfsBytes(extra);
     switch (key) {
       case 'Device size': u.deviceSize = n; break;
       case 'Device allocated': u.deviceAllocated = n; break;
@@ -76,12 +99,11 @@ export function parseBtrfsUsage(text: string): BtrfsUsage {
       case 'Device missing': u.deviceMissing = n; break;
       case 'Device slack': u.deviceSlack = n; break;
       case 'Used': u.used = n; break;
-      case 'Free (estimated)': u.freeEstimated = n; u.freeEstimatedMin = extra === undefined ? null : Number(extra); break;
+      case 'Free (estimated)': u.freeEstimated = n; u.freeEstimatedMin = extraBytes; break;
       case 'Free (statfs, df)': u.freeStatfs = n; break;
-      case 'Data ratio': u.dataRatio = n; break;
-      case 'Metadata ratio': u.metadataRatio = n; break;
-      case 'Global reserve': u.globalReserve = n; u.globalReserveUsed = extra === undefined ? null : Number(extra); break;
-      case 'Multiple profiles': u.multipleProfiles = value === 'yes'; break;
+      case 'Data ratio': u.dataRatio = Number(value); break;
+      case 'Metadata ratio': u.metadataRatio = Number(value); break;
+      case 'Global reserve': u.globalReserve = n; u.globalReserveUsed = extraBytes; break;
       default: break;
     }
   }

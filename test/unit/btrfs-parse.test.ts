@@ -91,3 +91,59 @@ describe('assessBtrfs', () => {
     expect(unallocatedGuideline(10 * 1024 ** 3, 1)).toBe(3 * 256 * MiB);
   });
 });
+
+describe('older btrfs-progs formats (cited public outputs: these versions cannot run here)', () => {
+  it('4.x raw RAID1: no slack, no statfs free, no percentages, two devices', () => {
+    const u = parseBtrfsUsage(fixture('btrfs/cited/usage-b-v4.x-raid1.txt'));
+    expect(u).toMatchObject({
+      deviceSize: 21_474_836_480, deviceAllocated: 4_311_744_512, deviceUnallocated: 17_163_091_968, deviceMissing: 0,
+      deviceSlack: null, freeStatfs: null, multipleProfiles: null, used: 1_310_720, freeEstimated: 9_654_763_520,
+      freeEstimatedMin: 9_654_763_520, dataRatio: 2, metadataRatio: 2, globalReserve: 16_777_216, globalReserveUsed: 0,
+    });
+    expect(u.groups).toEqual([
+      { type: 'Data', profile: 'RAID1', size: 1_073_741_824, used: 524_288 },
+      { type: 'Metadata', profile: 'RAID1', size: 1_073_741_824, used: 114_688 },
+      { type: 'System', profile: 'RAID1', size: 8_388_608, used: 16_384 },
+    ]);
+    expect(u.devices).toEqual(['/dev/sdb', '/dev/sdc']);
+    // Two devices: the guideline is (2 + 2) chunks; a 20 GiB filesystem has 256 MiB metadata chunks.
+    expect(assessBtrfs(u, formatBytes).unallocatedGuideline).toBe(4 * 256 * MiB);
+  });
+
+  it('5.7 human units: Multiple profiles and percentages', () => {
+    const u = parseBtrfsUsage(fixture('btrfs/cited/usage-v5.7-raid0.txt'));
+    expect(u.multipleProfiles).toBe(false);
+    expect(u.freeStatfs).toBeNull();
+    expect(u.groups.map((g) => `${g.type},${g.profile}`)).toEqual(['Data,RAID0', 'Metadata,RAID1', 'System,RAID1']);
+    expect(u.groups[0]!.size).toBe(890 * MiB);
+    expect(u.devices).toEqual(['/dev/vda3', '/dev/vdb1']);
+    expect(u.globalReserve).toBe(Math.round(3.25 * MiB));
+  });
+
+  it('5.4-5.6 full filesystem: unallocated gone, the reserve dwarfs metadata used', () => {
+    const u = parseBtrfsUsage(fixture('btrfs/cited/usage-v5.4-full.txt'));
+    expect(u.deviceUnallocated).toBe(MiB);
+    const a = assessBtrfs(u, formatBytes);
+    // (144 KiB used + 512 MiB reserve) of 481.5 MiB metadata: past full while df still shows space.
+    expect(a.metadataFullness).toBeGreaterThan(1);
+    expect(a.verdict).toBe('exhausted');
+    expect(a.verdictText).toMatch(/^ENOSPC now likely while df shows 119\.3 MiB free/);
+  });
+
+  it('3.17 raw df: two profiles of one type are summed', () => {
+    const groups = parseBtrfsDf(fixture('btrfs/cited/df-raw-v3.17.txt'));
+    expect(groups).toHaveLength(5);
+    expect(groupTotals(groups, 'Metadata')).toEqual({ size: 53_673_984 + 8_388_608, used: 114_688 });
+  });
+
+  it('5.x qgroup show: lowercase header, no Path column', () => {
+    const rows = parseQgroupShow(fixture('btrfs/cited/qgroup-show-re-raw-v5.x.txt'));
+    expect(rows).toHaveLength(10);
+    expect(rows[0]).toEqual({ id: 256, referenced: 1_732_771_840, exclusive: 1_732_771_840, path: null });
+    expect(rows.find((r) => r.id === 262)?.exclusive).toBe(60_463_501_312);
+  });
+
+  it('5.x subvolume list -d', () => {
+    expect(parseDeletedSubvolumes(fixture('btrfs/cited/subvolume-list-d-v5.x.txt'))).toEqual([10201, 10210, 10230]);
+  });
+});
