@@ -12,7 +12,7 @@ export function describeWith(tools: readonly string[], name: string, body: () =>
     describe(name, body);
     return;
   }
-  const reason = `needs ${missing.join(', ')} (run .ci/run, or apt-get install docker.io btrfs-progs busybox-static bindfs as root)`;
+  const reason = `needs ${missing.join(', ')} (run .ci/run, or apt-get install docker.io btrfs-progs btrfs-compsize busybox-static bindfs as root)`;
   if (process.env.CI) {
     describe(name, () => {
       throw new Error(`CI must run real-engine tests, but this machine lacks: ${reason}`);
