@@ -7,6 +7,7 @@ import { parseBtrfsUsage } from '../../src/parse/btrfs-usage.js';
 import { parseFilesystemDu } from '../../src/parse/btrfs-qgroup.js';
 import { createOrphanSubvolumes } from '../helpers/btrfs.js';
 import { describeWith } from '../helpers/describe-with.js';
+import { hasTool } from '../helpers/tools.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
@@ -63,6 +64,11 @@ describeWith([...ENGINE_TOOLS, 'btrfs'], 'Btrfs section against a real btrfs-dri
       expect(Math.abs(o.exclusiveBytes - du[i]!) / du[i]!).toBeLessThanOrEqual(0.05);
       expect(o.exclusiveBytes).toBeGreaterThan(38 * 1024 * 1024);
     });
+    if (hasTool('compsize')) {
+      const c = dockerFs(doc).compsize;
+      expect(c.diskUsage).toBeGreaterThan(120 * 1024 * 1024); // at least the three orphans' data
+      expect(c.referenced).toBeGreaterThanOrEqual(c.diskUsage);
+    }
     const md = (await runPreflight([], { DOCKER_HOST: s.host })).stdout;
     expect(md).toContain('## Btrfs');
     expect(md).toMatch(/Orphaned Docker subvolumes \(no layerdb reference\): 3, 120\.0 MiB/);
