@@ -3,16 +3,20 @@ import { UsageError } from './errors.js';
 import type { OutputFormat } from './options.js';
 
 export interface CliArgs {
-  command: 'report' | 'help' | 'version';
+  command: 'report' | 'guard' | 'help' | 'version';
   format?: OutputFormat;
   budgetSeconds?: number;
   paths: string[];
   allMounts: boolean;
   configFile?: string;
+  diskThresholdPct?: number;
+  /** guard: bytes to be written, and the used % it must not pass. */
+  needBytes?: number;
+  maxPct?: number;
 }
 
-const FORMATS: readonly OutputFormat[] = ['markdown', 'json'];
-const COMMANDS = ['report'] as const;
+const FORMATS: readonly OutputFormat[] = ['markdown', 'json', 'fired'];
+const COMMANDS = ['report', 'guard'] as const;
 export const MAX_BUDGET_SECONDS = 3600;
 
 /** Pure: argv (without node and script) → typed arguments, or UsageError. */
@@ -29,6 +33,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         path: { type: 'string', multiple: true },
         'all-mounts': { type: 'boolean' },
         config: { type: 'string' },
+        'disk-threshold': { type: 'string' },
+        need: { type: 'string' },
+        'max-pct': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -44,6 +51,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     throw new UsageError(`unknown command '${command}' (try --help)`);
   }
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (command === 'guard') return parseGuardArgs(values);
+  for (const flag of ['need', 'max-pct'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} belongs to 'preflight guard'`);
+  }
   return {
     command: 'report',
     format: values.format === undefined ? undefined : parseFormat(values.format),
@@ -51,7 +62,47 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     paths: (values.path ?? []).map(parsePathArg),
     allMounts: values['all-mounts'] ?? false,
     configFile: values.config,
+    diskThresholdPct: values['disk-threshold'] === undefined ? undefined : parsePct(values['disk-threshold'], '--disk-threshold'),
   };
+}
+
+function parseGuardArgs(values: Record<string, string | boolean | string[] | undefined>): CliArgs {
+  const paths = (values.path as string[] | undefined) ?? [];
+  if (paths.length !== 1) throw new UsageError("guard needs exactly one --path (the place about to be written)");
+  if (values.need === undefined) throw new UsageError('guard needs --need SIZE (e.g. 12G, 500M, 1048576)');
+  return {
+    command: 'guard',
+    paths: paths.map(parsePathArg),
+    allMounts: false,
+    needBytes: parseSize(values.need as string),
+    maxPct: values['max-pct'] === undefined ? 95 : parsePct(values['max-pct'] as string, '--max-pct'),
+  };
+}
+
+export function parsePct(value: string | number, flag: string): number {
+  const n = typeof value === 'number' ? value : /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= 0 || n > 100) throw new UsageError(`${flag} must be a percentage in (0, 100] (got '${value}')`);
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, B: 1,
+  K: 2 ** 10, KI: 2 ** 10, KIB: 2 ** 10, M: 2 ** 20, MI: 2 ** 20, MIB: 2 ** 20, G: 2 ** 30, GI: 2 ** 30, GIB: 2 ** 30,
+  T: 2 ** 40, TI: 2 ** 40, TIB: 2 ** 40, P: 2 ** 50, PI: 2 ** 50, PIB: 2 ** 50,
+  KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15,
+};
+
+/**
+ * `12G`, `12GiB`, `1.5T`, `500M`, `1048576`: K/M/G/T/P are powers of 1024
+ * (as df -h and du -h mean them); `KB`/`MB`/`GB`… are powers of 1000.
+ */
+export function parseSize(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value);
+  const factor = m ? SIZE_UNITS[m[2]!.toUpperCase()] : undefined;
+  if (!m || factor === undefined) throw new UsageError(`--need must be a size such as 12G, 500M or 1048576 (got '${value}')`);
+  const bytes = Math.ceil(Number(m[1]) * factor);
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`--need is too large (got '${value}')`);
+  return bytes;
 }
 
 /** node:util's messages are long and mention positionals; keep one short line. */
@@ -80,18 +131,25 @@ function parsePathArg(value: string): string {
 }
 
 export const HELP = `Usage: preflight [report] [options]
+       preflight guard --path PATH --need SIZE [--max-pct 95]
 
 Prints a markdown storage report for a Docker host on stdout (logs on stderr).
 
 Options:
-  --format markdown|json   output format (default markdown)
+  --format markdown|json|fired   output format (default markdown; fired: the recipe gate)
   --budget SECONDS         whole-run time budget (default 60)
   --path PATH              also measure the filesystem holding PATH (repeatable)
   --all-mounts             also measure every real filesystem in the mount table
   --config FILE            TOML config (default: $PREFLIGHT_CONFIG if set)
+  --disk-threshold PCT     P1 disk finding above PCT% used (default 80)
   -h, --help               this text
   --version                print the version
 
 Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG.
-Exit codes: 0 a report was printed; 2 malformed flags or config; 1 internal error.
+guard: exit 0 when writing SIZE more keeps the filesystem holding PATH at or
+below --max-pct (default 95) used; exit 3 with a DiskCapacity JSON error on
+stdout when it would not. It touches no Docker API.
+
+Exit codes: 0 a report was printed (or guard: it fits); 2 malformed flags or
+config; 3 guard: it does not fit; 1 internal error.
 `;

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, type CliArgs } from './args.js';
 import { loadConfig, type FileConfig } from './config.js';
 import { UsageError, errorMessage } from './errors.js';
+import { EXIT, type Io } from './io.js';
 import type { RunOptions } from './options.js';
 import { parseDockerHost } from './parse/docker-host.js';
 import { execRunner } from './probes/exec.js';
+import { renderFired } from './render/fired.js';
 import { renderJson } from './render/json.js';
 import { renderMarkdown } from './render/markdown.js';
 import { makeReport } from './report.js';
@@ -12,17 +14,11 @@ import { runSections } from './run/sections.js';
 import { createSharedProbes } from './run/shared-probes.js';
 import { SECTIONS } from './sections/registry.js';
 
-export const EXIT = { ok: 0, internal: 1, usage: 2 } as const;
 
 const DEFAULT_BUDGET_SECONDS = 60;
 /** Kept back from the budget for rendering and writing the report. */
 const RENDER_RESERVE_MS = 300;
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-}
 
 /** The one place typed errors become exit codes. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -35,6 +31,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (args.command === 'version') {
       io.stdout(`${packageVersion()}\n`);
       return EXIT.ok;
+    }
+    if (args.command === 'guard') {
+      // Hot path: loaded only here, and it touches no Docker API.
+      const { guard } = await import('./guard.js');
+      return await guard(args.paths[0]!, args.needBytes!, args.maxPct!, io);
     }
     const configFile = args.configFile ?? io.env.PREFLIGHT_CONFIG;
     const config = configFile ? await loadConfig(configFile) : { paths: [] };
@@ -56,6 +57,7 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
     paths: [...config.paths, ...args.paths],
     allMounts: args.allMounts || (config.allMounts ?? false),
     docker: parseDockerHost(env.DOCKER_HOST ?? config.dockerHost),
+    diskThresholdPct: args.diskThresholdPct ?? config.diskThresholdPct ?? 80,
   };
 }
 
@@ -68,7 +70,8 @@ async function report(options: RunOptions, io: Io): Promise<number> {
     shared: createSharedProbes(options),
   });
   const rep = makeReport(results, startedAt, new Date());
-  io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
+  const render = { json: renderJson, markdown: renderMarkdown, fired: renderFired }[options.format];
+  io.stdout(render(rep));
   return EXIT.ok;
 }
 

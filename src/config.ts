@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from './errors.js';
-import { parseBudget } from './args.js';
+import { parseBudget, parsePct } from './args.js';
 
 /** What a config file may set; flags override it. */
 export interface FileConfig {
@@ -8,9 +8,10 @@ export interface FileConfig {
   budgetSeconds?: number;
   allMounts?: boolean;
   dockerHost?: string;
+  diskThresholdPct?: number;
 }
 
-const KNOWN_KEYS = new Set(['paths', 'budget', 'all_mounts', 'docker_host']);
+const KNOWN_KEYS = new Set(['paths', 'budget', 'all_mounts', 'docker_host', 'disk_threshold']);
 
 /**
  * Load a TOML config such as:
@@ -38,7 +39,7 @@ export async function loadConfig(file: string): Promise<FileConfig> {
 export function configFromToml(doc: Record<string, unknown>, file: string): FileConfig {
   const unknown = Object.keys(doc).filter((k) => !KNOWN_KEYS.has(k));
   if (unknown.length) throw new UsageError(`${file}: unknown key '${unknown[0]}'`);
-  const { paths = [], budget, all_mounts: allMounts, docker_host: dockerHost } = doc;
+  const { paths = [], budget, all_mounts: allMounts, docker_host: dockerHost, disk_threshold: diskThreshold } = doc;
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) {
     throw new UsageError(`${file}: paths must be an array of non-empty strings`);
   }
@@ -50,5 +51,6 @@ export function configFromToml(doc: Record<string, unknown>, file: string): File
     budgetSeconds: budget === undefined ? undefined : parseBudget(budget),
     allMounts: allMounts as boolean | undefined,
     dockerHost: dockerHost as string | undefined,
+    diskThresholdPct: diskThreshold === undefined ? undefined : parsePct(diskThreshold as number, `${file}: disk_threshold`),
   };
 }

@@ -1,6 +1,6 @@
 import type { DockerEndpoint } from './parse/docker-host.js';
 
-export type OutputFormat = 'markdown' | 'json';
+export type OutputFormat = 'markdown' | 'json' | 'fired';
 
 /** Everything a run needs to know, resolved from flags, config file and environment. */
 export interface RunOptions {
@@ -11,4 +11,6 @@ export interface RunOptions {
   /** Also measure every real filesystem in the mount table. */
   allMounts: boolean;
   docker: DockerEndpoint;
+  /** P1 disk finding above this used % (the formula's priority); warning 10 below, critical above. */
+  diskThresholdPct: number;
 }

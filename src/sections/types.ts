@@ -11,6 +11,8 @@ export interface SectionContext {
   run: Runner;
   /** Probes several sections need, run at most once per report. */
   shared: SharedProbes;
+  /** For `afterOthers` sections: what the other sections produced. */
+  earlier?: readonly SectionResult[];
 }
 
 /** What a section's collect() returns when it produced data. */
@@ -30,6 +32,8 @@ export interface Section<T = unknown> {
   title: string;
   /** Upper bound for this section; the run budget may cut it shorter. */
   timeoutMs: number;
+  /** Runs after the other sections and reads their results (ctx.earlier). */
+  afterOthers?: boolean;
   collect(ctx: SectionContext): Promise<Collected<T>>;
   /** Lines under the title. */
   markdown(data: T): string[];

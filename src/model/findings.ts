@@ -1,0 +1,92 @@
+import type { BtrfsFilesystem } from '../sections/btrfs/model.js';
+import type { Attribution } from './attribution.js';
+import type { FilesystemRow } from './filesystems.js';
+
+export type Severity = 'P0' | 'P1' | 'P2' | 'P3' | 'P4';
+export type Action = 'direct' | 'vault' | 'incident' | 'llm';
+
+/** What the recipe gate reads: `{"fired":[{name, severity, evidence, action, action_script}]}`. */
+export interface Finding {
+  name: string;
+  severity: Severity;
+  evidence: string;
+  action: Action;
+  action_script: string;
+}
+
+export interface Thresholds {
+  /** P1 above this used % (the formula's disk priority). */
+  diskHighPct: number;
+}
+
+/** Tiers around the configured threshold: warn 10 points below it, critical at 90% or 10 above, whichever is lower. */
+export function tiers(t: Thresholds) {
+  return { warn: t.diskHighPct - 10, high: t.diskHighPct, critical: Math.min(95, Math.max(90, t.diskHighPct + 10)) };
+}
+
+type Bytes = (n: number) => string;
+
+/** Suggested clean-up for the biggest reclaimable source, for the LLM to weigh (never run by preflight). */
+export function cleanupScript(a: Attribution | null): string {
+  const top = a?.sources.find((s) => s.reclaimableBytes > 0 && s.kind !== 'outside-docker');
+  switch (top?.kind) {
+    case 'build-cache': return 'docker builder prune -f --filter until=24h';
+    case 'dangling-images': return 'docker image prune -f';
+    case 'images': return 'docker image prune -a -f --filter until=168h';
+    case 'containers': return 'docker container prune -f --filter until=24h';
+    case 'container-logs': return 'docker container prune -f --filter until=24h  # and set log-opts max-size in /etc/docker/daemon.json';
+    case 'volumes': return 'docker volume ls -f dangling=true  # review before: docker volume prune -f';
+    case 'btrfs-orphans': return '# stop dockerd, then: btrfs subvolume delete <orphan paths from ## Btrfs>';
+    default: return '';
+  }
+}
+
+export function findFindings(
+  filesystems: readonly FilesystemRow[],
+  attribution: Attribution | null,
+  btrfs: readonly BtrfsFilesystem[],
+  dockerProblem: string | null,
+  thresholds: Thresholds,
+  bytes: Bytes,
+): Finding[] {
+  const out: Finding[] = [];
+  const t = tiers(thresholds);
+  for (const fs of filesystems) {
+    if (fs.stuck) {
+      out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${fs.mountpoint}: ${fs.problem ?? 'statfs did not answer'}`, action: 'llm', action_script: '' });
+      continue;
+    }
+    if (fs.usedPct === undefined) continue;
+    const where = `${fs.mountpoint} ${fs.usedPct}% used (${bytes(fs.usedBytes ?? 0)} of ${bytes(fs.sizeBytes ?? 0)}, ${bytes(fs.availBytes ?? 0)} available)`;
+    const lead = attribution && attribution.mountpoint === fs.mountpoint ? `; top source: ${attribution.sources[0]?.label} ${bytes(attribution.sources[0]?.bytes ?? 0)}` : '';
+    const script = attribution && attribution.mountpoint === fs.mountpoint ? cleanupScript(attribution) : '';
+    if (fs.usedPct > t.critical) {
+      out.push({ name: 'disk-critical', severity: 'P1', evidence: `${where} > ${t.critical}%${lead}`, action: 'incident', action_script: script });
+    } else if (fs.usedPct > t.high) {
+      out.push({ name: 'disk-high', severity: 'P1', evidence: `${where} > ${t.high}%${lead}`, action: 'llm', action_script: script });
+    } else if (fs.usedPct >= t.warn) {
+      out.push({ name: 'disk-warning', severity: 'P4', evidence: `${where} ≥ ${t.warn}%${lead}`, action: 'llm', action_script: script });
+    }
+    if (fs.inodesUsedPct !== null && fs.inodesUsedPct !== undefined && fs.inodesUsedPct > t.high) {
+      out.push({ name: 'inodes-high', severity: 'P1', evidence: `${fs.mountpoint} inodes ${fs.inodesUsedPct}% used > ${t.high}%`, action: 'llm', action_script: '' });
+    }
+    if (fs.readonly) {
+      out.push({ name: 'filesystem-readonly', severity: 'P1', evidence: `${fs.mountpoint} is mounted read-only`, action: 'incident', action_script: '' });
+    }
+  }
+  for (const b of btrfs) {
+    if (b.assessment && b.assessment.verdict !== 'ok') {
+      out.push({
+        name: 'btrfs-metadata-enospc',
+        severity: 'P1',
+        evidence: `${b.mountpoint}: ${b.assessment.verdictText ?? b.assessment.verdict}`,
+        action: 'llm',
+        action_script: `btrfs balance start -dusage=0 ${b.mountpoint} && btrfs balance start -dusage=10 ${b.mountpoint}`,
+      });
+    }
+  }
+  if (dockerProblem) {
+    out.push({ name: 'docker-unreachable', severity: 'P2', evidence: dockerProblem, action: 'llm', action_script: '' });
+  }
+  return out;
+}

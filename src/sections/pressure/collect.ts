@@ -1,0 +1,61 @@
+import { errorMessage } from '../../errors.js';
+import { attribute, pressureRatio } from '../../model/attribution.js';
+import { findFindings } from '../../model/findings.js';
+import { summaryRow } from '../../model/filesystems.js';
+import { biggestDirectories } from '../../parse/du.js';
+import { getBiggestDirs } from '../../probes/du.js';
+import { remainingMs } from '../../run/deadline.js';
+import { formatBytes } from '../../render/bytes.js';
+import type { BtrfsData } from '../btrfs/model.js';
+import type { DockerStorage } from '../docker/model.js';
+import type { FilesystemData } from '../filesystem.js';
+import type { Collected, SectionContext, SectionResult } from '../types.js';
+import type { PressureData } from './model.js';
+
+const DU_TIMEOUT_MS = 20_000;
+
+function dataOf<T>(earlier: readonly SectionResult[] | undefined, id: string): { data: T | undefined; result: SectionResult | undefined } {
+  const result = earlier?.find((r) => r.section.id === id);
+  return { data: result?.data as T | undefined, result };
+}
+
+export async function collectPressure(ctx: SectionContext): Promise<Collected<PressureData>> {
+  const fsPart = dataOf<FilesystemData>(ctx.earlier, 'filesystem');
+  const dockerPart = dataOf<DockerStorage>(ctx.earlier, 'docker');
+  const btrfsPart = dataOf<BtrfsData>(ctx.earlier, 'btrfs');
+  const filesystems = fsPart.data?.filesystems ?? [];
+  const docker = dockerPart.data ?? null;
+  // No socket and no data root: Docker is not installed here, which is no finding.
+  const notInstalled = !docker && /^docker: no socket at /.test(dockerPart.result?.reason ?? '') && fsPart.data?.docker.source === null;
+  const dockerProblem = docker || notInstalled ? null : dockerPart.result?.reason ?? 'docker section did not run';
+  const row = fsPart.data ? summaryRow(fsPart.data) : undefined;
+  const btrfsFs = btrfsPart.data?.filesystems ?? [];
+  const btrfsOfRow = row ? btrfsFs.find((b) => b.roles.includes('docker data root') && row.roles.includes('docker-data-root')) ?? btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null : null;
+  const dockerOnRow = !!row && row.roles.includes('docker-data-root') && docker?.source === 'api';
+  const attribution = row && row.usedBytes !== undefined
+    ? attribute(row, docker, btrfsOfRow, dockerOnRow, dockerProblem ?? (notInstalled ? 'Docker is not installed here' : null))
+    : null;
+
+  let outsideDocker: PressureData['outsideDocker'] = null;
+  let outsideDockerProblem: string | null = null;
+  if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row) {
+    const dataRoot = fsPart.data?.docker.path ?? null;
+    try {
+      const entries = await getBiggestDirs(ctx.run, row.mountpoint, dataRoot, Math.max(1, Math.min(DU_TIMEOUT_MS, remainingMs(ctx.deadline) - 300)));
+      outsideDocker = biggestDirectories(entries, row.mountpoint);
+    } catch (err) {
+      outsideDockerProblem = errorMessage(err);
+    }
+  }
+  const findings = findFindings(filesystems, attribution, btrfsFs, dockerProblem, { diskHighPct: ctx.options.diskThresholdPct }, formatBytes);
+  return {
+    status: 'ok',
+    data: {
+      attribution,
+      outsideDocker,
+      outsideDockerProblem,
+      pressure: filesystems.map((f) => ({ mountpoint: f.mountpoint, ratio: pressureRatio(f) })),
+      findings,
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { Section } from '../types.js';
+import { collectPressure } from './collect.js';
+import { pressureMarkdown } from './markdown.js';
+import type { PressureData } from './model.js';
+
+export const pressureSection: Section<PressureData> = {
+  id: 'pressure',
+  title: 'Storage Pressure',
+  timeoutMs: 30_000,
+  afterOthers: true,
+  collect: collectPressure,
+  markdown: pressureMarkdown,
+  json: (d) => ({
+    attribution: d?.attribution ?? null,
+    outsideDocker: d?.outsideDocker ?? null,
+    pressure: d?.pressure ?? [],
+    findings: d?.findings ?? [],
+  }),
+};

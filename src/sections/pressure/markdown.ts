@@ -1,0 +1,36 @@
+import { formatBytes } from '../../render/bytes.js';
+import { inline } from '../../render/escape.js';
+import { table } from '../../render/table.js';
+import type { PressureData } from './model.js';
+
+const share = (part: number, whole: number) => (whole > 0 ? `${Math.round((part / whole) * 100)}%` : '—');
+
+export function pressureMarkdown(d: PressureData): string[] {
+  const a = d.attribution;
+  const lines: string[] = [];
+  if (!a) {
+    lines.push('Verdict: unknown: neither the Docker data root nor / could be measured.');
+  } else {
+    const top = a.sources.filter((s) => s.bytes > 0).slice(0, 2);
+    const used = `${inline(a.mountpoint)} is ${a.usedPct}% used (${formatBytes(a.usedBytes)} of ${formatBytes(a.sizeBytes)})`;
+    const named = top.map((s, i) => `${i === 0 ? 'top source' : 'then'} ${s.kind} ${formatBytes(s.bytes)} (${share(s.bytes, a.usedBytes)} of used${s.reclaimableBytes > 0 ? `, ${formatBytes(s.reclaimableBytes)} reclaimable` : ''})`);
+    lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}.`);
+    lines.push('', ...table(['Source', 'Bytes', 'Share of used', 'Reclaimable'], a.sources.map((s) => [
+      `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}`, formatBytes(s.bytes), s.countsInUsed ? share(s.bytes, a.usedBytes) : '—', formatBytes(s.reclaimableBytes),
+    ])), '');
+    if (a.unattributedBytes < 0) lines.push(`Docker's figures exceed the filesystem's used bytes by ${formatBytes(-a.unattributedBytes)} (shared extents or volumes elsewhere).`);
+    for (const n of a.notes) lines.push(inline(n, 400));
+  }
+  if (d.outsideDocker) {
+    const dirs = d.outsideDocker.map((o) => `${inline(o.path)} ${formatBytes(o.bytes)}${o.largestChild ? ` (largest: ${inline(o.largestChild.path)} ${formatBytes(o.largestChild.bytes)})` : ''}`);
+    lines.push(`Outside Docker, biggest directories: ${dirs.join('; ') || 'none found'}.`);
+  } else if (d.outsideDockerProblem) {
+    lines.push(`Outside Docker: ${inline(d.outsideDockerProblem)}.`);
+  }
+  const ratios = d.pressure.filter((p) => p.ratio !== null).map((p) => `${inline(p.mountpoint)} ${p.ratio!.toFixed(3)}`);
+  if (ratios.length) lines.push(`Pressure (used / capacity): ${ratios.join(', ')}.`);
+  lines.push(d.findings.length
+    ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${inline(f.evidence, 200)})${f.action_script ? `; suggested: \`${inline(f.action_script, 200)}\`` : ''}`).join(' | ')}`
+    : 'Findings: none.');
+  return lines;
+}

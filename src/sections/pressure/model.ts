@@ -1,0 +1,12 @@
+import type { Attribution } from '../../model/attribution.js';
+import type { Finding } from '../../model/findings.js';
+
+export interface PressureData {
+  /** For the filesystem holding Docker's data root (else /); null when it could not be measured. */
+  attribution: Attribution | null;
+  /** When outside-docker leads: the biggest directories outside the data root. */
+  outsideDocker: { path: string; bytes: number; largestChild: { path: string; bytes: number } | null }[] | null;
+  outsideDockerProblem: string | null;
+  pressure: { mountpoint: string; ratio: number | null }[];
+  findings: Finding[];
+}
