@@ -76,6 +76,19 @@ export function mountFor(table: readonly MountEntry[], resolved: string): MountE
   return best;
 }
 
+/**
+ * The mount that shows a whole filesystem: among the table's mounts of the
+ * same device, the one of its root (`/`), shortest mountpoint first. dockerd
+ * bind-mounts its data root onto itself, so the mount holding a path is often
+ * a bind of a subdirectory; the filesystem is better named by its own mount.
+ */
+export function canonicalMount(table: readonly MountEntry[], mount: MountEntry): MountEntry {
+  const whole = table
+    .filter((m) => m.device === mount.device && m.root === '/')
+    .sort((a, b) => a.mountpoint.length - b.mountpoint.length);
+  return whole[0] ?? mount;
+}
+
 /** Combine targets, their measurements and the mount table into rows, one per device. */
 export function buildFilesystemModel(
   table: readonly MountEntry[],
@@ -98,7 +111,7 @@ export function buildFilesystemModel(
       unmeasured.push({ path: target.path, role: target.role, reason: 'not found in the mount table' });
       return;
     }
-    const row = rows.get(mount.device) ?? newRow(mount);
+    const row = rows.get(mount.device) ?? newRow(canonicalMount(table, mount));
     rows.set(mount.device, row);
     if (!row.roles.includes(target.role)) row.roles.push(target.role);
     if (!row.paths.includes(target.path)) row.paths.push(target.path);

@@ -43,7 +43,7 @@ describeWith([...ENGINE_TOOLS, 'btrfs'], 'Btrfs section against a real btrfs-dri
       const after = (await execa('btrfs', ['filesystem', 'usage', '-b', s.fs.mountpoint])).stdout;
       if (before !== after) continue;
       const fs = dockerFs(doc);
-      expect(fs.mountpoint).toBe(s.dataRoot);
+      expect(fs.mountpoint).toBe(s.fs.mountpoint);
       expect(fs.usage).toEqual(parseBtrfsUsage(String(before)));
       expect(fs.usage.deviceSize).toBe(3072 * 1024 * 1024);
       expect(fs.roles).toContain('docker data root');

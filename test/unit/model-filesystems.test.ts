@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFilesystemModel, mountFor, realMounts, summaryRow } from '../../src/model/filesystems.js';
+import { buildFilesystemModel, canonicalMount, mountFor, realMounts, summaryRow } from '../../src/model/filesystems.js';
 import { parseMountinfo } from '../../src/parse/mountinfo.js';
 import { fixture } from '../helpers/fixtures.js';
 
@@ -20,6 +20,19 @@ describe('mountFor', () => {
   it('lets the last of stacked mounts win', () => {
     const stacked = parseMountinfo('1 0 8:1 / / rw - ext4 /dev/a rw\n2 1 8:2 / /m rw - ext4 /dev/b rw\n3 1 8:3 / /m rw - xfs /dev/c rw\n');
     expect(mountFor(stacked, '/m/f')?.source).toBe('/dev/c');
+  });
+});
+
+describe('canonicalMount', () => {
+  it("names a filesystem by the mount of its root, not dockerd's self-bind of the data root", () => {
+    const bind = table.find((m) => m.mountpoint === '/tmp/dd/mnt/data')!;
+    expect(bind.root).toBe('/data');
+    expect(canonicalMount(table, bind).mountpoint).toBe('/tmp/dd/mnt');
+  });
+
+  it('keeps a bind mount when the root of its filesystem is not mounted here', () => {
+    const only = parseMountinfo('1 0 8:1 / / rw - ext4 /dev/a rw\n2 1 8:2 /sub /m rw - ext4 /dev/b rw\n');
+    expect(canonicalMount(only, only[1]!).mountpoint).toBe('/m');
   });
 });
 
@@ -54,7 +67,8 @@ describe('buildFilesystemModel', () => {
     const model = buildFilesystemModel(table, [{ path: '/srv/link', role: 'path' }], [
       { kind: 'ok', path: '/srv/link', realpath: '/tmp/dd/mnt/data/x', statfs },
     ]);
-    expect(model.filesystems[0]?.mountpoint).toBe('/tmp/dd/mnt/data');
+    // Named by the filesystem's own mount, not dockerd's bind of its data root.
+    expect(model.filesystems[0]?.mountpoint).toBe('/tmp/dd/mnt');
   });
 
   it('marks a stuck mount with no figures and falls back to / for the summary', () => {
@@ -67,7 +81,7 @@ describe('buildFilesystemModel', () => {
       ],
     );
     const stuck = model.filesystems.find((r) => r.stuck);
-    expect(stuck).toMatchObject({ mountpoint: '/tmp/dd/mnt/data', problem: 'statfs gave no answer in 5 s' });
+    expect(stuck).toMatchObject({ mountpoint: '/tmp/dd/mnt', problem: 'statfs gave no answer in 5 s' });
     expect(stuck?.sizeBytes).toBeUndefined();
     expect(summaryRow(model)?.mountpoint).toBe('/');
   });
@@ -84,6 +98,6 @@ describe('buildFilesystemModel', () => {
     );
     const data = model.filesystems.find((r) => r.deviceNumber === '7:0');
     expect(data).toMatchObject({ stuck: false, sizeBytes: 2000 * 4096, roles: ['docker-data-root', 'path'] });
-    expect(summaryRow(model)?.mountpoint).toBe('/tmp/dd/mnt/data');
+    expect(summaryRow(model)?.mountpoint).toBe('/tmp/dd/mnt');
   });
 });

@@ -1,6 +1,6 @@
 import { NotApplicableError, ToolMissingError, UnavailableError, errorMessage } from '../../errors.js';
 import { assessBtrfs } from '../../model/btrfs.js';
-import { mountFor } from '../../model/filesystems.js';
+import { canonicalMount, mountFor } from '../../model/filesystems.js';
 import type { QgroupRow } from '../../parse/btrfs-qgroup.js';
 import { orphanSubvolumes, type DockerSubvolumes } from '../../parse/btrfs-subvolumes.js';
 import type { MountEntry } from '../../parse/mountinfo.js';
@@ -25,8 +25,9 @@ export async function collectBtrfs(ctx: SectionContext): Promise<Collected<Btrfs
   const targets: [string, string][] = [['/', '/'], [dataRoot, 'docker data root'], ...ctx.options.paths.map((p): [string, string] => [p, '--path'])];
   const byDevice = new Map<string, { mount: MountEntry; roles: string[] }>();
   for (const [path, role] of targets) {
-    const mount = mountFor(table, path);
-    if (!mount || mount.fstype !== 'btrfs') continue;
+    const found = mountFor(table, path);
+    if (!found || found.fstype !== 'btrfs') continue;
+    const mount = canonicalMount(table, found);
     const entry = byDevice.get(mount.device) ?? { mount, roles: [] };
     if (!entry.roles.includes(role)) entry.roles.push(role);
     byDevice.set(mount.device, entry);
