@@ -10,6 +10,7 @@ export interface CliArgs {
   allMounts: boolean;
   configFile?: string;
   diskThresholdPct?: number;
+  scanOutside?: boolean;
   /** guard: bytes to be written, and the used % it must not pass. */
   needBytes?: number;
   maxPct?: number;
@@ -34,6 +35,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'all-mounts': { type: 'boolean' },
         config: { type: 'string' },
         'disk-threshold': { type: 'string' },
+        'scan-outside': { type: 'boolean' },
         need: { type: 'string' },
         'max-pct': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -63,6 +65,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     allMounts: values['all-mounts'] ?? false,
     configFile: values.config,
     diskThresholdPct: values['disk-threshold'] === undefined ? undefined : parsePct(values['disk-threshold'], '--disk-threshold'),
+    scanOutside: values['scan-outside'] ?? false,
   };
 }
 
@@ -142,6 +145,8 @@ Options:
   --all-mounts             also measure every real filesystem in the mount table
   --config FILE            TOML config (default: $PREFLIGHT_CONFIG if set)
   --disk-threshold PCT     P1 disk finding above PCT% used (default 80)
+  --scan-outside           when outside-docker leads, list the biggest directories
+                           even below the warning tier (a bounded du -x)
   -h, --help               this text
   --version                print the version
 

@@ -58,6 +58,7 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
     allMounts: args.allMounts || (config.allMounts ?? false),
     docker: parseDockerHost(env.DOCKER_HOST ?? config.dockerHost),
     diskThresholdPct: args.diskThresholdPct ?? config.diskThresholdPct ?? 80,
+    scanOutside: args.scanOutside ?? false,
   };
 }
 

@@ -13,4 +13,6 @@ export interface RunOptions {
   docker: DockerEndpoint;
   /** P1 disk finding above this used % (the formula's priority); warning 10 below, critical above. */
   diskThresholdPct: number;
+  /** du the filesystem when outside-docker leads even without disk pressure. */
+  scanOutside: boolean;
 }

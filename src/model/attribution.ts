@@ -59,7 +59,8 @@ export function attribute(
   docker: DockerStorage | null,
   btrfs: BtrfsFilesystem | null,
   dockerOnThisFs: boolean,
-  dockerProblem: string | null,
+  /** Why Docker's figures are absent (one sentence), when they are. */
+  dockerNote: string | null,
 ): Attribution {
   const used = fs.usedBytes ?? 0;
   const sources: Source[] = [];
@@ -80,8 +81,8 @@ export function attribute(
     if (docker.volumes) sources.push(source('volumes', docker.volumes.totalBytes, docker.volumes.reclaimableBytes));
     if (docker.buildCache) sources.push(source('build-cache', docker.buildCache.totalBytes, docker.buildCache.reclaimableBytes));
     if (docker.dfProblem) notes.push(`Docker sizes unknown this run (${docker.dfProblem}): their bytes count as outside Docker.`);
-  } else if (dockerProblem) {
-    notes.push(`Docker could not be asked (${dockerProblem}): everything used counts as outside Docker.`);
+  } else if (dockerNote) {
+    notes.push(dockerNote);
   }
   if (btrfs) {
     if (btrfs.docker && btrfs.docker.orphans.length) sources.push(source('btrfs-orphans', btrfs.docker.orphanBytes, btrfs.docker.orphanBytes));

@@ -17,7 +17,8 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
   it('prints the Filesystem section, exits 0, and says Docker is absent in one line', async () => {
     const run = await runPreflight([]);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/^## Filesystem\n/);
+    expect(run.stdout).toMatch(/^## Storage Pressure\nVerdict: \/ is \d+% used .*; top source outside-docker/);
+    expect(run.stdout).toMatch(/^## Filesystem\n/m);
     expect(run.stdout).toMatch(/^Disk: \d+% used \(.+ on \/\)$/m);
     const dockerLines = run.stdout.split('\n').filter((l) => l.startsWith('Docker'));
     expect(dockerLines).toEqual(['Docker: not reachable (docker: no socket at /nonexistent/docker.sock); no data root found, so Disk is for /.']);
@@ -45,11 +46,16 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
     expect(new Date(doc.generatedAt).toISOString()).toBe(doc.generatedAt);
     expect(Number.isInteger(doc.durationMs)).toBe(true);
     expect(doc.sections).toEqual([
+      { id: 'pressure', title: 'Storage Pressure', status: 'ok', durationMs: expect.any(Number) },
       { id: 'filesystem', title: 'Filesystem', status: 'degraded', reason: '1 path not measured', durationMs: expect.any(Number) },
       { id: 'docker', title: 'Docker Storage', status: 'skipped', reason: expect.stringMatching(/^docker: no socket at \/nonexistent\/docker.sock/), durationMs: expect.any(Number) },
       { id: 'btrfs', title: 'Btrfs', status: 'skipped', reason: 'no measured filesystem is btrfs', durationMs: expect.any(Number) },
     ]);
     expect(doc.btrfs).toBeNull();
+    expect(doc.attribution).toMatchObject({ mountpoint: '/', sources: [{ kind: 'outside-docker' }], unattributedBytes: 0 });
+    expect(doc.attribution.sources[0].bytes).toBe(doc.attribution.usedBytes);
+    // No Docker installed here: that is no finding.
+    expect(doc.findings.filter((f: { name: string }) => f.name === 'docker-unreachable')).toEqual([]);
     // Not applicable here (no btrfs): left out of the markdown entirely.
     expect((await runPreflight([])).stdout).not.toContain('## Btrfs');
     expect(doc.docker).toBeNull();

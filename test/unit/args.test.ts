@@ -11,6 +11,7 @@ describe('parseCliArgs', () => {
   it('reads repeatable --path, --format, --budget and --all-mounts', () => {
     expect(parseCliArgs(['--path', '/a', '--path', '/b c', '--format', 'json', '--budget', '2.5', '--all-mounts'])).toEqual({
       command: 'report', paths: ['/a', '/b c'], format: 'json', budgetSeconds: 2.5, allMounts: true, configFile: undefined,
+      diskThresholdPct: undefined, scanOutside: false,
     });
   });
 
@@ -32,7 +33,7 @@ describe('parseCliArgs', () => {
 describe('configFromToml', () => {
   it('accepts the known keys', () => {
     expect(configFromToml({ paths: ['/srv'], budget: 30, all_mounts: true }, 'f.toml')).toEqual({
-      paths: ['/srv'], budgetSeconds: 30, allMounts: true, dockerHost: undefined,
+      paths: ['/srv'], budgetSeconds: 30, allMounts: true, dockerHost: undefined, diskThresholdPct: undefined,
     });
   });
 

@@ -9,7 +9,7 @@ import { runSections } from '../../src/run/sections.js';
 import { createSharedProbes } from '../../src/run/shared-probes.js';
 import type { Section } from '../../src/sections/types.js';
 
-const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80 };
+const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80, scanOutside: false };
 const context = { options, run: execRunner, shared: createSharedProbes(options) };
 
 function section(id: string, collect: Section<string>['collect'], timeoutMs = 5000): Section {

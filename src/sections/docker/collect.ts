@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../../errors.js';
 import { attributeDangling, recipeOf } from '../../model/churn.js';
 import { isDangling } from '../../model/docker-storage.js';
@@ -70,7 +71,26 @@ async function cheapListing(ctx: SectionContext, versioned: (p: string) => strin
   return { ...df, layersSize: null };
 }
 
+/**
+ * Would the docker CLI reach a daemon the socket cannot? Only through a
+ * context (DOCKER_CONTEXT, or a current context in the CLI config) or a
+ * DOCKER_HOST this client does not speak (ssh://). Otherwise spawning the
+ * CLI (~50 ms) would only fail the same way.
+ */
+async function cliMightWork(): Promise<boolean> {
+  const env = process.env;
+  if (env.DOCKER_CONTEXT || (env.DOCKER_HOST && !/^(unix|tcp):\/\//.test(env.DOCKER_HOST))) return true;
+  const dir = env.DOCKER_CONFIG || `${env.HOME ?? '/root'}/.docker`;
+  try {
+    const config = JSON.parse(await readFile(`${dir}/config.json`, 'utf8')) as { currentContext?: unknown };
+    return typeof config.currentContext === 'string' && config.currentContext !== '' && config.currentContext !== 'default';
+  } catch {
+    return false;
+  }
+}
+
 async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Collected<DockerStorage>> {
+  if (!(await cliMightWork())) throw new UnavailableError(apiReason);
   let df: SystemDf;
   try {
     const timeout = Math.max(1, remainingMs(ctx.deadline) - 200);

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../errors.js';
 import { attribute, pressureRatio } from '../../model/attribution.js';
-import { findFindings } from '../../model/findings.js';
+import { findFindings, tiers } from '../../model/findings.js';
 import { summaryRow } from '../../model/filesystems.js';
 import { biggestDirectories } from '../../parse/du.js';
 import { getBiggestDirs } from '../../probes/du.js';
@@ -33,12 +33,18 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   const btrfsOfRow = row ? btrfsFs.find((b) => b.roles.includes('docker data root') && row.roles.includes('docker-data-root')) ?? btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null : null;
   const dockerOnRow = !!row && row.roles.includes('docker-data-root') && docker?.source === 'api';
   const attribution = row && row.usedBytes !== undefined
-    ? attribute(row, docker, btrfsOfRow, dockerOnRow, dockerProblem ?? (notInstalled ? 'Docker is not installed here' : null))
+    ? attribute(row, docker, btrfsOfRow, dockerOnRow, notInstalled
+      ? 'No Docker here (no socket, no data root): all used bytes are outside Docker.'
+      : dockerProblem && `Docker could not be asked (${dockerProblem}): everything used counts as outside Docker.`)
     : null;
 
   let outsideDocker: PressureData['outsideDocker'] = null;
   let outsideDockerProblem: string | null = null;
-  if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row) {
+  // du walks the filesystem: only when there is pressure to explain, or when asked.
+  const pressed = (row?.usedPct ?? 0) >= tiers({ diskHighPct: ctx.options.diskThresholdPct }).warn;
+  if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row && !(pressed || ctx.options.scanOutside)) {
+    outsideDockerProblem = `not scanned: ${row.usedPct}% used is below the ${tiers({ diskHighPct: ctx.options.diskThresholdPct }).warn}% warning tier (--scan-outside scans anyway)`;
+  } else if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row) {
     const dataRoot = fsPart.data?.docker.path ?? null;
     try {
       const entries = await getBiggestDirs(ctx.run, row.mountpoint, dataRoot, Math.max(1, Math.min(DU_TIMEOUT_MS, remainingMs(ctx.deadline) - 300)));
