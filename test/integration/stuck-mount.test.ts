@@ -53,7 +53,8 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     const stuck = doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === `${dir}/dst`);
     expect(stuck).toMatchObject({ stuck: true, sizeBytes: null, fstype: expect.stringMatching(/^fuse/) });
     expect(stuck.problem).toMatch(/^statfs gave no answer in \d/);
-    expect(doc.sections[0]).toMatchObject({ id: 'filesystem', status: 'degraded', reason: '1 mount stuck' });
+    expect(doc.sections.find((x: { id: string }) => x.id === 'filesystem')).toMatchObject({ status: 'degraded', reason: '1 mount stuck' });
+    expect(doc.findings).toContainEqual(expect.objectContaining({ name: 'mount-stuck', severity: 'P3' }));
     // The root filesystem was still measured.
     expect(doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === '/').sizeBytes).toBeGreaterThan(0);
     await sleep(300);
