@@ -3,7 +3,7 @@ import { UsageError } from './errors.js';
 import type { OutputFormat } from './options.js';
 
 export interface CliArgs {
-  command: 'report' | 'guard' | 'help' | 'version';
+  command: 'report' | 'guard' | 'trend' | 'help' | 'version';
   format?: OutputFormat;
   budgetSeconds?: number;
   paths: string[];
@@ -11,13 +11,17 @@ export interface CliArgs {
   configFile?: string;
   diskThresholdPct?: number;
   scanOutside?: boolean;
+  journalDir?: string;
+  noJournal?: boolean;
+  journalKeepDays?: number;
+  trendDays?: number;
   /** guard: bytes to be written, and the used % it must not pass. */
   needBytes?: number;
   maxPct?: number;
 }
 
 const FORMATS: readonly OutputFormat[] = ['markdown', 'json', 'fired'];
-const COMMANDS = ['report', 'guard'] as const;
+const COMMANDS = ['report', 'guard', 'trend'] as const;
 export const MAX_BUDGET_SECONDS = 3600;
 
 /** Pure: argv (without node and script) → typed arguments, or UsageError. */
@@ -36,6 +40,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         config: { type: 'string' },
         'disk-threshold': { type: 'string' },
         'scan-outside': { type: 'boolean' },
+        journal: { type: 'string' },
+        'no-journal': { type: 'boolean' },
+        'journal-keep-days': { type: 'string' },
+        days: { type: 'string' },
         need: { type: 'string' },
         'max-pct': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -54,11 +62,17 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (command === 'guard') return parseGuardArgs(values);
+  if (command !== 'trend' && values.days !== undefined) throw new UsageError("--days belongs to 'preflight trend'");
   for (const flag of ['need', 'max-pct'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} belongs to 'preflight guard'`);
   }
+  if (values.journal !== undefined && values['no-journal']) throw new UsageError('--journal and --no-journal contradict each other');
   return {
-    command: 'report',
+    command: command as 'report' | 'trend',
+    journalDir: values.journal === undefined ? undefined : parsePathArg(values.journal),
+    noJournal: values['no-journal'] ?? false,
+    journalKeepDays: values['journal-keep-days'] === undefined ? undefined : parseCount(values['journal-keep-days'], '--journal-keep-days'),
+    trendDays: values.days === undefined ? undefined : parseCount(values.days, '--days'),
     format: values.format === undefined ? undefined : parseFormat(values.format),
     budgetSeconds: values.budget === undefined ? undefined : parseBudget(values.budget),
     paths: (values.path ?? []).map(parsePathArg),
@@ -80,6 +94,11 @@ function parseGuardArgs(values: Record<string, string | boolean | string[] | und
     needBytes: parseSize(values.need as string),
     maxPct: values['max-pct'] === undefined ? 95 : parsePct(values['max-pct'] as string, '--max-pct'),
   };
+}
+
+function parseCount(value: string, flag: string): number {
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1 || Number(value) > 3660) throw new UsageError(`${flag} must be a whole number of days from 1 to 3660 (got '${value}')`);
+  return Number(value);
 }
 
 export function parsePct(value: string | number, flag: string): number {
@@ -134,6 +153,7 @@ function parsePathArg(value: string): string {
 }
 
 export const HELP = `Usage: preflight [report] [options]
+       preflight trend [--days N] [--format markdown|json] [--journal DIR]
        preflight guard --path PATH --need SIZE [--max-pct 95]
 
 Prints a markdown storage report for a Docker host on stdout (logs on stderr).
@@ -147,10 +167,14 @@ Options:
   --disk-threshold PCT     P1 disk finding above PCT% used (default 80)
   --scan-outside           when outside-docker leads, list the biggest directories
                            even below the warning tier (a bounded du -x)
+  --journal DIR            daily journal directory (default $OPS_JOURNAL_ROOT, else ./journal)
+  --no-journal             neither read nor append the journal
+  --journal-keep-days N    remove journal day files older than N days (default: keep all)
+  --days N                 trend: days of journal to read (default 7)
   -h, --help               this text
   --version                print the version
 
-Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG.
+Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG, OPS_JOURNAL_ROOT.
 guard: exit 0 when writing SIZE more keeps the filesystem holding PATH at or
 below --max-pct (default 95) used; exit 3 with a DiskCapacity JSON error on
 stdout when it would not. It touches no Docker API.

@@ -15,4 +15,10 @@ export interface RunOptions {
   diskThresholdPct: number;
   /** du the filesystem when outside-docker leads even without disk pressure. */
   scanOutside: boolean;
+  /** Daily journal directory; null with --no-journal. */
+  journalRoot: string | null;
+  /** --journal-keep-days: remove day files older than this; null keeps everything. */
+  journalKeepDays: number | null;
+  /** Days of journal the trend reads. */
+  trendDays: number;
 }

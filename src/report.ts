@@ -7,13 +7,22 @@ export interface Report {
   generatedAt: Date;
   durationMs: number;
   results: SectionResult[];
+  /** The journal append of this run; null when there is no journal (--no-journal, trend). */
+  journal: JournalStatus | null;
 }
 
-export function makeReport(results: SectionResult[], startedAt: Date, finishedAt: Date): Report {
+export interface JournalStatus {
+  written: boolean;
+  file: string;
+  reason: string | null;
+}
+
+export function makeReport(results: SectionResult[], startedAt: Date, finishedAt: Date, journal: JournalStatus | null): Report {
   return {
     host: os.hostname(),
     generatedAt: startedAt,
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     results,
+    journal,
   };
 }

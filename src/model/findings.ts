@@ -12,7 +12,12 @@ export interface Finding {
   evidence: string;
   action: Action;
   action_script: string;
+  /** The filesystem it is about (alert state is kept per finding and mount). */
+  mountpoint?: string;
 }
+
+/** Points below a tier a value must fall before its finding clears, so 80% ± 1 does not flap. */
+export const HYSTERESIS_PCT = 3;
 
 export interface Thresholds {
   /** P1 above this used % (the formula's disk priority). */
@@ -48,30 +53,37 @@ export function findFindings(
   dockerProblem: string | null,
   thresholds: Thresholds,
   bytes: Bytes,
+  /** `name@mountpoint` of what fired last run: a tier holds until the value falls HYSTERESIS_PCT below it. */
+  previous: ReadonlySet<string> = new Set(),
 ): Finding[] {
   const out: Finding[] = [];
   const t = tiers(thresholds);
+  const held = (name: string, mount: string, pct: number, tier: number, strict: boolean) =>
+    (strict ? pct > tier : pct >= tier) || (previous.has(`${name}@${mount}`) && pct > tier - HYSTERESIS_PCT);
   for (const fs of filesystems) {
     if (fs.stuck) {
-      out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${fs.mountpoint}: ${fs.problem ?? 'statfs did not answer'}`, action: 'llm', action_script: '' });
+      out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${fs.mountpoint}: ${fs.problem ?? 'statfs did not answer'}`, action: 'llm', action_script: '', mountpoint: fs.mountpoint });
       continue;
     }
     if (fs.usedPct === undefined) continue;
     const where = `${fs.mountpoint} ${fs.usedPct}% used (${bytes(fs.usedBytes ?? 0)} of ${bytes(fs.sizeBytes ?? 0)}, ${bytes(fs.availBytes ?? 0)} available)`;
     const lead = attribution && attribution.mountpoint === fs.mountpoint ? `; top source: ${attribution.sources[0]?.label} ${bytes(attribution.sources[0]?.bytes ?? 0)}` : '';
     const script = attribution && attribution.mountpoint === fs.mountpoint ? cleanupScript(attribution) : '';
-    if (fs.usedPct > t.critical) {
-      out.push({ name: 'disk-critical', severity: 'P1', evidence: `${where} > ${t.critical}%${lead}`, action: 'incident', action_script: script });
-    } else if (fs.usedPct > t.high) {
-      out.push({ name: 'disk-high', severity: 'P1', evidence: `${where} > ${t.high}%${lead}`, action: 'llm', action_script: script });
-    } else if (fs.usedPct >= t.warn) {
-      out.push({ name: 'disk-warning', severity: 'P4', evidence: `${where} ≥ ${t.warn}%${lead}`, action: 'llm', action_script: script });
+    const m = fs.mountpoint;
+    const pct = fs.usedPct;
+    if (held('disk-critical', m, pct, t.critical, true)) {
+      out.push({ name: 'disk-critical', severity: 'P1', evidence: `${where} > ${t.critical}%${lead}`, action: 'incident', action_script: script, mountpoint: m });
+    } else if (held('disk-high', m, pct, t.high, true) || (previous.has(`disk-critical@${m}`) && pct > t.high)) {
+      out.push({ name: 'disk-high', severity: 'P1', evidence: `${where} > ${t.high}%${lead}`, action: 'llm', action_script: script, mountpoint: m });
+    } else if (held('disk-warning', m, pct, t.warn, false) || ((previous.has(`disk-high@${m}`) || previous.has(`disk-critical@${m}`)) && pct >= t.warn)) {
+      out.push({ name: 'disk-warning', severity: 'P4', evidence: `${where} ≥ ${t.warn}%${lead}`, action: 'llm', action_script: script, mountpoint: m });
     }
-    if (fs.inodesUsedPct !== null && fs.inodesUsedPct !== undefined && fs.inodesUsedPct > t.high) {
-      out.push({ name: 'inodes-high', severity: 'P1', evidence: `${fs.mountpoint} inodes ${fs.inodesUsedPct}% used > ${t.high}%`, action: 'llm', action_script: '' });
+    const inodes = fs.inodesUsedPct;
+    if (inodes !== null && inodes !== undefined && held('inodes-high', m, inodes, t.high, true)) {
+      out.push({ name: 'inodes-high', severity: 'P1', evidence: `${m} inodes ${inodes}% used > ${t.high}%`, action: 'llm', action_script: '', mountpoint: m });
     }
     if (fs.readonly) {
-      out.push({ name: 'filesystem-readonly', severity: 'P1', evidence: `${fs.mountpoint} is mounted read-only`, action: 'incident', action_script: '' });
+      out.push({ name: 'filesystem-readonly', severity: 'P1', evidence: `${m} is mounted read-only`, action: 'incident', action_script: '', mountpoint: m });
     }
   }
   for (const b of btrfs) {
@@ -82,6 +94,7 @@ export function findFindings(
         evidence: `${b.mountpoint}: ${b.assessment.verdictText ?? b.assessment.verdict}`,
         action: 'llm',
         action_script: `btrfs balance start -dusage=0 ${b.mountpoint} && btrfs balance start -dusage=10 ${b.mountpoint}`,
+        mountpoint: b.mountpoint,
       });
     }
   }

@@ -21,5 +21,6 @@ export function renderJson(report: Report): string {
     })),
   };
   for (const r of report.results) Object.assign(doc, r.section.json(r.data));
+  doc.journal = report.journal;
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

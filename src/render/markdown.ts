@@ -4,7 +4,11 @@ import { inline } from './escape.js';
 
 /** The report as `## Section` markdown; sections in registry order, blank line between. */
 export function renderMarkdown(report: Report): string {
-  return `${report.results.filter((r) => !r.notApplicable).map(renderSection).join('\n\n')}\n`;
+  const body = report.results.filter((r) => !r.notApplicable).map(renderSection).join('\n\n');
+  const j = report.journal;
+  // Said only when it failed: the report itself is whole either way.
+  const journal = j && !j.written ? `\n\nJournal: appending to ${inline(j.file)} failed (${inline(j.reason ?? 'unknown')}); this run is not recorded.` : '';
+  return `${body}${journal}\n`;
 }
 
 function renderSection(result: SectionResult): string {

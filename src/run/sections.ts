@@ -8,19 +8,21 @@ import { remainingMs, withTimeout } from './deadline.js';
  * Run every section concurrently, each under min(its own timeout, what is
  * left of the run budget). A section that throws, times out or lacks its
  * tool becomes a result with a reason; it never stops the others.
- * Sections marked `afterOthers` (they assess what the others measured) run
- * once those are done and see their results. Results keep registry order.
+ * Sections of a later `phase` (they assess what others measured) run once
+ * the earlier phases are done and see their results. Results keep registry order.
  */
 export async function runSections(
   sections: readonly Section[],
   runDeadline: number,
   context: Omit<SectionContext, 'deadline'>,
 ): Promise<SectionResult[]> {
-  const first = sections.filter((s) => !s.afterOthers);
-  const firstResults = await Promise.all(first.map((section) => runOne(section, runDeadline, context)));
-  const laterContext = { ...context, earlier: firstResults };
-  const later = await Promise.all(sections.filter((s) => s.afterOthers).map((section) => runOne(section, runDeadline, laterContext)));
-  const byId = new Map([...firstResults, ...later].map((r) => [r.section.id, r]));
+  const done: SectionResult[] = [];
+  const phases = [...new Set(sections.map((s) => s.phase ?? 0))].sort((a, b) => a - b);
+  for (const phase of phases) {
+    const ctx = { ...context, earlier: [...done] };
+    done.push(...(await Promise.all(sections.filter((s) => (s.phase ?? 0) === phase).map((section) => runOne(section, runDeadline, ctx)))));
+  }
+  const byId = new Map(done.map((r) => [r.section.id, r]));
   return sections.map((s) => byId.get(s.id)!);
 }
 

@@ -2,6 +2,7 @@ import { errorMessage } from '../errors.js';
 import { dockerGet } from '../probes/docker-api.js';
 import { parseInfo, parseVersion, type EngineIdentity } from '../parse/docker-engine.js';
 import type { RunOptions } from '../options.js';
+import { readWindow, type JournalWindow } from '../journal/store.js';
 import { remainingMs } from './deadline.js';
 
 export type DockerEngine =
@@ -11,6 +12,8 @@ export type DockerEngine =
 export interface SharedProbes {
   /** GET /version then GET /info, once per run. */
   dockerEngine(deadline: number): Promise<DockerEngine>;
+  /** The journal's last `trendDays` days, read once per run (empty with --no-journal). */
+  journalHistory(): Promise<JournalWindow>;
 }
 
 /** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
@@ -22,10 +25,18 @@ const CHEAP_CALL_TIMEOUT_MS = 3000;
  */
 export function createSharedProbes(options: RunOptions): SharedProbes {
   let engine: Promise<DockerEngine> | undefined;
+  let history: Promise<JournalWindow> | undefined;
+  const now = new Date();
   return {
     dockerEngine(deadline) {
       engine ??= fetchEngine(options, deadline);
       return engine;
+    },
+    journalHistory() {
+      history ??= options.journalRoot
+        ? readWindow(options.journalRoot, options.trendDays, now)
+        : Promise.resolve({ entries: [], unreadable: 0, files: 0, problem: null });
+      return history;
     },
   };
 }

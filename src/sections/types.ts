@@ -11,7 +11,7 @@ export interface SectionContext {
   run: Runner;
   /** Probes several sections need, run at most once per report. */
   shared: SharedProbes;
-  /** For `afterOthers` sections: what the other sections produced. */
+  /** For later-phase sections: what the earlier phases produced. */
   earlier?: readonly SectionResult[];
 }
 
@@ -32,8 +32,8 @@ export interface Section<T = unknown> {
   title: string;
   /** Upper bound for this section; the run budget may cut it shorter. */
   timeoutMs: number;
-  /** Runs after the other sections and reads their results (ctx.earlier). */
-  afterOthers?: boolean;
+  /** 0 (default) measures; later phases run after earlier ones and read their results (ctx.earlier). */
+  phase?: number;
   collect(ctx: SectionContext): Promise<Collected<T>>;
   /** Lines under the title. */
   markdown(data: T): string[];

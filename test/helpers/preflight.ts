@@ -1,4 +1,6 @@
 import { execa } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,13 +17,16 @@ export interface PreflightRun {
 /** Run the real ./preflight (compiled dist/) as the supervisor would. */
 export async function runPreflight(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<PreflightRun> {
   const started = Date.now();
+  // Each run gets a journal of its own unless the test names one: runs stay independent.
+  const journal = env.OPS_JOURNAL_ROOT === undefined ? mkdtempSync(path.join(tmpdir(), 'pf-journal-')) : null;
   const res = await execa(PREFLIGHT, args, {
     reject: false,
     cwd: REPO,
-    env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', ...env },
+    env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', ...(journal ? { OPS_JOURNAL_ROOT: journal } : {}), ...env },
     timeout: timeoutMs,
     stdin: 'ignore',
   });
+  if (journal) rmSync(journal, { recursive: true, force: true });
   return { stdout: String(res.stdout), stderr: String(res.stderr), exitCode: res.exitCode ?? -1, elapsedMs: Date.now() - started };
 }
 

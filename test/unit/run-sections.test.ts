@@ -9,7 +9,7 @@ import { runSections } from '../../src/run/sections.js';
 import { createSharedProbes } from '../../src/run/shared-probes.js';
 import type { Section } from '../../src/sections/types.js';
 
-const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80, scanOutside: false };
+const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80, scanOutside: false, journalRoot: null, journalKeepDays: null, trendDays: 7 };
 const context = { options, run: execRunner, shared: createSharedProbes(options) };
 
 function section(id: string, collect: Section<string>['collect'], timeoutMs = 5000): Section {
@@ -41,11 +41,11 @@ describe('runSections', () => {
       ['nodocker', 'skipped', 'docker: no socket at /x'],
       ['good', 'ok', undefined],
     ]);
-    const md = renderMarkdown(makeReport(results, new Date(started), new Date()));
+    const md = renderMarkdown(makeReport(results, new Date(started), new Date(), null));
     expect(md).toContain('## Title hang\n(timed out after 0.3 s)');
     expect(md).toContain('## Title notool\n(btrfs: not installed (not found on PATH))');
     expect(md).toContain('## Title good\ndata: fine');
-    const json = JSON.parse(renderJson(makeReport(results, new Date(started), new Date())));
+    const json = JSON.parse(renderJson(makeReport(results, new Date(started), new Date(), null)));
     expect(json.sections.map((s: { status: string }) => s.status)).toEqual(['timeout', 'error', 'skipped', 'skipped', 'ok']);
     expect(json.good).toBe('fine');
     expect(json.hang).toBeNull();

@@ -53,7 +53,11 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
       outsideDockerProblem = errorMessage(err);
     }
   }
-  const findings = findFindings(filesystems, attribution, btrfsFs, dockerProblem, { diskHighPct: ctx.options.diskThresholdPct }, formatBytes);
+  // Hysteresis needs what fired last run: the journal's latest entry.
+  const history = await ctx.shared.journalHistory();
+  const last = history.entries[history.entries.length - 1];
+  const previous = new Set((last?.fired ?? []).map((f) => `${f.name}@${f.mountpoint ?? ''}`));
+  const findings = findFindings(filesystems, attribution, btrfsFs, dockerProblem, { diskHighPct: ctx.options.diskThresholdPct }, formatBytes, previous);
   return {
     status: 'ok',
     data: {

@@ -7,7 +7,7 @@ export const pressureSection: Section<PressureData> = {
   id: 'pressure',
   title: 'Storage Pressure',
   timeoutMs: 30_000,
-  afterOthers: true,
+  phase: 1,
   collect: collectPressure,
   markdown: pressureMarkdown,
   json: (d) => ({

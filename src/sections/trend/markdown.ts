@@ -1,0 +1,54 @@
+import { formatBytes } from '../../render/bytes.js';
+import { inline } from '../../render/escape.js';
+import { table } from '../../render/table.js';
+import type { WindowName } from '../../trend/assess.js';
+import type { TrendData } from './index.js';
+
+function rate(bytesPerHour: number | null): string {
+  if (bytesPerHour === null) return '—';
+  return `${bytesPerHour >= 0 ? '+' : '-'}${formatBytes(Math.abs(Math.round(bytesPerHour)))}/h`;
+}
+
+export function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.round(hours / 24)} days`;
+}
+
+const WINDOW_NAMES: WindowName[] = ['1h', '24h', '7d'];
+
+export function trendMarkdown(d: TrendData): string[] {
+  const lines = [`From ${d.entries} journal entries in ${d.files} day files${d.unreadable ? ` (${d.unreadable} unreadable blocks skipped)` : ''}.`];
+  if (d.entries < 2) {
+    lines.push('Not enough history yet for rates (one run every 20 minutes gives a 1 h rate after three runs).');
+  }
+  lines.push(...table(['Mount', 'Used', 'Growth 1 h', '24 h', '7 d', 'Full in', 'Used % last 24 h'], d.filesystems.map((f) => [
+    inline(f.mountpoint),
+    f.usedPct === null ? '—' : `${f.usedPct}%`,
+    ...WINDOW_NAMES.map((w) => rate(f.bytesPerHour[w])),
+    f.timeToFullMs === null ? (f.forecastWindow ? 'not filling' : '—') : `${duration(f.timeToFullMs)} (${f.forecastWindow} fit)`,
+    f.sparkline24h,
+  ])));
+  const growing = d.sources
+    .filter((s) => (s.bytesPerHour['24h'] ?? 0) > 0)
+    .sort((a, b) => (b.bytesPerHour['24h'] ?? 0) - (a.bytesPerHour['24h'] ?? 0))
+    .slice(0, 4);
+  if (growing.length) lines.push(`Growing sources (24 h fit): ${growing.map((s) => `${s.kind} ${rate(s.bytesPerHour['24h'])}`).join(', ')}.`);
+  for (const f of d.filesystems.filter((x) => x.streakAbove >= 2)) {
+    lines.push(`Streak: ${inline(f.mountpoint)} above the threshold for ${f.streakAbove} consecutive runs.`);
+  }
+  const alerts = d.alerts.map((a) => a.state === 'recovered'
+    ? `${inline(a.key)} recovered`
+    : a.state === 'ongoing'
+      ? `${inline(a.key)} ongoing since ${a.since.slice(11, 16)} UTC (${a.runs} runs)`
+      : `${inline(a.key)} new`);
+  lines.push(`Alerts: ${alerts.length ? alerts.join('; ') : 'none'}.`);
+  const days = [...new Set(d.churnByDay.map((c) => c.day))].slice(-7);
+  if (days.length) {
+    const perDay = days.map((day) => `${day}: ${d.churnByDay.filter((c) => c.day === day).slice(0, 3).map((c) => `${inline(c.repository)} ${c.builds24h} builds/24 h, ${c.danglingVersions} dangling`).join(', ')}`);
+    lines.push(`Rebuild churn by day: ${perDay.join('; ')}.`);
+  }
+  return lines;
+}

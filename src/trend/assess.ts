@@ -1,0 +1,144 @@
+import type { JournalEntry } from '../journal/entry.js';
+import { leastSquares, sparkline, timeToLimitMs, valueAt, type Point } from './fit.js';
+
+const HOUR = 3_600_000;
+export const WINDOWS = { '1h': HOUR, '24h': 24 * HOUR, '7d': 7 * 24 * HOUR } as const;
+export type WindowName = keyof typeof WINDOWS;
+
+export interface Growth {
+  /** Bytes per hour, fitted over every entry in the window; null with fewer than 2 points. */
+  bytesPerHour: Record<WindowName, number | null>;
+  points: Record<WindowName, number>;
+}
+
+export interface FilesystemTrend extends Growth {
+  mountpoint: string;
+  usedPct: number | null;
+  /** predict_linear over the last 6 h (24 h when sparse): ms until full, null when not filling. */
+  timeToFullMs: number | null;
+  /** Where the forecast came from. */
+  forecastWindow: '6h' | '24h' | null;
+  /** Consecutive latest runs above the threshold. */
+  streakAbove: number;
+  sparkline24h: string;
+}
+
+export interface AlertState {
+  name: string;
+  key: string;
+  severity: string;
+  state: 'new' | 'ongoing' | 'recovered';
+  /** First run of the current streak (ISO). */
+  since: string;
+  runs: number;
+}
+
+export interface Trend {
+  entries: number;
+  unreadable: number;
+  filesystems: FilesystemTrend[];
+  sources: ({ kind: string } & Growth)[];
+  churnByDay: { day: string; repository: string; builds24h: number; danglingVersions: number }[];
+  alerts: AlertState[];
+}
+
+function growth(series: Point[], now: number): Growth {
+  const bytesPerHour = {} as Record<WindowName, number | null>;
+  const points = {} as Record<WindowName, number>;
+  for (const [name, span] of Object.entries(WINDOWS) as [WindowName, number][]) {
+    const inWindow = series.filter((p) => p.t >= now - span);
+    const fit = leastSquares(inWindow);
+    bytesPerHour[name] = fit ? fit.slope * HOUR : null;
+    points[name] = inWindow.length;
+  }
+  return { bytesPerHour, points };
+}
+
+export function alertKey(f: { name: string; mountpoint?: string }): string {
+  return f.mountpoint ? `${f.name}@${f.mountpoint}` : f.name;
+}
+
+/**
+ * Trends from journal entries (oldest first, the current run last).
+ * `thresholdPct` is the disk threshold streaks count against.
+ */
+export function assessTrend(entries: readonly JournalEntry[], unreadable: number, thresholdPct: number): Trend {
+  const now = entries.length ? Date.parse(entries[entries.length - 1]!.at) : Date.now();
+  const latest = entries[entries.length - 1];
+  const mounts = latest ? latest.filesystems.map((f) => f.mountpoint) : [];
+  const filesystems = mounts.map((mountpoint): FilesystemTrend => {
+    const rows = entries.flatMap((e) => {
+      const f = e.filesystems.find((x) => x.mountpoint === mountpoint);
+      return f ? [{ t: Date.parse(e.at), f }] : [];
+    });
+    const used: Point[] = rows.map((r) => ({ t: r.t, v: r.f.usedBytes }));
+    const current = rows[rows.length - 1]?.f;
+    const capacity = current ? current.usedBytes + current.availBytes : 0;
+    let forecastWindow: FilesystemTrend['forecastWindow'] = null;
+    let fit = leastSquares(used.filter((p) => p.t >= now - 6 * HOUR));
+    if (fit && fit.points >= 3) forecastWindow = '6h';
+    else {
+      fit = leastSquares(used.filter((p) => p.t >= now - 24 * HOUR));
+      forecastWindow = fit ? '24h' : null;
+    }
+    let streakAbove = 0;
+    for (let i = rows.length - 1; i >= 0 && rows[i]!.f.usedPct > thresholdPct; i -= 1) streakAbove += 1;
+    const pct: Point[] = rows.map((r) => ({ t: r.t, v: r.f.usedPct }));
+    return {
+      mountpoint,
+      usedPct: current?.usedPct ?? null,
+      ...growth(used, now),
+      timeToFullMs: fit && capacity > 0 ? timeToLimitMs(fit, capacity, now) : null,
+      forecastWindow,
+      streakAbove,
+      sparkline24h: sparkline(pct, now - 24 * HOUR, now + 1, 24),
+    };
+  });
+  const kinds = latest ? Object.keys(latest.sources) : [];
+  const sources = kinds.map((kind) => ({
+    kind,
+    ...growth(entries.filter((e) => kind in e.sources).map((e) => ({ t: Date.parse(e.at), v: e.sources[kind]! })), now),
+  }));
+  return { entries: entries.length, unreadable, filesystems, sources, churnByDay: churnByDay(entries), alerts: alertStates(entries) };
+}
+
+/** Per UTC day and repository: the day's last figures. */
+function churnByDay(entries: readonly JournalEntry[]): Trend['churnByDay'] {
+  const last = new Map<string, Trend['churnByDay'][number]>();
+  for (const e of entries) {
+    for (const c of e.churn) {
+      const day = e.at.slice(0, 10);
+      last.set(`${day} ${c.repository}`, { day, repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions });
+    }
+  }
+  return [...last.values()];
+}
+
+/**
+ * What fired in the latest run, and since when it has been firing without a
+ * break; plus what fired in the run before and no longer does ("recovered",
+ * said once).
+ */
+function alertStates(entries: readonly JournalEntry[]): AlertState[] {
+  const latest = entries[entries.length - 1];
+  if (!latest) return [];
+  const previous = entries[entries.length - 2];
+  const keysOf = (e: JournalEntry) => new Set(e.fired.map(alertKey));
+  const out: AlertState[] = [];
+  for (const f of latest.fired) {
+    const key = alertKey(f);
+    let first = entries.length - 1;
+    while (first > 0 && keysOf(entries[first - 1]!).has(key)) first -= 1;
+    const runs = entries.length - first;
+    out.push({ name: f.name, key, severity: f.severity, state: runs > 1 ? 'ongoing' : 'new', since: entries[first]!.at, runs });
+  }
+  if (previous) {
+    const now = keysOf(latest);
+    for (const f of previous.fired) {
+      if (!now.has(alertKey(f))) out.push({ name: f.name, key: alertKey(f), severity: f.severity, state: 'recovered', since: latest.at, runs: 0 });
+    }
+  }
+  return out;
+}
+
+export { valueAt };
