@@ -18,7 +18,7 @@ export interface PreflightRun {
 export async function runPreflight(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<PreflightRun> {
   const started = Date.now();
   // Each run gets a journal of its own unless the test names one: runs stay independent.
-  const journal = env.OPS_JOURNAL_ROOT === undefined ? mkdtempSync(path.join(tmpdir(), 'pf-journal-')) : null;
+  const journal = env.OPS_JOURNAL_ROOT === undefined && !args.includes('--no-journal') ? mkdtempSync(path.join(tmpdir(), 'pf-journal-')) : null;
   const res = await execa(PREFLIGHT, args, {
     reject: false,
     cwd: REPO,

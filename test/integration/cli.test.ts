@@ -27,7 +27,8 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
   it('reports / to the byte as df -B1 does (retried until the disk holds still)', async () => {
     for (let attempt = 0; attempt < 8; attempt += 1) {
       const before = await df('/');
-      const doc = parseReport((await runPreflight(['--format', 'json'])).stdout);
+      // No journal: its append would change / between the two df runs.
+      const doc = parseReport((await runPreflight(['--format', 'json', '--no-journal'])).stdout);
       const after = await df('/');
       if (JSON.stringify(before) !== JSON.stringify(after)) continue; // someone wrote meanwhile
       const root = doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === '/');
@@ -50,7 +51,10 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
       { id: 'filesystem', title: 'Filesystem', status: 'degraded', reason: '1 path not measured', durationMs: expect.any(Number) },
       { id: 'docker', title: 'Docker Storage', status: 'skipped', reason: expect.stringMatching(/^docker: no socket at \/nonexistent\/docker.sock/), durationMs: expect.any(Number) },
       { id: 'btrfs', title: 'Btrfs', status: 'skipped', reason: 'no measured filesystem is btrfs', durationMs: expect.any(Number) },
+      { id: 'trend', title: 'Storage Trend', status: 'ok', durationMs: expect.any(Number) },
     ]);
+    expect(doc.journal).toMatchObject({ written: true, reason: null });
+    expect(doc.trend).toMatchObject({ entries: 1, unreadable: 0 });
     expect(doc.btrfs).toBeNull();
     expect(doc.attribution).toMatchObject({ mountpoint: '/', sources: [{ kind: 'outside-docker' }], unattributedBytes: 0 });
     expect(doc.attribution.sources[0].bytes).toBe(doc.attribution.usedBytes);

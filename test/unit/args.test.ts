@@ -11,7 +11,7 @@ describe('parseCliArgs', () => {
   it('reads repeatable --path, --format, --budget and --all-mounts', () => {
     expect(parseCliArgs(['--path', '/a', '--path', '/b c', '--format', 'json', '--budget', '2.5', '--all-mounts'])).toEqual({
       command: 'report', paths: ['/a', '/b c'], format: 'json', budgetSeconds: 2.5, allMounts: true, configFile: undefined,
-      diskThresholdPct: undefined, scanOutside: false,
+      diskThresholdPct: undefined, scanOutside: false, journalDir: undefined, noJournal: false, journalKeepDays: undefined, trendDays: undefined,
     });
   });
 
