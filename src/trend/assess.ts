@@ -1,5 +1,5 @@
 import type { JournalEntry } from '../journal/entry.js';
-import { leastSquares, sparkline, timeToLimitMs, valueAt, type Point } from './fit.js';
+import { leastSquares, sparkline, timeToLimitMs, type Point } from './fit.js';
 
 const HOUR = 3_600_000;
 export const WINDOWS = { '1h': HOUR, '24h': 24 * HOUR, '7d': 7 * 24 * HOUR } as const;
@@ -141,4 +141,3 @@ function alertStates(entries: readonly JournalEntry[]): AlertState[] {
   return out;
 }
 
-export { valueAt };

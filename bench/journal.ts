@@ -1,0 +1,62 @@
+// A year of journal history (365 day files, 72 entries a day = 26,280, with
+// the LLM's prose between them) and what it costs a run: ./preflight with
+// that journal vs --no-journal, `preflight trend`, and peak memory.
+// Usage: npx tsx bench/journal.ts [--runs N]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { formatEntry, type JournalEntry } from '../src/journal/entry.js';
+
+const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 11;
+const root = mkdtempSync(path.join(tmpdir(), 'pf-bench-journal-'));
+const GiB = 1024 ** 3;
+const now = Date.now();
+let entries = 0;
+for (let day = 365; day >= 0; day -= 1) {
+  const start = now - day * 86_400_000;
+  const dayStart = start - (start % 86_400_000);
+  const parts: string[] = [];
+  for (let i = 0; i < 72; i += 1) {
+    const at = dayStart + i * 20 * 60_000;
+    if (at > now) break;
+    const used = 50 * GiB + (now - at) / -86_400_000 * GiB + 100 * GiB;
+    const e: JournalEntry = {
+      v: 1, at: new Date(at).toISOString(), host: 'bench', summaryMount: '/',
+      filesystems: [{ mountpoint: '/', usedBytes: Math.round(used), sizeBytes: 500 * GiB, availBytes: Math.round(500 * GiB - used), usedPct: Math.ceil((used / (500 * GiB)) * 100), inodesUsedPct: 3 }],
+      sources: { images: 20 * GiB, 'build-cache': 5 * GiB, 'container-logs': 3 * GiB, 'outside-docker': Math.round(used - 28 * GiB) },
+      driver: 'overlay2', counts: { images: 120, containers: 40, volumes: 30, buildCache: 400 },
+      churn: [{ repository: 'app', builds24h: 12, danglingVersions: 11, danglingBytes: 8 * GiB }],
+      fired: i % 3 === 0 ? [{ name: 'disk-warning', severity: 'P4', mountpoint: '/' }] : [], remediation: [],
+    };
+    parts.push(formatEntry(e));
+    if (i % 6 === 0) parts.push(`\n## Supervisor run — ${new Date(at).toISOString().slice(11, 16)} UTC\n- checked disk, nothing to prune\n- note: build cache steady\n`);
+    entries += 1;
+  }
+  writeFileSync(path.join(root, `${new Date(dayStart).toISOString().slice(0, 10)}.md`), parts.join(''));
+}
+
+function time(args: string[], env: NodeJS.ProcessEnv = {}): { ms: number; maxRssKiB: number } {
+  const started = process.hrtime.bigint();
+  const res = spawnSync('/usr/bin/time', ['-f', '%M', path.resolve('preflight'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { ms, maxRssKiB: Number(res.stderr.trim().split('\n').pop()) };
+}
+function median(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+function bench(label: string, args: string[]) {
+  time(args);
+  const samples = Array.from({ length: RUNS }, () => time(args));
+  const r = { label, ms: median(samples.map((s) => s.ms)), rss: Math.max(...samples.map((s) => s.maxRssKiB)) };
+  console.log(`${label.padEnd(44)} median ${r.ms.toFixed(1).padStart(7)} ms   peak RSS ${(r.rss / 1024).toFixed(1)} MiB`);
+  return r;
+}
+
+console.log(`journal: ${entries} entries in 366 day files under ${root}`);
+const without = bench('./preflight --no-journal', ['--no-journal']);
+const withYear = bench('./preflight --journal <a year>', ['--journal', root]);
+bench('./preflight trend --journal <a year>', ['trend', '--journal', root]);
+console.log(`a year of journal adds ${(withYear.ms - without.ms).toFixed(1)} ms (target < 100 ms); peak RSS ${(withYear.rss / 1024).toFixed(1)} MiB (target < 150 MiB)`);
+rmSync(root, { recursive: true, force: true });
