@@ -82,7 +82,8 @@ async function report(options: RunOptions, io: Io): Promise<number> {
     run: execRunner,
     shared: createSharedProbes(options),
   });
-  const journal = options.journalRoot ? await recordRun(options, results, startedAt) : null;
+  // The append gets what is left of the budget (a hung journal disk must not stretch the run).
+  const journal = options.journalRoot ? await recordRun(options, results, startedAt, runDeadline + RENDER_RESERVE_MS / 2 - Date.now()) : null;
   const rep = makeReport(results, startedAt, new Date(), journal);
   const render = { json: renderJson, markdown: renderMarkdown, fired: renderFired }[options.format];
   io.stdout(render(rep));
@@ -90,9 +91,9 @@ async function report(options: RunOptions, io: Io): Promise<number> {
 }
 
 /** Append this run to the journal (and apply retention); a failure is reported, never fatal. */
-async function recordRun(options: RunOptions, results: SectionResult[], startedAt: Date): Promise<JournalStatus> {
+async function recordRun(options: RunOptions, results: SectionResult[], startedAt: Date, timeoutMs: number): Promise<JournalStatus> {
   const entry = buildEntry(results, hostname(), startedAt);
-  const res = await appendEntry(options.journalRoot!, entry);
+  const res = await appendEntry(options.journalRoot!, entry, timeoutMs);
   if (res.ok && options.journalKeepDays !== null) await pruneJournal(options.journalRoot!, options.journalKeepDays, startedAt);
   return res.ok ? { written: true, file: res.file, reason: null } : { written: false, file: res.file, reason: res.reason };
 }

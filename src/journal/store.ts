@@ -19,7 +19,7 @@ export type AppendResult = { ok: true; file: string } | { ok: false; file: strin
  * not interleave); if the write fails or comes up short (ENOSPC), the file
  * is cut back to its size before, so no partial entry breaks later reads.
  */
-export async function appendEntry(root: string, entry: JournalEntry): Promise<AppendResult> {
+export async function appendEntry(root: string, entry: JournalEntry, timeoutMs = WRITE_TIMEOUT_MS): Promise<AppendResult> {
   const file = dayFile(root, new Date(entry.at));
   const work = async (): Promise<AppendResult> => {
     await mkdir(root, { recursive: true });
@@ -39,7 +39,7 @@ export async function appendEntry(root: string, entry: JournalEntry): Promise<Ap
     }
   };
   try {
-    return await withTimeout(work(), WRITE_TIMEOUT_MS, 'journal write');
+    return await withTimeout(work(), Math.max(1, Math.min(WRITE_TIMEOUT_MS, timeoutMs)), 'journal write');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = err instanceof TimeoutError ? err.message : code ? `${code}: ${errorMessage(err).replace(/^\w+: /, '')}` : errorMessage(err);
