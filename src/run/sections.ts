@@ -18,9 +18,13 @@ export async function runSections(
 ): Promise<SectionResult[]> {
   const done: SectionResult[] = [];
   const phases = [...new Set(sections.map((s) => s.phase ?? 0))].sort((a, b) => a - b);
-  for (const phase of phases) {
+  // Each later phase keeps a slice of the budget: a /system/df that hangs until
+  // the deadline must not leave Storage Pressure without time to give its verdict.
+  const reserve = Math.min(2000, Math.max(200, remainingMs(runDeadline) * 0.05));
+  for (const [i, phase] of phases.entries()) {
     const ctx = { ...context, earlier: [...done] };
-    done.push(...(await Promise.all(sections.filter((s) => (s.phase ?? 0) === phase).map((section) => runOne(section, runDeadline, ctx)))));
+    const phaseDeadline = runDeadline - (phases.length - 1 - i) * reserve;
+    done.push(...(await Promise.all(sections.filter((s) => (s.phase ?? 0) === phase).map((section) => runOne(section, phaseDeadline, ctx)))));
   }
   const byId = new Map(done.map((r) => [r.section.id, r]));
   return sections.map((s) => byId.get(s.id)!);

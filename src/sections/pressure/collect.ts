@@ -35,7 +35,11 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   const attribution = row && row.usedBytes !== undefined
     ? attribute(row, docker, btrfsOfRow, dockerOnRow, notInstalled
       ? 'No Docker here (no socket, no data root): all used bytes are outside Docker.'
-      : dockerProblem && `Docker could not be asked (${dockerProblem}): everything used counts as outside Docker.`)
+      : dockerProblem
+        ? `Docker could not be asked (${dockerProblem}): everything used counts as outside Docker.`
+        : docker && !dockerOnRow
+          ? `Docker's data root (${docker.engine?.rootDir ?? 'unknown'}) is not on ${row.mountpoint} or not visible from here: Docker's bytes are not part of this split.`
+          : null)
     : null;
 
   let outsideDocker: PressureData['outsideDocker'] = null;
