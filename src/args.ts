@@ -67,6 +67,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} belongs to 'preflight guard'`);
   }
   if (values.journal !== undefined && values['no-journal']) throw new UsageError('--journal and --no-journal contradict each other');
+  if (command === 'trend' && values['no-journal']) throw new UsageError('trend reads the journal: --no-journal leaves it nothing to read');
+  if (command === 'trend' && values.format === 'fired') throw new UsageError("trend prints markdown or json; the recipe gate (--format fired) comes from a report run");
   return {
     command: command as 'report' | 'trend',
     journalDir: values.journal === undefined ? undefined : parsePathArg(values.journal),

@@ -81,12 +81,41 @@ export function parseJournal(text: string): ParsedJournal {
   return { entries, unreadable };
 }
 
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Our entries can be edited by hand or by the LLM: every field is checked
+ * for its type, and a block that fails any check is unreadable, never half-used.
+ */
 function readEntry(text: string): JournalEntry | null {
+  let e: unknown;
   try {
-    const e = JSON.parse(text) as JournalEntry;
-    if (e?.v !== 1 || typeof e.at !== 'string' || Number.isNaN(Date.parse(e.at)) || !Array.isArray(e.filesystems)) return null;
-    return { ...e, sources: e.sources ?? {}, churn: e.churn ?? [], fired: e.fired ?? [], remediation: e.remediation ?? [] };
+    e = JSON.parse(text);
   } catch {
     return null;
   }
+  if (!isObj(e) || e.v !== 1 || !isStr(e.at) || !ISO_TIME.test(e.at) || Number.isNaN(Date.parse(e.at))) return null;
+  const filesystems = e.filesystems;
+  if (!Array.isArray(filesystems) || !filesystems.every((f) => isObj(f) && isStr(f.mountpoint)
+    && isNum(f.usedBytes) && isNum(f.sizeBytes) && isNum(f.availBytes) && isNum(f.usedPct)
+    && (f.inodesUsedPct === null || isNum(f.inodesUsedPct)))) return null;
+  const sources = e.sources ?? {};
+  if (!isObj(sources) || !Object.values(sources).every(isNum)) return null;
+  const fired = e.fired ?? [];
+  if (!Array.isArray(fired) || !fired.every((f) => isObj(f) && isStr(f.name) && isStr(f.severity) && (f.mountpoint === undefined || isStr(f.mountpoint)))) return null;
+  const churn = e.churn ?? [];
+  if (!Array.isArray(churn) || !churn.every((c) => isObj(c) && isStr(c.repository) && isNum(c.builds24h) && isNum(c.danglingVersions) && isNum(c.danglingBytes))) return null;
+  const remediation = e.remediation ?? [];
+  if (!Array.isArray(remediation)) return null;
+  return {
+    ...(e as unknown as JournalEntry),
+    summaryMount: isStr(e.summaryMount) ? e.summaryMount : null,
+    sources: sources as Record<string, number>,
+    churn: churn as JournalEntry['churn'],
+    fired: fired as JournalEntry['fired'],
+    remediation: remediation as JournalEntry['remediation'],
+  };
 }

@@ -25,14 +25,18 @@ export async function appendEntry(root: string, entry: JournalEntry, timeoutMs =
     await mkdir(root, { recursive: true });
     const handle = await open(file, 'a');
     let before = -1;
+    let written = 0;
     try {
       before = (await handle.stat()).size;
       const data = Buffer.from(formatEntry(entry));
-      const { bytesWritten } = await handle.write(data, 0, data.length, null);
-      if (bytesWritten !== data.length) throw Object.assign(new Error(`short write (${bytesWritten} of ${data.length} bytes)`), { code: 'ENOSPC' });
+      written = (await handle.write(data, 0, data.length, null)).bytesWritten;
+      if (written !== data.length) throw Object.assign(new Error(`short write (${written} of ${data.length} bytes)`), { code: 'ENOSPC' });
       return { ok: true, file };
     } catch (err) {
-      if (before >= 0) await handle.truncate(before).catch(() => undefined);
+      // Cut our partial entry off, unless another run appended after it (its entry must stay;
+      // our fragment then reads as one unreadable block).
+      const size = await handle.stat().then((st) => st.size, () => -1);
+      if (before >= 0 && size === before + written) await handle.truncate(before).catch(() => undefined);
       throw err;
     } finally {
       await handle.close().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { shellQuote } from '../render/escape.js';
 import type { BtrfsFilesystem } from '../sections/btrfs/model.js';
 import type { Attribution } from './attribution.js';
 import type { FilesystemRow } from './filesystems.js';
@@ -24,16 +25,25 @@ export interface Thresholds {
   diskHighPct: number;
 }
 
-/** Tiers around the configured threshold: warn 10 points below it, critical at 90% or 10 above, whichever is lower. */
+/**
+ * Tiers around the configured threshold: warn 10 points below it; critical
+ * 10 points above it, kept within 90–95, and never below the threshold itself.
+ */
 export function tiers(t: Thresholds) {
-  return { warn: t.diskHighPct - 10, high: t.diskHighPct, critical: Math.min(95, Math.max(90, t.diskHighPct + 10)) };
+  const high = t.diskHighPct;
+  return { warn: high - 10, high, critical: Math.max(high, Math.min(95, Math.max(90, high + 10))) };
+}
+
+/** The biggest source that counts in used bytes (allocated-but-unused btrfs chunks do not). */
+export function topSource(a: Attribution | null) {
+  return a?.sources.find((s) => s.countsInUsed) ?? null;
 }
 
 type Bytes = (n: number) => string;
 
 /** Suggested clean-up for the biggest reclaimable source, for the LLM to weigh (never run by preflight). */
 export function cleanupScript(a: Attribution | null): string {
-  const top = a?.sources.find((s) => s.reclaimableBytes > 0 && s.kind !== 'outside-docker');
+  const top = a?.sources.find((s) => s.countsInUsed && s.reclaimableBytes > 0 && s.kind !== 'outside-docker');
   switch (top?.kind) {
     case 'build-cache': return 'docker builder prune -f --filter until=24h';
     case 'dangling-images': return 'docker image prune -f';
@@ -67,15 +77,16 @@ export function findFindings(
     }
     if (fs.usedPct === undefined) continue;
     const where = `${fs.mountpoint} ${fs.usedPct}% used (${bytes(fs.usedBytes ?? 0)} of ${bytes(fs.sizeBytes ?? 0)}, ${bytes(fs.availBytes ?? 0)} available)`;
-    const lead = attribution && attribution.mountpoint === fs.mountpoint ? `; top source: ${attribution.sources[0]?.label} ${bytes(attribution.sources[0]?.bytes ?? 0)}` : '';
+    const top = attribution && attribution.mountpoint === fs.mountpoint ? topSource(attribution) : null;
+    const lead = top ? `; top source: ${top.label} ${bytes(top.bytes)}` : '';
     const script = attribution && attribution.mountpoint === fs.mountpoint ? cleanupScript(attribution) : '';
     const m = fs.mountpoint;
     const pct = fs.usedPct;
     if (held('disk-critical', m, pct, t.critical, true)) {
       out.push({ name: 'disk-critical', severity: 'P1', evidence: `${where} > ${t.critical}%${lead}`, action: 'incident', action_script: script, mountpoint: m });
-    } else if (held('disk-high', m, pct, t.high, true) || (previous.has(`disk-critical@${m}`) && pct > t.high)) {
+    } else if (held('disk-high', m, pct, t.high, true)) {
       out.push({ name: 'disk-high', severity: 'P1', evidence: `${where} > ${t.high}%${lead}`, action: 'llm', action_script: script, mountpoint: m });
-    } else if (held('disk-warning', m, pct, t.warn, false) || ((previous.has(`disk-high@${m}`) || previous.has(`disk-critical@${m}`)) && pct >= t.warn)) {
+    } else if (held('disk-warning', m, pct, t.warn, false)) {
       out.push({ name: 'disk-warning', severity: 'P4', evidence: `${where} ≥ ${t.warn}%${lead}`, action: 'llm', action_script: script, mountpoint: m });
     }
     const inodes = fs.inodesUsedPct;
@@ -93,7 +104,7 @@ export function findFindings(
         severity: 'P1',
         evidence: `${b.mountpoint}: ${b.assessment.verdictText ?? b.assessment.verdict}`,
         action: 'llm',
-        action_script: `btrfs balance start -dusage=0 ${b.mountpoint} && btrfs balance start -dusage=10 ${b.mountpoint}`,
+        action_script: `btrfs balance start -dusage=0 ${shellQuote(b.mountpoint)} && btrfs balance start -dusage=10 ${shellQuote(b.mountpoint)}`,
         mountpoint: b.mountpoint,
       });
     }

@@ -26,3 +26,25 @@ export function inline(value: string, max = MAX_INLINE): string {
 export function cell(value: string | undefined): string {
   return value === undefined || value === '' ? '—' : inline(value);
 }
+
+/**
+ * A code span for text that may hold backticks (a command, a path): backslash
+ * escapes are literal inside code spans, so instead of escaping, control
+ * characters are shown as escapes and the fence is longer than any backtick
+ * run inside. Pipes are still escaped: a table splits cells before it reads spans.
+ */
+export function code(value: string, max = MAX_INLINE): string {
+  const clipped = [...value].length > max ? `${[...value].slice(0, max - 1).join('')}…` : value;
+  const text = clipped
+    .replace(UNSAFE_CHARS, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`)
+    .replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** POSIX shell single-quoting, for paths placed in suggested commands. */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}

@@ -7,8 +7,14 @@ import type { Report } from '../report.js';
  */
 export function renderFired(report: Report): string {
   const pressure = report.results.find((r) => r.section.id === 'pressure');
-  const findings = ((pressure?.data as { findings?: Finding[] } | undefined)?.findings ?? []).map((f) => ({
-    name: f.name, severity: f.severity, evidence: f.evidence, action: f.action, action_script: f.action_script,
-  }));
-  return `${JSON.stringify({ fired: findings })}\n`;
+  const findings: Finding[] = [...((pressure?.data as { findings?: Finding[] } | undefined)?.findings ?? [])];
+  // No assessment must not read as "nothing fired": the supervisor would skip the LLM blind.
+  if (!pressure || pressure.status !== 'ok') {
+    findings.push({
+      name: 'preflight-incomplete', severity: 'P3', action: 'llm', action_script: '',
+      evidence: `Storage Pressure ${pressure ? `${pressure.status}: ${pressure.reason ?? ''}` : 'did not run'}`.trim(),
+    });
+  }
+  const fired = findings.map((f) => ({ name: f.name, severity: f.severity, evidence: f.evidence, action: f.action, action_script: f.action_script }));
+  return `${JSON.stringify({ fired })}\n`;
 }

@@ -3,7 +3,7 @@ import { dockerGet } from '../probes/docker-api.js';
 import { parseInfo, parseVersion, type EngineIdentity } from '../parse/docker-engine.js';
 import type { RunOptions } from '../options.js';
 import { readWindow, type JournalWindow } from '../journal/store.js';
-import { remainingMs } from './deadline.js';
+import { remainingMs, withTimeout } from './deadline.js';
 
 export type DockerEngine =
   | { reachable: true; identity: EngineIdentity }
@@ -18,6 +18,8 @@ export interface SharedProbes {
 
 /** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
 const CHEAP_CALL_TIMEOUT_MS = 3000;
+/** A week of day files reads in milliseconds; a journal on a hung disk must not hold the run. */
+const JOURNAL_READ_TIMEOUT_MS = 3000;
 
 /**
  * Probes more than one section needs, memoised for the lifetime of one run
@@ -34,7 +36,8 @@ export function createSharedProbes(options: RunOptions): SharedProbes {
     },
     journalHistory() {
       history ??= options.journalRoot
-        ? readWindow(options.journalRoot, options.trendDays, now)
+        ? withTimeout(readWindow(options.journalRoot, options.trendDays, now), JOURNAL_READ_TIMEOUT_MS, 'reading the journal')
+          .catch((err: unknown) => ({ entries: [], unreadable: 0, files: 0, problem: errorMessage(err) }))
         : Promise.resolve({ entries: [], unreadable: 0, files: 0, problem: null });
       return history;
     },

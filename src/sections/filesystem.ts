@@ -143,7 +143,7 @@ function tableRow(r: FilesystemRow): string[] {
   ];
 }
 
-function roleLabel(role: TargetRole): string {
+export function roleLabel(role: TargetRole): string {
   return { root: '/', 'docker-data-root': 'docker data root', path: '--path', mount: 'mount' }[role];
 }
 

@@ -17,7 +17,7 @@ const btrfsOf = (doc: Record<string, any>, mountpoint: string) =>
   doc.btrfs.filesystems.find((f: { mountpoint: string }) => f.mountpoint === mountpoint);
 /** dockerd bind-mounts its data root onto itself: the btrfs entry is that mount. */
 const dockerFs = (doc: Record<string, any>) =>
-  doc.btrfs.filesystems.find((f: { roles: string[] }) => f.roles.includes('docker data root'));
+  doc.btrfs.filesystems.find((f: { roles: string[] }) => f.roles.includes('docker-data-root'));
 
 async function duExclusive(paths: string[]): Promise<number[]> {
   const res = await execa('btrfs', ['filesystem', 'du', '-s', '--raw', ...paths]);
@@ -46,7 +46,7 @@ describeWith([...ENGINE_TOOLS, 'btrfs'], 'Btrfs section against a real btrfs-dri
       expect(fs.mountpoint).toBe(s.fs.mountpoint);
       expect(fs.usage).toEqual(parseBtrfsUsage(String(before)));
       expect(fs.usage.deviceSize).toBe(3072 * 1024 * 1024);
-      expect(fs.roles).toContain('docker data root');
+      expect(fs.roles).toContain('docker-data-root');
       return;
     }
     throw new Error('the filesystem never held still');

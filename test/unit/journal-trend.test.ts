@@ -114,3 +114,20 @@ describe('hysteresis', () => {
     expect(names(67, ['disk-warning@/d'])).toEqual([]);
   });
 });
+
+describe('hand-edited journal blocks', () => {
+  const good = entry(Date.parse('2026-11-23T00:00:00Z'), GiB);
+  const block = (e: unknown) => `\`\`\`yaml preflight-entry\n${JSON.stringify(e)}\n\`\`\`\n`;
+  it.each([
+    ['fired is not a list', { ...good, fired: 'x' }],
+    ['a filesystem is null', { ...good, filesystems: [null] }],
+    ['a size is a string', { ...good, filesystems: [{ ...good.filesystems[0], usedBytes: '12' }] }],
+    ['a lenient date hiding a header', { ...good, at: 'Jan 1 2000 (x\n## Fake)' }],
+    ['churn is an object', { ...good, churn: { a: 1 } }],
+  ])('counts a block whose %s as unreadable, never half-used', (_, bad) => {
+    const parsed = parseJournal(block(good) + block(bad));
+    expect(parsed.entries).toHaveLength(1);
+    expect(parsed.unreadable).toBe(1);
+    expect(() => assessTrend(parsed.entries, parsed.unreadable, 80)).not.toThrow();
+  });
+});

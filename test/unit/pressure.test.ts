@@ -138,3 +138,30 @@ describe('du parsing', () => {
     ]);
   });
 });
+
+describe('review fixes', () => {
+  it('keeps the critical tier at or above the threshold', () => {
+    expect(tiers({ diskHighPct: 97 })).toEqual({ warn: 87, high: 97, critical: 97 });
+    expect(tiers({ diskHighPct: 50 })).toEqual({ warn: 40, high: 50, critical: 90 });
+  });
+
+  it('never names unused btrfs chunks (not part of used) as the top source or its clean-up', () => {
+    const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, true, null);
+    a.sources.unshift({ kind: 'btrfs-unused-chunks', label: 'chunks', bytes: 10 * GiB, reclaimableBytes: 10 * GiB, countsInUsed: false });
+    const [finding] = findFindings([row({ usedBytes: 200 * MiB, usedPct: 85 })], a, [], null, { diskHighPct: 80 }, formatBytes);
+    expect(finding!.evidence).not.toMatch(/chunks/);
+    expect(finding!.action_script).not.toBe('');
+  });
+
+  it('quotes a hostile mountpoint in a suggested command', () => {
+    const script = findFindings([], null, [{ mountpoint: "/mnt/x'; rm -rf /", device: 'd', roles: ['path'], usage: null, df: null, docker: null, compsize: null, problems: [],
+      assessment: { verdict: 'risk', verdictText: 'ENOSPC possible', data: null, metadata: null, system: null, metadataFullness: 0.9, unallocatedGuideline: 1, unusedDataChunkBytes: 0, dfFree: null } }], null, { diskHighPct: 80 }, formatBytes)[0]!.action_script;
+    expect(script).toBe("btrfs balance start -dusage=0 '/mnt/x'\\''; rm -rf /' && btrfs balance start -dusage=10 '/mnt/x'\\''; rm -rf /'");
+  });
+
+  it('rejects trend flags that make no sense', () => {
+    expect(() => parseCliArgs(['trend', '--no-journal'])).toThrow(/nothing to read/);
+    expect(() => parseCliArgs(['trend', '--format', 'fired'])).toThrow(/recipe gate/);
+    expect(parseCliArgs(['trend', '--days', '3'])).toMatchObject({ command: 'trend', trendDays: 3 });
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/render/bytes.js';
-import { inline } from '../../src/render/escape.js';
+import { code, inline } from '../../src/render/escape.js';
 import { table } from '../../src/render/table.js';
 
 const HOSTILE = [
@@ -52,4 +52,13 @@ describe('formatBytes', () => {
     [1024 ** 4 - 1, '1.0 TiB'],
     [-2048, '-2.0 KiB'],
   ])('%d → %s', (n, s) => expect(formatBytes(n)).toBe(s));
+});
+
+describe('code spans for commands and paths', () => {
+  it('keeps underscores and # literal, fences backticks, escapes pipes and control characters', () => {
+    expect(code('docker builder prune  # see /var/lib/docker_data')).toBe('`docker builder prune  # see /var/lib/docker_data`');
+    expect(code('a`b')).toBe('``a`b``');
+    expect(code('`x`')).toBe('`` `x` ``');
+    expect(code('a|b\n## c\u001b')).toBe('`a\\|b\\n## c\\u{1b}`');
+  });
 });

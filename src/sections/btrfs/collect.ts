@@ -1,41 +1,35 @@
 import { NotApplicableError, ToolMissingError, UnavailableError, errorMessage } from '../../errors.js';
 import { assessBtrfs } from '../../model/btrfs.js';
-import { canonicalMount, mountFor } from '../../model/filesystems.js';
+import type { FilesystemRow } from '../../model/filesystems.js';
 import type { QgroupRow } from '../../parse/btrfs-qgroup.js';
 import { orphanSubvolumes, type DockerSubvolumes } from '../../parse/btrfs-subvolumes.js';
-import type { MountEntry } from '../../parse/mountinfo.js';
 import {
   getBtrfsDf, getBtrfsUsage, getCompsize, getDeletedSubvolumes, getDockerSubvolumes, getExclusiveBytes,
   getQgroups, getSubvolumeIds,
 } from '../../probes/btrfs.js';
-import { getMountTable } from '../../probes/mountinfo.js';
 import { remainingMs } from '../../run/deadline.js';
 import { formatBytes } from '../../render/bytes.js';
+import type { FilesystemData } from '../filesystem.js';
 import type { Collected, SectionContext } from '../types.js';
 import type { BtrfsData, BtrfsFilesystem, DockerBtrfs, SubvolumeSize } from './model.js';
 
-const DEFAULT_DOCKER_ROOT = '/var/lib/docker';
 const CALL_TIMEOUT_MS = 10_000;
 /** `btrfs filesystem du` on orphans is bounded: name the largest few, count the rest. */
 const MAX_DU_ORPHANS = 50;
 
+/**
+ * Runs after the Filesystem section (phase 1) and uses its rows: the same
+ * resolved paths, canonical mounts and data root, so the two never disagree.
+ */
 export async function collectBtrfs(ctx: SectionContext): Promise<Collected<BtrfsData>> {
-  const [table, engine] = await Promise.all([getMountTable(), ctx.shared.dockerEngine(ctx.deadline)]);
-  const dataRoot = engine.reachable ? engine.identity.rootDir : DEFAULT_DOCKER_ROOT;
-  const targets: [string, string][] = [['/', '/'], [dataRoot, 'docker data root'], ...ctx.options.paths.map((p): [string, string] => [p, '--path'])];
-  const byDevice = new Map<string, { mount: MountEntry; roles: string[] }>();
-  for (const [path, role] of targets) {
-    const found = mountFor(table, path);
-    if (!found || found.fstype !== 'btrfs') continue;
-    const mount = canonicalMount(table, found);
-    const entry = byDevice.get(mount.device) ?? { mount, roles: [] };
-    if (!entry.roles.includes(role)) entry.roles.push(role);
-    byDevice.set(mount.device, entry);
-  }
-  if (byDevice.size === 0) throw new NotApplicableError('no measured filesystem is btrfs');
+  const fsData = ctx.earlier?.find((r) => r.section.id === 'filesystem')?.data as FilesystemData | undefined;
+  if (!fsData) throw new UnavailableError('the Filesystem section did not measure anything');
+  const rows = fsData.filesystems.filter((r) => r.fstype === 'btrfs' && !r.stuck);
+  if (rows.length === 0) throw new NotApplicableError('no measured filesystem is btrfs');
+  const dataRoot = fsData.docker.path;
   const timeout = () => Math.max(1, Math.min(CALL_TIMEOUT_MS, remainingMs(ctx.deadline) - 300));
-  const filesystems = await Promise.all([...byDevice.values()].map(({ mount, roles }) =>
-    collectOne(ctx, mount, roles, roles.includes('docker data root') ? dataRoot : null, timeout)));
+  const filesystems = await Promise.all(rows.map((row) =>
+    collectOne(ctx, row, row.roles.includes('docker-data-root') ? dataRoot : null, timeout)));
   const problems = filesystems.flatMap((f) => f.problems);
   return problems.length
     ? { status: 'degraded', reason: problems[0], data: { filesystems } }
@@ -43,10 +37,10 @@ export async function collectBtrfs(ctx: SectionContext): Promise<Collected<Btrfs
 }
 
 async function collectOne(
-  ctx: SectionContext, mount: MountEntry, roles: string[], dataRoot: string | null, timeout: () => number,
+  ctx: SectionContext, mount: FilesystemRow, dataRoot: string | null, timeout: () => number,
 ): Promise<BtrfsFilesystem> {
   const fs: BtrfsFilesystem = {
-    mountpoint: mount.mountpoint, device: mount.source, roles,
+    mountpoint: mount.mountpoint, device: mount.device, roles: mount.roles,
     usage: null, df: null, assessment: null, docker: null, compsize: null, problems: [],
   };
   const [usage, df] = await Promise.allSettled([

@@ -7,6 +7,8 @@ export const btrfsSection: Section<BtrfsData> = {
   id: 'btrfs',
   title: 'Btrfs',
   timeoutMs: 60_000,
+  // After the Filesystem section, whose rows it examines.
+  phase: 1,
   collect: collectBtrfs,
   markdown: btrfsMarkdown,
   json: (data) => ({ btrfs: data ?? null }),

@@ -1,6 +1,7 @@
 import { formatBytes } from '../../render/bytes.js';
-import { inline } from '../../render/escape.js';
+import { code, inline, shellQuote } from '../../render/escape.js';
 import { table } from '../../render/table.js';
+import { roleLabel } from '../filesystem.js';
 import type { BtrfsData, BtrfsFilesystem } from './model.js';
 
 const TOP_N = 5;
@@ -11,7 +12,7 @@ export function btrfsMarkdown(data: BtrfsData): string[] {
 
 function filesystemLines(fs: BtrfsFilesystem): string[] {
   const b = (n: number | null | undefined) => (n === null || n === undefined ? '?' : formatBytes(n));
-  const lines = [`${inline(fs.mountpoint)} (btrfs on ${inline(fs.device)}; ${fs.roles.map((r) => inline(r)).join(', ')})`];
+  const lines = [`${inline(fs.mountpoint)} (btrfs on ${inline(fs.device)}; ${fs.roles.map(roleLabel).join(', ')})`];
   for (const p of fs.problems) lines.push(`Not measured: ${inline(p, 240)}.`);
   const u = fs.usage;
   const a = fs.assessment;
@@ -21,10 +22,10 @@ function filesystemLines(fs: BtrfsFilesystem): string[] {
       inline(g.type), inline(g.profile), b(g.size), b(g.used), g.size > 0 ? `${Math.round((g.used / g.size) * 100)}%` : '—',
     ])));
     lines.push(a.verdictText
-      ? `Verdict: ${a.verdict === 'exhausted' ? 'CRITICAL' : 'RISK'}: ${a.verdictText} Remedy: \`btrfs balance start -dusage=0 ${inline(fs.mountpoint)}\`, then -dusage=10..50 in steps to return data chunks to unallocated (a balance itself needs some unallocated space).`
+      ? `Verdict: ${a.verdict === 'exhausted' ? 'CRITICAL' : 'RISK'}: ${a.verdictText} Remedy: ${code(`btrfs balance start -dusage=0 ${shellQuote(fs.mountpoint)}`)}, then -dusage=10..50 in steps to return data chunks to unallocated (a balance itself needs some unallocated space).`
       : `Verdict: metadata OK (${a.metadataFullness === null ? '?' : `${Math.round(a.metadataFullness * 100)}% full with the reserve`}; ${b(u.deviceUnallocated)} unallocated, guideline ≥ ${b(a.unallocatedGuideline)}).`);
     if (a.unusedDataChunkBytes > 0) {
-      lines.push(`Allocated but unused data chunks: ${b(a.unusedDataChunkBytes)}; a filtered balance (\`btrfs balance start -dusage=10 ${inline(fs.mountpoint)}\`) can return them to unallocated.`);
+      lines.push(`Allocated but unused data chunks: ${b(a.unusedDataChunkBytes)}; a filtered balance (${code(`btrfs balance start -dusage=10 ${shellQuote(fs.mountpoint)}`)}) can return them to unallocated.`);
     }
   }
   const d = fs.docker;
@@ -43,7 +44,7 @@ function filesystemLines(fs: BtrfsFilesystem): string[] {
       lines.push('Orphaned Docker subvolumes: none.');
     }
     if (d.pendingDeletion.count) {
-      lines.push(`Pending deletion: ${d.pendingDeletion.count} subvolumes${d.pendingDeletion.bytes !== null ? `, ${b(d.pendingDeletion.bytes)}` : ''} on its way back (\`btrfs subvolume sync ${inline(fs.mountpoint)}\` waits for it).`);
+      lines.push(`Pending deletion: ${d.pendingDeletion.count} subvolumes${d.pendingDeletion.bytes !== null ? `, ${b(d.pendingDeletion.bytes)}` : ''} on its way back (${code(`btrfs subvolume sync ${shellQuote(fs.mountpoint)}`)} waits for it).`);
     }
   }
   if (fs.compsize) {

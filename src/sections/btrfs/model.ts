@@ -1,4 +1,5 @@
 import type { BtrfsAssessment } from '../../model/btrfs.js';
+import type { TargetRole } from '../../model/filesystems.js';
 import type { BlockGroup, BtrfsUsage } from '../../parse/btrfs-usage.js';
 
 export interface SubvolumeSize {
@@ -24,8 +25,8 @@ export interface DockerBtrfs {
 export interface BtrfsFilesystem {
   mountpoint: string;
   device: string;
-  /** Why it was looked at: `/`, the docker data root, a --path. */
-  roles: string[];
+  /** Why it was measured (the Filesystem section's roles). */
+  roles: TargetRole[];
   usage: BtrfsUsage | null;
   df: BlockGroup[] | null;
   assessment: BtrfsAssessment | null;

@@ -99,7 +99,8 @@ function detailLines(d: DockerStorage): string[] {
   }
   if (df && d.buildCache && df.buildCache.length) {
     const records = df.buildCache.filter((r) => !r.shared).sort((a, b) => b.size - a.size);
-    const oldest = d.buildCache.oldestLastUsedAt ? `oldest last use ${d.buildCache.oldestLastUsedAt.slice(0, 16).replace('T', ' ')} UTC; ` : '';
+    const oldestMs = d.buildCache.oldestLastUsedAt ? Date.parse(d.buildCache.oldestLastUsedAt) : NaN;
+    const oldest = Number.isNaN(oldestMs) ? '' : `oldest last use ${new Date(oldestMs).toISOString().slice(0, 16).replace('T', ' ')} UTC; `;
     lines.push(`Build cache: ${oldest}${topList('largest', records, (r) => r.size, (r) =>
       `${inline(r.type)} "${inline(r.description, 80)}" ${formatBytes(r.size)}${r.inUse ? ' (in use)' : ''}`)}`);
   }

@@ -30,7 +30,7 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   const dockerProblem = docker || notInstalled ? null : dockerPart.result?.reason ?? 'docker section did not run';
   const row = fsPart.data ? summaryRow(fsPart.data) : undefined;
   const btrfsFs = btrfsPart.data?.filesystems ?? [];
-  const btrfsOfRow = row ? btrfsFs.find((b) => b.roles.includes('docker data root') && row.roles.includes('docker-data-root')) ?? btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null : null;
+  const btrfsOfRow = row ? btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null : null;
   const dockerOnRow = !!row && row.roles.includes('docker-data-root') && docker?.source === 'api';
   const attribution = row && row.usedBytes !== undefined
     ? attribute(row, docker, btrfsOfRow, dockerOnRow, notInstalled

@@ -7,7 +7,8 @@ export const pressureSection: Section<PressureData> = {
   id: 'pressure',
   title: 'Storage Pressure',
   timeoutMs: 30_000,
-  phase: 1,
+  // After every measuring section, Btrfs included.
+  phase: 2,
   collect: collectPressure,
   markdown: pressureMarkdown,
   json: (d) => ({

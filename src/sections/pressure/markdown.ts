@@ -1,5 +1,5 @@
 import { formatBytes } from '../../render/bytes.js';
-import { inline } from '../../render/escape.js';
+import { code, inline } from '../../render/escape.js';
 import { table } from '../../render/table.js';
 import type { PressureData } from './model.js';
 
@@ -11,10 +11,13 @@ export function pressureMarkdown(d: PressureData): string[] {
   if (!a) {
     lines.push('Verdict: unknown: neither the Docker data root nor / could be measured.');
   } else {
-    const top = a.sources.filter((s) => s.bytes > 0).slice(0, 2);
+    // Named by what fills df's used; unused btrfs chunks press elsewhere and get their own clause.
+    const top = a.sources.filter((s) => s.countsInUsed && s.bytes > 0).slice(0, 2);
+    const chunks = a.sources.find((s) => !s.countsInUsed && s.bytes > 0);
     const used = `${inline(a.mountpoint)} is ${a.usedPct}% used (${formatBytes(a.usedBytes)} of ${formatBytes(a.sizeBytes)})`;
     const named = top.map((s, i) => `${i === 0 ? 'top source' : 'then'} ${s.kind} ${formatBytes(s.bytes)} (${share(s.bytes, a.usedBytes)} of used${s.reclaimableBytes > 0 ? `, ${formatBytes(s.reclaimableBytes)} reclaimable` : ''})`);
-    lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}.`);
+    const chunkNote = chunks ? `; btrfs: ${chunks.kind} ${formatBytes(chunks.bytes)} hold unallocated space metadata needs (see ## Btrfs)` : '';
+    lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}${chunkNote}.`);
     lines.push('', ...table(['Source', 'Bytes', 'Share of used', 'Reclaimable'], a.sources.map((s) => [
       `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}`, formatBytes(s.bytes), s.countsInUsed ? share(s.bytes, a.usedBytes) : '—', formatBytes(s.reclaimableBytes),
     ])), '');
@@ -30,7 +33,7 @@ export function pressureMarkdown(d: PressureData): string[] {
   const ratios = d.pressure.filter((p) => p.ratio !== null).map((p) => `${inline(p.mountpoint)} ${p.ratio!.toFixed(3)}`);
   if (ratios.length) lines.push(`Pressure (used / capacity): ${ratios.join(', ')}.`);
   lines.push(d.findings.length
-    ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${inline(f.evidence, 200)})${f.action_script ? `; suggested: \`${inline(f.action_script, 200)}\`` : ''}`).join(' | ')}`
+    ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${inline(f.evidence, 200)})${f.action_script ? `; suggested: ${code(f.action_script, 200)}` : ''}`).join(' | ')}`
     : 'Findings: none.');
   return lines;
 }

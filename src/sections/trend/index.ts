@@ -22,7 +22,7 @@ export const trendSection: Section<TrendData> = {
   title: 'Storage Trend',
   timeoutMs: 10_000,
   // After Storage Pressure: this run's findings are part of the alert state.
-  phase: 2,
+  phase: 3,
   async collect(ctx) {
     const history = await ctx.shared.journalHistory();
     const current = buildEntry(ctx.earlier ?? [], hostname(), new Date());

@@ -26,7 +26,7 @@ export function trendMarkdown(d: TrendData): string[] {
   }
   lines.push(...table(['Mount', 'Used', 'Growth 1 h', '24 h', '7 d', 'Full in', 'Used % last 24 h'], d.filesystems.map((f) => [
     inline(f.mountpoint),
-    f.usedPct === null ? '—' : `${f.usedPct}%`,
+    f.usedPct === null ? '—' : `${Number(f.usedPct)}%`,
     ...WINDOW_NAMES.map((w) => rate(f.bytesPerHour[w])),
     f.timeToFullMs === null ? (f.forecastWindow ? 'not filling' : '—') : `${duration(f.timeToFullMs)} (${f.forecastWindow} fit)`,
     f.sparkline24h,
@@ -35,19 +35,19 @@ export function trendMarkdown(d: TrendData): string[] {
     .filter((s) => (s.bytesPerHour['24h'] ?? 0) > 0)
     .sort((a, b) => (b.bytesPerHour['24h'] ?? 0) - (a.bytesPerHour['24h'] ?? 0))
     .slice(0, 4);
-  if (growing.length) lines.push(`Growing sources (24 h fit): ${growing.map((s) => `${s.kind} ${rate(s.bytesPerHour['24h'])}`).join(', ')}.`);
+  if (growing.length) lines.push(`Growing sources (24 h fit): ${growing.map((s) => `${inline(s.kind)} ${rate(s.bytesPerHour['24h'])}`).join(', ')}.`);
   for (const f of d.filesystems.filter((x) => x.streakAbove >= 2)) {
     lines.push(`Streak: ${inline(f.mountpoint)} above the threshold for ${f.streakAbove} consecutive runs.`);
   }
   const alerts = d.alerts.map((a) => a.state === 'recovered'
     ? `${inline(a.key)} recovered`
     : a.state === 'ongoing'
-      ? `${inline(a.key)} ongoing since ${a.since.slice(11, 16)} UTC (${a.runs} runs)`
+      ? `${inline(a.key)} ongoing since ${new Date(a.since).toISOString().slice(11, 16)} UTC (${a.runs} runs)`
       : `${inline(a.key)} new`);
   lines.push(`Alerts: ${alerts.length ? alerts.join('; ') : 'none'}.`);
   const days = [...new Set(d.churnByDay.map((c) => c.day))].slice(-7);
   if (days.length) {
-    const perDay = days.map((day) => `${day}: ${d.churnByDay.filter((c) => c.day === day).slice(0, 3).map((c) => `${inline(c.repository)} ${c.builds24h} builds/24 h, ${c.danglingVersions} dangling`).join(', ')}`);
+    const perDay = days.map((day) => `${inline(day)}: ${d.churnByDay.filter((c) => c.day === day).slice(0, 3).map((c) => `${inline(c.repository)} ${Number(c.builds24h)} builds/24 h, ${Number(c.danglingVersions)} dangling`).join(', ')}`);
     lines.push(`Rebuild churn by day: ${perDay.join('; ')}.`);
   }
   return lines;
