@@ -78,6 +78,7 @@ async function report(options: RunOptions, io: Io): Promise<number> {
   const startedAt = new Date();
   const runDeadline = startedAt.getTime() + Math.max(0, options.budgetMs - RENDER_RESERVE_MS);
   const results = await runSections(SECTIONS, runDeadline, {
+    startedAt,
     options,
     run: execRunner,
     shared: createSharedProbes(options),

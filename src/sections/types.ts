@@ -7,6 +7,8 @@ export type SectionStatus = 'ok' | 'degraded' | 'error' | 'timeout' | 'skipped';
 export interface SectionContext {
   /** Absolute deadline (epoch ms) for this section; probes budget against it. */
   deadline: number;
+  /** When the run started: the time its journal entry carries. */
+  startedAt: Date;
   options: RunOptions;
   run: Runner;
   /** Probes several sections need, run at most once per report. */

@@ -25,7 +25,8 @@ export const trendSection: Section<TrendData> = {
   phase: 3,
   async collect(ctx) {
     const history = await ctx.shared.journalHistory();
-    const current = buildEntry(ctx.earlier ?? [], hostname(), new Date());
+    // The same entry the journal append writes for this run.
+    const current = buildEntry(ctx.earlier ?? [], hostname(), ctx.startedAt);
     const data = trendFromHistory(history, current, ctx.options.diskThresholdPct);
     if (!ctx.options.journalRoot) return { status: 'degraded', reason: 'no journal (--no-journal): trends need past runs', data };
     return history.problem ? { status: 'degraded', reason: `journal: ${history.problem}`, data } : { status: 'ok', data };
