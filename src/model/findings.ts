@@ -17,6 +17,11 @@ export interface Finding {
   mountpoint?: string;
 }
 
+/** One key per finding and filesystem: alert state, hysteresis and the journal all use it. */
+export function alertKey(f: { name: string; mountpoint?: string }): string {
+  return f.mountpoint ? `${f.name}@${f.mountpoint}` : f.name;
+}
+
 /** Points below a tier a value must fall before its finding clears, so 80% ± 1 does not flap. */
 export const HYSTERESIS_PCT = 3;
 
@@ -63,13 +68,13 @@ export function findFindings(
   dockerProblem: string | null,
   thresholds: Thresholds,
   bytes: Bytes,
-  /** `name@mountpoint` of what fired last run: a tier holds until the value falls HYSTERESIS_PCT below it. */
+  /** alertKey() of what fired last run: a tier holds until the value falls HYSTERESIS_PCT below it. */
   previous: ReadonlySet<string> = new Set(),
 ): Finding[] {
   const out: Finding[] = [];
   const t = tiers(thresholds);
   const held = (name: string, mount: string, pct: number, tier: number, strict: boolean) =>
-    (strict ? pct > tier : pct >= tier) || (previous.has(`${name}@${mount}`) && pct > tier - HYSTERESIS_PCT);
+    (strict ? pct > tier : pct >= tier) || (previous.has(alertKey({ name, mountpoint: mount })) && pct > tier - HYSTERESIS_PCT);
   for (const fs of filesystems) {
     if (fs.stuck) {
       out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${fs.mountpoint}: ${fs.problem ?? 'statfs did not answer'}`, action: 'llm', action_script: '', mountpoint: fs.mountpoint });

@@ -1,4 +1,5 @@
 import type { JournalEntry } from '../journal/entry.js';
+import { alertKey } from '../model/findings.js';
 import { leastSquares, sparkline, timeToLimitMs, type Point } from './fit.js';
 
 const HOUR = 3_600_000;
@@ -54,9 +55,6 @@ function growth(series: Point[], now: number): Growth {
   return { bytesPerHour, points };
 }
 
-export function alertKey(f: { name: string; mountpoint?: string }): string {
-  return f.mountpoint ? `${f.name}@${f.mountpoint}` : f.name;
-}
 
 /**
  * Trends from journal entries (oldest first, the current run last).

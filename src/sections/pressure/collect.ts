@@ -1,6 +1,6 @@
 import { errorMessage } from '../../errors.js';
 import { attribute, pressureRatio } from '../../model/attribution.js';
-import { findFindings, tiers } from '../../model/findings.js';
+import { alertKey, findFindings, tiers } from '../../model/findings.js';
 import { summaryRow } from '../../model/filesystems.js';
 import { biggestDirectories } from '../../parse/du.js';
 import { getBiggestDirs } from '../../probes/du.js';
@@ -60,7 +60,7 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   // Hysteresis needs what fired last run: the journal's latest entry.
   const history = await ctx.shared.journalHistory();
   const last = history.entries[history.entries.length - 1];
-  const previous = new Set((last?.fired ?? []).map((f) => `${f.name}@${f.mountpoint ?? ''}`));
+  const previous = new Set((last?.fired ?? []).map(alertKey));
   const findings = findFindings(filesystems, attribution, btrfsFs, dockerProblem, { diskHighPct: ctx.options.diskThresholdPct }, formatBytes, previous);
   return {
     status: 'ok',
