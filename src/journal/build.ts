@@ -18,6 +18,7 @@ export function buildEntry(results: readonly SectionResult[], host: string, at: 
   return {
     v: 1,
     at: at.toISOString(),
+    id: `${process.pid}-${at.getTime().toString(36)}`,
     host,
     summaryMount: fs ? summaryRow(fs)?.mountpoint ?? null : null,
     filesystems: measured.map((f) => ({

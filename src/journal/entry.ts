@@ -6,6 +6,8 @@ export interface JournalEntry {
   v: 1;
   /** ISO time of the run. */
   at: string;
+  /** Tells apart runs that start in the same millisecond (two supervisor loops). */
+  id?: string;
   host: string;
   /** The filesystem the Disk line is about (Docker's data root, else /). */
   summaryMount: string | null;
@@ -97,7 +99,7 @@ function readEntry(text: string): JournalEntry | null {
   } catch {
     return null;
   }
-  if (!isObj(e) || e.v !== 1 || !isStr(e.at) || !ISO_TIME.test(e.at) || Number.isNaN(Date.parse(e.at))) return null;
+  if (!isObj(e) || e.v !== 1 || (e.id !== undefined && !isStr(e.id)) || !isStr(e.at) || !ISO_TIME.test(e.at) || Number.isNaN(Date.parse(e.at))) return null;
   const filesystems = e.filesystems;
   if (!Array.isArray(filesystems) || !filesystems.every((f) => isObj(f) && isStr(f.mountpoint)
     && isNum(f.usedBytes) && isNum(f.sizeBytes) && isNum(f.availBytes) && isNum(f.usedPct)
