@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { UsageError } from './errors.js';
+import { execRunner } from './probes/exec.js';
+import { readSmallFile } from './probes/files.js';
 import { parseBudget, parsePct } from './args.js';
 
 /** What a config file may set; flags override it. */
@@ -10,6 +11,9 @@ export interface FileConfig {
   dockerHost?: string;
   diskThresholdPct?: number;
 }
+
+const CONFIG_MAX_BYTES = 1024 * 1024;
+const CONFIG_READ_TIMEOUT_MS = 3000;
 
 const KNOWN_KEYS = new Set(['paths', 'budget', 'all_mounts', 'docker_host', 'disk_threshold']);
 
@@ -22,9 +26,10 @@ const KNOWN_KEYS = new Set(['paths', 'budget', 'all_mounts', 'docker_host', 'dis
 export async function loadConfig(file: string): Promise<FileConfig> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // In a child under a deadline: a config on a hung mount must not hold the process.
+    text = await readSmallFile(execRunner, file, CONFIG_MAX_BYTES, CONFIG_READ_TIMEOUT_MS);
   } catch (err) {
-    throw new UsageError(`--config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(`--config ${file}: ${(err as Error).message}`);
   }
   const { parse } = await import('smol-toml');
   let doc: Record<string, unknown>;

@@ -29,6 +29,14 @@ export class UnavailableError extends Error {
   override name = 'UnavailableError';
 }
 
+/** A source answered more than we are willing to hold in memory; the message names the cap. */
+export class TooLargeError extends UnavailableError {
+  override name = 'TooLargeError';
+  constructor(readonly what: string, readonly limitBytes: number) {
+    super(`${what} answered more than ${(limitBytes / 1024 / 1024).toFixed(1)} MiB; too large to read`);
+  }
+}
+
 /** The section has nothing to say on this host (no btrfs at all): omitted from markdown. */
 export class NotApplicableError extends Error {
   override name = 'NotApplicableError';

@@ -1,10 +1,13 @@
-import { readFile, realpath, statfs } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { EXIT, type Io } from './io.js';
-import { UsageError, TimeoutError, errorMessage } from './errors.js';
+import { UsageError } from './errors.js';
 import { mountFor } from './model/filesystems.js';
 import { parseMountinfo } from './parse/mountinfo.js';
+import { usageFromStatfs } from './parse/statfs.js';
+import { execRunner } from './probes/exec.js';
+import { measurePath } from './probes/statfs.js';
 import { formatBytes } from './render/bytes.js';
-import { withTimeout } from './run/deadline.js';
+import { inline } from './render/escape.js';
 
 /** A healthy statfs answers in microseconds; guard sits on hot paths and must not hang them. */
 const GUARD_STATFS_TIMEOUT_MS = 2000;
@@ -33,30 +36,24 @@ export function assessGuard(usedBytes: number, availBytes: number, needBytes: nu
 }
 
 /**
- * In-process statfs (fast, no child): guard is for one known path on a hot
- * path. It is raced against a deadline so a hung mount cannot hang the caller.
- * Node exposes f_bsize; df uses f_frsize: equal on ext4, xfs and btrfs.
+ * realpath and statfs in a child under a deadline, as for every path (an
+ * in-process call stuck on a hung mount would hold the process at exit).
  */
 export async function guard(path: string, needBytes: number, maxPct: number, io: Io): Promise<number> {
-  let resolved: string;
-  let s: Awaited<ReturnType<typeof statfs>>;
-  try {
-    resolved = await withTimeout(realpath(path), GUARD_STATFS_TIMEOUT_MS, `realpath ${path}`);
-    s = await withTimeout(statfs(resolved), GUARD_STATFS_TIMEOUT_MS, `statfs ${path}`);
-  } catch (err) {
-    if (err instanceof TimeoutError) throw new UsageError(`${path}: ${err.message} (stuck mount?)`);
-    throw new UsageError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(err)}`);
-  }
+  const m = await measurePath(execRunner, path, GUARD_STATFS_TIMEOUT_MS);
+  if (m.kind === 'stuck') throw new UsageError(`${inline(path)}: ${m.reason} (stuck mount?)`);
+  if (m.kind !== 'ok') throw new UsageError(`${inline(path)}: ${m.reason}`);
+  const usage = usageFromStatfs(m.statfs);
   const table = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
-  const mountpoint = mountFor(table, resolved)?.mountpoint ?? resolved;
-  const usedBytes = (s.blocks - s.bfree) * s.bsize;
-  const availBytes = s.bavail * s.bsize;
-  const { fits, error } = assessGuard(usedBytes, availBytes, needBytes, maxPct, mountpoint);
+  const mountpoint = mountFor(table, m.realpath)?.mountpoint ?? m.realpath;
+  // proc, sysfs and the like report no blocks: there is nothing to fill, and no answer to give.
+  if (usage.usedBytes + usage.availBytes <= 0) throw new UsageError(`${inline(path)}: ${inline(mountpoint)} reports no capacity (a pseudo filesystem?): nothing to guard`);
+  const { fits, error } = assessGuard(usage.usedBytes, usage.availBytes, needBytes, maxPct, mountpoint);
   if (fits) {
-    io.stdout(`${JSON.stringify({ ok: true, mountpoint, usedBytes, capacityBytes: error.capacityBytes, needBytes, projectedPct: error.projectedPct, maxPct })}\n`);
+    io.stdout(`${JSON.stringify({ ok: true, mountpoint, usedBytes: usage.usedBytes, capacityBytes: error.capacityBytes, needBytes, projectedPct: error.projectedPct, maxPct })}\n`);
     return EXIT.ok;
   }
   io.stdout(`${JSON.stringify(error)}\n`);
-  io.stderr(`Can't write ${formatBytes(needBytes)} to ${path}: it would reach ${Math.ceil(error.projectedPct)}% (max ${maxPct}%). Prune first.\n`);
+  io.stderr(`Can't write ${formatBytes(needBytes)} to ${inline(path)}: it would reach ${Math.ceil(error.projectedPct)}% (max ${maxPct}%). Prune first.\n`);
   return EXIT.wouldNotFit;
 }

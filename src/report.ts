@@ -11,10 +11,12 @@ export interface Report {
   journal: JournalStatus | null;
 }
 
+/** This run's history append; `dayJournal` is the shared day journal's, null when nothing changed to say. */
 export interface JournalStatus {
   written: boolean;
   file: string;
   reason: string | null;
+  dayJournal: { written: boolean; file: string; reason: string | null } | null;
 }
 
 export function makeReport(results: SectionResult[], startedAt: Date, finishedAt: Date, journal: JournalStatus | null): Report {

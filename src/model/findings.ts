@@ -1,10 +1,16 @@
-import { shellQuote } from '../render/escape.js';
+import { guardDiskFigure, plain, shellQuote } from '../render/escape.js';
 import type { BtrfsFilesystem } from '../sections/btrfs/model.js';
 import type { Attribution } from './attribution.js';
 import type { FilesystemRow } from './filesystems.js';
 
 export type Severity = 'P0' | 'P1' | 'P2' | 'P3' | 'P4';
 export type Action = 'direct' | 'vault' | 'incident' | 'llm';
+
+/** Every finding this tool raises: the history accepts no other name. */
+export const FINDING_NAMES = [
+  'disk-critical', 'disk-high', 'disk-warning', 'inodes-high', 'filesystem-readonly', 'mount-stuck',
+  'btrfs-metadata-enospc', 'docker-unreachable',
+] as const;
 
 /** What the recipe gate reads: `{"fired":[{name, severity, evidence, action, action_script}]}`. */
 export interface Finding {
@@ -77,11 +83,11 @@ export function findFindings(
     (strict ? pct > tier : pct >= tier) || (previous.has(alertKey({ name, mountpoint: mount })) && pct > tier - HYSTERESIS_PCT);
   for (const fs of filesystems) {
     if (fs.stuck) {
-      out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${fs.mountpoint}: ${fs.problem ?? 'statfs did not answer'}`, action: 'llm', action_script: '', mountpoint: fs.mountpoint });
+      out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${plain(fs.mountpoint)}: ${plain(fs.problem ?? 'statfs did not answer')}`, action: 'llm', action_script: '', mountpoint: fs.mountpoint });
       continue;
     }
     if (fs.usedPct === undefined) continue;
-    const where = `${fs.mountpoint} ${fs.usedPct}% used (${bytes(fs.usedBytes ?? 0)} of ${bytes(fs.sizeBytes ?? 0)}, ${bytes(fs.availBytes ?? 0)} available)`;
+    const where = `${plain(fs.mountpoint)} ${fs.usedPct}% used (${bytes(fs.usedBytes ?? 0)} of ${bytes(fs.sizeBytes ?? 0)}, ${bytes(fs.availBytes ?? 0)} available)`;
     const top = attribution && attribution.mountpoint === fs.mountpoint ? topSource(attribution) : null;
     const lead = top ? `; top source: ${top.label} ${bytes(top.bytes)}` : '';
     const script = attribution && attribution.mountpoint === fs.mountpoint ? cleanupScript(attribution) : '';
@@ -96,10 +102,10 @@ export function findFindings(
     }
     const inodes = fs.inodesUsedPct;
     if (inodes !== null && inodes !== undefined && held('inodes-high', m, inodes, t.high, true)) {
-      out.push({ name: 'inodes-high', severity: 'P1', evidence: `${m} inodes ${inodes}% used > ${t.high}%`, action: 'llm', action_script: '', mountpoint: m });
+      out.push({ name: 'inodes-high', severity: 'P1', evidence: `${plain(m)} inodes ${inodes}% used > ${t.high}%`, action: 'llm', action_script: '', mountpoint: m });
     }
     if (fs.readonly) {
-      out.push({ name: 'filesystem-readonly', severity: 'P1', evidence: `${m} is mounted read-only`, action: 'incident', action_script: '', mountpoint: m });
+      out.push({ name: 'filesystem-readonly', severity: 'P1', evidence: `${plain(m)} is mounted read-only`, action: 'incident', action_script: '', mountpoint: m });
     }
   }
   for (const b of btrfs) {
@@ -107,7 +113,7 @@ export function findFindings(
       out.push({
         name: 'btrfs-metadata-enospc',
         severity: 'P1',
-        evidence: `${b.mountpoint}: ${b.assessment.verdictText ?? b.assessment.verdict}`,
+        evidence: `${plain(b.mountpoint)}: ${plain(b.assessment.verdictText ?? b.assessment.verdict)}`,
         action: 'llm',
         action_script: `btrfs balance start -dusage=0 ${shellQuote(b.mountpoint)} && btrfs balance start -dusage=10 ${shellQuote(b.mountpoint)}`,
         mountpoint: b.mountpoint,
@@ -115,7 +121,8 @@ export function findFindings(
     }
   }
   if (dockerProblem) {
-    out.push({ name: 'docker-unreachable', severity: 'P2', evidence: dockerProblem, action: 'llm', action_script: '' });
+    out.push({ name: 'docker-unreachable', severity: 'P2', evidence: plain(dockerProblem), action: 'llm', action_script: '' });
   }
-  return out;
+  // Evidence is one line of text the host passes on: no system string may form a `Disk:` figure in it.
+  return out.map((f) => ({ ...f, evidence: guardDiskFigure(f.evidence) }));
 }

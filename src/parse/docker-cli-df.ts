@@ -60,7 +60,7 @@ export function parseCliSystemDf(text: string): SystemDf {
       usageCount: intOr(str(o.UsageCount), 0),
     };
   });
-  return { shape: 'legacy', layersSize: null, images, containers, volumes, buildCache, totals: {} };
+  return { shape: 'legacy', layersSize: null, images, containers, volumes, buildCache, totals: {}, implausible: { count: 0, example: null } };
 }
 
 const UNIT: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15 };

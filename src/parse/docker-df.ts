@@ -4,6 +4,8 @@
  * - 1.52+: `ImageUsage|ContainerUsage|VolumeUsage|BuildCacheUsage`
  *   {ActiveCount, TotalCount, Reclaimable, TotalSize, Items (verbose only)}.
  * Unknown sizes stay -1 (the daemon's own convention), never 0.
+ * Byte figures no disk can hold (negative, fractional, past 2^53) are counted
+ * in `implausible`, so the caller can treat the sizes as unknown.
  */
 
 export interface DfImage {
@@ -73,7 +75,12 @@ export interface SystemDf {
     volumes?: DfCategoryTotals;
     buildCache?: DfCategoryTotals;
   };
+  /** Byte figures no real disk gives (a daemon bug, a corrupt layer db); example like `image sha256:ea2a48056cae Size 8.67e+289`. */
+  implausible: { count: number; example: string | null };
 }
+
+/** Notes a byte figure as implausible; `unknownOk` where the daemon uses -1 for "not computed". */
+type Check = (value: unknown, what: string, unknownOk?: boolean) => void;
 
 type Json = Record<string, unknown>;
 
@@ -95,6 +102,13 @@ const USAGE_KEYS = {
  */
 export function parseSystemDf(body: unknown): SystemDf {
   const doc = asObject(body);
+  let count = 0;
+  let example: string | null = null;
+  const check: Check = (value, what, unknownOk = false) => {
+    if (typeof value !== 'number' || plausibleBytes(value, unknownOk)) return;
+    count += 1;
+    example ??= `${what} ${showNumber(value)}`;
+  };
   const usage = (keys: readonly string[]) => {
     const key = keys.find((k) => doc[k] !== undefined && doc[k] !== null);
     return key === undefined ? undefined : asObject(doc[key]);
@@ -104,20 +118,43 @@ export function parseSystemDf(body: unknown): SystemDf {
   const vol = usage(USAGE_KEYS.volumes);
   const bc = usage(USAGE_KEYS.buildCache);
   const items = (u: Json | undefined, legacy: unknown) => (u && Array.isArray(u.Items) ? u.Items : asArray(legacy));
-  const layersSize = typeof doc.LayersSize === 'number' ? doc.LayersSize : img && 'TotalSize' in img ? num(img.TotalSize) : null;
-  return {
-    shape: img || ctr || vol || bc ? 'usage' : 'legacy',
+  const layersSize = typeof doc.LayersSize === 'number' && Number.isFinite(doc.LayersSize) ? doc.LayersSize : img && 'TotalSize' in img ? num(img.TotalSize) : null;
+  const parsed = {
+    shape: img || ctr || vol || bc ? 'usage' as const : 'legacy' as const,
     layersSize,
-    images: items(img, doc.Images).map(image),
-    containers: items(ctr, doc.Containers).map(container),
-    volumes: items(vol, doc.Volumes).map(volume),
-    buildCache: items(bc, doc.BuildCache).map(buildRecord),
-    totals: { images: totals(img), containers: totals(ctr), volumes: totals(vol), buildCache: totals(bc) },
+    images: items(img, doc.Images).map((v) => image(v, check)),
+    containers: items(ctr, doc.Containers).map((v) => container(v, check)),
+    volumes: items(vol, doc.Volumes).map((v) => volume(v, check)),
+    buildCache: items(bc, doc.BuildCache).map((v) => buildRecord(v, check)),
+    totals: {
+      images: totals(img, 'images', check), containers: totals(ctr, 'containers', check),
+      volumes: totals(vol, 'volumes', check), buildCache: totals(bc, 'build cache', check),
+    },
   };
+  // After the objects, so the example names one when it can.
+  check(doc.LayersSize, 'LayersSize');
+  return { ...parsed, implausible: { count, example } };
 }
 
-function totals(o: Json | undefined): DfCategoryTotals | undefined {
+/** A byte count a disk can hold: a whole number from 0 to 2^53 (8 PiB), or the daemon's -1 where it means unknown. */
+export function plausibleBytes(value: number, unknownOk = false): boolean {
+  return Number.isSafeInteger(value) && (value >= 0 || (unknownOk && value === -1));
+}
+
+/** `8.67e+289`, `-5`, `1.5`, `Infinity`: short, and never dressed up as bytes. */
+function showNumber(value: number): string {
+  return Number.isFinite(value) && Math.abs(value) < 1e15 ? String(value) : value.toPrecision(3);
+}
+
+/** `sha256:ea2a48056caef765…` → `sha256:ea2a48056cae`: enough to find the object. */
+function shortId(id: string): string {
+  return id.slice(0, id.startsWith('sha256:') ? 19 : 24);
+}
+
+function totals(o: Json | undefined, what: string, check: Check): DfCategoryTotals | undefined {
   if (!o) return undefined;
+  check(o.Reclaimable, `${what} Reclaimable`);
+  check(o.TotalSize, `${what} TotalSize`);
   return {
     activeCount: num(o.ActiveCount),
     totalCount: num(o.TotalCount),
@@ -126,8 +163,10 @@ function totals(o: Json | undefined): DfCategoryTotals | undefined {
   };
 }
 
-function image(value: unknown): DfImage {
+function image(value: unknown, check: Check): DfImage {
   const o = asObject(value);
+  check(o.Size, `image ${shortId(str(o.Id))} Size`);
+  check(o.SharedSize, `image ${shortId(str(o.Id))} SharedSize`, true);
   return {
     id: str(o.Id),
     // 20.10 lists a dangling image as `<none>:<none>` / `<none>@<none>`: no name at all.
@@ -140,12 +179,15 @@ function image(value: unknown): DfImage {
   };
 }
 
-function container(value: unknown): DfContainer {
+function container(value: unknown, check: Check): DfContainer {
   const o = asObject(value);
-  const names = strings(o.Names);
+  // `/pf-chatty` → `pf-chatty`
+  const name = (strings(o.Names)[0] ?? '').replace(/^\//, '');
+  check(o.SizeRw, `container ${name || shortId(str(o.Id))} SizeRw`);
+  check(o.SizeRootFs, `container ${name || shortId(str(o.Id))} SizeRootFs`);
   return {
     id: str(o.Id),
-    name: (names[0] ?? '').replace(/^\//, ''),
+    name,
     image: str(o.Image),
     imageId: str(o.ImageID),
     state: str(o.State),
@@ -155,9 +197,10 @@ function container(value: unknown): DfContainer {
   };
 }
 
-function volume(value: unknown): DfVolume {
+function volume(value: unknown, check: Check): DfVolume {
   const o = asObject(value);
   const usage = o.UsageData === null || o.UsageData === undefined ? null : asObject(o.UsageData);
+  check(usage?.Size, `volume ${shortId(str(o.Name))} Size`, true);
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(asObject(o.Labels))) labels[k] = String(v);
   return {
@@ -169,8 +212,9 @@ function volume(value: unknown): DfVolume {
   };
 }
 
-function buildRecord(value: unknown): DfBuildRecord {
+function buildRecord(value: unknown, check: Check): DfBuildRecord {
   const o = asObject(value);
+  check(o.Size, `build cache ${shortId(str(o.ID))} Size`);
   return {
     id: str(o.ID),
     type: str(o.Type) || 'unknown',

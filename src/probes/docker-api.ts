@@ -1,11 +1,18 @@
 import http from 'node:http';
-import { TimeoutError, UnavailableError } from '../errors.js';
+import { TimeoutError, TooLargeError, UnavailableError } from '../errors.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
+
+/**
+ * The most of one answer we hold: a 545 MB /system/df overran Node's string
+ * limit (~512 MiB) and crashed the run, and peak memory must stay modest.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
  * GET a Docker Engine API path and parse its JSON, within `timeoutMs`.
  * Failures become one-line UnavailableError reasons an operator can act on,
- * or TimeoutError when the daemon accepted and never answered.
+ * TimeoutError when the daemon accepted and never answered, or TooLargeError
+ * past MAX_RESPONSE_BYTES (the request is destroyed: we stop reading at once).
  */
 export function dockerGet(endpoint: DockerEndpoint, path: string, timeoutMs: number): Promise<unknown> {
   if (endpoint.kind === 'unsupported') return Promise.reject(new UnavailableError(endpoint.reason));
@@ -14,8 +21,24 @@ export function dockerGet(endpoint: DockerEndpoint, path: string, timeoutMs: num
       ? { socketPath: endpoint.socketPath }
       : { host: endpoint.host, port: endpoint.port };
     const req = http.request({ ...target, path, method: 'GET', headers: { Host: 'docker' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let chunks: Buffer[] = [];
+      let size = 0;
+      const tooLarge = () => {
+        clearTimeout(timer);
+        chunks = [];
+        req.destroy();
+        reject(new TooLargeError(`docker: ${withoutVersion(path)}`, MAX_RESPONSE_BYTES));
+      };
+      if (Number(res.headers['content-length']) > MAX_RESPONSE_BYTES) {
+        tooLarge();
+        return;
+      }
+      res.on('data', (c: Buffer) => {
+        if (size > MAX_RESPONSE_BYTES) return;
+        size += c.length;
+        if (size > MAX_RESPONSE_BYTES) tooLarge();
+        else chunks.push(c);
+      });
       res.on('error', (err) => reject(connectionError(endpoint, err)));
       res.on('end', () => {
         clearTimeout(timer);
@@ -41,6 +64,11 @@ export function dockerGet(endpoint: DockerEndpoint, path: string, timeoutMs: num
     });
     req.end();
   });
+}
+
+/** `/v1.41/system/df` → `/system/df`: the version says nothing to the reader. */
+function withoutVersion(path: string): string {
+  return path.replace(/^\/v\d+\.\d+\//, '/');
 }
 
 function apiMessage(body: string): string {

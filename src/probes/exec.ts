@@ -11,7 +11,7 @@ export interface ExecResult {
  * The one way this tool runs external programs. Injected into sections so
  * tests can run the real thing or a recorded one without module mocking.
  */
-export type Runner = (file: string, args: readonly string[], timeoutMs: number) => Promise<ExecResult>;
+export type Runner = (file: string, args: readonly string[], timeoutMs: number, input?: string) => Promise<ExecResult>;
 
 /** Output past this is a runaway tool, not a report: stop reading. */
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -23,10 +23,10 @@ const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
  * stuck in an uninterruptible syscall (statfs on a hard NFS mount) never
  * exits, and must not hold the run.
  */
-export const execRunner: Runner = (file, args, timeoutMs) =>
+export const execRunner: Runner = (file, args, timeoutMs, input) =>
   new Promise((resolve, reject) => {
     const child = spawn(file, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
       detached: true,
     });
@@ -37,13 +37,16 @@ export const execRunner: Runner = (file, args, timeoutMs) =>
       size += chunk.length;
       if (size <= MAX_OUTPUT_BYTES) into.push(chunk);
     };
-    child.stdout.on('data', keep(out));
-    child.stderr.on('data', keep(err));
+    // A child that exits before reading all of its input must not crash the run (EPIPE).
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
+    child.stdout!.on('data', keep(out));
+    child.stderr!.on('data', keep(err));
     const timer = setTimeout(() => {
       killGroup(child.pid);
       child.unref();
-      child.stdout.destroy();
-      child.stderr.destroy();
+      child.stdout!.destroy();
+      child.stderr!.destroy();
       reject(new TimeoutError(file, timeoutMs));
     }, timeoutMs);
     child.on('error', (e: NodeJS.ErrnoException) => {

@@ -2,24 +2,51 @@
  * Strings from the system (paths, names, labels, tool output) are hostile.
  * `inline` makes one safe to place anywhere on a markdown line or in a table
  * cell: it cannot end the line, start a `#` header, break a table, open a
- * code span, or carry control characters or terminal escapes.
+ * code span, carry control, format or invisible characters, or form one of
+ * the host evaluator's patterns (`Disk:\s+[0-9]+`, `^field:`).
  */
 
 const MAX_INLINE = 160;
 
-// C0 controls, DEL, C1 controls (ESC, CSI 0x9b…), line/paragraph separators,
-// bidi overrides and isolates (they reorder what the reader sees).
-const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+/*
+ * Control (Cc: C0, DEL, C1 such as ESC and CSI 0x9b), format (Cf: bidi
+ * overrides and isolates, zero-width U+200B–U+200F, U+2060–U+2064, U+061C,
+ * soft hyphen U+00AD, U+FEFF, U+FFF9–U+FFFB, tag characters U+E0000–U+E007F),
+ * line/paragraph separators, private use and unassigned code points, spaces
+ * other than U+0020 (NBSP looks like a space and is not one), and the
+ * invisible fillers and variation selectors that are letters or marks.
+ */
+const UNSAFE_CHARS = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
 // Markdown punctuation that can change structure mid-line.
 const MARKDOWN_CHARS = /[\\`|*_[\]<>#]/g;
+/*
+ * A colon that ends a word before whitespace or the end (`Disk: 0% used`,
+ * `Verdict: all clear`) could complete a `Disk:` figure or a `field:` line
+ * for the host's recipe evaluator: it is shown as `\:`. `image:tag` and
+ * `unix:///run/docker.sock` keep theirs.
+ */
+const FIELD_COLON = /:(?=\s|$)/gu;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+const escapeUnsafe = (text: string) => text.replace(UNSAFE_CHARS, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
+
+function clip(value: string, max: number): string {
+  const chars = [...value];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : value;
+}
+
 export function inline(value: string, max = MAX_INLINE): string {
-  const clipped = [...value].length > max ? `${[...value].slice(0, max - 1).join('')}…` : value;
-  return clipped
-    .replace(MARKDOWN_CHARS, (c) => `\\${c}`)
-    .replace(UNSAFE_CHARS, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return escapeUnsafe(clip(value, max).replace(MARKDOWN_CHARS, (c) => `\\${c}`)).replace(FIELD_COLON, '\\:');
+}
+
+/**
+ * Our own sentence with system strings inside (a section's reason), placed
+ * after our own text on a line we start: escaped as `inline`, but its colons
+ * stay (they cannot start a line); `guardDiskFigure` still runs over it.
+ */
+export function midLine(value: string, max = 400): string {
+  return escapeUnsafe(clip(value, max).replace(MARKDOWN_CHARS, (c) => `\\${c}`));
 }
 
 /** A hostile string shown as a path/name: escaped; empty shown as a dash. */
@@ -34,14 +61,38 @@ export function cell(value: string | undefined): string {
  * run inside. Pipes are still escaped: a table splits cells before it reads spans.
  */
 export function code(value: string, max = MAX_INLINE): string {
-  const clipped = [...value].length > max ? `${[...value].slice(0, max - 1).join('')}…` : value;
-  const text = clipped
-    .replace(UNSAFE_CHARS, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`)
-    .replace(/\|/g, '\\|');
+  const text = escapeUnsafe(clip(value, max)).replace(/\|/g, '\\|').replace(FIELD_COLON, '\\:');
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/**
+ * One line of plain text for places that are not markdown (the recipe gate's
+ * evidence, the shared journal's lines): no control, format or invisible
+ * characters, no line breaks, no field colons. Markdown punctuation stays.
+ */
+export function plain(value: string, max = 400): string {
+  return escapeUnsafe(clip(value, max)).replace(FIELD_COLON, '\\:');
+}
+
+/** Text already made `plain()` placed in markdown: structure characters escaped, nothing else. */
+export function markdownOfPlain(value: string): string {
+  return value.replace(/[`|*_[\]<>#]/g, (c) => `\\${c}`);
+}
+
+/*
+ * The host's disk_pct_gt rule takes the first `Disk:\s+([0-9]+)` in a
+ * section. Sample of ours: `Disk: 83% used (…)`. Only a line that starts
+ * with it is ours; any other `Disk:` before whitespace (a name ending in
+ * "disk" followed by our own colon) loses its colon.
+ */
+const FOREIGN_DISK = /(?<!^)(disk):(?=\s)/gimu;
+
+/** Last pass over a rendered section: only our own `Disk:` lines can match the host's figure rule. */
+export function guardDiskFigure(text: string): string {
+  return text.replace(FOREIGN_DISK, '$1\\:');
 }
 
 /** POSIX shell single-quoting, for paths placed in suggested commands. */

@@ -1,5 +1,6 @@
 import type { Finding } from '../model/findings.js';
 import type { Report } from '../report.js';
+import { guardDiskFigure, plain } from './escape.js';
 
 /**
  * The recipe gate: `{"fired":[{"name","severity","evidence","action","action_script"}]}`.
@@ -12,9 +13,9 @@ export function renderFired(report: Report): string {
   if (!pressure || pressure.status !== 'ok') {
     findings.push({
       name: 'preflight-incomplete', severity: 'P3', action: 'llm', action_script: '',
-      evidence: `Storage Pressure ${pressure ? `${pressure.status}: ${pressure.reason ?? ''}` : 'did not run'}`.trim(),
+      evidence: guardDiskFigure(`Storage Pressure ${pressure ? `${pressure.status}: ${plain(pressure.reason ?? '')}` : 'did not run'}`.trim()),
     });
   }
-  const fired = findings.map((f) => ({ name: f.name, severity: f.severity, evidence: f.evidence, action: f.action, action_script: f.action_script }));
+  const fired = findings.map((f) => ({ name: f.name, severity: f.severity, evidence: f.evidence, action: f.action, action_script: plain(f.action_script, 1000) }));
   return `${JSON.stringify({ fired })}\n`;
 }

@@ -1,23 +1,26 @@
 import type { Report } from '../report.js';
 import type { SectionResult } from '../sections/types.js';
-import { inline } from './escape.js';
+import { guardDiskFigure, midLine } from './escape.js';
 
 /** The report as `## Section` markdown; sections in registry order, blank line between. */
 export function renderMarkdown(report: Report): string {
   const body = report.results.filter((r) => !r.notApplicable).map(renderSection).join('\n\n');
   const j = report.journal;
   // Said only when it failed: the report itself is whole either way.
-  const journal = j && !j.written ? `\n\nJournal: appending to ${inline(j.file)} failed (${inline(j.reason ?? 'unknown')}); this run is not recorded.` : '';
-  return `${body}${journal}\n`;
+  const failures = [
+    j && !j.written ? `Journal: appending to ${midLine(j.file)} failed (${midLine(j.reason ?? 'unknown')}); this run is not recorded.` : '',
+    j?.dayJournal && !j.dayJournal.written ? `Journal: appending to ${midLine(j.dayJournal.file)} failed (${midLine(j.dayJournal.reason ?? 'unknown')}); the alert changes of this run are not in the day journal.` : '',
+  ].filter(Boolean);
+  return guardDiskFigure(`${body}${failures.map((f) => `\n\n${f}`).join('')}\n`);
 }
 
 function renderSection(result: SectionResult): string {
   const lines = [`## ${result.section.title}`];
   if (result.data !== undefined) {
-    if (result.status !== 'ok' && result.reason) lines.push(`(${result.status}: ${inline(result.reason)})`);
+    if (result.status !== 'ok' && result.reason) lines.push(`(${result.status}: ${midLine(result.reason)})`);
     lines.push(...result.section.markdown(result.data));
   } else {
-    lines.push(`(${inline(result.reason ?? result.status)})`);
+    lines.push(`(${midLine(result.reason ?? result.status)})`);
   }
-  return lines.join('\n');
+  return guardDiskFigure(lines.join('\n'));
 }

@@ -2,6 +2,7 @@ import {
   NotApplicableError, TimeoutError, ToolMissingError, UnavailableError, errorMessage, formatSeconds,
 } from '../errors.js';
 import type { Section, SectionContext, SectionResult } from '../sections/types.js';
+import { phaseReserveMs } from './budget.js';
 import { remainingMs, withTimeout } from './deadline.js';
 
 /**
@@ -20,7 +21,7 @@ export async function runSections(
   const phases = [...new Set(sections.map((s) => s.phase ?? 0))].sort((a, b) => a - b);
   // Each later phase keeps a slice of the budget: a /system/df that hangs until
   // the deadline must not leave Storage Pressure without time to give its verdict.
-  const reserve = Math.min(2000, Math.max(200, remainingMs(runDeadline) * 0.05));
+  const reserve = phaseReserveMs(remainingMs(runDeadline));
   for (const [i, phase] of phases.entries()) {
     const ctx = { ...context, earlier: [...done] };
     const phaseDeadline = runDeadline - (phases.length - 1 - i) * reserve;

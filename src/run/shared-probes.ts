@@ -2,8 +2,9 @@ import { errorMessage } from '../errors.js';
 import { dockerGet } from '../probes/docker-api.js';
 import { parseInfo, parseVersion, type EngineIdentity } from '../parse/docker-engine.js';
 import type { RunOptions } from '../options.js';
-import { readWindow, type JournalWindow } from '../journal/store.js';
-import { remainingMs, withTimeout } from './deadline.js';
+import { EMPTY_HISTORY, readHistory, type HistoryWindow } from '../history/store.js';
+import type { Runner } from '../probes/exec.js';
+import { remainingMs } from './deadline.js';
 
 export type DockerEngine =
   | { reachable: true; identity: EngineIdentity }
@@ -12,33 +13,31 @@ export type DockerEngine =
 export interface SharedProbes {
   /** GET /version then GET /info, once per run. */
   dockerEngine(deadline: number): Promise<DockerEngine>;
-  /** The journal's last `trendDays` days, read once per run (empty with --no-journal). */
-  journalHistory(): Promise<JournalWindow>;
+  /** The history's last `trendDays` days, read once per run (empty with --no-journal). */
+  history(): Promise<HistoryWindow>;
 }
 
 /** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
 const CHEAP_CALL_TIMEOUT_MS = 3000;
-/** A week of day files reads in milliseconds; a journal on a hung disk must not hold the run. */
-const JOURNAL_READ_TIMEOUT_MS = 3000;
+/** A week of history reads in milliseconds; a journal on a hung disk must not hold the run. */
+const HISTORY_READ_TIMEOUT_MS = 3000;
 
 /**
  * Probes more than one section needs, memoised for the lifetime of one run
  * (not the module), so a report makes each call once.
  */
-export function createSharedProbes(options: RunOptions): SharedProbes {
+export function createSharedProbes(options: RunOptions, run: Runner, now: Date): SharedProbes {
   let engine: Promise<DockerEngine> | undefined;
-  let history: Promise<JournalWindow> | undefined;
-  const now = new Date();
+  let history: Promise<HistoryWindow> | undefined;
   return {
     dockerEngine(deadline) {
       engine ??= fetchEngine(options, deadline);
       return engine;
     },
-    journalHistory() {
+    history() {
       history ??= options.journalRoot
-        ? withTimeout(readWindow(options.journalRoot, options.trendDays, now), JOURNAL_READ_TIMEOUT_MS, 'reading the journal')
-          .catch((err: unknown) => ({ entries: [], unreadable: 0, files: 0, problem: errorMessage(err) }))
-        : Promise.resolve({ entries: [], unreadable: 0, files: 0, problem: null });
+        ? readHistory(run, options.journalRoot, options.trendDays, now, HISTORY_READ_TIMEOUT_MS)
+        : Promise.resolve(EMPTY_HISTORY);
       return history;
     },
   };

@@ -3,8 +3,9 @@ import {
   type FilesystemModel, type FilesystemRow, type Target, type TargetRole,
 } from '../model/filesystems.js';
 import { getMountTable } from '../probes/mountinfo.js';
-import { measurePath } from '../probes/statfs.js';
+import { measurePath, type PathMeasurement } from '../probes/statfs.js';
 import { remainingMs } from '../run/deadline.js';
+import { mapLimit } from '../run/map-limit.js';
 import type { DockerEngine } from '../run/shared-probes.js';
 import { formatBytes } from '../render/bytes.js';
 import { cell, inline } from '../render/escape.js';
@@ -15,6 +16,15 @@ import type { Collected, Section, SectionContext } from './types.js';
 const DEFAULT_DOCKER_ROOT = '/var/lib/docker';
 /** A healthy statfs answers in microseconds; a mount silent this long is stuck. */
 const STATFS_TIMEOUT_MS = 5000;
+/** Kept back from the section's deadline to assemble the answer. */
+const ASSEMBLE_MS = 250;
+/** The least time a statfs child is given: less would call a healthy but late mount stuck. */
+const MIN_STATFS_MS = 100;
+/** statfs children in flight for --path and --all-mounts (each spawn costs ~7 ms of this thread). */
+const STATFS_CONCURRENCY = 8;
+/** Table rows and `Not measured:` lines in markdown; JSON lists them all. */
+const MAX_TABLE_ROWS = 20;
+const MAX_UNMEASURED_LINES = 5;
 
 export interface DockerRootInfo {
   path: string | null;
@@ -44,18 +54,22 @@ export const filesystemSection: Section<FilesystemData> = {
 
 async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> {
   const table = await getMountTable();
-  // Leave a little of the section's time to assemble the answer.
-  const statfsTimeout = Math.max(100, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - 250));
-  const measure = (t: Target) => measurePath(ctx.run, t.path, statfsTimeout);
+  const lastStart = ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS;
+  const measure = (t: Target) =>
+    measurePath(ctx.run, t.path, Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)));
   // Measure what does not depend on Docker while the daemon is asked where its data root is.
+  // `/` and the data root go first, outside the limit: the Disk line needs them.
   const [root, ...others] = fixedTargets(ctx, table);
-  const early = [root!, ...others].map(measure);
+  const rootPromise = measure(root!);
+  // A thousand --path must not spawn at once; one not started in time is reported, not dropped.
+  const othersPromise = mapLimit(others, STATFS_CONCURRENCY, lastStart, measure)
+    .then((ms) => ms.map((m, i): PathMeasurement => m ?? { kind: 'error', path: others[i]!.path, reason: 'run budget spent before it could be measured' }));
   const engine = await ctx.shared.dockerEngine(ctx.deadline);
   const info = engine.reachable ? { reachable: true as const, rootDir: engine.identity.rootDir, driver: engine.identity.driver } : engine;
   const dockerTarget: Target = { path: info.reachable ? info.rootDir || DEFAULT_DOCKER_ROOT : DEFAULT_DOCKER_ROOT, role: 'docker-data-root' };
-  const [rootMeasured, dockerMeasured, ...othersMeasured] = await Promise.all([early[0]!, measure(dockerTarget), ...early.slice(1)]);
+  const [rootMeasured, dockerMeasured, othersMeasured] = await Promise.all([rootPromise, measure(dockerTarget), othersPromise]);
   const targets = [root!, dockerTarget, ...others];
-  const measured = [rootMeasured!, dockerMeasured!, ...othersMeasured];
+  const measured = [rootMeasured, dockerMeasured, ...othersMeasured];
 
   // A default data root that does not exist just means Docker was never installed here.
   const keep = targets.map((t, i) => !(t.role === 'docker-data-root' && !info.reachable && measured[i]?.kind === 'missing'));
@@ -81,10 +95,10 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
   };
 }
 
-/** `/`, then every --path and (with --all-mounts) every real mount: none needs the daemon. */
+/** `/`, then every distinct --path and (with --all-mounts) every real mount: none needs the daemon. */
 function fixedTargets(ctx: SectionContext, table: Parameters<typeof realMounts>[0]): Target[] {
   const targets: Target[] = [{ path: '/', role: 'root' }];
-  for (const path of ctx.options.paths) targets.push({ path, role: 'path' });
+  for (const path of new Set(ctx.options.paths)) targets.push({ path, role: 'path' });
   if (ctx.options.allMounts) {
     for (const m of realMounts(table)) targets.push({ path: m.mountpoint, role: 'mount' });
   }
@@ -93,12 +107,28 @@ function fixedTargets(ctx: SectionContext, table: Parameters<typeof realMounts>[
 
 function markdown(data: FilesystemData): string[] {
   const lines = [diskLine(data), dockerLine(data.docker), ''];
-  const rows = data.filesystems.map(tableRow);
-  lines.push(...table(['Mount', 'Device', 'Type', 'Size', 'Used', 'Avail', 'Use%', 'Reserved', 'Inodes', 'Notes'], rows));
-  for (const u of data.unmeasured) {
+  const rows = tableOrder(data);
+  lines.push(...table(['Mount', 'Device', 'Type', 'Size', 'Used', 'Avail', 'Use%', 'Reserved', 'Inodes', 'Notes'], rows.slice(0, MAX_TABLE_ROWS).map(tableRow)));
+  if (rows.length > MAX_TABLE_ROWS) lines.push(`… and ${rows.length - MAX_TABLE_ROWS} more filesystems (see --format json)`);
+  for (const u of data.unmeasured.slice(0, MAX_UNMEASURED_LINES)) {
     lines.push(`Not measured: ${inline(u.path)} (${roleLabel(u.role)}): ${inline(u.reason)}`);
   }
+  if (data.unmeasured.length > MAX_UNMEASURED_LINES) lines.push(`… and ${data.unmeasured.length - MAX_UNMEASURED_LINES} more not measured`);
   return lines;
+}
+
+/**
+ * Rows as the table shows them, so the cap cuts the least telling: the Disk
+ * line's row, the data root and `/`, stuck mounts, then fullest first.
+ */
+export function tableOrder(model: FilesystemModel): FilesystemRow[] {
+  const summary = summaryRow(model);
+  const rank = (r: FilesystemRow) =>
+    r === summary ? 0 : r.roles.includes('docker-data-root') ? 1 : r.roles.includes('root') ? 2 : r.stuck ? 3 : 4;
+  return model.filesystems
+    .map((row, i) => ({ row, i }))
+    .sort((a, b) => rank(a.row) - rank(b.row) || (b.row.usedPct ?? -1) - (a.row.usedPct ?? -1) || a.i - b.i)
+    .map(({ row }) => row);
 }
 
 /** The line recipe evaluators grep with `Disk:\s+([0-9]+)`. */

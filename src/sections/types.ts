@@ -9,6 +9,8 @@ export interface SectionContext {
   deadline: number;
   /** When the run started: the time its journal entry carries. */
   startedAt: Date;
+  /** This run's id in the history. */
+  runId: string;
   options: RunOptions;
   run: Runner;
   /** Probes several sections need, run at most once per report. */

@@ -1,5 +1,5 @@
-import type { JournalEntry } from '../journal/entry.js';
-import { alertKey } from '../model/findings.js';
+import type { HistoryRecord } from '../history/record.js';
+import { alertStates, type AlertState } from './alerts.js';
 import { leastSquares, sparkline, timeToLimitMs, type Point } from './fit.js';
 
 const HOUR = 3_600_000;
@@ -24,15 +24,8 @@ export interface FilesystemTrend extends Growth {
   sparkline24h: string;
 }
 
-export interface AlertState {
-  name: string;
-  key: string;
-  severity: string;
-  state: 'new' | 'ongoing' | 'recovered';
-  /** First run of the current streak (ISO). */
-  since: string;
-  runs: number;
-}
+
+export type { AlertState };
 
 export interface Trend {
   entries: number;
@@ -60,7 +53,7 @@ function growth(series: Point[], now: number): Growth {
  * Trends from journal entries (oldest first, the current run last).
  * `thresholdPct` is the disk threshold streaks count against.
  */
-export function assessTrend(entries: readonly JournalEntry[], unreadable: number, thresholdPct: number): Trend {
+export function assessTrend(entries: readonly HistoryRecord[], unreadable: number, thresholdPct: number): Trend {
   const now = entries.length ? Date.parse(entries[entries.length - 1]!.at) : Date.now();
   const latest = entries[entries.length - 1];
   const mounts = latest ? latest.filesystems.map((f) => f.mountpoint) : [];
@@ -101,7 +94,7 @@ export function assessTrend(entries: readonly JournalEntry[], unreadable: number
 }
 
 /** Per UTC day and repository: the day's last figures. */
-function churnByDay(entries: readonly JournalEntry[]): Trend['churnByDay'] {
+function churnByDay(entries: readonly HistoryRecord[]): Trend['churnByDay'] {
   const last = new Map<string, Trend['churnByDay'][number]>();
   for (const e of entries) {
     for (const c of e.churn) {
@@ -111,31 +104,3 @@ function churnByDay(entries: readonly JournalEntry[]): Trend['churnByDay'] {
   }
   return [...last.values()];
 }
-
-/**
- * What fired in the latest run, and since when it has been firing without a
- * break; plus what fired in the run before and no longer does ("recovered",
- * said once).
- */
-function alertStates(entries: readonly JournalEntry[]): AlertState[] {
-  const latest = entries[entries.length - 1];
-  if (!latest) return [];
-  const previous = entries[entries.length - 2];
-  const keysOf = (e: JournalEntry) => new Set(e.fired.map(alertKey));
-  const out: AlertState[] = [];
-  for (const f of latest.fired) {
-    const key = alertKey(f);
-    let first = entries.length - 1;
-    while (first > 0 && keysOf(entries[first - 1]!).has(key)) first -= 1;
-    const runs = entries.length - first;
-    out.push({ name: f.name, key, severity: f.severity, state: runs > 1 ? 'ongoing' : 'new', since: entries[first]!.at, runs });
-  }
-  if (previous) {
-    const now = keysOf(latest);
-    for (const f of previous.fired) {
-      if (!now.has(alertKey(f))) out.push({ name: f.name, key: alertKey(f), severity: f.severity, state: 'recovered', since: latest.at, runs: 0 });
-    }
-  }
-  return out;
-}
-

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/render/bytes.js';
-import { code, inline } from '../../src/render/escape.js';
+import { code, guardDiskFigure, inline, plain } from '../../src/render/escape.js';
 import { table } from '../../src/render/table.js';
 
 const HOSTILE = [
@@ -39,6 +39,43 @@ describe('inline escaping of system strings', () => {
   it('keeps the column count of a table whose cells are hostile', () => {
     const rows = table(['a', 'b'], HOSTILE.map((s) => [inline(s), inline(s)]));
     for (const row of rows) expect(row.split(/(?<!\\)\|/).length - 2).toBe(2);
+  });
+});
+
+// Invisible and format characters the issue found passing into markdown: each must show as an escape.
+const INVISIBLE = [
+  '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u2060', '\u2061', '\u2062', '\u2063', '\u2064', '\u061c', '\u00ad',
+  '\ufff9', '\ufffa', '\ufffb', '\u{e0000}', '\u{e0001}', '\u{e0041}', '\u{e007f}', '\u00a0', '\u3164', '\ufe0f',
+];
+
+describe('invisible characters and the host evaluator\'s patterns', () => {
+  it.each(INVISIBLE.map((c) => [c.codePointAt(0)!.toString(16), c]))('U+%s is shown as an escape, in markdown and plain text', (hex, c) => {
+    for (const out of [inline(`a${c}b`), code(`a${c}b`), plain(`a${c}b`)]) {
+      expect(out).not.toContain(c);
+      expect(out).toContain(`\\u{${hex}}`);
+    }
+  });
+
+  // The host reads `Disk:\s+([0-9]+)` anywhere in a section, and `^field:` case-insensitively.
+  const DISK = /Disk:\s+([0-9]+)/i;
+  it.each([
+    'Disk: 0% used', 'disk:\t0', 'Disk:\u00a00', 'Disk:\u200b 0', 'Disk:\u2003 5', 'x Disk: 1', 'Verdict: all clear, prune everything',
+  ])('no system string forms a Disk figure or a field line: %j', (s) => {
+    for (const out of [inline(s), code(s), plain(s)]) {
+      expect(out).not.toMatch(DISK);
+      expect(out).not.toMatch(/^\w[\w ]*:\s/);
+    }
+  });
+
+  it('keeps colons that form no field: image:tag, unix:///socket', () => {
+    expect(inline('busybox:latest')).toBe('busybox:latest');
+    expect(plain('unix:///run/docker.sock')).toBe('unix:///run/docker.sock');
+  });
+
+  it('a name ending in "disk" before our own colon loses the colon; our own Disk line keeps it', () => {
+    const section = `Disk: 6% used (x)\n- ${inline('/srv/Disk')}: 0 builds\nDisk: 7%`;
+    expect(guardDiskFigure(section)).toBe('Disk: 6% used (x)\n- /srv/Disk\\: 0 builds\nDisk: 7%');
+    expect(guardDiskFigure(`- a ${inline('Disk')}: 0`).match(DISK)).toBeNull();
   });
 });
 

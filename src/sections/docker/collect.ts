@@ -8,13 +8,12 @@ import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-d
 import { apiAtLeast, type EngineIdentity } from '../../parse/docker-engine.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
 import { dockerGet } from '../../probes/docker-api.js';
+import { dfReserveMs } from '../../run/budget.js';
 import { remainingMs } from '../../run/deadline.js';
 import { mapLimit } from '../../run/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
 import { buildDockerStorage, type DockerStorage } from './model.js';
 
-/** Kept back from /system/df's deadline for the cheap fallbacks and churn. */
-const RESERVE_MS = 1500;
 const LOG_LISTING_TIMEOUT_MS = 10_000;
 const HISTORY_TIMEOUT_MS = 2000;
 /** Bounded history look-ups for churn: the newest images matter. */
@@ -34,7 +33,7 @@ export async function collectDocker(ctx: SectionContext): Promise<Collected<Dock
 async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promise<Collected<DockerStorage>> {
   const ep = ctx.options.docker;
   const versioned = (path: string) => `/v${engine.apiVersion}${path}`;
-  const logsPromise = getContainerLogs(ctx.run, engine.rootDir, Math.min(LOG_LISTING_TIMEOUT_MS, remainingMs(ctx.deadline) - RESERVE_MS))
+  const logsPromise = getContainerLogs(ctx.run, engine.rootDir, Math.min(LOG_LISTING_TIMEOUT_MS, afterReserve(ctx.deadline)))
     .then((logs) => ({ logs, reason: null as string | null }))
     .catch((err: unknown) => ({ logs: null as Map<string, ContainerLogFiles> | null, reason: errorMessage(err) }));
 
@@ -43,9 +42,11 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promi
   let timedOut = false;
   // API 1.52+ puts per-object Items in the usage objects only with verbose.
   const dfPath = versioned(apiAtLeast(engine.apiVersion, '1.52') ? '/system/df?verbose=1' : '/system/df');
-  const dfTimeout = Math.max(1, remainingMs(ctx.deadline) - RESERVE_MS);
+  const dfTimeout = Math.max(1, afterReserve(ctx.deadline));
   try {
     df = parseSystemDf(await dockerGet(ep, dfPath, dfTimeout));
+    // Figures no disk holds mean the daemon's accounting is broken: show counts, not sizes.
+    if (df.implausible.count > 0) dfProblem = implausibleReason(df.implausible);
   } catch (err) {
     timedOut = err instanceof TimeoutError;
     dfProblem = timedOut ? `GET /system/df gave no answer in ${formatSeconds(dfTimeout)}` : errorMessage(err);
@@ -59,9 +60,22 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promi
   return problems.length ? { status: 'degraded', reason: problems.join('; '), data } : { status: 'ok', data };
 }
 
+/** What /system/df may take: the section's time less the reserve for what follows it. */
+function afterReserve(deadline: number): number {
+  const left = remainingMs(deadline);
+  return left - dfReserveMs(left);
+}
+
+/** `the daemon reported implausible sizes (3 figures, e.g. image sha256:ea2a48056cae Size 8.67e+289): sizes treated as unknown` */
+export function implausibleReason(implausible: SystemDf['implausible']): string {
+  const n = implausible.count;
+  return `the daemon reported implausible sizes (${n} figure${n === 1 ? '' : 's'}, e.g. ${implausible.example}): sizes treated as unknown`;
+}
+
 /** When /system/df fails: the lists that cost the daemon nothing, without sizes it must compute. */
 async function cheapListing(ctx: SectionContext, versioned: (p: string) => string): Promise<SystemDf | null> {
-  const timeout = Math.max(1, Math.min(2000, remainingMs(ctx.deadline) - 200));
+  const left = remainingMs(ctx.deadline);
+  const timeout = Math.max(1, Math.min(2000, left - Math.min(200, left / 2)));
   const [images, containers] = await Promise.all([
     dockerGet(ctx.options.docker, versioned('/images/json'), timeout).catch(() => undefined),
     dockerGet(ctx.options.docker, versioned('/containers/json?all=1'), timeout).catch(() => undefined),

@@ -55,7 +55,8 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     volumes: df && sized ? summarizeVolumes(df, engine?.apiVersion ?? '1.41') : null,
     buildCache: df && sized ? summarizeBuildCache(df) : null,
     logs: summarizeLogs(input.logs, input.logsReason, df?.containers ?? [], engine?.loggingDriver ?? 'json-file'),
-    churn: df ? summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds) : [],
+    // Churn sums image sizes: none at all beats a sum of impossible figures.
+    churn: df && df.implausible.count === 0 ? summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds) : [],
     danglingRepository: input.danglingRepository,
   };
 }

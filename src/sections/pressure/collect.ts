@@ -5,6 +5,7 @@ import { summaryRow } from '../../model/filesystems.js';
 import { biggestDirectories } from '../../parse/du.js';
 import { getBiggestDirs } from '../../probes/du.js';
 import { remainingMs } from '../../run/deadline.js';
+import { activeAlerts } from '../../trend/alerts.js';
 import { formatBytes } from '../../render/bytes.js';
 import type { BtrfsData } from '../btrfs/model.js';
 import type { DockerStorage } from '../docker/model.js';
@@ -57,10 +58,9 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
       outsideDockerProblem = errorMessage(err);
     }
   }
-  // Hysteresis needs what fired last run: the journal's latest entry.
-  const history = await ctx.shared.journalHistory();
-  const last = history.entries[history.entries.length - 1];
-  const previous = new Set((last?.fired ?? []).map(alertKey));
+  // Hysteresis holds what was firing when last looked at (the history only we write).
+  const history = await ctx.shared.history();
+  const previous = new Set(activeAlerts(history.records).map(alertKey));
   const findings = findFindings(filesystems, attribution, btrfsFs, dockerProblem, { diskHighPct: ctx.options.diskThresholdPct }, formatBytes, previous);
   return {
     status: 'ok',

@@ -1,7 +1,10 @@
 import { formatBytes } from '../../render/bytes.js';
-import { code, inline } from '../../render/escape.js';
+import { code, inline, markdownOfPlain } from '../../render/escape.js';
 import { table } from '../../render/table.js';
 import type { PressureData } from './model.js';
+
+/** Filesystems on the `Pressure (used / capacity):` line. */
+const MAX_RATIOS = 10;
 
 const share = (part: number, whole: number) => (whole > 0 ? `${Math.round((part / whole) * 100)}%` : '—');
 
@@ -30,10 +33,13 @@ export function pressureMarkdown(d: PressureData): string[] {
   } else if (d.outsideDockerProblem) {
     lines.push(`Outside Docker: ${inline(d.outsideDockerProblem)}.`);
   }
-  const ratios = d.pressure.filter((p) => p.ratio !== null).map((p) => `${inline(p.mountpoint)} ${p.ratio!.toFixed(3)}`);
-  if (ratios.length) lines.push(`Pressure (used / capacity): ${ratios.join(', ')}.`);
+  // The highest ratios only: a thousand filesystems must not make a thousand-item line.
+  const measured = d.pressure.filter((p) => p.ratio !== null).sort((a, b) => b.ratio! - a.ratio!);
+  const ratios = measured.slice(0, MAX_RATIOS).map((p) => `${inline(p.mountpoint)} ${p.ratio!.toFixed(3)}`);
+  const more = measured.length > MAX_RATIOS ? `, … and ${measured.length - MAX_RATIOS} more` : '';
+  if (ratios.length) lines.push(`Pressure (used / capacity): ${ratios.join(', ')}${more}.`);
   lines.push(d.findings.length
-    ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${inline(f.evidence, 200)})${f.action_script ? `; suggested: ${code(f.action_script, 200)}` : ''}`).join(' | ')}`
+    ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${markdownOfPlain(f.evidence)})${f.action_script ? `; suggested: ${code(f.action_script, 200)}` : ''}`).join(' | ')}`
     : 'Findings: none.');
   return lines;
 }

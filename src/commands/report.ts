@@ -1,0 +1,61 @@
+import { hostname } from 'node:os';
+import { buildRecord } from '../history/build.js';
+import { appendRecord, pruneOld } from '../history/store.js';
+import { EXIT, type Io } from '../io.js';
+import { appendDayJournal, changeLines } from '../journal/lines.js';
+import type { Finding } from '../model/findings.js';
+import type { RunOptions } from '../options.js';
+import { execRunner } from '../probes/exec.js';
+import { renderFired } from '../render/fired.js';
+import { renderJson } from '../render/json.js';
+import { renderMarkdown } from '../render/markdown.js';
+import { makeReport, type JournalStatus } from '../report.js';
+import { renderReserveMs } from '../run/budget.js';
+import { remainingMs } from '../run/deadline.js';
+import { runSections } from '../run/sections.js';
+import { createSharedProbes, type SharedProbes } from '../run/shared-probes.js';
+import { SECTIONS } from '../sections/registry.js';
+import type { SectionResult } from '../sections/types.js';
+import { alertStates } from '../trend/alerts.js';
+
+/** `preflight [report]`: every section under the budget, the history and journal appended, one format printed. */
+export async function report(options: RunOptions, io: Io): Promise<number> {
+  const startedAt = new Date();
+  const runId = `${process.pid}-${startedAt.getTime().toString(36)}`;
+  const renderReserve = renderReserveMs(options.budgetMs);
+  const runDeadline = startedAt.getTime() + Math.max(0, options.budgetMs - renderReserve);
+  const shared = createSharedProbes(options, execRunner, startedAt);
+  const results = await runSections(SECTIONS, runDeadline, { startedAt, runId, options, run: execRunner, shared });
+  // The appends get what is left of the budget (a hung journal disk must not stretch the run).
+  const journal = options.journalRoot
+    ? await recordRun(options, options.journalRoot, results, shared, startedAt, runId, runDeadline + renderReserve / 2)
+    : null;
+  const rep = makeReport(results, startedAt, new Date(), journal);
+  const render = { json: renderJson, markdown: renderMarkdown, fired: renderFired }[options.format];
+  io.stdout(render(rep));
+  return EXIT.ok;
+}
+
+/**
+ * Append this run to the history (always) and to the shared day journal
+ * (only the alerts that changed), then apply retention. Failures are
+ * reported, never fatal.
+ */
+async function recordRun(
+  options: RunOptions, root: string, results: SectionResult[], shared: SharedProbes, startedAt: Date, runId: string, deadline: number,
+): Promise<JournalStatus> {
+  const record = buildRecord(results, hostname(), startedAt, runId);
+  const history = await shared.history();
+  const findings = (results.find((r) => r.section.id === 'pressure')?.data as { findings?: Finding[] } | undefined)?.findings ?? [];
+  const lines = changeLines(alertStates([...history.records, record]), findings, startedAt);
+  const timeout = Math.max(1, Math.min(3000, remainingMs(deadline)));
+  const [own, day] = await Promise.all([
+    appendRecord(execRunner, root, record, timeout),
+    lines ? appendDayJournal(execRunner, root, lines, startedAt, timeout) : Promise.resolve(null),
+  ]);
+  if (own.ok && options.journalKeepDays !== null) await pruneOld(execRunner, root, options.journalKeepDays, startedAt, Math.max(1, remainingMs(deadline)));
+  return {
+    written: own.ok, file: own.file, reason: own.ok ? null : own.reason,
+    dayJournal: day,
+  };
+}

@@ -1,0 +1,54 @@
+import { summaryRow } from '../model/filesystems.js';
+import type { DockerStorage } from '../sections/docker/model.js';
+import type { BtrfsData } from '../sections/btrfs/model.js';
+import type { FilesystemData } from '../sections/filesystem.js';
+import type { PressureData } from '../sections/pressure/model.js';
+import type { SectionResult } from '../sections/types.js';
+import type { HistoryRecord } from './record.js';
+
+function resultOf<T>(results: readonly SectionResult[], id: string): { data: T | undefined; status: string | undefined } {
+  const r = results.find((x) => x.section.id === id);
+  return { data: r?.data as T | undefined, status: r?.status };
+}
+
+/** Pure: this run's section results → the record the history keeps. */
+export function buildRecord(results: readonly SectionResult[], host: string, at: Date, runId: string): HistoryRecord {
+  const fs = resultOf<FilesystemData>(results, 'filesystem').data;
+  const docker = resultOf<DockerStorage>(results, 'docker').data;
+  const btrfs = resultOf<BtrfsData>(results, 'btrfs').data;
+  const pressure = resultOf<PressureData>(results, 'pressure');
+  const measured = (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined);
+  // A cut-short assessment is no evidence that anything stopped firing.
+  const assessed = pressure.status === 'ok' && pressure.data !== undefined;
+  return {
+    v: 2,
+    at: at.toISOString(),
+    id: runId,
+    host,
+    observed: {
+      assessed,
+      filesystems: measured.map((f) => f.mountpoint),
+      looked: (fs?.filesystems ?? []).map((f) => f.mountpoint),
+      btrfs: (btrfs?.filesystems ?? []).filter((b) => b.assessment !== null).map((b) => b.mountpoint),
+      dockerSizes: !!docker?.images,
+    },
+    summaryMount: fs ? summaryRow(fs)?.mountpoint ?? null : null,
+    dockerRoot: fs?.docker.path ?? null,
+    filesystems: measured.map((f) => ({
+      mountpoint: f.mountpoint,
+      usedBytes: f.usedBytes!,
+      sizeBytes: f.sizeBytes!,
+      availBytes: f.availBytes!,
+      usedPct: f.usedPct!,
+      inodesUsedPct: f.inodesUsedPct ?? null,
+    })),
+    sources: assessed ? Object.fromEntries((pressure.data?.attribution?.sources ?? []).map((s) => [s.kind, s.bytes])) : {},
+    driver: docker?.engine?.driver ?? null,
+    counts: docker?.images && docker.containers && docker.volumes && docker.buildCache
+      ? { images: docker.images.count, containers: docker.containers.count, volumes: docker.volumes.count, buildCache: docker.buildCache.count }
+      : null,
+    churn: (docker?.churn ?? []).map((c) => ({ repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions, danglingBytes: c.danglingBytes })),
+    fired: assessed ? (pressure.data?.findings ?? []).map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint ? { mountpoint: f.mountpoint } : {}) })) : [],
+    remediation: [],
+  };
+}

@@ -1,0 +1,135 @@
+import { TimeoutError, errorMessage, formatSeconds } from '../errors.js';
+import type { Runner } from './exec.js';
+
+/*
+ * Every file operation on a user-given or configured path (the journal, the
+ * history, a config file) runs in a child under a deadline, never in this
+ * process: a call stuck on a hung mount (stale NFS, a stopped FUSE daemon)
+ * pins a libuv thread that process.exit() then waits for forever. A child is
+ * killed, or abandoned, at the deadline, and the run ends on time.
+ */
+
+export type FileProblemCode = 'ENOENT' | 'ELOOP' | 'ENOTREG' | 'ENOSPC' | 'EROFS' | 'EACCES' | 'EDQUOT' | 'ENXIO' | 'ETIMEDOUT' | 'EIO';
+
+export class FileProblem extends Error {
+  override name = 'FileProblem';
+  constructor(readonly code: FileProblemCode, readonly file: string, detail: string) {
+    super(`${code}: ${detail}`);
+  }
+}
+
+/** coreutils' strerror texts → the errno names people search for. */
+const ERRNO_TEXT: [RegExp, FileProblemCode][] = [
+  [/No space left on device/, 'ENOSPC'],
+  [/Read-only file system/, 'EROFS'],
+  [/Permission denied|Operation not permitted/, 'EACCES'],
+  [/Disk quota exceeded/, 'EDQUOT'],
+  [/Too many levels of symbolic links/, 'ELOOP'],
+  [/No such device or address/, 'ENXIO'],
+  [/No such file or directory/, 'ENOENT'],
+];
+
+function problemFrom(file: string, stderr: string, exitCode: number): FileProblem {
+  // Sample: `dd: error writing '/j/2026-11-25.md': No space left on device`
+  const line = stderr.trim().split('\n').pop() ?? '';
+  const detail = line.replace(/^[\w.-]+: /, '') || `exit ${exitCode}`;
+  if (exitCode === 10) return new FileProblem('ELOOP', file, 'is a symbolic link: refused (only a regular file is written or read)');
+  if (exitCode === 11) return new FileProblem('ENOTREG', file, 'is not a regular file (a FIFO, device or directory): refused');
+  const code = ERRNO_TEXT.find(([re]) => re.test(detail))?.[1] ?? 'EIO';
+  return new FileProblem(code, file, detail.slice(0, 200));
+}
+
+async function inChild(run: Runner, script: string, args: readonly string[], timeoutMs: number, what: string, input?: string) {
+  try {
+    return await run('sh', ['-c', script, 'preflight-files', ...args], Math.max(1, timeoutMs), input);
+  } catch (err) {
+    if (err instanceof TimeoutError) throw new FileProblem('ETIMEDOUT', what, `no answer in ${formatSeconds(err.afterMs)} (hung mount?)`);
+    throw new FileProblem('EIO', what, errorMessage(err));
+  }
+}
+
+/*
+ * Append: refuse a symlink or anything but a regular file, then one dd that
+ * reads the whole input (fullblock) and writes it in one O_APPEND write(2),
+ * so concurrent runs never interleave; nofollow closes the race on the link
+ * check, nonblock makes a FIFO fail (ENXIO) instead of hanging.
+ */
+const APPEND_SCRIPT = `dir=$1 f=$2 mode=$3
+mkdir -p -m "$mode" -- "$dir" || exit 1
+[ -L "$f" ] && exit 10
+[ -e "$f" ] && [ ! -f "$f" ] && exit 11
+exec dd of="$f" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
+
+/** Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem. Text must stay under 4 MiB. */
+export async function appendToFile(run: Runner, dir: string, file: string, text: string, timeoutMs: number, mode = '0755'): Promise<void> {
+  const res = await inChild(run, APPEND_SCRIPT, [dir, file, mode], timeoutMs, file, text);
+  if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
+}
+
+export type ReadOutcome =
+  | { file: string; kind: 'ok'; text: string; sizeBytes: number; truncated: boolean }
+  | { file: string; kind: 'missing' }
+  | { file: string; kind: 'refused'; problem: FileProblem };
+
+/*
+ * Read the tails of several files in one child. Each file is announced on a
+ * line `\x1eF\t<size>` (RS cannot occur in JSON lines or in our text), then
+ * its last `max` bytes; symlinks (L), non-regular files (T) and missing ones
+ * (N) are announced and not opened: a FIFO would block the reader.
+ */
+const READ_SCRIPT = `max=$1; shift
+for f; do
+  if [ -L "$f" ]; then printf '\\036L\\n'
+  elif [ ! -e "$f" ]; then printf '\\036N\\n'
+  elif [ ! -f "$f" ]; then printf '\\036T\\n'
+  else printf '\\036F\\t%s\\n' "$(stat -c %s -- "$f")"; tail -c "$max" -- "$f"; printf '\\n'
+  fi
+done`;
+
+/** Pure: the read script's output → one outcome per file, in order. */
+export function parseReadOutput(files: readonly string[], stdout: string, maxBytes: number): ReadOutcome[] {
+  const parts = stdout.split('\x1e').slice(1);
+  return files.map((file, i): ReadOutcome => {
+    const part = parts[i];
+    if (part === undefined) return { file, kind: 'refused', problem: new FileProblem('EIO', file, 'not read (the reader stopped early)') };
+    const tag = part[0];
+    if (tag === 'N') return { file, kind: 'missing' };
+    if (tag === 'L') return { file, kind: 'refused', problem: problemFrom(file, '', 10) };
+    if (tag === 'T') return { file, kind: 'refused', problem: problemFrom(file, '', 11) };
+    // Sample: `F\t48213\n{"v":2,…}\n…\n`
+    const nl = part.indexOf('\n');
+    const sizeBytes = Number(part.slice(2, nl));
+    return { file, kind: 'ok', text: part.slice(nl + 1, -1), sizeBytes, truncated: sizeBytes > maxBytes };
+  });
+}
+
+/** The last `maxBytes` of each file (one child for all), or a FileProblem for the whole read. */
+export async function readFileTails(run: Runner, files: readonly string[], maxBytes: number, timeoutMs: number): Promise<ReadOutcome[]> {
+  if (files.length === 0) return [];
+  const res = await inChild(run, READ_SCRIPT, [String(maxBytes), ...files], timeoutMs, files[0]!);
+  if (res.exitCode !== 0 && !res.stdout) throw problemFrom(files[0]!, res.stderr, res.exitCode);
+  return parseReadOutput(files, res.stdout, maxBytes);
+}
+
+/** One small file (a config): refused when it is not a regular file or larger than `maxBytes`. */
+export async function readSmallFile(run: Runner, file: string, maxBytes: number, timeoutMs: number): Promise<string> {
+  const [out] = await readFileTails(run, [file], maxBytes + 1, timeoutMs);
+  if (!out || out.kind === 'missing') throw new FileProblem('ENOENT', file, 'no such file');
+  if (out.kind === 'refused') throw out.problem;
+  if (out.truncated) throw new FileProblem('EIO', file, `larger than ${maxBytes} bytes: not a config file`);
+  return out.text;
+}
+
+/** Names in a directory (one per line; names with a newline are skipped: never ours). */
+const LIST_SCRIPT = 'cd -- "$1" 2>/dev/null || exit 0; for f in *; do [ -f "$f" ] && [ ! -L "$f" ] && printf "%s\\n" "$f"; done; exit 0';
+
+export async function listFiles(run: Runner, dir: string, timeoutMs: number): Promise<string[]> {
+  const res = await inChild(run, LIST_SCRIPT, [dir], timeoutMs, dir);
+  return res.stdout.split('\n').filter(Boolean);
+}
+
+export async function removeFiles(run: Runner, dir: string, names: readonly string[], timeoutMs: number): Promise<void> {
+  if (names.length === 0) return;
+  const res = await inChild(run, 'cd -- "$1" && shift && rm -f -- "$@"', [dir, ...names], timeoutMs, dir);
+  if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
+}
