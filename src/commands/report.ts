@@ -25,6 +25,8 @@ export async function report(options: RunOptions, io: Io): Promise<number> {
   const renderReserve = renderReserveMs(options.budgetMs);
   const runDeadline = startedAt.getTime() + Math.max(0, options.budgetMs - renderReserve);
   const shared = createSharedProbes(options, execRunner, startedAt);
+  // Started first: the read runs alongside every probe, and is done when Storage Pressure needs it.
+  void shared.history();
   const results = await runSections(SECTIONS, runDeadline, { startedAt, runId, options, run: execRunner, shared });
   // The appends get what is left of the budget (a hung journal disk must not stretch the run).
   const journal = options.journalRoot
@@ -45,9 +47,10 @@ async function recordRun(
   options: RunOptions, root: string, results: SectionResult[], shared: SharedProbes, startedAt: Date, runId: string, deadline: number,
 ): Promise<JournalStatus> {
   const record = buildRecord(results, hostname(), startedAt, runId);
-  const history = await shared.history();
+  const history = await shared.history(deadline);
   const findings = (results.find((r) => r.section.id === 'pressure')?.data as { findings?: Finding[] } | undefined)?.findings ?? [];
-  const lines = changeLines(alertStates([...history.records, record]), findings, startedAt);
+  // Without the history, what changed is unknown: better no line than a false "raised".
+  const lines = history.problem && history.records.length === 0 ? null : changeLines(alertStates([...history.records, record]), findings, startedAt);
   const timeout = Math.max(1, Math.min(3000, remainingMs(deadline)));
   const [own, day] = await Promise.all([
     appendRecord(execRunner, root, record, timeout),

@@ -2,8 +2,7 @@
  * Strings from the system (paths, names, labels, tool output) are hostile.
  * `inline` makes one safe to place anywhere on a markdown line or in a table
  * cell: it cannot end the line, start a `#` header, break a table, open a
- * code span, carry control, format or invisible characters, or form one of
- * the host evaluator's patterns (`Disk:\s+[0-9]+`, `^field:`).
+ * code span, or carry control, format or invisible characters.
  */
 
 const MAX_INLINE = 160;
@@ -19,13 +18,6 @@ const MAX_INLINE = 160;
 const UNSAFE_CHARS = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
 // Markdown punctuation that can change structure mid-line.
 const MARKDOWN_CHARS = /[\\`|*_[\]<>#]/g;
-/*
- * A colon that ends a word before whitespace or the end (`Disk: 0% used`,
- * `Verdict: all clear`) could complete a `Disk:` figure or a `field:` line
- * for the host's recipe evaluator: it is shown as `\:`. `image:tag` and
- * `unix:///run/docker.sock` keep theirs.
- */
-const FIELD_COLON = /:(?=\s|$)/gu;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -36,16 +28,13 @@ function clip(value: string, max: number): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : value;
 }
 
-export function inline(value: string, max = MAX_INLINE): string {
-  return escapeUnsafe(clip(value, max).replace(MARKDOWN_CHARS, (c) => `\\${c}`)).replace(FIELD_COLON, '\\:');
-}
-
-/**
- * Our own sentence with system strings inside (a section's reason), placed
- * after our own text on a line we start: escaped as `inline`, but its colons
- * stay (they cannot start a line); `guardDiskFigure` still runs over it.
+/*
+ * With no line break left in it, a system string can never start a line, so
+ * never a `## ` header or a `field:` line for the host's evaluator; the one
+ * pattern it could still complete mid-line, `Disk: 0`, `guardDiskFigure`
+ * takes out of every rendered section.
  */
-export function midLine(value: string, max = 400): string {
+export function inline(value: string, max = MAX_INLINE): string {
   return escapeUnsafe(clip(value, max).replace(MARKDOWN_CHARS, (c) => `\\${c}`));
 }
 
@@ -61,7 +50,7 @@ export function cell(value: string | undefined): string {
  * run inside. Pipes are still escaped: a table splits cells before it reads spans.
  */
 export function code(value: string, max = MAX_INLINE): string {
-  const text = escapeUnsafe(clip(value, max)).replace(/\|/g, '\\|').replace(FIELD_COLON, '\\:');
+  const text = escapeUnsafe(clip(value, max)).replace(/\|/g, '\\|');
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
@@ -71,10 +60,10 @@ export function code(value: string, max = MAX_INLINE): string {
 /**
  * One line of plain text for places that are not markdown (the recipe gate's
  * evidence, the shared journal's lines): no control, format or invisible
- * characters, no line breaks, no field colons. Markdown punctuation stays.
+ * characters, no line breaks. Markdown punctuation stays.
  */
 export function plain(value: string, max = 400): string {
-  return escapeUnsafe(clip(value, max)).replace(FIELD_COLON, '\\:');
+  return escapeUnsafe(clip(value, max));
 }
 
 /** Text already made `plain()` placed in markdown: structure characters escaped, nothing else. */

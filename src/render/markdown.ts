@@ -1,6 +1,6 @@
 import type { Report } from '../report.js';
 import type { SectionResult } from '../sections/types.js';
-import { guardDiskFigure, midLine } from './escape.js';
+import { guardDiskFigure, inline } from './escape.js';
 
 /** The report as `## Section` markdown; sections in registry order, blank line between. */
 export function renderMarkdown(report: Report): string {
@@ -8,8 +8,8 @@ export function renderMarkdown(report: Report): string {
   const j = report.journal;
   // Said only when it failed: the report itself is whole either way.
   const failures = [
-    j && !j.written ? `Journal: appending to ${midLine(j.file)} failed (${midLine(j.reason ?? 'unknown')}); this run is not recorded.` : '',
-    j?.dayJournal && !j.dayJournal.written ? `Journal: appending to ${midLine(j.dayJournal.file)} failed (${midLine(j.dayJournal.reason ?? 'unknown')}); the alert changes of this run are not in the day journal.` : '',
+    j && !j.written ? `Journal: appending to ${inline(j.file)} failed (${inline(j.reason ?? 'unknown')}); this run is not recorded.` : '',
+    j?.dayJournal && !j.dayJournal.written ? `Journal: appending to ${inline(j.dayJournal.file)} failed (${inline(j.dayJournal.reason ?? 'unknown')}); the alert changes of this run are not in the day journal.` : '',
   ].filter(Boolean);
   return guardDiskFigure(`${body}${failures.map((f) => `\n\n${f}`).join('')}\n`);
 }
@@ -17,10 +17,10 @@ export function renderMarkdown(report: Report): string {
 function renderSection(result: SectionResult): string {
   const lines = [`## ${result.section.title}`];
   if (result.data !== undefined) {
-    if (result.status !== 'ok' && result.reason) lines.push(`(${result.status}: ${midLine(result.reason)})`);
+    if (result.status !== 'ok' && result.reason) lines.push(`(${result.status}: ${inline(result.reason)})`);
     lines.push(...result.section.markdown(result.data));
   } else {
-    lines.push(`(${midLine(result.reason ?? result.status)})`);
+    lines.push(`(${inline(result.reason ?? result.status)})`);
   }
   return guardDiskFigure(lines.join('\n'));
 }

@@ -4,7 +4,7 @@ import { parseInfo, parseVersion, type EngineIdentity } from '../parse/docker-en
 import type { RunOptions } from '../options.js';
 import { EMPTY_HISTORY, readHistory, type HistoryWindow } from '../history/store.js';
 import type { Runner } from '../probes/exec.js';
-import { remainingMs } from './deadline.js';
+import { remainingMs, withTimeout } from './deadline.js';
 
 export type DockerEngine =
   | { reachable: true; identity: EngineIdentity }
@@ -13,8 +13,12 @@ export type DockerEngine =
 export interface SharedProbes {
   /** GET /version then GET /info, once per run. */
   dockerEngine(deadline: number): Promise<DockerEngine>;
-  /** The history's last `trendDays` days, read once per run (empty with --no-journal). */
-  history(): Promise<HistoryWindow>;
+  /**
+   * The history's last `trendDays` days, read once per run (empty with
+   * --no-journal); with a deadline, a read not done by then gives an empty
+   * window that says so.
+   */
+  history(deadline?: number): Promise<HistoryWindow>;
 }
 
 /** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
@@ -34,11 +38,13 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
       engine ??= fetchEngine(options, deadline);
       return engine;
     },
-    history() {
+    history(deadline) {
       history ??= options.journalRoot
-        ? readHistory(run, options.journalRoot, options.trendDays, now, HISTORY_READ_TIMEOUT_MS)
+        ? readHistory(run, options.journalRoot, options.trendDays, now, Math.min(HISTORY_READ_TIMEOUT_MS, Math.max(100, options.budgetMs / 2)))
         : Promise.resolve(EMPTY_HISTORY);
-      return history;
+      if (deadline === undefined) return history;
+      return withTimeout(history, Math.max(1, remainingMs(deadline)), 'reading the history')
+        .catch((err: unknown) => ({ ...EMPTY_HISTORY, problem: errorMessage(err) }));
     },
   };
 }

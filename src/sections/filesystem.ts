@@ -7,6 +7,7 @@ import { measurePath, type PathMeasurement } from '../probes/statfs.js';
 import { remainingMs } from '../run/deadline.js';
 import { mapLimit } from '../run/map-limit.js';
 import type { DockerEngine } from '../run/shared-probes.js';
+import type { HistoryWindow } from '../history/store.js';
 import { formatBytes } from '../render/bytes.js';
 import { cell, inline } from '../render/escape.js';
 import { table } from '../render/table.js';
@@ -28,8 +29,8 @@ const MAX_UNMEASURED_LINES = 5;
 
 export interface DockerRootInfo {
   path: string | null;
-  /** api: the daemon said so; default: daemon unreachable, the default path exists. */
-  source: 'api' | 'default' | null;
+  /** api: the daemon said so; history: daemon unreachable, the last data root the history knows; default: the default path exists. */
+  source: 'api' | 'history' | 'default' | null;
   driver: string | null;
   /** Why the daemon could not say, when it could not. */
   unreachable: string | null;
@@ -66,7 +67,9 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
     .then((ms) => ms.map((m, i): PathMeasurement => m ?? { kind: 'error', path: others[i]!.path, reason: 'run budget spent before it could be measured' }));
   const engine = await ctx.shared.dockerEngine(ctx.deadline);
   const info = engine.reachable ? { reachable: true as const, rootDir: engine.identity.rootDir, driver: engine.identity.driver } : engine;
-  const dockerTarget: Target = { path: info.reachable ? info.rootDir || DEFAULT_DOCKER_ROOT : DEFAULT_DOCKER_ROOT, role: 'docker-data-root' };
+  // A daemon that is down or restarting does not move its data root: the history still knows it.
+  const remembered = info.reachable ? null : lastDataRoot(await ctx.shared.history(ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS));
+  const dockerTarget: Target = { path: info.reachable ? info.rootDir || DEFAULT_DOCKER_ROOT : remembered ?? DEFAULT_DOCKER_ROOT, role: 'docker-data-root' };
   const [rootMeasured, dockerMeasured, othersMeasured] = await Promise.all([rootPromise, measure(dockerTarget), othersPromise]);
   const targets = [root!, dockerTarget, ...others];
   const measured = [rootMeasured, dockerMeasured, ...othersMeasured];
@@ -79,9 +82,10 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
     measured.filter((_, i) => keep[i]),
   );
   const presumedRootKept = !info.reachable && model.filesystems.some((r) => r.roles.includes('docker-data-root'));
+  const presumedSource = remembered ? 'history' : 'default';
   const docker: DockerRootInfo = info.reachable
     ? { path: info.rootDir, source: 'api', driver: info.driver, unreachable: null }
-    : { path: presumedRootKept ? DEFAULT_DOCKER_ROOT : null, source: presumedRootKept ? 'default' : null, driver: null, unreachable: info.reason };
+    : { path: presumedRootKept ? dockerTarget.path : null, source: presumedRootKept ? presumedSource : null, driver: null, unreachable: info.reason };
 
   const stuck = model.filesystems.filter((r) => r.stuck).length;
   const problems = [
@@ -93,6 +97,15 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
     reason: problems.length ? problems.join(', ') : undefined,
     data: { ...model, docker },
   };
+}
+
+/** The data root of the latest run that knew one. */
+function lastDataRoot(history: HistoryWindow): string | null {
+  for (let i = history.records.length - 1; i >= 0; i -= 1) {
+    const root = history.records[i]!.dockerRoot;
+    if (root) return root;
+  }
+  return null;
 }
 
 /** `/`, then every distinct --path and (with --all-mounts) every real mount: none needs the daemon. */
@@ -145,6 +158,9 @@ function dockerLine(docker: DockerRootInfo): string {
     return `Docker data root: ${inline(docker.path ?? '')} (driver ${inline(docker.driver ?? '?')}, from the Engine API)`;
   }
   const why = inline(docker.unreachable ?? 'unknown');
+  if (docker.source === 'history') {
+    return `Docker: not reachable (${why}); measuring its data root as last seen, ${inline(docker.path ?? '')}.`;
+  }
   if (docker.source === 'default') {
     return `Docker: not reachable (${why}); measuring its default data root ${DEFAULT_DOCKER_ROOT}.`;
   }

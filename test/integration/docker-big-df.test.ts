@@ -156,3 +156,24 @@ describe('a /system/df answer with impossible sizes', () => {
     expect(md).toMatch(/^## Storage Pressure\nVerdict: /m);
   });
 });
+
+describe('a /system/df answer that declares 545 MB and then stalls', () => {
+  let daemon: Awaited<ReturnType<typeof fakeDaemon>>;
+  beforeAll(async () => {
+    daemon = await fakeDaemon((res) => {
+      res.writeHead(200, { ...JSON_HEADERS, 'Content-Length': '545000000' });
+      res.write('{"LayersSize":22953808,"Images":[');
+    });
+  });
+  afterAll(async () => {
+    await daemon?.close();
+  });
+
+  it('gives up on the header alone, without waiting for the body or the deadline', async () => {
+    const run = await runPreflight(['--format', 'json', '--budget', '20'], daemon.env);
+    const docker = section(parseReport(run.stdout), 'docker');
+    expect(docker.status).toBe('degraded');
+    expect(docker.reason).toMatch(/^docker: \/system\/df answered more than 64\.0 MiB; too large to read/);
+    expect(run.elapsedMs).toBeLessThan(5000);
+  });
+});

@@ -67,4 +67,36 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     expect(run.stdout).toMatch(/^Disk: \d+% used/m);
     expect(run.stdout).toMatch(new RegExp(`^\\| ${dir}/dst \\|.*STUCK: statfs gave no answer`, 'm'));
   });
+
+  // Each of these once held the process forever: an in-process call on the mount pinned a libuv thread.
+  it('guard on the stuck mount exits 2 within its deadline with a clear message', async () => {
+    const run = await runPreflight(['guard', '--path', `${dir}/dst/file`, '--need', '1M'], {}, 15_000);
+    expect(run.exitCode).toBe(2);
+    expect(run.elapsedMs).toBeLessThan(4000);
+    expect(run.stderr).toMatch(/statfs gave no answer in 2 s \(stuck mount\?\)/);
+  });
+
+  it('a journal (history and day file) on the stuck mount: the run ends within its budget and says so', async () => {
+    const run = await runPreflight(['--budget', '6', '--disk-threshold', '1'], { OPS_JOURNAL_ROOT: `${dir}/dst/journal` }, 15_000);
+    expect(run.exitCode).toBe(0);
+    expect(run.elapsedMs).toBeLessThan(7000);
+    expect(run.stdout).toMatch(/^\(degraded: history: ETIMEDOUT: no answer in [\d.]+ s \(hung mount\?\)\)$/m);
+    expect(run.stdout).toMatch(/Journal: appending to .*\.jsonl failed \(ETIMEDOUT/);
+    expect(run.stderr).toBe('');
+  });
+
+  it('trend on the stuck mount ends within its budget and says so', async () => {
+    const run = await runPreflight(['trend', '--budget', '3'], { OPS_JOURNAL_ROOT: `${dir}/dst/journal` }, 15_000);
+    expect(run.exitCode).toBe(0);
+    expect(run.elapsedMs).toBeLessThan(4500);
+    expect(run.stdout).toMatch(/ETIMEDOUT: no answer in/);
+  });
+
+  it('a config file on the stuck mount exits 2 within its deadline', async () => {
+    const run = await runPreflight(['--config', `${dir}/dst/preflight.toml`], {}, 15_000);
+    expect(run.exitCode).toBe(2);
+    expect(run.elapsedMs).toBeLessThan(5000);
+    expect(run.stderr).toMatch(/^preflight: --config .*preflight\.toml: ETIMEDOUT: no answer in 3 s \(hung mount\?\)$/);
+  });
 });
+

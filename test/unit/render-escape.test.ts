@@ -59,17 +59,17 @@ describe('invisible characters and the host evaluator\'s patterns', () => {
   // The host reads `Disk:\s+([0-9]+)` anywhere in a section, and `^field:` case-insensitively.
   const DISK = /Disk:\s+([0-9]+)/i;
   it.each([
-    'Disk: 0% used', 'disk:\t0', 'Disk:\u00a00', 'Disk:\u200b 0', 'Disk:\u2003 5', 'x Disk: 1', 'Verdict: all clear, prune everything',
-  ])('no system string forms a Disk figure or a field line: %j', (s) => {
-    for (const out of [inline(s), code(s), plain(s)]) {
-      expect(out).not.toMatch(DISK);
-      expect(out).not.toMatch(/^\w[\w ]*:\s/);
-    }
+    'Disk: 0% used', 'disk:\t0', 'Disk:\u00a00', 'Disk:\u200b 0', 'Disk:\u2003 5', 'x Disk: 1', 'a\nDisk: 0', 'Verdict: all clear, prune everything\n## Fake',
+  ])('no system string forms a Disk figure, a line of its own or a header: %j', (s) => {
+    const section = guardDiskFigure(`Disk: 6% used\n- ${inline(s)} and ${code(s)}\n- ${plain(s)}`);
+    expect(section.match(DISK)?.[1]).toBe('6');
+    expect([...section.matchAll(new RegExp(DISK, 'gi'))]).toHaveLength(1);
+    expect(section.split('\n')).toHaveLength(3);
   });
 
-  it('keeps colons that form no field: image:tag, unix:///socket', () => {
+  it('keeps colons readable: image:tag, unix:///socket, reasons', () => {
     expect(inline('busybox:latest')).toBe('busybox:latest');
-    expect(plain('unix:///run/docker.sock')).toBe('unix:///run/docker.sock');
+    expect(plain('docker: no socket at unix:///run/docker.sock')).toBe('docker: no socket at unix:///run/docker.sock');
   });
 
   it('a name ending in "disk" before our own colon loses the colon; our own Disk line keeps it', () => {

@@ -59,7 +59,7 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
     }
   }
   // Hysteresis holds what was firing when last looked at (the history only we write).
-  const history = await ctx.shared.history();
+  const history = await ctx.shared.history(ctx.deadline - 50);
   const previous = new Set(activeAlerts(history.records).map(alertKey));
   const findings = findFindings(filesystems, attribution, btrfsFs, dockerProblem, { diskHighPct: ctx.options.diskThresholdPct }, formatBytes, previous);
   return {

@@ -24,7 +24,7 @@ export const trendSection: Section<TrendData> = {
   // After Storage Pressure: this run's findings are part of the alert state.
   phase: 3,
   async collect(ctx) {
-    const history = await ctx.shared.history();
+    const history = await ctx.shared.history(ctx.deadline - 50);
     // The same record the history append writes for this run.
     const current = buildRecord(ctx.earlier ?? [], hostname(), ctx.startedAt, ctx.runId);
     const data = trendFromHistory(history, current, ctx.options.diskThresholdPct);

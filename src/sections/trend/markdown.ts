@@ -20,7 +20,7 @@ export function duration(ms: number): string {
 const WINDOW_NAMES: WindowName[] = ['1h', '24h', '7d'];
 
 export function trendMarkdown(d: TrendData): string[] {
-  const lines = [`From ${d.entries} journal entries in ${d.files} day files${d.unreadable ? ` (${d.unreadable} unreadable blocks skipped)` : ''}.`];
+  const lines = [`From ${d.entries} journal entries in ${d.files} day files${d.unreadable ? ` (${d.unreadable} unreadable records skipped)` : ''}.`];
   if (d.entries < 2) {
     lines.push('Not enough history yet for rates (one run every 20 minutes gives a 1 h rate after three runs).');
   }
@@ -39,11 +39,14 @@ export function trendMarkdown(d: TrendData): string[] {
   for (const f of d.filesystems.filter((x) => x.streakAbove >= 2)) {
     lines.push(`Streak: ${inline(f.mountpoint)} above the threshold for ${f.streakAbove} consecutive runs.`);
   }
-  const alerts = d.alerts.map((a) => a.state === 'recovered'
-    ? `${inline(a.key)} recovered`
-    : a.state === 'ongoing'
-      ? `${inline(a.key)} ongoing since ${new Date(a.since).toISOString().slice(11, 16)} UTC (${a.runs} runs)`
-      : `${inline(a.key)} new`);
+  const alerts = d.alerts.map((a) => {
+    switch (a.state) {
+      case 'recovered': return `${inline(a.key)} recovered`;
+      case 'unobserved': return `${inline(a.key)} not observed this run (firing when last looked at)`;
+      case 'ongoing': return `${inline(a.key)} ongoing since ${new Date(a.since).toISOString().slice(11, 16)} UTC (${a.runs} runs)`;
+      default: return `${inline(a.key)} new`;
+    }
+  });
   lines.push(`Alerts: ${alerts.length ? alerts.join('; ') : 'none'}.`);
   const days = [...new Set(d.churnByDay.map((c) => c.day))].slice(-7);
   if (days.length) {
