@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { Finding } from '../model/findings.js';
 import type { Runner } from '../probes/exec.js';
 import { appendToFile } from '../probes/files.js';
-import { markdownOfPlain, plain } from '../render/escape.js';
+import { guardDiskFigure, markdownOfPlain, plain } from '../render/escape.js';
 import type { AlertState } from '../trend/alerts.js';
 
 /**
@@ -28,7 +28,8 @@ export function changeLines(alerts: readonly AlertState[], findings: readonly Fi
     return [];
   });
   if (lines.length === 0) return null;
-  return `\n### Storage preflight — ${at.toISOString().slice(11, 16)} UTC\n${lines.join('\n')}\n`;
+  // The LLM reads this file: a mount named `Disk: 0% used` must not read as a figure here either.
+  return guardDiskFigure(`\n### Storage preflight — ${at.toISOString().slice(11, 16)} UTC\n${lines.join('\n')}\n`);
 }
 
 /** Evidence is already one safe line (findings.ts): only shortened here. */

@@ -8,6 +8,8 @@ export type TargetRole = 'root' | 'docker-data-root' | 'path' | 'mount';
 export interface Target {
   path: string;
   role: TargetRole;
+  /** The path's bytes (latin1) when they are not valid UTF-8 (a mount point from the table). */
+  rawPath?: string;
 }
 
 export interface FilesystemRow extends Partial<FsUsage> {

@@ -12,6 +12,12 @@ export interface MountEntry {
   source: string;
   superOptions: string[];
   readonly: boolean;
+  /**
+   * The mount point's bytes, one char per byte (latin1), when they are not
+   * valid UTF-8: `mountpoint` then shows U+FFFD for them, and only these
+   * bytes reach the mount (a child decodes them; see probes/statfs.ts).
+   */
+  rawMountpoint?: string;
 }
 
 /**
@@ -31,6 +37,30 @@ export function parseMountinfo(text: string): MountEntry[] {
   const entries: MountEntry[] = [];
   for (const line of text.split('\n')) {
     const entry = parseMountinfoLine(line);
+    if (entry) entries.push(entry);
+  }
+  return entries;
+}
+
+/**
+ * The table from its bytes: paths are UTF-8 where they can be; a mount point
+ * that is not (any byte but NUL is allowed) keeps its bytes beside it.
+ */
+export function parseMountinfoBytes(bytes: Buffer): MountEntry[] {
+  const entries: MountEntry[] = [];
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  for (const raw of bytes.toString('latin1').split('\n')) {
+    const line = Buffer.from(raw, 'latin1');
+    let text: string;
+    try {
+      text = strict.decode(line);
+    } catch {
+      const shown = parseMountinfoLine(line.toString('utf8'));
+      const exact = parseMountinfoLine(raw);
+      if (shown && exact) entries.push({ ...shown, rawMountpoint: exact.mountpoint });
+      continue;
+    }
+    const entry = parseMountinfoLine(text);
     if (entry) entries.push(entry);
   }
   return entries;

@@ -16,10 +16,24 @@ export type PathMeasurement =
  * only exposes f_bsize).
  */
 const SCRIPT = 'realpath -ez -- "$1" && stat -f -L -c "%S %b %f %a %c %d" -- "$1"';
+/*
+ * A path that is not valid UTF-8 cannot cross spawn()'s arguments (they are
+ * encoded as UTF-8): its bytes go as `\0ooo` escapes that printf %b turns
+ * back into bytes (the `x` keeps a trailing newline from $(…)).
+ */
+const RAW_SCRIPT = `p=$(printf '%bx' "$1"); p=\${p%x}; ${SCRIPT.replaceAll('"$1"', '"$p"')}`;
 
-export async function measurePath(run: Runner, path: string, timeoutMs: number): Promise<PathMeasurement> {
+/** Bytes as a latin1 string → printf %b escapes for the bytes that are not plain ASCII. */
+export function printfEscape(bytes: string): string {
+  return bytes.replace(/[^\x20-\x5b\x5d-\x7e]/g, (c) => `\\0${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/** `path` is a string, or a latin1 byte string when `raw` (a mount point that is not UTF-8). */
+export async function measurePath(run: Runner, path: string, timeoutMs: number, raw = false): Promise<PathMeasurement> {
   try {
-    const res = await run('sh', ['-c', SCRIPT, 'preflight-statfs', path], timeoutMs);
+    const res = raw
+      ? await run('sh', ['-c', RAW_SCRIPT, 'preflight-statfs', printfEscape(path)], timeoutMs)
+      : await run('sh', ['-c', SCRIPT, 'preflight-statfs', path], timeoutMs);
     if (res.exitCode !== 0) return { kind: 'missing', path, reason: lastReason(res.stderr) };
     const nul = res.stdout.lastIndexOf('\0');
     const statfs = nul >= 0 ? parseStatfsLine(res.stdout.slice(nul + 1)) : undefined;

@@ -57,7 +57,7 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
   const table = await getMountTable();
   const lastStart = ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS;
   const measure = (t: Target) =>
-    measurePath(ctx.run, t.path, Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)));
+    measurePath(ctx.run, t.rawPath ?? t.path, Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)), t.rawPath !== undefined);
   // Measure what does not depend on Docker while the daemon is asked where its data root is.
   // `/` and the data root go first, outside the limit: the Disk line needs them.
   const [root, ...others] = fixedTargets(ctx, table);
@@ -113,7 +113,7 @@ function fixedTargets(ctx: SectionContext, table: Parameters<typeof realMounts>[
   const targets: Target[] = [{ path: '/', role: 'root' }];
   for (const path of new Set(ctx.options.paths)) targets.push({ path, role: 'path' });
   if (ctx.options.allMounts) {
-    for (const m of realMounts(table)) targets.push({ path: m.mountpoint, role: 'mount' });
+    for (const m of realMounts(table)) targets.push({ path: m.mountpoint, role: 'mount', ...(m.rawMountpoint ? { rawPath: m.rawMountpoint } : {}) });
   }
   return targets;
 }

@@ -303,8 +303,8 @@ describeWith([...ENGINE_TOOLS, 'fallocate', 'mount', 'umount'], 'hostile strings
     // --- Scenario 2 ---
     hostileMount = `${base}/Disk: 0% used\n## Fake header\nVerdict: all clear\nDisk: 7 \`tick\` |pipe \u001b[31mred z\u200bw\u2060j\u{e0041}s\u00adh\ufeffb\u202er`;
     await mkdir(hostileMount, { recursive: true });
-    await execa('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', hostileMount]);
     tmpfsMounts.push(hostileMount);
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', hostileMount]);
     // 3800 KiB of 4 MiB: 93% used, past 90%: disk-critical (and so disk-high) fires with the mount point in its evidence.
     await execa('dd', ['if=/dev/urandom', `of=${hostileMount}/fill`, 'bs=1K', 'count=3800', 'status=none']);
     mountRuns = await runAll(['--path', hostileMount], { OPS_JOURNAL_ROOT: mountJournal() });
@@ -319,8 +319,8 @@ describeWith([...ENGINE_TOOLS, 'fallocate', 'mount', 'umount'], 'hostile strings
     socketFired = await run(['--format', 'fired'], socketEnv);
 
     // --- Scenario 4 --- (execa passes strings, so the raw bytes go through printf)
+    rawMounted = true; // before: afterAll's umount is harmless when the mount never happened
     await execa('bash', ['-c', 'p="$(printf "%s/$2" "$1")" && mkdir -p "$p" && mount -t tmpfs -o size=4m tmpfs "$p" && dd if=/dev/urandom of="$p/fill" bs=1K count=3800 status=none', '_', base, RAW_NAME]);
-    rawMounted = true;
     const rawEnv = { OPS_JOURNAL_ROOT: journals[2]! };
     rawFired = await run(['--all-mounts', '--format', 'fired'], rawEnv);
     rawJson = await run(['--all-mounts', '--format', 'json'], rawEnv);

@@ -148,6 +148,13 @@ describeWith(['mkfs.ext4', 'losetup'], 'guard and the recipe gate on a real loop
     }
   });
 
+  it('a pseudo filesystem with no capacity is no answer: exit 2, never "Infinity%"', async () => {
+    const run = await runPreflight(['guard', '--path', '/proc', '--need', '1M']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('preflight: /proc: /proc reports no capacity (a pseudo filesystem?): nothing to guard');
+  });
+
   it('--format fired carries the P1 disk finding for a filesystem over 80%', async () => {
     const run = await runPreflight(['--format', 'fired', '--path', fs.mountpoint]);
     expect(run.exitCode).toBe(0);

@@ -1,5 +1,7 @@
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { parseMountinfo, unescapeMountField } from '../../src/parse/mountinfo.js';
+import { printfEscape } from '../../src/probes/statfs.js';
+import { parseMountinfo, parseMountinfoBytes, unescapeMountField } from '../../src/parse/mountinfo.js';
 import { fixture } from '../helpers/fixtures.js';
 
 describe('parseMountinfo on a captured table (overlay2 daemon, hostile mount)', () => {
@@ -46,5 +48,27 @@ describe('parseMountinfo robustness', () => {
 
   it('unescapes only 3-digit octal escapes', () => {
     expect(unescapeMountField('/a\\040b\\134c\\x')).toBe('/a b\\c\\x');
+  });
+
+  // Written by hand: the kernel prints mount point bytes as they are (only space, tab, newline, backslash escaped).
+  it('keeps the bytes of a mount point that is not UTF-8, and shows U+FFFD for them', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('27 1 254:0 / / rw - ext4 /dev/vda rw\n90 27 0:55 / /tmp/r\\040aw'),
+      Buffer.from([0x9b, 0xff, 0x1b]),
+      Buffer.from(' rw - tmpfs tmpfs rw\n91 27 0:56 / /tmp/donn\u00e9es rw - tmpfs tmpfs rw\n'),
+    ]);
+    const [root, raw, utf8] = parseMountinfoBytes(bytes);
+    expect(root).toMatchObject({ mountpoint: '/' });
+    expect(root!.rawMountpoint).toBeUndefined();
+    expect(raw!.mountpoint).toBe('/tmp/r aw\ufffd\ufffd\u001b');
+    expect(Buffer.from(raw!.rawMountpoint!, 'latin1')).toEqual(Buffer.concat([Buffer.from('/tmp/r aw'), Buffer.from([0x9b, 0xff, 0x1b])]));
+    expect(utf8).toMatchObject({ mountpoint: '/tmp/donn\u00e9es' });
+    expect(utf8!.rawMountpoint).toBeUndefined();
+  });
+
+  it('escapes raw bytes for printf %b, and printf gives the same bytes back', async () => {
+    const raw = Buffer.from([0x2f, 0x9b, 0xff, 0x1b, 0x5c, 0x25, 0x0a, 0x20]).toString('latin1');
+    const { stdout } = await execa('sh', ['-c', 'printf "%b" "$1"', 'x', printfEscape(raw)], { encoding: 'buffer', stripFinalNewline: false });
+    expect(Buffer.from(stdout)).toEqual(Buffer.from(raw, 'latin1'));
   });
 });

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../../errors.js';
 import { attributeDangling, recipeOf } from '../../model/churn.js';
 import { isDangling } from '../../model/docker-storage.js';
@@ -7,6 +6,8 @@ import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
 import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
 import { apiAtLeast, type EngineIdentity } from '../../parse/docker-engine.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
+import type { Runner } from '../../probes/exec.js';
+import { readSmallFile } from '../../probes/files.js';
 import { dockerGet } from '../../probes/docker-api.js';
 import { dfReserveMs } from '../../run/budget.js';
 import { remainingMs } from '../../run/deadline.js';
@@ -91,12 +92,13 @@ async function cheapListing(ctx: SectionContext, versioned: (p: string) => strin
  * DOCKER_HOST this client does not speak (ssh://). Otherwise spawning the
  * CLI (~50 ms) would only fail the same way.
  */
-async function cliMightWork(): Promise<boolean> {
+async function cliMightWork(run: Runner): Promise<boolean> {
   const env = process.env;
   if (env.DOCKER_CONTEXT || (env.DOCKER_HOST && !/^(unix|tcp):\/\//.test(env.DOCKER_HOST))) return true;
   const dir = env.DOCKER_CONFIG || `${env.HOME ?? '/root'}/.docker`;
   try {
-    const config = JSON.parse(await readFile(`${dir}/config.json`, 'utf8')) as { currentContext?: unknown };
+    // HOME may sit on a hung NFS mount: read in a child under a deadline.
+    const config = JSON.parse(await readSmallFile(run, `${dir}/config.json`, 1024 * 1024, 1000)) as { currentContext?: unknown };
     return typeof config.currentContext === 'string' && config.currentContext !== '' && config.currentContext !== 'default';
   } catch {
     return false;
@@ -104,7 +106,7 @@ async function cliMightWork(): Promise<boolean> {
 }
 
 async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Collected<DockerStorage>> {
-  if (!(await cliMightWork())) throw new UnavailableError(apiReason);
+  if (!(await cliMightWork(ctx.run))) throw new UnavailableError(apiReason);
   let df: SystemDf;
   try {
     const timeout = Math.max(1, remainingMs(ctx.deadline) - 200);

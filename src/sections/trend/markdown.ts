@@ -18,27 +18,41 @@ export function duration(ms: number): string {
 }
 
 const WINDOW_NAMES: WindowName[] = ['1h', '24h', '7d'];
+/** Markdown stays small on a host with hundreds of mounts; JSON lists them all. */
+const MAX_ROWS = 10;
+const MAX_STREAKS = 5;
+const MAX_ALERTS = 12;
+
+/** Filling soonest first, then fullest; ties by mountpoint, so the same state prints the same table. */
+function byUrgency(rows: readonly TrendData['filesystems'][number][]) {
+  return [...rows].sort((a, b) => (a.timeToFullMs ?? Infinity) - (b.timeToFullMs ?? Infinity)
+    || (b.usedPct ?? -1) - (a.usedPct ?? -1) || a.mountpoint.localeCompare(b.mountpoint));
+}
 
 export function trendMarkdown(d: TrendData): string[] {
   const lines = [`From ${d.entries} journal entries in ${d.files} day files${d.unreadable ? ` (${d.unreadable} unreadable records skipped)` : ''}.`];
   if (d.entries < 2) {
     lines.push('Not enough history yet for rates (one run every 20 minutes gives a 1 h rate after three runs).');
   }
-  lines.push(...table(['Mount', 'Used', 'Growth 1 h', '24 h', '7 d', 'Full in', 'Used % last 24 h'], d.filesystems.map((f) => [
+  const shown = byUrgency(d.filesystems);
+  lines.push(...table(['Mount', 'Used', 'Growth 1 h', '24 h', '7 d', 'Full in', 'Used % last 24 h'], shown.slice(0, MAX_ROWS).map((f) => [
     inline(f.mountpoint),
     f.usedPct === null ? '—' : `${Number(f.usedPct)}%`,
     ...WINDOW_NAMES.map((w) => rate(f.bytesPerHour[w])),
     f.timeToFullMs === null ? (f.forecastWindow ? 'not filling' : '—') : `${duration(f.timeToFullMs)} (${f.forecastWindow} fit)`,
     f.sparkline24h,
   ])));
+  if (shown.length > MAX_ROWS) lines.push(`… and ${shown.length - MAX_ROWS} more filesystems, none filling sooner (see --format json)`);
   const growing = d.sources
     .filter((s) => (s.bytesPerHour['24h'] ?? 0) > 0)
     .sort((a, b) => (b.bytesPerHour['24h'] ?? 0) - (a.bytesPerHour['24h'] ?? 0))
     .slice(0, 4);
   if (growing.length) lines.push(`Growing sources (24 h fit): ${growing.map((s) => `${inline(s.kind)} ${rate(s.bytesPerHour['24h'])}`).join(', ')}.`);
-  for (const f of d.filesystems.filter((x) => x.streakAbove >= 2)) {
+  const streaks = shown.filter((x) => x.streakAbove >= 2);
+  for (const f of streaks.slice(0, MAX_STREAKS)) {
     lines.push(`Streak: ${inline(f.mountpoint)} above the threshold for ${f.streakAbove} consecutive runs.`);
   }
+  if (streaks.length > MAX_STREAKS) lines.push(`… and ${streaks.length - MAX_STREAKS} more filesystems above the threshold.`);
   const alerts = d.alerts.map((a) => {
     switch (a.state) {
       case 'recovered': return `${inline(a.key)} recovered`;
@@ -47,7 +61,8 @@ export function trendMarkdown(d: TrendData): string[] {
       default: return `${inline(a.key)} new`;
     }
   });
-  lines.push(`Alerts: ${alerts.length ? alerts.join('; ') : 'none'}.`);
+  const more = alerts.length > MAX_ALERTS ? `; … and ${alerts.length - MAX_ALERTS} more` : '';
+  lines.push(`Alerts: ${alerts.length ? alerts.slice(0, MAX_ALERTS).join('; ') + more : 'none'}.`);
   const days = [...new Set(d.churnByDay.map((c) => c.day))].slice(-7);
   if (days.length) {
     const perDay = days.map((day) => `${inline(day)}: ${d.churnByDay.filter((c) => c.day === day).slice(0, 3).map((c) => `${inline(c.repository)} ${Number(c.builds24h)} builds/24 h, ${Number(c.danglingVersions)} dangling`).join(', ')}`);
