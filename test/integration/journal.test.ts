@@ -89,34 +89,46 @@ describe('the history only we write', () => {
 
 describe('the shared day journal', () => {
   let dir = '';
+  // A small tmpfs, 94% full: disk-critical fires on it (a --path) without a du of / to explain it.
+  let full = '';
+  const pressed = ['--path'];
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pf-dayjournal-'));
+    full = path.join(dir, 'full');
+    await mkdir(full);
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', full]);
+    await execa('dd', ['if=/dev/zero', `of=${full}/fill`, 'bs=64K', 'count=60', 'status=none']);
+    pressed.push(full);
   });
   afterAll(async () => {
+    await execa('umount', ['-l', full], { reject: false });
     await rm(dir, { recursive: true, force: true });
   });
 
   it('gets short lines only when an alert is raised or cleared', async () => {
     const root = path.join(dir, 'lines');
-    // --disk-threshold 1: / is above it on any machine, so disk-high is raised on the first run.
-    await runPreflight(['--disk-threshold', '1'], { OPS_JOURNAL_ROOT: root });
+    await runPreflight(pressed, { OPS_JOURNAL_ROOT: root });
     const first = await readFile(path.join(root, `${today()}.md`), 'utf8');
-    expect(first).toMatch(/^\n### Storage preflight — \d\d:\d\d UTC\n- raised P1 disk-(high|critical)@\/: \/ \d+% used/);
-    await runPreflight(['--disk-threshold', '1'], { OPS_JOURNAL_ROOT: root });
+    expect(first).toBe(`\n### Storage preflight — ${first.slice(25, 30)} UTC\n- raised P1 disk-critical@${full}: ${full} 94% used (3.8 MiB of 4.0 MiB, 256.0 KiB available) \\> 90%\n`);
+    await runPreflight(pressed, { OPS_JOURNAL_ROOT: root });
     expect(await readFile(path.join(root, `${today()}.md`), 'utf8')).toBe(first);
-    await runPreflight(['--disk-threshold', '100'], { OPS_JOURNAL_ROOT: root });
-    expect(await readFile(path.join(root, `${today()}.md`), 'utf8')).toMatch(/- cleared P1 disk-(high|critical)@\/\n/);
+    // Hysteresis: disk-critical clears only 3 points below 90%; a higher threshold moves the tiers instead.
+    await runPreflight([...pressed, '--disk-threshold', '100'], { OPS_JOURNAL_ROOT: root });
+    const after = await readFile(path.join(root, `${today()}.md`), 'utf8');
+    expect(after.startsWith(first)).toBe(true);
+    // One block for the run: the lower tier it fell to is raised, the higher one cleared.
+    expect(after.slice(first.length)).toMatch(/^\n### Storage preflight — \d\d:\d\d UTC\n- raised P4 disk-warning@\S+full: .* ≥ 90%\n- cleared P1 disk-critical@\/tmp\/pf-dayjournal-\w+\/full\n$/);
   });
 
   it('a run cut by its budget says nothing recovered, and the next run finds the alert ongoing', async () => {
     const root = path.join(dir, 'cut');
-    await runPreflight(['--disk-threshold', '1'], { OPS_JOURNAL_ROOT: root });
-    const cut = parseReport((await runPreflight(['--disk-threshold', '1', '--budget', '0.001', '--format', 'json'], { OPS_JOURNAL_ROOT: root })).stdout);
+    await runPreflight(pressed, { OPS_JOURNAL_ROOT: root });
+    const cut = parseReport((await runPreflight([...pressed, '--budget', '0.001', '--format', 'json'], { OPS_JOURNAL_ROOT: root })).stdout);
     expect(cut.sections.find((s: { id: string }) => s.id === 'pressure').status).not.toBe('ok');
     expect(cut.trend?.alerts ?? []).not.toContainEqual(expect.objectContaining({ state: 'recovered' }));
     const day = await readFile(path.join(root, `${today()}.md`), 'utf8');
     expect(day).not.toContain('cleared');
-    const next = parseReport((await runPreflight(['--disk-threshold', '1', '--format', 'json'], { OPS_JOURNAL_ROOT: root })).stdout);
+    const next = parseReport((await runPreflight([...pressed, '--format', 'json'], { OPS_JOURNAL_ROOT: root })).stdout);
     const alert = next.trend.alerts.find((a: { key: string }) => a.key.startsWith('disk-'));
     expect(alert).toMatchObject({ state: 'ongoing', runs: 2 });
   });
@@ -127,7 +139,7 @@ describe('the shared day journal', () => {
     const target = path.join(dir, 'target.txt');
     await writeFile(target, 'keep me\n');
     await symlink(target, path.join(root, `${today()}.md`));
-    const run = await runPreflight(['--disk-threshold', '1'], { OPS_JOURNAL_ROOT: root });
+    const run = await runPreflight(pressed, { OPS_JOURNAL_ROOT: root });
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/\n\nJournal: appending to .*\.md failed \(ELOOP: is a symbolic link: refused/);
@@ -140,7 +152,7 @@ describe('the shared day journal', () => {
     const root = path.join(dir, 'fifo');
     await mkdir(path.join(root, HISTORY_DIR), { recursive: true, mode: 0o700 });
     await execa('mkfifo', [path.join(root, `${today()}.md`), path.join(root, HISTORY_DIR, `${today()}.jsonl`)]);
-    const run = await runPreflight(['--disk-threshold', '1', '--budget', '10'], { OPS_JOURNAL_ROOT: root });
+    const run = await runPreflight([...pressed, '--budget', '10'], { OPS_JOURNAL_ROOT: root });
     expect(run.exitCode).toBe(0);
     expect(run.elapsedMs).toBeLessThan(10_000);
     expect(run.stdout).toMatch(/Journal: appending to .*\.jsonl failed \(ENOTREG: is not a regular file/);
