@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, type CliArgs } from './args.js';
 import { loadConfig, type FileConfig } from './config.js';
-import { UsageError, errorMessage } from './errors.js';
+import { exitCodeFor } from './exit.js';
 import { EXIT, type Io } from './io.js';
 import type { RunOptions } from './options.js';
 import { parseDockerHost } from './parse/docker-host.js';
@@ -34,12 +34,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (args.command === 'trend') return await (await import('./commands/trend.js')).trend(options, io);
     return await (await import('./commands/report.js')).report(options, io);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`preflight: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    io.stderr(`preflight: internal error: ${errorMessage(err)}\n`);
-    return EXIT.internal;
+    return exitCodeFor(err, io);
   }
 }
 

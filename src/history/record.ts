@@ -87,9 +87,7 @@ export const MAX_RECORDS_PER_FILE = 5000;
 export function parseHistory(text: string): ParsedHistory {
   const records: HistoryRecord[] = [];
   let unreadable = 0;
-  const lines = text.split('\n');
-  // A tail read starts mid-line: that first fragment is not a record, nor a fault.
-  for (const line of lines) {
+  for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const r = readRecord(line);
     if (r) records.push(r);

@@ -71,8 +71,7 @@ export async function readHistory(run: Runner, root: string, days: number, now: 
     out.files += 1;
     if (o.truncated) out.problem = `${path.basename(o.file)} is larger than ${MAX_HISTORY_FILE_BYTES / 1024 / 1024} MiB: only its end was read`;
     const parsed = parseHistory(o.text);
-    // A tail read begins mid-line: that first fragment is not counted as damage.
-    out.unreadable += Math.max(0, parsed.unreadable - (o.truncated ? 1 : 0));
+    out.unreadable += parsed.unreadable;
     out.records.push(...parsed.records.filter((r) => Date.parse(r.at) >= since && Date.parse(r.at) <= now.getTime()));
   }
   out.records.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));

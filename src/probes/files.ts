@@ -67,22 +67,23 @@ export async function appendToFile(run: Runner, dir: string, file: string, text:
 }
 
 export type ReadOutcome =
-  | { file: string; kind: 'ok'; text: string; sizeBytes: number; truncated: boolean }
+  | { file: string; kind: 'ok'; text: string; truncated: boolean }
   | { file: string; kind: 'missing' }
   | { file: string; kind: 'refused'; problem: FileProblem };
 
 /*
- * Read the tails of several files in one child. Each file is announced on a
- * line `\x1eF\t<size>` (RS cannot occur in JSON lines or in our text), then
- * its last `max` bytes; symlinks (L), non-regular files (T) and missing ones
- * (N) are announced and not opened: a FIFO would block the reader.
+ * Read the tails of several files in one child. Each file is announced by
+ * `\x1eF` (RS cannot occur in JSON lines or in our text), then its last
+ * `max + 1` bytes (one more than kept tells a cut file from a whole one);
+ * symlinks (L), non-regular files (T) and missing ones (N) are announced and
+ * not opened: a FIFO would block the reader. One exec per existing file.
  */
 const READ_SCRIPT = `max=$1; shift
 for f; do
   if [ -L "$f" ]; then printf '\\036L\\n'
   elif [ ! -e "$f" ]; then printf '\\036N\\n'
   elif [ ! -f "$f" ]; then printf '\\036T\\n'
-  else printf '\\036F\\t%s\\n' "$(stat -c %s -- "$f")"; tail -c "$max" -- "$f"; printf '\\n'
+  else printf '\\036F\\n'; tail -c "$((max + 1))" -- "$f"; printf '\\n'
   fi
 done`;
 
@@ -96,10 +97,10 @@ export function parseReadOutput(files: readonly string[], stdout: string, maxByt
     if (tag === 'N') return { file, kind: 'missing' };
     if (tag === 'L') return { file, kind: 'refused', problem: problemFrom(file, '', 10) };
     if (tag === 'T') return { file, kind: 'refused', problem: problemFrom(file, '', 11) };
-    // Sample: `F\t48213\n{"v":2,…}\n…\n`
-    const nl = part.indexOf('\n');
-    const sizeBytes = Number(part.slice(2, nl));
-    return { file, kind: 'ok', text: part.slice(nl + 1, -1), sizeBytes, truncated: sizeBytes > maxBytes };
+    // Sample: `F\n{"v":2,…}\n…\n\n`: the tag line, the bytes, our closing newline.
+    const text = part.slice(2, -1);
+    const truncated = Buffer.byteLength(text) > maxBytes;
+    return { file, kind: 'ok', text: truncated ? text.slice(text.indexOf('\n') + 1) : text, truncated };
   });
 }
 
@@ -113,7 +114,7 @@ export async function readFileTails(run: Runner, files: readonly string[], maxBy
 
 /** One small file (a config): refused when it is not a regular file or larger than `maxBytes`. */
 export async function readSmallFile(run: Runner, file: string, maxBytes: number, timeoutMs: number): Promise<string> {
-  const [out] = await readFileTails(run, [file], maxBytes + 1, timeoutMs);
+  const [out] = await readFileTails(run, [file], maxBytes, timeoutMs);
   if (!out || out.kind === 'missing') throw new FileProblem('ENOENT', file, 'no such file');
   if (out.kind === 'refused') throw out.problem;
   if (out.truncated) throw new FileProblem('EIO', file, `larger than ${maxBytes} bytes: not a config file`);
