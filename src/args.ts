@@ -3,7 +3,7 @@ import { UsageError } from './errors.js';
 import type { OutputFormat } from './options.js';
 
 export interface CliArgs {
-  command: 'report' | 'guard' | 'trend' | 'help' | 'version';
+  command: 'report' | 'guard' | 'trend' | 'remediate' | 'help' | 'version';
   format?: OutputFormat;
   budgetSeconds?: number;
   paths: string[];
@@ -18,10 +18,16 @@ export interface CliArgs {
   /** guard: bytes to be written, and the used % it must not pass. */
   needBytes?: number;
   maxPct?: number;
+  /** remediate: run the plan's steps (else a dry run), up to this tier, down to this used %. */
+  apply?: boolean;
+  maxTier?: 'safe' | 'moderate';
+  targetPct?: number;
+  /** Overrides every minimum age and grace period of the policy. */
+  minAgeMs?: number;
 }
 
 const FORMATS: readonly OutputFormat[] = ['markdown', 'json', 'fired'];
-const COMMANDS = ['report', 'guard', 'trend'] as const;
+const COMMANDS = ['report', 'guard', 'trend', 'remediate'] as const;
 export const MAX_BUDGET_SECONDS = 3600;
 
 /** Pure: argv (without node and script) → typed arguments, or UsageError. */
@@ -46,6 +52,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         days: { type: 'string' },
         need: { type: 'string' },
         'max-pct': { type: 'string' },
+        apply: { type: 'boolean' },
+        'max-tier': { type: 'string' },
+        'target-pct': { type: 'string' },
+        'min-age': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -66,11 +76,19 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   for (const flag of ['need', 'max-pct'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} belongs to 'preflight guard'`);
   }
+  for (const flag of ['apply', 'max-tier', 'target-pct', 'min-age'] as const) {
+    if (command !== 'remediate' && values[flag] !== undefined) throw new UsageError(`--${flag} belongs to 'preflight remediate'`);
+  }
+  if (!values.apply && (values['max-tier'] !== undefined)) throw new UsageError('--max-tier chooses what --apply runs: add --apply');
   if (values.journal !== undefined && values['no-journal']) throw new UsageError('--journal and --no-journal contradict each other');
   if (command === 'trend' && values['no-journal']) throw new UsageError('trend reads the journal: --no-journal leaves it nothing to read');
   if (command === 'trend' && values.format === 'fired') throw new UsageError("trend prints markdown or json; the recipe gate (--format fired) comes from a report run");
   return {
-    command: command as 'report' | 'trend',
+    command: command as 'report' | 'trend' | 'remediate',
+    apply: values.apply ?? false,
+    maxTier: values['max-tier'] === undefined ? undefined : parseTier(values['max-tier']),
+    targetPct: values['target-pct'] === undefined ? undefined : parsePct(values['target-pct'], '--target-pct'),
+    minAgeMs: values['min-age'] === undefined ? undefined : parseDuration(values['min-age'], '--min-age'),
     journalDir: values.journal === undefined ? undefined : parsePathArg(values.journal),
     noJournal: values['no-journal'] ?? false,
     journalKeepDays: values['journal-keep-days'] === undefined ? undefined : parseCount(values['journal-keep-days'], '--journal-keep-days'),
@@ -96,6 +114,20 @@ function parseGuardArgs(values: Record<string, string | boolean | string[] | und
     needBytes: parseSize(values.need as string),
     maxPct: values['max-pct'] === undefined ? 95 : parsePct(values['max-pct'] as string, '--max-pct'),
   };
+}
+
+function parseTier(value: string): 'safe' | 'moderate' {
+  if (value === 'safe' || value === 'moderate') return value;
+  throw new UsageError(`--max-tier must be safe or moderate (destructive steps are never applied by this tool; got '${value}')`);
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `0s`, `90m`, `2h`, `7d`. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)([smhd])\s*$/.exec(value);
+  if (!m) throw new UsageError(`${flag} must be a duration such as 0s, 90m, 2h or 7d (got '${value}')`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
 }
 
 function parseCount(value: string, flag: string): number {
@@ -157,6 +189,7 @@ function parsePathArg(value: string): string {
 export const HELP = `Usage: preflight [report] [options]
        preflight trend [--days N] [--format markdown|json] [--journal DIR]
        preflight guard --path PATH --need SIZE [--max-pct 95]
+       preflight remediate [--apply [--max-tier safe|moderate]] [--target-pct N] [--min-age DURATION]
 
 Prints a markdown storage report for a Docker host on stdout (logs on stderr).
 
@@ -173,6 +206,14 @@ Options:
   --no-journal             neither read nor append the journal
   --journal-keep-days N    remove journal day files older than N days (default: keep all)
   --days N                 trend: days of journal to read (default 7)
+  --apply                  remediate: run the plan (default: print it, change nothing)
+  --max-tier safe|moderate remediate --apply: the riskiest tier to run (default safe;
+                           destructive steps are never run, a person decides)
+  --target-pct N           remediate: clean up to below N% used (default: the disk
+                           threshold minus 5, i.e. 75)
+  --min-age DURATION       remediate: overrides every minimum age and grace period
+                           (e.g. 0s, 2h; defaults: dangling images 1h, exited
+                           containers and build cache 24h, unused images 7d)
   -h, --help               this text
   --version                print the version
 

@@ -5,6 +5,7 @@ import { exitCodeFor } from './exit.js';
 import { EXIT, type Io } from './io.js';
 import type { RunOptions } from './options.js';
 import { parseDockerHost } from './parse/docker-host.js';
+import { DEFAULT_POLICY, withMinAge, type RemediationPolicy } from './model/remediation/policy.js';
 
 const DEFAULT_BUDGET_SECONDS = 60;
 /** The longest trend window is 7 days. */
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const config = configFile ? await loadConfig(configFile) : { paths: [] };
     const options = resolveOptions(args, config, io.env);
     if (args.command === 'trend') return await (await import('./commands/trend.js')).trend(options, io);
+    if (args.command === 'remediate') return await (await import('./commands/remediate.js')).remediate(options, io);
     return await (await import('./commands/report.js')).report(options, io);
   } catch (err) {
     return exitCodeFor(err, io);
@@ -39,18 +41,31 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.ProcessEnv): RunOptions {
+  const diskThresholdPct = args.diskThresholdPct ?? config.diskThresholdPct ?? 80;
   return {
     format: args.format ?? 'markdown',
     budgetMs: (args.budgetSeconds ?? config.budgetSeconds ?? DEFAULT_BUDGET_SECONDS) * 1000,
     paths: [...config.paths, ...args.paths],
     allMounts: args.allMounts || (config.allMounts ?? false),
     docker: parseDockerHost(env.DOCKER_HOST ?? config.dockerHost),
-    diskThresholdPct: args.diskThresholdPct ?? config.diskThresholdPct ?? 80,
+    diskThresholdPct,
     scanOutside: args.scanOutside ?? false,
     journalRoot: args.noJournal ? null : args.journalDir ?? env.OPS_JOURNAL_ROOT ?? './journal',
     journalKeepDays: args.journalKeepDays ?? null,
     trendDays: args.trendDays ?? DEFAULT_TREND_DAYS,
+    remediation: {
+      policy: remediationPolicy(args, diskThresholdPct),
+      always: args.command === 'remediate',
+      apply: args.apply ?? false,
+      maxTier: args.maxTier ?? 'safe',
+    },
   };
+}
+
+/** The default low watermark sits 5 points under the disk threshold (80 → 75, as kubelet frees 85 → 80). */
+function remediationPolicy(args: CliArgs, diskThresholdPct: number): RemediationPolicy {
+  const policy = { ...DEFAULT_POLICY, targetPct: args.targetPct ?? Math.max(1, diskThresholdPct - 5) };
+  return args.minAgeMs === undefined ? policy : withMinAge(policy, args.minAgeMs);
 }
 
 function packageVersion(): string {

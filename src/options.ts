@@ -1,3 +1,4 @@
+import type { RemediationPolicy } from './model/remediation/policy.js';
 import type { DockerEndpoint } from './parse/docker-host.js';
 
 export type OutputFormat = 'markdown' | 'json' | 'fired';
@@ -21,4 +22,6 @@ export interface RunOptions {
   journalKeepDays: number | null;
   /** Days of journal the trend reads. */
   trendDays: number;
+  /** The clean-up policy; `always`: plan even without pressure (`preflight remediate`). */
+  remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
 }

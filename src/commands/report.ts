@@ -20,6 +20,15 @@ import { alertStates } from '../trend/alerts.js';
 
 /** `preflight [report]`: every section under the budget, the history and journal appended, one format printed. */
 export async function report(options: RunOptions, io: Io): Promise<number> {
+  const { results, journal, startedAt } = await measureAndRecord(options);
+  const rep = makeReport(results, startedAt, new Date(), journal);
+  const render = { json: renderJson, markdown: renderMarkdown, fired: renderFired }[options.format];
+  io.stdout(render(rep));
+  return EXIT.ok;
+}
+
+/** Every section under the budget, then this run appended to the history (and the day journal when alerts changed). */
+export async function measureAndRecord(options: RunOptions): Promise<{ results: SectionResult[]; journal: JournalStatus | null; startedAt: Date }> {
   const startedAt = new Date();
   const runId = `${process.pid}-${startedAt.getTime().toString(36)}`;
   const renderReserve = renderReserveMs(options.budgetMs);
@@ -32,10 +41,7 @@ export async function report(options: RunOptions, io: Io): Promise<number> {
   const journal = options.journalRoot
     ? await recordRun(options, options.journalRoot, results, shared, startedAt, runId, runDeadline + renderReserve / 2)
     : null;
-  const rep = makeReport(results, startedAt, new Date(), journal);
-  const render = { json: renderJson, markdown: renderMarkdown, fired: renderFired }[options.format];
-  io.stdout(render(rep));
-  return EXIT.ok;
+  return { results, journal, startedAt };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isRunning } from '../model/docker-storage.js';
 import { summaryRow } from '../model/filesystems.js';
 import type { DockerStorage } from '../sections/docker/model.js';
 import type { BtrfsData } from '../sections/btrfs/model.js';
@@ -50,5 +51,6 @@ export function buildRecord(results: readonly SectionResult[], host: string, at:
     churn: (docker?.churn ?? []).map((c) => ({ repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions, danglingBytes: c.danglingBytes })),
     fired: assessed ? (pressure.data?.findings ?? []).map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint ? { mountpoint: f.mountpoint } : {}) })) : [],
     remediation: [],
+    imagesInUse: [...new Set((docker?.df?.containers ?? []).filter(isRunning).map((c) => c.imageId).filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)))].sort(),
   };
 }

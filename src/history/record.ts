@@ -28,6 +28,8 @@ export interface HistoryRecord {
   fired: FiredFinding[];
   /** Clean-up applied by this run (remediation adds to it). */
   remediation: { action: string; reclaimedBytes: number }[];
+  /** Ids of the images running containers used this run: the last-use time Docker does not keep. */
+  imagesInUse: string[];
 }
 
 export interface Observed {
@@ -150,6 +152,9 @@ const isFired = (f: unknown): f is FiredFinding => isObj(f) && typeof f.name ===
 const isChurn = (c: unknown): c is HistoryRecord['churn'][number] => isObj(c) && isText(c.repository, 512)
   && isCount(c.builds24h) && isCount(c.danglingVersions) && isBytes(c.danglingBytes);
 
+// Sample: `sha256:0b3d8e4f…` (64 hex), as /system/df and /containers/json give image ids.
+const isImageId = (v: unknown): v is string => typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v);
+
 const isRemediation = (r: unknown): r is HistoryRecord['remediation'][number] => isObj(r) && isText(r.action, 200) && isBytes(r.reclaimedBytes);
 
 function isObserved(o: unknown): o is Observed {
@@ -175,6 +180,8 @@ export function validRecord(e: unknown): HistoryRecord | null {
   const c = e.counts;
   if (c !== null && !(isObj(c) && isCount(c.images) && isCount(c.containers) && isCount(c.volumes) && isCount(c.buildCache))) return null;
   if (!arrayOf(e.churn, isChurn, 1000) || !arrayOf(e.fired, isFired, 1000) || !arrayOf(e.remediation, isRemediation, 1000)) return null;
+  const imagesInUse = e.imagesInUse ?? [];
+  if (!arrayOf(imagesInUse, isImageId, 10_000)) return null;
   return {
     v: 2, at: e.at, id: e.id, host: e.host,
     observed: { assessed: e.observed.assessed, filesystems: e.observed.filesystems, looked: e.observed.looked, btrfs: e.observed.btrfs, dockerSizes: e.observed.dockerSizes },
@@ -187,5 +194,6 @@ export function validRecord(e: unknown): HistoryRecord | null {
     churn: e.churn.map((x) => ({ repository: x.repository, builds24h: x.builds24h, danglingVersions: x.danglingVersions, danglingBytes: x.danglingBytes })),
     fired: e.fired.map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint === undefined ? {} : { mountpoint: f.mountpoint }) })),
     remediation: e.remediation.map((r) => ({ action: r.action, reclaimedBytes: r.reclaimedBytes })),
+    imagesInUse,
   };
 }

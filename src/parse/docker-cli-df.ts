@@ -27,6 +27,8 @@ export function parseCliSystemDf(text: string): SystemDf {
       size: humanBytes(str(o.Size)),
       sharedSize: humanBytes(str(o.SharedSize)),
       containers: intOr(str(o.Containers), -1),
+      // The CLI's df table has no image labels.
+      labels: {},
     };
   });
   const containers = asArray(doc.Containers).map(asObject).map((o) => ({
@@ -39,6 +41,7 @@ export function parseCliSystemDf(text: string): SystemDf {
     sizeRw: Math.max(0, humanBytes(str(o.Size).split(' ')[0] ?? '')),
     sizeRootFs: Math.max(0, humanBytes(/\(virtual ([^)]+)\)/.exec(str(o.Size))?.[1] ?? '')),
     created: cliTime(str(o.CreatedAt)) ?? 0,
+    labels: labelMap(str(o.Labels)),
   }));
   const volumes = asArray(doc.Volumes).map(asObject).map((o) => ({
     name: str(o.Name),

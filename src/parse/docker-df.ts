@@ -19,6 +19,7 @@ export interface DfImage {
   sharedSize: number;
   /** Containers using the image; -1 unknown. */
   containers: number;
+  labels: Record<string, string>;
 }
 
 export interface DfContainer {
@@ -31,6 +32,7 @@ export interface DfContainer {
   sizeRw: number;
   sizeRootFs: number;
   created: number;
+  labels: Record<string, string>;
 }
 
 export interface DfVolume {
@@ -176,6 +178,7 @@ function image(value: unknown, check: Check): DfImage {
     size: num(o.Size),
     sharedSize: num(o.SharedSize, -1),
     containers: num(o.Containers, -1),
+    labels: labelsOf(o.Labels),
   };
 }
 
@@ -194,19 +197,25 @@ function container(value: unknown, check: Check): DfContainer {
     sizeRw: num(o.SizeRw),
     sizeRootFs: num(o.SizeRootFs),
     created: num(o.Created),
+    labels: labelsOf(o.Labels),
   };
+}
+
+/** Labels as the daemon sends them (null when none). */
+function labelsOf(value: unknown): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asObject(value))) labels[k] = String(v);
+  return labels;
 }
 
 function volume(value: unknown, check: Check): DfVolume {
   const o = asObject(value);
   const usage = o.UsageData === null || o.UsageData === undefined ? null : asObject(o.UsageData);
   check(usage?.Size, `volume ${shortId(str(o.Name))} Size`, true);
-  const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(asObject(o.Labels))) labels[k] = String(v);
   return {
     name: str(o.Name),
     driver: str(o.Driver),
-    labels,
+    labels: labelsOf(o.Labels),
     size: usage ? num(usage.Size, -1) : -1,
     refCount: usage ? num(usage.RefCount, -1) : -1,
   };

@@ -48,6 +48,7 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
     expect(Number.isInteger(doc.durationMs)).toBe(true);
     expect(doc.sections).toEqual([
       { id: 'pressure', title: 'Storage Pressure', status: 'ok', durationMs: expect.any(Number) },
+      { id: 'remediation', title: 'Remediation Plan', status: 'ok', durationMs: expect.any(Number) },
       { id: 'filesystem', title: 'Filesystem', status: 'degraded', reason: '1 path not measured', durationMs: expect.any(Number) },
       { id: 'docker', title: 'Docker Storage', status: 'skipped', reason: expect.stringMatching(/^docker: no socket at \/nonexistent\/docker.sock/), durationMs: expect.any(Number) },
       { id: 'btrfs', title: 'Btrfs', status: 'skipped', reason: 'no measured filesystem is btrfs', durationMs: expect.any(Number) },

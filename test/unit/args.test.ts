@@ -12,7 +12,19 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['--path', '/a', '--path', '/b c', '--format', 'json', '--budget', '2.5', '--all-mounts'])).toEqual({
       command: 'report', paths: ['/a', '/b c'], format: 'json', budgetSeconds: 2.5, allMounts: true, configFile: undefined,
       diskThresholdPct: undefined, scanOutside: false, journalDir: undefined, noJournal: false, journalKeepDays: undefined, trendDays: undefined,
+      apply: false, maxTier: undefined, targetPct: undefined, minAgeMs: undefined,
     });
+  });
+
+  it('reads remediate flags, and keeps them to remediate', () => {
+    expect(parseCliArgs(['remediate', '--apply', '--max-tier', 'moderate', '--target-pct', '70', '--min-age', '2h'])).toMatchObject({
+      command: 'remediate', apply: true, maxTier: 'moderate', targetPct: 70, minAgeMs: 7_200_000,
+    });
+    expect(parseCliArgs(['remediate', '--min-age', '0s']).minAgeMs).toBe(0);
+    expect(() => parseCliArgs(['--apply'])).toThrow(/--apply belongs to 'preflight remediate'/);
+    expect(() => parseCliArgs(['remediate', '--max-tier', 'destructive', '--apply'])).toThrow(/never applied/);
+    expect(() => parseCliArgs(['remediate', '--max-tier', 'moderate'])).toThrow(/add --apply/);
+    expect(() => parseCliArgs(['remediate', '--min-age', '2 weeks'])).toThrow(/--min-age must be a duration/);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ToolMissingError, UnavailableError } from '../../src/errors.js';
+import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
 import { parseDockerHost } from '../../src/parse/docker-host.js';
 import { execRunner } from '../../src/probes/exec.js';
 import { renderJson } from '../../src/render/json.js';
@@ -9,7 +10,7 @@ import { runSections } from '../../src/run/sections.js';
 import { createSharedProbes } from '../../src/run/shared-probes.js';
 import type { Section } from '../../src/sections/types.js';
 
-const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80, scanOutside: false, journalRoot: null, journalKeepDays: null, trendDays: 7 };
+const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80, scanOutside: false, journalRoot: null, journalKeepDays: null, trendDays: 7, remediation: { policy: DEFAULT_POLICY, always: false, apply: false, maxTier: 'safe' as const } };
 const context = { startedAt: new Date(), runId: 'test', options, run: execRunner, shared: createSharedProbes(options, execRunner, new Date()) };
 
 function section(id: string, collect: Section<string>['collect'], timeoutMs = 5000): Section {

@@ -1,0 +1,269 @@
+import { formatBytes } from '../../render/bytes.js';
+import type { DfBuildRecord, DfContainer, DfImage, DfVolume } from '../../parse/docker-df.js';
+import type { BtrfsFilesystem } from '../../sections/btrfs/model.js';
+import type { DockerStorage } from '../../sections/docker/model.js';
+import { isDangling, isRunning, uniqueOf } from '../docker-storage.js';
+import { buildCacheReserve, protectedByLabel, protectedByPattern, type RemediationPolicy } from './policy.js';
+
+export type Tier = 'safe' | 'moderate' | 'destructive';
+
+export type StepKind =
+  | 'remove-containers' | 'remove-dangling-images' | 'prune-build-cache' | 'btrfs-balance-empty'
+  | 'remove-unused-images' | 'prune-all-build-cache' | 'btrfs-balance-stepped'
+  | 'remove-volumes' | 'remove-btrfs-orphans' | 'remove-overlay2-orphans' | 'bound-logs';
+
+export interface PlanObject {
+  id: string;
+  name: string;
+  bytes: number;
+}
+
+export interface PlanStep {
+  kind: StepKind;
+  tier: Tier;
+  title: string;
+  /** The Engine API calls (or command) this step makes, one per object where it deletes by id. */
+  action: string;
+  /** What a person would type for the same effect. */
+  cli: string;
+  objects: PlanObject[];
+  /** From the measured figures: what the filesystem's used bytes should drop by. */
+  expectedBytes: number;
+  why: string;
+}
+
+export interface CannotFree {
+  reason: string;
+  bytes: number;
+}
+
+export interface RemediationPlan {
+  mountpoint: string;
+  usedBytes: number;
+  capacityBytes: number;
+  usedPct: number;
+  targetPct: number;
+  /** used − target × capacity: what must go to reach the target (0 when already below). */
+  wantBytes: number;
+  steps: PlanStep[];
+  /** Σ expected bytes per tier. */
+  byTier: Record<Tier, number>;
+  cannotFree: CannotFree[];
+  /** Hours of history behind last-use times; null without history. */
+  historyHours: number | null;
+  notes: string[];
+}
+
+export interface PlanInput {
+  now: number;
+  filesystem: { mountpoint: string; usedBytes: number; availBytes: number; usedPct: number };
+  docker: DockerStorage | null;
+  /** Container id → when it exited (ms), for stopped containers whose inspect answered. */
+  exitedAt: ReadonlyMap<string, number>;
+  /** Image id → the last run that saw a running container use it (ms). */
+  imageLastUsed: ReadonlyMap<string, number>;
+  /** When the history starts (ms), or null without one. */
+  historySince: number | null;
+  btrfs: BtrfsFilesystem | null;
+  /** Bytes outside Docker on this filesystem (attribution). */
+  outsideDockerBytes: number;
+}
+
+/** BuildKit collects these first: they are rebuilt from their sources for free. */
+const TEMPORARY_CACHE = new Set(['source.local', 'exec.cachemount', 'source.git.checkout']);
+const ms = (seconds: number) => seconds * 1000;
+const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+const age = (h: number) => (h >= 48 ? `${Math.round(h / 24)} days` : `${Math.round(h)} h`);
+
+/**
+ * Pure: the measured model and a policy → ordered clean-up steps with their
+ * expected reclaim, and what cannot be freed, in figures. Safe steps first,
+ * then moderate ones (applied only when asked), then destructive ones (never
+ * applied: a human decides). Like kubelet's image GC: what to free is
+ * computed here; the shell deletes by id and the daemon re-checks.
+ */
+export function planRemediation(input: PlanInput, policy: RemediationPolicy): RemediationPlan {
+  const { filesystem: fs, docker, now } = input;
+  const capacityBytes = fs.usedBytes + fs.availBytes;
+  const wantBytes = Math.max(0, fs.usedBytes - Math.floor((capacityBytes * policy.targetPct) / 100));
+  const steps: PlanStep[] = [];
+  const cannotFree: CannotFree[] = [];
+  const notes: string[] = [];
+  const df = docker?.df ?? null;
+  if (!df || !docker?.images) {
+    notes.push(docker?.dfProblem ? `Docker sizes are unknown this run (${docker.dfProblem}): no Docker step can be planned.` : 'No Docker figures this run: no Docker step can be planned.');
+  } else {
+    planDocker(input, policy, df.containers, df.images, df.buildCache, df.volumes, capacityBytes, steps, cannotFree, notes);
+  }
+  if (input.btrfs) planBtrfs(input.btrfs, steps);
+  if (input.outsideDockerBytes > 0) cannotFree.push({ reason: 'outside Docker (not this tool\'s to delete)', bytes: input.outsideDockerBytes });
+  const byTier = { safe: 0, moderate: 0, destructive: 0 };
+  for (const s of steps) byTier[s.tier] += s.expectedBytes;
+  return {
+    mountpoint: fs.mountpoint, usedBytes: fs.usedBytes, capacityBytes, usedPct: fs.usedPct, targetPct: policy.targetPct,
+    wantBytes, steps, byTier, cannotFree: cannotFree.filter((c) => c.bytes > 0), historyHours: input.historySince === null ? null : (now - input.historySince) / 3_600_000, notes,
+  };
+}
+
+function planDocker(
+  input: PlanInput, policy: RemediationPolicy, containers: readonly DfContainer[], images: readonly DfImage[],
+  cache: readonly DfBuildRecord[], volumes: readonly DfVolume[], capacityBytes: number,
+  steps: PlanStep[], cannotFree: CannotFree[], notes: string[],
+): void {
+  const { now, docker } = input;
+  const logBytes = new Map((docker?.logs.entries ?? []).map((e) => [e.id, e.bytes]));
+  const young: number[] = [];
+  const kept: number[] = [];
+
+  // Containers that exited more than the grace period ago, by their exit time (the API's `until` is creation time).
+  const stopped = containers.filter((c) => !isRunning(c));
+  const containerBytes = (c: DfContainer) => c.sizeRw + (logBytes.get(c.id) ?? 0);
+  const oldExited = stopped.filter((c) => {
+    if (protectedByLabel(c.labels, policy.keepLabels)) return kept.push(containerBytes(c)), false;
+    const exited = input.exitedAt.get(c.id);
+    if (exited === undefined || now - exited < policy.exitedContainerGraceMs) return young.push(containerBytes(c)), false;
+    return true;
+  });
+  if (oldExited.length) {
+    steps.push({
+      kind: 'remove-containers', tier: 'safe', title: `remove ${oldExited.length} containers that exited more than ${age(policy.exitedContainerGraceMs / 3_600_000)} ago`,
+      action: 'DELETE /containers/{id} (no force: the daemon refuses one that runs again)', cli: `docker rm ${oldExited.map((c) => c.name || short(c.id)).join(' ')}`,
+      objects: oldExited.map((c) => ({ id: c.id, name: c.name, bytes: containerBytes(c) })), expectedBytes: sum(oldExited, containerBytes),
+      why: 'their writable layers and logs go with them; nothing runs from them',
+    });
+  }
+  const removedContainers = new Set(oldExited.map((c) => c.id));
+  const users = new Map<string, DfContainer[]>();
+  for (const c of containers) users.set(c.imageId, [...(users.get(c.imageId) ?? []), c]);
+  const unusedAfter = (i: DfImage) => (users.get(i.id) ?? []).every((c) => removedContainers.has(c.id));
+  const imageProtected = (i: DfImage) => protectedByLabel(i.labels, policy.keepLabels) ?? protectedByPattern(i.repoTags, policy.keepImagePatterns);
+
+  const dangling = images.filter((i) => isDangling(i) && unusedAfter(i) && !imageProtected(i));
+  const oldDangling = dangling.filter((i) => now - ms(i.created) >= policy.danglingImageMinAgeMs);
+  young.push(sum(dangling.filter((i) => !oldDangling.includes(i)), uniqueOf));
+  if (oldDangling.length) {
+    steps.push({
+      kind: 'remove-dangling-images', tier: 'safe', title: `remove ${oldDangling.length} dangling images older than ${age(policy.danglingImageMinAgeMs / 3_600_000)}`,
+      action: 'DELETE /images/{id} (no force: the daemon refuses one a container uses)', cli: `docker rmi ${oldDangling.map((i) => short(i.id)).join(' ')}`,
+      objects: oldDangling.map((i) => ({ id: i.id, name: `<dangling ${short(i.id)}>`, bytes: uniqueOf(i) })), expectedBytes: sum(oldDangling, uniqueOf),
+      why: 'untagged old builds no container uses',
+    });
+  }
+
+  // Build cache: not in use, unused for the minimum age, temporary types first, then least recently used, down to the reserve.
+  const own = cache.filter((r) => !r.shared);
+  const reserve = buildCacheReserve(policy, capacityBytes);
+  const lastUsed = (r: DfBuildRecord) => (r.lastUsedAt ? Date.parse(r.lastUsedAt) : 0);
+  const idle = own.filter((r) => !r.inUse).sort((a, b) =>
+    Number(TEMPORARY_CACHE.has(b.type)) - Number(TEMPORARY_CACHE.has(a.type)) || lastUsed(a) - lastUsed(b) || a.usageCount - b.usageCount || a.id.localeCompare(b.id));
+  let removable = Math.max(0, sum(own, (r) => r.size) - reserve);
+  const oldCache: DfBuildRecord[] = [];
+  for (const r of idle) {
+    if (now - lastUsed(r) < policy.buildCacheMinAgeMs || r.size > removable) continue;
+    oldCache.push(r);
+    removable -= r.size;
+  }
+  if (oldCache.length) {
+    steps.push({
+      kind: 'prune-build-cache', tier: 'safe', title: `prune ${oldCache.length} build-cache records unused for ${age(policy.buildCacheMinAgeMs / 3_600_000)}, keeping a ${formatBytes(reserve)} reserve`,
+      action: 'POST /build/prune with filters id=<each record> (records in use are refused by BuildKit)', cli: `docker builder prune -f ${oldCache.slice(0, 20).map((r) => `--filter id=${r.id}`).join(' ')}`,
+      objects: oldCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(oldCache, (r) => r.size),
+      why: 'BuildKit rebuilds them on demand; temporary types (local sources, cache mounts) first',
+    });
+  }
+
+  // Moderate: unused tagged images, least recently used first (the history knows last use; Docker does not).
+  const since = input.historySince;
+  const tagged = images.filter((i) => !isDangling(i) && unusedAfter(i));
+  const candidates: { image: DfImage; last: number }[] = [];
+  for (const i of tagged) {
+    if (imageProtected(i)) { kept.push(uniqueOf(i)); continue; }
+    const seen = input.imageLastUsed.get(i.id);
+    const last = seen ?? Math.max(ms(i.created), since ?? Infinity);
+    // Never seen in use, and the history is younger than the minimum age: its last use is unknown.
+    if (seen === undefined && (since === null || now - since < policy.unusedImageMinAgeMs) && now - ms(i.created) >= policy.unusedImageMinAgeMs) {
+      cannotFree.push({ reason: `unused image ${i.repoTags[0]}: history too short (${since === null ? 'none' : age((now - since) / 3_600_000)}) to know its last use`, bytes: uniqueOf(i) });
+      continue;
+    }
+    if (now - last < policy.unusedImageMinAgeMs) { young.push(uniqueOf(i)); continue; }
+    candidates.push({ image: i, last });
+  }
+  candidates.sort((a, b) => a.last - b.last || a.image.id.localeCompare(b.image.id));
+  if (candidates.length) {
+    steps.push({
+      kind: 'remove-unused-images', tier: 'moderate', title: `remove ${candidates.length} unused images, least recently used first`,
+      action: 'DELETE /images/{id} (no force: refused for an image a container uses)', cli: `docker rmi ${candidates.map((c) => c.image.repoTags[0]).join(' ')}`,
+      objects: candidates.map((c) => ({ id: c.image.id, name: c.image.repoTags.join(', '), bytes: uniqueOf(c.image) })), expectedBytes: sum(candidates, (c) => uniqueOf(c.image)),
+      why: 'no container uses them; a later pull or build brings them back',
+    });
+  }
+  const restCache = idle.filter((r) => !oldCache.includes(r));
+  if (restCache.length) {
+    steps.push({
+      kind: 'prune-all-build-cache', tier: 'moderate', title: `prune the other ${restCache.length} unused build-cache records`,
+      action: 'POST /build/prune with filters id=<each record>', cli: 'docker builder prune -a -f',
+      objects: restCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(restCache, (r) => r.size),
+      why: 'the next builds are slower until the cache is warm again',
+    });
+  }
+
+  // Destructive: a human decides (the vault), never this tool.
+  const unusedVolumes = volumes.filter((v) => v.refCount === 0 && !protectedByLabel(v.labels, policy.keepLabels));
+  if (unusedVolumes.length) {
+    steps.push({
+      kind: 'remove-volumes', tier: 'destructive', title: `remove ${unusedVolumes.length} volumes no container uses`,
+      action: 'DELETE /volumes/{name} (after a person checked the data is not needed)', cli: `docker volume rm ${unusedVolumes.map((v) => v.name).join(' ')}`,
+      objects: unusedVolumes.map((v) => ({ id: v.name, name: v.name, bytes: Math.max(0, v.size) })), expectedBytes: sum(unusedVolumes, (v) => Math.max(0, v.size)),
+      why: 'volumes hold data: only a person can say it is not needed',
+    });
+  }
+  const unbounded = (docker?.logs.entries ?? []).filter((e) => e.unbounded && containers.some((c) => c.id === e.id && isRunning(c)));
+  if (unbounded.length) {
+    steps.push({
+      kind: 'bound-logs', tier: 'destructive', title: `bound the logs of ${unbounded.length} running containers (json-file without max-size)`,
+      action: 'set "log-opts": {"max-size": "50m", "max-file": "3"} in /etc/docker/daemon.json, then recreate each container (new options apply only to new containers)',
+      cli: 'docker run --log-opt max-size=50m --log-opt max-file=3 … (recreate; a live log is never truncated)',
+      objects: unbounded.map((e) => ({ id: e.id, name: e.name, bytes: e.bytes })), expectedBytes: sum(unbounded, (e) => e.bytes),
+      why: 'an unbounded log grows until the disk is full; recreating the container stops a service, so a person schedules it',
+    });
+  }
+  const running = containers.filter(isRunning);
+  const inUseImages = images.filter((i) => !unusedAfter(i));
+  cannotFree.push({ reason: 'in use by containers (their images)', bytes: sum(inUseImages, uniqueOf) });
+  cannotFree.push({ reason: 'writable layers and logs of running containers', bytes: sum(running, containerBytes) });
+  cannotFree.push({ reason: 'younger than the minimum ages', bytes: sum(young, (b) => b) });
+  cannotFree.push({ reason: 'protected by a keep label or image pattern', bytes: sum(kept, (b) => b) });
+  cannotFree.push({ reason: 'build cache in use or within the reserve', bytes: sum(own, (r) => r.size) - sum([...oldCache, ...restCache], (r) => r.size) });
+  cannotFree.push({ reason: 'volumes in use', bytes: sum(volumes.filter((v) => v.refCount !== 0), (v) => Math.max(0, v.size)) });
+  if (input.exitedAt.size < stopped.length) notes.push(`${stopped.length - input.exitedAt.size} stopped containers have no known exit time (never started, or inspect did not answer): kept.`);
+}
+
+function planBtrfs(b: BtrfsFilesystem, steps: PlanStep[]): void {
+  const a = b.assessment;
+  const mount = b.mountpoint;
+  if (a && a.verdict !== 'ok' && a.unusedDataChunkBytes > 0) {
+    steps.push({
+      kind: 'btrfs-balance-empty', tier: 'safe', title: 'return empty data chunks to unallocated space (balance -dusage=0)',
+      action: `btrfs balance start -dusage=0 ${mount}`, cli: `btrfs balance start -dusage=0 ${mount}`,
+      objects: [], expectedBytes: 0,
+      why: 'needs no working space and moves no data; metadata needs unallocated space to grow (df does not change)',
+    });
+    steps.push({
+      kind: 'btrfs-balance-stepped', tier: 'moderate', title: 'compact nearly empty data chunks (balance -dusage=5, then 10)',
+      action: `btrfs balance start -dusage=5 ${mount}; btrfs balance start -dusage=10 ${mount}`, cli: `btrfs balance start -dusage=5 ${mount} && btrfs balance start -dusage=10 ${mount}`,
+      objects: [], expectedBytes: 0,
+      why: `up to ${a.unusedDataChunkBytes} bytes of allocated but unused data chunks; moves data, so it takes I/O`,
+    });
+  }
+  const orphans = b.docker?.orphans ?? [];
+  if (orphans.length) {
+    steps.push({
+      kind: 'remove-btrfs-orphans', tier: 'destructive', title: `delete ${orphans.length} orphaned Docker subvolumes, with the daemon stopped`,
+      action: `systemctl stop docker; btrfs subvolume delete <each>; btrfs subvolume sync ${mount}; systemctl start docker`,
+      cli: `btrfs subvolume delete ${orphans.slice(0, 5).map((o) => `${b.docker!.dataRoot}/btrfs/subvolumes/${o.name}`).join(' ')}`,
+      objects: orphans.map((o) => ({ id: o.name, name: o.name, bytes: o.exclusiveBytes ?? 0 })), expectedBytes: b.docker!.orphanBytes,
+      why: 'no image or container references them, but only a stopped daemon guarantees none is being created',
+    });
+  }
+}

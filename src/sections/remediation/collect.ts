@@ -1,0 +1,69 @@
+import { isRunning } from '../../model/docker-storage.js';
+import type { Finding } from '../../model/findings.js';
+import { summaryRow } from '../../model/filesystems.js';
+import { DEFAULT_POLICY, type RemediationPolicy } from '../../model/remediation/policy.js';
+import { planRemediation, type RemediationPlan } from '../../model/remediation/plan.js';
+import type { HistoryWindow } from '../../history/store.js';
+import { getExitTimes } from '../../probes/docker-inspect.js';
+import type { BtrfsData } from '../btrfs/model.js';
+import type { DockerStorage } from '../docker/model.js';
+import type { FilesystemData } from '../filesystem.js';
+import type { PressureData } from '../pressure/model.js';
+import type { Collected, SectionContext, SectionResult } from '../types.js';
+
+export interface RemediationData {
+  /** Shown in full only when a disk or btrfs finding is at warning tier or above (or when asked: `remediate`). */
+  shown: boolean;
+  /** Why there is no plan, or why it is not shown. */
+  reason: string | null;
+  plan: RemediationPlan | null;
+}
+
+/** Findings that call for clean-up on the filesystem the plan is about. */
+const PRESSURE_FINDINGS = new Set(['disk-warning', 'disk-high', 'disk-critical', 'btrfs-metadata-enospc']);
+
+function dataOf<T>(earlier: readonly SectionResult[] | undefined, id: string): T | undefined {
+  return earlier?.find((r) => r.section.id === id)?.data as T | undefined;
+}
+
+/** Image id → the last run (ms) whose running containers used it; and when the history starts. */
+export function lastUse(history: HistoryWindow): { byImage: Map<string, number>; since: number | null } {
+  const byImage = new Map<string, number>();
+  for (const r of history.records) for (const id of r.imagesInUse) byImage.set(id, Date.parse(r.at));
+  return { byImage, since: history.records.length ? Date.parse(history.records[0]!.at) : null };
+}
+
+/**
+ * The plan for the summary filesystem (Docker's data root, else /), from
+ * what the measuring sections found; `always` plans even without pressure.
+ */
+export async function collectRemediation(ctx: SectionContext, policy: RemediationPolicy = DEFAULT_POLICY, always = false): Promise<Collected<RemediationData>> {
+  const fs = dataOf<FilesystemData>(ctx.earlier, 'filesystem');
+  const docker = dataOf<DockerStorage>(ctx.earlier, 'docker') ?? null;
+  const pressure = dataOf<PressureData>(ctx.earlier, 'pressure');
+  const btrfs = dataOf<BtrfsData>(ctx.earlier, 'btrfs');
+  const row = fs ? summaryRow(fs) : undefined;
+  if (!row || row.usedBytes === undefined || row.availBytes === undefined || row.usedPct === undefined) {
+    return { status: 'ok', data: { shown: false, reason: 'neither the Docker data root nor / could be measured', plan: null } };
+  }
+  const pressing = (pressure?.findings ?? []).filter((f: Finding) => PRESSURE_FINDINGS.has(f.name) && f.mountpoint === row.mountpoint);
+  if (!always && pressing.length === 0) {
+    return { status: 'ok', data: { shown: false, reason: `no disk or btrfs finding on ${row.mountpoint} at warning tier or above`, plan: null } };
+  }
+  const dockerHere = docker?.source === 'api' && row.roles.includes('docker-data-root');
+  const stopped = dockerHere ? (docker?.df?.containers ?? []).filter((c) => !isRunning(c)).map((c) => c.id) : [];
+  const exitedAt = stopped.length && docker?.engine ? await getExitTimes(ctx.options.docker, docker.engine.apiVersion, stopped, ctx.deadline - 100) : new Map<string, number>();
+  const { byImage, since } = lastUse(await ctx.shared.history(ctx.deadline - 50));
+  const outside = pressure?.attribution?.sources.find((s) => s.kind === 'outside-docker')?.bytes ?? 0;
+  const plan = planRemediation({
+    now: ctx.startedAt.getTime(),
+    filesystem: { mountpoint: row.mountpoint, usedBytes: row.usedBytes, availBytes: row.availBytes, usedPct: row.usedPct },
+    docker: dockerHere ? docker : null,
+    exitedAt,
+    imageLastUsed: byImage,
+    historySince: since,
+    btrfs: btrfs?.filesystems.find((b) => b.mountpoint === row.mountpoint) ?? null,
+    outsideDockerBytes: outside,
+  }, policy);
+  return { status: 'ok', data: { shown: true, reason: null, plan } };
+}
