@@ -74,6 +74,8 @@ const TEMPORARY_CACHE = new Set(['source.local', 'exec.cachemount', 'source.git.
 const ms = (seconds: number) => seconds * 1000;
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+/** `1 volume`, `3 volumes`. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const age = (h: number) => (h >= 48 ? `${Math.round(h / 24)} days` : `${Math.round(h)} h`);
 
 /**
@@ -127,7 +129,7 @@ function planDocker(
   });
   if (oldExited.length) {
     steps.push({
-      kind: 'remove-containers', tier: 'safe', title: `remove ${oldExited.length} containers that exited more than ${age(policy.exitedContainerGraceMs / 3_600_000)} ago`,
+      kind: 'remove-containers', tier: 'safe', title: `remove ${count(oldExited.length, 'container')} that exited more than ${age(policy.exitedContainerGraceMs / 3_600_000)} ago`,
       action: 'DELETE /containers/{id} (no force: the daemon refuses one that runs again)', cli: `docker rm ${oldExited.map((c) => c.name || short(c.id)).join(' ')}`,
       objects: oldExited.map((c) => ({ id: c.id, name: c.name, bytes: containerBytes(c) })), expectedBytes: sum(oldExited, containerBytes),
       why: 'their writable layers and logs go with them; nothing runs from them',
@@ -144,7 +146,7 @@ function planDocker(
   young.push(sum(dangling.filter((i) => !oldDangling.includes(i)), uniqueOf));
   if (oldDangling.length) {
     steps.push({
-      kind: 'remove-dangling-images', tier: 'safe', title: `remove ${oldDangling.length} dangling images older than ${age(policy.danglingImageMinAgeMs / 3_600_000)}`,
+      kind: 'remove-dangling-images', tier: 'safe', title: `remove ${count(oldDangling.length, 'dangling image')} older than ${age(policy.danglingImageMinAgeMs / 3_600_000)}`,
       action: 'DELETE /images/{id} (no force: the daemon refuses one a container uses)', cli: `docker rmi ${oldDangling.map((i) => short(i.id)).join(' ')}`,
       objects: oldDangling.map((i) => ({ id: i.id, name: `<dangling ${short(i.id)}>`, bytes: uniqueOf(i) })), expectedBytes: sum(oldDangling, uniqueOf),
       why: 'untagged old builds no container uses',
@@ -160,13 +162,14 @@ function planDocker(
   let removable = Math.max(0, sum(own, (r) => r.size) - reserve);
   const oldCache: DfBuildRecord[] = [];
   for (const r of idle) {
-    if (now - lastUsed(r) < policy.buildCacheMinAgeMs || r.size > removable) continue;
+    // Empty records free nothing: they are left to the moderate step.
+    if (now - lastUsed(r) < policy.buildCacheMinAgeMs || r.size === 0 || r.size > removable) continue;
     oldCache.push(r);
     removable -= r.size;
   }
   if (oldCache.length) {
     steps.push({
-      kind: 'prune-build-cache', tier: 'safe', title: `prune ${oldCache.length} build-cache records unused for ${age(policy.buildCacheMinAgeMs / 3_600_000)}, keeping a ${formatBytes(reserve)} reserve`,
+      kind: 'prune-build-cache', tier: 'safe', title: `prune ${count(oldCache.length, 'build-cache record')} unused for ${age(policy.buildCacheMinAgeMs / 3_600_000)}, keeping a ${formatBytes(reserve)} reserve`,
       action: 'POST /build/prune with filters id=<each record> (records in use are refused by BuildKit)', cli: `docker builder prune -f ${oldCache.slice(0, 20).map((r) => `--filter id=${r.id}`).join(' ')}`,
       objects: oldCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(oldCache, (r) => r.size),
       why: 'BuildKit rebuilds them on demand; temporary types (local sources, cache mounts) first',
@@ -192,7 +195,7 @@ function planDocker(
   candidates.sort((a, b) => a.last - b.last || a.image.id.localeCompare(b.image.id));
   if (candidates.length) {
     steps.push({
-      kind: 'remove-unused-images', tier: 'moderate', title: `remove ${candidates.length} unused images, least recently used first`,
+      kind: 'remove-unused-images', tier: 'moderate', title: `remove ${count(candidates.length, 'unused image')}, least recently used first`,
       action: 'DELETE /images/{id} (no force: refused for an image a container uses)', cli: `docker rmi ${candidates.map((c) => c.image.repoTags[0]).join(' ')}`,
       objects: candidates.map((c) => ({ id: c.image.id, name: c.image.repoTags.join(', '), bytes: uniqueOf(c.image) })), expectedBytes: sum(candidates, (c) => uniqueOf(c.image)),
       why: 'no container uses them; a later pull or build brings them back',
@@ -201,7 +204,7 @@ function planDocker(
   const restCache = idle.filter((r) => !oldCache.includes(r));
   if (restCache.length) {
     steps.push({
-      kind: 'prune-all-build-cache', tier: 'moderate', title: `prune the other ${restCache.length} unused build-cache records`,
+      kind: 'prune-all-build-cache', tier: 'moderate', title: `prune the other ${count(restCache.length, 'unused build-cache record')}`,
       action: 'POST /build/prune with filters id=<each record>', cli: 'docker builder prune -a -f',
       objects: restCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(restCache, (r) => r.size),
       why: 'the next builds are slower until the cache is warm again',
@@ -212,7 +215,7 @@ function planDocker(
   const unusedVolumes = volumes.filter((v) => v.refCount === 0 && !protectedByLabel(v.labels, policy.keepLabels));
   if (unusedVolumes.length) {
     steps.push({
-      kind: 'remove-volumes', tier: 'destructive', title: `remove ${unusedVolumes.length} volumes no container uses`,
+      kind: 'remove-volumes', tier: 'destructive', title: `remove ${count(unusedVolumes.length, 'volume')} no container uses`,
       action: 'DELETE /volumes/{name} (after a person checked the data is not needed)', cli: `docker volume rm ${unusedVolumes.map((v) => v.name).join(' ')}`,
       objects: unusedVolumes.map((v) => ({ id: v.name, name: v.name, bytes: Math.max(0, v.size) })), expectedBytes: sum(unusedVolumes, (v) => Math.max(0, v.size)),
       why: 'volumes hold data: only a person can say it is not needed',
@@ -221,7 +224,7 @@ function planDocker(
   const unbounded = (docker?.logs.entries ?? []).filter((e) => e.unbounded && containers.some((c) => c.id === e.id && isRunning(c)));
   if (unbounded.length) {
     steps.push({
-      kind: 'bound-logs', tier: 'destructive', title: `bound the logs of ${unbounded.length} running containers (json-file without max-size)`,
+      kind: 'bound-logs', tier: 'destructive', title: `bound the logs of ${count(unbounded.length, 'running container')} (json-file without max-size)`,
       action: 'set "log-opts": {"max-size": "50m", "max-file": "3"} in /etc/docker/daemon.json, then recreate each container (new options apply only to new containers)',
       cli: 'docker run --log-opt max-size=50m --log-opt max-file=3 … (recreate; a live log is never truncated)',
       objects: unbounded.map((e) => ({ id: e.id, name: e.name, bytes: e.bytes })), expectedBytes: sum(unbounded, (e) => e.bytes),
@@ -230,7 +233,8 @@ function planDocker(
   }
   const running = containers.filter(isRunning);
   const inUseImages = images.filter((i) => !unusedAfter(i));
-  cannotFree.push({ reason: 'in use by containers (their images)', bytes: sum(inUseImages, uniqueOf) });
+  // Every layer an image in use needs stays, shared ones included (at most all layers).
+  cannotFree.push({ reason: 'in use by containers (their images)', bytes: Math.min(docker?.images?.totalBytes ?? Infinity, sum(inUseImages, (i) => i.size)) });
   cannotFree.push({ reason: 'writable layers and logs of running containers', bytes: sum(running, containerBytes) });
   cannotFree.push({ reason: 'younger than the minimum ages', bytes: sum(young, (b) => b) });
   cannotFree.push({ reason: 'protected by a keep label or image pattern', bytes: sum(kept, (b) => b) });
@@ -259,7 +263,7 @@ function planBtrfs(b: BtrfsFilesystem, steps: PlanStep[]): void {
   const orphans = b.docker?.orphans ?? [];
   if (orphans.length) {
     steps.push({
-      kind: 'remove-btrfs-orphans', tier: 'destructive', title: `delete ${orphans.length} orphaned Docker subvolumes, with the daemon stopped`,
+      kind: 'remove-btrfs-orphans', tier: 'destructive', title: `delete ${count(orphans.length, 'orphaned Docker subvolume')}, with the daemon stopped`,
       action: `systemctl stop docker; btrfs subvolume delete <each>; btrfs subvolume sync ${mount}; systemctl start docker`,
       cli: `btrfs subvolume delete ${orphans.slice(0, 5).map((o) => `${b.docker!.dataRoot}/btrfs/subvolumes/${o.name}`).join(' ')}`,
       objects: orphans.map((o) => ({ id: o.name, name: o.name, bytes: o.exclusiveBytes ?? 0 })), expectedBytes: b.docker!.orphanBytes,
