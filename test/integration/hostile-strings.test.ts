@@ -21,7 +21,7 @@ import { parseReport, PREFLIGHT, REPO, runPreflight, type PreflightRun } from '.
  * `--format json` keeps the raw strings byte-exact.
  */
 
-const OUR_TITLES = ['Storage Pressure', 'Filesystem', 'Docker Storage', 'Btrfs', 'Storage Trend'];
+const OUR_TITLES = ['Storage Pressure', 'Remediation Plan', 'Remediation Applied', 'Filesystem', 'Docker Storage', 'Btrfs', 'Storage Trend'];
 /** Control (C0, DEL, C1 incl. ESC and 0x80–0x9f), format (bidi, zero-width, soft hyphen, BOM, tags…), U+2028/2029. */
 const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 /** The host's disk_pct_gt pattern. */
