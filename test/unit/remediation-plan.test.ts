@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, protectedByLabel, withMinAge } from '../../src/model/remediation/policy.js';
-import { planRemediation, type PlanInput } from '../../src/model/remediation/plan.js';
+import { driverNotes, planRemediation, type PlanInput } from '../../src/model/remediation/plan.js';
 import { parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
@@ -133,5 +133,18 @@ describe('the remediation plan (pure)', () => {
     expect(none.steps.filter((s) => s.tier !== 'destructive')).toEqual([]);
     expect(none.byTier.safe + none.byTier.moderate).toBe(0);
     expect(none.cannotFree.map((c) => c.reason)).toEqual(expect.arrayContaining(['in use by containers (their images)', 'outside Docker (not this tool\'s to delete)']));
+  });
+
+  // zfs, vfs, devicemapper and the containerd store cannot run here: their branches are checked on the driver names /info reports.
+  it.each([
+    ['overlay2', 'graphdriver', null],
+    ['zfs', 'graphdriver', /freeing/],
+    ['vfs', 'graphdriver', /full copy/],
+    ['devicemapper', 'graphdriver', /removed in Engine 25/],
+    ['overlayfs', 'containerd', /containerd .*no layerdb/],
+  ] as const)('driver %s (%s) gets its own note', (driver, store, note) => {
+    const out = driverNotes(driver, store);
+    if (note === null) expect(out).toBeNull();
+    else expect(out).toMatch(note);
   });
 });

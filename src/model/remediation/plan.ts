@@ -99,6 +99,8 @@ export function planRemediation(input: PlanInput, policy: RemediationPolicy): Re
     planDocker(input, policy, df.containers, df.images, df.buildCache, df.volumes, capacityBytes, steps, cannotFree, notes);
   }
   if (input.btrfs) planBtrfs(input.btrfs, steps);
+  const driverNote = docker?.engine ? driverNotes(docker.engine.driver, docker.engine.imageStore) : null;
+  if (driverNote) notes.push(driverNote);
   if (input.outsideDockerBytes > 0) cannotFree.push({ reason: 'outside Docker (not this tool\'s to delete)', bytes: input.outsideDockerBytes });
   const byTier = { safe: 0, moderate: 0, destructive: 0 };
   for (const s of steps) byTier[s.tier] += s.expectedBytes;
@@ -241,6 +243,27 @@ function planDocker(
   cannotFree.push({ reason: 'build cache in use or within the reserve', bytes: sum(own, (r) => r.size) - sum([...oldCache, ...restCache], (r) => r.size) });
   cannotFree.push({ reason: 'volumes in use', bytes: sum(volumes.filter((v) => v.refCount !== 0), (v) => Math.max(0, v.size)) });
   if (input.exitedAt.size < stopped.length) notes.push(`${stopped.length - input.exitedAt.size} stopped containers have no known exit time (never started, or inspect did not answer): kept.`);
+}
+
+/**
+ * What the storage driver changes about clean-up (detected from /info, never
+ * assumed). Sources: moby's storage driver docs; devicemapper left in Engine 25.
+ */
+export function driverNotes(driver: string, imageStore: 'graphdriver' | 'containerd'): string | null {
+  if (imageStore === 'containerd') return `Image store: containerd (snapshotter ${driver}): no layerdb, so no orphaned layer directories can be told apart; the prune and delete calls work as on the classic store.`;
+  switch (driver) {
+    case 'overlay2':
+    case 'btrfs':
+      return null;
+    case 'zfs':
+      return 'zfs frees destroyed datasets in the background (pool property `freeing`): measured reclaim can lag behind; check `zpool get freeing` before judging a step.';
+    case 'vfs':
+      return 'vfs keeps every layer as a full copy: each image and container costs its whole size, so removing one frees all of it, and nothing is shared.';
+    case 'devicemapper':
+      return 'devicemapper was removed in Engine 25: only the generic Docker steps apply; migrate the data root to overlay2.';
+    default:
+      return `Storage driver ${driver}: only the generic Docker steps are planned.`;
+  }
 }
 
 function planBtrfs(b: BtrfsFilesystem, steps: PlanStep[]): void {
