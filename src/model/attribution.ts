@@ -5,7 +5,7 @@ import { isRunning } from './docker-storage.js';
 
 export type SourceKind =
   | 'images' | 'dangling-images' | 'containers' | 'container-logs' | 'volumes' | 'build-cache'
-  | 'btrfs-orphans' | 'btrfs-unused-chunks' | 'outside-docker';
+  | 'overlay2-orphans' | 'btrfs-orphans' | 'btrfs-unused-chunks' | 'outside-docker';
 
 export interface Source {
   kind: SourceKind;
@@ -40,6 +40,7 @@ export const SOURCE_LABELS: Record<SourceKind, string> = {
   'container-logs': 'container logs',
   volumes: 'volumes',
   'build-cache': 'BuildKit build cache',
+  'overlay2-orphans': 'orphaned overlay2 layer directories',
   'btrfs-orphans': 'orphaned btrfs subvolumes',
   'btrfs-unused-chunks': 'allocated but unused btrfs data chunks',
   'outside-docker': 'outside Docker',
@@ -80,6 +81,9 @@ export function attribute(
     }
     if (docker.volumes) sources.push(source('volumes', docker.volumes.totalBytes, docker.volumes.reclaimableBytes));
     if (docker.buildCache) sources.push(source('build-cache', docker.buildCache.totalBytes, docker.buildCache.reclaimableBytes));
+    // Measured by du, not by the daemon: known even when /system/df is not. All of it goes with the directories.
+    const orphans = docker.overlayOrphans;
+    if (orphans && orphans.dirs.length) sources.push(source('overlay2-orphans', orphans.bytes, orphans.bytes));
     if (docker.dfProblem) notes.push(`Docker sizes unknown this run (${docker.dfProblem}): their bytes count as outside Docker.`);
   } else if (dockerNote) {
     notes.push(dockerNote);

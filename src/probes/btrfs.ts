@@ -4,10 +4,9 @@ import { parseBtrfsUsage, type BlockGroup, type BtrfsUsage } from '../parse/btrf
 import {
   parseCompsize, parseFilesystemDu, parseQgroupShow, quotasDisabled, type QgroupRow,
 } from '../parse/btrfs-qgroup.js';
-import {
-  parseDeletedSubvolumes, parseDockerSubvolumeListing, parseSubvolumeList, type DockerSubvolumes,
-} from '../parse/btrfs-subvolumes.js';
+import { parseDeletedSubvolumes, parseSubvolumeList, type DockerSubvolumes } from '../parse/btrfs-subvolumes.js';
 import type { Runner } from './exec.js';
+import { layerListingScript, listLayerDirs } from './layer-dirs.js';
 
 /** Run btrfs-progs; a non-zero exit becomes UnavailableError with its last stderr line. */
 async function btrfs(run: Runner, args: readonly string[], timeoutMs: number): Promise<string> {
@@ -66,19 +65,13 @@ export async function getExclusiveBytes(run: Runner, paths: readonly string[], t
   return rows.map((r) => r.exclusive);
 }
 
-/** Listing script, run in the data root: subvolume names and every name layerdb references. */
-export const SUBVOLUME_LISTING_SCRIPT = `cd -- "$1" || exit 3
-for d in btrfs/subvolumes/*; do [ -d "$d" ] && printf 'S\\t%s\\n' "\${d##*/}"; done
-for f in image/btrfs/layerdb/sha256/*/cache-id image/btrfs/layerdb/mounts/*/mount-id image/btrfs/layerdb/mounts/*/init-id; do
-  [ -f "$f" ] || continue
-  line=; IFS= read -r line < "$f" || true
-  printf 'R\\t%s\\n' "$line"
-done`;
+/** Listing script, run in the data root: subvolume names and every name layerdb references (shared with overlay2). */
+export const SUBVOLUME_LISTING_SCRIPT = layerListingScript('btrfs');
 
 export async function getDockerSubvolumes(run: Runner, dataRoot: string, timeoutMs: number): Promise<DockerSubvolumes> {
-  const res = await run('sh', ['-c', SUBVOLUME_LISTING_SCRIPT, 'preflight-subvolumes', dataRoot], timeoutMs);
-  if (res.exitCode === 3) throw new UnavailableError(`${dataRoot} is not readable from here`);
-  return parseDockerSubvolumeListing(res.stdout);
+  const res = await listLayerDirs(run, dataRoot, 'btrfs', timeoutMs);
+  if (res.kind === 'unreadable') throw new UnavailableError(res.reason);
+  return res.listing;
 }
 
 /** compsize walks every extent: bounded, and optional (it may not be installed). */

@@ -104,7 +104,7 @@ describe.each(['overlay2', 'btrfs'] as const)('Docker Storage against a real %s 
 
     it('escapes hostile build-cache descriptions', () => {
       expect(md).not.toContain('\u001b');
-      const headers = ['## Storage Pressure', '## Filesystem', '## Docker Storage', ...(driver === 'btrfs' ? ['## Btrfs'] : []), '## Storage Trend'];
+      const headers = ['## Storage Pressure', '## Remediation Plan', '## Filesystem', '## Docker Storage', ...(driver === 'btrfs' ? ['## Btrfs'] : []), '## Storage Trend'];
       expect(md.split('\n').filter((l) => l.startsWith('#'))).toEqual(headers);
       // Each table keeps its header's column count on every row.
       let columns = 0;

@@ -119,7 +119,10 @@ describe('the remediation plan (pure)', () => {
     expect(protectedByLabel({ keep: 'no' }, ['keep'])).toBe('keep');
   });
 
-  it('volumes and unbounded logs of running containers are destructive: a person decides', () => {
+  it('volumes, orphaned layer directories and unbounded logs of running containers are destructive: a person decides', () => {
+    const withOrphan = { ...docker, overlayOrphans: { dirs: [{ name: 'a'.repeat(64), bytes: 5 * MiB }], bytes: 5 * MiB, unmeasured: 0, recent: 0, problem: null } };
+    const orphaned = planRemediation(input({ docker: withOrphan }), DEFAULT_POLICY);
+    expect(orphaned.steps.find((s) => s.kind === 'remove-overlay2-orphans')).toMatchObject({ tier: 'destructive', expectedBytes: 5 * MiB, title: 'delete 1 orphaned overlay2 layer directory, with the daemon stopped' });
     const plan = planRemediation(input(), DEFAULT_POLICY);
     expect(plan.steps.find((s) => s.kind === 'remove-volumes')).toMatchObject({ tier: 'destructive', expectedBytes: 31_457_280 });
     expect(plan.steps.filter((s) => s.tier === 'destructive').every((s) => s.kind !== 'remove-containers')).toBe(true);

@@ -233,6 +233,17 @@ function planDocker(
       why: 'an unbounded log grows until the disk is full; recreating the container stops a service, so a person schedules it',
     });
   }
+  const orphans = docker?.overlayOrphans;
+  if (orphans && orphans.dirs.length) {
+    const root = docker?.engine?.rootDir ?? '<data root>';
+    steps.push({
+      kind: 'remove-overlay2-orphans', tier: 'destructive', title: `delete ${orphans.dirs.length} orphaned overlay2 layer ${orphans.dirs.length === 1 ? 'directory' : 'directories'}, with the daemon stopped`,
+      action: `systemctl stop docker; rm -rf ${root}/overlay2/<each>; systemctl start docker`,
+      cli: `rm -rf ${orphans.dirs.slice(0, 3).map((d) => `${root}/overlay2/${d.name}`).join(' ')}`,
+      objects: orphans.dirs.map((d) => ({ id: d.name, name: d.name, bytes: d.bytes })), expectedBytes: orphans.bytes,
+      why: 'no image or container references them (moby#43586), but only a stopped daemon guarantees none is being written',
+    });
+  }
   const running = containers.filter(isRunning);
   const inUseImages = images.filter((i) => !unusedAfter(i));
   // Every layer an image in use needs stays, shared ones included (at most all layers).

@@ -5,10 +5,12 @@ import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
 import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
 import { apiAtLeast, type EngineIdentity } from '../../parse/docker-engine.js';
+import { overlayOrphansProblem, type OverlayOrphans } from '../../parse/overlay2-dirs.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
 import type { Runner } from '../../probes/exec.js';
 import { readSmallFile } from '../../probes/files.js';
 import { dockerGet } from '../../probes/docker-api.js';
+import { getOverlayOrphans } from '../../probes/overlay2.js';
 import { dfReserveMs } from '../../run/budget.js';
 import { remainingMs } from '../../run/deadline.js';
 import { mapLimit } from '../../run/map-limit.js';
@@ -16,6 +18,8 @@ import type { Collected, SectionContext } from '../types.js';
 import { buildDockerStorage, type DockerStorage } from './model.js';
 
 const LOG_LISTING_TIMEOUT_MS = 10_000;
+/** Listing plus du of at most 50 candidates, together. */
+const OVERLAY_ORPHANS_TIMEOUT_MS = 10_000;
 const HISTORY_TIMEOUT_MS = 2000;
 /** Bounded history look-ups for churn: the newest images matter. */
 const MAX_DANGLING_LOOKUPS = 60;
@@ -37,6 +41,8 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promi
   const logsPromise = getContainerLogs(ctx.run, engine.rootDir, Math.min(LOG_LISTING_TIMEOUT_MS, afterReserve(ctx.deadline)))
     .then((logs) => ({ logs, reason: null as string | null }))
     .catch((err: unknown) => ({ logs: null as Map<string, ContainerLogFiles> | null, reason: errorMessage(err) }));
+  // Started beside /system/df, not after it: it reads the disk, the daemon walks layers.
+  const overlayPromise = startOverlayOrphans(ctx, engine);
 
   let df: SystemDf | null = null;
   let dfProblem: string | null = null;
@@ -55,10 +61,19 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promi
   }
 
   const { logs, reason: logsReason } = await logsPromise;
-  const data = await assemble(ctx, engine, df, dfProblem, logs, logsReason, 'api');
+  const orphans = await overlayPromise;
+  const data = await assemble(ctx, engine, df, dfProblem, logs, logsReason, 'api', orphans);
   if (timedOut) return { status: 'timeout', reason: `${dfProblem}; sizes of images, containers, volumes and build cache are unknown this run`, data };
-  const problems = [dfProblem, logsReason ? `container logs: ${logsReason}` : null].filter((p): p is string => p !== null);
+  const problems = [dfProblem, logsReason ? `container logs: ${logsReason}` : null, orphans?.problem ? `overlay2 orphans: ${orphans.problem}` : null]
+    .filter((p): p is string => p !== null);
   return problems.length ? { status: 'degraded', reason: problems.join('; '), data } : { status: 'ok', data };
+}
+
+/** Only the overlay2 graph driver keeps layers in `<root>/overlay2` with a layerdb (not the containerd image store). */
+function startOverlayOrphans(ctx: SectionContext, engine: EngineIdentity): Promise<OverlayOrphans | null> {
+  if (engine.driver !== 'overlay2' || engine.imageStore !== 'graphdriver' || !engine.rootDir) return Promise.resolve(null);
+  const deadline = Date.now() + Math.min(OVERLAY_ORPHANS_TIMEOUT_MS, afterReserve(ctx.deadline));
+  return getOverlayOrphans(ctx.run, engine.rootDir, deadline).catch((err: unknown) => overlayOrphansProblem(errorMessage(err)));
 }
 
 /** What /system/df may take: the section's time less the reserve for what follows it. */
@@ -119,17 +134,18 @@ async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Co
     const why = /Cannot connect to the Docker daemon/.test(cli) ? 'cannot reach it either' : cli.slice(0, 120);
     throw new UnavailableError(`${apiReason} (docker CLI fallback: ${why})`);
   }
-  const data = await assemble(ctx, null, df, null, null, 'the Engine API is out of reach, so log files were not located', 'cli');
+  const data = await assemble(ctx, null, df, null, null, 'the Engine API is out of reach, so log files were not located', 'cli', null);
   return { status: 'degraded', reason: `${apiReason}; figures from \`docker system df\`, rounded to 3-4 digits`, data };
 }
 
 async function assemble(
   ctx: SectionContext, engine: EngineIdentity | null, df: SystemDf | null, dfProblem: string | null,
   logs: Map<string, ContainerLogFiles> | null, logsReason: string | null, source: 'api' | 'cli',
+  overlayOrphans: OverlayOrphans | null,
 ): Promise<DockerStorage> {
   const danglingRepository = df && engine ? await attributeDanglingImages(ctx, engine, df.images) : {};
   return buildDockerStorage({
-    source, endpoint: ctx.options.docker.label, engine, df, dfProblem, logs, logsReason, danglingRepository,
+    source, endpoint: ctx.options.docker.label, engine, df, dfProblem, logs, logsReason, danglingRepository, overlayOrphans,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
 }

@@ -19,6 +19,7 @@ export function dockerJson(d: DockerStorage | undefined): Record<string, unknown
       logs: d.logs,
       churn: d.churn,
       danglingRepository: d.danglingRepository,
+      overlayOrphans: d.overlayOrphans,
     },
   };
 }

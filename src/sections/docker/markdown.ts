@@ -13,8 +13,27 @@ export function dockerMarkdown(d: DockerStorage): string[] {
   if (d.approximate) lines.push('Figures are approximate: from `docker system df`, which rounds to 3-4 significant digits.');
   if (d.dfProblem) lines.push(`Sizes unknown this run: ${inline(d.dfProblem)}.`);
   lines.push('', ...summaryTable(d), '');
+  const orphans = overlayOrphansLine(d);
+  if (orphans) lines.push(orphans);
   lines.push(...detailLines(d));
   return lines;
+}
+
+/**
+ * `Orphaned overlay2 layer directories: 2, 6.0 MiB (no image or container references them; remove only with the daemon stopped): b88c19ede66a 5.0 MiB; 873874582860-init 1.0 MiB (in /var/lib/docker/overlay2).`
+ * Neither /system/df nor any prune sees these bytes.
+ */
+function overlayOrphansLine(d: DockerStorage): string | null {
+  const o = d.overlayOrphans;
+  if (!o || o.dirs.length === 0) return null;
+  const short = (n: string) => `${n.slice(0, 12)}${n.endsWith('-init') ? '-init' : ''}`;
+  const shown = o.dirs.slice(0, TOP_N).map((x) => `${inline(short(x.name))} ${formatBytes(x.bytes)}`).join('; ');
+  const notes = [
+    o.unmeasured ? `${o.unmeasured} more candidates not measured this run` : '',
+    o.recent ? `${o.recent} changed within the hour not counted (perhaps a layer being written)` : '',
+  ].filter(Boolean).map((n) => `; ${n}`).join('');
+  const where = d.engine ? ` (in ${inline(`${d.engine.rootDir.replace(/\/+$/, '')}/overlay2`)})` : '';
+  return `Orphaned overlay2 layer directories: ${o.dirs.length}, ${formatBytes(o.bytes)} (no image or container references them; remove only with the daemon stopped): ${shown}${tail(o.dirs.slice(TOP_N).map((x) => x.bytes))}${notes}${where}.`;
 }
 
 function engineLine(d: DockerStorage): string {

@@ -6,6 +6,7 @@ import { summarizeChurn, type RepositoryChurn } from '../../model/churn.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import type { EngineIdentity } from '../../parse/docker-engine.js';
 import type { SystemDf } from '../../parse/docker-df.js';
+import type { OverlayOrphans } from '../../parse/overlay2-dirs.js';
 
 /** Everything the Docker Storage section learned; markdown and JSON render this. */
 export interface DockerStorage {
@@ -25,6 +26,8 @@ export interface DockerStorage {
   churn: RepositoryChurn[];
   /** Dangling image id → repository it was a version of. */
   danglingRepository: Record<string, string>;
+  /** overlay2 layer directories no layerdb file references; null unless overlay2 and the data root is readable. */
+  overlayOrphans: OverlayOrphans | null;
 }
 
 export interface DockerStorageInput {
@@ -36,6 +39,7 @@ export interface DockerStorageInput {
   logs: Map<string, ContainerLogFiles> | null;
   logsReason: string | null;
   danglingRepository: Record<string, string>;
+  overlayOrphans?: OverlayOrphans | null;
   nowSeconds: number;
 }
 
@@ -58,5 +62,6 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     // Churn sums image sizes: none at all beats a sum of impossible figures.
     churn: df && df.implausible.count === 0 ? summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds) : [],
     danglingRepository: input.danglingRepository,
+    overlayOrphans: input.overlayOrphans ?? null,
   };
 }
