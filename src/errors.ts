@@ -8,6 +8,17 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * Another `remediate --apply` holds the host's apply lock and did not let go
+ * in time: exit 4 with one line (two applies never delete at once).
+ */
+export class ApplyLockedError extends Error {
+  override name = 'ApplyLockedError';
+  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number) {
+    super(`another remediate --apply${holderPid === null ? '' : ` (pid ${holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(waitedMs)}, nothing was applied`);
+  }
+}
+
 /** A probe did not answer within its deadline. */
 export class TimeoutError extends Error {
   override name = 'TimeoutError';

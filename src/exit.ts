@@ -1,4 +1,4 @@
-import { UsageError, errorMessage } from './errors.js';
+import { ApplyLockedError, UsageError, errorMessage } from './errors.js';
 import { EXIT, type Io } from './io.js';
 
 /** The one place typed errors become exit codes (and one line on stderr). */
@@ -6,6 +6,10 @@ export function exitCodeFor(err: unknown, io: Io): number {
   if (err instanceof UsageError) {
     io.stderr(`preflight: ${err.message}\n`);
     return EXIT.usage;
+  }
+  if (err instanceof ApplyLockedError) {
+    io.stderr(`preflight: ${err.message}\n`);
+    return EXIT.applyLocked;
   }
   io.stderr(`preflight: internal error: ${errorMessage(err)}\n`);
   return EXIT.internal;

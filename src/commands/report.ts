@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { buildRecord } from '../history/build.js';
+import type { HistoryRecord } from '../history/record.js';
 import { appendRecord, pruneOld } from '../history/store.js';
 import { EXIT, type Io } from '../io.js';
 import { appendDayJournal, changeLines } from '../journal/lines.js';
@@ -29,6 +30,24 @@ export async function report(options: RunOptions, io: Io): Promise<number> {
 
 /** Every section under the budget, then this run appended to the history (and the day journal when alerts changed). */
 export async function measureAndRecord(options: RunOptions): Promise<{ results: SectionResult[]; journal: JournalStatus | null; startedAt: Date }> {
+  const m = await measure(options);
+  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2);
+  return { results: m.results, journal, startedAt: m.startedAt };
+}
+
+/** One run's measurements, before they are recorded (remediate --apply acts in between). */
+export interface Measured {
+  results: SectionResult[];
+  shared: SharedProbes;
+  startedAt: Date;
+  runId: string;
+  /** When the whole run must be done, less the render reserve (epoch ms). */
+  runDeadline: number;
+  renderReserve: number;
+}
+
+/** Every section under the budget, or under `shareOfBudget` of it (remediate --apply keeps the rest for its steps). */
+export async function measure(options: RunOptions, shareOfBudget = 1): Promise<Measured> {
   const startedAt = new Date();
   const runId = `${process.pid}-${startedAt.getTime().toString(36)}`;
   const renderReserve = renderReserveMs(options.budgetMs);
@@ -36,12 +55,19 @@ export async function measureAndRecord(options: RunOptions): Promise<{ results: 
   const shared = createSharedProbes(options, execRunner, startedAt);
   // Started first: the read runs alongside every probe, and is done when Storage Pressure needs it.
   void shared.history();
-  const results = await runSections(SECTIONS, runDeadline, { startedAt, runId, options, run: execRunner, shared });
-  // The appends get what is left of the budget (a hung journal disk must not stretch the run).
-  const journal = options.journalRoot
-    ? await recordRun(options, options.journalRoot, results, shared, startedAt, runId, runDeadline + renderReserve / 2)
+  const sectionsDeadline = startedAt.getTime() + Math.max(0, Math.floor((options.budgetMs - renderReserve) * shareOfBudget));
+  const results = await runSections(SECTIONS, sectionsDeadline, { startedAt, runId, options, run: execRunner, shared });
+  return { results, shared, startedAt, runId, runDeadline, renderReserve };
+}
+
+/**
+ * Append a measured run to the history (with the clean-up it applied, if
+ * any), by `deadline`: a hung journal disk must not stretch the run.
+ */
+export async function recordMeasured(options: RunOptions, m: Measured, deadline: number, remediation: HistoryRecord['remediation'] = []): Promise<JournalStatus | null> {
+  return options.journalRoot
+    ? recordRun(options, options.journalRoot, m.results, m.shared, m.startedAt, m.runId, deadline, remediation)
     : null;
-  return { results, journal, startedAt };
 }
 
 /**
@@ -51,8 +77,9 @@ export async function measureAndRecord(options: RunOptions): Promise<{ results: 
  */
 async function recordRun(
   options: RunOptions, root: string, results: SectionResult[], shared: SharedProbes, startedAt: Date, runId: string, deadline: number,
+  remediation: HistoryRecord['remediation'],
 ): Promise<JournalStatus> {
-  const record = buildRecord(results, hostname(), startedAt, runId);
+  const record = { ...buildRecord(results, hostname(), startedAt, runId), remediation };
   const history = await shared.history(deadline);
   const findings = (results.find((r) => r.section.id === 'pressure')?.data as { findings?: Finding[] } | undefined)?.findings ?? [];
   // Without the history, what changed is unknown: better no line than a false "raised".

@@ -20,7 +20,7 @@ export function buildRecord(results: readonly SectionResult[], host: string, at:
   const pressure = resultOf<PressureData>(results, 'pressure');
   const measured = (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined);
   // A cut-short assessment is no evidence that anything stopped firing.
-  const assessed = pressure.status === 'ok' && pressure.data !== undefined;
+  const assessed = pressure.status === 'ok' && pressure.data !== undefined && pressure.data.historyKnown !== false;
   return {
     v: 2,
     at: at.toISOString(),

@@ -1,4 +1,4 @@
-import { FINDING_NAMES, type Severity } from '../model/findings.js';
+import { FINDING_SEVERITY, type Severity } from '../model/findings.js';
 import { SOURCE_LABELS } from '../model/attribution.js';
 
 /**
@@ -121,9 +121,7 @@ function parseJson(text: string): unknown {
 }
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-const SEVERITIES = new Set(['P0', 'P1', 'P2', 'P3', 'P4']);
 const KINDS = new Set(Object.keys(SOURCE_LABELS));
-const NAMES = new Set<string>(FINDING_NAMES);
 /** A byte count: a whole number a double holds exactly (8 PiB), never negative. */
 const isBytes = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isPct = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100;
@@ -146,8 +144,8 @@ function isFigures(f: unknown): f is FilesystemFigures {
     && (f.inodesUsedPct === null || isPct(f.inodesUsedPct));
 }
 
-const isFired = (f: unknown): f is FiredFinding => isObj(f) && typeof f.name === 'string' && NAMES.has(f.name)
-  && typeof f.severity === 'string' && SEVERITIES.has(f.severity) && (f.mountpoint === undefined || isMount(f.mountpoint));
+const isFired = (f: unknown): f is FiredFinding => isObj(f) && typeof f.name === 'string' && Object.hasOwn(FINDING_SEVERITY, f.name)
+  && f.severity === FINDING_SEVERITY[f.name as keyof typeof FINDING_SEVERITY] && (f.mountpoint === undefined || isMount(f.mountpoint));
 
 const isChurn = (c: unknown): c is HistoryRecord['churn'][number] => isObj(c) && isText(c.repository, 512)
   && isCount(c.builds24h) && isCount(c.danglingVersions) && isBytes(c.danglingBytes);
@@ -173,6 +171,8 @@ export function validRecord(e: unknown): HistoryRecord | null {
   if (!isText(e.id, 64) || !isText(e.host, 255) || !isObserved(e.observed)) return null;
   if (!arrayOf(e.filesystems, isFigures, 1000)) return null;
   const mounts = new Set(e.filesystems.map((f) => f.mountpoint));
+  // One row per filesystem, and nothing said measured that has no figures.
+  if (mounts.size !== e.filesystems.length || !e.observed.filesystems.every((m) => mounts.has(m))) return null;
   if (e.summaryMount !== null && !(isMount(e.summaryMount) && mounts.has(e.summaryMount))) return null;
   if (e.dockerRoot !== null && !isMount(e.dockerRoot)) return null;
   if (!isObj(e.sources) || !Object.entries(e.sources).every(([k, v]) => KINDS.has(k) && isBytes(v))) return null;

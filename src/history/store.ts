@@ -52,13 +52,14 @@ export const EMPTY_HISTORY: HistoryWindow = Object.freeze({ records: [], unreada
  * child under `timeoutMs`.
  */
 export async function readHistory(run: Runner, root: string, days: number, now: Date, timeoutMs: number): Promise<HistoryWindow> {
+  // Newest first: if the child's output cap cuts the read, the oldest days are the ones lost.
   const files = new Set<string>();
-  for (let d = days; d >= 0; d -= 1) files.add(historyFile(root, new Date(now.getTime() - d * 86_400_000)));
+  for (let d = 0; d <= days; d += 1) files.add(historyFile(root, new Date(now.getTime() - d * 86_400_000)));
   const since = now.getTime() - days * 86_400_000;
   const out: HistoryWindow = { records: [], unreadable: 0, files: 0, problem: null };
   let outcomes;
   try {
-    outcomes = await readFileTails(run, [...files], MAX_HISTORY_FILE_BYTES, timeoutMs);
+    outcomes = await readFileTails(run, [...files], MAX_HISTORY_FILE_BYTES, timeoutMs, historyDir(root));
   } catch (err) {
     return { ...out, problem: errorMessage(err) };
   }
@@ -83,7 +84,14 @@ export async function pruneOld(run: Runner, root: string, keepDays: number, now:
   const cutoff = new Date(now.getTime() - keepDays * 86_400_000).toISOString().slice(0, 10);
   const old = (names: string[], pattern: RegExp) => names.filter((n) => (pattern.exec(n)?.[1] ?? '9999') < cutoff);
   const dirs: [string, RegExp][] = [[historyDir(root), DAY_FILE], [root, /^(\d{4}-\d\d-\d\d)\.md$/]];
+  const deadline = Date.now() + timeoutMs;
   for (const [dir, pattern] of dirs) {
-    await removeFiles(run, dir, old(await listFiles(run, dir, timeoutMs), pattern), timeoutMs).catch(() => undefined);
+    // Retention is housekeeping: a folder that does not answer is skipped, never fatal.
+    try {
+      const names = old(await listFiles(run, dir, Math.max(1, deadline - Date.now())), pattern);
+      await removeFiles(run, dir, names, Math.max(1, deadline - Date.now()));
+    } catch {
+      /* reported nowhere: the next run tries again */
+    }
   }
 }

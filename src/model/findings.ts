@@ -6,11 +6,12 @@ import type { FilesystemRow } from './filesystems.js';
 export type Severity = 'P0' | 'P1' | 'P2' | 'P3' | 'P4';
 export type Action = 'direct' | 'vault' | 'incident' | 'llm';
 
-/** Every finding this tool raises: the history accepts no other name. */
-export const FINDING_NAMES = [
-  'disk-critical', 'disk-high', 'disk-warning', 'inodes-high', 'filesystem-readonly', 'mount-stuck',
-  'btrfs-metadata-enospc', 'docker-unreachable',
-] as const;
+/** Every finding this tool raises, with its one severity: the history accepts no other pair. */
+export const FINDING_SEVERITY = Object.freeze({
+  'disk-critical': 'P1', 'disk-high': 'P1', 'disk-warning': 'P4', 'inodes-high': 'P1', 'filesystem-readonly': 'P1',
+  'mount-stuck': 'P3', 'btrfs-metadata-enospc': 'P1', 'docker-unreachable': 'P2',
+} as const);
+export const FINDING_NAMES = Object.keys(FINDING_SEVERITY) as (keyof typeof FINDING_SEVERITY)[];
 
 /** What the recipe gate reads: `{"fired":[{name, severity, evidence, action, action_script}]}`. */
 export interface Finding {

@@ -14,13 +14,36 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * TimeoutError when the daemon accepted and never answered, or TooLargeError
  * past MAX_RESPONSE_BYTES (the request is destroyed: we stop reading at once).
  */
-export function dockerGet(endpoint: DockerEndpoint, path: string, timeoutMs: number): Promise<unknown> {
+export async function dockerGet(endpoint: DockerEndpoint, path: string, timeoutMs: number): Promise<unknown> {
+  const res = await dockerRequest(endpoint, 'GET', path, timeoutMs);
+  if (res.status >= 400) throw new UnavailableError(`docker: ${path} answered HTTP ${res.status}: ${res.message}`);
+  if (res.json === undefined) throw new UnavailableError(`docker: ${path} answered with invalid JSON`);
+  return res.json;
+}
+
+/** An answer of any status: the caller decides what 404 or 409 means (a refusal is data, not a failure). */
+export interface DockerAnswer {
+  status: number;
+  /** The parsed body; undefined when empty or not JSON (DELETE /containers answers 204 with no body). */
+  json: unknown;
+  /** The daemon's `message` for an error status, else the start of the body. */
+  message: string;
+}
+
+/**
+ * One Engine API call (GET, DELETE, POST without a body) within `timeoutMs`,
+ * with dockerGet's connection, deadline and size handling. Only a call that
+ * got no answer throws (UnavailableError, TimeoutError, TooLargeError).
+ */
+export function dockerRequest(endpoint: DockerEndpoint, method: 'GET' | 'DELETE' | 'POST', path: string, timeoutMs: number): Promise<DockerAnswer> {
   if (endpoint.kind === 'unsupported') return Promise.reject(new UnavailableError(endpoint.reason));
   return new Promise((resolve, reject) => {
     const target = endpoint.kind === 'unix'
       ? { socketPath: endpoint.socketPath }
       : { host: endpoint.host, port: endpoint.port };
-    const req = http.request({ ...target, path, method: 'GET', headers: { Host: 'docker' } }, (res) => {
+    // An empty POST says so: without a length Node would send it chunked.
+    const headers = method === 'GET' ? { Host: 'docker' } : { Host: 'docker', 'Content-Length': '0' };
+    const req = http.request({ ...target, path, method, headers }, (res) => {
       let chunks: Buffer[] = [];
       let size = 0;
       const tooLarge = () => {
@@ -43,20 +66,18 @@ export function dockerGet(endpoint: DockerEndpoint, path: string, timeoutMs: num
       res.on('end', () => {
         clearTimeout(timer);
         const body = Buffer.concat(chunks).toString('utf8');
-        if ((res.statusCode ?? 0) >= 400) {
-          reject(new UnavailableError(`docker: ${path} answered HTTP ${res.statusCode}: ${apiMessage(body)}`));
-          return;
-        }
+        let json: unknown;
         try {
-          resolve(JSON.parse(body));
+          json = body === '' ? undefined : JSON.parse(body);
         } catch {
-          reject(new UnavailableError(`docker: ${path} answered with invalid JSON`));
+          json = undefined;
         }
+        resolve({ status: res.statusCode ?? 0, json, message: apiMessage(body) });
       });
     });
     const timer = setTimeout(() => {
       req.destroy();
-      reject(new TimeoutError(`docker ${path}`, timeoutMs));
+      reject(new TimeoutError(`docker ${method === 'GET' ? '' : `${method} `}${path}`, timeoutMs));
     }, timeoutMs);
     req.on('error', (err) => {
       clearTimeout(timer);

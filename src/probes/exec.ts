@@ -23,9 +23,19 @@ const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
  * stuck in an uninterruptible syscall (statfs on a hard NFS mount) never
  * exits, and must not hold the run.
  */
+/*
+ * The parent waits in spawn() until the child has exec'd, and a PATH entry on
+ * a hung mount blocks that exec: every program is started through /bin/sh by
+ * absolute path, which then looks the program up where a deadline can kill it.
+ * Sample of a missing tool: `sh: 1: exec: compsize: not found`, exit 127.
+ */
+const SHELL = '/bin/sh';
+const EXEC_BY_NAME = 'exec "$0" "$@"';
+
 export const execRunner: Runner = (file, args, timeoutMs, input) =>
   new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
+    const [command, argv] = file === 'sh' ? [SHELL, args] : file.includes('/') ? [file, args] : [SHELL, ['-c', EXEC_BY_NAME, file, ...args]];
+    const child = spawn(command, argv, {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
       detached: true,
@@ -55,6 +65,10 @@ export const execRunner: Runner = (file, args, timeoutMs, input) =>
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (command === SHELL && file !== 'sh' && code === 127 && /: not found\n?$/.test(Buffer.concat(err).toString('utf8'))) {
+        reject(new ToolMissingError(file));
+        return;
+      }
       resolve({
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { TimeoutError, errorMessage, formatSeconds } from '../errors.js';
 import type { Runner } from './exec.js';
 
@@ -9,7 +10,7 @@ import type { Runner } from './exec.js';
  * killed, or abandoned, at the deadline, and the run ends on time.
  */
 
-export type FileProblemCode = 'ENOENT' | 'ELOOP' | 'ENOTREG' | 'ENOSPC' | 'EROFS' | 'EACCES' | 'EDQUOT' | 'ENXIO' | 'ETIMEDOUT' | 'EIO';
+export type FileProblemCode = 'ENOENT' | 'ELOOP' | 'ENOTREG' | 'ENOSPC' | 'EROFS' | 'EACCES' | 'EDQUOT' | 'ENXIO' | 'ETIMEDOUT' | 'EIO' | 'EPERM';
 
 export class FileProblem extends Error {
   override name = 'FileProblem';
@@ -35,6 +36,7 @@ function problemFrom(file: string, stderr: string, exitCode: number): FileProble
   const detail = line.replace(/^[\w.-]+: /, '') || `exit ${exitCode}`;
   if (exitCode === 10) return new FileProblem('ELOOP', file, 'is a symbolic link: refused (only a regular file is written or read)');
   if (exitCode === 11) return new FileProblem('ENOTREG', file, 'is not a regular file (a FIFO, device or directory): refused');
+  if (exitCode === 12) return new FileProblem('EPERM', file, 'its folder is a symbolic link, not owned by this user, or writable by others: refused (only this tool may write its history)');
   const code = ERRNO_TEXT.find(([re]) => re.test(detail))?.[1] ?? 'EIO';
   return new FileProblem(code, file, detail.slice(0, 200));
 }
@@ -49,6 +51,16 @@ async function inChild(run: Runner, script: string, args: readonly string[], tim
 }
 
 /*
+ * A private folder (mode 0700, the history) must be a real directory owned by
+ * this user and writable by nobody else, or anyone could plant records in it.
+ * Sample of stat: `0 700`.
+ */
+const PRIVATE_DIR_CHECK = `if [ "$mode" = 0700 ]; then
+  { [ -L "$dir" ] || [ ! -O "$dir" ]; } && exit 12
+  case $(stat -c %a -- "$dir") in *[2367]?|*[2367]) exit 12;; esac
+fi`;
+
+/*
  * Append: refuse a symlink or anything but a regular file, then one dd that
  * reads the whole input (fullblock) and writes it in one O_APPEND write(2),
  * so concurrent runs never interleave; nofollow closes the race on the link
@@ -56,6 +68,7 @@ async function inChild(run: Runner, script: string, args: readonly string[], tim
  */
 const APPEND_SCRIPT = `dir=$1 f=$2 mode=$3
 mkdir -p -m "$mode" -- "$dir" || exit 1
+${PRIVATE_DIR_CHECK}
 [ -L "$f" ] && exit 10
 [ -e "$f" ] && [ ! -f "$f" ] && exit 11
 exec dd of="$f" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
@@ -73,26 +86,35 @@ export type ReadOutcome =
 
 /*
  * Read the tails of several files in one child. Each file is announced by
- * `\x1eF` (RS cannot occur in JSON lines or in our text), then its last
- * `max + 1` bytes (one more than kept tells a cut file from a whole one);
- * symlinks (L), non-regular files (T) and missing ones (N) are announced and
- * not opened: a FIFO would block the reader. One exec per existing file.
+ * the run's boundary (RS and a random token, so no file content can forge
+ * it) and a tag: F, then its last `max + 1` bytes (one more than kept tells
+ * a cut file from a whole one); L symlink, T not a regular file, N missing
+ * (neither is opened: a FIFO would block the reader). With a private folder
+ * given, a folder that fails the check is announced once (D) and nothing is
+ * read. One exec per existing file.
  */
-const READ_SCRIPT = `max=$1; shift
+const READ_SCRIPT = `b=$1 max=$2 dir=$3 mode=$4; shift 4
+if [ -n "$dir" ] && { [ -e "$dir" ] || [ -L "$dir" ]; }; then
+  ${PRIVATE_DIR_CHECK.replace(/exit 12/g, "{ printf '%sD\\n' \"$b\"; exit 0; }").replace(/\n/g, '\n  ')}
+fi
 for f; do
-  if [ -L "$f" ]; then printf '\\036L\\n'
-  elif [ ! -e "$f" ]; then printf '\\036N\\n'
-  elif [ ! -f "$f" ]; then printf '\\036T\\n'
-  else printf '\\036F\\n'; tail -c "$((max + 1))" -- "$f"; printf '\\n'
+  printf '%s' "$b"
+  if [ -L "$f" ]; then printf 'L\\n'
+  elif [ ! -e "$f" ]; then printf 'N\\n'
+  elif [ ! -f "$f" ]; then printf 'T\\n'
+  else printf 'F\\n'; tail -c "$((max + 1))" -- "$f"; printf '\\n'
   fi
 done`;
 
 /** Pure: the read script's output → one outcome per file, in order. */
-export function parseReadOutput(files: readonly string[], stdout: string, maxBytes: number): ReadOutcome[] {
-  const parts = stdout.split('\x1e').slice(1);
+export function parseReadOutput(files: readonly string[], stdout: string, maxBytes: number, boundary: string): ReadOutcome[] {
+  const parts = stdout.split(boundary).slice(1);
+  if (parts[0]?.startsWith('D')) {
+    return files.map((file) => ({ file, kind: 'refused', problem: problemFrom(file, '', 12) }));
+  }
   return files.map((file, i): ReadOutcome => {
     const part = parts[i];
-    if (part === undefined) return { file, kind: 'refused', problem: new FileProblem('EIO', file, 'not read (the reader stopped early)') };
+    if (part === undefined) return { file, kind: 'refused', problem: new FileProblem('EIO', file, 'not read (the reader stopped early, or its output passed the cap)') };
     const tag = part[0];
     if (tag === 'N') return { file, kind: 'missing' };
     if (tag === 'L') return { file, kind: 'refused', problem: problemFrom(file, '', 10) };
@@ -104,12 +126,16 @@ export function parseReadOutput(files: readonly string[], stdout: string, maxByt
   });
 }
 
-/** The last `maxBytes` of each file (one child for all), or a FileProblem for the whole read. */
-export async function readFileTails(run: Runner, files: readonly string[], maxBytes: number, timeoutMs: number): Promise<ReadOutcome[]> {
+/**
+ * The last `maxBytes` of each file (one child for all), or a FileProblem for
+ * the whole read. `privateDir`: the folder must pass the private check.
+ */
+export async function readFileTails(run: Runner, files: readonly string[], maxBytes: number, timeoutMs: number, privateDir = ''): Promise<ReadOutcome[]> {
   if (files.length === 0) return [];
-  const res = await inChild(run, READ_SCRIPT, [String(maxBytes), ...files], timeoutMs, files[0]!);
+  const boundary = `\x1e${randomBytes(8).toString('hex')}`;
+  const res = await inChild(run, READ_SCRIPT, [boundary, String(maxBytes), privateDir, '0700', ...files], timeoutMs, files[0]!);
   if (res.exitCode !== 0 && !res.stdout) throw problemFrom(files[0]!, res.stderr, res.exitCode);
-  return parseReadOutput(files, res.stdout, maxBytes);
+  return parseReadOutput(files, res.stdout, maxBytes, boundary);
 }
 
 /** One small file (a config): refused when it is not a regular file or larger than `maxBytes`. */

@@ -68,7 +68,7 @@ export function plain(value: string, max = 400): string {
 
 /** Text already made `plain()` placed in markdown: structure characters escaped, nothing else. */
 export function markdownOfPlain(value: string): string {
-  return value.replace(/[`|*_[\]<>#]/g, (c) => `\\${c}`);
+  return value.replace(MARKDOWN_CHARS, (c) => `\\${c}`);
 }
 
 /*

@@ -16,6 +16,6 @@ export function renderFired(report: Report): string {
       evidence: guardDiskFigure(`Storage Pressure ${pressure ? `${pressure.status}: ${plain(pressure.reason ?? '')}` : 'did not run'}`.trim()),
     });
   }
-  const fired = findings.map((f) => ({ name: f.name, severity: f.severity, evidence: f.evidence, action: f.action, action_script: plain(f.action_script, 1000) }));
+  const fired = findings.map((f) => ({ name: f.name, severity: f.severity, evidence: f.evidence, action: f.action, action_script: guardDiskFigure(plain(f.action_script, 1000)) }));
   return `${JSON.stringify({ fired })}\n`;
 }

@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../errors.js';
 import { dockerGet } from '../probes/docker-api.js';
 import { parseInfo, parseVersion, type EngineIdentity } from '../parse/docker-engine.js';
 import type { RunOptions } from '../options.js';
@@ -35,7 +35,7 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
   let history: Promise<HistoryWindow> | undefined;
   return {
     dockerEngine(deadline) {
-      engine ??= fetchEngine(options, deadline);
+      engine ??= fetchEngine(options, run, deadline);
       return engine;
     },
     history(deadline) {
@@ -49,9 +49,24 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
   };
 }
 
-async function fetchEngine(options: RunOptions, deadline: number): Promise<DockerEngine> {
+/*
+ * connect() to a unix socket resolves its path on this thread: a DOCKER_HOST
+ * on a hung mount would freeze the process past any deadline. A child looks
+ * the path up first; once it has answered, the mount is alive.
+ */
+async function socketPathAnswers(run: Runner, socketPath: string, timeoutMs: number): Promise<void> {
+  try {
+    await run('sh', ['-c', '[ -e "$1" ]', 'preflight-socket', socketPath], timeoutMs);
+  } catch (err) {
+    if (err instanceof TimeoutError) throw new UnavailableError(`docker: the socket path ${socketPath} gave no answer in ${formatSeconds(err.afterMs)} (hung mount?)`);
+    throw err;
+  }
+}
+
+async function fetchEngine(options: RunOptions, run: Runner, deadline: number): Promise<DockerEngine> {
   const timeout = () => Math.max(1, Math.min(CHEAP_CALL_TIMEOUT_MS, remainingMs(deadline)));
   try {
+    if (options.docker.kind === 'unix') await socketPathAnswers(run, options.docker.socketPath, timeout());
     // Both are cheap but not free (/version asks containerd and runc): ask at once.
     const [version, info] = await Promise.all([
       dockerGet(options.docker, '/version', timeout()),

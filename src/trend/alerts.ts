@@ -24,6 +24,9 @@ function lastObserving(records: readonly HistoryRecord[], f: FiredFinding, befor
   return -1;
 }
 
+/** One alert in three tiers: the rank of each. */
+const DISK_TIERS: Record<string, number> = { 'disk-warning': 0, 'disk-high': 1, 'disk-critical': 2 };
+
 const firedIn = (r: HistoryRecord, key: string) => r.fired.find((x) => alertKey(x) === key);
 
 /**
@@ -68,6 +71,8 @@ export function alertStates(records: readonly HistoryRecord[]): AlertState[] {
   const now = new Set(latest.fired.map(alertKey));
   for (const f of activeAlerts(records, last)) {
     if (now.has(alertKey(f))) continue;
+    // disk-warning giving way to disk-high on the same mount is a disk getting worse, not a recovery.
+    if (latest.fired.some((x) => x.mountpoint === f.mountpoint && (DISK_TIERS[x.name] ?? -1) > (DISK_TIERS[f.name] ?? Infinity))) continue;
     const looked = observedFor(f, latest.observed);
     out.push({ ...base(f), state: looked ? 'recovered' : 'unobserved', since: latest.at, runs: 0 });
   }

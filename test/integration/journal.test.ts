@@ -68,6 +68,26 @@ describe('the history only we write', () => {
     expect(md).toMatch(/^Alerts: none\.$/m);
   });
 
+  it.each([
+    ['a symlink to another folder', async (root: string, other: string) => symlink(other, path.join(root, HISTORY_DIR))],
+    ['writable by others', async (root: string) => { await mkdir(path.join(root, HISTORY_DIR)); await execa('chmod', ['0777', path.join(root, HISTORY_DIR)]); }],
+    ['owned by another user', async (root: string) => { await mkdir(path.join(root, HISTORY_DIR), { mode: 0o700 }); await execa('chown', ['1000', path.join(root, HISTORY_DIR)]); }],
+  ])('a history folder that is %s is refused, read and write, and reported', async (_, plant) => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pf-private-'));
+    const other = await mkdtemp(path.join(tmpdir(), 'pf-elsewhere-'));
+    try {
+      await plant(root, other);
+      const run = await runPreflight(['--format', 'json'], { OPS_JOURNAL_ROOT: root });
+      const doc = parseReport(run.stdout);
+      expect(doc.journal).toMatchObject({ written: false, reason: expect.stringMatching(/^EPERM: its folder is a symbolic link, not owned by this user, or writable by others/) });
+      expect(doc.trend.journalProblem).toMatch(/EPERM/);
+      expect(await readdir(other)).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('--no-journal neither reads nor writes', async () => {
     const before = await historyOf(dir);
     const doc = parseReport((await runPreflight(['--format', 'json', '--no-journal'], { OPS_JOURNAL_ROOT: dir })).stdout);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unmountUnder } from '../helpers/loopfs.js';
-import { parseReport, runPreflight } from '../helpers/preflight.js';
+import { parseReport, REPO, runPreflight } from '../helpers/preflight.js';
 import { describeWith } from '../helpers/describe-with.js';
 
 /** Processes (other than bindfs itself) whose command line names the stuck mount. */
@@ -97,6 +97,38 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     expect(run.exitCode).toBe(2);
     expect(run.elapsedMs).toBeLessThan(5000);
     expect(run.stderr).toMatch(/^preflight: --config .*preflight\.toml: ETIMEDOUT: no answer in 3 s \(hung mount\?\)$/);
+  });
+
+  it('a DOCKER_HOST socket on the stuck mount: the run ends within its budget and says so', async () => {
+    const run = await runPreflight(['--budget', '4', '--no-journal'], { DOCKER_HOST: `unix://${dir}/dst/docker.sock` }, 15_000);
+    expect(run.exitCode).toBe(0);
+    expect(run.elapsedMs).toBeLessThan(5000);
+    expect(run.stdout).toMatch(/docker: the socket path .*\/dst\/docker\.sock gave no answer in [\d.]+ s \(hung mount\?\)/);
+  });
+
+  // Node by absolute path: the launcher's `#!/usr/bin/env node` would itself hang on such a PATH, before any code of ours.
+  it('a PATH entry on the stuck mount: the run ends within its budget', async () => {
+    const started = Date.now();
+    const run = await execa(process.execPath, [path.join(REPO, 'dist/preflight.mjs'), '--budget', '4', '--no-journal'], {
+      reject: false, timeout: 15_000, env: { PATH: `${dir}/dst/bin:/usr/local/bin:/usr/bin:/bin`, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(String(run.stdout)).toContain('## Filesystem');
+  });
+
+  it('--journal-keep-days with a stuck folder in the journal root still prints the report, exit 0', async () => {
+    const root = await mkdtemp('/tmp/pf-keep-');
+    try {
+      await execa('mount', ['--bind', `${dir}/dst`, `${root}`]).catch(() => undefined);
+      const run = await runPreflight(['--budget', '6', '--journal-keep-days', '30'], { OPS_JOURNAL_ROOT: root }, 15_000);
+      expect(run.exitCode).toBe(0);
+      expect(run.elapsedMs).toBeLessThan(7000);
+      expect(run.stdout).toContain('## Storage Pressure');
+    } finally {
+      await execa('umount', ['-l', root], { reject: false });
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -69,7 +69,7 @@ describe('Filesystem markdown on a host with hundreds of filesystems', () => {
 
 describe('Pressure line', () => {
   const line = (n: number) => pressureMarkdown({
-    attribution: null, outsideDocker: null, outsideDockerProblem: null, findings: [],
+    attribution: null, outsideDocker: null, outsideDockerProblem: null, findings: [], historyKnown: true,
     pressure: Array.from({ length: n }, (_, i) => ({ mountpoint: `/m/${i}`, ratio: i / 100 })),
   }).find((l) => l.startsWith('Pressure'));
 

@@ -127,6 +127,14 @@ describe('runs that could not look are no evidence', () => {
     expect(next).toEqual([expect.objectContaining({ state: 'ongoing', since: firing[0]!.at, runs: 3 })]);
   });
 
+  it('a tier going up is no recovery of the lower one; going down clears the higher one', () => {
+    const warning = [{ name: 'disk-warning', severity: 'P4' as const, mountpoint: MOUNT }];
+    const up = alertStates([entry(t0, 75 * GiB, { fired: warning }), entry(t0 + 20 * MIN, 82 * GiB, { fired })]);
+    expect(up).toEqual([expect.objectContaining({ key: `disk-high@${MOUNT}`, state: 'new' })]);
+    const down = alertStates([entry(t0, 82 * GiB, { fired }), entry(t0 + 20 * MIN, 75 * GiB, { fired: warning })]);
+    expect(down.map((a) => `${a.name} ${a.state}`)).toEqual(['disk-warning new', 'disk-high recovered']);
+  });
+
   it('a run that looked and found it gone recovers it, once', () => {
     const ok = entry(t0 + 60 * MIN, 60 * GiB);
     expect(alertStates([...firing, cut, ok])).toEqual([expect.objectContaining({ state: 'recovered' })]);
@@ -160,10 +168,22 @@ describe('history records that are not ours', () => {
     ['the summary mount is not among its filesystems', { ...good, summaryMount: '/elsewhere' }],
     ['it says nothing of what it observed', { ...good, observed: undefined }],
     ['it is the old in-journal version', { ...good, v: 1 }],
+    ['a finding carries another severity than its own', { ...good, fired: [{ name: 'disk-critical', severity: 'P0', mountpoint: MOUNT }] }],
+    ['a filesystem is listed twice', { ...good, filesystems: [fs0, fs0] }],
+    ['it says it measured a filesystem it has no figures for', { ...good, observed: { ...good.observed, filesystems: [MOUNT, '/elsewhere'] } }],
   ])('a record whose %s is unreadable, never half-used', (_, bad) => {
     const parsed = parseHistory(`${JSON.stringify(good)}\n${JSON.stringify(bad)}\n`);
     expect(parsed.records).toHaveLength(1);
     expect(parsed.unreadable).toBe(1);
     expect(() => assessTrend(parsed.records, parsed.unreadable, 80)).not.toThrow();
+  });
+});
+
+describe('the history reader\'s framing', () => {
+  it('a record separator inside a file cannot shift the other files\' records', async () => {
+    const { parseReadOutput } = await import('../../src/probes/files.js');
+    const b = '\x1eabc123';
+    const out = `${b}F\nold\x1eN\n\n${b}F\nnew\n\n${b}N\n`;
+    expect(parseReadOutput(['a', 'b', 'c'], out, 100, b).map((o) => (o.kind === 'ok' ? o.text : o.kind))).toEqual(['old\x1eN\n', 'new\n', 'missing']);
   });
 });

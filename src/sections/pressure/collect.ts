@@ -70,6 +70,7 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
       outsideDockerProblem,
       pressure: filesystems.map((f) => ({ mountpoint: f.mountpoint, ratio: pressureRatio(f) })),
       findings,
+      historyKnown: !(history.problem && history.records.length === 0),
     },
   };
 }

@@ -9,4 +9,9 @@ export interface PressureData {
   outsideDockerProblem: string | null;
   pressure: { mountpoint: string; ratio: number | null }[];
   findings: Finding[];
+  /**
+   * False when the history could not be read: hysteresis had no baseline, so
+   * this run's tiers are no evidence for the alert state (not recorded as assessed).
+   */
+  historyKnown: boolean;
 }

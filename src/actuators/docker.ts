@@ -1,0 +1,88 @@
+import { errorMessage, TimeoutError } from '../errors.js';
+import type { DockerEndpoint } from '../parse/docker-host.js';
+import { dockerRequest, type DockerAnswer } from '../probes/docker-api.js';
+
+/*
+ * Deletions by id, each one call the daemon re-checks: what the plan listed
+ * is all that can go, and whatever came into use since the plan is refused
+ * (409) by the daemon itself. Never `force`.
+ */
+
+/**
+ * removed: gone because of this call; gone: already gone before it (404);
+ * refused: the daemon said no (in use, running, has children); kept: the
+ * call succeeded and the object stayed (BuildKit skipped the record);
+ * failed: an error or no answer in time.
+ */
+export type DeleteResult = 'removed' | 'gone' | 'refused' | 'kept' | 'failed';
+
+export interface DeleteOutcome {
+  result: DeleteResult;
+  /** The daemon's words for anything but `removed`. */
+  detail: string | null;
+  /** Only /build/prune says what it freed (SpaceReclaimed); the DELETE calls say nothing. */
+  reclaimedBytes: number | null;
+}
+
+const outcome = (result: DeleteResult, detail: string | null = null, reclaimedBytes: number | null = null): DeleteOutcome => ({ result, detail, reclaimedBytes });
+
+function byStatus(a: DockerAnswer, ok: () => DeleteOutcome): DeleteOutcome {
+  if (a.status >= 200 && a.status < 300) return ok();
+  if (a.status === 404) return outcome('gone', a.message);
+  if (a.status === 409) return outcome('refused', a.message);
+  return outcome('failed', `HTTP ${a.status}: ${a.message}`);
+}
+
+async function call(endpoint: DockerEndpoint, method: 'DELETE' | 'POST', path: string, timeoutMs: number, ok: (a: DockerAnswer) => DeleteOutcome): Promise<DeleteOutcome> {
+  try {
+    const a = await dockerRequest(endpoint, method, path, timeoutMs);
+    return byStatus(a, () => ok(a));
+  } catch (err) {
+    // The daemon may still finish a call we stopped waiting for.
+    if (err instanceof TimeoutError) return outcome('failed', `no answer in ${Math.round(timeoutMs / 100) / 10} s (the daemon may still finish it)`);
+    return outcome('failed', errorMessage(err));
+  }
+}
+
+/** `DELETE /containers/{id}?v=0&force=0`: refused (409) while it runs; its anonymous volumes stay. */
+export function removeContainer(endpoint: DockerEndpoint, apiVersion: string, id: string, timeoutMs: number): Promise<DeleteOutcome> {
+  return call(endpoint, 'DELETE', `/v${apiVersion}/containers/${encodeURIComponent(id)}?v=0&force=0`, timeoutMs, () => outcome('removed'));
+}
+
+/**
+ * `DELETE /images/{id}?force=0&noprune=1`: refused (409) for an image a
+ * container uses, or one with child images. noprune: untagged parent
+ * images are not in the plan, so they stay.
+ * Sample answer: `[{"Untagged":"pf-app:latest"},{"Deleted":"sha256:5f0c…"}]`.
+ */
+export function removeImage(endpoint: DockerEndpoint, apiVersion: string, id: string, timeoutMs: number): Promise<DeleteOutcome> {
+  return call(endpoint, 'DELETE', `/v${apiVersion}/images/${encodeURIComponent(id)}?force=0&noprune=1`, timeoutMs, (a) => {
+    const deleted = Array.isArray(a.json) && a.json.some((e) => (e as { Deleted?: unknown })?.Deleted === id);
+    return deleted ? outcome('removed') : outcome('kept', 'the daemon untagged it but did not delete it');
+  });
+}
+
+/** BuildKit record ids are 25 base-36 characters; anything else is not sent into a filter. */
+const RECORD_ID = /^[A-Za-z0-9]{1,128}$/;
+
+/**
+ * `POST /build/prune` for exactly one record. Docker (20.10 to 28) turns
+ * `filters={"id":[X]}` into BuildKit's `id~=X`, an unanchored regular
+ * expression, and refuses two values ("filters expect only one value"):
+ * so one call per record, anchored `^X$`. `all` stays false: BuildKit then
+ * skips records shared with an image, internal and frontend ones, and any
+ * in use; a record that another record builds on is kept until that one goes.
+ * Sample answer: `{"CachesDeleted":["ango7jjthzuwzp5jiwzx6fd5u"],"SpaceReclaimed":3380360}`.
+ */
+export function pruneBuildRecord(endpoint: DockerEndpoint, apiVersion: string, id: string, timeoutMs: number): Promise<DeleteOutcome> {
+  if (!RECORD_ID.test(id)) return Promise.resolve(outcome('failed', 'not a BuildKit record id; not sent'));
+  const filters = encodeURIComponent(JSON.stringify({ id: [`^${id}$`] }));
+  return call(endpoint, 'POST', `/v${apiVersion}/build/prune?filters=${filters}`, timeoutMs, (a) => {
+    const body = a.json as { CachesDeleted?: unknown; SpaceReclaimed?: unknown } | undefined;
+    const deleted = Array.isArray(body?.CachesDeleted) && body.CachesDeleted.includes(id);
+    const reclaimed = typeof body?.SpaceReclaimed === 'number' && Number.isSafeInteger(body.SpaceReclaimed) && body.SpaceReclaimed >= 0 ? body.SpaceReclaimed : null;
+    return deleted
+      ? outcome('removed', null, reclaimed)
+      : outcome('kept', 'BuildKit kept it (in use, shared with an image, internal, or a record outside the plan builds on it)', reclaimed);
+  });
+}

@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplyLockedError } from '../errors.js';
+
+/*
+ * One `remediate --apply` at a time per host. The lock is a file in the
+ * temporary directory (local, never a hung network mount, so plain
+ * in-process calls), created atomically with link(2), which fails with
+ * EEXIST when it exists and never leaves a half-written file: the holder's
+ * pid and start time are in it from the first instant. A lock whose holder
+ * is gone (or whose pid now names another process) is stale and broken.
+ */
+
+export const APPLY_LOCK_WAIT_MS = 5000;
+const POLL_MS = 100;
+/** Breaking a stale lock takes microseconds: a guard older than this was left by a crash. */
+const STALE_GUARD_MS = 10_000;
+
+export function applyLockPath(): string {
+  return path.join(tmpdir(), 'storage-preflight-apply.lock');
+}
+
+export interface ApplyLock {
+  path: string;
+  /** How long we waited for another apply. */
+  waitedMs: number;
+  release(): Promise<void>;
+}
+
+interface Holder {
+  pid: number;
+  /** /proc/<pid>/stat field 22 (clock ticks since boot): tells a reused pid apart. */
+  start: string | null;
+}
+
+/** Sample of /proc/<pid>/stat: `4242 (node) S 1 4242 … 0 20 0 1 0 98765 …`: start time is field 22. */
+function startTimeOf(pid: number): string | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: count fields after the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(h: Holder): boolean {
+  try {
+    process.kill(h.pid, 0);
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const now = startTimeOf(h.pid);
+  return h.start === null || now === null || now === h.start;
+}
+
+/** Sample: `4242 98765\n`. */
+export function parseHolder(text: string): Holder | null {
+  const m = /^(\d+)(?: (\d+))?\s*$/.exec(text);
+  return m ? { pid: Number(m[1]), start: m[2] ?? null } : null;
+}
+
+async function readHolder(file: string): Promise<Holder | null | 'gone'> {
+  try {
+    return parseHolder(await readFile(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw err;
+  }
+}
+
+/** link(2) `claim` to `target`: true when we created it, false when it exists. */
+async function linkOnce(claim: string, target: string): Promise<boolean> {
+  try {
+    await link(claim, target);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+async function unlinkQuietly(file: string): Promise<void> {
+  await unlink(file).catch(() => undefined);
+}
+
+/**
+ * Break the lock held by a dead `holder`. A guard file makes breakers take
+ * turns: without it, one breaker could read the dead pid, another break the
+ * lock and a third take it, and the first would then unlink a live lock.
+ */
+async function breakStale(lockPath: string, claim: string, holder: Holder): Promise<boolean> {
+  const guard = `${lockPath}.break`;
+  if (!(await linkOnce(claim, guard))) {
+    const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > STALE_GUARD_MS) await unlinkQuietly(guard);
+    return false;
+  }
+  try {
+    const again = await readHolder(lockPath);
+    if (again !== 'gone' && again !== null && again.pid === holder.pid && again.start === holder.start) await unlinkQuietly(lockPath);
+    return true;
+  } finally {
+    await unlinkQuietly(guard);
+  }
+}
+
+/**
+ * Take the host's apply lock, waiting up to `waitMs` for another apply to
+ * finish; ApplyLockedError when it does not. release() removes it (only if
+ * it is still ours).
+ */
+export async function acquireApplyLock(lockPath = applyLockPath(), waitMs = APPLY_LOCK_WAIT_MS): Promise<ApplyLock> {
+  const started = Date.now();
+  const me: Holder = { pid: process.pid, start: startTimeOf(process.pid) };
+  const body = `${me.pid}${me.start === null ? '' : ` ${me.start}`}\n`;
+  const claim = `${lockPath}.${process.pid}.${started.toString(36)}`;
+  await writeFile(claim, body, { mode: 0o644 });
+  try {
+    let holder: Holder | null = null;
+    for (;;) {
+      if (await linkOnce(claim, lockPath)) {
+        return {
+          path: lockPath,
+          waitedMs: Date.now() - started,
+          release: async () => {
+            const h = await readHolder(lockPath);
+            if (h !== 'gone' && h !== null && h.pid === me.pid) await unlinkQuietly(lockPath);
+          },
+        };
+      }
+      const read = await readHolder(lockPath);
+      if (read !== 'gone') holder = read;
+      // An unreadable lock is never ours to break: it is waited for like a live one.
+      if (read !== 'gone' && read !== null && !alive(read) && (await breakStale(lockPath, claim, read))) continue;
+      if (Date.now() - started >= waitMs) throw new ApplyLockedError(lockPath, holder?.pid ?? null, Date.now() - started);
+      if (read !== 'gone') await sleep(POLL_MS);
+    }
+  } finally {
+    await unlinkQuietly(claim);
+  }
+}

@@ -1,0 +1,222 @@
+import { subvolumeSync, balanceData } from '../actuators/btrfs.js';
+import { pruneBuildRecord, removeContainer, removeImage, type DeleteOutcome } from '../actuators/docker.js';
+import type { ApplyLock } from '../actuators/lock.js';
+import type { PlanObject, PlanStep, RemediationPlan } from '../model/remediation/plan.js';
+import type { DockerEndpoint } from '../parse/docker-host.js';
+import { usageFromStatfs } from '../parse/statfs.js';
+import type { Runner } from '../probes/exec.js';
+import { measurePath } from '../probes/statfs.js';
+import { remainingMs } from '../run/deadline.js';
+import {
+  notRun, selectSteps, shortReasons, targetUsedBytes,
+  type AppliedStep, type ApplyResult, type ApplyTier, type NotRunStep, type ObjectResult, type StepRun, type StopReason,
+} from './result.js';
+
+export type Measure = { usedBytes: number; availBytes: number } | { problem: string };
+
+/** The shell's side effects, injected: tests drive the loop with fakes, the command with the actuators. */
+export interface ApplyDeps {
+  lock(): Promise<ApplyLock>;
+  /** statfs of the plan's filesystem (after a flush where it frees late), by `deadline`. */
+  measure(deadline: number): Promise<Measure>;
+  /** Run one step's deletions, starting none after `deadline`. */
+  step(step: PlanStep, deadline: number): Promise<StepRun>;
+  now(): number;
+}
+
+/** What a statfs (and a btrfs subvolume sync) is given after the steps' own deadline. */
+const MEASURE_RESERVE_MS = 5000;
+/** A step is not started with less than this left: it would be cut off mid-way. */
+const MIN_STEP_MS = 500;
+
+/**
+ * Run the plan's steps in order, up to `maxTier`, re-measuring the
+ * filesystem after each and stopping as soon as it is at the target. One
+ * apply at a time per host (the lock); nothing runs without a first
+ * measurement, since the target could not be checked.
+ */
+export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadline: number, deps: ApplyDeps): Promise<ApplyResult> {
+  const { eligible, beyond } = selectSteps(plan, maxTier);
+  const base = {
+    mountpoint: plan.mountpoint, targetPct: plan.targetPct, maxTier, capacityBytes: null, usedBeforeBytes: null, usedAfterBytes: null,
+    wantedBytes: null, freedBytes: null, targetReached: false, notes: [] as string[],
+  };
+  const lock = await deps.lock();
+  const startedAt = deps.now();
+  const stepsDeadline = deadline - Math.min(MEASURE_RESERVE_MS, Math.max(0, (deadline - startedAt) / 4));
+  const steps: AppliedStep[] = [];
+  const skipped: NotRunStep[] = [];
+  let stopped: StopReason = 'steps-exhausted';
+  let first: Measure;
+  let last: Measure;
+  try {
+    first = await deps.measure(deadline);
+    last = first;
+    if ('problem' in first) {
+      stopped = 'measure-failed';
+      skipped.push(...eligible.map((s) => notRun(s, 'measure-failed')));
+      base.notes.push(first.problem);
+    } else {
+      const target = targetUsedBytes(first.usedBytes, first.availBytes, plan.targetPct);
+      for (const [i, step] of eligible.entries()) {
+        const now = last as { usedBytes: number; availBytes: number };
+        if (now.usedBytes <= target) {
+          stopped = i === 0 ? 'already-below-target' : 'target-reached';
+          skipped.push(...eligible.slice(i).map((s) => notRun(s, 'target-reached')));
+          break;
+        }
+        if (remainingMs(stepsDeadline, deps.now()) < MIN_STEP_MS) {
+          stopped = 'deadline';
+          skipped.push(...eligible.slice(i).map((s) => notRun(s, 'deadline')));
+          break;
+        }
+        const t0 = deps.now();
+        const run = await deps.step(step, stepsDeadline);
+        const after = await deps.measure(deadline);
+        const usedAfter = 'problem' in after ? null : after.usedBytes;
+        steps.push({
+          kind: step.kind, tier: step.tier, title: step.title, expectedBytes: step.expectedBytes, ...run,
+          usedBeforeBytes: now.usedBytes, usedAfterBytes: usedAfter, measuredBytes: usedAfter === null ? null : now.usedBytes - usedAfter,
+          durationMs: deps.now() - t0,
+        });
+        if ('problem' in after) {
+          stopped = 'measure-failed';
+          skipped.push(...eligible.slice(i + 1).map((s) => notRun(s, 'measure-failed')));
+          base.notes.push(after.problem);
+          break;
+        }
+        last = after;
+      }
+      if (!('problem' in last) && last.usedBytes <= target && stopped === 'steps-exhausted') stopped = eligible.length ? 'target-reached' : 'already-below-target';
+    }
+  } finally {
+    await lock.release();
+  }
+  const finishedAt = deps.now();
+  const measured = !('problem' in first) ? first : null;
+  const end = !('problem' in last) ? last : null;
+  const targetReached = stopped === 'target-reached' || stopped === 'already-below-target';
+  const notRunSteps = [...skipped, ...beyond];
+  return {
+    ...base,
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
+    lockWaitedMs: lock.waitedMs,
+    capacityBytes: measured ? measured.usedBytes + measured.availBytes : null,
+    usedBeforeBytes: measured?.usedBytes ?? null,
+    usedAfterBytes: end?.usedBytes ?? null,
+    wantedBytes: measured ? Math.max(0, measured.usedBytes - targetUsedBytes(measured.usedBytes, measured.availBytes, plan.targetPct)) : null,
+    freedBytes: measured && end ? measured.usedBytes - end.usedBytes : null,
+    targetReached,
+    stopped,
+    short: shortReasons({ stopped, steps, notRun: notRunSteps, maxTier, targetReached }),
+    steps,
+    notRun: notRunSteps,
+  };
+}
+
+/** No plan to apply (the daemon or the filesystem could not be measured): said in the result, nothing locked. */
+export function noPlan(reason: string, maxTier: ApplyTier): ApplyResult {
+  return {
+    mountpoint: null, targetPct: null, maxTier, startedAt: null, finishedAt: null, lockWaitedMs: null, capacityBytes: null,
+    usedBeforeBytes: null, usedAfterBytes: null, wantedBytes: null, freedBytes: null, targetReached: false, stopped: 'no-plan',
+    short: [{ kind: 'no-plan', bytes: null, text: reason }], steps: [], notRun: [], notes: [],
+  };
+}
+
+export interface ShellContext {
+  run: Runner;
+  docker: DockerEndpoint;
+  /** The daemon's API version from /version; null when it was not reached. */
+  apiVersion: string | null;
+  /** The plan's filesystem and its type (btrfs frees deleted subvolumes in the background). */
+  mountpoint: string;
+  fstype: string | null;
+  lock(): Promise<ApplyLock>;
+}
+
+/** Longest wait for one Engine API call: removing a big writable layer takes a while. */
+const CALL_TIMEOUT_MS = 30_000;
+const STATFS_TIMEOUT_MS = 5000;
+
+/** The real side effects: the actuators, statfs in a child, btrfs through the runner. */
+export function shellDeps(ctx: ShellContext): ApplyDeps {
+  return {
+    lock: ctx.lock,
+    now: () => Date.now(),
+    async measure(deadline) {
+      if (ctx.fstype === 'btrfs') {
+        const synced = await subvolumeSync(ctx.run, ctx.mountpoint, Math.max(1, remainingMs(deadline) - 1000));
+        if (!synced.ok) return { problem: `btrfs subvolume sync ${ctx.mountpoint}: ${synced.detail}` };
+      }
+      const m = await measurePath(ctx.run, ctx.mountpoint, Math.max(1, Math.min(STATFS_TIMEOUT_MS, remainingMs(deadline))));
+      if (m.kind !== 'ok') return { problem: `statfs ${ctx.mountpoint}: ${m.reason}` };
+      const u = usageFromStatfs(m.statfs);
+      return { usedBytes: u.usedBytes, availBytes: u.availBytes };
+    },
+    step: (step, deadline) => runStep(ctx, step, deadline),
+  };
+}
+
+const empty = (problem: string | null, detail: string | null = null): StepRun => ({ objects: [], daemonReclaimedBytes: null, problem, detail });
+
+async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Promise<StepRun> {
+  const timeout = () => Math.max(1, Math.min(CALL_TIMEOUT_MS, remainingMs(deadline)));
+  const api = ctx.apiVersion;
+  const needsApi = (f: (api: string) => Promise<StepRun>) => (api === null ? Promise.resolve(empty('the Docker API version is unknown (the daemon was not reached)')) : f(api));
+  switch (step.kind) {
+    case 'remove-containers':
+      return needsApi((v) => inPasses(step.objects, deadline, (o) => removeContainer(ctx.docker, v, o.id, timeout()), () => false));
+    case 'remove-dangling-images':
+    case 'remove-unused-images':
+      // An image whose child is in the same step goes once the child has gone.
+      return needsApi((v) => inPasses(step.objects, deadline, (o) => removeImage(ctx.docker, v, o.id, timeout()), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? '')));
+    case 'prune-build-cache':
+    case 'prune-all-build-cache':
+      // A record another planned record builds on goes once that one has gone.
+      return needsApi((v) => inPasses(step.objects, deadline, (o) => pruneBuildRecord(ctx.docker, v, o.id, timeout()), (r) => r.result === 'kept'));
+    case 'btrfs-balance-empty': {
+      const r = await balanceData(ctx.run, ctx.mountpoint, 0, Math.max(1, remainingMs(deadline)));
+      return empty(r.ok ? null : r.detail, r.ok ? r.detail : null);
+    }
+    case 'btrfs-balance-stepped': {
+      const details: string[] = [];
+      for (const pct of [5, 10]) {
+        const r = await balanceData(ctx.run, ctx.mountpoint, pct, Math.max(1, remainingMs(deadline)));
+        if (!r.ok) return empty(`-dusage=${pct}: ${r.detail}`, details.join('; ') || null);
+        details.push(`-dusage=${pct}: ${r.detail}`);
+      }
+      return empty(null, details.join('; '));
+    }
+    default:
+      // Destructive kinds never reach here (selectSteps); a new kind without an actuator is said, not guessed.
+      return empty(`no actuator for ${step.kind}: not applied`);
+  }
+}
+
+/**
+ * Each object once, in plan order; then again those `retry` picks, while a
+ * pass removed something (a parent after its child). No call starts after
+ * the deadline: the objects it leaves are said to be not tried.
+ */
+async function inPasses(objects: readonly PlanObject[], deadline: number, once: (o: PlanObject) => Promise<DeleteOutcome>, retry: (r: DeleteOutcome) => boolean): Promise<StepRun> {
+  const results = new Map<string, ObjectResult>();
+  let reclaimed: number | null = null;
+  let pending = [...objects];
+  while (pending.length) {
+    const again: PlanObject[] = [];
+    let progress = false;
+    for (const o of pending) {
+      if (remainingMs(deadline) <= 0) break;
+      const r = await once(o);
+      if (r.reclaimedBytes !== null) reclaimed = (reclaimed ?? 0) + r.reclaimedBytes;
+      results.set(o.id, { id: o.id, name: o.name, plannedBytes: o.bytes, result: r.result, detail: r.detail });
+      if (r.result === 'removed') progress = true;
+      else if (retry(r)) again.push(o);
+    }
+    if (!progress || remainingMs(deadline) <= 0) break;
+    pending = again;
+  }
+  const out = objects.map((o) => results.get(o.id) ?? { id: o.id, name: o.name, plannedBytes: o.bytes, result: 'failed' as const, detail: 'not tried: the budget was spent' });
+  return { objects: out, daemonReclaimedBytes: reclaimed, problem: null, detail: null };
+}
