@@ -82,20 +82,27 @@ export interface ParsedHistory {
   unreadable: number;
 }
 
-/** Most runs a day can hold: 72 at 20 minutes; far more is a loop gone wrong. */
-export const MAX_RECORDS_PER_FILE = 5000;
+/**
+ * Most records a day file gives: 72 runs at 20 minutes, 1,000 is a run every
+ * 90 s; more is a loop gone wrong, and parsing it all would cost the run its
+ * budget. The newest are kept.
+ */
+export const MAX_RECORDS_PER_FILE = 1000;
 
-/** Pure: a history file's text → its valid records (the last MAX_RECORDS_PER_FILE); never throws. */
+/** Pure: a history file's text → its valid records (the newest MAX_RECORDS_PER_FILE, oldest first); never throws. */
 export function parseHistory(text: string): ParsedHistory {
   const records: HistoryRecord[] = [];
   let unreadable = 0;
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  // From the end: a file far past the bound is never parsed whole.
+  for (let i = lines.length - 1; i >= 0 && records.length < MAX_RECORDS_PER_FILE; i -= 1) {
+    const line = lines[i]!;
     if (line.trim() === '') continue;
     const r = readRecord(line);
     if (r) records.push(r);
     else unreadable += 1;
   }
-  return { records: records.slice(-MAX_RECORDS_PER_FILE), unreadable };
+  return { records: records.reverse(), unreadable };
 }
 
 /*
