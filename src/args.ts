@@ -222,6 +222,8 @@ guard: exit 0 when writing SIZE more keeps the filesystem holding PATH at or
 below --max-pct (default 95) used; exit 3 with a DiskCapacity JSON error on
 stdout when it would not. It touches no Docker API.
 
-Exit codes: 0 a report was printed (or guard: it fits); 2 malformed flags or
-config; 3 guard: it does not fit; 1 internal error.
+Exit codes: 0 a report was printed (or guard: it fits; or remediate --apply
+ran, even if it freed less than wanted); 2 malformed flags or config; 3 guard:
+it does not fit; 4 remediate --apply: another apply held the lock for 5 s,
+nothing was applied; 1 internal error.
 `;

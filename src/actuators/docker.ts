@@ -83,6 +83,6 @@ export function pruneBuildRecord(endpoint: DockerEndpoint, apiVersion: string, i
     const reclaimed = typeof body?.SpaceReclaimed === 'number' && Number.isSafeInteger(body.SpaceReclaimed) && body.SpaceReclaimed >= 0 ? body.SpaceReclaimed : null;
     return deleted
       ? outcome('removed', null, reclaimed)
-      : outcome('kept', 'BuildKit kept it (in use, shared with an image, internal, or a record outside the plan builds on it)', reclaimed);
+      : outcome('kept', 'BuildKit did not delete it (already gone, in use, shared with an image, internal, or a record not in the plan builds on it)', reclaimed);
   });
 }

@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readlink, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplyLockedError } from '../errors.js';
 
 /*
- * One `remediate --apply` at a time per host. The lock is a file in the
- * temporary directory (local, never a hung network mount, so plain
- * in-process calls), created atomically with link(2), which fails with
- * EEXIST when it exists and never leaves a half-written file: the holder's
- * pid and start time are in it from the first instant. A lock whose holder
+ * One `remediate --apply` at a time per host. The lock is a symbolic link in
+ * the temporary directory (local, never a hung network mount, so plain
+ * in-process calls) whose target is the holder's pid and start time:
+ * symlink(2) creates it atomically (EEXIST when it exists), it is never
+ * half-written, and its few bytes live in the inode, so it is created even
+ * when the disk is full, which is when an apply runs. A lock whose holder
  * is gone (or whose pid now names another process) is stale and broken.
  */
 
@@ -59,7 +60,7 @@ function alive(h: Holder): boolean {
   return h.start === null || now === null || now === h.start;
 }
 
-/** Sample: `4242 98765\n`. */
+/** Sample (the link's target): `4242 98765`. */
 export function parseHolder(text: string): Holder | null {
   const m = /^(\d+)(?: (\d+))?\s*$/.exec(text);
   return m ? { pid: Number(m[1]), start: m[2] ?? null } : null;
@@ -67,17 +68,20 @@ export function parseHolder(text: string): Holder | null {
 
 async function readHolder(file: string): Promise<Holder | null | 'gone'> {
   try {
-    return parseHolder(await readFile(file, 'utf8'));
+    return parseHolder(await readlink(file));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'gone';
+    // A regular file (made by hand, or by an older tool): its text is read the same way.
+    if (code === 'EINVAL') return parseHolder(await readFile(file, 'utf8').catch(() => ''));
     throw err;
   }
 }
 
-/** link(2) `claim` to `target`: true when we created it, false when it exists. */
-async function linkOnce(claim: string, target: string): Promise<boolean> {
+/** symlink(2) `target` at `at`: true when we created it, false when it exists. */
+async function createOnce(target: string, at: string): Promise<boolean> {
   try {
-    await link(claim, target);
+    await symlink(target, at);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -94,10 +98,10 @@ async function unlinkQuietly(file: string): Promise<void> {
  * turns: without it, one breaker could read the dead pid, another break the
  * lock and a third take it, and the first would then unlink a live lock.
  */
-async function breakStale(lockPath: string, claim: string, holder: Holder): Promise<boolean> {
+async function breakStale(lockPath: string, body: string, holder: Holder): Promise<boolean> {
   const guard = `${lockPath}.break`;
-  if (!(await linkOnce(claim, guard))) {
-    const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+  if (!(await createOnce(body, guard))) {
+    const age = await lstat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
     if (age > STALE_GUARD_MS) await unlinkQuietly(guard);
     return false;
   }
@@ -118,30 +122,24 @@ async function breakStale(lockPath: string, claim: string, holder: Holder): Prom
 export async function acquireApplyLock(lockPath = applyLockPath(), waitMs = APPLY_LOCK_WAIT_MS): Promise<ApplyLock> {
   const started = Date.now();
   const me: Holder = { pid: process.pid, start: startTimeOf(process.pid) };
-  const body = `${me.pid}${me.start === null ? '' : ` ${me.start}`}\n`;
-  const claim = `${lockPath}.${process.pid}.${started.toString(36)}`;
-  await writeFile(claim, body, { mode: 0o644 });
-  try {
-    let holder: Holder | null = null;
-    for (;;) {
-      if (await linkOnce(claim, lockPath)) {
-        return {
-          path: lockPath,
-          waitedMs: Date.now() - started,
-          release: async () => {
-            const h = await readHolder(lockPath);
-            if (h !== 'gone' && h !== null && h.pid === me.pid) await unlinkQuietly(lockPath);
-          },
-        };
-      }
-      const read = await readHolder(lockPath);
-      if (read !== 'gone') holder = read;
-      // An unreadable lock is never ours to break: it is waited for like a live one.
-      if (read !== 'gone' && read !== null && !alive(read) && (await breakStale(lockPath, claim, read))) continue;
-      if (Date.now() - started >= waitMs) throw new ApplyLockedError(lockPath, holder?.pid ?? null, Date.now() - started);
-      if (read !== 'gone') await sleep(POLL_MS);
+  const body = `${me.pid}${me.start === null ? '' : ` ${me.start}`}`;
+  let holder: Holder | null = null;
+  for (;;) {
+    if (await createOnce(body, lockPath)) {
+      return {
+        path: lockPath,
+        waitedMs: Date.now() - started,
+        release: async () => {
+          const h = await readHolder(lockPath);
+          if (h !== 'gone' && h !== null && h.pid === me.pid && h.start === me.start) await unlinkQuietly(lockPath);
+        },
+      };
     }
-  } finally {
-    await unlinkQuietly(claim);
+    const read = await readHolder(lockPath);
+    if (read !== 'gone') holder = read;
+    // An unreadable lock is never ours to break: it is waited for like a live one.
+    if (read !== 'gone' && read !== null && !alive(read) && (await breakStale(lockPath, body, read))) continue;
+    if (Date.now() - started >= waitMs) throw new ApplyLockedError(lockPath, holder?.pid ?? null, Date.now() - started);
+    if (read !== 'gone') await sleep(POLL_MS);
   }
 }

@@ -1,19 +1,74 @@
+import { acquireApplyLock } from '../actuators/lock.js';
+import { summaryRow } from '../model/filesystems.js';
 import { EXIT, type Io } from '../io.js';
 import type { RunOptions } from '../options.js';
+import { execRunner } from '../probes/exec.js';
+import { applyPlan, noPlan, shellDeps } from '../remediation/apply.js';
+import { historyEntries, type ApplyResult } from '../remediation/result.js';
+import { appliedResult } from '../remediation/section.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { makeReport } from '../report.js';
-import { measureAndRecord } from './report.js';
+import type { DockerStorage } from '../sections/docker/model.js';
+import type { FilesystemData } from '../sections/filesystem.js';
+import type { RemediationData } from '../sections/remediation/collect.js';
+import type { SectionResult } from '../sections/types.js';
+import { measure, measureAndRecord, recordMeasured, type Measured } from './report.js';
+
+/**
+ * With --apply, measuring may use this share of the budget; the steps, their
+ * statfs checks and the history append get the rest.
+ */
+const APPLY_MEASURE_SHARE = 0.5;
 
 /**
  * `preflight remediate`: the plan for the Docker data root's filesystem,
  * from a full measuring run (recorded in the history like any run). A dry
- * run changes nothing.
+ * run changes nothing. With --apply: measure and plan, run the plan's steps
+ * up to --max-tier (one apply per host at a time), then record the run with
+ * what each step freed.
  */
 export async function remediate(options: RunOptions, io: Io): Promise<number> {
-  const { results, journal, startedAt } = await measureAndRecord(options);
-  const plan = results.filter((r) => r.section.id === 'remediation');
-  const rep = makeReport(plan, startedAt, new Date(), journal);
+  if (!options.remediation.apply) {
+    const { results, journal, startedAt } = await measureAndRecord(options);
+    const plan = results.filter((r) => r.section.id === 'remediation');
+    const rep = makeReport(plan, startedAt, new Date(), journal);
+    io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
+    return EXIT.ok;
+  }
+  const m = await measure(options, APPLY_MEASURE_SHARE);
+  const applyStarted = Date.now();
+  const applied = await applyMeasured(m, options);
+  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, historyEntries(applied));
+  const shown = [...m.results.filter((r) => r.section.id === 'remediation'), appliedResult(applied, Date.now() - applyStarted)];
+  const rep = makeReport(shown, m.startedAt, new Date(), journal);
   io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
+  // The apply ran (even if it freed less than wanted): that is a result, not a failure.
   return EXIT.ok;
+}
+
+function dataOf<T>(results: readonly SectionResult[], id: string): T | undefined {
+  return results.find((r) => r.section.id === id)?.data as T | undefined;
+}
+
+/** The plan this run measured, applied by the deadline the measuring left (ApplyLockedError when another apply holds the host). */
+async function applyMeasured(m: Measured, options: RunOptions): Promise<ApplyResult> {
+  const { maxTier } = options.remediation;
+  const planned = dataOf<RemediationData>(m.results, 'remediation');
+  if (!planned?.plan) {
+    const section = m.results.find((r) => r.section.id === 'remediation');
+    return noPlan(planned?.reason ?? section?.reason ?? 'the plan could not be made', maxTier);
+  }
+  const plan = planned.plan;
+  const fs = dataOf<FilesystemData>(m.results, 'filesystem');
+  const row = fs ? summaryRow(fs) : undefined;
+  const deps = shellDeps({
+    run: execRunner,
+    docker: options.docker,
+    apiVersion: dataOf<DockerStorage>(m.results, 'docker')?.engine?.apiVersion ?? null,
+    mountpoint: plan.mountpoint,
+    fstype: row?.mountpoint === plan.mountpoint ? row.fstype ?? null : null,
+    lock: () => acquireApplyLock(),
+  });
+  return applyPlan(plan, maxTier, m.runDeadline, deps);
 }

@@ -47,6 +47,7 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
   const steps: AppliedStep[] = [];
   const skipped: NotRunStep[] = [];
   let stopped: StopReason = 'steps-exhausted';
+  let finishedAt = startedAt;
   let first: Measure;
   let last: Measure;
   try {
@@ -79,20 +80,21 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
           usedBeforeBytes: now.usedBytes, usedAfterBytes: usedAfter, measuredBytes: usedAfter === null ? null : now.usedBytes - usedAfter,
           durationMs: deps.now() - t0,
         });
+        last = after;
         if ('problem' in after) {
           stopped = 'measure-failed';
           skipped.push(...eligible.slice(i + 1).map((s) => notRun(s, 'measure-failed')));
           base.notes.push(after.problem);
           break;
         }
-        last = after;
       }
       if (!('problem' in last) && last.usedBytes <= target && stopped === 'steps-exhausted') stopped = eligible.length ? 'target-reached' : 'already-below-target';
     }
   } finally {
+    // Inside the lock: two applies' windows never overlap.
+    finishedAt = deps.now();
     await lock.release();
   }
-  const finishedAt = deps.now();
   const measured = !('problem' in first) ? first : null;
   const end = !('problem' in last) ? last : null;
   const targetReached = stopped === 'target-reached' || stopped === 'already-below-target';
@@ -169,8 +171,15 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
       return needsApi((v) => inPasses(step.objects, deadline, (o) => removeContainer(ctx.docker, v, o.id, timeout()), () => false));
     case 'remove-dangling-images':
     case 'remove-unused-images':
-      // An image whose child is in the same step goes once the child has gone.
-      return needsApi((v) => inPasses(step.objects, deadline, (o) => removeImage(ctx.docker, v, o.id, timeout()), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? '')));
+      return needsApi(async (v) => {
+        // An image whose child is in the same step goes once the child has gone.
+        const images = await inPasses(step.objects, deadline, (o) => removeImage(ctx.docker, v, o.id, timeout()), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? ''));
+        if (!step.cacheRecords?.length || !images.objects.some((o) => o.result === 'removed')) return images;
+        // BuildKit still holds the layers it built: prune the records that held them; any still shared with an image is kept.
+        const records = await inPasses(step.cacheRecords, deadline, (o) => pruneBuildRecord(ctx.docker, v, o.id, timeout()), (r) => r.result === 'kept');
+        const count = (result: string) => records.objects.filter((o) => o.result === result).length;
+        return { ...images, daemonReclaimedBytes: records.daemonReclaimedBytes, cacheRecords: { pruned: count('removed'), kept: count('kept'), failed: count('failed') } };
+      });
     case 'prune-build-cache':
     case 'prune-all-build-cache':
       // A record another planned record builds on goes once that one has gone.

@@ -29,6 +29,8 @@ export interface StepRun {
   problem: string | null;
   /** e.g. btrfs balance's `Done, had to relocate 0 out of 5 chunks`. */
   detail: string | null;
+  /** Image steps: the BuildKit records that held the removed images' layers (PlanStep.cacheRecords), pruned after them. */
+  cacheRecords?: { pruned: number; kept: number; failed: number };
 }
 
 export interface AppliedStep extends StepRun {

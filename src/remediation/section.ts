@@ -31,7 +31,8 @@ function objectsCell(s: AppliedStep): string {
   if (!s.objects.length) return s.detail ? inline(s.detail, 120) : '—';
   const counts = new Map<string, number>();
   for (const o of s.objects) counts.set(o.result, (counts.get(o.result) ?? 0) + 1);
-  return [...counts].map(([result, n]) => `${n} ${result}`).join(', ');
+  const records = s.cacheRecords ? `; ${s.cacheRecords.pruned} of ${s.cacheRecords.pruned + s.cacheRecords.kept + s.cacheRecords.failed} BuildKit records holding them pruned` : '';
+  return `${[...counts].map(([result, n]) => `${n} ${result}`).join(', ')}${records}`;
 }
 
 function named(o: ObjectResult): string {
@@ -46,9 +47,9 @@ export function appliedMarkdown(r: ApplyResult): string[] {
   if (r.usedBeforeBytes === null || r.capacityBytes === null) {
     return [`Nothing applied on ${where}: the target could not be checked (${inline(r.notes[0] ?? 'statfs failed', 200)}).`];
   }
-  const now = r.usedAfterBytes ?? r.usedBeforeBytes;
+  const now = r.usedAfterBytes === null ? 'use now unknown' : `now ${pct(r.usedAfterBytes, r.capacityBytes)}% used`;
   const lines = [
-    `Wanted to free ${b(r.wantedBytes ?? 0)} on ${where} (to ${r.targetPct}%; ${pct(r.usedBeforeBytes, r.capacityBytes)}% used before), freed ${r.freedBytes === null ? 'an unknown amount' : b(r.freedBytes)} (statfs); now ${pct(now, r.capacityBytes)}% used, ${STOPPED[r.stopped]} after ${r.steps.length} step${r.steps.length === 1 ? '' : 's'} (--max-tier ${r.maxTier}).`,
+    `Wanted to free ${b(r.wantedBytes ?? 0)} on ${where} (to ${r.targetPct}%; ${pct(r.usedBeforeBytes, r.capacityBytes)}% used before), freed ${r.freedBytes === null ? 'an unknown amount' : b(r.freedBytes)} (statfs); ${now}, ${STOPPED[r.stopped]} after ${r.steps.length} step${r.steps.length === 1 ? '' : 's'} (--max-tier ${r.maxTier}).`,
   ];
   if (r.steps.length) {
     lines.push('', ...table(['#', 'Tier', 'Step', 'Expected', 'Daemon reclaimed', 'Measured', 'Objects'], r.steps.map((s, i) => [

@@ -150,4 +150,16 @@ describe('the remediation plan (pure)', () => {
     if (note === null) expect(out).toBeNull();
     else expect(out).toMatch(note);
   });
+  it('image steps list the BuildKit records shared with images (they hold BuildKit-built layers), to prune after the images', () => {
+    const plan = planRemediation(input({ now: NOW + 14 * 24 * HOUR, imageLastUsed: new Map(), historySince: NOW - 30 * 24 * HOUR }), DEFAULT_POLICY);
+    const held = df.buildCache.filter((r) => r.shared && !r.inUse).map((r) => r.id).sort();
+    expect(held.length).toBeGreaterThan(0);
+    for (const kind of ['remove-dangling-images', 'remove-unused-images'] as const) {
+      const step = plan.steps.find((s) => s.kind === kind)!;
+      expect(step.cacheRecords!.map((o) => o.id).sort()).toEqual(held);
+      // They add nothing to what is expected: the images' unique bytes are what those records held.
+      expect(step.cacheRecords!.every((o) => o.bytes === 0)).toBe(true);
+      expect(step.action).toContain('POST /build/prune');
+    }
+  });
 });
