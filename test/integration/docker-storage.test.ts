@@ -1,22 +1,12 @@
 import { execa } from 'execa';
 import { stat } from 'node:fs/promises';
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
 import { buildMixedScenario } from '../helpers/scenarios.js';
+import { engineGet } from '../helpers/engine-api.js';
 
-/** The Engine API's own answer, fetched independently of preflight. */
-function api(socket: string, path: string): Promise<any> {
-  return new Promise((resolve, reject) => {
-    http.get({ socketPath: socket, path, headers: { Host: 'docker' } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(JSON.parse(body)));
-    }).on('error', reject);
-  });
-}
 
 const byId = <T extends { id: string }>(items: T[]) => Object.fromEntries(items.map((i) => [i.id, i]));
 
@@ -46,7 +36,7 @@ describe.each(['overlay2', 'btrfs'] as const)('Docker Storage against a real %s 
     });
 
     it('every byte figure equals what the Engine API reports', async () => {
-      const raw = await api(s.socket, '/v1.41/system/df');
+      const raw = await engineGet(s.socket, '/v1.41/system/df');
       const d = doc.docker;
       expect(d.images.totalBytes).toBe(raw.LayersSize);
       const images = byId(d.images.items);

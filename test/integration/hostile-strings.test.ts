@@ -1,6 +1,5 @@
 import { execa } from 'execa';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { unmountUnder } from '../helpers/loopfs.js';
 import { parseReport, PREFLIGHT, REPO, runPreflight, type PreflightRun } from '../helpers/preflight.js';
+import { engineGet } from '../helpers/engine-api.js';
 
 /*
  * Strings from the system are hostile. Whatever a path, a mount point, a
@@ -165,16 +165,6 @@ function summaryPct(doc: Record<string, any>): number {
   return row.usedPct;
 }
 
-/** The Engine API's own answer, fetched independently of preflight. */
-function api(socket: string, urlPath: string): Promise<any> {
-  return new Promise((resolve, reject) => {
-    http.get({ socketPath: socket, path: urlPath, headers: { Host: 'docker' } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(JSON.parse(body)));
-    }).on('error', reject);
-  });
-}
 
 /** The day journal files the runs appended to (markdown the LLM reads whole, every run). */
 async function dayJournals(root: string): Promise<{ name: string; text: string }[]> {
@@ -366,7 +356,7 @@ describeWith([...ENGINE_TOOLS, 'fallocate', 'mount', 'umount'], 'hostile strings
       const dir = outside.find((o) => o.path === outsideDir);
       expect(dir, JSON.stringify(outside)).toBeDefined();
       expect(dir!.largestChild?.path).toBe(outsideChild);
-      const raw = await api(s!.socket, '/v1.41/system/df');
+      const raw = await engineGet(s!.socket, '/v1.41/system/df');
       const descriptions = Object.fromEntries(raw.BuildCache.map((b: any) => [b.ID, b.Description]));
       const items: { id: string; description: string }[] = dockerRuns.doc.docker.buildCache.items;
       expect(items.some((i) => i.description.includes(INVISIBLES))).toBe(true);
