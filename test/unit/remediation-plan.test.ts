@@ -162,4 +162,20 @@ describe('the remediation plan (pure)', () => {
       expect(step.action).toContain('POST /build/prune');
     }
   });
+
+  it('leaves out what the apply could not free: BuildKit\'s own records, images with more than one tag', () => {
+    const edited = model((raw) => {
+      raw.BuildCache.push({ ID: 'internalrecord0000000000a', Type: 'internal', InUse: false, Shared: false, Size: 5 * MiB, LastUsedAt: '2026-11-20T00:00:00Z', UsageCount: 1 });
+      raw.Images.find((i: any) => i.RepoTags.includes('pf-unused:1')).RepoTags.push('registry:5000/mirror/pf-unused:1');
+    });
+    const plan = planRemediation(input({ docker: edited, now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }), withMinAge(DEFAULT_POLICY, 0));
+    const planned = plan.steps.flatMap((s) => s.objects.map((o) => o.id));
+    expect(planned).not.toContain('internalrecord0000000000a');
+    expect(plan.steps.flatMap((s) => s.objects.map((o) => o.name)).join(' ')).not.toContain('pf-unused');
+    expect(plan.cannotFree.map((c) => c.reason)).toContain('unused image pf-unused:1, registry:5000/mirror/pf-unused:1: more than one tag (remove its tags one by one)');
+    // The daemon refuses a delete by id even for two tags of one repository (checked on 20.10): so are they.
+    const sameRepo = model((raw) => { raw.Images.find((i: any) => i.RepoTags.includes('pf-unused:1')).RepoTags.push('pf-unused:2'); });
+    const also = planRemediation(input({ docker: sameRepo, now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }), withMinAge(DEFAULT_POLICY, 0));
+    expect(also.steps.flatMap((s) => s.objects.map((o) => o.name)).join(' ')).not.toContain('pf-unused');
+  });
 });

@@ -78,6 +78,7 @@ export interface PlanInput {
 
 /** BuildKit collects these first: they are rebuilt from their sources for free. */
 const TEMPORARY_CACHE = new Set(['source.local', 'exec.cachemount', 'source.git.checkout']);
+const BUILDKIT_OWN = new Set(['internal', 'frontend']);
 const ms = (seconds: number) => seconds * 1000;
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -170,7 +171,8 @@ function planDocker(
   const own = cache.filter((r) => !r.shared);
   const reserve = buildCacheReserve(policy, capacityBytes);
   const lastUsed = (r: DfBuildRecord) => (r.lastUsedAt ? Date.parse(r.lastUsedAt) : 0);
-  const idle = own.filter((r) => !r.inUse).sort((a, b) =>
+  // BuildKit never prunes its own internal and frontend records without `all`: planning them would promise bytes it keeps.
+  const idle = own.filter((r) => !r.inUse && !BUILDKIT_OWN.has(r.type)).sort((a, b) =>
     Number(TEMPORARY_CACHE.has(b.type)) - Number(TEMPORARY_CACHE.has(a.type)) || lastUsed(a) - lastUsed(b) || a.usageCount - b.usageCount || a.id.localeCompare(b.id));
   let removable = Math.max(0, sum(own, (r) => r.size) - reserve);
   const oldCache: DfBuildRecord[] = [];
@@ -195,6 +197,12 @@ function planDocker(
   const candidates: { image: DfImage; last: number }[] = [];
   for (const i of tagged) {
     if (imageProtected(i)) { kept.push(uniqueOf(i)); continue; }
+    // DELETE /images/{id} without force refuses an image with more than one tag, even in one repository
+    // (seen on 20.10: 409 "image is referenced in multiple repositories").
+    if (i.repoTags.length > 1) {
+      cannotFree.push({ reason: `unused image ${i.repoTags.join(', ')}: more than one tag (remove its tags one by one)`, bytes: uniqueOf(i) });
+      continue;
+    }
     const seen = input.imageLastUsed.get(i.id);
     const last = seen ?? Math.max(ms(i.created), since ?? Infinity);
     // Never seen in use, and the history is younger than the minimum age: its last use is unknown.
@@ -262,7 +270,7 @@ function planDocker(
   cannotFree.push({ reason: 'writable layers and logs of running containers', bytes: sum(running, containerBytes) });
   cannotFree.push({ reason: 'younger than the minimum ages', bytes: sum(young, (b) => b) });
   cannotFree.push({ reason: 'protected by a keep label or image pattern', bytes: sum(kept, (b) => b) });
-  cannotFree.push({ reason: 'build cache in use or within the reserve', bytes: sum(own, (r) => r.size) - sum([...oldCache, ...restCache], (r) => r.size) });
+  cannotFree.push({ reason: 'build cache in use, within the reserve, or BuildKit\'s own (internal, frontend)', bytes: sum(own, (r) => r.size) - sum([...oldCache, ...restCache], (r) => r.size) });
   cannotFree.push({ reason: 'volumes in use', bytes: sum(volumes.filter((v) => v.refCount !== 0), (v) => Math.max(0, v.size)) });
   if (input.exitedAt.size < stopped.length) notes.push(`${stopped.length - input.exitedAt.size} stopped containers have no known exit time (never started, or inspect did not answer): kept.`);
 }
