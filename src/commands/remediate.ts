@@ -12,7 +12,7 @@ import { makeReport } from '../report.js';
 import type { DockerStorage } from '../sections/docker/model.js';
 import type { FilesystemData } from '../sections/filesystem.js';
 import type { RemediationData } from '../sections/remediation/collect.js';
-import type { SectionResult } from '../sections/types.js';
+import { dataOf, type SectionResult } from '../sections/types.js';
 import { measure, measureAndRecord, recordMeasured, type Measured } from './report.js';
 
 /**
@@ -45,10 +45,6 @@ export async function remediate(options: RunOptions, io: Io): Promise<number> {
   io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
   // The apply ran (even if it freed less than wanted): that is a result, not a failure.
   return EXIT.ok;
-}
-
-function dataOf<T>(results: readonly SectionResult[], id: string): T | undefined {
-  return results.find((r) => r.section.id === id)?.data as T | undefined;
 }
 
 /** The plan this run measured, applied by the deadline the measuring left (ApplyLockedError when another apply holds the host). */

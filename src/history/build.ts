@@ -4,20 +4,15 @@ import type { DockerStorage } from '../sections/docker/model.js';
 import type { BtrfsData } from '../sections/btrfs/model.js';
 import type { FilesystemData } from '../sections/filesystem.js';
 import type { PressureData } from '../sections/pressure/model.js';
-import type { SectionResult } from '../sections/types.js';
+import { dataOf, resultOf, type SectionResult } from '../sections/types.js';
 import type { HistoryRecord } from './record.js';
-
-function resultOf<T>(results: readonly SectionResult[], id: string): { data: T | undefined; status: string | undefined } {
-  const r = results.find((x) => x.section.id === id);
-  return { data: r?.data as T | undefined, status: r?.status };
-}
 
 /** Pure: this run's section results → the record the history keeps. */
 export function buildRecord(results: readonly SectionResult[], host: string, at: Date, runId: string): HistoryRecord {
-  const fs = resultOf<FilesystemData>(results, 'filesystem').data;
-  const docker = resultOf<DockerStorage>(results, 'docker').data;
-  const btrfs = resultOf<BtrfsData>(results, 'btrfs').data;
-  const pressure = resultOf<PressureData>(results, 'pressure');
+  const fs = dataOf<FilesystemData>(results, 'filesystem');
+  const docker = dataOf<DockerStorage>(results, 'docker');
+  const btrfs = dataOf<BtrfsData>(results, 'btrfs');
+  const pressure = { data: dataOf<PressureData>(results, 'pressure'), status: resultOf(results, 'pressure')?.status };
   const measured = (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined);
   // A cut-short assessment is no evidence that anything stopped firing.
   const assessed = pressure.status === 'ok' && pressure.data !== undefined && pressure.data.historyKnown !== false;

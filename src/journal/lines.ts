@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { Finding } from '../model/findings.js';
 import type { Runner } from '../probes/exec.js';
 import { appendToFile } from '../probes/files.js';
-import { guardDiskFigure, markdownOfPlain, plain } from '../render/escape.js';
+import { clip, guardDiskFigure, markdownOfPlain, plain } from '../render/escape.js';
 import type { AlertState } from '../trend/alerts.js';
 
 /**
@@ -21,6 +21,7 @@ export function changeLines(alerts: readonly AlertState[], findings: readonly Fi
   const evidence = (a: AlertState) => findings.find((f) => f.name === a.name && f.mountpoint === a.mountpoint)?.evidence;
   const lines = alerts.flatMap((a) => {
     if (a.state === 'new') {
+      // Evidence is already one safe line (findings.ts): only shortened here.
       const why = evidence(a);
       return [`- raised ${a.severity} ${markdownOfPlain(plain(a.key, 120))}${why ? `: ${markdownOfPlain(clip(why, 200))}` : ''}`];
     }
@@ -31,9 +32,6 @@ export function changeLines(alerts: readonly AlertState[], findings: readonly Fi
   // The LLM reads this file: a mount named `Disk: 0% used` must not read as a figure here either.
   return guardDiskFigure(`\n### Storage preflight — ${at.toISOString().slice(11, 16)} UTC\n${lines.join('\n')}\n`);
 }
-
-/** Evidence is already one safe line (findings.ts): only shortened here. */
-const clip = (s: string, max: number) => (Array.from(s).length > max ? `${Array.from(s).slice(0, max - 1).join('')}…` : s);
 
 export interface JournalWrite {
   written: boolean;

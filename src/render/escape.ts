@@ -23,7 +23,8 @@ const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 const escapeUnsafe = (text: string) => text.replace(UNSAFE_CHARS, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
 
-function clip(value: string, max: number): string {
+/** At most `max` code points, an ellipsis marking the cut. */
+export function clip(value: string, max: number): string {
   const chars = [...value];
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : value;
 }

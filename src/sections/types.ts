@@ -54,3 +54,13 @@ export interface SectionResult<T = unknown> {
   /** Nothing to report on this host (e.g. no btrfs): JSON says so, markdown leaves the section out. */
   notApplicable?: boolean;
 }
+
+/** A section's result in a run's results, by id (later phases and the history read earlier ones). */
+export function resultOf(results: readonly SectionResult[] | undefined, id: string): SectionResult | undefined {
+  return results?.find((r) => r.section.id === id);
+}
+
+/** That result's data, typed by the caller who knows the section. */
+export function dataOf<T>(results: readonly SectionResult[] | undefined, id: string): T | undefined {
+  return resultOf(results, id)?.data as T | undefined;
+}

@@ -10,20 +10,17 @@ import { formatBytes } from '../../render/bytes.js';
 import type { BtrfsData } from '../btrfs/model.js';
 import type { DockerStorage } from '../docker/model.js';
 import type { FilesystemData } from '../filesystem.js';
-import type { Collected, SectionContext, SectionResult } from '../types.js';
+import { dataOf, resultOf, type Collected, type SectionContext, type SectionResult } from '../types.js';
 import type { PressureData } from './model.js';
 
 const DU_TIMEOUT_MS = 20_000;
 
-function dataOf<T>(earlier: readonly SectionResult[] | undefined, id: string): { data: T | undefined; result: SectionResult | undefined } {
-  const result = earlier?.find((r) => r.section.id === id);
-  return { data: result?.data as T | undefined, result };
-}
+const part = <T>(earlier: readonly SectionResult[] | undefined, id: string) => ({ data: dataOf<T>(earlier, id), result: resultOf(earlier, id) });
 
 export async function collectPressure(ctx: SectionContext): Promise<Collected<PressureData>> {
-  const fsPart = dataOf<FilesystemData>(ctx.earlier, 'filesystem');
-  const dockerPart = dataOf<DockerStorage>(ctx.earlier, 'docker');
-  const btrfsPart = dataOf<BtrfsData>(ctx.earlier, 'btrfs');
+  const fsPart = part<FilesystemData>(ctx.earlier, 'filesystem');
+  const dockerPart = part<DockerStorage>(ctx.earlier, 'docker');
+  const btrfsPart = part<BtrfsData>(ctx.earlier, 'btrfs');
   const filesystems = fsPart.data?.filesystems ?? [];
   const docker = dockerPart.data ?? null;
   // No socket and no data root: Docker is not installed here, which is no finding.

@@ -9,7 +9,7 @@ import type { BtrfsData } from '../btrfs/model.js';
 import type { DockerStorage } from '../docker/model.js';
 import type { FilesystemData } from '../filesystem.js';
 import type { PressureData } from '../pressure/model.js';
-import type { Collected, SectionContext, SectionResult } from '../types.js';
+import { dataOf, type Collected, type SectionContext } from '../types.js';
 
 export interface RemediationData {
   /** Shown in full only when a disk or btrfs finding is at warning tier or above (or when asked: `remediate`). */
@@ -21,10 +21,6 @@ export interface RemediationData {
 
 /** Findings that call for clean-up on the filesystem the plan is about. */
 const PRESSURE_FINDINGS = new Set(['disk-warning', 'disk-high', 'disk-critical', 'btrfs-metadata-enospc']);
-
-function dataOf<T>(earlier: readonly SectionResult[] | undefined, id: string): T | undefined {
-  return earlier?.find((r) => r.section.id === id)?.data as T | undefined;
-}
 
 /** Image id → the last run (ms) whose running containers used it; and when the history starts. */
 export function lastUse(history: HistoryWindow): { byImage: Map<string, number>; since: number | null } {
