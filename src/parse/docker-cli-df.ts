@@ -1,4 +1,4 @@
-import { asArray, asObject, str, type SystemDf } from './docker-df.js';
+import { asArray, asObject, recordParents, str, type SystemDf } from './docker-df.js';
 
 /**
  * `docker system df -v --format json` (CLI ≥ 23): one object whose figures are
@@ -61,6 +61,7 @@ export function parseCliSystemDf(text: string): SystemDf {
       size: Math.max(0, humanBytes(str(o.Size))),
       lastUsedAt: last === null ? null : new Date(last * 1000).toISOString(),
       usageCount: intOr(str(o.UsageCount), 0),
+      parents: recordParents(o),
     };
   });
   return { shape: 'legacy', layersSize: null, images, containers, volumes, buildCache, totals: {}, implausible: { count: 0, example: null } };

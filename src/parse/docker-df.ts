@@ -53,6 +53,8 @@ export interface DfBuildRecord {
   size: number;
   lastUsedAt: string | null;
   usageCount: number;
+  /** Records this one builds on: BuildKit frees a parent only after its children. */
+  parents: string[];
 }
 
 /** Daemon-computed category totals (API 1.52+ only). */
@@ -233,7 +235,18 @@ function buildRecord(value: unknown, check: Check): DfBuildRecord {
     size: num(o.Size),
     lastUsedAt: typeof o.LastUsedAt === 'string' ? o.LastUsedAt : null,
     usageCount: num(o.UsageCount),
+    parents: recordParents(o),
   };
+}
+
+/**
+ * API 1.41 has one `"Parent": "b9194ki8yiy8twda7x4vfpfg9"` (empty for none);
+ * 1.42+ adds `"Parents": ["…"]` and deprecates `Parent`.
+ */
+export function recordParents(o: Record<string, unknown>): string[] {
+  const list = Array.isArray(o.Parents) ? o.Parents.filter((p): p is string => typeof p === 'string' && p !== '') : [];
+  if (list.length) return list;
+  return typeof o.Parent === 'string' && o.Parent !== '' ? [o.Parent] : [];
 }
 
 export function asObject(value: unknown): Json {

@@ -26,6 +26,7 @@ export interface ApplyDeps {
 
 /** What a statfs (and a btrfs subvolume sync) is given after the steps' own deadline. */
 const MEASURE_RESERVE_MS = 5000;
+const AIMS_AT_UNALLOCATED: ReadonlySet<PlanStep['kind']> = new Set(['btrfs-balance-empty', 'btrfs-balance-stepped']);
 /** A step is not started with less than this left: it would be cut off mid-way. */
 const MIN_STEP_MS = 500;
 
@@ -61,10 +62,11 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
       const target = targetUsedBytes(first.usedBytes, first.availBytes, plan.targetPct);
       for (const [i, step] of eligible.entries()) {
         const now = last as { usedBytes: number; availBytes: number };
-        if (now.usedBytes <= target) {
-          stopped = i === 0 ? 'already-below-target' : 'target-reached';
-          skipped.push(...eligible.slice(i).map((s) => notRun(s, 'target-reached')));
-          break;
+        // A balance aims at unallocated space (metadata room), which df does not show: the target does not stop it.
+        if (now.usedBytes <= target && !AIMS_AT_UNALLOCATED.has(step.kind)) {
+          if (stopped === 'steps-exhausted') stopped = first.usedBytes <= target ? 'already-below-target' : 'target-reached';
+          skipped.push(notRun(step, 'target-reached'));
+          continue;
         }
         if (remainingMs(stepsDeadline, deps.now()) < MIN_STEP_MS) {
           stopped = 'deadline';

@@ -34,6 +34,8 @@ export interface Trend {
   sources: ({ kind: string } & Growth)[];
   churnByDay: { day: string; repository: string; builds24h: number; danglingVersions: number }[];
   alerts: AlertState[];
+  /** Clean-up applied in the last 7 days, oldest first: steps and what statfs measured each free. */
+  remediations: { at: string; action: string; reclaimedBytes: number }[];
 }
 
 function growth(series: Point[], now: number): Growth {
@@ -90,7 +92,9 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
     kind,
     ...growth(entries.filter((e) => kind in e.sources).map((e) => ({ t: Date.parse(e.at), v: e.sources[kind]! })), now),
   }));
-  return { entries: entries.length, unreadable, filesystems, sources, churnByDay: churnByDay(entries), alerts: alertStates(entries) };
+  const remediations = entries.filter((e) => Date.parse(e.at) >= now - WINDOWS['7d'])
+    .flatMap((e) => e.remediation.map((r) => ({ at: e.at, action: r.action, reclaimedBytes: r.reclaimedBytes })));
+  return { entries: entries.length, unreadable, filesystems, sources, churnByDay: churnByDay(entries), alerts: alertStates(entries), remediations };
 }
 
 /** Per UTC day and repository: the day's last figures. */

@@ -122,6 +122,9 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     const dir = path.join(journal, '.storage-preflight');
     const lines = (await readFile(path.join(dir, (await readdir(dir))[0]!), 'utf8')).trim().split('\n');
     expect(JSON.parse(lines.at(-1)!).remediation).toEqual([{ action: 'remove-containers', reclaimedBytes: step.measuredBytes }]);
+    // And the trend shows it.
+    const trend = await runPreflight(['trend'], { ...env, OPS_JOURNAL_ROOT: journal });
+    expect(trend.stdout).toMatch(/\nClean-up applied in 7 d: [\d.]+ MiB freed \(statfs\): \d{4}-\d\d-\d\d \d\d:\d\d UTC remove-containers [\d.]+ MiB\.\n/);
   });
 
   it('a second apply while one holds the lock waits about 5 s, then refuses with one line and exit code 4, changing nothing', async () => {
@@ -205,6 +208,21 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     expect(removed.length).toBeGreaterThanOrEqual(2);
     const containers = await api(s.socket, '/v1.41/containers/json?all=1');
     expect(containers.map((c: any) => [c.Names[0], c.State]).sort()).toEqual([['/pf-late-user', 'running'], ['/pf-running', 'running']]);
+  });
+
+  it('a stopped container that exited less than the grace period ago is kept, and still starts', async () => {
+    await s.docker(['run', '--network', 'none', '--name', 'pf-exited-early', 'pf-base:1', 'true']);
+    await new Promise((r) => setTimeout(r, 9000));
+    await s.docker(['run', '--network', 'none', '--name', 'pf-exited-late', 'pf-base:1', 'sh', '-c', 'echo started >> /runs']);
+    // A grace of 8 s: the first exited 9 s ago, the second a moment ago.
+    const run = await runPreflight(['remediate', '--apply', '--min-age', '8s', '--target-pct', '1', '--format', 'json', '--no-journal'], env);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const removed = parseReport(run.stdout).remediationApplied.steps.flatMap((x: any) => x.objects.filter((o: any) => o.result === 'removed').map((o: any) => o.name));
+    expect(removed).toContain('pf-exited-early');
+    expect(removed).not.toContain('pf-exited-late');
+    await s.docker(['start', '-a', 'pf-exited-late']);
+    expect(await s.docker(['cp', 'pf-exited-late:/runs', '-'])).toContain('started\nstarted');
+    await s.docker(['rm', 'pf-exited-late']);
   });
 
   it('with nothing reclaimable, the plan says why in figures', async () => {

@@ -5,6 +5,7 @@ import { findFindings } from '../../src/model/findings.js';
 import type { FilesystemRow } from '../../src/model/filesystems.js';
 import { formatBytes } from '../../src/render/bytes.js';
 import { activeAlerts, alertStates } from '../../src/trend/alerts.js';
+import { trendMarkdown } from '../../src/sections/trend/markdown.js';
 import { assessTrend } from '../../src/trend/assess.js';
 import { leastSquares, sparkline } from '../../src/trend/fit.js';
 
@@ -81,6 +82,21 @@ describe('trend', () => {
     expect(recovered.alerts).toEqual([expect.objectContaining({ key: 'disk-high@/var/lib/docker', state: 'recovered' })]);
     // Said once: a run later it is gone.
     expect(assessTrend([...runs, entry(t0 + 80 * MIN, 60 * GiB), entry(t0 + 100 * MIN, 60 * GiB)], 0, 80).alerts).toEqual([]);
+  });
+
+  it('shows the clean-up applied in the last 7 days, with what statfs measured it free', () => {
+    const t0 = Date.parse('2026-11-16T00:00:00Z');
+    const applied = (at: number, action: string, gib: number) => entry(at, 50 * GiB, { remediation: [{ action, reclaimedBytes: gib * GiB }] });
+    const entries = [
+      applied(t0, 'remove-containers', 9), // 8 days before the last run: out of the window
+      applied(t0 + 7 * 24 * 60 * MIN, 'remove-dangling-images', 2),
+      entry(t0 + 7.5 * 24 * 60 * MIN, 52 * GiB),
+      applied(t0 + 8 * 24 * 60 * MIN, 'prune-build-cache', 1),
+    ];
+    const trend = assessTrend(entries, 0, 80);
+    expect(trend.remediations.map((r) => [r.action, r.reclaimedBytes / GiB])).toEqual([['remove-dangling-images', 2], ['prune-build-cache', 1]]);
+    const md = trendMarkdown({ ...trend, journalProblem: null, files: 9 }).join('\n');
+    expect(md).toContain('Clean-up applied in 7 d: 3.0 GiB freed (statfs): 2026-11-23 00:00 UTC remove-dangling-images 2.0 GiB; 2026-11-24 00:00 UTC prune-build-cache 1.0 GiB.');
   });
 
   it('draws a 24 h sparkline', () => {

@@ -76,6 +76,15 @@ describe('applyPlan (the loop, with a fake shell)', () => {
     expect(r.notRun.map((s) => s.reason)).toEqual(['destructive']);
   });
 
+  it('a btrfs balance runs even below the target: it makes unallocated space, which df does not show', async () => {
+    const steps = [step('btrfs-balance-empty', 'safe', 0), step('remove-containers', 'safe', 100), step('btrfs-balance-stepped', 'moderate', 0), step('prune-all-build-cache', 'moderate', 30)];
+    const { deps, calls } = fakes(700, {});
+    const r = await applyPlan(plan(steps, 700), 'moderate', FAR, deps);
+    expect(calls).toEqual(['btrfs-balance-empty', 'btrfs-balance-stepped', 'release']);
+    expect(r.notRun.map((s) => [s.kind, s.reason])).toEqual([['remove-containers', 'target-reached'], ['prune-all-build-cache', 'target-reached']]);
+    expect(r.stopped).toBe('already-below-target');
+  });
+
   it('already at the target: nothing runs', async () => {
     const { deps, calls } = fakes(700, {});
     const r = await applyPlan(plan(STEPS, 700), 'safe', FAR, deps);

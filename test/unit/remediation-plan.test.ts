@@ -178,4 +178,22 @@ describe('the remediation plan (pure)', () => {
     const also = planRemediation(input({ docker: sameRepo, now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }), withMinAge(DEFAULT_POLICY, 0));
     expect(also.steps.flatMap((s) => s.objects.map((o) => o.name)).join(' ')).not.toContain('pf-unused');
   });
+
+  it('prunes a build-cache record only with all its children, children first (BuildKit frees a parent after them)', () => {
+    // A chain the captured 20.10 daemon could hold: a local source, an unshared layer on it, and a
+    // layer built on that one which stays (in use); plus a free-standing chain of two that can go.
+    const at = '2026-11-20T00:00:00Z';
+    const rec = (ID: string, Parent: string, InUse = false) => ({ ID, Parent, Type: 'regular', Description: ID, InUse, Shared: false, Size: 3 * MiB, LastUsedAt: at, UsageCount: 1 });
+    const edited = model((raw) => {
+      raw.BuildCache = [rec('keptbase', ''), rec('keptmid', 'keptbase'), rec('inusechild', 'keptmid', true), rec('aparent', ''), rec('zchild', 'aparent')];
+    });
+    const plan = planRemediation(input({ docker: edited }), { ...withMinAge(DEFAULT_POLICY, 0), buildCacheReserveBytes: 0 });
+    const step = plan.steps.find((s) => s.kind === 'prune-build-cache')!;
+    expect(step.objects.map((o) => o.id)).toEqual(['zchild', 'aparent']);
+    expect(step.expectedBytes).toBe(6 * MiB);
+    expect(plan.steps.flatMap((s) => s.objects.map((o) => o.id))).not.toContain('keptbase');
+    // API 1.42+ lists parents as an array.
+    expect(parseSystemDf({ BuildCache: [{ ID: 'a', Parents: ['p1', 'p2'], Parent: 'p1' }] }).buildCache[0]!.parents).toEqual(['p1', 'p2']);
+    expect(parseSystemDf({ BuildCache: [{ ID: 'a', Parent: '' }] }).buildCache[0]!.parents).toEqual([]);
+  });
 });

@@ -76,6 +76,7 @@ export interface PlanInput {
   outsideDockerBytes: number;
 }
 
+const TIER_ORDER: Record<Tier, number> = { safe: 0, moderate: 1, destructive: 2 };
 /** BuildKit collects these first: they are rebuilt from their sources for free. */
 const TEMPORARY_CACHE = new Set(['source.local', 'exec.cachemount', 'source.git.checkout']);
 const BUILDKIT_OWN = new Set(['internal', 'frontend']);
@@ -107,6 +108,9 @@ export function planRemediation(input: PlanInput, policy: RemediationPolicy): Re
     planDocker(input, policy, df.containers, df.images, df.buildCache, df.volumes, capacityBytes, steps, cannotFree, notes);
   }
   if (input.btrfs) planBtrfs(input.btrfs, steps);
+  // Safe, then moderate, then destructive; within a tier, returning empty chunks first: on a
+  // filesystem short of metadata space even deletions need some, and it moves no data.
+  steps.sort((a, b) => TIER_ORDER[a.tier] - TIER_ORDER[b.tier] || Number(b.kind === 'btrfs-balance-empty') - Number(a.kind === 'btrfs-balance-empty'));
   const driverNote = docker?.engine ? driverNotes(docker.engine.driver, docker.engine.imageStore) : null;
   if (driverNote) notes.push(driverNote);
   if (input.outsideDockerBytes > 0) cannotFree.push({ reason: 'outside Docker (not this tool\'s to delete)', bytes: input.outsideDockerBytes });
@@ -175,13 +179,15 @@ function planDocker(
   const idle = own.filter((r) => !r.inUse && !BUILDKIT_OWN.has(r.type)).sort((a, b) =>
     Number(TEMPORARY_CACHE.has(b.type)) - Number(TEMPORARY_CACHE.has(a.type)) || lastUsed(a) - lastUsed(b) || a.usageCount - b.usageCount || a.id.localeCompare(b.id));
   let removable = Math.max(0, sum(own, (r) => r.size) - reserve);
-  const oldCache: DfBuildRecord[] = [];
+  const oldPicked: DfBuildRecord[] = [];
   for (const r of idle) {
     // Empty records free nothing: they are left to the moderate step.
     if (now - lastUsed(r) < policy.buildCacheMinAgeMs || r.size === 0 || r.size > removable) continue;
-    oldCache.push(r);
+    oldPicked.push(r);
     removable -= r.size;
   }
+  const oldHeld = heldByKeptChildren(oldPicked, cache);
+  const oldCache = childrenFirst(oldPicked.filter((r) => !oldHeld.has(r.id)));
   if (oldCache.length) {
     steps.push({
       kind: 'prune-build-cache', tier: 'safe', title: `prune ${count(oldCache.length, 'build-cache record')} unused for ${age(policy.buildCacheMinAgeMs / 3_600_000)}, keeping a ${formatBytes(reserve)} reserve`,
@@ -222,7 +228,9 @@ function planDocker(
       why: 'no container uses them; a later pull or build brings them back', ...withHeld,
     });
   }
-  const restCache = idle.filter((r) => !oldCache.includes(r));
+  const restIdle = idle.filter((r) => !oldCache.includes(r));
+  const restHeld = heldByKeptChildren([...oldCache, ...restIdle], cache);
+  const restCache = childrenFirst(restIdle.filter((r) => !restHeld.has(r.id)));
   if (restCache.length) {
     steps.push({
       kind: 'prune-all-build-cache', tier: 'moderate', title: `prune the other ${count(restCache.length, 'unused build-cache record')}`,
@@ -270,9 +278,48 @@ function planDocker(
   cannotFree.push({ reason: 'writable layers and logs of running containers', bytes: sum(running, containerBytes) });
   cannotFree.push({ reason: 'younger than the minimum ages', bytes: sum(young, (b) => b) });
   cannotFree.push({ reason: 'protected by a keep label or image pattern', bytes: sum(kept, (b) => b) });
-  cannotFree.push({ reason: 'build cache in use, within the reserve, or BuildKit\'s own (internal, frontend)', bytes: sum(own, (r) => r.size) - sum([...oldCache, ...restCache], (r) => r.size) });
+  cannotFree.push({ reason: 'build cache in use, within the reserve, BuildKit\'s own (internal, frontend), or under a record that stays', bytes: sum(own, (r) => r.size) - sum([...oldCache, ...restCache], (r) => r.size) });
   cannotFree.push({ reason: 'volumes in use', bytes: sum(volumes.filter((v) => v.refCount !== 0), (v) => Math.max(0, v.size)) });
   if (input.exitedAt.size < stopped.length) notes.push(`${stopped.length - input.exitedAt.size} stopped containers have no known exit time (never started, or inspect did not answer): kept.`);
+}
+
+/**
+ * Ids of picked records that a record not picked builds on (directly or
+ * through picked ones): BuildKit frees a parent only after every child, so
+ * pruning them would free nothing while the child stays.
+ */
+export function heldByKeptChildren(picked: readonly DfBuildRecord[], all: readonly DfBuildRecord[]): Set<string> {
+  const pickedIds = new Set(picked.map((r) => r.id));
+  const held = new Set<string>();
+  const hold = (id: string): void => {
+    if (!pickedIds.has(id) || held.has(id)) return;
+    held.add(id);
+    for (const p of parentsOf.get(id) ?? []) hold(p);
+  };
+  const parentsOf = new Map(all.map((r) => [r.id, r.parents]));
+  for (const r of all) if (!pickedIds.has(r.id)) for (const p of r.parents) hold(p);
+  return held;
+}
+
+/** Children before their parents (the apply prunes in this order), otherwise the order given. */
+export function childrenFirst(records: readonly DfBuildRecord[]): DfBuildRecord[] {
+  const ids = new Set(records.map((r) => r.id));
+  const depth = new Map<string, number>();
+  const byId = new Map(records.map((r) => [r.id, r]));
+  // Depth = longest chain of picked children below a record; cycles (never seen) are cut by the visiting mark.
+  const visiting = new Set<string>();
+  const childrenOf = new Map<string, string[]>();
+  for (const r of records) for (const p of r.parents) if (ids.has(p)) childrenOf.set(p, [...(childrenOf.get(p) ?? []), r.id]);
+  const below = (id: string): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) return 0;
+    visiting.add(id);
+    const d = Math.max(0, ...(childrenOf.get(id) ?? []).map((c) => below(c) + 1));
+    depth.set(id, d);
+    return d;
+  };
+  return records.map((r, i) => ({ r, i, d: below(r.id) })).sort((a, b) => a.d - b.d || a.i - b.i).map((x) => byId.get(x.r.id)!);
 }
 
 /**

@@ -22,6 +22,7 @@ const WINDOW_NAMES: WindowName[] = ['1h', '24h', '7d'];
 const MAX_ROWS = 10;
 const MAX_STREAKS = 5;
 const MAX_ALERTS = 12;
+const MAX_REMEDIATIONS = 5;
 
 /** Filling soonest first, then fullest; ties by mountpoint, so the same state prints the same table. */
 function byUrgency(rows: readonly TrendData['filesystems'][number][]) {
@@ -63,6 +64,13 @@ export function trendMarkdown(d: TrendData): string[] {
   });
   const more = alerts.length > MAX_ALERTS ? `; … and ${alerts.length - MAX_ALERTS} more` : '';
   lines.push(`Alerts: ${alerts.length ? alerts.slice(0, MAX_ALERTS).join('; ') + more : 'none'}.`);
+  if (d.remediations.length) {
+    // Applied steps explain a fall in the used bytes that no source's rate shows.
+    const total = d.remediations.reduce((a, r) => a + r.reclaimedBytes, 0);
+    const latest = d.remediations.slice(-MAX_REMEDIATIONS).map((r) => `${r.at.slice(0, 10)} ${r.at.slice(11, 16)} UTC ${inline(r.action)} ${formatBytes(r.reclaimedBytes)}`);
+    const earlier = d.remediations.length > MAX_REMEDIATIONS ? ` (latest ${MAX_REMEDIATIONS} of ${d.remediations.length})` : '';
+    lines.push(`Clean-up applied in 7 d: ${formatBytes(total)} freed (statfs)${earlier}: ${latest.join('; ')}.`);
+  }
   const days = [...new Set(d.churnByDay.map((c) => c.day))].slice(-7);
   if (days.length) {
     const perDay = days.map((day) => `${inline(day)}: ${d.churnByDay.filter((c) => c.day === day).slice(0, 3).map((c) => `${inline(c.repository)} ${Number(c.builds24h)} builds/24 h, ${Number(c.danglingVersions)} dangling`).join(', ')}`);
