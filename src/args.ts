@@ -24,6 +24,8 @@ export interface CliArgs {
   targetPct?: number;
   /** Overrides every minimum age and grace period of the policy. */
   minAgeMs?: number;
+  /** The clean-up script's path as the host names it (relative to $FACTORY_ROOT). */
+  actionScript?: string;
 }
 
 const FORMATS: readonly OutputFormat[] = ['markdown', 'json', 'fired'];
@@ -56,6 +58,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'max-tier': { type: 'string' },
         'target-pct': { type: 'string' },
         'min-age': { type: 'string' },
+        'action-script': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -100,6 +103,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     configFile: values.config,
     diskThresholdPct: values['disk-threshold'] === undefined ? undefined : parsePct(values['disk-threshold'], '--disk-threshold'),
     scanOutside: values['scan-outside'] ?? false,
+    actionScript: values['action-script'],
   };
 }
 
@@ -152,12 +156,12 @@ const SIZE_UNITS: Record<string, number> = {
  * `12G`, `12GiB`, `1.5T`, `500M`, `1048576`: K/M/G/T/P are powers of 1024
  * (as df -h and du -h mean them); `KB`/`MB`/`GB`… are powers of 1000.
  */
-export function parseSize(value: string): number {
+export function parseSize(value: string, flag = '--need'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value);
   const factor = m ? SIZE_UNITS[m[2]!.toUpperCase()] : undefined;
-  if (!m || factor === undefined) throw new UsageError(`--need must be a size such as 12G, 500M or 1048576 (got '${value}')`);
+  if (!m || factor === undefined) throw new UsageError(`${flag} must be a size such as 12G, 500M or 1048576 (got '${value}')`);
   const bytes = Math.ceil(Number(m[1]) * factor);
-  if (!Number.isSafeInteger(bytes)) throw new UsageError(`--need is too large (got '${value}')`);
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`${flag} is too large (got '${value}')`);
   return bytes;
 }
 
@@ -214,10 +218,13 @@ Options:
   --min-age DURATION       remediate: overrides every minimum age and grace period
                            (e.g. 0s, 2h; defaults: dangling images 1h, exited
                            containers and build cache 24h, unused images 7d)
+  --action-script PATH     the path fired direct findings name for our clean-up
+                           script, relative to the host's root (default: from
+                           $FACTORY_ROOT to integrations/actions/storage-cleanup.sh)
   -h, --help               this text
   --version                print the version
 
-Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG, OPS_JOURNAL_ROOT.
+Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG, OPS_JOURNAL_ROOT, FACTORY_ROOT.
 guard: exit 0 when writing SIZE more keeps the filesystem holding PATH at or
 below --max-pct (default 95) used; exit 3 with a DiskCapacity JSON error on
 stdout when it would not. It touches no Docker API.

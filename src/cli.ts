@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HELP, parseCliArgs, type CliArgs } from './args.js';
 import { loadConfig, type FileConfig } from './config.js';
 import { exitCodeFor } from './exit.js';
 import { EXIT, type Io } from './io.js';
 import type { RunOptions } from './options.js';
 import { parseDockerHost } from './parse/docker-host.js';
+import { CLEANUP_SCRIPT } from './model/gate.js';
 import { DEFAULT_POLICY, withMinAge, type RemediationPolicy } from './model/remediation/policy.js';
 
 const DEFAULT_BUDGET_SECONDS = 60;
@@ -53,8 +56,9 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
     journalRoot: args.noJournal ? null : args.journalDir ?? env.OPS_JOURNAL_ROOT ?? './journal',
     journalKeepDays: args.journalKeepDays ?? null,
     trendDays: args.trendDays ?? DEFAULT_TREND_DAYS,
+    actionScript: args.actionScript ?? defaultActionScript(env.FACTORY_ROOT),
     remediation: {
-      policy: remediationPolicy(args, diskThresholdPct),
+      policy: remediationPolicy(args, config, diskThresholdPct),
       always: args.command === 'remediate',
       apply: args.apply ?? false,
       maxTier: args.maxTier ?? 'safe',
@@ -63,9 +67,21 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
 }
 
 /** The default low watermark sits 5 points under the disk threshold (80 → 75, as kubelet frees 85 → 80). */
-function remediationPolicy(args: CliArgs, diskThresholdPct: number): RemediationPolicy {
-  const policy = { ...DEFAULT_POLICY, targetPct: args.targetPct ?? Math.max(1, diskThresholdPct - 5) };
+function remediationPolicy(args: CliArgs, config: FileConfig, diskThresholdPct: number): RemediationPolicy {
+  const fromFile = config.remediation ?? {};
+  const policy = { ...DEFAULT_POLICY, ...fromFile, targetPct: args.targetPct ?? fromFile.targetPct ?? Math.max(1, diskThresholdPct - 5) };
   return args.minAgeMs === undefined ? policy : withMinAge(policy, args.minAgeMs);
+}
+
+/**
+ * The host runs `bash "$FACTORY_ROOT/<action_script>"`: our script's path from
+ * there (`../` where we live outside it). Without FACTORY_ROOT, the path inside
+ * this checkout, as when it is the host's root.
+ */
+export function defaultActionScript(factoryRoot: string | undefined): string {
+  if (!factoryRoot) return CLEANUP_SCRIPT;
+  const installRoot = fileURLToPath(new URL('..', import.meta.url));
+  return path.relative(path.resolve(factoryRoot), path.join(installRoot, CLEANUP_SCRIPT));
 }
 
 function packageVersion(): string {

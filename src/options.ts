@@ -23,5 +23,10 @@ export interface RunOptions {
   /** Days of journal the trend reads. */
   trendDays: number;
   /** The clean-up policy; `always`: plan even without pressure (`preflight remediate`). */
+  /**
+   * What fired `direct` findings name as their action script: our clean-up
+   * script's path relative to the host's root ($FACTORY_ROOT), as the host runs it.
+   */
+  actionScript: string;
   remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
 }

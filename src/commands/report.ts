@@ -7,7 +7,7 @@ import { appendDayJournal, changeLines } from '../journal/lines.js';
 import type { Finding } from '../model/findings.js';
 import type { RunOptions } from '../options.js';
 import { execRunner } from '../probes/exec.js';
-import { renderFired } from '../render/fired.js';
+import { firedOf, renderFired } from '../render/fired.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { makeReport, type JournalStatus } from '../report.js';
@@ -23,8 +23,13 @@ import { alertStates } from '../trend/alerts.js';
 export async function report(options: RunOptions, io: Io): Promise<number> {
   const { results, journal, startedAt } = await measureAndRecord(options);
   const rep = makeReport(results, startedAt, new Date(), journal);
-  const render = { json: renderJson, markdown: renderMarkdown, fired: renderFired }[options.format];
-  io.stdout(render(rep));
+  const render = {
+    // The JSON carries the gate's decision too: the same entries --format fired prints.
+    json: () => renderJson(rep, { fired: firedOf(rep, options.actionScript) }),
+    markdown: () => renderMarkdown(rep),
+    fired: () => renderFired(rep, options.actionScript),
+  }[options.format];
+  io.stdout(render());
   return EXIT.ok;
 }
 

@@ -1,4 +1,4 @@
-import { guardDiskFigure, plain, shellQuote } from '../render/escape.js';
+import { guardDiskFigure, plain } from '../render/escape.js';
 import type { BtrfsFilesystem } from '../sections/btrfs/model.js';
 import type { Attribution } from './attribution.js';
 import type { FilesystemRow } from './filesystems.js';
@@ -13,13 +13,12 @@ export const FINDING_SEVERITY = Object.freeze({
 } as const);
 export const FINDING_NAMES = Object.keys(FINDING_SEVERITY) as (keyof typeof FINDING_SEVERITY)[];
 
-/** What the recipe gate reads: `{"fired":[{name, severity, evidence, action, action_script}]}`. */
+/** A finding, with the action it needs when no safe clean-up applies (model/gate.ts settles what fires). */
 export interface Finding {
   name: string;
   severity: Severity;
   evidence: string;
   action: Action;
-  action_script: string;
   /** The filesystem it is about (alert state is kept per finding and mount). */
   mountpoint?: string;
 }
@@ -53,21 +52,6 @@ export function topSource(a: Attribution | null) {
 
 type Bytes = (n: number) => string;
 
-/** Suggested clean-up for the biggest reclaimable source, for the LLM to weigh (never run by preflight). */
-export function cleanupScript(a: Attribution | null): string {
-  const top = a?.sources.find((s) => s.countsInUsed && s.reclaimableBytes > 0 && s.kind !== 'outside-docker');
-  switch (top?.kind) {
-    case 'build-cache': return 'docker builder prune -f --filter until=24h';
-    case 'dangling-images': return 'docker image prune -f';
-    case 'images': return 'docker image prune -a -f --filter until=168h';
-    case 'containers': return 'docker container prune -f --filter until=24h';
-    case 'container-logs': return 'docker container prune -f --filter until=24h  # and set log-opts max-size in /etc/docker/daemon.json';
-    case 'volumes': return 'docker volume ls -f dangling=true  # review before: docker volume prune -f';
-    case 'btrfs-orphans': return '# stop dockerd, then: btrfs subvolume delete <orphan paths from ## Btrfs>';
-    default: return '';
-  }
-}
-
 export function findFindings(
   filesystems: readonly FilesystemRow[],
   attribution: Attribution | null,
@@ -84,29 +68,28 @@ export function findFindings(
     (strict ? pct > tier : pct >= tier) || (previous.has(alertKey({ name, mountpoint: mount })) && pct > tier - HYSTERESIS_PCT);
   for (const fs of filesystems) {
     if (fs.stuck) {
-      out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${plain(fs.mountpoint)}: ${plain(fs.problem ?? 'statfs did not answer')}`, action: 'llm', action_script: '', mountpoint: fs.mountpoint });
+      out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${plain(fs.mountpoint)}: ${plain(fs.problem ?? 'statfs did not answer')}`, action: 'llm', mountpoint: fs.mountpoint });
       continue;
     }
     if (fs.usedPct === undefined) continue;
     const where = `${plain(fs.mountpoint)} ${fs.usedPct}% used (${bytes(fs.usedBytes ?? 0)} of ${bytes(fs.sizeBytes ?? 0)}, ${bytes(fs.availBytes ?? 0)} available)`;
     const top = attribution && attribution.mountpoint === fs.mountpoint ? topSource(attribution) : null;
     const lead = top ? `; top source: ${top.label} ${bytes(top.bytes)}` : '';
-    const script = attribution && attribution.mountpoint === fs.mountpoint ? cleanupScript(attribution) : '';
     const m = fs.mountpoint;
     const pct = fs.usedPct;
     if (held('disk-critical', m, pct, t.critical, true)) {
-      out.push({ name: 'disk-critical', severity: 'P1', evidence: `${where} > ${t.critical}%${lead}`, action: 'incident', action_script: script, mountpoint: m });
+      out.push({ name: 'disk-critical', severity: 'P1', evidence: `${where} > ${t.critical}%${lead}`, action: 'incident', mountpoint: m });
     } else if (held('disk-high', m, pct, t.high, true)) {
-      out.push({ name: 'disk-high', severity: 'P1', evidence: `${where} > ${t.high}%${lead}`, action: 'llm', action_script: script, mountpoint: m });
+      out.push({ name: 'disk-high', severity: 'P1', evidence: `${where} > ${t.high}%${lead}`, action: 'llm', mountpoint: m });
     } else if (held('disk-warning', m, pct, t.warn, false)) {
-      out.push({ name: 'disk-warning', severity: 'P4', evidence: `${where} ≥ ${t.warn}%${lead}`, action: 'llm', action_script: script, mountpoint: m });
+      out.push({ name: 'disk-warning', severity: 'P4', evidence: `${where} ≥ ${t.warn}%${lead}`, action: 'llm', mountpoint: m });
     }
     const inodes = fs.inodesUsedPct;
     if (inodes !== null && inodes !== undefined && held('inodes-high', m, inodes, t.high, true)) {
-      out.push({ name: 'inodes-high', severity: 'P1', evidence: `${plain(m)} inodes ${inodes}% used > ${t.high}%`, action: 'llm', action_script: '', mountpoint: m });
+      out.push({ name: 'inodes-high', severity: 'P1', evidence: `${plain(m)} inodes ${inodes}% used > ${t.high}%`, action: 'llm', mountpoint: m });
     }
     if (fs.readonly) {
-      out.push({ name: 'filesystem-readonly', severity: 'P1', evidence: `${plain(m)} is mounted read-only`, action: 'incident', action_script: '', mountpoint: m });
+      out.push({ name: 'filesystem-readonly', severity: 'P1', evidence: `${plain(m)} is mounted read-only`, action: 'incident', mountpoint: m });
     }
   }
   for (const b of btrfs) {
@@ -116,13 +99,12 @@ export function findFindings(
         severity: 'P1',
         evidence: `${plain(b.mountpoint)}: ${plain(b.assessment.verdictText ?? b.assessment.verdict)}`,
         action: 'llm',
-        action_script: `btrfs balance start -dusage=0 ${shellQuote(b.mountpoint)} && btrfs balance start -dusage=10 ${shellQuote(b.mountpoint)}`,
         mountpoint: b.mountpoint,
       });
     }
   }
   if (dockerProblem) {
-    out.push({ name: 'docker-unreachable', severity: 'P2', evidence: plain(dockerProblem), action: 'llm', action_script: '' });
+    out.push({ name: 'docker-unreachable', severity: 'P2', evidence: plain(dockerProblem), action: 'llm' });
   }
   // Evidence is one line of text the host passes on: no system string may form a `Disk:` figure in it.
   return out.map((f) => ({ ...f, evidence: guardDiskFigure(f.evidence) }));

@@ -6,7 +6,7 @@ export const SCHEMA_VERSION = 1;
  * The JSON contract (README "JSON output"): exact bytes, raw strings.
  * Later work adds keys; it never renames these.
  */
-export function renderJson(report: Report): string {
+export function renderJson(report: Report, extra: Record<string, unknown> = {}): string {
   const doc: Record<string, unknown> = {
     schemaVersion: SCHEMA_VERSION,
     host: report.host,
@@ -22,5 +22,6 @@ export function renderJson(report: Report): string {
   };
   for (const r of report.results) Object.assign(doc, r.section.json(r.data));
   doc.journal = report.journal;
+  Object.assign(doc, extra);
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -89,6 +90,18 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     const plan = parseReport(run.stdout).remediation.plan;
     expect(plan.usedPct).toBeGreaterThanOrEqual(85);
     expect(plan.steps.map((x: any) => x.kind)).toEqual(expect.arrayContaining(['remove-containers', 'remove-dangling-images']));
+    // The recipe gate: what the safe apply can fix is `direct`, naming our script as the host will run it.
+    // Under the default ages nothing here is old enough: the gate leaves it to the LLM.
+    const young = await runPreflight(['--format', 'fired'], env);
+    expect(JSON.parse(young.stdout).fired.find((f: any) => f.name === 'disk-high')).toMatchObject({ action: 'llm', action_script: '' });
+    // With the ages a config sets (the action script's own run reads the same config), it is direct.
+    const config = path.join(scratch, 'no-ages.toml');
+    await writeFile(config, '[remediation]\n' + ['dangling_image_min_age', 'exited_container_grace', 'build_cache_min_age', 'unused_image_min_age'].map((k) => `${k} = "0s"\n`).join(''));
+    const factoryRoot = path.dirname(REPO);
+    const gate = await runPreflight(['--format', 'fired'], { ...env, FACTORY_ROOT: factoryRoot, PREFLIGHT_CONFIG: config });
+    const disk = JSON.parse(gate.stdout).fired.find((f: any) => f.name.startsWith('disk-'));
+    expect(disk).toMatchObject({ name: 'disk-high', action: 'direct', action_script: `${path.basename(REPO)}/integrations/actions/storage-cleanup.sh` });
+    expect(existsSync(path.join(factoryRoot, disk.action_script))).toBe(true);
     expect(await snapshot(s)).toEqual(before);
   });
 

@@ -161,7 +161,7 @@ describe('runs that could not look are no evidence', () => {
     const at = new Date(t0 + 20 * MIN);
     expect(changeLines(alertStates(firing), [], at)).toBeNull();
     expect(changeLines(alertStates([...firing, cut]), [], at)).toBeNull();
-    const raised = changeLines(alertStates([entry(t0 - 20 * MIN, 60 * GiB), firing[0]!]), [{ name: 'disk-high', severity: 'P1', mountpoint: MOUNT, evidence: 'x 82% used', action: 'llm', action_script: '' }], at);
+    const raised = changeLines(alertStates([entry(t0 - 20 * MIN, 60 * GiB), firing[0]!]), [{ name: 'disk-high', severity: 'P1', mountpoint: MOUNT, evidence: 'x 82% used', action: 'llm' }], at);
     expect(raised).toBe(`\n### Storage preflight — 05:20 UTC\n- raised P1 disk-high@/var/lib/docker: x 82% used\n`);
   });
 });

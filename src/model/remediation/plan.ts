@@ -1,4 +1,5 @@
 import { formatBytes } from '../../render/bytes.js';
+import { shellQuote } from '../../render/escape.js';
 import type { DfBuildRecord, DfContainer, DfImage, DfVolume } from '../../parse/docker-df.js';
 import type { BtrfsFilesystem } from '../../sections/btrfs/model.js';
 import type { DockerStorage } from '../../sections/docker/model.js';
@@ -265,8 +266,8 @@ function planDocker(
     const root = docker?.engine?.rootDir ?? '<data root>';
     steps.push({
       kind: 'remove-overlay2-orphans', tier: 'destructive', title: `delete ${orphans.dirs.length} orphaned overlay2 layer ${orphans.dirs.length === 1 ? 'directory' : 'directories'}, with the daemon stopped`,
-      action: `systemctl stop docker; rm -rf ${root}/overlay2/<each>; systemctl start docker`,
-      cli: `rm -rf ${orphans.dirs.slice(0, 3).map((d) => `${root}/overlay2/${d.name}`).join(' ')}`,
+      action: `systemctl stop docker; rm -rf ${shellQuote(`${root}/overlay2`)}/<each>; systemctl start docker`,
+      cli: `rm -rf ${orphans.dirs.slice(0, 3).map((d) => shellQuote(`${root}/overlay2/${d.name}`)).join(' ')}`,
       objects: orphans.dirs.map((d) => ({ id: d.name, name: d.name, bytes: d.bytes })), expectedBytes: orphans.bytes,
       why: 'no image or container references them (moby#43586), but only a stopped daemon guarantees none is being written',
     });
@@ -345,7 +346,8 @@ export function driverNotes(driver: string, imageStore: 'graphdriver' | 'contain
 
 function planBtrfs(b: BtrfsFilesystem, steps: PlanStep[]): void {
   const a = b.assessment;
-  const mount = b.mountpoint;
+  // Shell words a person may paste: a hostile mount point stays one argument.
+  const mount = shellQuote(b.mountpoint);
   if (a && a.verdict !== 'ok' && a.unusedDataChunkBytes > 0) {
     steps.push({
       kind: 'btrfs-balance-empty', tier: 'safe', title: 'return empty data chunks to unallocated space (balance -dusage=0)',
@@ -365,7 +367,7 @@ function planBtrfs(b: BtrfsFilesystem, steps: PlanStep[]): void {
     steps.push({
       kind: 'remove-btrfs-orphans', tier: 'destructive', title: `delete ${count(orphans.length, 'orphaned Docker subvolume')}, with the daemon stopped`,
       action: `systemctl stop docker; btrfs subvolume delete <each>; btrfs subvolume sync ${mount}; systemctl start docker`,
-      cli: `btrfs subvolume delete ${orphans.slice(0, 5).map((o) => `${b.docker!.dataRoot}/btrfs/subvolumes/${o.name}`).join(' ')}`,
+      cli: `btrfs subvolume delete ${orphans.slice(0, 5).map((o) => shellQuote(`${b.docker!.dataRoot}/btrfs/subvolumes/${o.name}`)).join(' ')}`,
       objects: orphans.map((o) => ({ id: o.name, name: o.name, bytes: o.exclusiveBytes ?? 0 })), expectedBytes: b.docker!.orphanBytes,
       why: 'no image or container references them, but only a stopped daemon guarantees none is being created',
     });

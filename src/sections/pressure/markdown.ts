@@ -39,7 +39,7 @@ export function pressureMarkdown(d: PressureData): string[] {
   const more = measured.length > MAX_RATIOS ? `, … and ${measured.length - MAX_RATIOS} more` : '';
   if (ratios.length) lines.push(`Pressure (used / capacity): ${ratios.join(', ')}${more}.`);
   lines.push(d.findings.length
-    ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${markdownOfPlain(f.evidence)})${f.action_script ? `; suggested: ${code(f.action_script, 200)}` : ''}`).join(' | ')}`
+    ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${markdownOfPlain(f.evidence)})`).join(' | ')}`
     : 'Findings: none.');
   return lines;
 }
