@@ -35,7 +35,7 @@ for (let day = 365; day >= 0; day -= 1) {
       driver: 'overlay2', counts: { images: 120, containers: 40, volumes: 30, buildCache: 400 },
       churn: [{ repository: 'app', builds24h: 12, danglingVersions: 11, danglingBytes: 8 * GiB }],
       // Steady state: nothing fires, so a run writes no change lines to the day journal (they are rare).
-      fired: [], remediation: [], imagesInUse: ['sha256:' + 'a'.repeat(64), 'sha256:' + 'b'.repeat(64)],
+      fired: [], remediation: [], escalations: [], imagesInUse: ['sha256:' + 'a'.repeat(64), 'sha256:' + 'b'.repeat(64)],
     };
     parts.push(formatRecord(e));
     if (i % 6 === 0) prose.push(`\n## Supervisor run — ${new Date(at).toISOString().slice(11, 16)} UTC\n- checked disk, nothing to prune\n- note: build cache steady\n`);

@@ -26,6 +26,11 @@ export interface CliArgs {
   minAgeMs?: number;
   /** The clean-up script's path as the host names it (relative to $FACTORY_ROOT). */
   actionScript?: string;
+  escalate?: boolean;
+  vaultDir?: string;
+  vaultActionsDir?: string;
+  /** --escalate-horizon: escalate a filesystem forecast full sooner than this. */
+  horizonMs?: number;
 }
 
 const FORMATS: readonly OutputFormat[] = ['markdown', 'json', 'fired'];
@@ -59,6 +64,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'target-pct': { type: 'string' },
         'min-age': { type: 'string' },
         'action-script': { type: 'string' },
+        escalate: { type: 'boolean' },
+        vault: { type: 'string' },
+        'vault-actions': { type: 'string' },
+        'escalate-horizon': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -85,6 +94,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (!values.apply && (values['max-tier'] !== undefined)) throw new UsageError('--max-tier chooses what --apply runs: add --apply');
   if (values.journal !== undefined && values['no-journal']) throw new UsageError('--journal and --no-journal contradict each other');
   if (command === 'trend' && values['no-journal']) throw new UsageError('trend reads the journal: --no-journal leaves it nothing to read');
+  for (const flag of ['escalate', 'vault', 'vault-actions', 'escalate-horizon'] as const) {
+    if (command === 'trend' && values[flag] !== undefined) throw new UsageError(`--${flag} belongs to a measuring run (report or remediate), not trend`);
+  }
   if (command === 'trend' && values.format === 'fired') throw new UsageError("trend prints markdown or json; the recipe gate (--format fired) comes from a report run");
   return {
     command: command as 'report' | 'trend' | 'remediate',
@@ -104,6 +116,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     diskThresholdPct: values['disk-threshold'] === undefined ? undefined : parsePct(values['disk-threshold'], '--disk-threshold'),
     scanOutside: values['scan-outside'] ?? false,
     actionScript: values['action-script'],
+    escalate: values.escalate ?? false,
+    vaultDir: values.vault === undefined ? undefined : parsePathArg(values.vault),
+    vaultActionsDir: values['vault-actions'] === undefined ? undefined : parsePathArg(values['vault-actions']),
+    horizonMs: values['escalate-horizon'] === undefined ? undefined : parseDuration(values['escalate-horizon'], '--escalate-horizon'),
   };
 }
 
@@ -206,7 +222,8 @@ Options:
   --disk-threshold PCT     P1 disk finding above PCT% used (default 80)
   --scan-outside           when outside-docker leads, list the biggest directories
                            even below the warning tier (a bounded du -x)
-  --journal DIR            daily journal directory (default $OPS_JOURNAL_ROOT, else ./journal)
+  --journal DIR            daily journal directory (default $OPS_JOURNAL_ROOT, else
+                           $OPS_REPO_ROOT/journal/supervisor, else ./journal)
   --no-journal             neither read nor append the journal
   --journal-keep-days N    remove journal day files older than N days (default: keep all)
   --days N                 trend: days of journal to read (default 7)
@@ -218,13 +235,22 @@ Options:
   --min-age DURATION       remediate: overrides every minimum age and grace period
                            (e.g. 0s, 2h; defaults: dangling images 1h, exited
                            containers and build cache 24h, unused images 7d)
+  --escalate               file, update and resolve vault items (supervisor-<slug>.md
+                           in the pending folder) for what a person must do
+  --vault DIR              the vault's pending folder (default $OPS_VAULT_ROOT, else
+                           $OPS_REPO_ROOT/vault/pending)
+  --vault-actions DIR      --escalate: also write an action TOML per destructive step
+                           a runner could carry out after approval (default: none)
+  --escalate-horizon DUR   --escalate: a filesystem forecast full sooner than this
+                           needs a person (default 24h)
   --action-script PATH     the path fired direct findings name for our clean-up
                            script, relative to the host's root (default: from
                            $FACTORY_ROOT to integrations/actions/storage-cleanup.sh)
   -h, --help               this text
   --version                print the version
 
-Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG, OPS_JOURNAL_ROOT, FACTORY_ROOT.
+Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG, OPS_JOURNAL_ROOT,
+OPS_VAULT_ROOT, OPS_REPO_ROOT, FACTORY_ROOT.
 guard: exit 0 when writing SIZE more keeps the filesystem holding PATH at or
 below --max-pct (default 95) used; exit 3 with a DiskCapacity JSON error on
 stdout when it would not. It touches no Docker API.

@@ -7,6 +7,7 @@ import { exitCodeFor } from './exit.js';
 import { EXIT, type Io } from './io.js';
 import type { RunOptions } from './options.js';
 import { parseDockerHost } from './parse/docker-host.js';
+import { DEFAULT_ESCALATION } from './model/escalation.js';
 import { CLEANUP_SCRIPT } from './model/gate.js';
 import { DEFAULT_POLICY, withMinAge, type RemediationPolicy } from './model/remediation/policy.js';
 
@@ -53,10 +54,17 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
     docker: parseDockerHost(env.DOCKER_HOST ?? config.dockerHost),
     diskThresholdPct,
     scanOutside: args.scanOutside ?? false,
-    journalRoot: args.noJournal ? null : args.journalDir ?? env.OPS_JOURNAL_ROOT ?? './journal',
+    journalRoot: args.noJournal ? null : args.journalDir ?? env.OPS_JOURNAL_ROOT ?? (env.OPS_REPO_ROOT ? path.join(env.OPS_REPO_ROOT, 'journal', 'supervisor') : './journal'),
     journalKeepDays: args.journalKeepDays ?? null,
     trendDays: args.trendDays ?? DEFAULT_TREND_DAYS,
     actionScript: args.actionScript ?? defaultActionScript(env.FACTORY_ROOT),
+    escalate: args.escalate ?? false,
+    escalation: { ...DEFAULT_ESCALATION, ...(args.horizonMs === undefined ? {} : { horizonMs: args.horizonMs }) },
+    // The host's OPS_VAULT_ROOT is the pending folder itself.
+    vault: {
+      pending: args.vaultDir ?? (env.OPS_VAULT_ROOT || null) ?? (env.OPS_REPO_ROOT ? path.join(env.OPS_REPO_ROOT, 'vault', 'pending') : null),
+      actions: args.vaultActionsDir ?? null,
+    },
     remediation: {
       policy: remediationPolicy(args, config, diskThresholdPct),
       always: args.command === 'remediate',

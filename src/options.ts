@@ -1,3 +1,4 @@
+import type { EscalationPolicy } from './model/escalation.js';
 import type { RemediationPolicy } from './model/remediation/policy.js';
 import type { DockerEndpoint } from './parse/docker-host.js';
 
@@ -28,5 +29,10 @@ export interface RunOptions {
    * script's path relative to the host's root ($FACTORY_ROOT), as the host runs it.
    */
   actionScript: string;
+  /** --escalate: file, update and resolve vault items for what a person must do. */
+  escalate: boolean;
+  escalation: EscalationPolicy;
+  /** The host's vault: the pending folder itself, and where action TOMLs go (--vault-actions). */
+  vault: { pending: string | null; actions: string | null };
   remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
 }

@@ -16,11 +16,12 @@ fi
 
 # No temporary files: this runs when the disk is full. preflight writes nothing
 # on stderr in a normal run, and one line (exit 2 or 4) when it refuses.
-out=$(cd -- "$root" && ./preflight remediate --apply --budget 120 --format markdown 2>&1)
+# --escalate: what the safe tier could not fix reaches a person as one vault item (updated, not refiled).
+out=$(cd -- "$root" && ./preflight remediate --apply --escalate --budget 120 --format markdown 2>&1)
 rc=$?
 
 if [ "$rc" -eq 0 ]; then
-  section=$(printf '%s\n' "$out" | awk '/^## Remediation Applied/{on=1; print; next} on && /^## /{exit} on{print}')
+  section=$(printf '%s\n' "$out" | awk '/^## (Remediation Applied|Escalation)$/{on=1; print; next} /^## /{on=0} on{print}')
   if [ -n "$section" ]; then
     printf '%s\n' "$section"
   else

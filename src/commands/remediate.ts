@@ -13,7 +13,7 @@ import type { DockerStorage } from '../sections/docker/model.js';
 import type { FilesystemData } from '../sections/filesystem.js';
 import type { RemediationData } from '../sections/remediation/collect.js';
 import { dataOf, type SectionResult } from '../sections/types.js';
-import { measure, measureAndRecord, recordMeasured, type Measured } from './report.js';
+import { escalateMeasured, measure, measureAndRecord, recordMeasured, type Measured } from './report.js';
 
 /**
  * With --apply, measuring may use this share of the budget; the steps, their
@@ -31,7 +31,7 @@ const APPLY_MEASURE_SHARE = 0.5;
 export async function remediate(options: RunOptions, io: Io): Promise<number> {
   if (!options.remediation.apply) {
     const { results, journal, startedAt } = await measureAndRecord(options);
-    const plan = results.filter((r) => r.section.id === 'remediation');
+    const plan = results.filter((r) => r.section.id === 'remediation' || r.section.id === 'escalation');
     const rep = makeReport(plan, startedAt, new Date(), journal);
     io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
     return EXIT.ok;
@@ -39,8 +39,11 @@ export async function remediate(options: RunOptions, io: Io): Promise<number> {
   const m = await measure(options, APPLY_MEASURE_SHARE);
   const applyStarted = Date.now();
   const applied = await applyMeasured(m, options);
-  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, historyEntries(applied));
-  const shown = [...m.results.filter((r) => r.section.id === 'remediation'), appliedResult(applied, Date.now() - applyStarted)];
+  const appliedSection = appliedResult(applied, Date.now() - applyStarted);
+  // After the apply: what it could not fix is what a person must.
+  const escalated = await escalateMeasured(options, m, applied);
+  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, { remediation: historyEntries(applied), escalation: escalated?.data ?? null });
+  const shown = [...m.results.filter((r) => r.section.id === 'remediation'), appliedSection, ...(escalated ? [escalated.result] : [])];
   const rep = makeReport(shown, m.startedAt, new Date(), journal);
   io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
   // The apply ran (even if it freed less than wanted): that is a result, not a failure.

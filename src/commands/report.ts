@@ -18,6 +18,9 @@ import { createSharedProbes, type SharedProbes } from '../run/shared-probes.js';
 import { SECTIONS } from '../sections/registry.js';
 import type { SectionResult } from '../sections/types.js';
 import { alertStates } from '../trend/alerts.js';
+import { escalateRun, type EscalationData } from '../escalation/run.js';
+import { escalationJournalLines, escalationResult } from '../escalation/section.js';
+import type { ApplyResult } from '../remediation/result.js';
 
 /** `preflight [report]`: every section under the budget, the history and journal appended, one format printed. */
 export async function report(options: RunOptions, io: Io): Promise<number> {
@@ -33,11 +36,34 @@ export async function report(options: RunOptions, io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-/** Every section under the budget, then this run appended to the history (and the day journal when alerts changed). */
+/**
+ * Every section under the budget; with --escalate, the vault items; then this
+ * run appended to the history (and the day journal when something changed).
+ */
 export async function measureAndRecord(options: RunOptions): Promise<{ results: SectionResult[]; journal: JournalStatus | null; startedAt: Date }> {
-  const m = await measure(options);
-  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2);
-  return { results: m.results, journal, startedAt: m.startedAt };
+  const m = await measure(options, options.escalate ? ESCALATE_MEASURE_SHARE : 1);
+  const escalated = await escalateMeasured(options, m, null);
+  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, { escalation: escalated?.data ?? null });
+  return { results: escalated ? [...m.results, escalated.result] : m.results, journal, startedAt: m.startedAt };
+}
+
+/** With --escalate, measuring leaves a share of the budget for the vault writes. */
+export const ESCALATE_MEASURE_SHARE = 0.9;
+
+/** --escalate: file, update or resolve the vault items for this run (after its apply, if any). */
+export async function escalateMeasured(options: RunOptions, m: Measured, applied: ApplyResult | null): Promise<{ data: EscalationData; result: SectionResult } | null> {
+  if (!options.escalate) return null;
+  const started = Date.now();
+  const deadline = m.runDeadline + m.renderReserve / 4;
+  const history = await m.shared.history(deadline);
+  const data = await escalateRun(execRunner, options, m.results, applied, history.records, m.startedAt, deadline);
+  return { data, result: escalationResult(data, Date.now() - started) };
+}
+
+/** What a run adds to its record beyond the measurements: the clean-up it applied, the vault items. */
+export interface RunExtras {
+  remediation?: HistoryRecord['remediation'];
+  escalation?: EscalationData | null;
 }
 
 /** One run's measurements, before they are recorded (remediate --apply acts in between). */
@@ -69,9 +95,9 @@ export async function measure(options: RunOptions, shareOfBudget = 1): Promise<M
  * Append a measured run to the history (with the clean-up it applied, if
  * any), by `deadline`: a hung journal disk must not stretch the run.
  */
-export async function recordMeasured(options: RunOptions, m: Measured, deadline: number, remediation: HistoryRecord['remediation'] = []): Promise<JournalStatus | null> {
+export async function recordMeasured(options: RunOptions, m: Measured, deadline: number, extra: RunExtras = {}): Promise<JournalStatus | null> {
   return options.journalRoot
-    ? recordRun(options, options.journalRoot, m.results, m.shared, m.startedAt, m.runId, deadline, remediation)
+    ? recordRun(options, options.journalRoot, m.results, m.shared, m.startedAt, m.runId, deadline, extra)
     : null;
 }
 
@@ -82,13 +108,15 @@ export async function recordMeasured(options: RunOptions, m: Measured, deadline:
  */
 async function recordRun(
   options: RunOptions, root: string, results: SectionResult[], shared: SharedProbes, startedAt: Date, runId: string, deadline: number,
-  remediation: HistoryRecord['remediation'],
+  extra: RunExtras,
 ): Promise<JournalStatus> {
-  const record = { ...buildRecord(results, hostname(), startedAt, runId), remediation };
   const history = await shared.history(deadline);
+  // Without --escalate this run, the conditions last escalated still stand (their items are still pending).
+  const escalations = extra.escalation?.active ?? [...history.records].reverse().find((r) => r.observed.assessed)?.escalations ?? [];
+  const record = { ...buildRecord(results, hostname(), startedAt, runId), remediation: extra.remediation ?? [], escalations };
   const findings = (results.find((r) => r.section.id === 'pressure')?.data as { findings?: Finding[] } | undefined)?.findings ?? [];
   // Without the history, what changed is unknown: better no line than a false "raised".
-  const lines = history.problem && history.records.length === 0 ? null : changeLines(alertStates([...history.records, record]), findings, startedAt);
+  const lines = history.problem && history.records.length === 0 ? null : changeLines(alertStates([...history.records, record]), findings, startedAt, escalationJournalLines(extra.escalation ?? null));
   const timeout = Math.max(1, Math.min(3000, remainingMs(deadline)));
   const [own, day] = await Promise.all([
     appendRecord(execRunner, root, record, timeout),

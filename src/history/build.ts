@@ -46,6 +46,7 @@ export function buildRecord(results: readonly SectionResult[], host: string, at:
     churn: (docker?.churn ?? []).map((c) => ({ repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions, danglingBytes: c.danglingBytes })),
     fired: assessed ? (pressure.data?.findings ?? []).map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint ? { mountpoint: f.mountpoint } : {}) })) : [],
     remediation: [],
+    escalations: [],
     imagesInUse: [...new Set((docker?.df?.containers ?? []).filter(isRunning).map((c) => c.imageId).filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)))].sort(),
   };
 }

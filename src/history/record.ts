@@ -30,6 +30,14 @@ export interface HistoryRecord {
   remediation: { action: string; reclaimedBytes: number }[];
   /** Ids of the images running containers used this run: the last-use time Docker does not keep. */
   imagesInUse: string[];
+  /** Conditions a person was asked to act on (vault items) that held after this run. */
+  escalations: ActiveEscalation[];
+}
+
+export interface ActiveEscalation {
+  slug: string;
+  kind: 'disk-space' | 'btrfs-metadata';
+  mountpoint: string;
 }
 
 export interface Observed {
@@ -160,6 +168,10 @@ const isChurn = (c: unknown): c is HistoryRecord['churn'][number] => isObj(c) &&
 // Sample: `sha256:0b3d8e4f…` (64 hex), as /system/df and /containers/json give image ids.
 const isImageId = (v: unknown): v is string => typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v);
 
+// Sample: `storage-disk-space-var-lib-docker` (model/escalation.ts escalationSlug).
+const isEscalation = (x: unknown): x is ActiveEscalation => isObj(x) && typeof x.slug === 'string' && /^storage-[a-z0-9-]{1,120}$/.test(x.slug)
+  && (x.kind === 'disk-space' || x.kind === 'btrfs-metadata') && isMount(x.mountpoint);
+
 const isRemediation = (r: unknown): r is HistoryRecord['remediation'][number] => isObj(r) && isText(r.action, 200) && isBytes(r.reclaimedBytes);
 
 function isObserved(o: unknown): o is Observed {
@@ -189,6 +201,8 @@ export function validRecord(e: unknown): HistoryRecord | null {
   if (!arrayOf(e.churn, isChurn, 1000) || !arrayOf(e.fired, isFired, 1000) || !arrayOf(e.remediation, isRemediation, 1000)) return null;
   const imagesInUse = e.imagesInUse ?? [];
   if (!arrayOf(imagesInUse, isImageId, 10_000)) return null;
+  const escalations = e.escalations ?? [];
+  if (!arrayOf(escalations, isEscalation, 100)) return null;
   return {
     v: 2, at: e.at, id: e.id, host: e.host,
     observed: { assessed: e.observed.assessed, filesystems: e.observed.filesystems, looked: e.observed.looked, btrfs: e.observed.btrfs, dockerSizes: e.observed.dockerSizes },
@@ -202,5 +216,6 @@ export function validRecord(e: unknown): HistoryRecord | null {
     fired: e.fired.map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint === undefined ? {} : { mountpoint: f.mountpoint }) })),
     remediation: e.remediation.map((r) => ({ action: r.action, reclaimedBytes: r.reclaimedBytes })),
     imagesInUse,
+    escalations: escalations.map((x) => ({ slug: x.slug, kind: x.kind, mountpoint: x.mountpoint })),
   };
 }

@@ -17,7 +17,7 @@ export function dayJournalFile(root: string, at: Date): string {
 }
 
 /** Pure: this run's alert changes → the lines for the day journal, or null when nothing changed. */
-export function changeLines(alerts: readonly AlertState[], findings: readonly Finding[], at: Date): string | null {
+export function changeLines(alerts: readonly AlertState[], findings: readonly Finding[], at: Date, extra: readonly string[] = []): string | null {
   const evidence = (a: AlertState) => findings.find((f) => f.name === a.name && f.mountpoint === a.mountpoint)?.evidence;
   const lines = alerts.flatMap((a) => {
     if (a.state === 'new') {
@@ -28,6 +28,7 @@ export function changeLines(alerts: readonly AlertState[], findings: readonly Fi
     if (a.state === 'recovered') return [`- cleared ${a.severity} ${markdownOfPlain(plain(a.key, 120))}`];
     return [];
   });
+  lines.push(...extra);
   if (lines.length === 0) return null;
   // The LLM reads this file: a mount named `Disk: 0% used` must not read as a figure here either.
   return guardDiskFigure(`\n### Storage preflight — ${at.toISOString().slice(11, 16)} UTC\n${lines.join('\n')}\n`);

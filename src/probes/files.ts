@@ -30,7 +30,7 @@ const ERRNO_TEXT: [RegExp, FileProblemCode][] = [
   [/No such file or directory/, 'ENOENT'],
 ];
 
-function problemFrom(file: string, stderr: string, exitCode: number): FileProblem {
+export function problemFrom(file: string, stderr: string, exitCode: number): FileProblem {
   // Sample: `dd: error writing '/j/2026-11-25.md': No space left on device`
   const line = stderr.trim().split('\n').pop() ?? '';
   const detail = line.replace(/^[\w.-]+: /, '') || `exit ${exitCode}`;
@@ -41,7 +41,7 @@ function problemFrom(file: string, stderr: string, exitCode: number): FileProble
   return new FileProblem(code, file, detail.slice(0, 200));
 }
 
-async function inChild(run: Runner, script: string, args: readonly string[], timeoutMs: number, what: string, input?: string) {
+export async function inChild(run: Runner, script: string, args: readonly string[], timeoutMs: number, what: string, input?: string) {
   try {
     return await run('sh', ['-c', script, 'preflight-files', ...args], Math.max(1, timeoutMs), input);
   } catch (err) {

@@ -19,6 +19,8 @@ export interface FilesystemTrend extends Growth {
   timeToFullMs: number | null;
   /** Where the forecast came from. */
   forecastWindow: '6h' | '24h' | null;
+  /** Time between the first and last point of the forecast's fit (ms): seconds of runs are no trend. */
+  forecastSpanMs: number;
   /** Consecutive latest runs above the threshold. */
   streakAbove: number;
   sparkline24h: string;
@@ -68,12 +70,15 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
     const current = rows[rows.length - 1]?.f;
     const capacity = current ? current.usedBytes + current.availBytes : 0;
     let forecastWindow: FilesystemTrend['forecastWindow'] = null;
-    let fit = leastSquares(used.filter((p) => p.t >= now - 6 * HOUR));
+    let fitted = used.filter((p) => p.t >= now - 6 * HOUR);
+    let fit = leastSquares(fitted);
     if (fit && fit.points >= 3) forecastWindow = '6h';
     else {
-      fit = leastSquares(used.filter((p) => p.t >= now - 24 * HOUR));
+      fitted = used.filter((p) => p.t >= now - 24 * HOUR);
+      fit = leastSquares(fitted);
       forecastWindow = fit ? '24h' : null;
     }
+    const forecastSpanMs = fitted.length ? fitted[fitted.length - 1]!.t - fitted[0]!.t : 0;
     let streakAbove = 0;
     for (let i = rows.length - 1; i >= 0 && rows[i]!.f.usedPct > thresholdPct; i -= 1) streakAbove += 1;
     const pct: Point[] = rows.map((r) => ({ t: r.t, v: r.f.usedPct }));
@@ -83,6 +88,7 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
       ...growth(used, now),
       timeToFullMs: fit && capacity > 0 ? timeToLimitMs(fit, capacity, now) : null,
       forecastWindow,
+      forecastSpanMs,
       streakAbove,
       sparkline24h: sparkline(pct, now - 24 * HOUR, now + 1, 24),
     };

@@ -18,11 +18,15 @@ export interface PreflightRun {
 export async function runPreflight(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<PreflightRun> {
   const started = Date.now();
   // Each run gets a journal of its own unless the test names one: runs stay independent.
-  const journal = env.OPS_JOURNAL_ROOT === undefined && !args.includes('--no-journal') ? mkdtempSync(path.join(tmpdir(), 'pf-journal-')) : null;
+  // (A test that names the key with the value undefined runs with it unset: the host's other defaults apply.)
+  const journal = !('OPS_JOURNAL_ROOT' in env) && !args.includes('--no-journal') ? mkdtempSync(path.join(tmpdir(), 'pf-journal-')) : null;
+  const merged: NodeJS.ProcessEnv = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', ...(journal ? { OPS_JOURNAL_ROOT: journal } : {}), ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
   const res = await execa(PREFLIGHT, args, {
     reject: false,
     cwd: REPO,
-    env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', ...(journal ? { OPS_JOURNAL_ROOT: journal } : {}), ...env },
+    extendEnv: false,
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in env))), ...merged },
     timeout: timeoutMs,
     stdin: 'ignore',
   });

@@ -13,7 +13,8 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['--path', '/a', '--path', '/b c', '--format', 'json', '--budget', '2.5', '--all-mounts'])).toEqual({
       command: 'report', paths: ['/a', '/b c'], format: 'json', budgetSeconds: 2.5, allMounts: true, configFile: undefined,
       diskThresholdPct: undefined, scanOutside: false, journalDir: undefined, noJournal: false, journalKeepDays: undefined, trendDays: undefined,
-      apply: false, maxTier: undefined, targetPct: undefined, minAgeMs: undefined,
+      apply: false, maxTier: undefined, targetPct: undefined, minAgeMs: undefined, actionScript: undefined,
+      escalate: false, vaultDir: undefined, vaultActionsDir: undefined, horizonMs: undefined,
     });
   });
 

@@ -20,7 +20,7 @@ function entry(at: number, usedBytes: number, over: Partial<HistoryRecord> = {})
   return {
     v: 2, at: new Date(at).toISOString(), id: `t-${at}`, host: 'h', observed: LOOKED, summaryMount: MOUNT, dockerRoot: MOUNT,
     filesystems: [{ mountpoint: MOUNT, usedBytes, sizeBytes, availBytes, usedPct: Math.ceil((usedBytes * 100) / sizeBytes), inodesUsedPct: 1 }],
-    sources: { 'container-logs': usedBytes / 2, 'outside-docker': usedBytes / 2 }, driver: 'overlay2', counts: null, churn: [], fired: [], remediation: [], imagesInUse: [], ...over,
+    sources: { 'container-logs': usedBytes / 2, 'outside-docker': usedBytes / 2 }, driver: 'overlay2', counts: null, churn: [], fired: [], remediation: [], imagesInUse: [], escalations: [], ...over,
   };
 }
 

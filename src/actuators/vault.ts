@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { FileProblem, inChild, problemFrom } from '../probes/files.js';
+import type { Runner } from '../probes/exec.js';
+
+/*
+ * Vault writes, in a child under a deadline like every file operation on a
+ * configured path (the vault may sit on a hung or full disk). The pending
+ * folder is the host's: it must exist (a typo in OPS_VAULT_ROOT must not
+ * create folders). A write is atomic (a temporary file in the same folder,
+ * then rename), refuses a symlink or a non-regular file at the name, and
+ * with `held` checks the siblings approved/, fired/ and rejected/ first: an
+ * item a person already took is never filed again.
+ */
+const WRITE_SCRIPT = `dir=$1 name=$2 mode=$3 held=$4
+[ -d "$dir" ] || exit 13
+if [ "$held" = 1 ]; then
+  parent=$(dirname -- "$dir")
+  for s in approved fired rejected; do
+    if [ -e "$parent/$s/$name" ] || [ -L "$parent/$s/$name" ]; then printf 'held %s\\n' "$s"; exit 0; fi
+  done
+fi
+f=$dir/$name
+[ -L "$f" ] && exit 10
+[ -e "$f" ] && [ ! -f "$f" ] && exit 11
+if [ "$mode" = existing ] && [ ! -e "$f" ]; then printf 'absent\\n'; exit 0; fi
+tmp=$(mktemp -- "$dir/.$name.XXXXXX") || exit 1
+if cat > "$tmp" && chmod 644 -- "$tmp" && mv -f -T -- "$tmp" "$f"; then printf 'written\\n'; exit 0; fi
+rm -f -- "$tmp"
+exit 1`;
+
+export type WriteOutcome =
+  | { kind: 'written'; file: string }
+  /** A person already moved it on: `approved`, `fired` or `rejected`. */
+  | { kind: 'held'; file: string; where: 'approved' | 'fired' | 'rejected' }
+  /** mode `existing`, and there was nothing to update. */
+  | { kind: 'absent'; file: string };
+
+/** Only names we make: `supervisor-storage-…md`, `storage-….toml`. */
+const SAFE_NAME = /^[a-z0-9][a-z0-9.-]{0,150}$/;
+
+/**
+ * Write `text` as `dir/name`: `create` writes it whether or not it exists,
+ * `existing` only rewrites one that is there. Throws FileProblem.
+ */
+export async function writeVaultFile(
+  run: Runner, dir: string, name: string, text: string, opts: { mode: 'create' | 'existing'; held: boolean }, timeoutMs: number,
+): Promise<WriteOutcome> {
+  if (!SAFE_NAME.test(name) || name.includes('..')) throw new FileProblem('EPERM', name, 'not a name this tool makes: refused');
+  const file = path.join(dir, name);
+  const res = await inChild(run, WRITE_SCRIPT, [dir, name, opts.mode, opts.held ? '1' : '0'], timeoutMs, file, text);
+  if (res.exitCode === 13) throw new FileProblem('ENOENT', dir, 'no such folder (the vault folder must exist: it is the host\'s)');
+  if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
+  // Sample: `held approved`, `written`, `absent`.
+  const out = res.stdout.trim();
+  const held = /^held (approved|fired|rejected)$/.exec(out);
+  if (held) return { kind: 'held', file, where: held[1] as 'approved' | 'fired' | 'rejected' };
+  if (out === 'absent') return { kind: 'absent', file };
+  if (out === 'written') return { kind: 'written', file };
+  throw new FileProblem('EIO', file, `unexpected answer from the writer: ${out.slice(0, 80)}`);
+}
