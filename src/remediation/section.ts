@@ -72,7 +72,7 @@ export function appliedMarkdown(r: ApplyResult): string[] {
 }
 
 /** Not a measuring section (nothing to collect): the apply's result, placed in the report after the plan. */
-const APPLIED_SECTION: Section<ApplyResult> = {
+export const APPLIED_SECTION: Section<ApplyResult> = {
   id: 'remediation-applied',
   title: 'Remediation Applied',
   timeoutMs: 0,
