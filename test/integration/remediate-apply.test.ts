@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { parse as parseToml } from 'smol-toml';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -244,6 +245,31 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     expect(run.stdout).toMatch(/Planned: safe 0 B, moderate 0 B, destructive \(a person decides\) [\d.]+ MiB\./);
     expect(run.stdout).toMatch(/Short of the target by [\d.]+ MiB with safe and moderate steps\./);
     expect(run.stdout).toMatch(/Cannot free: outside Docker \(not this tool's to delete\) [\d.]+ MiB; .*in use by containers \(their images\) [\d.]+ MiB/);
+  });
+
+  it('what the safe apply cannot fix goes to a person: one vault item, and an action TOML per approvable destructive step', async () => {
+    const vault = path.join(scratch, 'vault');
+    const actions = path.join(scratch, 'actions');
+    await mkdir(path.join(vault, 'pending'), { recursive: true });
+    await mkdir(actions);
+    // A threshold of 50%: the filler outside Docker keeps the disk above it whatever the safe steps free.
+    const run = await runPreflight(['remediate', '--apply', '--escalate', '--disk-threshold', '50', '--vault', path.join(vault, 'pending'), '--vault-actions', actions, '--format', 'json', '--no-journal'], env);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const e = parseReport(run.stdout).escalation;
+    expect(e.items.map((i: any) => [i.state, i.kind])).toEqual([['filed', 'disk-space']]);
+    const item = await readFile(e.items[0].file, 'utf8');
+    expect(item).toMatch(/^# Free space on .*: \d+% used, beyond what the safe clean-up can free\n/);
+    expect(item).toMatch(/- Still \d+% used after the safe clean-up freed /);
+    expect(item).toContain('docker volume rm ');
+    const [toml] = e.items[0].actions;
+    expect(toml.problem).toBeNull();
+    const doc = parseToml(await readFile(toml.file, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(doc).sort()).toEqual(['blast_radius', 'context', 'formula', 'id', 'secrets', 'timeout_minutes']);
+    expect(doc).toMatchObject({ id: expect.stringMatching(/^storage-disk-space-.*-remove-volumes$/), formula: 'storage-remediation', blast_radius: 'high' });
+    expect(doc.context).toContain('pf-named');
+    // Filed, never done: the volumes are all still there.
+    const volumes = (await api(s.socket, '/v1.41/volumes')).Volumes.map((v: any) => v.Name);
+    expect(volumes).toEqual(expect.arrayContaining(['pf-named', anonymousVolume]));
   });
 
   it('the supervisor\'s action script prints the Applied section only, exits 0, and writes nothing on stderr', async () => {
