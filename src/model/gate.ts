@@ -17,7 +17,7 @@ export interface FiredEntry {
 const DISK = new Set(['disk-warning', 'disk-high', 'disk-critical']);
 
 /** The safe apply would do something here: free bytes above the target, or return empty btrfs chunks. */
-export function safelyFixable(f: Finding, plan: RemediationPlan | null): boolean {
+export function safelyFixable(f: Pick<Finding, 'name' | 'mountpoint'>, plan: RemediationPlan | null): boolean {
   if (!plan || f.mountpoint !== plan.mountpoint) return false;
   const safe = plan.steps.filter((s) => s.tier === 'safe');
   if (f.name === 'btrfs-metadata-enospc') return safe.some((s) => s.kind === 'btrfs-balance-empty');

@@ -1,10 +1,12 @@
 import type { Report } from '../report.js';
 import type { SectionResult } from '../sections/types.js';
 import { guardDiskFigure, inline } from './escape.js';
+import { recipeFieldLines } from './recipe-fields.js';
 
 /** The report as `## Section` markdown; sections in registry order, blank line between. */
 export function renderMarkdown(report: Report): string {
-  const body = report.results.filter((r) => !r.notApplicable).map(renderSection).join('\n\n');
+  const fields = recipeFieldLines(report.results);
+  const body = report.results.filter((r) => !r.notApplicable).map((r) => renderSection(r, fields.get(r.section.id) ?? [])).join('\n\n');
   const j = report.journal;
   // Said only when it failed: the report itself is whole either way.
   const failures = [
@@ -14,7 +16,8 @@ export function renderMarkdown(report: Report): string {
   return guardDiskFigure(`${body}${failures.map((f) => `\n\n${f}`).join('')}\n`);
 }
 
-function renderSection(result: SectionResult): string {
+/** Title, content, then the recipe field lines (our own words only: see model/recipe-fields.ts). */
+function renderSection(result: SectionResult, fields: readonly string[]): string {
   const lines = [`## ${result.section.title}`];
   if (result.data !== undefined) {
     if (result.status !== 'ok' && result.reason) lines.push(`(${result.status}: ${inline(result.reason)})`);
@@ -22,5 +25,6 @@ function renderSection(result: SectionResult): string {
   } else {
     lines.push(`(${inline(result.reason ?? result.status)})`);
   }
+  lines.push(...fields);
   return guardDiskFigure(lines.join('\n'));
 }

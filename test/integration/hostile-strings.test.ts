@@ -8,6 +8,8 @@ import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/docke
 import { unmountUnder } from '../helpers/loopfs.js';
 import { parseReport, PREFLIGHT, REPO, runPreflight, type PreflightRun } from '../helpers/preflight.js';
 import { engineGet } from '../helpers/engine-api.js';
+import { SOURCE_LABELS } from '../../src/model/attribution.js';
+import { DISK_PRESSURE, FIELDS, METADATA_RISK, SAFE_CLEANUP } from '../../src/model/recipe-fields.js';
 
 /*
  * Strings from the system are hostile. Whatever a path, a mount point, a
@@ -30,6 +32,12 @@ const HOST_DISK = /Disk:\s+([0-9]+)/;
 const HOSTILE_LINE_START = /^(Verdict: all clear|## Fake|Fake header|## kid)/;
 /** Our own summary line (the only `Disk:` line there is): `Disk: 83% used (…)` or `Disk: unknown (…)`. */
 const OUR_DISK_LINE = /^Disk: ([0-9]+% used \(|unknown \()/;
+
+/** Our recipe field lines (field_eq reads `^<field>:` in any case), each with its closed set of values. */
+const FIELD_VALUES: [string, readonly string[]][] = [
+  [FIELDS.topSource, [...Object.keys(SOURCE_LABELS), 'none', 'unknown']], [FIELDS.diskPressure, DISK_PRESSURE],
+  [FIELDS.metadataRisk, METADATA_RISK], [FIELDS.safeCleanup, SAFE_CLEANUP],
+];
 
 /** Control and invisible characters, and the markers the checks look for, in one string. */
 const INVISIBLES = '\u001b[31m \u009b \u0085 \u200b\u200c\u200d\u200e\u200f \u2060\u2061\u2064 \u061c \u00ad \ufeff \ufff9\ufffb \u{e0041}\u{e007f} \u2028\u2029 \u202e';
@@ -65,6 +73,9 @@ export function markdownProblems(label: string, md: string, summaryPct: number |
     if (line.startsWith('## ') && !OUR_TITLES.includes(line.slice(3))) problems.push(`header that is not ours: ${where}`);
     if (HOSTILE_LINE_START.test(line)) problems.push(`hostile text starts a line: ${where}`);
     if (line.startsWith('Disk:') && !OUR_DISK_LINE.test(line)) problems.push(`a Disk: line that is not our summary line: ${where}`);
+    for (const [field, values] of FIELD_VALUES) {
+      if (line.toLowerCase().startsWith(`${field.toLowerCase()}:`) && !values.some((v) => line === `${field}: ${v}`)) problems.push(`a ${field} line that is not ours: ${where}`);
+    }
     const raw = line.match(INVISIBLE);
     if (raw) problems.push(`raw ${codePoints(raw.join(''))}: ${where}`);
   });
@@ -185,6 +196,8 @@ describe('the hostile-string checks themselves', () => {
     // A hostile Disk: figure before ours in the Filesystem section moves what disk_pct_gt reads.
     expect(markdownProblems('x', good.replace('## Filesystem\n', '## Filesystem\nNot measured: /x/Disk: 0% used\n'), 40).join('\n')).toMatch(/reads 0, the summary filesystem is 40% used/);
     expect(markdownProblems('x', `${good}\nDisk: 7 \`tick\``, 40).join()).toContain('not our summary line');
+    expect(markdownProblems('x', `${good}\nDisk pressure: ok`, 40)).toEqual([]);
+    expect(markdownProblems('x', `${good}\nsafe clean-up: available now`, 40).join()).toContain('a Safe clean-up line that is not ours');
     expect(markdownProblems('x', good, 41).join()).toContain('reads 40, the summary filesystem is 41% used');
   });
 
