@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireApplyLock, parseHolder } from '../../src/actuators/lock.js';
 import { ApplyLockedError } from '../../src/errors.js';
 import type { PlanStep, RemediationPlan, Tier } from '../../src/model/remediation/plan.js';
-import { applyPlan, type ApplyDeps, type Measure } from '../../src/remediation/apply.js';
+import { parseDockerHost } from '../../src/parse/docker-host.js';
+import type { Runner } from '../../src/probes/exec.js';
+import { applyPlan, shellDeps, type ApplyDeps, type Measure } from '../../src/remediation/apply.js';
 import { historyEntries, type StepRun } from '../../src/remediation/result.js';
 import { appliedMarkdown } from '../../src/remediation/section.js';
 
@@ -199,5 +201,37 @@ describe('the apply lock', () => {
     await symlink('1 1', lockPath);
     await lock.release();
     expect(await readlink(lockPath)).toBe('1 1');
+  });
+});
+
+describe('the measure on btrfs (a recorded runner)', () => {
+  /** Answers btrfs with `btrfsExit`, and the statfs child with the btrfs-loop capture (test/fixtures/statfs/btrfs-loop.stat). */
+  const recorded = (btrfsExit: Record<string, number> = {}) => {
+    const calls: string[] = [];
+    const run: Runner = async (file, args) => {
+      if (file === 'btrfs') {
+        calls.push(`btrfs ${args[0]} ${args[1]}`);
+        const exitCode = btrfsExit[`${args[0]} ${args[1]}`] ?? 0;
+        return { stdout: '', stderr: exitCode ? 'ERROR: cannot sync: Read-only file system' : '', exitCode };
+      }
+      calls.push('statfs');
+      return { stdout: '/mnt\x004096 76800 70184 50944 0 0\n', stderr: '', exitCode: 0 };
+    };
+    const deps = shellDeps({ run, docker: parseDockerHost(undefined), apiVersion: null, mountpoint: '/mnt', fstype: 'btrfs', lock: async () => ({ path: '/x', waitedMs: 0, release: async () => {} }) });
+    return { deps, calls };
+  };
+
+  // Seen on kernel 6.18: a deleted subvolume's bytes reach statfs only at the commit after `subvolume sync`,
+  // and a commit before it wakes the cleaner (~30 ms instead of up to 30 s).
+  it('commits (waking the cleaner), waits for deleted subvolumes, commits again, then takes statfs', async () => {
+    const { deps, calls } = recorded();
+    expect(await deps.measure(Date.now() + 10_000)).toEqual({ usedBytes: (76800 - 70184) * 4096, availBytes: 50944 * 4096 });
+    expect(calls).toEqual(['btrfs filesystem sync', 'btrfs subvolume sync', 'btrfs filesystem sync', 'statfs']);
+  });
+
+  it('a commit that fails is a measure problem: no figure that may miss what was freed', async () => {
+    const { deps, calls } = recorded({ 'filesystem sync': 1 });
+    expect(await deps.measure(Date.now() + 10_000)).toEqual({ problem: 'btrfs filesystem sync /mnt: ERROR: cannot sync: Read-only file system' });
+    expect(calls).toEqual(['btrfs filesystem sync']);
   });
 });
