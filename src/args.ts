@@ -15,6 +15,8 @@ export interface CliArgs {
   noJournal?: boolean;
   journalKeepDays?: number;
   trendDays?: number;
+  /** trend --svg: where the chart goes (`-`: stdout). */
+  svgFile?: string;
   /** guard: bytes to be written, and the used % it must not pass. */
   needBytes?: number;
   maxPct?: number;
@@ -57,6 +59,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'no-journal': { type: 'boolean' },
         'journal-keep-days': { type: 'string' },
         days: { type: 'string' },
+        svg: { type: 'string' },
         need: { type: 'string' },
         'max-pct': { type: 'string' },
         apply: { type: 'boolean' },
@@ -85,6 +88,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (command === 'guard') return parseGuardArgs(values);
   if (command !== 'trend' && values.days !== undefined) throw new UsageError("--days belongs to 'preflight trend'");
+  if (command !== 'trend' && values.svg !== undefined) throw new UsageError("--svg belongs to 'preflight trend'");
+  if (values.svg === '') throw new UsageError('--svg must name a file (or - for stdout)');
+  if (values.svg === '-' && values.format !== undefined) throw new UsageError('--svg - prints the chart on stdout: --format has nothing left to print to');
   for (const flag of ['need', 'max-pct'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} belongs to 'preflight guard'`);
   }
@@ -108,6 +114,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     noJournal: values['no-journal'] ?? false,
     journalKeepDays: values['journal-keep-days'] === undefined ? undefined : parseCount(values['journal-keep-days'], '--journal-keep-days'),
     trendDays: values.days === undefined ? undefined : parseCount(values.days, '--days'),
+    ...(values.svg === undefined ? {} : { svgFile: values.svg }),
     format: values.format === undefined ? undefined : parseFormat(values.format),
     budgetSeconds: values.budget === undefined ? undefined : parseBudget(values.budget),
     paths: (values.path ?? []).map(parsePathArg),
@@ -207,7 +214,7 @@ function parsePathArg(value: string): string {
 }
 
 export const HELP = `Usage: preflight [report] [options]
-       preflight trend [--days N] [--format markdown|json] [--journal DIR]
+       preflight trend [--days N] [--format markdown|json] [--journal DIR] [--svg FILE|-]
        preflight guard --path PATH --need SIZE [--max-pct 95]
        preflight remediate [--apply [--max-tier safe|moderate]] [--target-pct N] [--min-age DURATION]
 
@@ -227,6 +234,8 @@ Options:
   --no-journal             neither read nor append the journal
   --journal-keep-days N    remove journal day files older than N days (default: keep all)
   --days N                 trend: days of journal to read (default 7)
+  --svg FILE|-             trend: also write the summary filesystem's chart as SVG
+                           (- : the chart alone on stdout)
   --apply                  remediate: run the plan (default: print it, change nothing)
   --max-tier safe|moderate remediate --apply: the riskiest tier to run (default safe;
                            destructive steps are never run, a person decides)

@@ -57,6 +57,7 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
     journalRoot: args.noJournal ? null : args.journalDir ?? env.OPS_JOURNAL_ROOT ?? (env.OPS_REPO_ROOT ? path.join(env.OPS_REPO_ROOT, 'journal', 'supervisor') : './journal'),
     journalKeepDays: args.journalKeepDays ?? null,
     trendDays: args.trendDays ?? DEFAULT_TREND_DAYS,
+    trendSvg: args.svgFile,
     actionScript: args.actionScript ?? defaultActionScript(env.FACTORY_ROOT),
     escalate: args.escalate ?? false,
     escalation: { ...DEFAULT_ESCALATION, ...(args.horizonMs === undefined ? {} : { horizonMs: args.horizonMs }) },

@@ -23,6 +23,8 @@ export interface RunOptions {
   journalKeepDays: number | null;
   /** Days of journal the trend reads. */
   trendDays: number;
+  /** trend --svg: the chart's file, `-` for stdout; absent, no chart. */
+  trendSvg?: string;
   /** The clean-up policy; `always`: plan even without pressure (`preflight remediate`). */
   /**
    * What fired `direct` findings name as their action script: our clean-up

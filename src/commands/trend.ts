@@ -1,22 +1,55 @@
-import { readHistory } from '../history/store.js';
+import { UsageError } from '../errors.js';
+import { readHistory, type HistoryWindow } from '../history/store.js';
 import { EXIT, type Io } from '../io.js';
 import type { RunOptions } from '../options.js';
 import { execRunner } from '../probes/exec.js';
+import { FileProblem, replaceFile } from '../probes/files.js';
+import { plain } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
+import { PLOT_COLUMNS, renderTrendSvg } from '../render/trend-svg.js';
 import { makeReport } from '../report.js';
-import { trendFromHistory, trendSection } from '../sections/trend/index.js';
+import { trendFromHistory, trendSection, type TrendData } from '../sections/trend/index.js';
 import type { Section, SectionResult } from '../sections/types.js';
+import { chartModel } from '../trend/chart.js';
 
 /** `preflight trend`: the trend section alone, from the history, with no probes; within the budget whatever hangs. */
 export async function trend(options: RunOptions, io: Io): Promise<number> {
   const startedAt = new Date();
-  const history = await readHistory(execRunner, options.journalRoot ?? './journal', options.trendDays, startedAt, Math.max(1, options.budgetMs - 200));
+  const deadline = startedAt.getTime() + options.budgetMs - 200;
+  const toFile = options.trendSvg !== undefined && options.trendSvg !== '-';
+  // A chart to write keeps half the budget for the write: a hung journal disk must not starve it.
+  const readMs = toFile ? (deadline - startedAt.getTime()) / 2 : deadline - startedAt.getTime();
+  const history = await readHistory(execRunner, options.journalRoot ?? './journal', options.trendDays, startedAt, Math.max(1, readMs));
   const data = trendFromHistory(history, null, options.diskThresholdPct);
+  if (options.trendSvg !== undefined) {
+    const svg = chartSvg(history, data, options);
+    if (!toFile) {
+      io.stdout(svg);
+      return EXIT.ok;
+    }
+    // Written before anything is printed: a failure is one line on stderr and nothing on stdout (exit 2).
+    try {
+      await replaceFile(execRunner, options.trendSvg, svg, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      if (err instanceof FileProblem) throw new UsageError(plain(`--svg ${options.trendSvg}: ${err.message}`));
+      throw err;
+    }
+  }
   const result: SectionResult = history.problem
     ? { section: trendSection as Section, status: 'degraded', reason: `history: ${history.problem}`, data, durationMs: Date.now() - startedAt.getTime() }
     : { section: trendSection as Section, status: 'ok', data, durationMs: Date.now() - startedAt.getTime() };
   const rep = makeReport([result], startedAt, new Date(), null);
   io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
   return EXIT.ok;
+}
+
+function chartSvg(history: HistoryWindow, data: TrendData, options: RunOptions): string {
+  const model = chartModel({
+    records: history.records,
+    trendOf: (mountpoint) => data.filesystems.find((f) => f.mountpoint === mountpoint),
+    days: options.trendDays,
+    maxPoints: PLOT_COLUMNS,
+  });
+  return renderTrendSvg({ model, days: options.trendDays, thresholdPct: options.diskThresholdPct, problem: history.problem });
 }

@@ -96,7 +96,7 @@ export function escalations(input: EscalationInput, policy: EscalationPolicy, by
 }
 
 /** Runs closer together than this are no trend: a minute of writes would forecast a full disk. */
-const MIN_FORECAST_SPAN_MS = 30 * 60_000;
+export const MIN_FORECAST_SPAN_MS = 30 * 60_000;
 
 /** A forecast under the horizon from at least three points over half an hour (two points make any blip a trend). */
 function filling(t: FilesystemTrend, policy: EscalationPolicy): boolean {

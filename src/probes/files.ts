@@ -160,3 +160,25 @@ export async function removeFiles(run: Runner, dir: string, names: readonly stri
   const res = await inChild(run, 'cd -- "$1" && shift && rm -f -- "$@"', [dir, ...names], timeoutMs, dir);
   if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
 }
+
+/*
+ * Replace a user-given file (a chart): a temporary file in the same folder,
+ * then rename, so a reader never sees half of it and a full disk leaves the
+ * old one whole. The folder must exist (a typo must not create folders); a
+ * symlink or a non-regular file at the name is refused, as for the journal.
+ */
+const REPLACE_SCRIPT = `f=$1 dir=$(dirname -- "$1") name=$(basename -- "$1")
+[ -d "$dir" ] || exit 13
+[ -L "$f" ] && exit 10
+[ -e "$f" ] && [ ! -f "$f" ] && exit 11
+tmp=$(mktemp -- "$dir/.$name.XXXXXX") || exit 1
+if cat > "$tmp" && chmod 644 -- "$tmp" && mv -f -T -- "$tmp" "$f"; then exit 0; fi
+rm -f -- "$tmp"
+exit 1`;
+
+/** Write `text` as `file`, atomically, in a child under `timeoutMs`; throws FileProblem. */
+export async function replaceFile(run: Runner, file: string, text: string, timeoutMs: number): Promise<void> {
+  const res = await inChild(run, REPLACE_SCRIPT, [file], timeoutMs, file, text);
+  if (res.exitCode === 13) throw new FileProblem('ENOENT', file, 'its folder does not exist');
+  if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
+}

@@ -89,3 +89,18 @@ export function guardDiskFigure(text: string): string {
 export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }
+
+// Lone surrogates are not characters: XML 1.0 forbids them, and plain() does not see them.
+const SURROGATES = /\p{Cs}/gu;
+const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/**
+ * A system string as XML text or an attribute value (the SVG chart):
+ * plain() first, which shows control characters (most of them invalid in
+ * XML 1.0) as escapes, then the five markup characters as entities.
+ */
+export function xml(value: string, max = MAX_INLINE): string {
+  return plain(value, max)
+    .replace(SURROGATES, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)
+    .replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
+}

@@ -6,13 +6,17 @@ import { missingFor } from './tools.js';
  * Where they are missing the block is skipped with a loud reason; under CI
  * (CI set) it fails instead, so a CI that cannot run the engines is red.
  */
-export function describeWith(tools: readonly string[], name: string, body: () => void): void {
-  const missing = missingFor(tools);
+export function describeWith(
+  tools: readonly string[], name: string, body: () => void,
+  opts: { root?: boolean; install?: string } = {},
+): void {
+  const missing = missingFor(tools, opts.root ?? true);
   if (missing.length === 0) {
     describe(name, body);
     return;
   }
-  const reason = `needs ${missing.join(', ')} (run .ci/run, or apt-get install docker.io btrfs-progs btrfs-compsize busybox-static bindfs as root)`;
+  const install = opts.install ?? 'docker.io btrfs-progs btrfs-compsize busybox-static bindfs';
+  const reason = `needs ${missing.join(', ')} (run .ci/run, or apt-get install ${install} as root)`;
   if (process.env.CI) {
     describe(name, () => {
       throw new Error(`CI must run real-engine tests, but this machine lacks: ${reason}`);

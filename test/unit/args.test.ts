@@ -18,6 +18,16 @@ describe('parseCliArgs', () => {
     });
   });
 
+  it('reads trend --svg, and keeps it to trend', () => {
+    expect(parseCliArgs(['trend', '--svg', '/tmp/t.svg', '--days', '3'])).toMatchObject({ command: 'trend', svgFile: '/tmp/t.svg', trendDays: 3 });
+    expect(parseCliArgs(['trend', '--svg', '-']).svgFile).toBe('-');
+    expect(parseCliArgs(['trend']).svgFile).toBeUndefined();
+    expect(() => parseCliArgs(['--svg', 'x.svg'])).toThrow(/--svg belongs to 'preflight trend'/);
+    expect(() => parseCliArgs(['trend', '--svg', ''])).toThrow(/--svg must name a file/);
+    expect(() => parseCliArgs(['trend', '--svg', '-', '--format', 'json'])).toThrow(/--format has nothing left to print to/);
+    expect(() => parseCliArgs(['trend', '--svg', 'x.svg', '--format', 'json'])).not.toThrow();
+  });
+
   it('reads remediate flags, and keeps them to remediate', () => {
     expect(parseCliArgs(['remediate', '--apply', '--max-tier', 'moderate', '--target-pct', '70', '--min-age', '2h'])).toMatchObject({
       command: 'remediate', apply: true, maxTier: 'moderate', targetPct: 70, minAgeMs: 7_200_000,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/render/bytes.js';
-import { code, guardDiskFigure, inline, plain } from '../../src/render/escape.js';
+import { code, guardDiskFigure, inline, plain, xml } from '../../src/render/escape.js';
 import { table } from '../../src/render/table.js';
 
 const HOSTILE = [
@@ -97,5 +97,12 @@ describe('code spans for commands and paths', () => {
     expect(code('a`b')).toBe('``a`b``');
     expect(code('`x`')).toBe('`` `x` ``');
     expect(code('a|b\n## c\u001b')).toBe('`a\\|b\\n## c\\u{1b}`');
+  });
+});
+
+describe('xml escaping of system strings (the SVG chart)', () => {
+  it('leaves no markup and no character XML 1.0 forbids', () => {
+    expect(xml('a&<b>"c\'\u0001\u0000\ud800\uffff')).toBe('a&amp;&lt;b&gt;&quot;c&apos;\\u{1}\\u{0}\\u{d800}\\u{ffff}');
+    expect(xml('/var/lib/docker')).toBe('/var/lib/docker');
   });
 });
