@@ -225,7 +225,7 @@ Options:
   --budget SECONDS         whole-run time budget (default 60)
   --path PATH              also measure the filesystem holding PATH (repeatable)
   --all-mounts             also measure every real filesystem in the mount table
-  --config FILE            TOML config (default: $PREFLIGHT_CONFIG if set)
+  --config FILE            YAML config, or TOML (default: $PREFLIGHT_CONFIG if set)
   --disk-threshold PCT     P1 disk finding above PCT% used (default 80)
   --scan-outside           when outside-docker leads, list the biggest directories
                            even below the warning tier (a bounded du -x)

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HELP, parseCliArgs, type CliArgs } from './args.js';
-import { loadConfig, type FileConfig } from './config.js';
+import { loadConfig } from './config/load.js';
+import type { FileConfig } from './config/schema.js';
 import { exitCodeFor } from './exit.js';
 import { EXIT, type Io } from './io.js';
 import type { RunOptions } from './options.js';
@@ -12,9 +13,9 @@ import { CLEANUP_SCRIPT } from './model/gate.js';
 import { DEFAULT_POLICY, withMinAge, type RemediationPolicy } from './model/remediation/policy.js';
 
 const DEFAULT_BUDGET_SECONDS = 60;
+const DEFAULT_DISK_THRESHOLD_PCT = 80;
 /** The longest trend window is 7 days. */
 const DEFAULT_TREND_DAYS = 7;
-
 
 /** The one place typed errors become exit codes. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return await guard(args.paths[0]!, args.needBytes!, args.maxPct!, io);
     }
     const configFile = args.configFile ?? io.env.PREFLIGHT_CONFIG;
-    const config = configFile ? await loadConfig(configFile) : { paths: [] };
+    const config = configFile ? await loadConfig(configFile) : {};
     const options = resolveOptions(args, config, io.env);
     if (args.command === 'trend') return await (await import('./commands/trend.js')).trend(options, io);
     if (args.command === 'remediate') return await (await import('./commands/remediate.js')).remediate(options, io);
@@ -44,27 +45,38 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
+/**
+ * Precedence: flag > environment > config file > default. A variable that
+ * names the setting itself (DOCKER_HOST, OPS_JOURNAL_ROOT, OPS_VAULT_ROOT)
+ * overrides the file, as the host sets it for every tool; a default derived
+ * from another variable (OPS_REPO_ROOT, FACTORY_ROOT) is only a default, and
+ * the file overrides it. An empty variable counts as unset.
+ */
 export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.ProcessEnv): RunOptions {
-  const diskThresholdPct = args.diskThresholdPct ?? config.diskThresholdPct ?? 80;
+  const diskThresholdPct = args.diskThresholdPct ?? config.diskThresholdPct ?? DEFAULT_DISK_THRESHOLD_PCT;
+  const fromEnv = (name: string) => env[name] || undefined;
+  const repoRoot = fromEnv('OPS_REPO_ROOT');
   return {
     format: args.format ?? 'markdown',
     budgetMs: (args.budgetSeconds ?? config.budgetSeconds ?? DEFAULT_BUDGET_SECONDS) * 1000,
-    paths: [...config.paths, ...args.paths],
+    // --path adds to the file's paths; --all-mounts can only turn it on.
+    paths: [...(config.paths ?? []), ...args.paths],
     allMounts: args.allMounts || (config.allMounts ?? false),
-    docker: parseDockerHost(env.DOCKER_HOST ?? config.dockerHost),
+    docker: parseDockerHost(fromEnv('DOCKER_HOST') ?? config.dockerHost),
     diskThresholdPct,
     scanOutside: args.scanOutside ?? false,
-    journalRoot: args.noJournal ? null : args.journalDir ?? env.OPS_JOURNAL_ROOT ?? (env.OPS_REPO_ROOT ? path.join(env.OPS_REPO_ROOT, 'journal', 'supervisor') : './journal'),
-    journalKeepDays: args.journalKeepDays ?? null,
+    journalRoot: args.noJournal ? null
+      : args.journalDir ?? fromEnv('OPS_JOURNAL_ROOT') ?? config.journalRoot ?? (repoRoot ? path.join(repoRoot, 'journal', 'supervisor') : './journal'),
+    journalKeepDays: args.journalKeepDays ?? config.journalKeepDays ?? null,
     trendDays: args.trendDays ?? DEFAULT_TREND_DAYS,
     trendSvg: args.svgFile,
-    actionScript: args.actionScript ?? defaultActionScript(env.FACTORY_ROOT),
+    actionScript: args.actionScript ?? config.actionScript ?? defaultActionScript(fromEnv('FACTORY_ROOT')),
     escalate: args.escalate ?? false,
-    escalation: { ...DEFAULT_ESCALATION, ...(args.horizonMs === undefined ? {} : { horizonMs: args.horizonMs }) },
+    escalation: { ...DEFAULT_ESCALATION, ...config.escalation, ...(args.horizonMs === undefined ? {} : { horizonMs: args.horizonMs }) },
     // The host's OPS_VAULT_ROOT is the pending folder itself.
     vault: {
-      pending: args.vaultDir ?? (env.OPS_VAULT_ROOT || null) ?? (env.OPS_REPO_ROOT ? path.join(env.OPS_REPO_ROOT, 'vault', 'pending') : null),
-      actions: args.vaultActionsDir ?? null,
+      pending: args.vaultDir ?? fromEnv('OPS_VAULT_ROOT') ?? config.vaultPending ?? (repoRoot ? path.join(repoRoot, 'vault', 'pending') : null),
+      actions: args.vaultActionsDir ?? config.vaultActions ?? null,
     },
     remediation: {
       policy: remediationPolicy(args, config, diskThresholdPct),
@@ -72,6 +84,7 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
       apply: args.apply ?? false,
       maxTier: args.maxTier ?? 'safe',
     },
+    promFile: config.promFile ?? null,
   };
 }
 

@@ -37,4 +37,6 @@ export interface RunOptions {
   /** The host's vault: the pending folder itself, and where action TOMLs go (--vault-actions). */
   vault: { pending: string | null; actions: string | null };
   remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
+  /** Where to write node_exporter textfile metrics (config `prom_file`; --prom-file); null writes none. */
+  promFile: string | null;
 }

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/args.js';
-import { configFromToml } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseCliArgs', () => {
@@ -51,43 +49,5 @@ describe('parseCliArgs', () => {
   ])('rejects %j with a one-line usage error', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
-  });
-});
-
-describe('configFromToml', () => {
-  it('accepts the known keys', () => {
-    expect(configFromToml({ paths: ['/srv'], budget: 30, all_mounts: true }, 'f.toml')).toEqual({
-      paths: ['/srv'], budgetSeconds: 30, allMounts: true, dockerHost: undefined, diskThresholdPct: undefined,
-    });
-  });
-
-  it('accepts the README\'s example config as written', async () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const block = /Config file \(flags override it[^\n]*\n\n```toml\n([\s\S]*?)```/.exec(readme)![1]!;
-    const { parse } = await import('smol-toml');
-    const c = configFromToml(parse(block) as Record<string, unknown>, 'README.md');
-    expect(c.remediation).toMatchObject({ targetPct: 75, unusedImageMinAgeMs: 7 * 86_400_000, keepLabels: ['storage-preflight.keep'] });
-  });
-
-  it('reads the protection policy from [remediation]', () => {
-    const c = configFromToml({ remediation: {
-      target_pct: 70, exited_container_grace: '2h', build_cache_reserve: '1G', keep_labels: ['keep=yes'], keep_image_patterns: ['^base/'],
-    } }, 'f.toml');
-    expect(c.remediation).toEqual({ targetPct: 70, exitedContainerGraceMs: 7_200_000, buildCacheReserveBytes: 2 ** 30, keepLabels: ['keep=yes'], keepImagePatterns: ['^base/'] });
-  });
-
-  it.each([
-    [{ remediation: { exited_container_grace: 24 } }, /remediation.exited_container_grace must be a string/],
-    [{ remediation: { unused_image_min_age: '1 week' } }, /remediation.unused_image_min_age must be a duration/],
-    [{ remediation: { keep_image_patterns: ['(unclosed'] } }, /keep_image_patterns: '\(unclosed' is not a regular expression/],
-    [{ remediation: { keep_lables: [] } }, /unknown key 'remediation.keep_lables'/],
-    [{ remediation: { build_cache_reserve: 'lots' } }, /remediation.build_cache_reserve must be a size/],
-    [{ remediation: 'yes' }, /remediation must be a table/],
-    [{ pathz: [] }, /unknown key 'pathz'/],
-    [{ paths: '/srv' }, /paths must be an array/],
-    [{ budget: 'soon' }, /budget must be a number/],
-    [{ budget: 0 }, /--budget/],
-  ])('rejects %j', (doc, message) => {
-    expect(() => configFromToml(doc, 'f.toml')).toThrow(message);
   });
 });
