@@ -1,7 +1,7 @@
 import { UsageError } from './errors.js';
 import { execRunner } from './probes/exec.js';
 import { readSmallFile } from './probes/files.js';
-import { parseBudget, parseDuration, parsePct, parseSize } from './args.js';
+import { parseBudget, parseDuration, parsePct, parsePromFile, parseSize } from './args.js';
 import type { RemediationPolicy } from './model/remediation/policy.js';
 
 /** What a config file may set; flags override it. */
@@ -13,12 +13,14 @@ export interface FileConfig {
   diskThresholdPct?: number;
   /** `[remediation]`: the protection policy; flags (--target-pct, --min-age) override it. */
   remediation?: Partial<RemediationPolicy>;
+  /** `prom_file`: as --prom-file, so the supervisor's runs and its clean-up script write the same textfile. */
+  promFile?: string;
 }
 
 const CONFIG_MAX_BYTES = 1024 * 1024;
 const CONFIG_READ_TIMEOUT_MS = 3000;
 
-const KNOWN_KEYS = new Set(['paths', 'budget', 'all_mounts', 'docker_host', 'disk_threshold', 'remediation']);
+const KNOWN_KEYS = new Set(['paths', 'budget', 'all_mounts', 'docker_host', 'disk_threshold', 'remediation', 'prom_file']);
 /** `[remediation]` keys: durations as `90m`, `24h`, `7d`; sizes as `10G`. */
 const DURATION_KEYS = {
   dangling_image_min_age: 'danglingImageMinAgeMs', exited_container_grace: 'exitedContainerGraceMs',
@@ -60,6 +62,7 @@ export function configFromToml(doc: Record<string, unknown>, file: string): File
   if (allMounts !== undefined && typeof allMounts !== 'boolean') throw new UsageError(`${file}: all_mounts must be true or false`);
   if (dockerHost !== undefined && typeof dockerHost !== 'string') throw new UsageError(`${file}: docker_host must be a string`);
   if (budget !== undefined && typeof budget !== 'number') throw new UsageError(`${file}: budget must be a number`);
+  if (doc.prom_file !== undefined && typeof doc.prom_file !== 'string') throw new UsageError(`${file}: prom_file must be a string`);
   return {
     paths: paths as string[],
     budgetSeconds: budget === undefined ? undefined : parseBudget(budget),
@@ -67,6 +70,7 @@ export function configFromToml(doc: Record<string, unknown>, file: string): File
     dockerHost: dockerHost as string | undefined,
     diskThresholdPct: diskThreshold === undefined ? undefined : parsePct(diskThreshold as number, `${file}: disk_threshold`),
     ...(doc.remediation === undefined ? {} : { remediation: remediationFromToml(doc.remediation, file) }),
+    ...(doc.prom_file === undefined ? {} : { promFile: parsePromFile(doc.prom_file as string, `${file}: prom_file`) }),
   };
 }
 

@@ -2,7 +2,7 @@ import type { EscalationPolicy } from './model/escalation.js';
 import type { RemediationPolicy } from './model/remediation/policy.js';
 import type { DockerEndpoint } from './parse/docker-host.js';
 
-export type OutputFormat = 'markdown' | 'json' | 'fired';
+export type OutputFormat = 'markdown' | 'json' | 'fired' | 'prom';
 
 /** Everything a run needs to know, resolved from flags, config file and environment. */
 export interface RunOptions {
@@ -35,4 +35,6 @@ export interface RunOptions {
   /** The host's vault: the pending folder itself, and where action TOMLs go (--vault-actions). */
   vault: { pending: string | null; actions: string | null };
   remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
+  /** --prom-file: node_exporter textfile written (atomically) by every measuring run, whatever the format; null: none. */
+  promFile: string | null;
 }

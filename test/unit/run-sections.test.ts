@@ -11,7 +11,7 @@ import { runSections } from '../../src/run/sections.js';
 import { createSharedProbes } from '../../src/run/shared-probes.js';
 import type { Section } from '../../src/sections/types.js';
 
-const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80, scanOutside: false, journalRoot: null, journalKeepDays: null, trendDays: 7, actionScript: 'integrations/actions/storage-cleanup.sh', escalate: false, escalation: DEFAULT_ESCALATION, vault: { pending: null, actions: null }, remediation: { policy: DEFAULT_POLICY, always: false, apply: false, maxTier: 'safe' as const } };
+const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80, scanOutside: false, journalRoot: null, journalKeepDays: null, trendDays: 7, actionScript: 'integrations/actions/storage-cleanup.sh', escalate: false, escalation: DEFAULT_ESCALATION, vault: { pending: null, actions: null }, remediation: { policy: DEFAULT_POLICY, always: false, apply: false, maxTier: 'safe' as const }, promFile: null };
 const context = { startedAt: new Date(), runId: 'test', options, run: execRunner, shared: createSharedProbes(options, execRunner, new Date()) };
 
 function section(id: string, collect: Section<string>['collect'], timeoutMs = 5000): Section {
