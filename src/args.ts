@@ -33,9 +33,11 @@ export interface CliArgs {
   vaultActionsDir?: string;
   /** --escalate-horizon: escalate a filesystem forecast full sooner than this. */
   horizonMs?: number;
+  /** --prom-file: the node_exporter textfile a measuring run also writes. */
+  promFile?: string;
 }
 
-const FORMATS: readonly OutputFormat[] = ['markdown', 'json', 'fired'];
+const FORMATS: readonly OutputFormat[] = ['markdown', 'json', 'fired', 'prom'];
 const COMMANDS = ['report', 'guard', 'trend', 'remediate'] as const;
 export const MAX_BUDGET_SECONDS = 3600;
 
@@ -71,6 +73,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         vault: { type: 'string' },
         'vault-actions': { type: 'string' },
         'escalate-horizon': { type: 'string' },
+        'prom-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -86,6 +89,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     throw new UsageError(`unknown command '${command}' (try --help)`);
   }
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (values['prom-file'] !== undefined && (command === 'guard' || command === 'trend')) throw new UsageError(`--prom-file belongs to a measuring run (report or remediate), not ${command}`);
   if (command === 'guard') return parseGuardArgs(values);
   if (command !== 'trend' && values.days !== undefined) throw new UsageError("--days belongs to 'preflight trend'");
   if (command !== 'trend' && values.svg !== undefined) throw new UsageError("--svg belongs to 'preflight trend'");
@@ -104,6 +108,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (command === 'trend' && values[flag] !== undefined) throw new UsageError(`--${flag} belongs to a measuring run (report or remediate), not trend`);
   }
   if (command === 'trend' && values.format === 'fired') throw new UsageError("trend prints markdown or json; the recipe gate (--format fired) comes from a report run");
+  if (command === 'trend' && values.format === 'prom') throw new UsageError("trend prints markdown or json; metrics (--format prom) come from a report run");
   return {
     command: command as 'report' | 'trend' | 'remediate',
     apply: values.apply ?? false,
@@ -127,7 +132,14 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     vaultDir: values.vault === undefined ? undefined : parsePathArg(values.vault),
     vaultActionsDir: values['vault-actions'] === undefined ? undefined : parsePathArg(values['vault-actions']),
     horizonMs: values['escalate-horizon'] === undefined ? undefined : parseDuration(values['escalate-horizon'], '--escalate-horizon'),
+    promFile: values['prom-file'] === undefined ? undefined : parsePromFile(values['prom-file']),
   };
+}
+
+/** The textfile collector reads only `*.prom`: any other name would be written and never scraped. */
+export function parsePromFile(value: string, what = '--prom-file'): string {
+  if (!/[^/]\.prom$/.test(value)) throw new UsageError(`${what} must name a file ending in .prom (node_exporter's textfile collector reads only those; got '${value}')`);
+  return value;
 }
 
 function parseGuardArgs(values: Record<string, string | boolean | string[] | undefined>): CliArgs {
@@ -221,7 +233,7 @@ export const HELP = `Usage: preflight [report] [options]
 Prints a markdown storage report for a Docker host on stdout (logs on stderr).
 
 Options:
-  --format markdown|json|fired   output format (default markdown; fired: the recipe gate)
+  --format markdown|json|fired|prom   output format (default markdown; fired: the recipe gate; prom: metrics)
   --budget SECONDS         whole-run time budget (default 60)
   --path PATH              also measure the filesystem holding PATH (repeatable)
   --all-mounts             also measure every real filesystem in the mount table
@@ -255,6 +267,9 @@ Options:
   --action-script PATH     the path fired direct findings name for our clean-up
                            script, relative to the host's root (default: from
                            $FACTORY_ROOT to integrations/actions/storage-cleanup.sh)
+  --prom-file PATH         also write the metrics (as --format prom) to PATH, atomically,
+                           for node_exporter's textfile collector (PATH ends in .prom;
+                           its folder must exist); a failed write is one report line
   -h, --help               this text
   --version                print the version
 

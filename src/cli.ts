@@ -84,7 +84,8 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
       apply: args.apply ?? false,
       maxTier: args.maxTier ?? 'safe',
     },
-    promFile: config.promFile ?? null,
+    // trend measures nothing: it never writes the textfile, whatever the config says.
+    promFile: args.command === 'trend' ? null : args.promFile ?? config.promFile ?? null,
   };
 }
 

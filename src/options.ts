@@ -2,7 +2,7 @@ import type { EscalationPolicy } from './model/escalation.js';
 import type { RemediationPolicy } from './model/remediation/policy.js';
 import type { DockerEndpoint } from './parse/docker-host.js';
 
-export type OutputFormat = 'markdown' | 'json' | 'fired';
+export type OutputFormat = 'markdown' | 'json' | 'fired' | 'prom';
 
 /** Everything a run needs to know, resolved from flags, config file and environment. */
 export interface RunOptions {
@@ -37,6 +37,6 @@ export interface RunOptions {
   /** The host's vault: the pending folder itself, and where action TOMLs go (--vault-actions). */
   vault: { pending: string | null; actions: string | null };
   remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
-  /** Where to write node_exporter textfile metrics (config `prom_file`; --prom-file); null writes none. */
+  /** --prom-file: node_exporter textfile written (atomically) by every measuring run, whatever the format; null: none. */
   promFile: string | null;
 }

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { TextfileStatus } from './actuators/textfile.js';
 import type { SectionResult } from './sections/types.js';
 
 /** The typed model every output format renders. */
@@ -9,6 +10,8 @@ export interface Report {
   results: SectionResult[];
   /** The journal append of this run; null when there is no journal (--no-journal, trend). */
   journal: JournalStatus | null;
+  /** The --prom-file write of this run; null or absent without --prom-file. */
+  promFile?: TextfileStatus | null;
 }
 
 /** This run's history append; `dayJournal` is the shared day journal's, null when nothing changed to say. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { FileProblem, inChild, problemFrom } from '../probes/files.js';
+import { FileProblem, inChild, problemFrom, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN } from '../probes/files.js';
 import type { Runner } from '../probes/exec.js';
 
 /*
@@ -20,13 +20,9 @@ if [ "$held" = 1 ]; then
   done
 fi
 f=$dir/$name
-[ -L "$f" ] && exit 10
-[ -e "$f" ] && [ ! -f "$f" ] && exit 11
+${REFUSE_NOT_REGULAR}
 if [ "$mode" = existing ] && [ ! -e "$f" ]; then printf 'absent\\n'; exit 0; fi
-tmp=$(mktemp -- "$dir/.$name.XXXXXX") || exit 1
-if cat > "$tmp" && chmod 644 -- "$tmp" && mv -f -T -- "$tmp" "$f"; then printf 'written\\n'; exit 0; fi
-rm -f -- "$tmp"
-exit 1`;
+${REPLACE_FROM_STDIN}`;
 
 export type WriteOutcome =
   | { kind: 'written'; file: string }

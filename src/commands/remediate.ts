@@ -8,12 +8,13 @@ import { historyEntries, type ApplyResult } from '../remediation/result.js';
 import { appliedResult } from '../remediation/section.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
-import { makeReport } from '../report.js';
+import { renderProm } from '../render/prom.js';
+import { makeReport, type Report } from '../report.js';
 import type { DockerStorage } from '../sections/docker/model.js';
 import type { FilesystemData } from '../sections/filesystem.js';
 import type { RemediationData } from '../sections/remediation/collect.js';
 import { dataOf, type SectionResult } from '../sections/types.js';
-import { escalateMeasured, measure, measureAndRecord, recordMeasured, type Measured } from './report.js';
+import { escalateMeasured, measure, measureAndRecord, recordMeasured, withPromFile, type Measured } from './report.js';
 
 /**
  * With --apply, measuring may use this share of the budget; the steps, their
@@ -31,9 +32,8 @@ const APPLY_MEASURE_SHARE = 0.5;
 export async function remediate(options: RunOptions, io: Io): Promise<number> {
   if (!options.remediation.apply) {
     const { results, journal, startedAt } = await measureAndRecord(options);
-    const plan = results.filter((r) => r.section.id === 'remediation' || r.section.id === 'escalation');
-    const rep = makeReport(plan, startedAt, new Date(), journal);
-    io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
+    const full = await withPromFile(options, makeReport(results, startedAt, new Date(), journal));
+    io.stdout(render(options, full, ['remediation', 'escalation']));
     return EXIT.ok;
   }
   const m = await measure(options, APPLY_MEASURE_SHARE);
@@ -43,11 +43,17 @@ export async function remediate(options: RunOptions, io: Io): Promise<number> {
   // After the apply: what it could not fix is what a person must.
   const escalated = await escalateMeasured(options, m, applied);
   const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, { remediation: historyEntries(applied), escalation: escalated?.data ?? null });
-  const shown = [...m.results.filter((r) => r.section.id === 'remediation'), appliedSection, ...(escalated ? [escalated.result] : [])];
-  const rep = makeReport(shown, m.startedAt, new Date(), journal);
-  io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
+  const full = await withPromFile(options, makeReport([...m.results, appliedSection, ...(escalated ? [escalated.result] : [])], m.startedAt, new Date(), journal));
+  io.stdout(render(options, full, ['remediation', 'remediation-applied', 'escalation']));
   // The apply ran (even if it freed less than wanted): that is a result, not a failure.
   return EXIT.ok;
+}
+
+/** remediate prints its own sections; the metrics (--format prom, like --prom-file) cover every section the run measured. */
+function render(options: RunOptions, full: Report, shown: readonly string[]): string {
+  if (options.format === 'prom') return renderProm(full);
+  const rep = { ...full, results: full.results.filter((r) => shown.includes(r.section.id)) };
+  return options.format === 'json' ? renderJson(rep) : renderMarkdown(rep);
 }
 
 /** The plan this run measured, applied by the deadline the measuring left (ApplyLockedError when another apply holds the host). */

@@ -7,10 +7,12 @@ import { appendDayJournal, changeLines } from '../journal/lines.js';
 import type { Finding } from '../model/findings.js';
 import type { RunOptions } from '../options.js';
 import { execRunner } from '../probes/exec.js';
+import { writeTextfile } from '../actuators/textfile.js';
 import { firedOf, renderFired } from '../render/fired.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
-import { makeReport, type JournalStatus } from '../report.js';
+import { renderProm } from '../render/prom.js';
+import { makeReport, type JournalStatus, type Report } from '../report.js';
 import { renderReserveMs } from '../run/budget.js';
 import { remainingMs } from '../run/deadline.js';
 import { runSections } from '../run/sections.js';
@@ -25,15 +27,28 @@ import type { ApplyResult } from '../remediation/result.js';
 /** `preflight [report]`: every section under the budget, the history and journal appended, one format printed. */
 export async function report(options: RunOptions, io: Io): Promise<number> {
   const { results, journal, startedAt } = await measureAndRecord(options);
-  const rep = makeReport(results, startedAt, new Date(), journal);
+  const rep = await withPromFile(options, makeReport(results, startedAt, new Date(), journal));
   const render = {
     // The JSON carries the gate's decision too: the same entries --format fired prints.
     json: () => renderJson(rep, { fired: firedOf(rep, options.actionScript) }),
     markdown: () => renderMarkdown(rep),
     fired: () => renderFired(rep, options.actionScript),
+    prom: () => renderProm(rep),
   }[options.format];
   io.stdout(render());
   return EXIT.ok;
+}
+
+/**
+ * With --prom-file: the metrics of every section that ran, written
+ * atomically before the budget ends (after the journal's share); the report
+ * then says how that went. A failure is a line in it, never an error.
+ */
+export async function withPromFile(options: RunOptions, rep: Report): Promise<Report> {
+  if (!options.promFile) return rep;
+  const deadline = rep.generatedAt.getTime() + options.budgetMs - renderReserveMs(options.budgetMs) / 4;
+  const timeout = Math.max(1, Math.min(3000, remainingMs(deadline)));
+  return { ...rep, promFile: await writeTextfile(execRunner, options.promFile, renderProm(rep), timeout) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { EscalationPolicy } from '../model/escalation.js';
 import type { RemediationPolicy } from '../model/remediation/policy.js';
 import {
-  boolean, dockerAddress, duration, listOf, percentage, regex, seconds, size, text, wholeNumber, type ValueType,
+  boolean, dockerAddress, duration, listOf, percentage, promFile, regex, seconds, size, text, wholeNumber, type ValueType,
 } from './values.js';
 
 /**
@@ -61,7 +61,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   setting('disk_threshold', percentage, 'diskThresholdPct'),
   setting('docker_host', dockerAddress, 'dockerHost'),
   setting('action_script', text, 'actionScript', true),
-  setting('prom_file', text, 'promFile', true),
+  setting('prom_file', promFile, 'promFile', true),
   setting('journal.root', text, 'journalRoot', true),
   setting('journal.keep_days', wholeNumber(1, 3660, 'days'), 'journalKeepDays', true),
   setting('vault.pending', text, 'vaultPending', true),

@@ -1,4 +1,4 @@
-import { MAX_BUDGET_SECONDS, parseDuration, parseSize } from '../args.js';
+import { MAX_BUDGET_SECONDS, parseDuration, parsePromFile, parseSize } from '../args.js';
 import { parseDockerHost } from '../parse/docker-host.js';
 
 /*
@@ -54,6 +54,9 @@ export function wholeNumber(min: number, max: number, unit: string): ValueType<n
 export const boolean = check('true or false', (v) => (typeof v === 'boolean' ? v : undefined));
 
 export const text = check('a non-empty string', (v) => (typeof v === 'string' && v.trim() !== '' ? v : undefined));
+
+/** node_exporter's textfile collector reads only `*.prom`. */
+export const promFile = check('a file name ending in .prom', (v) => (typeof v === 'string' ? attempt(() => parsePromFile(v)) : undefined));
 
 export const duration = check('a duration such as 0s, 90m, 24h or 7d', (v) => {
   const ms = typeof v === 'string' ? attempt(() => parseDuration(v, '')) : undefined;

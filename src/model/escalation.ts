@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { plain, shellQuote } from '../render/escape.js';
 import type { ApplyResult } from '../remediation/result.js';
-import type { FilesystemTrend } from '../trend/assess.js';
+import { forecastTrusted, type FilesystemTrend } from '../trend/assess.js';
 import type { AlertState } from '../trend/alerts.js';
 import type { Attribution } from './attribution.js';
 import type { Finding } from './findings.js';
@@ -95,12 +95,9 @@ export function escalations(input: EscalationInput, policy: EscalationPolicy, by
   return out;
 }
 
-/** Runs closer together than this are no trend: a minute of writes would forecast a full disk. */
-export const MIN_FORECAST_SPAN_MS = 30 * 60_000;
-
-/** A forecast under the horizon from at least three points over half an hour (two points make any blip a trend). */
+/** A trusted forecast under the horizon. */
 function filling(t: FilesystemTrend, policy: EscalationPolicy): boolean {
-  return t.timeToFullMs !== null && t.timeToFullMs < policy.horizonMs && t.points['24h'] >= 3 && t.forecastSpanMs >= MIN_FORECAST_SPAN_MS;
+  return t.timeToFullMs !== null && t.timeToFullMs < policy.horizonMs && forecastTrusted(t);
 }
 
 function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, bytes: Bytes): Escalation | null {

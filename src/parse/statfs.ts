@@ -36,6 +36,8 @@ export interface FsUsage {
   usedPct: number;
   /** df -i's IUse%, rounded up; null when the filesystem has no inode count (btrfs). */
   inodesUsedPct: number | null;
+  /** Inodes used over inodes total, unrounded (the Prometheus ratio); null where inodesUsedPct is. */
+  inodesUsedRatio: number | null;
 }
 
 export function usageFromStatfs(s: StatfsFigures): FsUsage {
@@ -48,6 +50,7 @@ export function usageFromStatfs(s: StatfsFigures): FsUsage {
     reservedBytes: Math.max(0, s.bfree - s.bavail) * s.frsize,
     usedPct: ceilPct(usedBlocks, usedBlocks + s.bavail),
     inodesUsedPct: s.files === 0 ? null : ceilPct(usedInodes, s.files),
+    inodesUsedRatio: s.files === 0 ? null : usedInodes / s.files,
   };
 }
 

@@ -60,6 +60,21 @@ const PRIVATE_DIR_CHECK = `if [ "$mode" = 0700 ]; then
   case $(stat -c %a -- "$dir") in *[2367]?|*[2367]) exit 12;; esac
 fi`;
 
+/** Refuse a symlink (exit 10) or anything but a regular file (exit 11) at "$f". */
+export const REFUSE_NOT_REGULAR = `[ -L "$f" ] && exit 10
+[ -e "$f" ] && [ ! -f "$f" ] && exit 11`;
+
+/*
+ * Replace "$f" (= "$dir/$name") with stdin, atomically: a temporary file in
+ * the same folder (a rename never crosses filesystems), then rename(2) over
+ * the name. A reader sees the old file or the new one, never a part of one;
+ * a failed write (ENOSPC) keeps the old file and removes the temporary one.
+ */
+export const REPLACE_FROM_STDIN = `tmp=$(mktemp -- "$dir/.$name.XXXXXX") || exit 1
+if cat > "$tmp" && chmod 644 -- "$tmp" && mv -f -T -- "$tmp" "$f"; then printf 'written\\n'; exit 0; fi
+rm -f -- "$tmp"
+exit 1`;
+
 /*
  * Append: refuse a symlink or anything but a regular file, then one dd that
  * reads the whole input (fullblock) and writes it in one O_APPEND write(2),
@@ -69,8 +84,7 @@ fi`;
 const APPEND_SCRIPT = `dir=$1 f=$2 mode=$3
 mkdir -p -m "$mode" -- "$dir" || exit 1
 ${PRIVATE_DIR_CHECK}
-[ -L "$f" ] && exit 10
-[ -e "$f" ] && [ ! -f "$f" ] && exit 11
+${REFUSE_NOT_REGULAR}
 exec dd of="$f" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
 
 /** Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem. Text must stay under 4 MiB. */

@@ -22,6 +22,7 @@ export function renderJson(report: Report, extra: Record<string, unknown> = {}):
   };
   for (const r of report.results) Object.assign(doc, r.section.json(r.data));
   doc.journal = report.journal;
+  doc.promFile = report.promFile ?? null;
   Object.assign(doc, extra);
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

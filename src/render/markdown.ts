@@ -8,10 +8,12 @@ export function renderMarkdown(report: Report): string {
   const fields = recipeFieldLines(report.results);
   const body = report.results.filter((r) => !r.notApplicable).map((r) => renderSection(r, fields.get(r.section.id) ?? [])).join('\n\n');
   const j = report.journal;
+  const p = report.promFile;
   // Said only when it failed: the report itself is whole either way.
   const failures = [
     j && !j.written ? `Journal: appending to ${inline(j.file)} failed (${inline(j.reason ?? 'unknown')}); this run is not recorded.` : '',
     j?.dayJournal && !j.dayJournal.written ? `Journal: appending to ${inline(j.dayJournal.file)} failed (${inline(j.dayJournal.reason ?? 'unknown')}); the alert changes of this run are not in the day journal.` : '',
+    p && !p.written ? `Metrics: writing ${inline(p.file)} failed (${inline(p.reason ?? 'unknown')}); node_exporter keeps serving the previous file, if there is one.` : '',
   ].filter(Boolean);
   return guardDiskFigure(`${body}${failures.map((f) => `\n\n${f}`).join('')}\n`);
 }

@@ -38,6 +38,16 @@ export interface Trend {
   alerts: AlertState[];
   /** Clean-up applied in the last 7 days, oldest first: steps and what statfs measured each free. */
   remediations: { at: string; action: string; reclaimedBytes: number }[];
+  /** When the latest run whose Storage Pressure finished (its findings whole) started, this run included; null if none did. */
+  lastAssessedAt: string | null;
+}
+
+/** Runs closer together than this are no trend: a minute of writes would forecast a full disk. */
+export const MIN_FORECAST_SPAN_MS = 30 * 60_000;
+
+/** A forecast from at least three points over half an hour (two points make any blip a trend). */
+export function forecastTrusted(t: FilesystemTrend): boolean {
+  return t.points['24h'] >= 3 && t.forecastSpanMs >= MIN_FORECAST_SPAN_MS;
 }
 
 function growth(series: Point[], now: number): Growth {
@@ -100,7 +110,8 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
   }));
   const remediations = entries.filter((e) => Date.parse(e.at) >= now - WINDOWS['7d'])
     .flatMap((e) => e.remediation.map((r) => ({ at: e.at, action: r.action, reclaimedBytes: r.reclaimedBytes })));
-  return { entries: entries.length, unreadable, filesystems, sources, churnByDay: churnByDay(entries), alerts: alertStates(entries), remediations };
+  const lastAssessedAt = [...entries].reverse().find((e) => e.observed.assessed)?.at ?? null;
+  return { entries: entries.length, unreadable, filesystems, sources, churnByDay: churnByDay(entries), alerts: alertStates(entries), remediations, lastAssessedAt };
 }
 
 /** Per UTC day and repository: the day's last figures. */
