@@ -1,3 +1,5 @@
+import type { Blocked } from './parse/blocked.js';
+
 /**
  * Typed errors. The CLI maps them to exit codes in one place (cli.ts);
  * sections map them to a one-line reason.
@@ -14,8 +16,10 @@ export class UsageError extends Error {
  */
 export class ApplyLockedError extends Error {
   override name = 'ApplyLockedError';
-  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number) {
-    super(`another remediate --apply${holderPid === null ? '' : ` (pid ${holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(waitedMs)}, nothing was applied`);
+  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number, readonly staleNotOurs = false) {
+    super(staleNotOurs
+      ? `${lockPath} was left by pid ${holderPid ?? '?'}, which is gone, and belongs to another user: this user may not remove it (remove it as root); nothing was applied`
+      : `another remediate --apply${holderPid === null ? '' : ` (pid ${holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(waitedMs)}, nothing was applied`);
   }
 }
 
@@ -38,6 +42,14 @@ export class ToolMissingError extends Error {
 /** A source that the report needs is not reachable; the message is the one-line reason. */
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
+}
+
+/** A folder of the data root could not be entered (not root, not mounted here): which one, and why. */
+export class UnreadableError extends UnavailableError {
+  override name = 'UnreadableError';
+  constructor(readonly blocked: Blocked, message: string) {
+    super(message);
+  }
 }
 
 /** A source answered more than we are willing to hold in memory; the message names the cap. */

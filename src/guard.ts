@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { EXIT, type Io } from './io.js';
 import { UsageError } from './errors.js';
 import { mountFor } from './model/filesystems.js';
 import { parseMountinfo } from './parse/mountinfo.js';
 import { usageFromStatfs } from './parse/statfs.js';
 import { execRunner } from './probes/exec.js';
+import { readProcFile } from './probes/mountinfo.js';
 import { measurePath } from './probes/statfs.js';
 import { formatBytes } from './render/bytes.js';
 import { inline } from './render/escape.js';
@@ -44,7 +44,7 @@ export async function guard(path: string, needBytes: number, maxPct: number, io:
   if (m.kind === 'stuck') throw new UsageError(`${inline(path)}: ${m.reason} (stuck mount?)`);
   if (m.kind !== 'ok') throw new UsageError(`${inline(path)}: ${m.reason}`);
   const usage = usageFromStatfs(m.statfs);
-  const table = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
+  const table = parseMountinfo((await readProcFile('/proc/self/mountinfo').catch(() => Buffer.alloc(0))).toString('utf8'));
   const mountpoint = mountFor(table, m.realpath)?.mountpoint ?? m.realpath;
   // proc, sysfs and the like report no blocks: there is nothing to fill, and no answer to give.
   if (usage.usedBytes + usage.availBytes <= 0) throw new UsageError(`${inline(path)}: ${inline(mountpoint)} reports no capacity (a pseudo filesystem?): nothing to guard`);

@@ -98,17 +98,21 @@ async function unlinkQuietly(file: string): Promise<void> {
  * turns: without it, one breaker could read the dead pid, another break the
  * lock and a third take it, and the first would then unlink a live lock.
  */
-async function breakStale(lockPath: string, body: string, holder: Holder): Promise<boolean> {
+async function breakStale(lockPath: string, body: string, holder: Holder): Promise<'broken' | 'busy' | 'not-ours'> {
   const guard = `${lockPath}.break`;
   if (!(await createOnce(body, guard))) {
     const age = await lstat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
     if (age > STALE_GUARD_MS) await unlinkQuietly(guard);
-    return false;
+    return 'busy';
   }
   try {
     const again = await readHolder(lockPath);
-    if (again !== 'gone' && again !== null && again.pid === holder.pid && again.start === holder.start) await unlinkQuietly(lockPath);
-    return true;
+    if (again === 'gone' || again === null || again.pid !== holder.pid || again.start !== holder.start) return 'broken';
+    // In a sticky /tmp only its owner may remove it: a lock root left is not ours to break as uid 1000.
+    return await unlink(lockPath).then(
+      () => 'broken' as const,
+      (err: NodeJS.ErrnoException) => (err.code === 'EPERM' || err.code === 'EACCES' ? 'not-ours' as const : 'broken' as const),
+    );
   } finally {
     await unlinkQuietly(guard);
   }
@@ -138,7 +142,12 @@ export async function acquireApplyLock(lockPath = applyLockPath(), waitMs = APPL
     const read = await readHolder(lockPath);
     if (read !== 'gone') holder = read;
     // An unreadable lock is never ours to break: it is waited for like a live one.
-    if (read !== 'gone' && read !== null && !alive(read) && (await breakStale(lockPath, body, read))) continue;
+    if (read !== 'gone' && read !== null && !alive(read)) {
+      const outcome = await breakStale(lockPath, body, read);
+      if (outcome === 'broken') continue;
+      // Waiting would not change it: only its owner can remove it.
+      if (outcome === 'not-ours') throw new ApplyLockedError(lockPath, read.pid, Date.now() - started, true);
+    }
     if (Date.now() - started >= waitMs) throw new ApplyLockedError(lockPath, holder?.pid ?? null, Date.now() - started);
     if (read !== 'gone') await sleep(POLL_MS);
   }

@@ -85,6 +85,8 @@ export function attribute(
     const orphans = docker.overlayOrphans;
     if (orphans && orphans.dirs.length) sources.push(source('overlay2-orphans', orphans.bytes, orphans.bytes));
     if (docker.dfProblem) notes.push(`Docker sizes unknown this run (${docker.dfProblem}): their bytes count as outside Docker.`);
+    const unread = unreadNote(docker);
+    if (unread) notes.push(unread);
   } else if (dockerNote) {
     notes.push(dockerNote);
   }
@@ -107,6 +109,18 @@ export function attribute(
     unattributedBytes: Math.min(0, used - counted),
     notes,
   };
+}
+
+/**
+ * What the data root hid from us (not root, not mounted here), in one note:
+ * `Container logs and orphaned overlay2 layers not measured (/var/lib/docker is not readable by uid 1000 (needs root)): their bytes count as outside Docker.`
+ */
+function unreadNote(docker: DockerStorage): string | null {
+  const logs = docker.logs.visible ? null : docker.logs.reason ?? 'unknown';
+  const orphans = docker.overlayOrphans?.problem ?? null;
+  if (logs === null && orphans === null) return null;
+  const what = logs !== null && orphans !== null ? 'Container logs and orphaned overlay2 layers' : logs !== null ? 'Container logs' : 'Orphaned overlay2 layers';
+  return `${what} not measured (${logs ?? orphans}): their bytes count as outside Docker.`;
 }
 
 /** used / capacity (used + available, as df): never clamped, so broken accounting stays visible above 1. */

@@ -80,6 +80,7 @@ export interface LogEntry {
 
 export interface LogSummary {
   visible: boolean;
+  /** Why the logs are not visible; with visible logs, what is unknown about them (settings not readable). */
   reason: string | null;
   totalBytes: number;
   files: number;
@@ -208,16 +209,17 @@ export function summarizeLogs(
     name: names.get(l.id) ?? l.id.slice(0, 12),
     bytes: l.bytes,
     files: l.files.length,
-    driver: l.logConfig?.type || daemonLogDriver,
+    driver: l.configUnreadable ? '?' : l.logConfig?.type || daemonLogDriver,
     maxSize: l.logConfig?.maxSize ?? null,
     maxFile: l.logConfig?.maxFile ?? null,
-    unbounded: isUnbounded(l.logConfig, daemonLogDriver),
+    unbounded: isUnbounded(l.logConfig, daemonLogDriver, l.configUnreadable),
   }));
   entries.sort((a, b) => b.bytes - a.bytes);
   const unbounded = entries.filter((e) => e.unbounded);
+  const unknown = [...logs.values()].filter((l) => l.configUnreadable).length;
   return {
     visible: true,
-    reason: null,
+    reason: unknown ? `hostconfig.json of ${unknown} container${unknown === 1 ? '' : 's'} ${unknown === 1 ? 'is' : 'are'} not readable here: ${unknown === 1 ? 'its' : 'their'} log driver and max-size are unknown` : null,
     totalBytes: sum(entries, (e) => e.bytes),
     files: sum(entries, (e) => e.files),
     containers: entries.length,

@@ -70,7 +70,7 @@ export const SUBVOLUME_LISTING_SCRIPT = layerListingScript('btrfs');
 
 export async function getDockerSubvolumes(run: Runner, dataRoot: string, timeoutMs: number): Promise<DockerSubvolumes> {
   const res = await listLayerDirs(run, dataRoot, 'btrfs', timeoutMs);
-  if (res.kind === 'unreadable') throw new UnavailableError(res.reason);
+  if (res.kind === 'unreadable') throw res.error;
   return res.listing;
 }
 

@@ -1,5 +1,6 @@
-import { TimeoutError, UnavailableError, formatSeconds } from '../errors.js';
+import { TimeoutError, UnavailableError, formatSeconds, type UnreadableError } from '../errors.js';
 import { parseLayerListing, type LayerListing } from '../parse/layer-dirs.js';
+import { BLOCKED_FN, unreadable } from './blocked.js';
 import type { Runner } from './exec.js';
 import { lastReason } from './statfs.js';
 
@@ -11,6 +12,8 @@ export type LayerDriver = keyof typeof LAYER_DIRS;
  * Listing script, run in the data root (`sh -c SCRIPT name DATA_ROOT`): the
  * layer directories, then every name a layerdb file references, one awk for
  * all of them (a shell `read` per file cost 65 ms per 300 layers here).
+ * A data root (or layer folder) this user may not enter is one `E` line
+ * and exit 3 (probes/blocked.ts).
  * Directories are listed first: the daemon removes a layer's directory
  * before its layerdb entry (renamed `<chain>-<rand>-removing` meanwhile,
  * which find still reads), so a layer cannot look unreferenced by being
@@ -18,10 +21,11 @@ export type LayerDriver = keyof typeof LAYER_DIRS;
  * all (exit 4): every layer it hides would look unreferenced.
  */
 export function layerListingScript(driver: LayerDriver): string {
-  return `cd -- "$1" || exit 3
+  return `${BLOCKED_FN}
+cd -- "$1" 2>/dev/null || blocked "$1"
 layers=${LAYER_DIRS[driver]} db=image/${driver}/layerdb
 [ -d "$layers" ] || exit 0
-[ -r "$layers" ] && [ -x "$layers" ] || exit 3
+[ -r "$layers" ] && [ -x "$layers" ] || blocked "$1/$layers" 'Permission denied'
 [ -d "$db" ] && [ -r "$db" ] && [ -x "$db" ] || exit 4
 find "$layers" -mindepth 1 -maxdepth 1 -type d -printf 'S\\t%f\\n' || exit 3
 set --
@@ -33,7 +37,7 @@ for sub in sha256 tmp mounts; do [ -d "$db/$sub" ] && set -- "$@" "$db/$sub"; do
 export type LayerListingResult =
   | { kind: 'ok'; listing: LayerListing }
   /** The data root or the driver's folder is not readable from here (not root, not mounted). */
-  | { kind: 'unreadable'; reason: string };
+  | { kind: 'unreadable'; error: UnreadableError };
 
 /** One `sh` child under the deadline; a layerdb it could not read is an UnavailableError. */
 export async function listLayerDirs(run: Runner, dataRoot: string, driver: LayerDriver, timeoutMs: number): Promise<LayerListingResult> {
@@ -44,7 +48,7 @@ export async function listLayerDirs(run: Runner, dataRoot: string, driver: Layer
     if (err instanceof TimeoutError) throw new UnavailableError(`listing ${driver} layer directories gave no answer in ${formatSeconds(err.afterMs)}`);
     throw err;
   }
-  if (res.exitCode === 3) return { kind: 'unreadable', reason: `${dataRoot} is not readable from here` };
+  if (res.exitCode === 3) return { kind: 'unreadable', error: unreadable(res.stdout, dataRoot) };
   if (res.exitCode === 4) {
     const why = res.stderr.trim() ? `: ${lastReason(res.stderr)}` : ' (missing or unreadable)';
     throw new UnavailableError(`image/${driver}/layerdb could not be read completely${why}, so no layer can be called an orphan`);

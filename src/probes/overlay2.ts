@@ -1,4 +1,4 @@
-import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../errors.js';
+import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../errors.js';
 import {
   MAX_MEASURED_DIRS, orphanOverlayDirs, overlayCandidates, overlayOrphansProblem, parseOverlayDirSizes,
   type OverlayDirSizes, type OverlayOrphans,
@@ -23,10 +23,11 @@ shift
 printf 'N\\t%s\\n' "$(date +%s)"
 exec du -x -s -B1 --time --time-style=+%s -- "$@"`;
 
-/** null: the data root (or its overlay2 folder) is not readable from here. */
-export async function listOverlayDirs(run: Runner, dataRoot: string, timeoutMs: number): Promise<LayerListing | null> {
+/** UnreadableError: the data root (or its overlay2 folder) is not readable from here. */
+export async function listOverlayDirs(run: Runner, dataRoot: string, timeoutMs: number): Promise<LayerListing> {
   const res = await listLayerDirs(run, dataRoot, 'overlay2', timeoutMs);
-  return res.kind === 'ok' ? res.listing : null;
+  if (res.kind === 'unreadable') throw res.error;
+  return res.listing;
 }
 
 export async function measureOverlayDirs(
@@ -50,18 +51,19 @@ export async function measureOverlayDirs(
 
 /**
  * Orphaned overlay2 layer directories, under one deadline for both
- * children. null when the data root is not readable from here; a listing or
- * du that fails gives a result with its problem and nothing listed.
+ * children. UnreadableError when the data root is not readable from here
+ * (the caller says so once, with the logs); a listing or du that fails
+ * gives a result with its problem and nothing listed.
  */
-export async function getOverlayOrphans(run: Runner, dataRoot: string, deadline: number): Promise<OverlayOrphans | null> {
+export async function getOverlayOrphans(run: Runner, dataRoot: string, deadline: number): Promise<OverlayOrphans> {
   const left = () => Math.max(1, remainingMs(deadline));
-  let listing: LayerListing | null;
+  let listing: LayerListing;
   try {
     listing = await listOverlayDirs(run, dataRoot, left());
   } catch (err) {
+    if (err instanceof UnreadableError) throw err;
     return overlayOrphansProblem(errorMessage(err));
   }
-  if (!listing) return null;
   const candidates = overlayCandidates(listing);
   if (candidates.length === 0) return orphanOverlayDirs(listing, { now: 0, sizes: [] });
   try {

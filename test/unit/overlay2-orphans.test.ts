@@ -7,7 +7,7 @@ import { orphanSubvolumes, parseDockerSubvolumeListing } from '../../src/parse/b
 import {
   RECENT_SECONDS, orphanOverlayDirs, overlayCandidates, parseOverlayDirListing, parseOverlayDirSizes,
 } from '../../src/parse/overlay2-dirs.js';
-import { TimeoutError } from '../../src/errors.js';
+import { TimeoutError, UnreadableError } from '../../src/errors.js';
 import type { ExecResult, Runner } from '../../src/probes/exec.js';
 import { getOverlayOrphans } from '../../src/probes/overlay2.js';
 import { buildDockerStorage } from '../../src/sections/docker/model.js';
@@ -153,8 +153,10 @@ describe('getOverlayOrphans with a recorded runner', () => {
     expect(calls[1]![3]).toBe('/var/lib/docker/overlay2');
   });
 
-  it('is null when the data root is not readable, and a problem when layerdb or du fails', async () => {
-    expect(await getOverlayOrphans(recorded({ stdout: '', stderr: '', exitCode: 3 }, ok('')).run, '/r', deadline())).toBeNull();
+  it('throws UnreadableError (with the folder that stopped it) when the data root is not readable, and is a problem when layerdb or du fails', async () => {
+    const root = getOverlayOrphans(recorded({ stdout: fixture('docker/non-root/overlay2-layer-listing-root-only.txt'), stderr: '', exitCode: 3 }, ok('')).run, '/r', deadline());
+    await expect(root).rejects.toBeInstanceOf(UnreadableError);
+    await expect(root).rejects.toMatchObject({ blocked: { path: 'DATA_ROOT', cause: 'denied' } });
     const db = await getOverlayOrphans(recorded({ stdout: 'S\tx\n', stderr: "find: 'image/overlay2/layerdb/mounts/1': Permission denied", exitCode: 4 }, ok('')).run, '/r', deadline());
     expect(db).toMatchObject({ dirs: [], problem: expect.stringMatching(/layerdb could not be read completely: Permission denied, so no layer can be called an orphan/) });
     const du = await getOverlayOrphans(recorded(ok(fixture(LISTING)), { stdout: 'N\t1\n', stderr: "du: unrecognized option '--time'", exitCode: 1 }).run, '/r', deadline());

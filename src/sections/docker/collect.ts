@@ -1,6 +1,7 @@
-import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../../errors.js';
+import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../../errors.js';
 import { attributeDangling, recipeOf } from '../../model/churn.js';
 import { isDangling } from '../../model/docker-storage.js';
+import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
 import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
@@ -39,8 +40,10 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promi
   const ep = ctx.options.docker;
   const versioned = (path: string) => `/v${engine.apiVersion}${path}`;
   const logsPromise = getContainerLogs(ctx.run, engine.rootDir, Math.min(LOG_LISTING_TIMEOUT_MS, afterReserve(ctx.deadline)))
-    .then((logs) => ({ logs, reason: null as string | null }))
-    .catch((err: unknown) => ({ logs: null as Map<string, ContainerLogFiles> | null, reason: errorMessage(err) }));
+    .then((logs) => ({ logs, reason: null as string | null, blocked: null as Blocked | null }))
+    .catch((err: unknown) => ({
+      logs: null as Map<string, ContainerLogFiles> | null, reason: errorMessage(err), blocked: err instanceof UnreadableError ? err.blocked : null,
+    }));
   // Started beside /system/df, not after it: it reads the disk, the daemon walks layers.
   const overlayPromise = startOverlayOrphans(ctx, engine);
 
@@ -60,20 +63,47 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promi
     df = await cheapListing(ctx, versioned);
   }
 
-  const { logs, reason: logsReason } = await logsPromise;
-  const orphans = await overlayPromise;
-  const data = await assemble(ctx, engine, df, dfProblem, logs, logsReason, 'api', orphans);
+  const logsRead = await logsPromise;
+  const { orphans, blocked: orphansBlocked } = await overlayPromise;
+  const data = await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans);
   if (timedOut) return { status: 'timeout', reason: `${dfProblem}; sizes of images, containers, volumes and build cache are unknown this run`, data };
-  const problems = [dfProblem, logsReason ? `container logs: ${logsReason}` : null, orphans?.problem ? `overlay2 orphans: ${orphans.problem}` : null]
-    .filter((p): p is string => p !== null);
-  return problems.length ? { status: 'degraded', reason: problems.join('; '), data } : { status: 'ok', data };
+  const problems = dockerProblems({
+    dfProblem,
+    logs: data.logs.reason ? { reason: data.logs.reason, blocked: logsRead.blocked } : null,
+    orphans: orphans?.problem ? { reason: orphans.problem, blocked: orphansBlocked } : null,
+  });
+  return problems ? { status: 'degraded', reason: problems, data } : { status: 'ok', data };
+}
+
+interface Problem {
+  reason: string;
+  /** Set when the data root (or a folder in it) could not be entered. */
+  blocked: Blocked | null;
+}
+
+/**
+ * Pure: the section's one-line reason. When the logs and the overlay2 check
+ * were both stopped by the same folder (a data root that is root-only, or
+ * not mounted here), that is said once, with what it leaves unmeasured.
+ */
+export function dockerProblems(p: { dfProblem: string | null; logs: Problem | null; orphans: Problem | null }): string | null {
+  const { logs, orphans } = p;
+  const sameFolder = logs?.blocked && orphans?.blocked && logs.blocked.path === orphans.blocked.path && logs.blocked.folders === undefined;
+  const parts = sameFolder
+    ? [p.dfProblem, `${logs.reason}: container logs and orphaned overlay2 layers not measured`]
+    : [p.dfProblem, logs ? `container logs: ${logs.reason}` : null, orphans ? `overlay2 orphans: ${orphans.reason}` : null];
+  const out = parts.filter((x): x is string => x !== null);
+  return out.length ? out.join('; ') : null;
 }
 
 /** Only the overlay2 graph driver keeps layers in `<root>/overlay2` with a layerdb (not the containerd image store). */
-function startOverlayOrphans(ctx: SectionContext, engine: EngineIdentity): Promise<OverlayOrphans | null> {
-  if (engine.driver !== 'overlay2' || engine.imageStore !== 'graphdriver' || !engine.rootDir) return Promise.resolve(null);
+function startOverlayOrphans(ctx: SectionContext, engine: EngineIdentity): Promise<{ orphans: OverlayOrphans | null; blocked: Blocked | null }> {
+  if (engine.driver !== 'overlay2' || engine.imageStore !== 'graphdriver' || !engine.rootDir) return Promise.resolve({ orphans: null, blocked: null });
   const deadline = Date.now() + Math.min(OVERLAY_ORPHANS_TIMEOUT_MS, afterReserve(ctx.deadline));
-  return getOverlayOrphans(ctx.run, engine.rootDir, deadline).catch((err: unknown) => overlayOrphansProblem(errorMessage(err)));
+  return getOverlayOrphans(ctx.run, engine.rootDir, deadline).then(
+    (orphans) => ({ orphans, blocked: null }),
+    (err: unknown) => ({ orphans: overlayOrphansProblem(errorMessage(err)), blocked: err instanceof UnreadableError ? err.blocked : null }),
+  );
 }
 
 /** What /system/df may take: the section's time less the reserve for what follows it. */

@@ -74,10 +74,12 @@ function summaryTable(d: DockerStorage): string[] {
     rows.push(['Build cache', `${bc.count} records`, b(bc.totalBytes), b(bc.reclaimableBytes), `in use ${b(bc.inUseBytes)}; ${types || 'empty'}`]);
   }
   const l = d.logs;
+  const settings = l.unboundedContainers
+    ? `${l.unboundedContainers} json-file logs without max-size (${b(l.unboundedBytes)}): they grow until the disk is full`
+    : l.reason ? '' : 'all rotated (max-size set)';
   rows.push(l.visible
-    ? ['Container logs', `${l.containers} containers, ${l.files} files`, b(l.totalBytes), '—',
-      l.unboundedContainers ? `${l.unboundedContainers} json-file logs without max-size (${b(l.unboundedBytes)}): they grow until the disk is full` : 'all rotated (max-size set)']
-    : ['Container logs', '?', '?', '?', `not visible: ${inline(l.reason ?? 'unknown')}`]);
+    ? ['Container logs', `${l.containers} containers, ${l.files} files`, b(l.totalBytes), '—', [settings, l.reason ? inline(l.reason) : ''].filter(Boolean).join('; ')]
+    : ['Container logs', '?', '?', '?', `not measured: ${inline(l.reason ?? 'unknown')}`]);
   return table(['Category', 'Objects', 'Size', 'Reclaimable', 'Detail'], rows);
 }
 
@@ -114,7 +116,7 @@ function detailLines(d: DockerStorage): string[] {
   }
   if (d.logs.visible && d.logs.entries.length) {
     lines.push(topList('Largest logs', d.logs.entries, (e) => e.bytes, (e) =>
-      `${name(e.name)} ${formatBytes(e.bytes)} (${inline(e.driver)}, ${e.maxSize ? `max-size ${inline(e.maxSize)}` : e.unbounded ? 'no max-size' : 'rotated'})`));
+      `${name(e.name)} ${formatBytes(e.bytes)} (${e.driver === '?' ? 'settings not readable' : `${inline(e.driver)}, ${e.maxSize ? `max-size ${inline(e.maxSize)}` : e.unbounded ? 'no max-size' : 'rotated'}`})`));
   }
   if (df && d.buildCache && df.buildCache.length) {
     const records = df.buildCache.filter((r) => !r.shared).sort((a, b) => b.size - a.size);
