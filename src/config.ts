@@ -1,7 +1,7 @@
 import { UsageError } from './errors.js';
 import { execRunner } from './probes/exec.js';
 import { readSmallFile } from './probes/files.js';
-import { parseBudget, parseDuration, parsePct, parseSize } from './args.js';
+import { parseBudget, parseDuration, parsePct, parseSize } from './values.js';
 import type { RemediationPolicy } from './model/remediation/policy.js';
 
 /** What a config file may set; flags override it. */
