@@ -1,28 +1,31 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HELP, parseCliArgs, type CliArgs } from './args.js';
+import { parseCliArgs, type CliArgs } from './args.js';
 import { loadConfig } from './config/load.js';
 import type { FileConfig } from './config/schema.js';
 import { exitCodeFor } from './exit.js';
+import { commandHelp, overviewHelp } from './help.js';
 import { EXIT, type Io } from './io.js';
 import type { RunOptions } from './options.js';
 import { parseDockerHost } from './parse/docker-host.js';
 import { DEFAULT_ESCALATION } from './model/escalation.js';
 import { CLEANUP_SCRIPT } from './model/gate.js';
+import { packageVersion } from './version.js';
 import { DEFAULT_POLICY, withMinAge, type RemediationPolicy } from './model/remediation/policy.js';
 
 const DEFAULT_BUDGET_SECONDS = 60;
 const DEFAULT_DISK_THRESHOLD_PCT = 80;
 /** The longest trend window is 7 days. */
 const DEFAULT_TREND_DAYS = 7;
+/** watch: the supervisor's own cadence. */
+export const DEFAULT_INTERVAL_MS = 20 * 60_000;
 
 /** The one place typed errors become exit codes. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     const args = parseCliArgs(argv);
     if (args.command === 'help') {
-      io.stdout(HELP);
+      io.stdout(args.helpFor ? commandHelp(args.helpFor) : overviewHelp());
       return EXIT.ok;
     }
     if (args.command === 'version') {
@@ -39,6 +42,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const options = resolveOptions(args, config, io.env);
     if (args.command === 'trend') return await (await import('./commands/trend.js')).trend(options, io);
     if (args.command === 'remediate') return await (await import('./commands/remediate.js')).remediate(options, io);
+    if (args.command === 'watch') {
+      const plan = { intervalMs: args.intervalMs ?? DEFAULT_INTERVAL_MS, budgetMs: options.budgetMs, runArgv: args.runArgv ?? [] };
+      return await (await import('./commands/watch.js')).watch(plan, io);
+    }
     return await (await import('./commands/report.js')).report(options, io);
   } catch (err) {
     return exitCodeFor(err, io);
@@ -105,9 +112,4 @@ export function defaultActionScript(factoryRoot: string | undefined): string {
   if (!factoryRoot) return CLEANUP_SCRIPT;
   const installRoot = fileURLToPath(new URL('..', import.meta.url));
   return path.relative(path.resolve(factoryRoot), path.join(installRoot, CLEANUP_SCRIPT));
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }

@@ -23,6 +23,27 @@ export class ApplyLockedError extends Error {
   }
 }
 
+/**
+ * Another measuring run (a report, remediate or a watch's run) held the
+ * host's run lock for as long as this run could wait: exit 5, nothing measured.
+ */
+export class RunLockedError extends Error {
+  override name = 'RunLockedError';
+  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number, readonly staleNotOurs = false) {
+    super(staleNotOurs
+      ? `${lockPath} was left by pid ${holderPid ?? '?'}, which is gone, and belongs to another user: this user may not remove it (remove it as root); nothing was measured`
+      : `another preflight run${holderPid === null ? '' : ` (pid ${holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(waitedMs)}, nothing was measured`);
+  }
+}
+
+/** SIGTERM or SIGINT cut a run short: exit 143 or 130 (128 + the signal's number, as a shell reports it). */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+  constructor(readonly signal: 'SIGTERM' | 'SIGINT') {
+    super(`stopped by ${signal} before the report was printed (the run lock is released)`);
+  }
+}
+
 /** A probe did not answer within its deadline. */
 export class TimeoutError extends Error {
   override name = 'TimeoutError';

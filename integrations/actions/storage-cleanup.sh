@@ -15,7 +15,7 @@ if [ -z "$root" ] || [ ! -x "$root/preflight" ]; then
 fi
 
 # No temporary files: this runs when the disk is full. preflight writes nothing
-# on stderr in a normal run, and one line (exit 2 or 4) when it refuses.
+# on stderr in a normal run, and one line (exit 2, 4 or 5) when it refuses.
 # --escalate: what the safe tier could not fix reaches a person as one vault item (updated, not refiled).
 out=$(cd -- "$root" && ./preflight remediate --apply --escalate --budget 120 --format markdown 2>&1)
 rc=$?
@@ -27,7 +27,8 @@ if [ "$rc" -eq 0 ]; then
   else
     echo "storage-cleanup: preflight printed no Remediation Applied section."
   fi
-elif [ "$rc" -eq 4 ]; then
+elif [ "$rc" -eq 4 ] || [ "$rc" -eq 5 ]; then
+  # 4: another apply holds the apply lock; 5: another run holds the run lock. Nothing was done.
   echo "storage-cleanup: skipped: $(printf '%s\n' "$out" | tail -n 1)"
 else
   echo "storage-cleanup: preflight exited $rc: $(printf '%s\n' "$out" | tail -n 1)"

@@ -3,10 +3,12 @@ import { lstat, readFile, readlink, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApplyLockedError } from '../errors.js';
+import { ApplyLockedError, RunLockedError } from '../errors.js';
 
 /*
- * One `remediate --apply` at a time per host. The lock is a symbolic link in
+ * Host-wide locks: one measuring run at a time (the run lock: reports,
+ * remediate, each run of a watch), and one `remediate --apply` at a time
+ * (the apply lock, taken inside it). A lock is a symbolic link in
  * the temporary directory (local, never a hung network mount, so plain
  * in-process calls) whose target is the holder's pid and start time:
  * symlink(2) creates it atomically (EEXIST when it exists), it is never
@@ -24,12 +26,18 @@ export function applyLockPath(): string {
   return path.join(tmpdir(), 'storage-preflight-apply.lock');
 }
 
-export interface ApplyLock {
+export function runLockPath(): string {
+  return path.join(tmpdir(), 'storage-preflight-run.lock');
+}
+
+export interface HostLock {
   path: string;
-  /** How long we waited for another apply. */
+  /** How long we waited for another holder. */
   waitedMs: number;
   release(): Promise<void>;
 }
+
+export type ApplyLock = HostLock;
 
 interface Holder {
   pid: number;
@@ -94,9 +102,10 @@ async function unlinkQuietly(file: string): Promise<void> {
 }
 
 /**
- * Break the lock held by a dead `holder`. A guard file makes breakers take
- * turns: without it, one breaker could read the dead pid, another break the
- * lock and a third take it, and the first would then unlink a live lock.
+ * Break the lock held by a dead `holder`; false when it could not be. A
+ * guard file makes breakers take turns: without it, one breaker could read
+ * the dead pid, another break the lock and a third take it, and the first
+ * would then unlink a live lock.
  */
 async function breakStale(lockPath: string, body: string, holder: Holder): Promise<'broken' | 'busy' | 'not-ours'> {
   const guard = `${lockPath}.break`;
@@ -123,21 +132,37 @@ async function breakStale(lockPath: string, body: string, holder: Holder): Promi
  * finish; ApplyLockedError when it does not. release() removes it (only if
  * it is still ours).
  */
-export async function acquireApplyLock(lockPath = applyLockPath(), waitMs = APPLY_LOCK_WAIT_MS): Promise<ApplyLock> {
+export function acquireApplyLock(lockPath = applyLockPath(), waitMs = APPLY_LOCK_WAIT_MS): Promise<HostLock> {
+  return acquireLock(lockPath, waitMs, (pid, waited, notOurs) => new ApplyLockedError(lockPath, pid, waited, notOurs));
+}
+
+/** Take the host's run lock, waiting up to `waitMs`; RunLockedError when another run holds it that long. */
+export function acquireRunLock(waitMs: number, signal?: AbortSignal, lockPath = runLockPath()): Promise<HostLock> {
+  return acquireLock(lockPath, waitMs, (pid, waited, notOurs) => new RunLockedError(lockPath, pid, waited, notOurs), signal);
+}
+
+/**
+ * Wait for `lockPath` up to `waitMs`, breaking it when its holder is gone;
+ * `refuse` makes the error when time is up. An abort (a signal) stops the
+ * wait with its reason, and never leaves the lock taken.
+ */
+export async function acquireLock(
+  lockPath: string, waitMs: number, refuse: (holderPid: number | null, waitedMs: number, staleNotOurs: boolean) => Error, signal?: AbortSignal,
+): Promise<HostLock> {
   const started = Date.now();
   const me: Holder = { pid: process.pid, start: startTimeOf(process.pid) };
   const body = `${me.pid}${me.start === null ? '' : ` ${me.start}`}`;
+  const release = async () => {
+    const h = await readHolder(lockPath);
+    if (h !== 'gone' && h !== null && h.pid === me.pid && h.start === me.start) await unlinkQuietly(lockPath);
+  };
   let holder: Holder | null = null;
   for (;;) {
+    signal?.throwIfAborted();
     if (await createOnce(body, lockPath)) {
-      return {
-        path: lockPath,
-        waitedMs: Date.now() - started,
-        release: async () => {
-          const h = await readHolder(lockPath);
-          if (h !== 'gone' && h !== null && h.pid === me.pid && h.start === me.start) await unlinkQuietly(lockPath);
-        },
-      };
+      if (signal?.aborted) await release();
+      signal?.throwIfAborted();
+      return { path: lockPath, waitedMs: Date.now() - started, release };
     }
     const read = await readHolder(lockPath);
     if (read !== 'gone') holder = read;
@@ -146,9 +171,15 @@ export async function acquireApplyLock(lockPath = applyLockPath(), waitMs = APPL
       const outcome = await breakStale(lockPath, body, read);
       if (outcome === 'broken') continue;
       // Waiting would not change it: only its owner can remove it.
-      if (outcome === 'not-ours') throw new ApplyLockedError(lockPath, read.pid, Date.now() - started, true);
+      if (outcome === 'not-ours') throw refuse(read.pid, Date.now() - started, true);
     }
-    if (Date.now() - started >= waitMs) throw new ApplyLockedError(lockPath, holder?.pid ?? null, Date.now() - started);
-    if (read !== 'gone') await sleep(POLL_MS);
+    if (Date.now() - started >= waitMs) throw refuse(holder?.pid ?? null, Date.now() - started, false);
+    if (read !== 'gone') await sleep(POLL_MS, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
   }
+}
+
+/** Break `lockPath` if its holder is gone (a run killed with SIGKILL); a live holder's lock stays. */
+export async function clearStaleLock(lockPath: string): Promise<void> {
+  const read = await readHolder(lockPath).catch(() => null);
+  if (read !== 'gone' && read !== null && !alive(read)) await breakStale(lockPath, `${process.pid}`, read);
 }

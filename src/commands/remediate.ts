@@ -4,6 +4,7 @@ import { EXIT, type Io } from '../io.js';
 import type { RunOptions } from '../options.js';
 import { execRunner } from '../probes/exec.js';
 import { applyPlan, noPlan, shellDeps } from '../remediation/apply.js';
+import { progressText, type ApplyEvent } from '../remediation/progress.js';
 import { historyEntries, type ApplyResult } from '../remediation/result.js';
 import { appliedResult } from '../remediation/section.js';
 import { renderJson } from '../render/json.js';
@@ -14,6 +15,7 @@ import type { DockerStorage } from '../sections/docker/model.js';
 import type { FilesystemData } from '../sections/filesystem.js';
 import type { RemediationData } from '../sections/remediation/collect.js';
 import { dataOf, type SectionResult } from '../sections/types.js';
+import { exclusively } from './exclusive.js';
 import { escalateMeasured, measure, measureAndRecord, recordMeasured, withPromFile, type Measured } from './report.js';
 
 /**
@@ -27,18 +29,25 @@ const APPLY_MEASURE_SHARE = 0.5;
  * from a full measuring run (recorded in the history like any run). A dry
  * run changes nothing. With --apply: measure and plan, run the plan's steps
  * up to --max-tier (one apply per host at a time), then record the run with
- * what each step freed.
+ * what each step freed. One measuring run at a time per host (the run lock).
  */
-export async function remediate(options: RunOptions, io: Io): Promise<number> {
+export function remediate(options: RunOptions, io: Io): Promise<number> {
+  return exclusively(options, io, (left, gated) => remediateRun(left, gated));
+}
+
+async function remediateRun(options: RunOptions, io: Io): Promise<number> {
   if (!options.remediation.apply) {
     const { results, journal, startedAt } = await measureAndRecord(options);
     const full = await withPromFile(options, makeReport(results, startedAt, new Date(), journal));
     io.stdout(render(options, full, ['remediation', 'escalation']));
     return EXIT.ok;
   }
+  // A person at a terminal sees each step as it runs; elsewhere (the supervisor, a pipe) nothing extra is written.
+  const progress = io.terminal ? (e: ApplyEvent) => io.stderr(progressText(e)) : undefined;
+  progress?.({ kind: 'measuring', budgetMs: options.budgetMs * APPLY_MEASURE_SHARE });
   const m = await measure(options, APPLY_MEASURE_SHARE);
   const applyStarted = Date.now();
-  const applied = await applyMeasured(m, options);
+  const applied = await applyMeasured(m, options, progress);
   const appliedSection = appliedResult(applied, Date.now() - applyStarted);
   // After the apply: what it could not fix is what a person must.
   const escalated = await escalateMeasured(options, m, applied);
@@ -57,12 +66,14 @@ function render(options: RunOptions, full: Report, shown: readonly string[]): st
 }
 
 /** The plan this run measured, applied by the deadline the measuring left (ApplyLockedError when another apply holds the host). */
-async function applyMeasured(m: Measured, options: RunOptions): Promise<ApplyResult> {
+async function applyMeasured(m: Measured, options: RunOptions, progress?: (e: ApplyEvent) => void): Promise<ApplyResult> {
   const { maxTier } = options.remediation;
   const planned = dataOf<RemediationData>(m.results, 'remediation');
   if (!planned?.plan) {
     const section = m.results.find((r) => r.section.id === 'remediation');
-    return noPlan(planned?.reason ?? section?.reason ?? 'the plan could not be made', maxTier);
+    const reason = planned?.reason ?? section?.reason ?? 'the plan could not be made';
+    progress?.({ kind: 'stopped', stopped: 'no-plan', notRun: 0, detail: reason });
+    return noPlan(reason, maxTier);
   }
   const plan = planned.plan;
   const fs = dataOf<FilesystemData>(m.results, 'filesystem');
@@ -75,5 +86,5 @@ async function applyMeasured(m: Measured, options: RunOptions): Promise<ApplyRes
     fstype: row?.mountpoint === plan.mountpoint ? row.fstype ?? null : null,
     lock: () => acquireApplyLock(),
   });
-  return applyPlan(plan, maxTier, m.runDeadline, deps);
+  return applyPlan(plan, maxTier, m.runDeadline, { ...deps, progress });
 }

@@ -3,6 +3,7 @@ import { buildRecord } from '../history/build.js';
 import type { HistoryRecord } from '../history/record.js';
 import { appendRecord, pruneOld } from '../history/store.js';
 import { EXIT, type Io } from '../io.js';
+import { exclusively } from './exclusive.js';
 import { appendDayJournal, changeLines } from '../journal/lines.js';
 import type { Finding } from '../model/findings.js';
 import type { RunOptions } from '../options.js';
@@ -24,8 +25,12 @@ import { escalateRun, type EscalationData } from '../escalation/run.js';
 import { escalationJournalLines, escalationResult } from '../escalation/section.js';
 import type { ApplyResult } from '../remediation/result.js';
 
-/** `preflight [report]`: every section under the budget, the history and journal appended, one format printed. */
-export async function report(options: RunOptions, io: Io): Promise<number> {
+/** `preflight [report]`: every section under the budget, the history and journal appended, one format printed; one run at a time per host. */
+export function report(options: RunOptions, io: Io): Promise<number> {
+  return exclusively(options, io, (left, gated) => reportRun(left, gated));
+}
+
+async function reportRun(options: RunOptions, io: Io): Promise<number> {
   const { results, journal, startedAt } = await measureAndRecord(options);
   const rep = await withPromFile(options, makeReport(results, startedAt, new Date(), journal));
   const render = {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { TimeoutError, ToolMissingError } from '../errors.js';
 
 export interface ExecResult {
@@ -83,5 +84,34 @@ function killGroup(pid: number | undefined): void {
     process.kill(-pid, 'SIGKILL');
   } catch {
     /* already gone */
+  }
+}
+
+/** Sample of /proc/<pid>/task/<tid>/children: `3396 3401 ` (one file per thread). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Kill the children of `pid` (this process by default) and their process
+ * groups: a run cut by a signal must not leave its probes (du, find, a
+ * statfs child) behind. Children are group leaders (spawned detached); one
+ * that is not is killed alone.
+ */
+export function killChildTrees(pid = process.pid): void {
+  for (const child of childrenOf(pid)) {
+    try {
+      process.kill(-child, 'SIGKILL');
+    } catch {
+      try {
+        process.kill(child, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
   }
 }

@@ -7,6 +7,7 @@ import { usageFromStatfs } from '../parse/statfs.js';
 import type { Runner } from '../probes/exec.js';
 import { measurePath } from '../probes/statfs.js';
 import { remainingMs } from '../run/deadline.js';
+import type { ApplyEvent } from './progress.js';
 import {
   notRun, selectSteps, shortReasons, targetUsedBytes,
   type AppliedStep, type ApplyResult, type ApplyTier, type NotRunStep, type ObjectResult, type StepRun, type StopReason,
@@ -22,6 +23,8 @@ export interface ApplyDeps {
   /** Run one step's deletions, starting none after `deadline`. */
   step(step: PlanStep, deadline: number): Promise<StepRun>;
   now(): number;
+  /** Told as each step starts and ends (a progress line on a terminal); the result is the same without it. */
+  progress?(event: ApplyEvent): void;
 }
 
 /** What a statfs (and a btrfs subvolume sync) is given after the steps' own deadline. */
@@ -60,6 +63,8 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
       base.notes.push(first.problem);
     } else {
       const target = targetUsedBytes(first.usedBytes, first.availBytes, plan.targetPct);
+      const capacityBytes = first.usedBytes + first.availBytes;
+      deps.progress?.({ kind: 'measured', mountpoint: plan.mountpoint, usedBytes: first.usedBytes, capacityBytes, targetPct: plan.targetPct, steps: eligible.length, maxTier });
       for (const [i, step] of eligible.entries()) {
         const now = last as { usedBytes: number; availBytes: number };
         // A balance aims at unallocated space (metadata room), which df does not show: the target does not stop it.
@@ -74,6 +79,7 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
           break;
         }
         const t0 = deps.now();
+        deps.progress?.({ kind: 'step', index: i + 1, total: eligible.length, step });
         const run = await deps.step(step, stepsDeadline);
         const after = await deps.measure(deadline);
         const usedAfter = 'problem' in after ? null : after.usedBytes;
@@ -82,6 +88,7 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
           usedBeforeBytes: now.usedBytes, usedAfterBytes: usedAfter, measuredBytes: usedAfter === null ? null : now.usedBytes - usedAfter,
           durationMs: deps.now() - t0,
         });
+        deps.progress?.({ kind: 'step-done', step: steps.at(-1)!, capacityBytes });
         last = after;
         if ('problem' in after) {
           stopped = 'measure-failed';
@@ -101,6 +108,7 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
   const end = !('problem' in last) ? last : null;
   const targetReached = stopped === 'target-reached' || stopped === 'already-below-target';
   const notRunSteps = [...skipped, ...beyond];
+  deps.progress?.({ kind: 'stopped', stopped, notRun: notRunSteps.length, detail: 'problem' in last ? last.problem : null });
   return {
     ...base,
     startedAt: new Date(startedAt).toISOString(),

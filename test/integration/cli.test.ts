@@ -25,17 +25,23 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
   });
 
   it('reports / to the byte as df -B1 does (retried until the disk holds still)', async () => {
-    for (let attempt = 0; attempt < 8; attempt += 1) {
-      const before = await df('/');
-      // No journal: its append would change / between the two df runs.
-      const doc = parseReport((await runPreflight(['--format', 'json', '--no-journal'])).stdout);
-      const after = await df('/');
-      if (JSON.stringify(before) !== JSON.stringify(after)) continue; // someone wrote meanwhile
-      const root = doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === '/');
-      expect(root).toMatchObject(before);
-      return;
+    // Its temporary directory (where the run lock goes) made before the first df: making it takes a block of /.
+    const temp = await mkdtemp(path.join(tmpdir(), 'pf-df-'));
+    try {
+      for (let attempt = 0; attempt < 8; attempt += 1) {
+        const before = await df('/');
+        // No journal: its append would change / between the two df runs.
+        const doc = parseReport((await runPreflight(['--format', 'json', '--no-journal'], { TMPDIR: temp })).stdout);
+        const after = await df('/');
+        if (JSON.stringify(before) !== JSON.stringify(after)) continue; // someone wrote meanwhile
+        const root = doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === '/');
+        expect(root).toMatchObject(before);
+        return;
+      }
+      throw new Error('/ never held still long enough to compare with df');
+    } finally {
+      await rm(temp, { recursive: true, force: true });
     }
-    throw new Error('/ never held still long enough to compare with df');
   });
 
   it('follows the JSON contract', async () => {

@@ -3,7 +3,9 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { HELP, parseCliArgs } from '../../src/args.js';
+import { parseCliArgs } from '../../src/args.js';
+import { COMMANDS } from '../../src/flags.js';
+import { commandHelp } from '../../src/help.js';
 import { ACTION_FORMULA, actionProblems } from '../../src/escalation/actions.js';
 import { SOURCE_LABELS } from '../../src/model/attribution.js';
 import { FINDING_NAMES, FINDING_SEVERITY } from '../../src/model/findings.js';
@@ -39,30 +41,11 @@ const OUR_TITLES = new Set([...SECTIONS.map((s) => s.title), APPLIED_SECTION.tit
 const spans = (text: string) => [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!);
 const outsideSpans = (text: string) => text.replace(/`[^`\n]+`/g, ' ');
 
-/** From HELP: each verb and the flags it takes (guard: its usage line; the others: every option not scoped to another verb). */
-function helpModel(help: string): Map<string, Set<string>> {
-  const usage = help.slice(0, help.indexOf('\n\n'));
-  const usageFlags = new Map<string, string[]>();
-  for (const line of usage.split('\n')) {
-    const m = /preflight \[?([a-z]+)\]?(.*)$/.exec(line);
-    if (m) usageFlags.set(m[1]!, m[2]!.match(/--[a-z][a-z-]*/g) ?? []);
-  }
-  const options = help.slice(help.indexOf('\nOptions:'), help.indexOf('\nEnvironment:'));
-  const scope = new Map<string, string>();
-  for (const line of options.split('\n')) {
-    const m = /^ {2}(?:-\w, )?(--[a-z][a-z-]*)(.*)$/.exec(line);
-    if (m) scope.set(m[1]!, / (report|trend|guard|remediate)(?: --[a-z-]+)?: /.exec(m[2]!)?.[1] ?? '');
-  }
-  const verbs = new Map<string, Set<string>>();
-  for (const [verb, flags] of usageFlags) {
-    const scoped = verb === 'guard' ? [] : [...scope].filter(([, s]) => s === '' || s === verb).map(([f]) => f);
-    verbs.set(verb, new Set([...flags, ...scoped]));
-  }
-  return verbs;
-}
-
-const HELP_VERBS = helpModel(HELP);
-const HELP_FLAGS = new Set(HELP.match(/--[a-z][a-z-]*/g));
+/** From each command's --help: the flags it lists (what it parses, since both come from one table). */
+const HELP_VERBS = new Map(COMMANDS.map((c) => [c.name as string, new Set(
+  (commandHelp(c.name).match(/^ {2}(?:-\w, )?--[a-z][a-z-]*/gm) ?? []).map((m) => m.slice(m.indexOf('--'))),
+)]));
+const HELP_FLAGS = new Set([...HELP_VERBS.values()].flatMap((flags) => [...flags]));
 
 interface Formula { path: string; text: string; data: Record<string, unknown> }
 const formulas: Formula[] = FORMULAS.map((path) => ({ path, text: read(path), data: parse(read(path)) as Record<string, unknown> }));
@@ -125,23 +108,23 @@ describe.each(formulas)('$path names only what exists', ({ text }) => {
     expect(titles.filter((t) => !OUR_TITLES.has(t) && !HOST_TITLES.has(t))).toEqual([]);
   });
 
-  it('runs only real commands with the flags HELP lists for them, and parses', () => {
+  it('runs only real commands with the flags their --help lists, and parses', () => {
     const runs = spans(text).filter((s) => /^(?:\S*\/)?preflight(?:\s|$)/.test(s));
     expect(runs.length).toBeGreaterThan(0);
     for (const run of runs) {
       const args = run.split(/\s+/).slice(1);
       const verb = args[0] && !args[0].startsWith('-') ? args[0] : 'report';
-      expect(HELP_VERBS.has(verb), `\`${run}\`: preflight ${verb} is not a command in HELP`).toBe(true);
+      expect(HELP_VERBS.has(verb), `\`${run}\`: preflight ${verb} is not a command with --help`).toBe(true);
       for (const flag of args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]!)) {
-        expect(HELP_VERBS.get(verb)!.has(flag), `\`${run}\`: HELP lists no ${flag} for preflight ${verb}`).toBe(true);
+        expect(HELP_VERBS.get(verb)!.has(flag), `\`${run}\`: 'preflight ${verb} --help' lists no ${flag}`).toBe(true);
       }
       expect(() => parseCliArgs(args), run).not.toThrow();
     }
     // A command outside a code span would escape these checks.
-    expect(outsideSpans(text).match(/(?:^|\s)(?:\.\/)?preflight\s+(?:--|(?:report|trend|guard|remediate)\b)/gm)).toBeNull();
+    expect(outsideSpans(text).match(/(?:^|\s)(?:\.\/)?preflight\s+(?:--|(?:report|trend|guard|remediate|watch)\b)/gm)).toBeNull();
   });
 
-  it('names only flags that HELP lists', () => {
+  it('names only flags that some --help lists', () => {
     const named = [
       ...spans(text).filter((s) => s.startsWith('--')).map((s) => s.split(/[\s=]/)[0]!),
       ...(outsideSpans(text).match(/(?<![\w-])--[a-z][a-z-]*/g) ?? []),

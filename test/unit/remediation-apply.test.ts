@@ -9,6 +9,7 @@ import type { PlanStep, RemediationPlan, Tier } from '../../src/model/remediatio
 import { parseDockerHost } from '../../src/parse/docker-host.js';
 import type { Runner } from '../../src/probes/exec.js';
 import { applyPlan, shellDeps, type ApplyDeps, type Measure } from '../../src/remediation/apply.js';
+import { progressText, type ApplyEvent } from '../../src/remediation/progress.js';
 import { historyEntries, type StepRun } from '../../src/remediation/result.js';
 import { appliedMarkdown } from '../../src/remediation/section.js';
 
@@ -141,6 +142,38 @@ describe('applyPlan (the loop, with a fake shell)', () => {
     const { deps, calls } = fakes(900, {}, { step: async () => { throw new Error('boom'); } });
     await expect(applyPlan(plan(STEPS), 'safe', FAR, deps)).rejects.toThrow('boom');
     expect(calls).toEqual(['release']);
+  });
+});
+
+describe('progress lines (for a terminal), with a fake shell', () => {
+  it('tells each step as it starts and as it ends, and the result is the same without them', async () => {
+    const events: ApplyEvent[] = [];
+    const frees = { 'remove-containers': 100, 'remove-dangling-images': 100 };
+    const quiet = await applyPlan(plan(STEPS), 'moderate', FAR, fakes(900, frees).deps);
+    const told = await applyPlan(plan(STEPS), 'moderate', FAR, fakes(900, frees, { progress: (e) => events.push(e) }).deps);
+    expect(told).toEqual(quiet);
+    expect(appliedMarkdown(told)).toEqual(appliedMarkdown(quiet));
+    expect(events.map(progressText).join('')).toBe([
+      'remediate --apply: /var/lib/docker 90% used (900 B of 1000 B), target 75%; 3 steps up to --max-tier moderate\n',
+      '[1/3] safe: remove-containers title (expected 100 B) … freed 100 B (statfs), now 80% used (0.0 s)\n',
+      '[2/3] safe: remove-dangling-images title (expected 100 B) … freed 100 B (statfs), now 70% used (0.0 s)\n',
+      'remediate --apply: at the target; 2 steps not run\n',
+    ].join(''));
+  });
+
+  it('says when a step failed, when statfs failed, and keeps system text to one plain line', async () => {
+    let n = 0;
+    const events: ApplyEvent[] = [];
+    const deps = fakes(900, {}, {
+      progress: (e) => events.push(e),
+      step: async () => ({ objects: [], daemonReclaimedBytes: null, problem: 'daemon said \u001b[31mno\nway', detail: null }),
+      measure: async () => (n++ === 0 ? { usedBytes: 900, availBytes: 100 } : { problem: 'statfs: stuck' }),
+    }).deps;
+    await applyPlan(plan(STEPS), 'safe', FAR, deps);
+    const text = events.map(progressText).join('');
+    expect(text).toContain('[1/2] safe: remove-containers title (expected 100 B) … failed: daemon said \\u{1b}[31mno\\nway (0.0 s)\n');
+    expect(text).toMatch(/remediate --apply: statfs failed; 3 steps not run \(statfs: stuck\)\n$/);
+    expect(text.split('\n').filter(Boolean)).toHaveLength(3);
   });
 });
 
