@@ -53,7 +53,7 @@ describe('preflight watch', () => {
     const lines = w.stderr().split('\n').filter(Boolean);
     const failed = lines.filter((l) => / failed /.test(l));
     expect(failed.length).toBeGreaterThanOrEqual(1);
-    for (const l of failed) expect(l).toMatch(/^preflight watch: the run started \S+Z failed \(exit 2\): \/.*\/preflight\.toml: unknown key 'bogus'$/);
+    for (const l of failed) expect(l).toMatch(/^preflight watch: the run started \S+Z failed \(exit 2\): \/.*\/preflight\.toml: unknown key 'bogus' \(integrations\/preflight\.example\.yaml lists every key\)$/);
     // Nothing else on stderr but, perhaps, the run SIGTERM cut.
     expect(lines.filter((l) => !failed.includes(l) && !/was cut by SIGTERM; stopped$/.test(l))).toEqual([]);
     expect(jsonReports(w.stdout()).every((d) => d.schemaVersion === 1)).toBe(true);
