@@ -4,7 +4,7 @@ import {
 } from '../../src/model/docker-storage.js';
 import { parseCliSystemDf, humanBytes } from '../../src/parse/docker-cli-df.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
-import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
+import { engineFromInfo, parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const json = (name: string) => JSON.parse(fixture(name)) as Record<string, any>;
@@ -56,6 +56,11 @@ describe.each(['overlay2-20.10', 'btrfs-20.10'])('captured /system/df, API 1.41 
     const engine = parseInfo(json(`docker/${dir}/info.json.txt`), parseVersion(json(`docker/${dir}/version.json.txt`)));
     expect(engine).toMatchObject({ apiVersion: '1.41', driver: dir.split('-')[0], imageStore: 'graphdriver', loggingDriver: 'json-file' });
     expect(engine.backingFilesystem).toBe(dir.startsWith('overlay2') ? 'extfs' : null);
+  });
+
+  it('needs no GET /version: /info and its Api-Version header say the same', () => {
+    const withVersion = parseInfo(json(`docker/${dir}/info.json.txt`), parseVersion(json(`docker/${dir}/version.json.txt`)));
+    expect(engineFromInfo(json(`docker/${dir}/info.json.txt`), '1.41')).toEqual(withVersion);
   });
 });
 

@@ -4,7 +4,7 @@ import { isDangling } from '../../model/docker-storage.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
 import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
-import { apiAtLeast, type EngineIdentity } from '../../parse/docker-engine.js';
+import { type EngineIdentity } from '../../parse/docker-engine.js';
 import { overlayOrphansProblem, type OverlayOrphans } from '../../parse/overlay2-dirs.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
 import type { Runner } from '../../probes/exec.js';
@@ -25,19 +25,30 @@ const HISTORY_TIMEOUT_MS = 2000;
 const MAX_DANGLING_LOOKUPS = 60;
 const MAX_TAGGED_LOOKUPS = 120;
 
+/*
+ * Unversioned: the daemon answers at its own API version, as the versioned
+ * path from GET /version did before. API 1.52+ puts per-object Items in the
+ * usage objects only with verbose; older daemons ignore the parameter.
+ */
+const DF_PATH = '/system/df?verbose=1';
+
 export async function collectDocker(ctx: SectionContext): Promise<Collected<DockerStorage>> {
+  // The one expensive call starts first, beside /info rather than after it.
+  const df = ctx.shared.dockerSocket(ctx.deadline)
+    .then(() => dockerGet(ctx.options.docker, DF_PATH, Math.max(1, afterReserve(ctx.deadline))));
+  df.catch(() => undefined);
   const engine = await ctx.shared.dockerEngine(ctx.deadline);
   if (!engine.reachable) {
     // A daemon that accepted and never answered: the section times out, with the call named.
     if (engine.error instanceof TimeoutError) throw engine.error;
     return collectViaCli(ctx, engine.reason);
   }
-  return collectViaApi(ctx, engine.identity);
+  return collectViaApi(ctx, engine.identity, df);
 }
 
-async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promise<Collected<DockerStorage>> {
-  const ep = ctx.options.docker;
-  const versioned = (path: string) => `/v${engine.apiVersion}${path}`;
+async function collectViaApi(ctx: SectionContext, engine: EngineIdentity, dfAnswer: Promise<unknown>): Promise<Collected<DockerStorage>> {
+  // Without an Api-Version header (a proxy?), unversioned paths: the daemon's own version.
+  const versioned = (path: string) => (engine.apiVersion ? `/v${engine.apiVersion}${path}` : path);
   const logsPromise = getContainerLogs(ctx.run, engine.rootDir, Math.min(LOG_LISTING_TIMEOUT_MS, afterReserve(ctx.deadline)))
     .then((logs) => ({ logs, reason: null as string | null }))
     .catch((err: unknown) => ({ logs: null as Map<string, ContainerLogFiles> | null, reason: errorMessage(err) }));
@@ -47,16 +58,13 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promi
   let df: SystemDf | null = null;
   let dfProblem: string | null = null;
   let timedOut = false;
-  // API 1.52+ puts per-object Items in the usage objects only with verbose.
-  const dfPath = versioned(apiAtLeast(engine.apiVersion, '1.52') ? '/system/df?verbose=1' : '/system/df');
-  const dfTimeout = Math.max(1, afterReserve(ctx.deadline));
   try {
-    df = parseSystemDf(await dockerGet(ep, dfPath, dfTimeout));
+    df = parseSystemDf(await dfAnswer);
     // Figures no disk holds mean the daemon's accounting is broken: show counts, not sizes.
     if (df.implausible.count > 0) dfProblem = implausibleReason(df.implausible);
   } catch (err) {
     timedOut = err instanceof TimeoutError;
-    dfProblem = timedOut ? `GET /system/df gave no answer in ${formatSeconds(dfTimeout)}` : errorMessage(err);
+    dfProblem = err instanceof TimeoutError ? `GET /system/df gave no answer in ${formatSeconds(err.afterMs)}` : errorMessage(err);
     df = await cheapListing(ctx, versioned);
   }
 
@@ -159,7 +167,7 @@ async function attributeDanglingImages(ctx: SectionContext, engine: EngineIdenti
   const deadline = ctx.deadline - 200;
   const history = (image: DfImage) => dockerGet(
     ctx.options.docker,
-    `/v${engine.apiVersion}/images/${encodeURIComponent(image.id)}/history`,
+    `${engine.apiVersion ? `/v${engine.apiVersion}` : ''}/images/${encodeURIComponent(image.id)}/history`,
     Math.max(1, Math.min(HISTORY_TIMEOUT_MS, remainingMs(deadline))),
   ).then((body) => recipeOf(Array.isArray(body) ? body : []));
   const [danglingRecipes, taggedRecipes] = await Promise.all([
