@@ -5,17 +5,17 @@ import type { Runner } from './exec.js';
 
 /*
  * Container logs are not in /system/df: list them from the data root. One
- * child under a deadline (the data root may sit on a mount that hangs):
- * `find` prints sizes; `read` (a shell builtin, no fork per container)
- * takes each one-line hostconfig.json for the log driver and max-size.
+ * child under a deadline (the data root may sit on a mount that hangs), two
+ * programs whatever the number of containers: `find` prints sizes; one awk
+ * prints every one-line hostconfig.json (log driver and max-size) with its
+ * container id. Not the shell's `read`: it takes one byte per read(2), and a
+ * host with 52 containers cost 76,000 calls (issue 14).
  */
 export const LOG_LISTING_SCRIPT = `cd -- "$1" || exit 3
 find . -mindepth 2 -maxdepth 3 -type f \\( -name '*-json.log*' -o -path './*/local-logs/*' \\) -printf 'L\\t%s\\t%P\\n'
-for f in */hostconfig.json; do
-  [ -f "$f" ] || continue
-  line=; IFS= read -r line < "$f" || true
-  printf 'H\\t%s\\t%s\\n' "\${f%%/*}" "$line"
-done`;
+set -- */hostconfig.json
+[ -f "$1" ] || exit 0
+exec awk '{ id = FILENAME; sub(/\\/.*/, "", id); printf "H\\t%s\\t%s\\n", id, $0 }' "$@"`;
 
 export async function getContainerLogs(run: Runner, dataRoot: string, timeoutMs: number): Promise<Map<string, ContainerLogFiles>> {
   const dir = `${dataRoot.replace(/\/+$/, '')}/containers`;
