@@ -11,7 +11,8 @@ import type { Runner } from '../../probes/exec.js';
 import { readSmallFile } from '../../probes/files.js';
 import { dockerGet } from '../../probes/docker-api.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
-import { dfReserveMs } from '../../run/budget.js';
+import { readRecipeCache, writeRecipeCache, type RecipeCache } from '../../history/recipe-cache.js';
+import { churnLookupMs, dfReserveMs } from '../../run/budget.js';
 import { remainingMs } from '../../run/deadline.js';
 import { mapLimit } from '../../run/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
@@ -21,6 +22,8 @@ const LOG_LISTING_TIMEOUT_MS = 10_000;
 /** Listing plus du of at most 50 candidates, together. */
 const OVERLAY_ORPHANS_TIMEOUT_MS = 10_000;
 const HISTORY_TIMEOUT_MS = 2000;
+/** Reading or writing the image history cache (the journal may sit on a hung disk). */
+const RECIPE_CACHE_TIMEOUT_MS = 1000;
 /** Bounded history look-ups for churn: the newest images matter. */
 const MAX_DANGLING_LOOKUPS = 60;
 const MAX_TAGGED_LOOKUPS = 120;
@@ -54,6 +57,7 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity, dfAnsw
     .catch((err: unknown) => ({ logs: null as Map<string, ContainerLogFiles> | null, reason: errorMessage(err) }));
   // Started beside /system/df, not after it: it reads the disk, the daemon walks layers.
   const overlayPromise = startOverlayOrphans(ctx, engine);
+  const recipesPromise = ctx.options.journalRoot ? readRecipeCache(ctx.run, ctx.options.journalRoot, Math.min(RECIPE_CACHE_TIMEOUT_MS, afterReserve(ctx.deadline))) : null;
 
   let df: SystemDf | null = null;
   let dfProblem: string | null = null;
@@ -70,9 +74,13 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity, dfAnsw
 
   const { logs, reason: logsReason } = await logsPromise;
   const orphans = await overlayPromise;
-  const data = await assemble(ctx, engine, df, dfProblem, logs, logsReason, 'api', orphans);
+  const recipes = await recipesPromise;
+  const churn = df ? await attributeDanglingImages(ctx, engine, df.images, recipes?.cache ?? new Map()) : { byId: {}, problem: null };
+  const data = await assemble(ctx, engine, df, dfProblem, logs, logsReason, 'api', orphans, churn.byId);
   if (timedOut) return { status: 'timeout', reason: `${dfProblem}; sizes of images, containers, volumes and build cache are unknown this run`, data };
-  const problems = [dfProblem, logsReason ? `container logs: ${logsReason}` : null, orphans?.problem ? `overlay2 orphans: ${orphans.problem}` : null]
+  const cacheProblem = recipes?.problem ?? churn.problem;
+  const problems = [dfProblem, logsReason ? `container logs: ${logsReason}` : null, orphans?.problem ? `overlay2 orphans: ${orphans.problem}` : null,
+    cacheProblem ? `image history cache: ${cacheProblem}` : null]
     .filter((p): p is string => p !== null);
   return problems.length ? { status: 'degraded', reason: problems.join('; '), data } : { status: 'ok', data };
 }
@@ -149,35 +157,50 @@ async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Co
 async function assemble(
   ctx: SectionContext, engine: EngineIdentity | null, df: SystemDf | null, dfProblem: string | null,
   logs: Map<string, ContainerLogFiles> | null, logsReason: string | null, source: 'api' | 'cli',
-  overlayOrphans: OverlayOrphans | null,
+  overlayOrphans: OverlayOrphans | null, danglingRepository: Record<string, string> = {},
 ): Promise<DockerStorage> {
-  const danglingRepository = df && engine ? await attributeDanglingImages(ctx, engine, df.images) : {};
   return buildDockerStorage({
     source, endpoint: ctx.options.docker.label, engine, df, dfProblem, logs, logsReason, danglingRepository, overlayOrphans,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
 }
 
-/** Look up build histories (bounded, under the deadline) to tell which repository each dangling image was a version of. */
-async function attributeDanglingImages(ctx: SectionContext, engine: EngineIdentity, images: readonly DfImage[]): Promise<Record<string, string>> {
-  const newestFirst = (a: DfImage, b: DfImage) => b.created - a.created;
+/**
+ * Tell which repository each dangling image was a version of, from build
+ * histories: cached by image id (immutable), the misses looked up within a
+ * bounded share of the budget (a cold cache never holds the report longer),
+ * the cache then kept to the images that still exist.
+ */
+async function attributeDanglingImages(
+  ctx: SectionContext, engine: EngineIdentity, images: readonly DfImage[], cached: RecipeCache,
+): Promise<{ byId: Record<string, string>; problem: string | null }> {
+  const newestFirst = (a: DfImage, b: DfImage) => b.created - a.created || (a.id < b.id ? -1 : 1);
   const dangling = images.filter(isDangling).sort(newestFirst).slice(0, MAX_DANGLING_LOOKUPS);
-  if (dangling.length === 0) return {};
+  if (dangling.length === 0) return { byId: {}, problem: null };
   const tagged = images.filter((i) => !isDangling(i)).sort(newestFirst).slice(0, MAX_TAGGED_LOOKUPS);
-  const deadline = ctx.deadline - 200;
+  const misses = [...dangling, ...tagged].filter((i) => !cached.has(i.id));
+  const deadline = Math.min(ctx.deadline - 200, Date.now() + churnLookupMs(ctx.options.budgetMs));
+  const prefix = engine.apiVersion ? `/v${engine.apiVersion}` : '';
   const history = (image: DfImage) => dockerGet(
     ctx.options.docker,
-    `${engine.apiVersion ? `/v${engine.apiVersion}` : ''}/images/${encodeURIComponent(image.id)}/history`,
+    `${prefix}/images/${encodeURIComponent(image.id)}/history`,
     Math.max(1, Math.min(HISTORY_TIMEOUT_MS, remainingMs(deadline))),
-  ).then((body) => recipeOf(Array.isArray(body) ? body : []));
-  const [danglingRecipes, taggedRecipes] = await Promise.all([
-    mapLimit(dangling, 8, deadline, history),
-    mapLimit(tagged, 8, deadline, history),
-  ]);
-  const known = tagged.flatMap((image, i) => (taggedRecipes[i] ? [{ image, recipe: taggedRecipes[i]! }] : []));
-  const out: Record<string, string> = {};
-  dangling.forEach((image, i) => {
-    out[image.id] = attributeDangling(image, danglingRecipes[i], known);
-  });
-  return out;
+  ).then((body) => (Array.isArray(body) ? recipeOf(body) : undefined));
+  const fetched = await mapLimit(misses, 8, deadline, history);
+  const recipes: RecipeCache = new Map(cached);
+  misses.forEach((image, i) => fetched[i] && recipes.set(image.id, fetched[i]!));
+  const known = tagged.flatMap((image) => (recipes.has(image.id) ? [{ image, recipe: recipes.get(image.id)! }] : []));
+  const byId: Record<string, string> = {};
+  for (const image of dangling) byId[image.id] = attributeDangling(image, recipes.get(image.id), known);
+  return { byId, problem: await keepRecipes(ctx, recipes, images, cached) };
+}
+
+/** Write the cache when it changed: new recipes, or images gone since. */
+async function keepRecipes(ctx: SectionContext, recipes: RecipeCache, images: readonly DfImage[], before: RecipeCache): Promise<string | null> {
+  const root = ctx.options.journalRoot;
+  if (!root) return null;
+  const present = new Set(images.map((i) => i.id));
+  const kept: RecipeCache = new Map([...recipes].filter(([id]) => present.has(id)));
+  if (kept.size === before.size && [...kept.keys()].every((id) => before.has(id))) return null;
+  return writeRecipeCache(ctx.run, root, kept, Math.max(1, Math.min(RECIPE_CACHE_TIMEOUT_MS, remainingMs(ctx.deadline) - 100)));
 }
