@@ -47,7 +47,8 @@ export class InterruptedError extends Error {
 /** A probe did not answer within its deadline. */
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
-  constructor(readonly what: string, readonly afterMs: number) {
+  /** `partialOutput`: what a child printed before its deadline (a batch that answers as it goes). */
+  constructor(readonly what: string, readonly afterMs: number, readonly partialOutput = '') {
     super(`${what} gave no answer in ${formatSeconds(afterMs)}`);
   }
 }

@@ -2,6 +2,7 @@ import type { BtrfsFilesystem } from '../sections/btrfs/model.js';
 import type { DockerStorage } from '../sections/docker/model.js';
 import type { FilesystemRow } from './filesystems.js';
 import { isRunning } from './docker-storage.js';
+import { byText } from './order.js';
 
 export type SourceKind =
   | 'images' | 'dangling-images' | 'containers' | 'container-logs' | 'volumes' | 'build-cache'
@@ -99,7 +100,7 @@ export function attribute(
   }
   const counted = sources.filter((s) => s.countsInUsed).reduce((a, s) => a + s.bytes, 0);
   sources.push(source('outside-docker', used - counted, 0));
-  sources.sort((a, b) => b.bytes - a.bytes);
+  sources.sort((a, b) => b.bytes - a.bytes || byText(a.kind, b.kind));
   return {
     mountpoint: fs.mountpoint,
     usedBytes: used,

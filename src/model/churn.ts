@@ -1,4 +1,5 @@
 import type { DfImage } from '../parse/docker-df.js';
+import { byText } from './order.js';
 
 /** One repository's rebuild churn: `pf-app: 4 builds in 24 h, 3 dangling versions, 12.0 MiB`. */
 export interface RepositoryChurn {
@@ -98,5 +99,5 @@ export function summarizeChurn(
   }
   return [...byRepo.values()]
     .filter((c) => c.danglingVersions > 0 || c.builds24h > 1)
-    .sort((a, b) => b.danglingBytes - a.danglingBytes || b.builds24h - a.builds24h);
+    .sort((a, b) => b.danglingBytes - a.danglingBytes || b.builds24h - a.builds24h || byText(a.repository, b.repository));
 }

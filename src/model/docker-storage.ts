@@ -1,6 +1,7 @@
 import { isUnbounded, type ContainerLogFiles } from '../parse/container-logs.js';
 import { apiAtLeast } from '../parse/docker-engine.js';
 import type { DfBuildRecord, DfContainer, DfImage, DfVolume, SystemDf } from '../parse/docker-df.js';
+import { byText } from './order.js';
 
 /**
  * Per-category byte figures, counted the way the matching prune counts them.
@@ -214,7 +215,7 @@ export function summarizeLogs(
     maxFile: l.logConfig?.maxFile ?? null,
     unbounded: isUnbounded(l.logConfig, daemonLogDriver, l.configUnreadable),
   }));
-  entries.sort((a, b) => b.bytes - a.bytes);
+  entries.sort((a, b) => b.bytes - a.bytes || byText(a.name, b.name) || byText(a.id, b.id));
   const unbounded = entries.filter((e) => e.unbounded);
   const unknown = [...logs.values()].filter((l) => l.configUnreadable).length;
   return {

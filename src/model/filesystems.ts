@@ -1,6 +1,7 @@
 import type { MountEntry } from '../parse/mountinfo.js';
 import { usageFromStatfs, type FsUsage } from '../parse/statfs.js';
 import type { PathMeasurement } from '../probes/statfs.js';
+import { byText } from './order.js';
 
 /** Why a path is measured. */
 export type TargetRole = 'root' | 'docker-data-root' | 'path' | 'mount';
@@ -87,7 +88,7 @@ export function mountFor(table: readonly MountEntry[], resolved: string): MountE
 export function canonicalMount(table: readonly MountEntry[], mount: MountEntry): MountEntry {
   const whole = table
     .filter((m) => m.device === mount.device && m.root === '/')
-    .sort((a, b) => a.mountpoint.length - b.mountpoint.length);
+    .sort((a, b) => a.mountpoint.length - b.mountpoint.length || byText(a.mountpoint, b.mountpoint));
   return whole[0] ?? mount;
 }
 

@@ -7,6 +7,7 @@
  * Byte figures no disk can hold (negative, fractional, past 2^53) are counted
  * in `implausible`, so the caller can treat the sizes as unknown.
  */
+import { byText } from '../model/order.js';
 
 export interface DfImage {
   id: string;
@@ -104,6 +105,11 @@ const USAGE_KEYS = {
  * beside the usage objects): items come from usage `Items` when present, else
  * the legacy arrays; daemon totals come from the usage objects.
  */
+function sortedBy(list: readonly unknown[], key: string): unknown[] {
+  const keyOf = (v: unknown) => String((v as Json | null)?.[key] ?? '');
+  return [...list].sort((a, b) => byText(keyOf(a), keyOf(b)));
+}
+
 export function parseSystemDf(body: unknown): SystemDf {
   const doc = asObject(body);
   let count = 0;
@@ -121,15 +127,16 @@ export function parseSystemDf(body: unknown): SystemDf {
   const ctr = usage(USAGE_KEYS.containers);
   const vol = usage(USAGE_KEYS.volumes);
   const bc = usage(USAGE_KEYS.buildCache);
-  const items = (u: Json | undefined, legacy: unknown) => (u && Array.isArray(u.Items) ? u.Items : asArray(legacy));
+  // In the daemon's order the lists change between calls (map order): sorted by id, the same state reads the same.
+  const items = (u: Json | undefined, legacy: unknown, key: string) => sortedBy(u && Array.isArray(u.Items) ? u.Items : asArray(legacy), key);
   const layersSize = typeof doc.LayersSize === 'number' && Number.isFinite(doc.LayersSize) ? doc.LayersSize : img && 'TotalSize' in img ? num(img.TotalSize) : null;
   const parsed = {
     shape: img || ctr || vol || bc ? 'usage' as const : 'legacy' as const,
     layersSize,
-    images: items(img, doc.Images).map((v) => image(v, check)),
-    containers: items(ctr, doc.Containers).map((v) => container(v, check)),
-    volumes: items(vol, doc.Volumes).map((v) => volume(v, check)),
-    buildCache: items(bc, doc.BuildCache).map((v) => buildRecord(v, check)),
+    images: items(img, doc.Images, 'Id').map((v) => image(v, check)),
+    containers: items(ctr, doc.Containers, 'Id').map((v) => container(v, check)),
+    volumes: items(vol, doc.Volumes, 'Name').map((v) => volume(v, check)),
+    buildCache: items(bc, doc.BuildCache, 'ID').map((v) => buildRecord(v, check)),
     totals: {
       images: totals(img, 'images', check), containers: totals(ctr, 'containers', check),
       volumes: totals(vol, 'volumes', check), buildCache: totals(bc, 'build cache', check),

@@ -36,6 +36,7 @@ export function parseInfo(body: unknown, version: { version: string; apiVersion:
   return {
     ...version,
     version: version.version || str(o.ServerVersion),
+    os: version.os || str(o.OSType),
     driver: str(o.Driver),
     driverStatus,
     rootDir: str(o.DockerRootDir),
@@ -43,6 +44,14 @@ export function parseInfo(body: unknown, version: { version: string; apiVersion:
     imageStore: status('driver-type') === 'io.containerd.snapshotter.v1' ? 'containerd' : 'graphdriver',
     loggingDriver: str(o.LoggingDriver),
   };
+}
+
+/**
+ * From GET /info alone: the API version comes from the answer's `Api-Version`
+ * header, so no GET /version round trip precedes the calls that matter.
+ */
+export function engineFromInfo(body: unknown, apiVersion: string | null): EngineIdentity {
+  return parseInfo(body, { version: '', apiVersion: apiVersion ?? '', os: '' });
 }
 
 /** Compare dotted API versions: "1.41" < "1.52". */

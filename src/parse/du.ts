@@ -3,6 +3,8 @@
  * (-0, so a path holding a newline stays one record). Sample record:
  * `1073745920\t/srv/models\0`
  */
+import { byText } from '../model/order.js';
+
 export interface DuEntry {
   bytes: number;
   path: string;
@@ -26,9 +28,9 @@ export function parseDu(text: string): DuEntry[] {
 export function biggestDirectories(entries: readonly DuEntry[], root: string, limit = 3): { path: string; bytes: number; largestChild: DuEntry | null }[] {
   const base = root.endsWith('/') ? root : `${root}/`;
   const depth = (p: string) => (p.startsWith(base) && p !== base ? p.slice(base.length).split('/').length : 0);
-  const first = entries.filter((e) => depth(e.path) === 1).sort((a, b) => b.bytes - a.bytes).slice(0, limit);
+  const first = entries.filter((e) => depth(e.path) === 1).sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path)).slice(0, limit);
   return first.map((dir) => {
-    const children = entries.filter((e) => depth(e.path) === 2 && e.path.startsWith(`${dir.path}/`)).sort((a, b) => b.bytes - a.bytes);
+    const children = entries.filter((e) => depth(e.path) === 2 && e.path.startsWith(`${dir.path}/`)).sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path));
     return { path: dir.path, bytes: dir.bytes, largestChild: children[0] ?? null };
   });
 }

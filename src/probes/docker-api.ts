@@ -15,10 +15,15 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * past MAX_RESPONSE_BYTES (the request is destroyed: we stop reading at once).
  */
 export async function dockerGet(endpoint: DockerEndpoint, path: string, timeoutMs: number): Promise<unknown> {
+  return (await dockerGetAnswer(endpoint, path, timeoutMs)).json;
+}
+
+/** dockerGet, with the daemon's API version from the answer's headers (saves a GET /version first). */
+export async function dockerGetAnswer(endpoint: DockerEndpoint, path: string, timeoutMs: number): Promise<DockerAnswer> {
   const res = await dockerRequest(endpoint, 'GET', path, timeoutMs);
-  if (res.status >= 400) throw new UnavailableError(`docker: ${path} answered HTTP ${res.status}: ${res.message}`);
-  if (res.json === undefined) throw new UnavailableError(`docker: ${path} answered with invalid JSON`);
-  return res.json;
+  if (res.status >= 400) throw new UnavailableError(`docker: ${withoutVersion(path)} answered HTTP ${res.status}: ${res.message}`);
+  if (res.json === undefined) throw new UnavailableError(`docker: ${withoutVersion(path)} answered with invalid JSON`);
+  return res;
 }
 
 /** An answer of any status: the caller decides what 404 or 409 means (a refusal is data, not a failure). */
@@ -28,6 +33,8 @@ export interface DockerAnswer {
   json: unknown;
   /** The daemon's `message` for an error status, else the start of the body. */
   message: string;
+  /** The `Api-Version` header every Engine API answer carries (sample: `1.41`); null without it. */
+  apiVersion: string | null;
 }
 
 /**
@@ -72,7 +79,9 @@ export function dockerRequest(endpoint: DockerEndpoint, method: 'GET' | 'DELETE'
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, json, message: apiMessage(body) });
+        const header = res.headers['api-version'];
+        const apiVersion = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : null;
+        resolve({ status: res.statusCode ?? 0, json, message: apiMessage(body), apiVersion });
       });
     });
     const timer = setTimeout(() => {
@@ -87,9 +96,9 @@ export function dockerRequest(endpoint: DockerEndpoint, method: 'GET' | 'DELETE'
   });
 }
 
-/** `/v1.41/system/df` → `/system/df`: the version says nothing to the reader. */
+/** `/v1.41/system/df?verbose=1` → `/system/df`: the version and flags say nothing to the reader. */
 function withoutVersion(path: string): string {
-  return path.replace(/^\/v\d+\.\d+\//, '/');
+  return path.replace(/^\/v\d+\.\d+\//, '/').replace(/\?.*/, '');
 }
 
 function apiMessage(body: string): string {

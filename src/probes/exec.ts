@@ -58,7 +58,7 @@ export const execRunner: Runner = (file, args, timeoutMs, input) =>
       child.unref();
       child.stdout!.destroy();
       child.stderr!.destroy();
-      reject(new TimeoutError(file, timeoutMs));
+      reject(new TimeoutError(file, timeoutMs, Buffer.concat(out).toString('utf8')));
     }, timeoutMs);
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);

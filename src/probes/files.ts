@@ -55,7 +55,7 @@ export async function inChild(run: Runner, script: string, args: readonly string
  * this user and writable by nobody else, or anyone could plant records in it.
  * Sample of stat: `0 700`.
  */
-const PRIVATE_DIR_CHECK = `if [ "$mode" = 0700 ]; then
+export const PRIVATE_DIR_CHECK = `if [ "$mode" = 0700 ]; then
   { [ -L "$dir" ] || [ ! -O "$dir" ]; } && exit 12
   case $(stat -c %a -- "$dir") in *[2367]?|*[2367]) exit 12;; esac
 fi`;

@@ -57,3 +57,4 @@ export function lastReason(stderr: string): string {
   const idx = line.lastIndexOf(': ');
   return (idx >= 0 ? line.slice(idx + 2) : line) || 'unreadable';
 }
+

@@ -18,3 +18,8 @@ export function phaseReserveMs(remainingMs: number): number {
 export function dfReserveMs(remainingMs: number): number {
   return Math.round(Math.min(1500, remainingMs * 0.15));
 }
+
+/** The most image-history look-ups (rebuild churn, cache misses) may add to a run: a cold cache costs a run at most this. */
+export function churnLookupMs(budgetMs: number): number {
+  return Math.round(Math.min(1000, budgetMs * 0.05));
+}

@@ -10,7 +10,9 @@ import { remainingMs, withTimeout } from './deadline.js';
  * left of the run budget). A section that throws, times out or lacks its
  * tool becomes a result with a reason; it never stops the others.
  * Sections of a later `phase` (they assess what others measured) run once
- * the earlier phases are done and see their results. Results keep registry order.
+ * the earlier phases are done and see their results; a section `after`
+ * others of its phase starts when those are done, and sees them too.
+ * Results keep registry order.
  */
 export async function runSections(
   sections: readonly Section[],
@@ -23,9 +25,21 @@ export async function runSections(
   // the deadline must not leave Storage Pressure without time to give its verdict.
   const reserve = phaseReserveMs(remainingMs(runDeadline));
   for (const [i, phase] of phases.entries()) {
-    const ctx = { ...context, earlier: [...done] };
+    const before = [...done];
     const phaseDeadline = runDeadline - (phases.length - 1 - i) * reserve;
-    done.push(...(await Promise.all(sections.filter((s) => (s.phase ?? 0) === phase).map((section) => runOne(section, phaseDeadline, ctx)))));
+    const inPhase = sections.filter((s) => (s.phase ?? 0) === phase);
+    const running = new Map<string, Promise<SectionResult>>();
+    const start = (section: Section, path: readonly string[] = []): Promise<SectionResult> => {
+      const known = running.get(section.id);
+      if (known) return known;
+      // A section already on the path would make a cycle: it is not waited for.
+      const waitFor = inPhase.filter((s) => section.after?.includes(s.id) && s.id !== section.id && !path.includes(s.id));
+      const result = Promise.all(waitFor.map((s) => start(s, [...path, section.id])))
+        .then((results) => runOne(section, phaseDeadline, { ...context, earlier: [...before, ...results] }));
+      running.set(section.id, result);
+      return result;
+    };
+    done.push(...(await Promise.all(inPhase.map((s) => start(s)))));
   }
   const byId = new Map(done.map((r) => [r.section.id, r]));
   return sections.map((s) => byId.get(s.id)!);

@@ -1,6 +1,6 @@
 import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../errors.js';
-import { dockerGet } from '../probes/docker-api.js';
-import { parseInfo, parseVersion, type EngineIdentity } from '../parse/docker-engine.js';
+import { dockerGetAnswer } from '../probes/docker-api.js';
+import { engineFromInfo, type EngineIdentity } from '../parse/docker-engine.js';
 import type { RunOptions } from '../options.js';
 import { EMPTY_HISTORY, readHistory, type HistoryWindow } from '../history/store.js';
 import type { Runner } from '../probes/exec.js';
@@ -11,7 +11,12 @@ export type DockerEngine =
   | { reachable: false; reason: string; error: unknown };
 
 export interface SharedProbes {
-  /** GET /version then GET /info, once per run. */
+  /**
+   * Resolves once the Docker socket's path answers (a child looked it up), so
+   * a call may connect; rejects with the reason it cannot. Once per run.
+   */
+  dockerSocket(deadline: number): Promise<void>;
+  /** GET /info (the API version from its headers), once per run. */
   dockerEngine(deadline: number): Promise<DockerEngine>;
   /**
    * The history's last `trendDays` days, read once per run (empty with
@@ -31,11 +36,17 @@ const HISTORY_READ_TIMEOUT_MS = 3000;
  * (not the module), so a report makes each call once.
  */
 export function createSharedProbes(options: RunOptions, run: Runner, now: Date): SharedProbes {
+  let socket: Promise<void> | undefined;
   let engine: Promise<DockerEngine> | undefined;
   let history: Promise<HistoryWindow> | undefined;
+  const dockerSocket = (deadline: number) => {
+    socket ??= options.docker.kind === 'unix' ? socketPathAnswers(run, options.docker.socketPath, cheapTimeout(deadline)) : Promise.resolve();
+    return socket;
+  };
   return {
+    dockerSocket,
     dockerEngine(deadline) {
-      engine ??= fetchEngine(options, run, deadline);
+      engine ??= fetchEngine(options, dockerSocket(deadline), deadline);
       return engine;
     },
     history(deadline) {
@@ -63,16 +74,16 @@ async function socketPathAnswers(run: Runner, socketPath: string, timeoutMs: num
   }
 }
 
-async function fetchEngine(options: RunOptions, run: Runner, deadline: number): Promise<DockerEngine> {
-  const timeout = () => Math.max(1, Math.min(CHEAP_CALL_TIMEOUT_MS, remainingMs(deadline)));
+function cheapTimeout(deadline: number): number {
+  return Math.max(1, Math.min(CHEAP_CALL_TIMEOUT_MS, remainingMs(deadline)));
+}
+
+async function fetchEngine(options: RunOptions, socket: Promise<void>, deadline: number): Promise<DockerEngine> {
   try {
-    if (options.docker.kind === 'unix') await socketPathAnswers(run, options.docker.socketPath, timeout());
-    // Both are cheap but not free (/version asks containerd and runc): ask at once.
-    const [version, info] = await Promise.all([
-      dockerGet(options.docker, '/version', timeout()),
-      dockerGet(options.docker, '/info', timeout()),
-    ]);
-    return { reachable: true, identity: parseInfo(info, parseVersion(version)) };
+    await socket;
+    // Unversioned: the daemon answers at its own API version, and says which in a header.
+    const info = await dockerGetAnswer(options.docker, '/info', cheapTimeout(deadline));
+    return { reachable: true, identity: engineFromInfo(info.json, info.apiVersion) };
   } catch (err) {
     return { reachable: false, reason: errorMessage(err), error: err };
   }

@@ -3,7 +3,8 @@ import {
   type FilesystemModel, type FilesystemRow, type Target, type TargetRole,
 } from '../model/filesystems.js';
 import { getMountTable } from '../probes/mountinfo.js';
-import { measurePath, type PathMeasurement } from '../probes/statfs.js';
+import type { PathMeasurement } from '../probes/statfs.js';
+import { measurePaths } from '../probes/statfs-batch.js';
 import { remainingMs } from '../run/deadline.js';
 import { mapLimit } from '../run/map-limit.js';
 import type { DockerEngine } from '../run/shared-probes.js';
@@ -21,8 +22,10 @@ const STATFS_TIMEOUT_MS = 5000;
 const ASSEMBLE_MS = 250;
 /** The least time a statfs child is given: less would call a healthy but late mount stuck. */
 const MIN_STATFS_MS = 100;
-/** statfs children in flight for --path and --all-mounts (each spawn costs ~7 ms of this thread). */
+/** statfs children in flight for --path and --all-mounts (each spawn costs ~7 ms of this thread)… */
 const STATFS_CONCURRENCY = 8;
+/** …each measuring this many paths at once, every one in a subshell of its own. */
+const STATFS_BATCH = 32;
 /** Table rows and `Not measured:` lines in markdown; JSON lists them all. */
 const MAX_TABLE_ROWS = 20;
 const MAX_UNMEASURED_LINES = 5;
@@ -56,23 +59,27 @@ export const filesystemSection: Section<FilesystemData> = {
 async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> {
   const table = await getMountTable();
   const lastStart = ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS;
-  const measure = (t: Target) =>
-    measurePath(ctx.run, t.rawPath ?? t.path, Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)), t.rawPath !== undefined);
+  const measure = (ts: readonly Target[]) => measurePaths(ctx.run, ts.map((t) => ({ path: t.rawPath ?? t.path, raw: t.rawPath !== undefined })),
+    Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)));
   // Measure what does not depend on Docker while the daemon is asked where its data root is.
-  // `/` and the data root go first, outside the limit: the Disk line needs them.
+  // One child for `/`, the default data root (on most hosts the one the daemon names) and the first paths.
   const [root, ...others] = fixedTargets(ctx, table);
-  const rootPromise = measure(root!);
-  // A thousand --path must not spawn at once; one not started in time is reported, not dropped.
-  const othersPromise = mapLimit(others, STATFS_CONCURRENCY, lastStart, measure)
-    .then((ms) => ms.map((m, i): PathMeasurement => m ?? { kind: 'error', path: others[i]!.path, reason: 'run budget spent before it could be measured' }));
+  const inFirst = others.slice(0, STATFS_BATCH - 2);
+  const batches: Target[][] = [];
+  for (let i = inFirst.length; i < others.length; i += STATFS_BATCH) batches.push(others.slice(i, i + STATFS_BATCH));
+  const firstPromise = measure([root!, { path: DEFAULT_DOCKER_ROOT, role: 'docker-data-root' }, ...inFirst]);
+  // A thousand --path must not all start at once; a batch not started in time is reported, not dropped.
+  const othersPromise = Promise.all([firstPromise, mapLimit(batches, STATFS_CONCURRENCY, lastStart, measure)])
+    .then(([first, ms]) => [...first.slice(2), ...ms.flatMap((m, i) => m ?? batches[i]!.map((t): PathMeasurement => ({ kind: 'error', path: t.path, reason: 'run budget spent before it could be measured' })))]);
   const engine = await ctx.shared.dockerEngine(ctx.deadline);
   const info = engine.reachable ? { reachable: true as const, rootDir: engine.identity.rootDir, driver: engine.identity.driver } : engine;
   // A daemon that is down or restarting does not move its data root: the history still knows it.
   const remembered = info.reachable ? null : lastDataRoot(await ctx.shared.history(ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS));
   const dockerTarget: Target = { path: info.reachable ? info.rootDir || DEFAULT_DOCKER_ROOT : remembered ?? DEFAULT_DOCKER_ROOT, role: 'docker-data-root' };
-  const [rootMeasured, dockerMeasured, othersMeasured] = await Promise.all([rootPromise, measure(dockerTarget), othersPromise]);
+  const dockerPromise = dockerTarget.path === DEFAULT_DOCKER_ROOT ? firstPromise.then((m) => m[1]!) : measure([dockerTarget]).then((m) => m[0]!);
+  const [[rootMeasured], dockerMeasured, othersMeasured] = await Promise.all([firstPromise, dockerPromise, othersPromise]);
   const targets = [root!, dockerTarget, ...others];
-  const measured = [rootMeasured, dockerMeasured, ...othersMeasured];
+  const measured = [rootMeasured!, dockerMeasured, ...othersMeasured];
 
   // A default data root that does not exist just means Docker was never installed here.
   const keep = targets.map((t, i) => !(t.role === 'docker-data-root' && !info.reachable && measured[i]?.kind === 'missing'));

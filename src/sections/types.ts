@@ -38,6 +38,11 @@ export interface Section<T = unknown> {
   timeoutMs: number;
   /** 0 (default) measures; later phases run after earlier ones and read their results (ctx.earlier). */
   phase?: number;
+  /**
+   * Ids of sections of the same phase whose results it reads (ctx.earlier):
+   * it starts when they are done, alongside the rest of its phase.
+   */
+  after?: readonly string[];
   collect(ctx: SectionContext): Promise<Collected<T>>;
   /** Lines under the title. */
   markdown(data: T): string[];

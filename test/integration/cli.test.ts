@@ -124,10 +124,10 @@ describe('a Docker socket that accepts and never answers', () => {
     expect(run.exitCode).toBe(0);
     expect(run.elapsedMs).toBeLessThan(10_000);
     expect(sockets.length).toBeGreaterThan(0);
-    expect(run.stdout).toContain('Docker: not reachable (docker /version gave no answer in 3 s)');
+    expect(run.stdout).toContain('Docker: not reachable (docker /info gave no answer in 3 s)');
     expect(run.stdout).toMatch(/^Disk: \d+% used/m);
-    expect(run.stdout).toContain('## Docker Storage\n(docker /version gave no answer in 3 s)');
+    expect(run.stdout).toContain('## Docker Storage\n(docker /info gave no answer in 3 s)');
     const doc = parseReport((await runPreflight(['--budget', '10', '--format', 'json'], { DOCKER_HOST: `unix://${dir}/docker.sock` })).stdout);
-    expect(doc.sections.find((s: { id: string }) => s.id === 'docker')).toMatchObject({ status: 'timeout', reason: 'docker /version gave no answer in 3 s' });
+    expect(doc.sections.find((s: { id: string }) => s.id === 'docker')).toMatchObject({ status: 'timeout', reason: 'docker /info gave no answer in 3 s' });
   });
 });

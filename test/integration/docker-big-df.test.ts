@@ -11,10 +11,9 @@ import { hasTool } from '../helpers/tools.js';
 /**
  * Daemons whose /system/df answers what a real daemon cannot be made to
  * answer on demand: the cheap calls replay the 20.10 recordings (as in
- * docker-slow-df.test.ts), /v1.41/system/df is scripted.
+ * docker-slow-df.test.ts), /system/df (unversioned) is scripted.
  */
 const recorded: Record<string, string> = {
-  '/version': fixture('docker/overlay2-20.10/version.json.txt'),
   '/info': fixture('docker/overlay2-20.10/info.json.txt'),
   '/v1.41/images/json': fixture('docker/overlay2-20.10/images.json.txt'),
   '/v1.41/containers/json?all=1': fixture('docker/overlay2-20.10/containers.json.txt'),
@@ -24,7 +23,7 @@ const JSON_HEADERS = { 'Content-Type': 'application/json', 'Api-Version': '1.41'
 async function fakeDaemon(systemDf: (res: http.ServerResponse) => void) {
   const dir = await mkdtemp(path.join(tmpdir(), 'pf-bigdf-'));
   const server = http.createServer((req, res) => {
-    if (req.url === '/v1.41/system/df') return systemDf(res);
+    if (req.url === '/system/df?verbose=1') return systemDf(res);
     const body = recorded[req.url ?? ''];
     if (body === undefined) {
       res.writeHead(404, JSON_HEADERS).end('{"message":"page not found"}');

@@ -15,7 +15,6 @@ describe('GET /system/df that never answers', () => {
   let dir = '';
   let server: http.Server;
   const recorded: Record<string, string> = {
-    '/version': fixture('docker/overlay2-20.10/version.json.txt'),
     '/info': fixture('docker/overlay2-20.10/info.json.txt'),
     '/v1.41/images/json': fixture('docker/overlay2-20.10/images.json.txt'),
     '/v1.41/containers/json?all=1': fixture('docker/overlay2-20.10/containers.json.txt'),

@@ -1,5 +1,7 @@
 import { execa } from 'execa';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
@@ -108,6 +110,30 @@ describe.each(['overlay2', 'btrfs'] as const)('Docker Storage against a real %s 
         expect(cells).toBe(columns);
       }
       expect(md).toContain('\\#\\# Fake \\| \\`tick\\` \\u{1b}\\[31m red');
+    });
+
+    it('looks each image history up once: later runs take the recipes from the cache beside the history', async () => {
+      const journal = await mkdtemp(path.join(tmpdir(), 'pf-recipes-'));
+      const cacheFile = path.join(journal, '.storage-preflight', 'image-recipes.json');
+      const run = async () => parseReport((await runPreflight(['--format', 'json'], { DOCKER_HOST: s.host, OPS_JOURNAL_ROOT: journal })).stdout).docker;
+      try {
+        const first = await run();
+        const cache = JSON.parse(await readFile(cacheFile, 'utf8'));
+        const ids = first.images.items.map((i: any) => i.id).sort();
+        expect(Object.keys(cache.recipes).sort()).toEqual(ids);
+        // A recipe the daemon would never give: the next run can only have it from the cache.
+        const unused = first.images.items.find((i: any) => i.repoTags.includes('pf-unused:1')).id;
+        for (const id of Object.keys(first.danglingRepository)) cache.recipes[id] = cache.recipes[unused];
+        await writeFile(cacheFile, JSON.stringify(cache));
+        expect(Object.values((await run()).danglingRepository)).toEqual(['pf-unused', 'pf-unused', 'pf-unused']);
+        // A cache this tool did not write is dropped whole, looked up again, and rewritten.
+        await writeFile(cacheFile, JSON.stringify({ ...cache, extra: 1 }));
+        const third = await run();
+        expect(Object.values(third.danglingRepository)).toEqual(['pf-app', 'pf-app', 'pf-app']);
+        expect(Object.keys(JSON.parse(await readFile(cacheFile, 'utf8')).recipes).sort()).toEqual(ids);
+      } finally {
+        await rm(journal, { recursive: true, force: true });
+      }
     });
 
     it('stays within the budget with a daemon that answers', async () => {

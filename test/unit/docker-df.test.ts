@@ -4,7 +4,7 @@ import {
 } from '../../src/model/docker-storage.js';
 import { parseCliSystemDf, humanBytes } from '../../src/parse/docker-cli-df.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
-import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
+import { engineFromInfo, parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const json = (name: string) => JSON.parse(fixture(name)) as Record<string, any>;
@@ -16,12 +16,14 @@ describe.each(['overlay2-20.10', 'btrfs-20.10'])('captured /system/df, API 1.41 
   it('keeps every object and exact byte figure', () => {
     expect(df.shape).toBe('legacy');
     expect(df.layersSize).toBe(raw.LayersSize);
+    // In id (name) order, not the daemon's.
+    const by = (key: string) => (a: any, b: any) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0);
     expect(df.images.map((i) => [i.id, i.size, i.sharedSize, i.containers])).toEqual(
-      raw.Images.map((i: any) => [i.Id, i.Size, i.SharedSize, i.Containers]));
+      [...raw.Images].sort(by('Id')).map((i: any) => [i.Id, i.Size, i.SharedSize, i.Containers]));
     // The daemon omits SizeRw when it is 0.
-    expect(df.containers.map((c) => [c.name, c.sizeRw])).toEqual(raw.Containers.map((c: any) => [c.Names[0].slice(1), c.SizeRw ?? 0]));
-    expect(df.volumes.map((v) => [v.name, v.size, v.refCount])).toEqual(raw.Volumes.map((v: any) => [v.Name, v.UsageData.Size, v.UsageData.RefCount]));
-    expect(df.buildCache.map((b) => b.size)).toEqual(raw.BuildCache.map((b: any) => b.Size));
+    expect(df.containers.map((c) => [c.name, c.sizeRw])).toEqual([...raw.Containers].sort(by('Id')).map((c: any) => [c.Names[0].slice(1), c.SizeRw ?? 0]));
+    expect(df.volumes.map((v) => [v.name, v.size, v.refCount])).toEqual([...raw.Volumes].sort(by('Name')).map((v: any) => [v.Name, v.UsageData.Size, v.UsageData.RefCount]));
+    expect(df.buildCache.map((b) => b.size)).toEqual([...raw.BuildCache].sort(by('ID')).map((b: any) => b.Size));
   });
 
   it('treats <none>:<none> as dangling, not as a repository called <none>', () => {
@@ -56,6 +58,16 @@ describe.each(['overlay2-20.10', 'btrfs-20.10'])('captured /system/df, API 1.41 
     const engine = parseInfo(json(`docker/${dir}/info.json.txt`), parseVersion(json(`docker/${dir}/version.json.txt`)));
     expect(engine).toMatchObject({ apiVersion: '1.41', driver: dir.split('-')[0], imageStore: 'graphdriver', loggingDriver: 'json-file' });
     expect(engine.backingFilesystem).toBe(dir.startsWith('overlay2') ? 'extfs' : null);
+  });
+
+  it('reads the same state the same, whatever order the daemon lists it in (map order)', () => {
+    const reversed = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? [...v].reverse() : v]));
+    expect(parseSystemDf(reversed)).toEqual(df);
+  });
+
+  it('needs no GET /version: /info and its Api-Version header say the same', () => {
+    const withVersion = parseInfo(json(`docker/${dir}/info.json.txt`), parseVersion(json(`docker/${dir}/version.json.txt`)));
+    expect(engineFromInfo(json(`docker/${dir}/info.json.txt`), '1.41')).toEqual(withVersion);
   });
 });
 

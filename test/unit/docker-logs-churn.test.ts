@@ -1,8 +1,13 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attributeDangling, recipeOf, repositoryOf, summarizeChurn, UNKNOWN_REPOSITORY } from '../../src/model/churn.js';
 import { isDangling, summarizeLogs } from '../../src/model/docker-storage.js';
 import { isUnbounded, parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
+import { getContainerLogs } from '../../src/probes/container-logs.js';
+import { execRunner } from '../../src/probes/exec.js';
 import { fixture } from '../helpers/fixtures.js';
 
 describe.each(['overlay2-20.10', 'btrfs-20.10'])('container logs from the data root (%s)', (dir) => {
@@ -80,4 +85,34 @@ describe('rebuild churn from captured image histories', () => {
 
   it.each([['app:1', 'app'], ['reg:5000/team/app:1.2', 'reg:5000/team/app'], ['reg:5000/app', 'reg:5000/app'], ['app@sha256:00', 'app']])(
     'repositoryOf(%s) = %s', (ref, repo) => expect(repositoryOf(ref)).toBe(repo));
+});
+
+describe('the log listing script on a real containers folder', () => {
+  it('lists logs and every hostconfig, with or without a final newline, in one awk whatever the count', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pf-logs-'));
+    try {
+      const ids = Array.from({ length: 40 }, (_, i) => i.toString(16).padStart(64, '0'));
+      for (const [i, id] of ids.entries()) {
+        await mkdir(path.join(root, 'containers', id), { recursive: true });
+        const config = `{"LogConfig":{"Type":"json-file","Config":{"max-size":"${i}m"}}}`;
+        await writeFile(path.join(root, 'containers', id, 'hostconfig.json'), i % 2 ? config : `${config}\n`);
+        await writeFile(path.join(root, 'containers', id, `${id}-json.log`), 'x'.repeat(i));
+      }
+      const logs = await getContainerLogs(execRunner, root, 10_000);
+      expect(logs.size).toBe(40);
+      ids.forEach((id, i) => expect(logs.get(id)).toMatchObject({ bytes: i, logConfig: { type: 'json-file', maxSize: `${i}m` } }));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('gives an empty listing for a data root without containers yet', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pf-logs-'));
+    try {
+      await mkdir(path.join(root, 'containers'));
+      expect((await getContainerLogs(execRunner, root, 10_000)).size).toBe(0);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -62,6 +62,23 @@ describe('runSections', () => {
     expect(results.every((r) => r.status === 'timeout')).toBe(true);
   });
 
+  it('starts a section `after` another as soon as that one is done, beside a slow one of the same phase', async () => {
+    const slow = section('slow', () => new Promise((resolve) => setTimeout(() => resolve({ status: 'ok', data: 'df' }), 600)));
+    const fs = section('fs', async () => ({ status: 'ok', data: 'rows' }));
+    let sawAt = 0;
+    const reader = {
+      ...section('reader', async (ctx) => {
+        sawAt = Date.now();
+        return { status: 'ok', data: `read ${ctx.earlier?.map((r) => `${r.section.id}=${String(r.data)}`).join(',')}` };
+      }),
+      after: ['fs'],
+    } as Section;
+    const started = Date.now();
+    const results = await runSections([slow, reader, fs], started + 5000, context);
+    expect(sawAt - started).toBeLessThan(400);
+    expect(results.map((r) => [r.section.id, r.data])).toEqual([['slow', 'df'], ['reader', 'read fs=rows'], ['fs', 'rows']]);
+  });
+
   it('skips sections when the budget is already spent', async () => {
     const results = await runSections([section('late', async () => ({ status: 'ok', data: 'x' }))], Date.now() - 1, context);
     expect(results[0]).toMatchObject({ status: 'skipped', reason: 'run budget spent before it could start' });

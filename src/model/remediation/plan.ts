@@ -5,6 +5,7 @@ import type { BtrfsFilesystem } from '../../sections/btrfs/model.js';
 import type { DockerStorage } from '../../sections/docker/model.js';
 import { isDangling, isRunning, uniqueOf } from '../docker-storage.js';
 import { buildCacheReserve, protectedByLabel, protectedByPattern, type RemediationPolicy } from './policy.js';
+import { byText } from '../order.js';
 
 export type Tier = 'safe' | 'moderate' | 'destructive';
 
@@ -178,7 +179,7 @@ function planDocker(
   const lastUsed = (r: DfBuildRecord) => (r.lastUsedAt ? Date.parse(r.lastUsedAt) : 0);
   // BuildKit never prunes its own internal and frontend records without `all`: planning them would promise bytes it keeps.
   const idle = own.filter((r) => !r.inUse && !BUILDKIT_OWN.has(r.type)).sort((a, b) =>
-    Number(TEMPORARY_CACHE.has(b.type)) - Number(TEMPORARY_CACHE.has(a.type)) || lastUsed(a) - lastUsed(b) || a.usageCount - b.usageCount || a.id.localeCompare(b.id));
+    Number(TEMPORARY_CACHE.has(b.type)) - Number(TEMPORARY_CACHE.has(a.type)) || lastUsed(a) - lastUsed(b) || a.usageCount - b.usageCount || byText(a.id, b.id));
   let removable = Math.max(0, sum(own, (r) => r.size) - reserve);
   const oldPicked: DfBuildRecord[] = [];
   for (const r of idle) {
@@ -220,7 +221,7 @@ function planDocker(
     if (now - last < policy.unusedImageMinAgeMs) { young.push(uniqueOf(i)); continue; }
     candidates.push({ image: i, last });
   }
-  candidates.sort((a, b) => a.last - b.last || a.image.id.localeCompare(b.image.id));
+  candidates.sort((a, b) => a.last - b.last || byText(a.image.id, b.image.id));
   if (candidates.length) {
     steps.push({
       kind: 'remove-unused-images', tier: 'moderate', title: `remove ${count(candidates.length, 'unused image')}, least recently used first`,

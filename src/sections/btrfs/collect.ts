@@ -12,6 +12,7 @@ import { formatBytes } from '../../render/bytes.js';
 import type { FilesystemData } from '../filesystem.js';
 import type { Collected, SectionContext } from '../types.js';
 import type { BtrfsData, BtrfsFilesystem, DockerBtrfs, SubvolumeSize } from './model.js';
+import { byText } from '../../model/order.js';
 
 const CALL_TIMEOUT_MS = 10_000;
 /** `btrfs filesystem du` on orphans is bounded: name the largest few, count the rest. */
@@ -105,8 +106,8 @@ async function dockerSubvolumes(ctx: SectionContext, mountpoint: string, dataRoo
       if (exclusive[i] !== undefined) Object.assign(o, { exclusiveBytes: exclusive[i], sizeSource: 'du' });
     });
   }
-  orphans.sort((a, b) => (b.exclusiveBytes ?? -1) - (a.exclusiveBytes ?? -1));
-  sizes = new Map([...sizes].sort((a, b) => (b[1].exclusiveBytes ?? 0) - (a[1].exclusiveBytes ?? 0)));
+  orphans.sort((a, b) => (b.exclusiveBytes ?? -1) - (a.exclusiveBytes ?? -1) || byText(a.name, b.name));
+  sizes = new Map([...sizes].sort((a, b) => (b[1].exclusiveBytes ?? 0) - (a[1].exclusiveBytes ?? 0) || byText(String(a[0]), String(b[0]))));
   const buildkit = listing.names.filter((n) => BUILDKIT_NAME.test(n)).length;
   return {
     dataRoot,

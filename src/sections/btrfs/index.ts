@@ -7,8 +7,8 @@ export const btrfsSection: Section<BtrfsData> = {
   id: 'btrfs',
   title: 'Btrfs',
   timeoutMs: 60_000,
-  // After the Filesystem section, whose rows it examines.
-  phase: 1,
+  // After the Filesystem section, whose rows it examines, and beside /system/df.
+  after: ['filesystem'],
   collect: collectBtrfs,
   markdown: btrfsMarkdown,
   json: (data) => ({ btrfs: data ?? null }),

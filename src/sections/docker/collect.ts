@@ -5,14 +5,15 @@ import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
 import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
-import { apiAtLeast, type EngineIdentity } from '../../parse/docker-engine.js';
+import { type EngineIdentity } from '../../parse/docker-engine.js';
 import { overlayOrphansProblem, type OverlayOrphans } from '../../parse/overlay2-dirs.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
 import type { Runner } from '../../probes/exec.js';
 import { readSmallFile } from '../../probes/files.js';
 import { dockerGet } from '../../probes/docker-api.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
-import { dfReserveMs } from '../../run/budget.js';
+import { readRecipeCache, writeRecipeCache, type RecipeCache } from '../../history/recipe-cache.js';
+import { churnLookupMs, dfReserveMs } from '../../run/budget.js';
 import { remainingMs } from '../../run/deadline.js';
 import { mapLimit } from '../../run/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
@@ -22,23 +23,36 @@ const LOG_LISTING_TIMEOUT_MS = 10_000;
 /** Listing plus du of at most 50 candidates, together. */
 const OVERLAY_ORPHANS_TIMEOUT_MS = 10_000;
 const HISTORY_TIMEOUT_MS = 2000;
+/** Reading or writing the image history cache (the journal may sit on a hung disk). */
+const RECIPE_CACHE_TIMEOUT_MS = 1000;
 /** Bounded history look-ups for churn: the newest images matter. */
 const MAX_DANGLING_LOOKUPS = 60;
 const MAX_TAGGED_LOOKUPS = 120;
 
+/*
+ * Unversioned: the daemon answers at its own API version, as the versioned
+ * path from GET /version did before. API 1.52+ puts per-object Items in the
+ * usage objects only with verbose; older daemons ignore the parameter.
+ */
+const DF_PATH = '/system/df?verbose=1';
+
 export async function collectDocker(ctx: SectionContext): Promise<Collected<DockerStorage>> {
+  // The one expensive call starts first, beside /info rather than after it.
+  const df = ctx.shared.dockerSocket(ctx.deadline)
+    .then(() => dockerGet(ctx.options.docker, DF_PATH, Math.max(1, afterReserve(ctx.deadline))));
+  df.catch(() => undefined);
   const engine = await ctx.shared.dockerEngine(ctx.deadline);
   if (!engine.reachable) {
     // A daemon that accepted and never answered: the section times out, with the call named.
     if (engine.error instanceof TimeoutError) throw engine.error;
     return collectViaCli(ctx, engine.reason);
   }
-  return collectViaApi(ctx, engine.identity);
+  return collectViaApi(ctx, engine.identity, df);
 }
 
-async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promise<Collected<DockerStorage>> {
-  const ep = ctx.options.docker;
-  const versioned = (path: string) => `/v${engine.apiVersion}${path}`;
+async function collectViaApi(ctx: SectionContext, engine: EngineIdentity, dfAnswer: Promise<unknown>): Promise<Collected<DockerStorage>> {
+  // Without an Api-Version header (a proxy?), unversioned paths: the daemon's own version.
+  const versioned = (path: string) => (engine.apiVersion ? `/v${engine.apiVersion}${path}` : path);
   const logsPromise = getContainerLogs(ctx.run, engine.rootDir, Math.min(LOG_LISTING_TIMEOUT_MS, afterReserve(ctx.deadline)))
     .then((logs) => ({ logs, reason: null as string | null, blocked: null as Blocked | null }))
     .catch((err: unknown) => ({
@@ -46,31 +60,32 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity): Promi
     }));
   // Started beside /system/df, not after it: it reads the disk, the daemon walks layers.
   const overlayPromise = startOverlayOrphans(ctx, engine);
+  const recipesPromise = ctx.options.journalRoot ? readRecipeCache(ctx.run, ctx.options.journalRoot, Math.min(RECIPE_CACHE_TIMEOUT_MS, afterReserve(ctx.deadline))) : null;
 
   let df: SystemDf | null = null;
   let dfProblem: string | null = null;
   let timedOut = false;
-  // API 1.52+ puts per-object Items in the usage objects only with verbose.
-  const dfPath = versioned(apiAtLeast(engine.apiVersion, '1.52') ? '/system/df?verbose=1' : '/system/df');
-  const dfTimeout = Math.max(1, afterReserve(ctx.deadline));
   try {
-    df = parseSystemDf(await dockerGet(ep, dfPath, dfTimeout));
+    df = parseSystemDf(await dfAnswer);
     // Figures no disk holds mean the daemon's accounting is broken: show counts, not sizes.
     if (df.implausible.count > 0) dfProblem = implausibleReason(df.implausible);
   } catch (err) {
     timedOut = err instanceof TimeoutError;
-    dfProblem = timedOut ? `GET /system/df gave no answer in ${formatSeconds(dfTimeout)}` : errorMessage(err);
+    dfProblem = err instanceof TimeoutError ? `GET /system/df gave no answer in ${formatSeconds(err.afterMs)}` : errorMessage(err);
     df = await cheapListing(ctx, versioned);
   }
 
   const logsRead = await logsPromise;
   const { orphans, blocked: orphansBlocked } = await overlayPromise;
-  const data = await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans);
+  const recipes = await recipesPromise;
+  const churn = df ? await attributeDanglingImages(ctx, engine, df.images, recipes?.cache ?? new Map()) : { byId: {}, problem: null };
+  const data = await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn.byId);
   if (timedOut) return { status: 'timeout', reason: `${dfProblem}; sizes of images, containers, volumes and build cache are unknown this run`, data };
   const problems = dockerProblems({
     dfProblem,
     logs: data.logs.reason ? { reason: data.logs.reason, blocked: logsRead.blocked } : null,
     orphans: orphans?.problem ? { reason: orphans.problem, blocked: orphansBlocked } : null,
+    cacheProblem: recipes?.problem ?? churn.problem,
   });
   return problems ? { status: 'degraded', reason: problems, data } : { status: 'ok', data };
 }
@@ -86,12 +101,13 @@ interface Problem {
  * were both stopped by the same folder (a data root that is root-only, or
  * not mounted here), that is said once, with what it leaves unmeasured.
  */
-export function dockerProblems(p: { dfProblem: string | null; logs: Problem | null; orphans: Problem | null }): string | null {
+export function dockerProblems(p: { dfProblem: string | null; logs: Problem | null; orphans: Problem | null; cacheProblem?: string | null }): string | null {
   const { logs, orphans } = p;
   const sameFolder = logs?.blocked && orphans?.blocked && logs.blocked.path === orphans.blocked.path && logs.blocked.folders === undefined;
   const parts = sameFolder
     ? [p.dfProblem, `${logs.reason}: container logs and orphaned overlay2 layers not measured`]
     : [p.dfProblem, logs ? `container logs: ${logs.reason}` : null, orphans ? `overlay2 orphans: ${orphans.reason}` : null];
+  if (p.cacheProblem) parts.push(`image history cache: ${p.cacheProblem}`);
   const out = parts.filter((x): x is string => x !== null);
   return out.length ? out.join('; ') : null;
 }
@@ -171,35 +187,50 @@ async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Co
 async function assemble(
   ctx: SectionContext, engine: EngineIdentity | null, df: SystemDf | null, dfProblem: string | null,
   logs: Map<string, ContainerLogFiles> | null, logsReason: string | null, source: 'api' | 'cli',
-  overlayOrphans: OverlayOrphans | null,
+  overlayOrphans: OverlayOrphans | null, danglingRepository: Record<string, string> = {},
 ): Promise<DockerStorage> {
-  const danglingRepository = df && engine ? await attributeDanglingImages(ctx, engine, df.images) : {};
   return buildDockerStorage({
     source, endpoint: ctx.options.docker.label, engine, df, dfProblem, logs, logsReason, danglingRepository, overlayOrphans,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
 }
 
-/** Look up build histories (bounded, under the deadline) to tell which repository each dangling image was a version of. */
-async function attributeDanglingImages(ctx: SectionContext, engine: EngineIdentity, images: readonly DfImage[]): Promise<Record<string, string>> {
-  const newestFirst = (a: DfImage, b: DfImage) => b.created - a.created;
+/**
+ * Tell which repository each dangling image was a version of, from build
+ * histories: cached by image id (immutable), the misses looked up within a
+ * bounded share of the budget (a cold cache never holds the report longer),
+ * the cache then kept to the images that still exist.
+ */
+async function attributeDanglingImages(
+  ctx: SectionContext, engine: EngineIdentity, images: readonly DfImage[], cached: RecipeCache,
+): Promise<{ byId: Record<string, string>; problem: string | null }> {
+  const newestFirst = (a: DfImage, b: DfImage) => b.created - a.created || (a.id < b.id ? -1 : 1);
   const dangling = images.filter(isDangling).sort(newestFirst).slice(0, MAX_DANGLING_LOOKUPS);
-  if (dangling.length === 0) return {};
+  if (dangling.length === 0) return { byId: {}, problem: null };
   const tagged = images.filter((i) => !isDangling(i)).sort(newestFirst).slice(0, MAX_TAGGED_LOOKUPS);
-  const deadline = ctx.deadline - 200;
+  const misses = [...dangling, ...tagged].filter((i) => !cached.has(i.id));
+  const deadline = Math.min(ctx.deadline - 200, Date.now() + churnLookupMs(ctx.options.budgetMs));
+  const prefix = engine.apiVersion ? `/v${engine.apiVersion}` : '';
   const history = (image: DfImage) => dockerGet(
     ctx.options.docker,
-    `/v${engine.apiVersion}/images/${encodeURIComponent(image.id)}/history`,
+    `${prefix}/images/${encodeURIComponent(image.id)}/history`,
     Math.max(1, Math.min(HISTORY_TIMEOUT_MS, remainingMs(deadline))),
-  ).then((body) => recipeOf(Array.isArray(body) ? body : []));
-  const [danglingRecipes, taggedRecipes] = await Promise.all([
-    mapLimit(dangling, 8, deadline, history),
-    mapLimit(tagged, 8, deadline, history),
-  ]);
-  const known = tagged.flatMap((image, i) => (taggedRecipes[i] ? [{ image, recipe: taggedRecipes[i]! }] : []));
-  const out: Record<string, string> = {};
-  dangling.forEach((image, i) => {
-    out[image.id] = attributeDangling(image, danglingRecipes[i], known);
-  });
-  return out;
+  ).then((body) => (Array.isArray(body) ? recipeOf(body) : undefined));
+  const fetched = await mapLimit(misses, 8, deadline, history);
+  const recipes: RecipeCache = new Map(cached);
+  misses.forEach((image, i) => fetched[i] && recipes.set(image.id, fetched[i]!));
+  const known = tagged.flatMap((image) => (recipes.has(image.id) ? [{ image, recipe: recipes.get(image.id)! }] : []));
+  const byId: Record<string, string> = {};
+  for (const image of dangling) byId[image.id] = attributeDangling(image, recipes.get(image.id), known);
+  return { byId, problem: await keepRecipes(ctx, recipes, images, cached) };
+}
+
+/** Write the cache when it changed: new recipes, or images gone since. */
+async function keepRecipes(ctx: SectionContext, recipes: RecipeCache, images: readonly DfImage[], before: RecipeCache): Promise<string | null> {
+  const root = ctx.options.journalRoot;
+  if (!root) return null;
+  const present = new Set(images.map((i) => i.id));
+  const kept: RecipeCache = new Map([...recipes].filter(([id]) => present.has(id)));
+  if (kept.size === before.size && [...kept.keys()].every((id) => before.has(id))) return null;
+  return writeRecipeCache(ctx.run, root, kept, Math.max(1, Math.min(RECIPE_CACHE_TIMEOUT_MS, remainingMs(ctx.deadline) - 100)));
 }

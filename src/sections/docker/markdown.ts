@@ -3,6 +3,7 @@ import { formatBytes } from '../../render/bytes.js';
 import { inline } from '../../render/escape.js';
 import { table } from '../../render/table.js';
 import type { DockerStorage } from './model.js';
+import { byText } from '../../model/order.js';
 
 /** Items per "Largest …" list; the rest is one tail line, so the section stays small on any host. */
 export const TOP_N = 5;
@@ -70,7 +71,7 @@ function summaryTable(d: DockerStorage): string[] {
   }
   const bc = d.buildCache;
   if (bc) {
-    const types = Object.entries(bc.byType).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([t, n]) => `${inline(t)} ${b(n)}`).join(', ');
+    const types = Object.entries(bc.byType).sort((x, y) => y[1] - x[1] || byText(x[0], y[0])).slice(0, 3).map(([t, n]) => `${inline(t)} ${b(n)}`).join(', ');
     rows.push(['Build cache', `${bc.count} records`, b(bc.totalBytes), b(bc.reclaimableBytes), `in use ${b(bc.inUseBytes)}; ${types || 'empty'}`]);
   }
   const l = d.logs;
@@ -92,25 +93,25 @@ function detailLines(d: DockerStorage): string[] {
   }
   const df = d.df;
   if (df && d.images) {
-    const images = [...df.images].sort((a, b) => uniqueOf(b) - uniqueOf(a));
+    const images = [...df.images].sort((a, b) => uniqueOf(b) - uniqueOf(a) || byText(a.id, b.id));
     lines.push(topList('Largest images (unique bytes)', images, uniqueOf, (i) => {
       const label = isDangling(i) ? `<dangling ${i.id.replace(/^sha256:/, '').slice(0, 12)}${d.danglingRepository[i.id] ? ` of ${d.danglingRepository[i.id]}` : ''}>` : i.repoTags[0]!;
       return `${name(label)} ${formatBytes(uniqueOf(i))} (${i.containers > 0 ? `${i.containers} containers` : 'unused'})`;
     }));
   }
   if (df && d.images) {
-    const used = df.images.filter((i) => i.containers > 0).sort((a, b) => b.containers - a.containers);
+    const used = df.images.filter((i) => i.containers > 0).sort((a, b) => b.containers - a.containers || byText(a.id, b.id));
     if (used.length) {
       lines.push(topList('Images in use (keep)', used, (i) => i.size, (i) =>
         `${name(i.repoTags[0] ?? i.id.replace(/^sha256:/, '').slice(0, 12))} ${formatBytes(i.size)} (${i.containers} containers)`));
     }
   }
   if (df && d.containers) {
-    const containers = [...df.containers].sort((a, b) => b.sizeRw - a.sizeRw);
+    const containers = [...df.containers].sort((a, b) => b.sizeRw - a.sizeRw || byText(a.name, b.name) || byText(a.id, b.id));
     lines.push(topList('Largest writable layers', containers, (c) => c.sizeRw, (c) => `${name(c.name)} ${formatBytes(c.sizeRw)} (${inline(c.state)})`));
   }
   if (df && d.volumes && df.volumes.length) {
-    const volumes = [...df.volumes].sort((a, b) => b.size - a.size);
+    const volumes = [...df.volumes].sort((a, b) => b.size - a.size || byText(a.name, b.name));
     lines.push(topList('Largest volumes', volumes, (v) => Math.max(0, v.size), (v) =>
       `${name(v.name)} ${v.size >= 0 ? formatBytes(v.size) : 'size unknown'} (${v.refCount > 0 ? `${v.refCount} containers` : 'unused'})`));
   }
@@ -119,7 +120,7 @@ function detailLines(d: DockerStorage): string[] {
       `${name(e.name)} ${formatBytes(e.bytes)} (${e.driver === '?' ? 'settings not readable' : `${inline(e.driver)}, ${e.maxSize ? `max-size ${inline(e.maxSize)}` : e.unbounded ? 'no max-size' : 'rotated'}`})`));
   }
   if (df && d.buildCache && df.buildCache.length) {
-    const records = df.buildCache.filter((r) => !r.shared).sort((a, b) => b.size - a.size);
+    const records = df.buildCache.filter((r) => !r.shared).sort((a, b) => b.size - a.size || byText(a.id, b.id));
     const oldestMs = d.buildCache.oldestLastUsedAt ? Date.parse(d.buildCache.oldestLastUsedAt) : NaN;
     const oldest = Number.isNaN(oldestMs) ? '' : `oldest last use ${new Date(oldestMs).toISOString().slice(0, 16).replace('T', ' ')} UTC; `;
     lines.push(`Build cache: ${oldest}${topList('largest', records, (r) => r.size, (r) =>

@@ -2,6 +2,7 @@ import { formatBytes } from '../../render/bytes.js';
 import { code, inline, markdownOfPlain } from '../../render/escape.js';
 import { table } from '../../render/table.js';
 import type { PressureData } from './model.js';
+import { byText } from '../../model/order.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */
 const MAX_RATIOS = 10;
@@ -34,7 +35,7 @@ export function pressureMarkdown(d: PressureData): string[] {
     lines.push(`Outside Docker: ${inline(d.outsideDockerProblem)}.`);
   }
   // The highest ratios only: a thousand filesystems must not make a thousand-item line.
-  const measured = d.pressure.filter((p) => p.ratio !== null).sort((a, b) => b.ratio! - a.ratio!);
+  const measured = d.pressure.filter((p) => p.ratio !== null).sort((a, b) => b.ratio! - a.ratio! || byText(a.mountpoint, b.mountpoint));
   const ratios = measured.slice(0, MAX_RATIOS).map((p) => `${inline(p.mountpoint)} ${p.ratio!.toFixed(3)}`);
   const more = measured.length > MAX_RATIOS ? `, … and ${measured.length - MAX_RATIOS} more` : '';
   if (ratios.length) lines.push(`Pressure (used / capacity): ${ratios.join(', ')}${more}.`);

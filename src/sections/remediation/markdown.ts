@@ -2,6 +2,7 @@ import { formatBytes } from '../../render/bytes.js';
 import { code, inline } from '../../render/escape.js';
 import { table } from '../../render/table.js';
 import type { RemediationData } from './collect.js';
+import { byText } from '../../model/order.js';
 
 const MAX_NAMES = 3;
 
@@ -29,7 +30,7 @@ export function remediationMarkdown(d: RemediationData): string[] {
   if (p.wantBytes > reachable) {
     lines.push(`Short of the target by ${b(p.wantBytes - reachable)} with safe and moderate steps.`);
   }
-  const why = [...p.cannotFree].sort((x, y) => y.bytes - x.bytes).map((c) => `${inline(c.reason, 120)} ${b(c.bytes)}`);
+  const why = [...p.cannotFree].sort((x, y) => y.bytes - x.bytes || byText(x.reason, y.reason)).map((c) => `${inline(c.reason, 120)} ${b(c.bytes)}`);
   if (why.length) lines.push(`Cannot free: ${why.join('; ')}.`);
   for (const n of p.notes) lines.push(inline(n, 300));
   if (p.historyHours !== null && p.historyHours < 24 * 7) lines.push(`Last use of images is known from ${Math.round(p.historyHours)} h of history.`);

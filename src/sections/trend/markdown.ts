@@ -3,6 +3,7 @@ import { inline } from '../../render/escape.js';
 import { table } from '../../render/table.js';
 import type { WindowName } from '../../trend/assess.js';
 import type { TrendData } from './index.js';
+import { byText } from '../../model/order.js';
 
 function rate(bytesPerHour: number | null): string {
   if (bytesPerHour === null) return '—';
@@ -27,7 +28,7 @@ const MAX_REMEDIATIONS = 5;
 /** Filling soonest first, then fullest; ties by mountpoint, so the same state prints the same table. */
 function byUrgency(rows: readonly TrendData['filesystems'][number][]) {
   return [...rows].sort((a, b) => (a.timeToFullMs ?? Infinity) - (b.timeToFullMs ?? Infinity)
-    || (b.usedPct ?? -1) - (a.usedPct ?? -1) || a.mountpoint.localeCompare(b.mountpoint));
+    || (b.usedPct ?? -1) - (a.usedPct ?? -1) || byText(a.mountpoint, b.mountpoint));
 }
 
 export function trendMarkdown(d: TrendData): string[] {
@@ -46,7 +47,7 @@ export function trendMarkdown(d: TrendData): string[] {
   if (shown.length > MAX_ROWS) lines.push(`… and ${shown.length - MAX_ROWS} more filesystems, none filling sooner (see --format json)`);
   const growing = d.sources
     .filter((s) => (s.bytesPerHour['24h'] ?? 0) > 0)
-    .sort((a, b) => (b.bytesPerHour['24h'] ?? 0) - (a.bytesPerHour['24h'] ?? 0))
+    .sort((a, b) => (b.bytesPerHour['24h'] ?? 0) - (a.bytesPerHour['24h'] ?? 0) || byText(a.kind, b.kind))
     .slice(0, 4);
   if (growing.length) lines.push(`Growing sources (24 h fit): ${growing.map((s) => `${inline(s.kind)} ${rate(s.bytesPerHour['24h'])}`).join(', ')}.`);
   const streaks = shown.filter((x) => x.streakAbove >= 2);
