@@ -94,22 +94,33 @@ async function safeApply(): Promise<Figures['apply']> {
   const copy = await openCopy(name, driver, sizeMiB);
   try {
     const run = timeProcess(preflight, ['remediate', '--apply', '--max-tier', 'safe', '--min-age', '0s', '--target-pct', '1', '--no-journal', '--format', 'json'], { DOCKER_HOST: copy.sandbox.host }, repo);
-    const r = (JSON.parse(run.stdout) as { remediationApplied: { startedAt: string; finishedAt: string; steps: { kind: string; durationMs: number; objects: unknown[] }[] } }).remediationApplied;
+    type Step = { kind: string; durationMs: number; objects: { result: string; detail: string | null }[]; cacheRecords?: { pruned: number; kept: number; failed: number } };
+    const r = (JSON.parse(run.stdout) as { remediationApplied: { startedAt: string; finishedAt: string; steps: Step[] } }).remediationApplied;
+    // How many objects each step removed, and how many it left (refused, failed, or not tried once the budget was spent).
+    const results = (x: Step) => {
+      const by = new Map<string, number>();
+      for (const o of x.objects) {
+        const key = o.detail?.startsWith('not tried') ? 'not tried (budget spent)' : o.result;
+        by.set(key, (by.get(key) ?? 0) + 1);
+      }
+      return [...by].map(([k, n]) => `${n} ${k}`).join(', ');
+    };
+    const records = (x: Step) => (x.cacheRecords ? `; cache records ${x.cacheRecords.pruned} pruned, ${x.cacheRecords.kept} kept, ${x.cacheRecords.failed} failed` : '');
     return {
       ms: run.ms,
       lockMs: Date.parse(r.finishedAt) - Date.parse(r.startedAt),
-      steps: r.steps.map((x) => `${x.kind}: ${x.objects.length} objects, ${x.durationMs} ms`),
+      steps: r.steps.map((x) => `${x.kind}: ${x.objects.length} objects (${results(x)}${records(x)}), ${x.durationMs} ms`),
     };
   } finally {
     await copy.stop();
   }
 }
 
-const loadStart = loadAverage();
 const host = await buildOrReuse();
 let stats: Map<string, Stats>;
 let counts: Figures['counts'];
 let dockerd = '';
+let loadStart = '';
 const year = writeYearOfHistory();
 const stuck = await makeStuckMount();
 try {
@@ -118,7 +129,8 @@ try {
   };
   dockerd = (await host.sandbox.docker(['version', '--format', '{{.Server.Version}}'])).trim();
   counts = { images: df.docker.images.count, containers: df.docker.containers.count, volumes: df.docker.volumes.count, buildCache: df.docker.buildCache.count };
-  process.stderr.write(`[big-host] measuring: ${RUNS} interleaved rounds, load ${loadAverage()}\n`);
+  loadStart = loadAverage();
+  process.stderr.write(`[big-host] measuring: ${RUNS} interleaved rounds, load ${loadStart}\n`);
   stats = await interleave(probes(host.sandbox, year.root, stuck), RUNS);
 } finally {
   await stuck.close();

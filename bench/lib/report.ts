@@ -18,6 +18,7 @@ export interface Figures {
 
 const BUDGET_MS = 60_000;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)} ms`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 
 interface Target {
@@ -38,7 +39,7 @@ function targets(f: Figures): Target[] {
   const rows: Target[] = [];
   if (f.small) {
     const above = report.median - floor;
-    rows.push({ what: 'small host: ./preflight − (node -e 0 + raw /system/df)', measured: `+${ms(above)}`, target: '≤ +30 ms', met: above <= 30, miss: `${ms(above - 30)} over` });
+    rows.push({ what: 'small host: ./preflight − (node -e 0 + raw /system/df)', measured: signed(above), target: '≤ +30 ms', met: above <= 30, miss: `${ms(above - 30)} over` });
   } else {
     const ratio = report.median / floor;
     rows.push({ what: 'big host: ./preflight / (node -e 0 + raw /system/df)', measured: `${ratio.toFixed(2)}× (${ms(report.median)} / ${ms(floor)})`, target: '≤ 1.15×', met: ratio <= 1.15, miss: `${ms(report.median - 1.15 * floor)} over` });
@@ -50,12 +51,16 @@ function targets(f: Figures): Target[] {
   const bytes = Buffer.byteLength(report.first.stdout);
   rows.push({ what: 'markdown report', measured: `${bytes} bytes`, target: '≤ 8 KB (8,192 bytes)', met: bytes <= 8192, miss: `${bytes - 8192} bytes over` });
   const year = get('./preflight, a year of history').median - report.median;
-  rows.push({ what: 'a year of history (vs --no-journal)', measured: `+${ms(year)}`, target: '≤ +50 ms', met: year <= 50, miss: `${ms(year - 50)} over` });
+  rows.push({ what: 'a year of history (vs --no-journal)', measured: signed(year), target: '≤ +50 ms', met: year <= 50, miss: `${ms(year - 50)} over` });
   const fullRuns = ['./preflight', './preflight, a year of history', './preflight remediate (plan)'].map(get);
   const rss = Math.max(...fullRuns.map((s) => s.peakRssKiB));
   rows.push({ what: 'peak RSS of a full run (any of report, year, plan)', measured: mib(rss), target: '≤ 100 MiB', met: rss <= 100 * 1024, miss: `${mib(rss - 100 * 1024)} over` });
   const slowest = Math.max(...fullRuns.map((s) => s.max));
   rows.push({ what: 'every run within its budget (slowest full run)', measured: ms(slowest), target: `< ${BUDGET_MS / 1000} s`, met: slowest < BUDGET_MS, miss: `${ms(slowest - BUDGET_MS)} over` });
+  if (f.apply) {
+    const a = f.apply.ms;
+    rows.push({ what: 'the safe apply within its budget', measured: ms(a), target: `< ${BUDGET_MS / 1000} s`, met: a < BUDGET_MS, miss: `${ms(a - BUDGET_MS)} over` });
+  }
   return rows;
 }
 
@@ -74,7 +79,7 @@ export function printReport(f: Figures): void {
   const report = f.stats.get('./preflight')!.median;
   const plan = f.stats.get('./preflight remediate (plan)')!.median;
   out.push('');
-  out.push(`Plan cost: remediate (dry run) − report = ${plan - report >= 0 ? '+' : ''}${ms(plan - report)} (${(plan / report).toFixed(2)}×).`);
+  out.push(`Plan cost: remediate (dry run) − report = ${signed(plan - report)} (${(plan / report).toFixed(2)}×).`);
   if (f.apply) {
     out.push(`Safe apply (--max-tier safe --min-age 0s --target-pct 1, on a copy of the host): process ${ms(f.apply.ms)}, lock held ${f.apply.lockMs} ms; ${f.apply.steps.join('; ') || 'no steps'}.`);
   }
