@@ -39,7 +39,7 @@ const small = flag('--small');
 
 const SPECS: Record<Driver, HostSpec> = {
   // 40 x 4 builds + 250 imports + a base = 411 images, 120 of them dangling
-  // rebuilds; 160 builds x (stamp + RUN + 5 COPY) ≈ 1,100 cache records.
+  // rebuilds; 160 builds x (context, stamp, RUN, 5 COPY) ≈ 1,600 cache records.
   overlay2: { repositories: 40, builds: 4, copySteps: 5, imported: 250, volumes: 100, volumeFiles: 20_000, running: 10, stopped: 40, chatty: 12, logMiB: 20 },
   btrfs: { repositories: 12, builds: 4, copySteps: 5, imported: 60, volumes: 30, volumeFiles: 5_000, running: 5, stopped: 15, chatty: 4, logMiB: 10 },
 };
@@ -122,8 +122,9 @@ let counts: Figures['counts'];
 let dockerd = '';
 let loadStart = '';
 const year = writeYearOfHistory();
-const stuck = await makeStuckMount();
+let stuck: Awaited<ReturnType<typeof makeStuckMount>> | null = null;
 try {
+  stuck = await makeStuckMount();
   const df = JSON.parse(timeProcess(preflight, ['--no-journal', '--format', 'json'], { DOCKER_HOST: host.sandbox.host }, repo).stdout) as {
     docker: { images: { count: number }; containers: { count: number }; volumes: { count: number }; buildCache: { count: number } };
   };
@@ -133,7 +134,7 @@ try {
   process.stderr.write(`[big-host] measuring: ${RUNS} interleaved rounds, load ${loadStart}\n`);
   stats = await interleave(probes(host.sandbox, year.root, stuck), RUNS);
 } finally {
-  await stuck.close();
+  await stuck?.close();
   rmSync(year.root, { recursive: true, force: true });
   await host.stop();
 }
