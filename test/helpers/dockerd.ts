@@ -29,9 +29,11 @@ export interface DockerSandbox {
  * btrfs for the btrfs driver), with its own exec root, socket and pidfile.
  * stop() kills it and everything it started by pid, unmounts and detaches
  * the loop device: call it in afterAll, it is safe when start failed halfway.
+ * opts.fs: run on a filesystem the caller made (bench/ keeps a built host's
+ * image between runs); stop() still unmounts it, through its cleanup().
  */
-export async function startDockerd(driver: 'overlay2' | 'btrfs', sizeMiB = 3072): Promise<DockerSandbox> {
-  const fs = await makeLoopFs({ fstype: driver === 'btrfs' ? 'btrfs' : 'ext4', sizeMiB });
+export async function startDockerd(driver: 'overlay2' | 'btrfs', sizeMiB = 3072, opts: { fs?: LoopFs } = {}): Promise<DockerSandbox> {
+  const fs = opts.fs ?? await makeLoopFs({ fstype: driver === 'btrfs' ? 'btrfs' : 'ext4', sizeMiB });
   // Unix socket paths are limited to 108 bytes: keep the run dir short.
   const run = path.join(fs.dir, 'r');
   const dataRoot = path.join(fs.mountpoint, 'docker');
