@@ -3,7 +3,9 @@ import { pruneBuildRecord, removeContainer, removeImage, type DeleteOutcome } fr
 import type { ApplyLock } from '../actuators/lock.js';
 import type { PlanObject, PlanStep, RemediationPlan } from '../model/remediation/plan.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
+import { parseSystemDf } from '../parse/docker-df.js';
 import { usageFromStatfs } from '../parse/statfs.js';
+import { dockerGet } from '../probes/docker-api.js';
 import type { Runner } from '../probes/exec.js';
 import { measurePath } from '../probes/statfs.js';
 import { remainingMs } from '../run/deadline.js';
@@ -191,9 +193,14 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
         const images = await inPasses(step.objects, deadline, (o) => removeImage(ctx.docker, v, o.id, timeout()), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? ''));
         if (!step.cacheRecords?.length || !images.objects.some((o) => o.result === 'removed')) return images;
         // BuildKit still holds the layers it built: prune the records that held them; any still shared with an image is kept.
-        const records = await inPasses(step.cacheRecords, deadline, (o) => pruneBuildRecord(ctx.docker, v, o.id, timeout()), (r) => r.result === 'kept');
+        // Which records the removals freed: one /system/df, not one prune per record (a big host holds
+        // a thousand shared records; pruning each by id took the whole budget, measured by bench/big-host.ts).
+        const freed = await recordsNoLongerShared(ctx, v, step.cacheRecords, timeout());
+        const toPrune = freed ? step.cacheRecords.filter((o) => freed.has(o.id)) : step.cacheRecords;
+        const records = await inPasses(toPrune, deadline, (o) => pruneBuildRecord(ctx.docker, v, o.id, timeout()), (r) => r.result === 'kept');
         const count = (result: string) => records.objects.filter((o) => o.result === result).length;
-        return { ...images, daemonReclaimedBytes: records.daemonReclaimedBytes, cacheRecords: { pruned: count('removed'), kept: count('kept'), failed: count('failed') } };
+        const stillShared = step.cacheRecords.length - toPrune.length;
+        return { ...images, daemonReclaimedBytes: records.daemonReclaimedBytes, cacheRecords: { pruned: count('removed'), kept: count('kept') + stillShared, failed: count('failed') } };
       });
     case 'prune-build-cache':
     case 'prune-all-build-cache':
@@ -243,4 +250,22 @@ async function inPasses(objects: readonly PlanObject[], deadline: number, once: 
   }
   const out = objects.map((o) => results.get(o.id) ?? { id: o.id, name: o.name, plannedBytes: o.bytes, result: 'failed' as const, detail: 'not tried: the budget was spent' });
   return { objects: out, daemonReclaimedBytes: reclaimed, problem: null, detail: null };
+}
+
+/**
+ * Of the records an image step planned to prune, those /system/df now lists
+ * as neither shared with an image nor in use (or gone); null when it did not
+ * answer: then each is tried, and BuildKit keeps any still shared.
+ */
+async function recordsNoLongerShared(ctx: ShellContext, api: string, planned: readonly PlanObject[], timeoutMs: number): Promise<Set<string> | null> {
+  try {
+    const df = parseSystemDf(await dockerGet(ctx.docker, `/v${api}/system/df`, timeoutMs));
+    const listed = new Map(df.buildCache.map((r) => [r.id, r]));
+    return new Set(planned.filter((o) => {
+      const r = listed.get(o.id);
+      return r !== undefined && !r.shared && !r.inUse;
+    }).map((o) => o.id));
+  } catch {
+    return null;
+  }
 }
