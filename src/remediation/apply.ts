@@ -1,5 +1,5 @@
 import { balanceData, filesystemSync, subvolumeSync } from '../actuators/btrfs.js';
-import { pruneBuildRecord, removeContainer, removeImage, type DeleteOutcome } from '../actuators/docker.js';
+import { pruneBuildRecords, removeContainer, removeImage, type DeleteOutcome } from '../actuators/docker.js';
 import type { ApplyLock } from '../actuators/lock.js';
 import type { PlanObject, PlanStep, RemediationPlan } from '../model/remediation/plan.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
@@ -197,7 +197,7 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
         // a thousand shared records; pruning each by id took the whole budget, measured by bench/big-host.ts).
         const freed = await recordsNoLongerShared(ctx, v, step.cacheRecords, timeout());
         const toPrune = freed ? step.cacheRecords.filter((o) => freed.has(o.id)) : step.cacheRecords;
-        const records = await inPasses(toPrune, deadline, (o) => pruneBuildRecord(ctx.docker, v, o.id, timeout()), (r) => r.result === 'kept');
+        const records = await inPrunePasses(toPrune, deadline, (ids) => pruneBuildRecords(ctx.docker, v, ids, timeout()));
         const count = (result: string) => records.objects.filter((o) => o.result === result).length;
         const stillShared = step.cacheRecords.length - toPrune.length;
         return { ...images, daemonReclaimedBytes: records.daemonReclaimedBytes, cacheRecords: { pruned: count('removed'), kept: count('kept') + stillShared, failed: count('failed') } };
@@ -205,7 +205,7 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
     case 'prune-build-cache':
     case 'prune-all-build-cache':
       // A record another planned record builds on goes once that one has gone.
-      return needsApi((v) => inPasses(step.objects, deadline, (o) => pruneBuildRecord(ctx.docker, v, o.id, timeout()), (r) => r.result === 'kept'));
+      return needsApi((v) => inPrunePasses(step.objects, deadline, (ids) => pruneBuildRecords(ctx.docker, v, ids, timeout())));
     case 'btrfs-balance-empty': {
       const r = await balanceData(ctx.run, ctx.mountpoint, 0, Math.max(1, remainingMs(deadline)));
       return empty(r.ok ? null : r.detail, r.ok ? r.detail : null);
@@ -223,6 +223,39 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
       // Destructive kinds never reach here (selectSteps); a new kind without an actuator is said, not guessed.
       return empty(`no actuator for ${step.kind}: not applied`);
   }
+}
+
+/** Records per /build/prune call: about 2.6 KB of filter, and each call walks every record (≈220 ms on a big host). */
+const PRUNE_BATCH = 100;
+
+/**
+ * Build-cache records in batches, one prune call each, then again those kept
+ * while a pass removed something (a parent goes after its children). No call
+ * starts after the deadline; the records it leaves are said to be not tried.
+ */
+async function inPrunePasses(objects: readonly PlanObject[], deadline: number, prune: (ids: string[]) => Promise<Map<string, DeleteOutcome>>): Promise<StepRun> {
+  const results = new Map<string, ObjectResult>();
+  let reclaimed: number | null = null;
+  let pending = [...objects];
+  while (pending.length) {
+    const again: PlanObject[] = [];
+    let progress = false;
+    for (let i = 0; i < pending.length && remainingMs(deadline) > 0; i += PRUNE_BATCH) {
+      const chunk = pending.slice(i, i + PRUNE_BATCH);
+      const answers = await prune(chunk.map((o) => o.id));
+      for (const o of chunk) {
+        const r = answers.get(o.id) ?? { result: 'failed' as const, detail: 'no answer for this record', reclaimedBytes: null };
+        if (r.reclaimedBytes !== null) reclaimed = (reclaimed ?? 0) + r.reclaimedBytes;
+        results.set(o.id, { id: o.id, name: o.name, plannedBytes: o.bytes, result: r.result, detail: r.detail });
+        if (r.result === 'removed') progress = true;
+        else if (r.result === 'kept') again.push(o);
+      }
+    }
+    if (!progress || remainingMs(deadline) <= 0) break;
+    pending = again;
+  }
+  const out = objects.map((o) => results.get(o.id) ?? { id: o.id, name: o.name, plannedBytes: o.bytes, result: 'failed' as const, detail: 'not tried: the budget was spent' });
+  return { objects: out, daemonReclaimedBytes: reclaimed, problem: null, detail: null };
 }
 
 /**

@@ -160,7 +160,7 @@ function planDocker(
   // Measured on 20.10: deleting a BuildKit-built dangling image freed 24 KiB of its 16 MiB until these records were pruned too.
   const heldRecords = cache.filter((r) => r.shared && !r.inUse).map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: 0 }));
   const withHeld = heldRecords.length ? { cacheRecords: heldRecords } : {};
-  const thenRecords = heldRecords.length ? `; then POST /build/prune id=<each of ${count(heldRecords.length, 'BuildKit record')} shared with images> (BuildKit keeps those still shared)` : '';
+  const thenRecords = heldRecords.length ? `; then POST /build/prune id=^(…)$ for those of ${count(heldRecords.length, 'BuildKit record')} shared with images that the removals freed (BuildKit keeps those still shared)` : '';
   const dangling = images.filter((i) => isDangling(i) && unusedAfter(i) && !imageProtected(i));
   const oldDangling = dangling.filter((i) => now - ms(i.created) >= policy.danglingImageMinAgeMs);
   young.push(sum(dangling.filter((i) => !oldDangling.includes(i)), uniqueOf));
@@ -193,7 +193,7 @@ function planDocker(
   if (oldCache.length) {
     steps.push({
       kind: 'prune-build-cache', tier: 'safe', title: `prune ${count(oldCache.length, 'build-cache record')} unused for ${age(policy.buildCacheMinAgeMs / 3_600_000)}, keeping a ${formatBytes(reserve)} reserve`,
-      action: 'POST /build/prune with filters id=<each record> (records in use are refused by BuildKit)', cli: `docker builder prune -f ${oldCache.slice(0, 20).map((r) => `--filter id=${r.id}`).join(' ')}`,
+      action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call (records in use are refused by BuildKit)', cli: `docker builder prune -f --filter 'id=^(${oldCache.slice(0, 20).map((r) => r.id).join('|')}${oldCache.length > 20 ? '|…' : ''})$'`,
       objects: oldCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(oldCache, (r) => r.size),
       why: 'BuildKit rebuilds them on demand; temporary types (local sources, cache mounts) first',
     });
@@ -236,7 +236,7 @@ function planDocker(
   if (restCache.length) {
     steps.push({
       kind: 'prune-all-build-cache', tier: 'moderate', title: `prune the other ${count(restCache.length, 'unused build-cache record')}`,
-      action: 'POST /build/prune with filters id=<each record>', cli: 'docker builder prune -a -f',
+      action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call', cli: 'docker builder prune -a -f',
       objects: restCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(restCache, (r) => r.size),
       why: 'the next builds are slower until the cache is warm again',
     });
