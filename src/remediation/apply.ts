@@ -34,6 +34,8 @@ const MEASURE_RESERVE_MS = 5000;
 const AIMS_AT_UNALLOCATED: ReadonlySet<PlanStep['kind']> = new Set(['btrfs-balance-empty', 'btrfs-balance-stepped']);
 /** A step is not started with less than this left: it would be cut off mid-way. */
 const MIN_STEP_MS = 500;
+/** Records per /build/prune call: about 2.6 KB of filter, and each call walks every record (≈220 ms on a big host). */
+const PRUNE_BATCH = 100;
 
 /**
  * Run the plan's steps in order, up to `maxTier`, re-measuring the
@@ -185,19 +187,19 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
   const needsApi = (f: (api: string) => Promise<StepRun>) => (api === null ? Promise.resolve(empty('the Docker API version is unknown (the daemon was not reached)')) : f(api));
   switch (step.kind) {
     case 'remove-containers':
-      return needsApi((v) => inPasses(step.objects, deadline, (o) => removeContainer(ctx.docker, v, o.id, timeout()), () => false));
+      return needsApi((v) => inPasses(step.objects, deadline, 1, oneAtATime((o) => removeContainer(ctx.docker, v, o.id, timeout())), () => false));
     case 'remove-dangling-images':
     case 'remove-unused-images':
       return needsApi(async (v) => {
         // An image whose child is in the same step goes once the child has gone.
-        const images = await inPasses(step.objects, deadline, (o) => removeImage(ctx.docker, v, o.id, timeout()), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? ''));
+        const images = await inPasses(step.objects, deadline, 1, oneAtATime((o) => removeImage(ctx.docker, v, o.id, timeout())), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? ''));
         if (!step.cacheRecords?.length || !images.objects.some((o) => o.result === 'removed')) return images;
         // BuildKit still holds the layers it built: prune the records that held them; any still shared with an image is kept.
         // Which records the removals freed: one /system/df, not one prune per record (a big host holds
         // a thousand shared records; pruning each by id took the whole budget, measured by bench/big-host.ts).
         const freed = await recordsNoLongerShared(ctx, v, step.cacheRecords, timeout());
         const toPrune = freed ? step.cacheRecords.filter((o) => freed.has(o.id)) : step.cacheRecords;
-        const records = await inPrunePasses(toPrune, deadline, (ids) => pruneBuildRecords(ctx.docker, v, ids, timeout()));
+        const records = await inPasses(toPrune, deadline, PRUNE_BATCH, (os) => pruneBuildRecords(ctx.docker, v, os.map((o) => o.id), timeout()), (r) => r.result === 'kept');
         const count = (result: string) => records.objects.filter((o) => o.result === result).length;
         const stillShared = step.cacheRecords.length - toPrune.length;
         return { ...images, daemonReclaimedBytes: records.daemonReclaimedBytes, cacheRecords: { pruned: count('removed'), kept: count('kept') + stillShared, failed: count('failed') } };
@@ -205,7 +207,7 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
     case 'prune-build-cache':
     case 'prune-all-build-cache':
       // A record another planned record builds on goes once that one has gone.
-      return needsApi((v) => inPrunePasses(step.objects, deadline, (ids) => pruneBuildRecords(ctx.docker, v, ids, timeout())));
+      return needsApi((v) => inPasses(step.objects, deadline, PRUNE_BATCH, (os) => pruneBuildRecords(ctx.docker, v, os.map((o) => o.id), timeout()), (r) => r.result === 'kept'));
     case 'btrfs-balance-empty': {
       const r = await balanceData(ctx.run, ctx.mountpoint, 0, Math.max(1, remainingMs(deadline)));
       return empty(r.ok ? null : r.detail, r.ok ? r.detail : null);
@@ -225,58 +227,35 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
   }
 }
 
-/** Records per /build/prune call: about 2.6 KB of filter, and each call walks every record (≈220 ms on a big host). */
-const PRUNE_BATCH = 100;
+/** One object per call (the DELETE calls): `inPasses` in batches of one. */
+const oneAtATime = (once: (o: PlanObject) => Promise<DeleteOutcome>) => async (os: readonly PlanObject[]) => new Map([[os[0]!.id, await once(os[0]!)]]);
 
 /**
- * Build-cache records in batches, one prune call each, then again those kept
- * while a pass removed something (a parent goes after its children). No call
- * starts after the deadline; the records it leaves are said to be not tried.
+ * Each object once, in plan order, `batch` objects a call; then again those
+ * `retry` picks, while a pass removed something (a parent after its child).
+ * No call starts after the deadline: the objects it leaves are said to be
+ * not tried.
  */
-async function inPrunePasses(objects: readonly PlanObject[], deadline: number, prune: (ids: string[]) => Promise<Map<string, DeleteOutcome>>): Promise<StepRun> {
+async function inPasses(
+  objects: readonly PlanObject[], deadline: number, batch: number,
+  call: (os: readonly PlanObject[]) => Promise<Map<string, DeleteOutcome>>, retry: (r: DeleteOutcome) => boolean,
+): Promise<StepRun> {
   const results = new Map<string, ObjectResult>();
   let reclaimed: number | null = null;
   let pending = [...objects];
   while (pending.length) {
     const again: PlanObject[] = [];
     let progress = false;
-    for (let i = 0; i < pending.length && remainingMs(deadline) > 0; i += PRUNE_BATCH) {
-      const chunk = pending.slice(i, i + PRUNE_BATCH);
-      const answers = await prune(chunk.map((o) => o.id));
+    for (let i = 0; i < pending.length && remainingMs(deadline) > 0; i += batch) {
+      const chunk = pending.slice(i, i + batch);
+      const answers = await call(chunk);
       for (const o of chunk) {
-        const r = answers.get(o.id) ?? { result: 'failed' as const, detail: 'no answer for this record', reclaimedBytes: null };
+        const r = answers.get(o.id) ?? { result: 'failed' as const, detail: 'no answer for this object', reclaimedBytes: null };
         if (r.reclaimedBytes !== null) reclaimed = (reclaimed ?? 0) + r.reclaimedBytes;
         results.set(o.id, { id: o.id, name: o.name, plannedBytes: o.bytes, result: r.result, detail: r.detail });
         if (r.result === 'removed') progress = true;
-        else if (r.result === 'kept') again.push(o);
+        else if (retry(r)) again.push(o);
       }
-    }
-    if (!progress || remainingMs(deadline) <= 0) break;
-    pending = again;
-  }
-  const out = objects.map((o) => results.get(o.id) ?? { id: o.id, name: o.name, plannedBytes: o.bytes, result: 'failed' as const, detail: 'not tried: the budget was spent' });
-  return { objects: out, daemonReclaimedBytes: reclaimed, problem: null, detail: null };
-}
-
-/**
- * Each object once, in plan order; then again those `retry` picks, while a
- * pass removed something (a parent after its child). No call starts after
- * the deadline: the objects it leaves are said to be not tried.
- */
-async function inPasses(objects: readonly PlanObject[], deadline: number, once: (o: PlanObject) => Promise<DeleteOutcome>, retry: (r: DeleteOutcome) => boolean): Promise<StepRun> {
-  const results = new Map<string, ObjectResult>();
-  let reclaimed: number | null = null;
-  let pending = [...objects];
-  while (pending.length) {
-    const again: PlanObject[] = [];
-    let progress = false;
-    for (const o of pending) {
-      if (remainingMs(deadline) <= 0) break;
-      const r = await once(o);
-      if (r.reclaimedBytes !== null) reclaimed = (reclaimed ?? 0) + r.reclaimedBytes;
-      results.set(o.id, { id: o.id, name: o.name, plannedBytes: o.bytes, result: r.result, detail: r.detail });
-      if (r.result === 'removed') progress = true;
-      else if (retry(r)) again.push(o);
     }
     if (!progress || remainingMs(deadline) <= 0) break;
     pending = again;
