@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TimeoutError, errorMessage, formatSeconds } from '../errors.js';
 import type { Runner } from './exec.js';
@@ -176,23 +177,21 @@ export async function removeFiles(run: Runner, dir: string, names: readonly stri
 }
 
 /*
- * Replace a user-given file (a chart): a temporary file in the same folder,
- * then rename, so a reader never sees half of it and a full disk leaves the
- * old one whole. The folder must exist (a typo must not create folders); a
- * symlink or a non-regular file at the name is refused, as for the journal.
+ * Replace a user-given file (a chart, the metrics textfile) atomically (see
+ * REPLACE_FROM_STDIN). The folder must exist (a typo must not create
+ * folders); a symlink or a non-regular file at the name is refused, as for
+ * the journal.
  */
-const REPLACE_SCRIPT = `f=$1 dir=$(dirname -- "$1") name=$(basename -- "$1")
+// dir and name come split from here: $(dirname) would strip a folder name's trailing newlines.
+const REPLACE_SCRIPT = `dir=$1 name=$2
+f=$dir/$name
 [ -d "$dir" ] || exit 13
-[ -L "$f" ] && exit 10
-[ -e "$f" ] && [ ! -f "$f" ] && exit 11
-tmp=$(mktemp -- "$dir/.$name.XXXXXX") || exit 1
-if cat > "$tmp" && chmod 644 -- "$tmp" && mv -f -T -- "$tmp" "$f"; then exit 0; fi
-rm -f -- "$tmp"
-exit 1`;
+${REFUSE_NOT_REGULAR}
+${REPLACE_FROM_STDIN}`;
 
-/** Write `text` as `file`, atomically, in a child under `timeoutMs`; throws FileProblem. */
-export async function replaceFile(run: Runner, file: string, text: string, timeoutMs: number): Promise<void> {
-  const res = await inChild(run, REPLACE_SCRIPT, [file], timeoutMs, file, text);
-  if (res.exitCode === 13) throw new FileProblem('ENOENT', file, 'its folder does not exist');
+/** Write `text` as `file`, atomically, in a child under `timeoutMs`; throws FileProblem (`noFolder` says why its folder must exist). */
+export async function replaceFile(run: Runner, file: string, text: string, timeoutMs: number, noFolder = 'its folder does not exist'): Promise<void> {
+  const res = await inChild(run, REPLACE_SCRIPT, [path.dirname(file), path.basename(file)], timeoutMs, file, text);
+  if (res.exitCode === 13) throw new FileProblem('ENOENT', file, noFolder);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }

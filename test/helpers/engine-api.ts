@@ -10,3 +10,14 @@ export function engineGet(socket: string, urlPath: string): Promise<any> {
     }).on('error', reject);
   });
 }
+
+/** Every object the daemon lists, with the figures a change would move: what a dry run must leave as it was. */
+export async function daemonObjects(socket: string) {
+  const df = await engineGet(socket, '/v1.41/system/df');
+  return {
+    images: df.Images.map((i: any) => [i.Id, i.RepoTags, i.Containers, i.Size, i.SharedSize]).sort(),
+    containers: df.Containers.map((c: any) => [c.Id, c.Names, c.State, c.SizeRw ?? 0]).sort(),
+    volumes: df.Volumes.map((v: any) => [v.Name, v.UsageData.Size, v.UsageData.RefCount]).sort(),
+    buildCache: df.BuildCache.map((b: any) => [b.ID, b.Size, b.InUse, b.Shared, b.LastUsedAt, b.UsageCount]).sort(),
+  };
+}

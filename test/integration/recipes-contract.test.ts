@@ -10,6 +10,7 @@ import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/docke
 import { makeLoopFs, unmountUnder, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, REPO, runPreflight } from '../helpers/preflight.js';
 import { cutSection, diskPct, evaluate, fieldValue, wakesLlm, type HostRecipe } from '../helpers/recipe-evaluator.js';
+import { statfsOf } from '../helpers/statfs.js';
 
 /*
  * The contract with the host: its evaluator's semantics (test/helpers/recipe-evaluator.ts)
@@ -18,20 +19,13 @@ import { cutSection, diskPct, evaluate, fieldValue, wakesLlm, type HostRecipe } 
 const shipped = (parse(readFileSync(RECIPES_FILE, 'utf8')) as { recipes: HostRecipe[] }).recipes;
 const MiB = 1024 * 1024;
 
-/** statfs of a mount as df counts it: used, and capacity = used + available. */
-async function statfs(mount: string) {
-  const { stdout } = await execa('stat', ['-f', '-c', '%S %b %f %a', mount]);
-  const [frsize, blocks, bfree, bavail] = stdout.trim().split(' ').map(Number) as [number, number, number, number];
-  const used = (blocks - bfree) * frsize;
-  return { used, capacity: used + bavail * frsize };
-}
 
 /** Bring `mount` to about `pct`% used with one filler file (replaced on each call). */
 async function fillTo(mount: string, pct: number): Promise<void> {
   const filler = path.join(mount, 'filler');
   await rm(filler, { force: true });
   await execa('sync');
-  const { used, capacity } = await statfs(mount);
+  const { used, capacity } = await statfsOf(mount);
   const bytes = Math.floor((capacity * pct) / 100) - used;
   if (bytes > MiB) await execa('fallocate', ['-l', String(bytes - (bytes % MiB)), filler]);
   await execa('sync');

@@ -14,7 +14,8 @@ import { applyPlan, shellDeps } from '../../src/remediation/apply.js';
 import type { RemediationPlan } from '../../src/model/remediation/plan.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
-import { engineGet } from '../helpers/engine-api.js';
+import { daemonObjects, engineGet } from '../helpers/engine-api.js';
+import { statfsOf } from '../helpers/statfs.js';
 import { parseReport, REPO, runPreflight } from '../helpers/preflight.js';
 
 const MiB = 1024 * 1024;
@@ -22,22 +23,9 @@ const MiB = 1024 * 1024;
 const api = engineGet;
 
 /** statfs used bytes of the loop filesystem, as df counts them. */
-async function usedBytes(mount: string): Promise<number> {
-  const { stdout } = await execa('stat', ['-f', '-c', '%S %b %f', mount]);
-  const [frsize, blocks, bfree] = stdout.trim().split(' ').map(Number) as [number, number, number];
-  return (blocks - bfree) * frsize;
-}
-
 /** Every object the daemon knows, with its figures, and the filesystem's used bytes. */
 async function snapshot(s: DockerSandbox) {
-  const df = await api(s.socket, '/v1.41/system/df');
-  return {
-    images: df.Images.map((i: any) => [i.Id, i.RepoTags, i.Containers, i.Size, i.SharedSize]).sort(),
-    containers: df.Containers.map((c: any) => [c.Id, c.Names, c.State, c.SizeRw ?? 0]).sort(),
-    volumes: df.Volumes.map((v: any) => [v.Name, v.UsageData.Size, v.UsageData.RefCount]).sort(),
-    buildCache: df.BuildCache.map((b: any) => [b.ID, b.Size, b.InUse, b.Shared, b.LastUsedAt, b.UsageCount]).sort(),
-    usedBytes: await usedBytes(s.fs.mountpoint),
-  };
+  return { ...(await daemonObjects(s.socket)), usedBytes: (await statfsOf(s.fs.mountpoint)).used };
 }
 
 const within = (measured: number, expected: number, share = 0.1) => Math.abs(measured - expected) <= expected * share;
@@ -70,9 +58,7 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     await s.docker(['run', '--network', 'none', '--name', 'pf-anon', '-v', '/data', 'pf-base:1', 'dd', 'if=/dev/urandom', 'of=/data/fill', 'bs=1M', 'count=10']);
     anonymousVolume = JSON.parse(await s.docker(['inspect', 'pf-anon']))[0].Mounts[0].Name;
     // Outside Docker, on the same filesystem: fill it to 85% used.
-    const [frsize, blocks, bfree, bavail] = (await execa('stat', ['-f', '-c', '%S %b %f %a', s.fs.mountpoint])).stdout.split(' ').map(Number) as number[];
-    const used = (blocks! - bfree!) * frsize!;
-    const capacity = used + bavail! * frsize!;
+    const { used, capacity } = await statfsOf(s.fs.mountpoint);
     await execa('fallocate', ['-l', String(Math.floor((capacity * 0.85 - used) / MiB) * MiB), path.join(s.fs.mountpoint, 'filler')]);
   });
   afterAll(async () => {

@@ -9,8 +9,9 @@ import { parseBtrfsUsage } from '../../src/parse/btrfs-usage.js';
 import { createOrphanSubvolumes } from '../helpers/btrfs.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
-import { engineGet as api } from '../helpers/engine-api.js';
+import { daemonObjects, engineGet as api } from '../helpers/engine-api.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
+import { statfsOf } from '../helpers/statfs.js';
 
 const MiB = 1024 * 1024;
 const within = (measured: number, expected: number, share = 0.1) => Math.abs(measured - expected) <= expected * share;
@@ -19,8 +20,7 @@ const within = (measured: number, expected: number, share = 0.1) => Math.abs(mea
 async function settledUsed(mount: string): Promise<number> {
   // The first commit wakes the cleaner: without it `subvolume sync` waits for the 30 s commit interval.
   for (const args of [['filesystem', 'sync'], ['subvolume', 'sync'], ['filesystem', 'sync']]) await execa('btrfs', [...args, mount]);
-  const [frsize, blocks, bfree] = (await execa('stat', ['-f', '-c', '%S %b %f', mount])).stdout.trim().split(' ').map(Number) as [number, number, number];
-  return (blocks - bfree) * frsize;
+  return (await statfsOf(mount)).used;
 }
 
 async function assessment(mount: string) {
@@ -35,16 +35,7 @@ describeWith([...ENGINE_TOOLS, 'btrfs', 'fallocate'], 'remediate on a real btrfs
   let orphans: string[];
   const subvolumes = async () => (await readdir(path.join(s.dataRoot, 'btrfs/subvolumes'))).sort();
   /** Every object the daemon lists, with its figures, and the orphan subvolumes still on disk. */
-  const objects = async () => {
-    const df = await api(s.socket, '/v1.41/system/df');
-    return {
-      images: df.Images.map((i: any) => [i.Id, i.RepoTags, i.Containers, i.Size, i.SharedSize]).sort(),
-      containers: df.Containers.map((c: any) => [c.Id, c.Names, c.State, c.SizeRw ?? 0]).sort(),
-      volumes: df.Volumes.map((v: any) => [v.Name, v.UsageData.Size, v.UsageData.RefCount]).sort(),
-      buildCache: df.BuildCache.map((b: any) => [b.ID, b.Size, b.InUse, b.Shared, b.LastUsedAt, b.UsageCount]).sort(),
-      subvolumes: await subvolumes(),
-    };
-  };
+  const objects = async () => ({ ...(await daemonObjects(s.socket)), subvolumes: await subvolumes() });
 
   beforeAll(async () => {
     // 1 GiB: a small metadata chunk (51 MiB) fills quickly in the last test.
