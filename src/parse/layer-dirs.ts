@@ -7,10 +7,13 @@
  * (probes/layer-dirs.ts), run in the data root:
  *   `S\t08b29dd8…a9-init`   a directory in the driver's layer folder
  *   `R\t68d9uftsycaqyp4crwj3vcqqx`   a name some layerdb file references
+ *   `U`   a layerdb entry this user may not search: references may be missing
  */
 export interface LayerListing {
   names: string[];
   referenced: Set<string>;
+  /** A U line was seen: the references are incomplete, so nothing may be called unreferenced. */
+  unsearchable: boolean;
 }
 
 // Sample: `S\t444a30fa95d259a47b79963077cf7a87e4ec0ac3bc5ef28239b828bc56d809fa-init`
@@ -19,13 +22,15 @@ const LISTING_LINE = /^([SR])\t(.+)$/;
 export function parseLayerListing(text: string): LayerListing {
   const names: string[] = [];
   const referenced = new Set<string>();
+  let unsearchable = false;
   for (const line of text.split('\n')) {
+    if (line === 'U') unsearchable = true;
     const m = LISTING_LINE.exec(line);
     if (!m) continue;
     if (m[1] === 'S') names.push(m[2]!);
     else referenced.add(m[2]!.trim());
   }
-  return { names, referenced };
+  return { names, referenced, unsearchable };
 }
 
 /**

@@ -11,7 +11,11 @@ export type LayerDriver = keyof typeof LAYER_DIRS;
 /**
  * Listing script, run in the data root (`sh -c SCRIPT name DATA_ROOT`): the
  * layer directories, then every name a layerdb file references, one awk for
- * all of them (a shell `read` per file cost 65 ms per 300 layers here).
+ * all of them (a shell `read` per file cost 65 ms per 300 layers here). The
+ * files are found by the shell's globs, not `find`, which opened every layer's
+ * folder to list it: the listing of 1,372 layers and 1,956 directories took
+ * 140 ms, now 80 (issue 14); xargs keeps each awk within the kernel's
+ * argument limit.
  * A data root (or layer folder) this user may not enter is one `E` line
  * and exit 3 (probes/blocked.ts).
  * Directories are listed first: the daemon removes a layer's directory
@@ -27,11 +31,15 @@ layers=${LAYER_DIRS[driver]} db=image/${driver}/layerdb
 [ -d "$layers" ] || exit 0
 [ -r "$layers" ] && [ -x "$layers" ] || blocked "$1/$layers" 'Permission denied'
 [ -d "$db" ] && [ -r "$db" ] && [ -x "$db" ] || exit 4
-find "$layers" -mindepth 1 -maxdepth 1 -type d -printf 'S\\t%f\\n' || exit 3
-set --
-for sub in sha256 tmp mounts; do [ -d "$db/$sub" ] && set -- "$@" "$db/$sub"; done
-[ $# -eq 0 ] || find "$@" -mindepth 2 -maxdepth 2 -type f \\( -name cache-id -o -name mount-id -o -name init-id \\) \\
-  -exec awk '{ print "R\\t" $0 }' {} + || exit 4`;
+for sub in sha256 tmp mounts; do [ ! -e "$db/$sub" ] || { [ -r "$db/$sub" ] && [ -x "$db/$sub" ]; } || exit 4; done
+# One find: the layer directories (S), and a U for any layerdb entry this user
+# may not search (its files would drop out of the globs below unseen).
+find "$layers" "$db" -mindepth 1 -maxdepth 2 \\( -path "$layers/*" -prune -type d -printf 'S\\t%f\\n' \\) \\
+  -o \\( -path "$db/*/*" -type d ! -executable -printf 'U\\n' \\) || exit 3
+# A glob that matches nothing stays as its own pattern: printed only when that names a file.
+each() { [ $# -eq 1 ] && [ ! -f "$1" ] && return 0; printf '%s\\0' "$@"; }
+{ each "$db"/sha256/*/cache-id; each "$db"/tmp/*/cache-id; each "$db"/mounts/*/mount-id; each "$db"/mounts/*/init-id; } |
+  xargs -0 -r awk '{ print "R\\t" $0 }' || exit 4`;
 }
 
 export type LayerListingResult =
@@ -49,11 +57,12 @@ export async function listLayerDirs(run: Runner, dataRoot: string, driver: Layer
     throw err;
   }
   if (res.exitCode === 3) return { kind: 'unreadable', error: unreadable(res.stdout, dataRoot) };
-  if (res.exitCode === 4) {
-    const why = res.stderr.trim() ? `: ${lastReason(res.stderr)}` : ' (missing or unreadable)';
+  const listing = res.exitCode === 0 ? parseLayerListing(res.stdout) : null;
+  if (res.exitCode === 4 || listing?.unsearchable) {
+    const why = res.stderr.trim() ? `: ${lastReason(res.stderr)}` : listing?.unsearchable ? ' (a folder in it may not be searched)' : ' (missing or unreadable)';
     throw new UnavailableError(`image/${driver}/layerdb could not be read completely${why}, so no layer can be called an orphan`);
   }
   // A listing cut short could miss references: only a complete one counts.
-  if (res.exitCode !== 0) throw new UnavailableError(`listing ${driver} layer directories failed (exit ${res.exitCode})`);
-  return { kind: 'ok', listing: parseLayerListing(res.stdout) };
+  if (!listing) throw new UnavailableError(`listing ${driver} layer directories failed (exit ${res.exitCode})`);
+  return { kind: 'ok', listing };
 }
