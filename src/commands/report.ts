@@ -104,9 +104,10 @@ export async function measure(options: RunOptions, shareOfBudget = 1): Promise<M
   const renderReserve = renderReserveMs(options.budgetMs);
   const runDeadline = startedAt.getTime() + Math.max(0, options.budgetMs - renderReserve);
   const shared = createSharedProbes(options, execRunner, startedAt);
-  // Started first: the read runs alongside every probe, and is done when Storage Pressure needs it.
-  void shared.history();
   const sectionsDeadline = startedAt.getTime() + Math.max(0, Math.floor((options.budgetMs - renderReserve) * shareOfBudget));
+  // The socket's check first: /system/df waits for it. Then the history read, alongside every probe, done when Storage Pressure needs it.
+  shared.dockerSocket(sectionsDeadline).catch(() => undefined);
+  void shared.history();
   const results = await runSections(SECTIONS, sectionsDeadline, { startedAt, runId, options, run: execRunner, shared });
   return { results, shared, startedAt, runId, runDeadline, renderReserve };
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Runner } from '../probes/exec.js';
-import { appendToFile, listFiles, readFileTails, removeFiles } from '../probes/files.js';
+import { appendToFile, listFiles, readFileTails, removeFiles, type ReadOutcome } from '../probes/files.js';
 import { formatRecord, parseHistory, type HistoryRecord } from './record.js';
 
 /**
@@ -52,6 +52,18 @@ export const EMPTY_HISTORY: HistoryWindow = Object.freeze({ records: [], unreada
  * child under `timeoutMs`.
  */
 export async function readHistory(run: Runner, root: string, days: number, now: Date, timeoutMs: number): Promise<HistoryWindow> {
+  return (await readHistoryWith(run, root, days, now, timeoutMs, [])).window;
+}
+
+/**
+ * readHistory, and `others` (files of the history folder, under the same
+ * cap) in the same child: one spawn fewer on a run's critical start. The
+ * others' outcomes are null when the read failed as a whole (the window's
+ * problem says why).
+ */
+export async function readHistoryWith(
+  run: Runner, root: string, days: number, now: Date, timeoutMs: number, others: readonly string[],
+): Promise<{ window: HistoryWindow; others: ReadOutcome[] | null }> {
   // Newest first: if the child's output cap cuts the read, the oldest days are the ones lost.
   const files = new Set<string>();
   for (let d = 0; d <= days; d += 1) files.add(historyFile(root, new Date(now.getTime() - d * 86_400_000)));
@@ -59,11 +71,11 @@ export async function readHistory(run: Runner, root: string, days: number, now: 
   const out: HistoryWindow = { records: [], unreadable: 0, files: 0, problem: null };
   let outcomes;
   try {
-    outcomes = await readFileTails(run, [...files], MAX_HISTORY_FILE_BYTES, timeoutMs, historyDir(root));
+    outcomes = await readFileTails(run, [...files, ...others], MAX_HISTORY_FILE_BYTES, timeoutMs, historyDir(root));
   } catch (err) {
-    return { ...out, problem: errorMessage(err) };
+    return { window: { ...out, problem: errorMessage(err) }, others: null };
   }
-  for (const o of outcomes) {
+  for (const o of outcomes.slice(0, files.size)) {
     if (o.kind === 'missing') continue;
     if (o.kind === 'refused') {
       out.problem = `${path.basename(o.file)}: ${o.problem.message}`;
@@ -76,10 +88,9 @@ export async function readHistory(run: Runner, root: string, days: number, now: 
     out.records.push(...parsed.records.filter((r) => Date.parse(r.at) >= since && Date.parse(r.at) <= now.getTime()));
   }
   out.records.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  return out;
+  return { window: out, others: outcomes.slice(files.size) };
 }
 
-/** --journal-keep-days: remove our history files and the shared day files older than that. Only dated names are touched. */
 export async function pruneOld(run: Runner, root: string, keepDays: number, now: Date, timeoutMs: number): Promise<void> {
   const cutoff = new Date(now.getTime() - keepDays * 86_400_000).toISOString().slice(0, 10);
   const old = (names: string[], pattern: RegExp) => names.filter((n) => (pattern.exec(n)?.[1] ?? '9999') < cutoff);

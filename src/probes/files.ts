@@ -77,13 +77,14 @@ rm -f -- "$tmp"
 exit 1`;
 
 /*
- * Append: refuse a symlink or anything but a regular file, then one dd that
+ * Append: the folder made when missing (no mkdir exec on every run), refuse
+ * a symlink or anything but a regular file, then one dd that
  * reads the whole input (fullblock) and writes it in one O_APPEND write(2),
  * so concurrent runs never interleave; nofollow closes the race on the link
  * check, nonblock makes a FIFO fail (ENXIO) instead of hanging.
  */
 const APPEND_SCRIPT = `dir=$1 f=$2 mode=$3
-mkdir -p -m "$mode" -- "$dir" || exit 1
+[ -d "$dir" ] || mkdir -p -m "$mode" -- "$dir" || exit 1
 ${PRIVATE_DIR_CHECK}
 ${REFUSE_NOT_REGULAR}
 exec dd of="$f" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;

@@ -2,7 +2,8 @@ import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../
 import { dockerGetAnswer } from '../probes/docker-api.js';
 import { engineFromInfo, type EngineIdentity } from '../parse/docker-engine.js';
 import type { RunOptions } from '../options.js';
-import { EMPTY_HISTORY, readHistory, type HistoryWindow } from '../history/store.js';
+import { recipeCacheFile, recipeCacheFromRead, type RecipeCacheRead } from '../history/recipe-cache.js';
+import { EMPTY_HISTORY, readHistoryWith, type HistoryWindow } from '../history/store.js';
 import type { Runner } from '../probes/exec.js';
 import { remainingMs, withTimeout } from './deadline.js';
 
@@ -24,6 +25,11 @@ export interface SharedProbes {
    * window that says so.
    */
   history(deadline?: number): Promise<HistoryWindow>;
+  /**
+   * The image recipe cache (churn), read in the history's child; by
+   * `deadline`, else an empty cache that says why. Null with --no-journal.
+   */
+  recipeCache(deadline: number): Promise<RecipeCacheRead> | null;
 }
 
 /** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
@@ -38,10 +44,14 @@ const HISTORY_READ_TIMEOUT_MS = 3000;
 export function createSharedProbes(options: RunOptions, run: Runner, now: Date): SharedProbes {
   let socket: Promise<void> | undefined;
   let engine: Promise<DockerEngine> | undefined;
-  let history: Promise<HistoryWindow> | undefined;
+  let state: ReturnType<typeof readState> | undefined;
   const dockerSocket = (deadline: number) => {
     socket ??= options.docker.kind === 'unix' ? socketPathAnswers(run, options.docker.socketPath, cheapTimeout(deadline)) : Promise.resolve();
     return socket;
+  };
+  const readOnce = () => {
+    state ??= readState(options, run, now);
+    return state;
   };
   return {
     dockerSocket,
@@ -50,14 +60,26 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
       return engine;
     },
     history(deadline) {
-      history ??= options.journalRoot
-        ? readHistory(run, options.journalRoot, options.trendDays, now, Math.min(HISTORY_READ_TIMEOUT_MS, Math.max(100, options.budgetMs / 2)))
-        : Promise.resolve(EMPTY_HISTORY);
+      const history = readOnce().then((s) => s.window);
       if (deadline === undefined) return history;
       return withTimeout(history, Math.max(1, remainingMs(deadline)), 'reading the history')
         .catch((err: unknown) => ({ ...EMPTY_HISTORY, problem: errorMessage(err) }));
     },
+    recipeCache(deadline) {
+      if (!options.journalRoot) return null;
+      return withTimeout(readOnce().then((s) => s.recipes), Math.max(1, remainingMs(deadline)), 'the journal')
+        .catch((err: unknown) => ({ cache: new Map(), problem: errorMessage(err) }));
+    },
   };
+}
+
+/** The history window and the recipe cache: files of one folder, read in one child. */
+async function readState(options: RunOptions, run: Runner, now: Date): Promise<{ window: HistoryWindow; recipes: RecipeCacheRead }> {
+  if (!options.journalRoot) return { window: EMPTY_HISTORY, recipes: { cache: new Map(), problem: null } };
+  const timeout = Math.min(HISTORY_READ_TIMEOUT_MS, Math.max(100, options.budgetMs / 2));
+  const read = await readHistoryWith(run, options.journalRoot, options.trendDays, now, timeout, [recipeCacheFile(options.journalRoot)]);
+  const recipes = read.others ? recipeCacheFromRead(read.others[0]) : { cache: new Map(), problem: read.window.problem };
+  return { window: read.window, recipes };
 }
 
 /*

@@ -12,7 +12,7 @@ import type { Runner } from '../../probes/exec.js';
 import { readSmallFile } from '../../probes/files.js';
 import { dockerGet } from '../../probes/docker-api.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
-import { readRecipeCache, writeRecipeCache, type RecipeCache } from '../../history/recipe-cache.js';
+import { writeRecipeCache, type RecipeCache } from '../../history/recipe-cache.js';
 import { churnLookupMs, dfReserveMs } from '../../run/budget.js';
 import { remainingMs } from '../../run/deadline.js';
 import { mapLimit } from '../../run/map-limit.js';
@@ -60,7 +60,7 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity, dfAnsw
     }));
   // Started beside /system/df, not after it: it reads the disk, the daemon walks layers.
   const overlayPromise = startOverlayOrphans(ctx, engine);
-  const recipesPromise = ctx.options.journalRoot ? readRecipeCache(ctx.run, ctx.options.journalRoot, Math.min(RECIPE_CACHE_TIMEOUT_MS, afterReserve(ctx.deadline))) : null;
+  const recipesPromise = ctx.shared.recipeCache(Date.now() + Math.min(RECIPE_CACHE_TIMEOUT_MS, afterReserve(ctx.deadline)));
 
   let df: SystemDf | null = null;
   let dfProblem: string | null = null;

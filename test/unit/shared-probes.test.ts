@@ -1,0 +1,71 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ESCALATION } from '../../src/model/escalation.js';
+import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
+import { parseDockerHost } from '../../src/parse/docker-host.js';
+import { formatRecord, type HistoryRecord } from '../../src/history/record.js';
+import { writeRecipeCache } from '../../src/history/recipe-cache.js';
+import { appendRecord, historyDir } from '../../src/history/store.js';
+import { execRunner, type Runner } from '../../src/probes/exec.js';
+import { createSharedProbes } from '../../src/run/shared-probes.js';
+
+const options = (journalRoot: string | null) => ({
+  format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80,
+  scanOutside: false, journalRoot, journalKeepDays: null, trendDays: 7, actionScript: 'x', escalate: false, escalation: DEFAULT_ESCALATION,
+  vault: { pending: null, actions: null }, remediation: { policy: DEFAULT_POLICY, always: false, apply: false, maxTier: 'safe' as const }, promFile: null,
+});
+const now = new Date();
+const record: HistoryRecord = {
+  v: 2, at: new Date(now.getTime() - 60_000).toISOString(), id: 'r1', host: 'h',
+  observed: { assessed: true, filesystems: ['/'], looked: ['/'], btrfs: [], dockerSizes: false }, summaryMount: '/', dockerRoot: null,
+  filesystems: [{ mountpoint: '/', usedBytes: 1, sizeBytes: 10, availBytes: 9, usedPct: 10, inodesUsedPct: 1 }],
+  sources: { 'outside-docker': 1 }, driver: null, counts: null, churn: [], fired: [], remediation: [], imagesInUse: [], escalations: [],
+};
+const recipes = new Map([[`sha256:${'1'.repeat(64)}`, ['RUN make']]]);
+
+/** The real runner, counting the children it starts. */
+function counting(): { run: Runner; children: string[] } {
+  const children: string[] = [];
+  return { children, run: (file, args, timeoutMs, input) => (children.push(args[2] ?? file), execRunner(file, args, timeoutMs, input)) };
+}
+
+describe('the history and the image recipe cache', () => {
+  let root = '';
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'pf-shared-'));
+    expect((await appendRecord(execRunner, root, record, 5000)).ok).toBe(true);
+    expect(await writeRecipeCache(execRunner, root, recipes, 5000)).toBeNull();
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('are read in one child, however often each is asked for', async () => {
+    const { run, children } = counting();
+    const shared = createSharedProbes(options(root), run, now);
+    const [history, again, cache] = await Promise.all([shared.history(), shared.history(Date.now() + 5000), shared.recipeCache(Date.now() + 5000)]);
+    expect(history.records.map(formatRecord)).toEqual([formatRecord(record)]);
+    expect(again).toEqual(history);
+    expect(cache).toEqual({ cache: recipes, problem: null });
+    expect(children).toEqual(['preflight-files']);
+  });
+
+  it('both say why when the folder is refused (writable by others), and the cache is empty', async () => {
+    await chmod(historyDir(root), 0o777);
+    const shared = createSharedProbes(options(root), execRunner, now);
+    const history = await shared.history();
+    expect(history.records).toEqual([]);
+    expect(history.problem).toMatch(/^[\d-]+\.jsonl: EPERM: its folder is .*writable by others/);
+    expect(await shared.recipeCache(Date.now() + 5000)).toMatchObject({ cache: new Map(), problem: expect.stringMatching(/^EPERM: /) });
+  });
+
+  it('read nothing with --no-journal', async () => {
+    const { run, children } = counting();
+    const shared = createSharedProbes(options(null), run, now);
+    expect(shared.recipeCache(Date.now() + 5000)).toBeNull();
+    expect((await shared.history()).records).toEqual([]);
+    expect(children).toEqual([]);
+  });
+});
