@@ -179,7 +179,12 @@ export function summarizeBuildCache(df: SystemDf): BuildCacheSummary {
   const inUseBytes = sum(own.filter((r) => r.inUse), (r) => r.size);
   const byType: Record<string, number> = {};
   for (const r of own) byType[r.type] = (byType[r.type] ?? 0) + r.size;
-  const lastUsed = records.map((r) => r.lastUsedAt).filter((t): t is string => t !== null).sort(byTime);
+  // One pass, not a sort: 1,600 records cost 34,000 Date.parse calls in a comparator.
+  let oldest: { at: string; ms: number } | null = null;
+  for (const r of records) {
+    const ms = r.lastUsedAt === null ? NaN : Date.parse(r.lastUsedAt);
+    if (!Number.isNaN(ms) && (oldest === null || ms < oldest.ms)) oldest = { at: r.lastUsedAt!, ms };
+  }
   return {
     count: df.totals.buildCache?.totalCount ?? records.length,
     totalBytes: df.totals.buildCache?.totalSize ?? totalBytes,
@@ -187,12 +192,8 @@ export function summarizeBuildCache(df: SystemDf): BuildCacheSummary {
     inUseBytes,
     reclaimableBytes: df.totals.buildCache?.reclaimable ?? Math.max(0, totalBytes - inUseBytes),
     byType,
-    oldestLastUsedAt: lastUsed[0] ?? null,
+    oldestLastUsedAt: oldest?.at ?? null,
   };
-}
-
-function byTime(a: string, b: string): number {
-  return Date.parse(a) - Date.parse(b);
 }
 
 export function summarizeLogs(
