@@ -5,6 +5,9 @@ import type { RunOptions } from '../options.js';
 import { recipeCacheFile, recipeCacheFromRead, type RecipeCacheRead } from '../history/recipe-cache.js';
 import { EMPTY_HISTORY, readHistoryWith, type HistoryWindow } from '../history/store.js';
 import type { Runner } from '../probes/exec.js';
+import { getMountTable } from '../probes/mountinfo.js';
+import { socketLookupCannotHang } from '../probes/socket-path.js';
+import type { MountEntry } from '../parse/mountinfo.js';
 import { remainingMs, withTimeout } from './deadline.js';
 
 export type DockerEngine =
@@ -30,6 +33,8 @@ export interface SharedProbes {
    * `deadline`, else an empty cache that says why. Null with --no-journal.
    */
   recipeCache(deadline: number): Promise<RecipeCacheRead> | null;
+  /** /proc/self/mountinfo, read once per run (procfs: in-process, it never blocks). */
+  mountTable(): Promise<MountEntry[]>;
 }
 
 /** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
@@ -45,8 +50,13 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
   let socket: Promise<void> | undefined;
   let engine: Promise<DockerEngine> | undefined;
   let state: ReturnType<typeof readState> | undefined;
+  let mounts: Promise<MountEntry[]> | undefined;
+  const mountTable = () => {
+    mounts ??= getMountTable();
+    return mounts;
+  };
   const dockerSocket = (deadline: number) => {
-    socket ??= options.docker.kind === 'unix' ? socketPathAnswers(run, options.docker.socketPath, cheapTimeout(deadline)) : Promise.resolve();
+    socket ??= options.docker.kind === 'unix' ? socketPathAnswers(run, options.docker.socketPath, mountTable(), cheapTimeout(deadline)) : Promise.resolve();
     return socket;
   };
   const readOnce = () => {
@@ -55,6 +65,7 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
   };
   return {
     dockerSocket,
+    mountTable,
     dockerEngine(deadline) {
       engine ??= fetchEngine(options, dockerSocket(deadline), deadline);
       return engine;
@@ -84,12 +95,16 @@ async function readState(options: RunOptions, run: Runner, now: Date): Promise<{
 
 /*
  * connect() to a unix socket resolves its path on this thread: a DOCKER_HOST
- * on a hung mount would freeze the process past any deadline. A child looks
- * the path up first; once it has answered, the mount is alive.
+ * on a hung mount would freeze the process past any deadline. When every
+ * name on the way lies on `/` or in memory (the usual /var/run → /run), it
+ * cannot hang; otherwise a child looks the path up first, and once it has
+ * answered, the mount is alive.
  */
-async function socketPathAnswers(run: Runner, socketPath: string, timeoutMs: number): Promise<void> {
+async function socketPathAnswers(run: Runner, socketPath: string, mounts: Promise<MountEntry[]>, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  if (await mounts.then((table) => socketLookupCannotHang(socketPath, table), () => false)) return;
   try {
-    await run('sh', ['-c', '[ -e "$1" ]', 'preflight-socket', socketPath], timeoutMs);
+    await run('sh', ['-c', '[ -e "$1" ]', 'preflight-socket', socketPath], Math.max(1, timeoutMs - (Date.now() - started)));
   } catch (err) {
     if (err instanceof TimeoutError) throw new UnavailableError(`docker: the socket path ${socketPath} gave no answer in ${formatSeconds(err.afterMs)} (hung mount?)`);
     throw err;

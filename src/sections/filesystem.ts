@@ -2,7 +2,6 @@ import {
   buildFilesystemModel, realMounts, summaryRow,
   type FilesystemModel, type FilesystemRow, type Target, type TargetRole,
 } from '../model/filesystems.js';
-import { getMountTable } from '../probes/mountinfo.js';
 import type { PathMeasurement } from '../probes/statfs.js';
 import { measurePaths } from '../probes/statfs-batch.js';
 import { remainingMs } from '../run/deadline.js';
@@ -57,7 +56,7 @@ export const filesystemSection: Section<FilesystemData> = {
 };
 
 async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> {
-  const table = await getMountTable();
+  const table = await ctx.shared.mountTable();
   const lastStart = ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS;
   const measure = (ts: readonly Target[]) => measurePaths(ctx.run, ts.map((t) => ({ path: t.rawPath ?? t.path, raw: t.rawPath !== undefined })),
     Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)));

@@ -8,6 +8,7 @@ import { HISTORY_DIR } from '../../src/history/store.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
+import { useScratchDir } from '../helpers/scratch.js';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -34,12 +35,7 @@ const FORGED = `
 
 describe('the history only we write', () => {
   let dir = '';
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'pf-history-it-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  useScratchDir('pf-history-it-', (d) => { dir = d; }, 'all');
 
   it('twenty concurrent real runs leave twenty whole records, in a private folder', async () => {
     const runs = await Promise.all(Array.from({ length: 20 }, () => runPreflight([], { OPS_JOURNAL_ROOT: dir })));

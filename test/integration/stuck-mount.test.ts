@@ -1,9 +1,11 @@
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unmountUnder } from '../helpers/loopfs.js';
+import { getMountTable } from '../../src/probes/mountinfo.js';
+import { socketLookupCannotHang } from '../../src/probes/socket-path.js';
 import { parseReport, REPO, runPreflight } from '../helpers/preflight.js';
 import { describeWith } from '../helpers/describe-with.js';
 
@@ -104,6 +106,23 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     expect(run.exitCode).toBe(0);
     expect(run.elapsedMs).toBeLessThan(5000);
     expect(run.stdout).toMatch(/docker: the socket path .*\/dst\/docker\.sock gave no answer in [\d.]+ s \(hung mount\?\)/);
+  });
+
+  it('a DOCKER_HOST socket behind a symlink in /tmp that leads onto the stuck mount: the same, and the lookup never enters it', async () => {
+    const link = path.join(dir, 'link.sock');
+    await symlink(`${dir}/dst/docker.sock`, link);
+    const table = await getMountTable();
+    const started = Date.now();
+    // In-process: it decides from the mount table, and stops at the stuck mount without looking inside.
+    expect(await socketLookupCannotHang(link, table)).toBe(false);
+    expect(await socketLookupCannotHang(`${dir}/dst/docker.sock`, table)).toBe(false);
+    expect(await socketLookupCannotHang(`${dir}/missing/docker.sock`, table)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const run = await runPreflight(['--budget', '4', '--no-journal'], { DOCKER_HOST: `unix://${link}` }, 15_000);
+    expect(run.exitCode).toBe(0);
+    expect(run.elapsedMs).toBeLessThan(5000);
+    expect(run.stdout).toMatch(/docker: the socket path .*\/link\.sock gave no answer in [\d.]+ s \(hung mount\?\)/);
+    expect(run.stderr).toBe('');
   });
 
   // Node by absolute path: the launcher's `#!/usr/bin/env node` would itself hang on such a PATH, before any code of ours.

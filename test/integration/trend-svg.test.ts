@@ -12,6 +12,7 @@ import { describeWith } from '../helpers/describe-with.js';
 import { GiB, HOUR } from '../helpers/history.js';
 import { runPreflight } from '../helpers/preflight.js';
 import { colourCounts, decodePng } from '../helpers/png.js';
+import { useScratchDir } from '../helpers/scratch.js';
 
 const CHROMIUM = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const HOSTILE_STEP = 'remove-containers</text><script>alert(1)</script>&"';
@@ -109,12 +110,7 @@ describeWith(['chromium'], 'preflight trend --svg, rendered in headless Chromium
 
 describe('preflight trend --svg: empty history and write failures', () => {
   let dir = '';
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'pf-trend-svg-fail-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  useScratchDir('pf-trend-svg-fail-', (d) => { dir = d; }, 'all');
 
   it('writes a "no data yet" chart when there is no history', async () => {
     const file = path.join(dir, 'empty.svg');

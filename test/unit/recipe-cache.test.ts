@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatRecipeCache, parseRecipeCache, readRecipeCache, recipeCacheFile, writeRecipeCache } from '../../src/history/recipe-cache.js';
 import { execRunner } from '../../src/probes/exec.js';
+import { useScratchDir } from '../helpers/scratch.js';
 
 const id = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 const recipes = new Map([[id(2), ['COPY busybox /bin/busybox # buildkit', 'CMD ["/bin/sh"]']], [id(1), []]]);
@@ -30,12 +30,7 @@ describe('parseRecipeCache', () => {
 
 describe('the cache file, written and read in children', () => {
   let root = '';
-  beforeEach(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'pf-recipes-'));
-  });
-  afterEach(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  useScratchDir('pf-recipes-', (d) => { root = d; });
 
   it('round-trips through a private folder it creates', async () => {
     expect(await readRecipeCache(execRunner, root, 5000)).toEqual({ cache: new Map(), problem: null });
