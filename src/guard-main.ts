@@ -22,4 +22,4 @@ async function guardMain(argv: readonly string[]): Promise<number> {
   }
 }
 
-exitWhenFlushed(await guardMain(process.argv.slice(2)));
+void guardMain(process.argv.slice(2)).then(exitWhenFlushed);

@@ -5,7 +5,7 @@ import { parseMountinfo } from './parse/mountinfo.js';
 import { usageFromStatfs } from './parse/statfs.js';
 import { execRunner } from './probes/exec.js';
 import { readProcFile } from './probes/mountinfo.js';
-import { measurePath } from './probes/statfs.js';
+import { measurePath, measurePathInProcess } from './probes/statfs.js';
 import { formatBytes } from './render/bytes.js';
 import { inline } from './render/escape.js';
 
@@ -36,15 +36,17 @@ export function assessGuard(usedBytes: number, availBytes: number, needBytes: nu
 }
 
 /**
- * realpath and statfs in a child under a deadline, as for every path (an
- * in-process call stuck on a hung mount would hold the process at exit).
+ * realpath and statfs in-process where nothing can hang (`/` or memory
+ * filesystems, measurePathInProcess), else in a child under a deadline, as
+ * for every path (an in-process call stuck on a hung mount would hold the
+ * process at exit).
  */
 export async function guard(path: string, needBytes: number, maxPct: number, io: Io): Promise<number> {
-  const m = await measurePath(execRunner, path, GUARD_STATFS_TIMEOUT_MS);
+  const table = parseMountinfo((await readProcFile('/proc/self/mountinfo').catch(() => Buffer.alloc(0))).toString('utf8'));
+  const m = measurePathInProcess(path, table) ?? (await measurePath(execRunner, path, GUARD_STATFS_TIMEOUT_MS));
   if (m.kind === 'stuck') throw new UsageError(`${inline(path)}: ${m.reason} (stuck mount?)`);
   if (m.kind !== 'ok') throw new UsageError(`${inline(path)}: ${m.reason}`);
   const usage = usageFromStatfs(m.statfs);
-  const table = parseMountinfo((await readProcFile('/proc/self/mountinfo').catch(() => Buffer.alloc(0))).toString('utf8'));
   const mountpoint = mountFor(table, m.realpath)?.mountpoint ?? m.realpath;
   // proc, sysfs and the like report no blocks: there is nothing to fill, and no answer to give.
   if (usage.usedBytes + usage.availBytes <= 0) throw new UsageError(`${inline(path)}: ${inline(mountpoint)} reports no capacity (a pseudo filesystem?): nothing to guard`);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { TimeoutError, ToolMissingError } from '../errors.js';
 
@@ -33,8 +32,10 @@ const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 const SHELL = '/bin/sh';
 const EXEC_BY_NAME = 'exec "$0" "$@"';
 
-export const execRunner: Runner = (file, args, timeoutMs, input) =>
-  new Promise((resolve, reject) => {
+export const execRunner: Runner = async (file, args, timeoutMs, input) => {
+  // Loaded on first use: guard, when it measures in-process, never pays for child_process (and net) at start-up.
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
     const [command, argv] = file === 'sh' ? [SHELL, args] : file.includes('/') ? [file, args] : [SHELL, ['-c', EXEC_BY_NAME, file, ...args]];
     const child = spawn(command, argv, {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -77,6 +78,7 @@ export const execRunner: Runner = (file, args, timeoutMs, input) =>
       });
     });
   });
+};
 
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../errors.js';
 import { parseStatfsLine } from '../parse/statfs.js';
 import type { Runner } from './exec.js';
-import { lastReason, printfEscape, type PathMeasurement } from './statfs.js';
+import type { MountEntry } from '../parse/mountinfo.js';
+import { lastReason, measurePathInProcess, printfEscape, type PathMeasurement } from './statfs.js';
 
 /*
  * Many paths in one child (one spawn, ~5-15 ms of this thread, instead of
@@ -73,4 +74,17 @@ export async function measurePaths(run: Runner, targets: readonly PathTarget[], 
   }
   return parseBatchOutput(targets, stdout, boundary).map((m, i) =>
     m ?? late?.(targets[i]!.path) ?? { kind: 'error', path: targets[i]!.path, reason: 'the statfs child ended without an answer' });
+}
+
+/**
+ * measurePaths, with every path that lies on `/` or in memory measured
+ * in-process (measurePathInProcess: nothing there can hang): on most hosts
+ * `/` and /var/lib/docker need no child at all. The rest go to one child at
+ * once, as before.
+ */
+export async function measurePathsSafely(run: Runner, targets: readonly PathTarget[], timeoutMs: number, table: readonly MountEntry[]): Promise<PathMeasurement[]> {
+  const inProcess = targets.map((t) => (t.raw ? null : measurePathInProcess(t.path, table)));
+  const measured = await measurePaths(run, targets.filter((_, i) => inProcess[i] === null), timeoutMs);
+  let next = 0;
+  return targets.map((_, i) => inProcess[i] ?? measured[next++]!);
 }

@@ -1,6 +1,10 @@
 import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../errors.js';
 import { parseStatfsLine, type StatfsFigures } from '../parse/statfs.js';
+import { statfsSync } from 'node:fs';
+import { mountFor } from '../model/filesystems.js';
+import type { MountEntry } from '../parse/mountinfo.js';
 import type { Runner } from './exec.js';
+import { lookupCannotHang, walkPath } from './safe-lookup.js';
 
 export type PathMeasurement =
   | { kind: 'ok'; path: string; realpath: string; statfs: StatfsFigures }
@@ -45,6 +49,36 @@ export async function measurePath(run: Runner, path: string, timeoutMs: number, 
     }
     if (err instanceof ToolMissingError) return { kind: 'error', path, reason: err.message };
     return { kind: 'error', path, reason: errorMessage(err) };
+  }
+}
+
+/**
+ * Filesystems that leave f_frsize, the unit df multiplies by, at the
+ * kernel's default of f_bsize, the only one Node's statfs gives (NFS, CIFS
+ * and FUSE may not).
+ */
+const FRSIZE_IS_BSIZE = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'tmpfs', 'ramfs', 'devtmpfs']);
+
+/**
+ * measurePath without a child, when that is safe and exact: every name on
+ * the way lies on `/` or in memory (walkPath: nothing there can hang, so the
+ * synchronous calls take microseconds) and the filesystem reports f_frsize
+ * as f_bsize.
+ * A path missing there is said at once, as the child would. Null otherwise,
+ * or on any other error: the child then measures, and says why.
+ * Saves guard ~30 ms of spawning on a hot path.
+ */
+export function measurePathInProcess(p: string, table: readonly MountEntry[]): PathMeasurement | null {
+  try {
+    const walk = walkPath(p, table);
+    if (walk.kind === 'missing') return { kind: 'missing', path: p, reason: walk.reason };
+    if (walk.kind !== 'resolved') return null;
+    const mount = mountFor(table, walk.realpath);
+    if (!mount || !lookupCannotHang(mount) || !FRSIZE_IS_BSIZE.has(mount.fstype)) return null;
+    const s = statfsSync(walk.realpath);
+    return { kind: 'ok', path: p, realpath: walk.realpath, statfs: { frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree } };
+  } catch {
+    return null;
   }
 }
 

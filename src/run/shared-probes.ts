@@ -6,7 +6,7 @@ import { recipeCacheFile, recipeCacheFromRead, type RecipeCacheRead } from '../h
 import { EMPTY_HISTORY, readHistoryWith, type HistoryWindow } from '../history/store.js';
 import type { Runner } from '../probes/exec.js';
 import { getMountTable } from '../probes/mountinfo.js';
-import { socketLookupCannotHang } from '../probes/socket-path.js';
+import { pathLookupCannotHang } from '../probes/safe-lookup.js';
 import type { MountEntry } from '../parse/mountinfo.js';
 import { remainingMs, withTimeout } from './deadline.js';
 
@@ -102,7 +102,7 @@ async function readState(options: RunOptions, run: Runner, now: Date): Promise<{
  */
 async function socketPathAnswers(run: Runner, socketPath: string, mounts: Promise<MountEntry[]>, timeoutMs: number): Promise<void> {
   const started = Date.now();
-  if (await mounts.then((table) => socketLookupCannotHang(socketPath, table), () => false)) return;
+  if (await mounts.then((table) => pathLookupCannotHang(socketPath, table), () => false)) return;
   try {
     await run('sh', ['-c', '[ -e "$1" ]', 'preflight-socket', socketPath], Math.max(1, timeoutMs - (Date.now() - started)));
   } catch (err) {

@@ -1,9 +1,10 @@
+import { availableParallelism } from 'node:os';
 import {
   buildFilesystemModel, realMounts, summaryRow,
   type FilesystemModel, type FilesystemRow, type Target, type TargetRole,
 } from '../model/filesystems.js';
 import type { PathMeasurement } from '../probes/statfs.js';
-import { measurePaths } from '../probes/statfs-batch.js';
+import { measurePathsSafely } from '../probes/statfs-batch.js';
 import { remainingMs } from '../run/deadline.js';
 import { mapLimit } from '../run/map-limit.js';
 import type { DockerEngine } from '../run/shared-probes.js';
@@ -21,8 +22,14 @@ const STATFS_TIMEOUT_MS = 5000;
 const ASSEMBLE_MS = 250;
 /** The least time a statfs child is given: less would call a healthy but late mount stuck. */
 const MIN_STATFS_MS = 100;
-/** statfs children in flight for --path and --all-mounts (each spawn costs ~7 ms of this thread)… */
-const STATFS_CONCURRENCY = 8;
+/**
+ * statfs children in flight for --path and --all-mounts, one a core, 2 to 8:
+ * each runs 32 subshells at once, and more than the cores can run only made
+ * every batch late (2 cores, 1,000 paths on a separate disk, 8 at once: the
+ * section timed out at --budget 2 with none measured; one a core: 94
+ * measured, the run over at 1.7 s)…
+ */
+const STATFS_CONCURRENCY = Math.min(8, Math.max(2, availableParallelism()));
 /** …each measuring this many paths at once, every one in a subshell of its own. */
 const STATFS_BATCH = 32;
 /** Table rows and `Not measured:` lines in markdown; JSON lists them all. */
@@ -58,8 +65,8 @@ export const filesystemSection: Section<FilesystemData> = {
 async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> {
   const table = await ctx.shared.mountTable();
   const lastStart = ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS;
-  const measure = (ts: readonly Target[]) => measurePaths(ctx.run, ts.map((t) => ({ path: t.rawPath ?? t.path, raw: t.rawPath !== undefined })),
-    Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)));
+  const measure = (ts: readonly Target[]) => measurePathsSafely(ctx.run, ts.map((t) => ({ path: t.rawPath ?? t.path, raw: t.rawPath !== undefined })),
+    Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)), table);
   // Measure what does not depend on Docker while the daemon is asked where its data root is.
   // One child for `/`, the default data root (on most hosts the one the daemon names) and the first paths.
   const [root, ...others] = fixedTargets(ctx, table);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { childrenOf } from '../../src/probes/exec.js';
 import { lockHolder, startPreflight, until, windowOf } from '../helpers/live-run.js';
+import { describeWith } from '../helpers/describe-with.js';
 import { parseReport, PREFLIGHT, REPO, runPreflight } from '../helpers/preflight.js';
 
 /*
@@ -96,19 +97,22 @@ describe('the run lock of one-shot runs', () => {
   });
 });
 
-describe('a one-shot run cut by a signal', () => {
+describeWith(['mount', 'umount'], 'a one-shot run cut by a signal', () => {
   let shims: string;
   beforeAll(async () => {
     // A `stat` that never answers, as on a hung mount: the run's statfs probe is then a live child when the signal comes.
     shims = await mkdtemp(path.join(tmpdir(), 'pf-shims-'));
     await writeFile(path.join(shims, 'stat'), '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    // A --path on a mount of its own (a bind mount): `/` is measured in-process, this one by the statfs child.
+    await execa('mount', ['--bind', shims, shims]);
   });
   afterAll(async () => {
+    await execa('umount', ['-l', shims], { reject: false });
     await rm(shims, { recursive: true, force: true });
   });
 
   it.each([['SIGTERM', 143], ['SIGINT', 130]] as const)('%s: exits %i within a second, lock released, its probes killed, one line on stderr', async (signal, code) => {
-    const run = startPreflight(['--no-journal'], { TMPDIR: temp, PATH: `${shims}:${process.env.PATH}` });
+    const run = startPreflight(['--no-journal', '--path', shims], { TMPDIR: temp, PATH: `${shims}:${process.env.PATH}` });
     const stuck = () => processesIn(childrenOf(run.pid)).filter((p) => p.comm === 'sleep');
     await until(() => lockHolder(lockPath()) === run.pid && stuck().length > 0, 20_000, 'the run holding the lock, its statfs probe stuck');
     const groups = childrenOf(run.pid);

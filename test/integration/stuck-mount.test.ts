@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unmountUnder } from '../helpers/loopfs.js';
 import { getMountTable } from '../../src/probes/mountinfo.js';
-import { socketLookupCannotHang } from '../../src/probes/socket-path.js';
+import { pathLookupCannotHang } from '../../src/probes/safe-lookup.js';
 import { parseReport, REPO, runPreflight } from '../helpers/preflight.js';
 import { describeWith } from '../helpers/describe-with.js';
 
@@ -114,9 +114,9 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     const table = await getMountTable();
     const started = Date.now();
     // In-process: it decides from the mount table, and stops at the stuck mount without looking inside.
-    expect(await socketLookupCannotHang(link, table)).toBe(false);
-    expect(await socketLookupCannotHang(`${dir}/dst/docker.sock`, table)).toBe(false);
-    expect(await socketLookupCannotHang(`${dir}/missing/docker.sock`, table)).toBe(true);
+    expect(await pathLookupCannotHang(link, table)).toBe(false);
+    expect(await pathLookupCannotHang(`${dir}/dst/docker.sock`, table)).toBe(false);
+    expect(await pathLookupCannotHang(`${dir}/missing/docker.sock`, table)).toBe(true);
     expect(Date.now() - started).toBeLessThan(1000);
     const run = await runPreflight(['--budget', '4', '--no-journal'], { DOCKER_HOST: `unix://${link}` }, 15_000);
     expect(run.exitCode).toBe(0);
