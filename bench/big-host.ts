@@ -9,15 +9,16 @@
 //   --driver btrfs a smaller one; --small the small mixed test scenario;
 // - times, over interleaved runs: node -e 0, GET /system/df (curl and
 //   in-process), docker system df -v, `df -h /; docker system df -v`,
-//   ./preflight (wall time and peak RSS), the same with a year of history,
-//   `preflight remediate` (the plan), guard, and guard while a stuck FUSE
-//   mount exists elsewhere;
+//   ./preflight with a journal, as deployed (wall time and peak RSS), without
+//   one, with a year of history, `preflight remediate` (the plan), guard on
+//   /, guard while a stuck FUSE mount exists elsewhere, and guard on another
+//   disk (a statfs child);
 // - then applies the safe tier once on a copy of the host (it deletes);
 // - prints the figures and the issue's targets, each met or missed.
 import path from 'node:path';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { DOCKER_CLI, type DockerSandbox } from '../test/helpers/dockerd.js';
 import { buildMixedScenario } from '../test/helpers/scenarios.js';
 import { openCachedHost, openCopy, type Driver } from './lib/cached-host.js';
@@ -70,7 +71,7 @@ async function buildOrReuse() {
   return host;
 }
 
-function probes(s: DockerSandbox, year: string, stuck: { mountpoint: string; stick(): void; release(): void }): Probe[] {
+function probes(s: DockerSandbox, journal: string, year: string, stuck: { mountpoint: string; stick(): void; release(): void }): Probe[] {
   const env = { DOCKER_HOST: s.host };
   const proc = (label: string, file: string, args: string[], extra: Partial<Probe> = {}): Probe => ({
     label, run: () => timeProcess(file, args, env, repo), ...extra,
@@ -82,11 +83,15 @@ function probes(s: DockerSandbox, year: string, stuck: { mountpoint: string; sti
     { label: 'GET /system/df in-process', run: () => systemDfInProcess(s.socket) },
     proc('docker system df -v', DOCKER_CLI, ['system', 'df', '-v']),
     proc('df -h /; docker system df -v', 'sh', ['-c', `df -h / && ${DOCKER_CLI} system df -v`]),
-    proc('./preflight', preflight, ['--no-journal']),
+    // As deployed: a journal (the history, and the image recipe cache its first run filled).
+    proc('./preflight', preflight, ['--journal', journal]),
+    proc('./preflight --no-journal', preflight, ['--no-journal']),
     proc('./preflight, a year of history', preflight, ['--journal', year]),
-    proc('./preflight remediate (plan)', preflight, ['remediate', '--no-journal']),
+    proc('./preflight remediate (plan)', preflight, ['remediate', '--journal', journal]),
     proc('guard', preflight, guardArgs),
     proc('guard, stuck mount elsewhere', preflight, guardArgs, { before: stuck.stick, after: stuck.release }),
+    // The data root's own loop filesystem: not `/`, so realpath and statfs run in a child.
+    proc('guard, a path on another disk', preflight, ['guard', '--path', s.dataRoot, '--need', '1']),
   ];
 }
 
@@ -122,6 +127,7 @@ let counts: Figures['counts'];
 let dockerd = '';
 let loadStart = '';
 const year = writeYearOfHistory();
+const journal = mkdtempSync(path.join(tmpdir(), 'pf-bench-journal-'));
 let stuck: Awaited<ReturnType<typeof makeStuckMount>> | null = null;
 try {
   stuck = await makeStuckMount();
@@ -132,10 +138,11 @@ try {
   counts = { images: df.docker.images.count, containers: df.docker.containers.count, volumes: df.docker.volumes.count, buildCache: df.docker.buildCache.count };
   loadStart = loadAverage();
   process.stderr.write(`[big-host] measuring: ${RUNS} interleaved rounds, load ${loadStart}\n`);
-  stats = await interleave(probes(host.sandbox, year.root, stuck), RUNS);
+  stats = await interleave(probes(host.sandbox, journal, year.root, stuck), RUNS);
 } finally {
   await stuck?.close();
   rmSync(year.root, { recursive: true, force: true });
+  rmSync(journal, { recursive: true, force: true });
   await host.stop();
 }
 const loadMeasured = loadAverage();
