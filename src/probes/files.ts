@@ -2,44 +2,27 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TimeoutError, errorMessage, formatSeconds } from '../errors.js';
 import type { Runner } from './exec.js';
+import { FileProblem, problemFrom, type ReadOutcome } from './file-problem.js';
+import { appendInProcess, folderCannotHang, readTailsInProcess } from './files-in-process.js';
+import { getMountTable } from './mountinfo.js';
+
+export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from './file-problem.js';
 
 /*
  * Every file operation on a user-given or configured path (the journal, the
  * history, a config file) runs in a child under a deadline, never in this
  * process: a call stuck on a hung mount (stale NFS, a stopped FUSE daemon)
  * pins a libuv thread that process.exit() then waits for forever. A child is
- * killed, or abandoned, at the deadline, and the run ends on time.
+ * killed, or abandoned, at the deadline, and the run ends on time. The one
+ * exception: a folder whose every name lies on `/` or in memory, where
+ * nothing can hang, is read and appended to in-process, with the same checks
+ * (files-in-process.ts).
  */
 
-export type FileProblemCode = 'ENOENT' | 'ELOOP' | 'ENOTREG' | 'ENOSPC' | 'EROFS' | 'EACCES' | 'EDQUOT' | 'ENXIO' | 'ETIMEDOUT' | 'EIO' | 'EPERM';
-
-export class FileProblem extends Error {
-  override name = 'FileProblem';
-  constructor(readonly code: FileProblemCode, readonly file: string, detail: string) {
-    super(`${code}: ${detail}`);
-  }
-}
-
-/** coreutils' strerror texts → the errno names people search for. */
-const ERRNO_TEXT: [RegExp, FileProblemCode][] = [
-  [/No space left on device/, 'ENOSPC'],
-  [/Read-only file system/, 'EROFS'],
-  [/Permission denied|Operation not permitted/, 'EACCES'],
-  [/Disk quota exceeded/, 'EDQUOT'],
-  [/Too many levels of symbolic links/, 'ELOOP'],
-  [/No such device or address/, 'ENXIO'],
-  [/No such file or directory/, 'ENOENT'],
-];
-
-export function problemFrom(file: string, stderr: string, exitCode: number): FileProblem {
-  // Sample: `dd: error writing '/j/2026-11-25.md': No space left on device`
-  const line = stderr.trim().split('\n').pop() ?? '';
-  const detail = line.replace(/^[\w.-]+: /, '') || `exit ${exitCode}`;
-  if (exitCode === 10) return new FileProblem('ELOOP', file, 'is a symbolic link: refused (only a regular file is written or read)');
-  if (exitCode === 11) return new FileProblem('ENOTREG', file, 'is not a regular file (a FIFO, device or directory): refused');
-  if (exitCode === 12) return new FileProblem('EPERM', file, 'its folder is a symbolic link, not owned by this user, or writable by others: refused (only this tool may write its history)');
-  const code = ERRNO_TEXT.find(([re]) => re.test(detail))?.[1] ?? 'EIO';
-  return new FileProblem(code, file, detail.slice(0, 200));
+/** Every folder lies on `/` or in memory, all the way (the mount table unreadable: no). */
+async function inProcessFor(dirs: readonly string[]): Promise<boolean> {
+  const table = await getMountTable().catch(() => null);
+  return table !== null && [...new Set(dirs)].every((d) => folderCannotHang(d, table));
 }
 
 export async function inChild(run: Runner, script: string, args: readonly string[], timeoutMs: number, what: string, input?: string) {
@@ -89,16 +72,15 @@ ${PRIVATE_DIR_CHECK}
 ${REFUSE_NOT_REGULAR}
 exec dd of="$f" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
 
-/** Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem. Text must stay under 4 MiB. */
+/**
+ * Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem.
+ * Text must stay under 4 MiB. In-process where the folder cannot hang.
+ */
 export async function appendToFile(run: Runner, dir: string, file: string, text: string, timeoutMs: number, mode = '0755'): Promise<void> {
+  if (await inProcessFor([dir])) return appendInProcess(dir, file, text, mode);
   const res = await inChild(run, APPEND_SCRIPT, [dir, file, mode], timeoutMs, file, text);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }
-
-export type ReadOutcome =
-  | { file: string; kind: 'ok'; text: string; truncated: boolean }
-  | { file: string; kind: 'missing' }
-  | { file: string; kind: 'refused'; problem: FileProblem };
 
 /*
  * Read the tails of several files in one child. Each file is announced by
@@ -143,11 +125,13 @@ export function parseReadOutput(files: readonly string[], stdout: string, maxByt
 }
 
 /**
- * The last `maxBytes` of each file (one child for all), or a FileProblem for
- * the whole read. `privateDir`: the folder must pass the private check.
+ * The last `maxBytes` of each file (one child for all, or in-process where
+ * their folders cannot hang), or a FileProblem for the whole read.
+ * `privateDir`: the folder must pass the private check.
  */
 export async function readFileTails(run: Runner, files: readonly string[], maxBytes: number, timeoutMs: number, privateDir = ''): Promise<ReadOutcome[]> {
   if (files.length === 0) return [];
+  if (await inProcessFor([...files.map((f) => path.dirname(f)), ...(privateDir ? [privateDir] : [])])) return readTailsInProcess(files, maxBytes, privateDir);
   const boundary = `\x1e${randomBytes(8).toString('hex')}`;
   const res = await inChild(run, READ_SCRIPT, [boundary, String(maxBytes), privateDir, '0700', ...files], timeoutMs, files[0]!);
   if (res.exitCode !== 0 && !res.stdout) throw problemFrom(files[0]!, res.stderr, res.exitCode);

@@ -107,9 +107,14 @@ describe('the shared day journal', () => {
   let dir = '';
   // A small tmpfs, 94% full: disk-critical fires on it (a --path) without a du of / to explain it.
   let full = '';
+  // A folder on a mount of its own (a bind mount): there the journal is read and appended to by children, not in-process.
+  let bound = '';
   const pressed = ['--path'];
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pf-dayjournal-'));
+    bound = path.join(dir, 'bound');
+    await mkdir(bound);
+    await execa('mount', ['--bind', bound, bound]);
     full = path.join(dir, 'full');
     await mkdir(full);
     await execa('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', full]);
@@ -118,6 +123,7 @@ describe('the shared day journal', () => {
   });
   afterAll(async () => {
     await execa('umount', ['-l', full], { reject: false });
+    await execa('umount', ['-l', bound], { reject: false });
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -149,8 +155,10 @@ describe('the shared day journal', () => {
     expect(alert).toMatchObject({ state: 'ongoing', runs: 2 });
   });
 
-  it('a symlinked day file is refused and reported; its target is untouched', async () => {
-    const root = path.join(dir, 'link');
+  const places = [['on /: in-process', () => dir], ['on a mount of its own: in children', () => bound]] as const;
+
+  it.each(places)('a symlinked day file is refused and reported; its target is untouched (%s)', async (_, base) => {
+    const root = path.join(base(), 'link');
     await mkdir(root);
     const target = path.join(dir, 'target.txt');
     await writeFile(target, 'keep me\n');
@@ -164,8 +172,8 @@ describe('the shared day journal', () => {
     expect((await historyOf(root)).records).toHaveLength(1);
   });
 
-  it('a FIFO as day file or history file is refused, and neither the run nor trend hangs', async () => {
-    const root = path.join(dir, 'fifo');
+  it.each(places)('a FIFO as day file or history file is refused, and neither the run nor trend hangs (%s)', async (_, base) => {
+    const root = path.join(base(), 'fifo');
     await mkdir(path.join(root, HISTORY_DIR), { recursive: true, mode: 0o700 });
     await execa('mkfifo', [path.join(root, `${today()}.md`), path.join(root, HISTORY_DIR, `${today()}.jsonl`)]);
     const run = await runPreflight([...pressed, '--budget', '10'], { OPS_JOURNAL_ROOT: root });

@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,15 +43,21 @@ describe('the history and the image recipe cache', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('are read in one child, however often each is asked for', async () => {
-    const { run, children } = counting();
-    const shared = createSharedProbes(options(root), run, now);
-    const [history, again, cache] = await Promise.all([shared.history(), shared.history(Date.now() + 5000), shared.recipeCache(Date.now() + 5000)]);
-    expect(history.records.map(formatRecord)).toEqual([formatRecord(record)]);
-    expect(again).toEqual(history);
-    expect(cache).toEqual({ cache: recipes, problem: null });
-    expect(children).toEqual(['preflight-files']);
-  });
+  it.each([['on /: in-process, no child', false, []], ['on a mount of its own: in one child', true, ['preflight-files']]] as const)(
+    'are read once, however often each is asked for (%s)', async (_, bind, expected) => {
+      if (bind) await execa('mount', ['--bind', root, root]);
+      try {
+        const { run, children } = counting();
+        const shared = createSharedProbes(options(root), run, now);
+        const [history, again, cache] = await Promise.all([shared.history(), shared.history(Date.now() + 5000), shared.recipeCache(Date.now() + 5000)]);
+        expect(history.records.map(formatRecord)).toEqual([formatRecord(record)]);
+        expect(again).toEqual(history);
+        expect(cache).toEqual({ cache: recipes, problem: null });
+        expect(children).toEqual(expected);
+      } finally {
+        if (bind) await execa('umount', ['-l', root]);
+      }
+    });
 
   it('both say why when the folder is refused (writable by others), and the cache is empty', async () => {
     await chmod(historyDir(root), 0o777);
