@@ -1,10 +1,9 @@
 import { EXIT, type Io } from './io.js';
 import { UsageError } from './errors.js';
 import { mountFor } from './model/filesystems.js';
-import { parseMountinfo } from './parse/mountinfo.js';
 import { usageFromStatfs } from './parse/statfs.js';
 import { execRunner } from './probes/exec.js';
-import { readProcFile } from './probes/mountinfo.js';
+import { getMountTable } from './probes/mountinfo.js';
 import { measurePath, measurePathInProcess } from './probes/statfs.js';
 import { formatBytes } from './render/bytes.js';
 import { inline } from './render/escape.js';
@@ -42,7 +41,8 @@ export function assessGuard(usedBytes: number, availBytes: number, needBytes: nu
  * process at exit).
  */
 export async function guard(path: string, needBytes: number, maxPct: number, io: Io): Promise<number> {
-  const table = parseMountinfo((await readProcFile('/proc/self/mountinfo').catch(() => Buffer.alloc(0))).toString('utf8'));
+  // Bytes, not text: a mount point that is not UTF-8 must be seen as one (the in-process walk then leaves the path to the child).
+  const table = await getMountTable().catch(() => []);
   const m = measurePathInProcess(path, table) ?? (await measurePath(execRunner, path, GUARD_STATFS_TIMEOUT_MS));
   if (m.kind === 'stuck') throw new UsageError(`${inline(path)}: ${m.reason} (stuck mount?)`);
   if (m.kind !== 'ok') throw new UsageError(`${inline(path)}: ${m.reason}`);

@@ -1,21 +1,25 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { MountEntry } from '../parse/mountinfo.js';
 import { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from './file-problem.js';
 import { walkPath } from './safe-lookup.js';
 
 /*
- * The journal's reads and appends without a child, where nothing can hang:
- * a folder whose every name lies on `/` or in memory (walkPath). The same
- * checks and outcomes as the scripts in files.ts, name for name; each of
- * those children cost 10-30 ms of exec here, and a week of history took
- * eight (one `tail` a day file).
+ * The journal's reads without a child, where nothing can hang: files whose
+ * every name, their own included, lies on `/` or in memory (walkPath). The
+ * same checks and outcomes as READ_SCRIPT in files.ts; each of its execs cost
+ * 10-30 ms here, and a week of history took eight (one `tail` a day file).
+ * Writes stay in children: a frozen `/` (fsfreeze, a snapshot agent) blocks
+ * write(2), and a child is what a deadline can abandon.
  */
 
-/** Pure: the folder's path can be followed, and what it holds opened, without a child. */
-export function folderCannotHang(dir: string, table: readonly MountEntry[]): boolean {
+/** The most a read returns, as the child's output cap (MAX_OUTPUT_BYTES in exec.ts). */
+const MAX_READ_BYTES = 64 * 1024 * 1024;
+
+/** Every path can be followed, and opened, without a child (a relative one from here, `..` and all, as the kernel would). */
+export function pathsCannotHang(paths: readonly string[], table: readonly MountEntry[]): boolean {
   try {
-    return walkPath(path.resolve(dir), table).kind !== 'unsafe';
+    return paths.every((p) => walkPath(path.isAbsolute(p) ? p : `${process.cwd()}/${p}`, table).kind !== 'unsafe');
   } catch {
     return false;
   }
@@ -72,43 +76,15 @@ function tailOf(file: string, maxBytes: number): ReadOutcome {
 export function readTailsInProcess(files: readonly string[], maxBytes: number, privateDir: string): ReadOutcome[] {
   const dirThere = privateDir !== '' && lstatSync(privateDir, { throwIfNoEntry: false }) !== undefined;
   if (dirThere && !privateFolderOk(privateDir)) return files.map((file) => ({ file, kind: 'refused', problem: problemFrom(file, '', 12) }));
-  return files.map((file) => {
+  let total = 0;
+  return files.map((file): ReadOutcome => {
+    if (total > MAX_READ_BYTES) return { file, kind: 'refused', problem: new FileProblem('EIO', file, 'not read (the reader stopped early, or its output passed the cap)') };
     try {
-      return tailOf(file, maxBytes);
+      const out = tailOf(file, maxBytes);
+      if (out.kind === 'ok') total += out.text.length;
+      return out;
     } catch (err) {
       return { file, kind: 'refused', problem: problemOf(file, err) };
     }
   });
-}
-
-/**
- * APPEND_SCRIPT, here: the folder made when missing (`mode` on the last one
- * only, as `mkdir -p -m`), the private check for 0700, a symlink or a
- * non-regular file refused, then the text in one O_APPEND write(2).
- */
-export function appendInProcess(dir: string, file: string, text: string, mode: string): void {
-  try {
-    if (!lstatSync(dir, { throwIfNoEntry: false })) {
-      mkdirSync(path.dirname(dir), { recursive: true });
-      try {
-        mkdirSync(dir, { mode: parseInt(mode, 8) });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-    }
-    if (mode === '0700' && !privateFolderOk(dir)) throw problemFrom(file, '', 12);
-    const st = lstatSync(file, { throwIfNoEntry: false });
-    if (st?.isSymbolicLink()) throw problemFrom(file, '', 10);
-    if (st && !st.isFile()) throw problemFrom(file, '', 11);
-    const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
-    try {
-      const bytes = Buffer.from(text);
-      // One write(2) for a record (a short write on a regular file means the disk filled: the rest is tried, and fails).
-      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    throw problemOf(file, err);
-  }
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { TimeoutError, errorMessage, formatSeconds } from '../errors.js';
 import type { Runner } from './exec.js';
 import { FileProblem, problemFrom, type ReadOutcome } from './file-problem.js';
-import { appendInProcess, folderCannotHang, readTailsInProcess } from './files-in-process.js';
+import { pathsCannotHang, readTailsInProcess } from './files-in-process.js';
 import { getMountTable } from './mountinfo.js';
 
 export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from './file-problem.js';
@@ -14,15 +14,15 @@ export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from
  * process: a call stuck on a hung mount (stale NFS, a stopped FUSE daemon)
  * pins a libuv thread that process.exit() then waits for forever. A child is
  * killed, or abandoned, at the deadline, and the run ends on time. The one
- * exception: a folder whose every name lies on `/` or in memory, where
- * nothing can hang, is read and appended to in-process, with the same checks
- * (files-in-process.ts).
+ * exception: files whose every name lies on `/` or in memory, where no
+ * lookup or read can hang, are read in-process, with the same checks
+ * (files-in-process.ts); writes always run in children.
  */
 
-/** Every folder lies on `/` or in memory, all the way (the mount table unreadable: no). */
-async function inProcessFor(dirs: readonly string[]): Promise<boolean> {
+/** Every path lies on `/` or in memory, all the way, its last name included (the mount table unreadable: no). */
+async function inProcessFor(paths: readonly string[]): Promise<boolean> {
   const table = await getMountTable().catch(() => null);
-  return table !== null && [...new Set(dirs)].every((d) => folderCannotHang(d, table));
+  return table !== null && pathsCannotHang(paths, table);
 }
 
 export async function inChild(run: Runner, script: string, args: readonly string[], timeoutMs: number, what: string, input?: string) {
@@ -72,12 +72,8 @@ ${PRIVATE_DIR_CHECK}
 ${REFUSE_NOT_REGULAR}
 exec dd of="$f" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
 
-/**
- * Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem.
- * Text must stay under 4 MiB. In-process where the folder cannot hang.
- */
+/** Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem. Text must stay under 4 MiB. */
 export async function appendToFile(run: Runner, dir: string, file: string, text: string, timeoutMs: number, mode = '0755'): Promise<void> {
-  if (await inProcessFor([dir])) return appendInProcess(dir, file, text, mode);
   const res = await inChild(run, APPEND_SCRIPT, [dir, file, mode], timeoutMs, file, text);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }
@@ -131,7 +127,7 @@ export function parseReadOutput(files: readonly string[], stdout: string, maxByt
  */
 export async function readFileTails(run: Runner, files: readonly string[], maxBytes: number, timeoutMs: number, privateDir = ''): Promise<ReadOutcome[]> {
   if (files.length === 0) return [];
-  if (await inProcessFor([...files.map((f) => path.dirname(f)), ...(privateDir ? [privateDir] : [])])) return readTailsInProcess(files, maxBytes, privateDir);
+  if (await inProcessFor([...files, ...(privateDir ? [privateDir] : [])])) return readTailsInProcess(files, maxBytes, privateDir);
   const boundary = `\x1e${randomBytes(8).toString('hex')}`;
   const res = await inChild(run, READ_SCRIPT, [boundary, String(maxBytes), privateDir, '0700', ...files], timeoutMs, files[0]!);
   if (res.exitCode !== 0 && !res.stdout) throw problemFrom(files[0]!, res.stderr, res.exitCode);

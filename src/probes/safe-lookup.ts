@@ -3,8 +3,12 @@ import path from 'node:path';
 import { mountFor } from '../model/filesystems.js';
 import type { MountEntry } from '../parse/mountinfo.js';
 
-/** Filesystems in memory: a lookup there never waits on a disk, a server or a FUSE daemon. */
-const MEMORY_FS = new Set(['tmpfs', 'devtmpfs', 'ramfs', 'proc', 'sysfs']);
+/**
+ * Filesystems in memory: a lookup there never waits on a disk, a server or a
+ * FUSE daemon. Not proc: its magic links (/proc/<pid>/root, cwd, fd/N) do not
+ * lead where their text says.
+ */
+const MEMORY_FS = new Set(['tmpfs', 'devtmpfs', 'ramfs']);
 /** As the kernel's own limit (MAXSYMLINKS): past it the path is not followed here. */
 const MAX_SYMLINKS = 40;
 
@@ -32,10 +36,14 @@ export function walkPath(p: string, table: readonly MountEntry[]): Walk {
   // A mount point that is not UTF-8 cannot be compared with a path here: the child decides.
   if (!path.isAbsolute(p) || table.some((m) => m.rawMountpoint !== undefined)) return { kind: 'unsafe' };
   let resolved = '/';
-  let rest = p.split('/').filter(Boolean);
+  let resolvedIsDir = true;
+  // A trailing slash asks for a folder, as `.` does.
+  let rest = [...p.split('/').filter(Boolean), ...(p.length > 1 && p.endsWith('/') ? ['.'] : [])];
   let links = 0;
   while (rest.length > 0) {
     const name = rest.shift()!;
+    // Going on from a file fails at once, as the kernel's lookup does (realpath: "Not a directory").
+    if (!resolvedIsDir) return { kind: 'missing', reason: MISSING.ENOTDIR! };
     if (name === '.') continue;
     if (name === '..') {
       resolved = path.dirname(resolved);
@@ -53,11 +61,15 @@ export function walkPath(p: string, table: readonly MountEntry[]): Walk {
     }
     if (!stats.isSymbolicLink()) {
       resolved = candidate;
+      resolvedIsDir = stats.isDirectory();
       continue;
     }
     if (++links > MAX_SYMLINKS) return { kind: 'unsafe' };
-    const target = readlinkSync(candidate);
-    rest = [...target.split('/').filter(Boolean), ...rest];
+    const bytes = readlinkSync(candidate, { encoding: 'buffer' });
+    const target = bytes.toString('utf8');
+    // A target that is not UTF-8 would be followed here by other bytes than the kernel's.
+    if (!Buffer.from(target).equals(bytes)) return { kind: 'unsafe' };
+    rest = [...target.split('/').filter(Boolean), ...(target.length > 1 && target.endsWith('/') ? ['.'] : []), ...rest];
     if (path.isAbsolute(target)) resolved = '/';
   }
   return { kind: 'resolved', realpath: resolved };

@@ -107,7 +107,7 @@ describe('the shared day journal', () => {
   let dir = '';
   // A small tmpfs, 94% full: disk-critical fires on it (a --path) without a du of / to explain it.
   let full = '';
-  // A folder on a mount of its own (a bind mount): there the journal is read and appended to by children, not in-process.
+  // A folder on a mount of its own (a bind mount): there the journal is read by a child, not in-process.
   let bound = '';
   const pressed = ['--path'];
   beforeAll(async () => {
@@ -155,7 +155,7 @@ describe('the shared day journal', () => {
     expect(alert).toMatchObject({ state: 'ongoing', runs: 2 });
   });
 
-  const places = [['on /: in-process', () => dir], ['on a mount of its own: in children', () => bound]] as const;
+  const places = [['on /: read in-process', () => dir], ['on a mount of its own: read in a child', () => bound]] as const;
 
   it.each(places)('a symlinked day file is refused and reported; its target is untouched (%s)', async (_, base) => {
     const root = path.join(base(), 'link');

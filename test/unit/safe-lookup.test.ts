@@ -1,10 +1,12 @@
-import { symlink } from 'node:fs/promises';
+import { execa } from 'execa';
+import { symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMountinfoBytes } from '../../src/parse/mountinfo.js';
 import { getMountTable } from '../../src/probes/mountinfo.js';
 import { mountFor } from '../../src/model/filesystems.js';
-import { lookupCannotHang, pathLookupCannotHang } from '../../src/probes/safe-lookup.js';
+import { pathsCannotHang } from '../../src/probes/files-in-process.js';
+import { lookupCannotHang, pathLookupCannotHang, walkPath } from '../../src/probes/safe-lookup.js';
 import { execRunner } from '../../src/probes/exec.js';
 import { measurePath, measurePathInProcess } from '../../src/probes/statfs.js';
 import { useScratchDir } from '../helpers/scratch.js';
@@ -85,5 +87,42 @@ describe('measurePathInProcess', () => {
     const other = table.find((m) => m.mountpoint !== '/' && !['tmpfs', 'devtmpfs', 'ramfs', 'proc', 'sysfs'].includes(m.fstype) && m.rawMountpoint === undefined);
     if (other) expect(await measurePathInProcess(other.mountpoint, table)).toBeNull();
     expect(await measurePathInProcess('/nonexistent/x', table)).toEqual({ kind: 'missing', path: '/nonexistent/x', reason: 'No such file or directory' });
+  });
+});
+
+describe('walkPath, where its reading could part from the kernel’s', () => {
+  let dir = '';
+  useScratchDir('pf-walk-', (d) => { dir = d; });
+
+  it('says Not a directory past a file, as realpath does (a trailing slash, `..` after a file)', async () => {
+    const table = await getMountTable();
+    await writeFile(path.join(dir, 'f'), 'x');
+    expect(walkPath(path.join(dir, 'f/'), table)).toEqual({ kind: 'missing', reason: 'Not a directory' });
+    expect(walkPath(`${path.join(dir, 'f')}/..`, table)).toEqual({ kind: 'missing', reason: 'Not a directory' });
+    expect(walkPath(path.join(dir, 'f'), table)).toEqual({ kind: 'resolved', realpath: path.join(dir, 'f') });
+  });
+
+  it('does not follow a symlink whose target is not UTF-8, nor enter /proc (its magic links lead elsewhere than their text)', async () => {
+    const table = await getMountTable();
+    const link = path.join(dir, 'odd');
+    // The target's last byte is 0xff: not UTF-8.
+    await execa('sh', ['-c', 'ln -s "$(printf "%s/\\377" "$1")" "$2"', 'sh', dir, link]);
+    expect(walkPath(link, table)).toEqual({ kind: 'unsafe' });
+    expect(walkPath('/proc/self/root/etc', table)).toEqual({ kind: 'unsafe' });
+  });
+
+  it('leaves a file that is itself a mount point (a single-file bind mount) to the child', async () => {
+    const table0 = await getMountTable();
+    const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')];
+    await writeFile(a, 'a');
+    await writeFile(b, 'b');
+    expect(pathsCannotHang([b], table0)).toBe(true);
+    await execa('mount', ['--bind', a, b]);
+    try {
+      expect(pathsCannotHang([b], await getMountTable())).toBe(false);
+      expect(pathsCannotHang([a], await getMountTable())).toBe(true);
+    } finally {
+      await execa('umount', ['-l', b]);
+    }
   });
 });
