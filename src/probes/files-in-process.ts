@@ -25,13 +25,11 @@ export function pathsCannotHang(paths: readonly string[], table: readonly MountE
   }
 }
 
-const ERRNO: Partial<Record<string, FileProblemCode>> = {
-  ENOSPC: 'ENOSPC', EROFS: 'EROFS', EACCES: 'EACCES', EPERM: 'EACCES', EDQUOT: 'EDQUOT', ELOOP: 'ELOOP', ENXIO: 'ENXIO', ENOENT: 'ENOENT',
-};
+/** What a read may meet (a link or a FIFO put there after the checks: ELOOP, ENXIO; a file removed: ENOENT). */
+const ERRNO: Partial<Record<string, FileProblemCode>> = { EACCES: 'EACCES', EPERM: 'EACCES', ELOOP: 'ELOOP', ENXIO: 'ENXIO', ENOENT: 'ENOENT' };
 /** coreutils' words for them, as the scripts' problems say. */
 const STRERROR: Partial<Record<FileProblemCode, string>> = {
-  ENOSPC: 'No space left on device', EROFS: 'Read-only file system', EACCES: 'Permission denied', EDQUOT: 'Disk quota exceeded',
-  ELOOP: 'Too many levels of symbolic links', ENXIO: 'No such device or address', ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied', ELOOP: 'Too many levels of symbolic links', ENXIO: 'No such device or address', ENOENT: 'No such file or directory',
 };
 
 function problemOf(file: string, err: unknown): FileProblem {
@@ -72,7 +70,7 @@ function tailOf(file: string, maxBytes: number): ReadOutcome {
   }
 }
 
-/** readFileTails' outcomes, read here (the folder must pass folderCannotHang). */
+/** readFileTails' outcomes, read here (the files and the folder must pass pathsCannotHang). */
 export function readTailsInProcess(files: readonly string[], maxBytes: number, privateDir: string): ReadOutcome[] {
   const dirThere = privateDir !== '' && lstatSync(privateDir, { throwIfNoEntry: false }) !== undefined;
   if (dirThere && !privateFolderOk(privateDir)) return files.map((file) => ({ file, kind: 'refused', problem: problemFrom(file, '', 12) }));
