@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Runner } from '../probes/exec.js';
-import { inChild, PRIVATE_DIR_CHECK, problemFrom, readFileTails, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, type ReadOutcome } from '../probes/files.js';
-import { historyDir, MAX_HISTORY_FILE_BYTES } from './store.js';
+import { inChild, PRIVATE_DIR_CHECK, problemFrom, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, type ReadOutcome } from '../probes/files.js';
+import { historyDir } from './store.js';
 
 /*
  * Image build recipes (for rebuild churn), by image id. An id is the hash of
@@ -13,8 +13,6 @@ import { historyDir, MAX_HISTORY_FILE_BYTES } from './store.js';
  * rebuilt), never half-trusted.
  */
 export const RECIPE_CACHE_FILE = 'image-recipes.json';
-/** 400 images × 20 steps × 100 bytes is ~0.8 MiB; read with the history, under its cap. */
-const MAX_CACHE_BYTES = MAX_HISTORY_FILE_BYTES;
 const MAX_STEPS = 1000;
 const MAX_STEP_CHARS = 64 * 1024;
 const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
@@ -57,17 +55,11 @@ export interface RecipeCacheRead {
   problem: string | null;
 }
 
-/** Read in a child under `timeoutMs` (the journal may sit on a hung disk); never throws. */
-export async function readRecipeCache(run: Runner, root: string, timeoutMs: number): Promise<RecipeCacheRead> {
-  try {
-    const [out] = await readFileTails(run, [recipeCacheFile(root)], MAX_CACHE_BYTES, timeoutMs, historyDir(root));
-    return recipeCacheFromRead(out);
-  } catch (err) {
-    return { cache: new Map(), problem: errorMessage(err) };
-  }
-}
-
-/** Pure: what reading the cache file gave → the cache, or why there is none (a missing file is no problem). */
+/**
+ * Pure: what reading the cache file gave (with the history, under its cap:
+ * 400 images × 20 steps × 100 bytes is ~0.8 MiB) → the cache, or why there
+ * is none (a missing file is no problem).
+ */
 export function recipeCacheFromRead(out: ReadOutcome | undefined): RecipeCacheRead {
   if (!out || out.kind === 'missing') return { cache: new Map(), problem: null };
   if (out.kind === 'refused') return { cache: new Map(), problem: out.problem.message };

@@ -91,6 +91,7 @@ export async function readHistoryWith(
   return { window: out, others: outcomes.slice(files.size) };
 }
 
+/** --journal-keep-days: remove our history files and the shared day files older than that. Only dated names are touched. */
 export async function pruneOld(run: Runner, root: string, keepDays: number, now: Date, timeoutMs: number): Promise<void> {
   const cutoff = new Date(now.getTime() - keepDays * 86_400_000).toISOString().slice(0, 10);
   const old = (names: string[], pattern: RegExp) => names.filter((n) => (pattern.exec(n)?.[1] ?? '9999') < cutoff);

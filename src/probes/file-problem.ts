@@ -39,3 +39,13 @@ export type ReadOutcome =
   | { file: string; kind: 'missing' }
   | { file: string; kind: 'refused'; problem: FileProblem };
 
+
+/**
+ * A file's last `maxBytes + 1` bytes as read: past `maxBytes` it was cut, and
+ * its first, partial line is dropped (one more byte than kept tells a cut
+ * file from a whole one).
+ */
+export function tailRead(file: string, text: string, bytes: number, maxBytes: number): ReadOutcome {
+  const truncated = bytes > maxBytes;
+  return { file, kind: 'ok', text: truncated ? text.slice(text.indexOf('\n') + 1) : text, truncated };
+}

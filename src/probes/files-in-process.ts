@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { MountEntry } from '../parse/mountinfo.js';
-import { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from './file-problem.js';
+import { FileProblem, problemFrom, tailRead, type FileProblemCode, type ReadOutcome } from './file-problem.js';
 import { walkPath } from './safe-lookup.js';
 
 /*
@@ -44,7 +44,7 @@ function privateFolderOk(dir: string): boolean {
   return !st.isSymbolicLink() && st.uid === process.geteuid?.() && (st.mode & 0o022) === 0;
 }
 
-/** The last `maxBytes + 1` bytes of a regular file (one more than kept tells a cut file from a whole one). */
+/** The end of a regular file, as READ_SCRIPT's `tail -c` gives it. */
 function tailOf(file: string, maxBytes: number): ReadOutcome {
   const st = lstatSync(file, { throwIfNoEntry: false });
   if (!st) return { file, kind: 'missing' };
@@ -62,9 +62,7 @@ function tailOf(file: string, maxBytes: number): ReadOutcome {
       if (n === 0) break;
       got += n;
     }
-    const text = buf.subarray(0, got).toString('utf8');
-    const truncated = got > maxBytes;
-    return { file, kind: 'ok', text: truncated ? text.slice(text.indexOf('\n') + 1) : text, truncated };
+    return tailRead(file, buf.subarray(0, got).toString('utf8'), got, maxBytes);
   } finally {
     closeSync(fd);
   }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TimeoutError, errorMessage, formatSeconds } from '../errors.js';
 import type { Runner } from './exec.js';
-import { FileProblem, problemFrom, type ReadOutcome } from './file-problem.js';
+import { FileProblem, problemFrom, tailRead, type ReadOutcome } from './file-problem.js';
 import { pathsCannotHang, readTailsInProcess } from './files-in-process.js';
 import { getMountTable } from './mountinfo.js';
 
@@ -115,8 +115,7 @@ export function parseReadOutput(files: readonly string[], stdout: string, maxByt
     if (tag === 'T') return { file, kind: 'refused', problem: problemFrom(file, '', 11) };
     // Sample: `F\n{"v":2,…}\n…\n\n`: the tag line, the bytes, our closing newline.
     const text = part.slice(2, -1);
-    const truncated = Buffer.byteLength(text) > maxBytes;
-    return { file, kind: 'ok', text: truncated ? text.slice(text.indexOf('\n') + 1) : text, truncated };
+    return tailRead(file, text, Buffer.byteLength(text), maxBytes);
   });
 }
 

@@ -4,7 +4,7 @@ import { statfsSync } from 'node:fs';
 import { mountFor } from '../model/filesystems.js';
 import type { MountEntry } from '../parse/mountinfo.js';
 import type { Runner } from './exec.js';
-import { lookupCannotHang, walkPath } from './safe-lookup.js';
+import { walkPath } from './safe-lookup.js';
 
 export type PathMeasurement =
   | { kind: 'ok'; path: string; realpath: string; statfs: StatfsFigures }
@@ -73,8 +73,9 @@ export function measurePathInProcess(p: string, table: readonly MountEntry[]): P
     const walk = walkPath(p, table);
     if (walk.kind === 'missing') return { kind: 'missing', path: p, reason: walk.reason };
     if (walk.kind !== 'resolved') return null;
-    const mount = mountFor(table, walk.realpath);
-    if (!mount || !lookupCannotHang(mount) || !FRSIZE_IS_BSIZE.has(mount.fstype)) return null;
+    // The walk vouched for the mount; its type must also give df's unit.
+    const fstype = mountFor(table, walk.realpath)?.fstype;
+    if (!fstype || !FRSIZE_IS_BSIZE.has(fstype)) return null;
     const s = statfsSync(walk.realpath);
     return { kind: 'ok', path: p, realpath: walk.realpath, statfs: { frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree } };
   } catch {
@@ -91,4 +92,3 @@ export function lastReason(stderr: string): string {
   const idx = line.lastIndexOf(': ');
   return (idx >= 0 ? line.slice(idx + 2) : line) || 'unreadable';
 }
-

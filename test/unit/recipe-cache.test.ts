@@ -1,7 +1,8 @@
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatRecipeCache, parseRecipeCache, readRecipeCache, recipeCacheFile, writeRecipeCache } from '../../src/history/recipe-cache.js';
+import { formatRecipeCache, parseRecipeCache, recipeCacheFile, recipeCacheFromRead, writeRecipeCache } from '../../src/history/recipe-cache.js';
+import { readHistoryWith } from '../../src/history/store.js';
 import { execRunner } from '../../src/probes/exec.js';
 import { useScratchDir } from '../helpers/scratch.js';
 
@@ -28,24 +29,30 @@ describe('parseRecipeCache', () => {
   });
 });
 
-describe('the cache file, written and read in children', () => {
+/** As a run reads it: with the history, in one read. */
+async function readRecipeCache(root: string) {
+  const read = await readHistoryWith(execRunner, root, 1, new Date(), 5000, [recipeCacheFile(root)]);
+  return read.others ? recipeCacheFromRead(read.others[0]) : { cache: new Map(), problem: read.window.problem };
+}
+
+describe('the cache file, written and read', () => {
   let root = '';
   useScratchDir('pf-recipes-', (d) => { root = d; });
 
   it('round-trips through a private folder it creates', async () => {
-    expect(await readRecipeCache(execRunner, root, 5000)).toEqual({ cache: new Map(), problem: null });
+    expect(await readRecipeCache(root)).toEqual({ cache: new Map(), problem: null });
     expect(await writeRecipeCache(execRunner, root, recipes, 5000)).toBeNull();
-    expect(await readRecipeCache(execRunner, root, 5000)).toEqual({ cache: recipes, problem: null });
+    expect(await readRecipeCache(root)).toEqual({ cache: recipes, problem: null });
   });
 
   it('drops a tampered file and refuses a symlink', async () => {
     await mkdir(path.join(root, '.storage-preflight'), { mode: 0o700 });
     await writeFile(recipeCacheFile(root), '{"v":1,"recipes":{"x":[]}}');
-    expect(await readRecipeCache(execRunner, root, 5000)).toMatchObject({ cache: new Map(), problem: expect.stringMatching(/not what this tool writes/) });
+    expect(await readRecipeCache(root)).toMatchObject({ cache: new Map(), problem: expect.stringMatching(/not what this tool writes/) });
     await rm(recipeCacheFile(root));
     await writeFile(path.join(root, 'elsewhere.json'), formatRecipeCache(recipes));
     await symlink(path.join(root, 'elsewhere.json'), recipeCacheFile(root));
-    expect(await readRecipeCache(execRunner, root, 5000)).toMatchObject({ cache: new Map(), problem: expect.stringMatching(/^ELOOP/) });
+    expect(await readRecipeCache(root)).toMatchObject({ cache: new Map(), problem: expect.stringMatching(/^ELOOP/) });
     expect(await writeRecipeCache(execRunner, root, recipes, 5000)).toMatch(/^ELOOP/);
     expect(await readFile(path.join(root, 'elsewhere.json'), 'utf8')).toBe(formatRecipeCache(recipes));
   });
