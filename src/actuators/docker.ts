@@ -65,7 +65,6 @@ export function removeImage(endpoint: DockerEndpoint, apiVersion: string, id: st
 /** BuildKit record ids are 25 base-36 characters; anything else is not sent into a filter. */
 const RECORD_ID = /^[A-Za-z0-9]{1,128}$/;
 
-
 /**
  * One `POST /build/prune` for several records. Docker (20.10 to 28) turns
  * `filters={"id":[X]}` into BuildKit's `id~=X`, an unanchored regular
@@ -98,4 +97,3 @@ export async function pruneBuildRecords(endpoint: DockerEndpoint, apiVersion: st
   }
   return out;
 }
-
