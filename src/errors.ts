@@ -16,8 +16,8 @@ export class UsageError extends Error {
  */
 export class ApplyLockedError extends Error {
   override name = 'ApplyLockedError';
-  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number, readonly staleNotOurs = false) {
-    super(staleNotOurs
+  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number, readonly staleNotOurs = false, noFolder?: string) {
+    super(noFolder ? `${noFolder}; nothing was applied` : staleNotOurs
       ? `${lockPath} was left by pid ${holderPid ?? '?'}, which is gone, and belongs to another user: this user may not remove it (remove it as root); nothing was applied`
       : `another remediate --apply${holderPid === null ? '' : ` (pid ${holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(waitedMs)}, nothing was applied`);
   }
@@ -29,8 +29,8 @@ export class ApplyLockedError extends Error {
  */
 export class RunLockedError extends Error {
   override name = 'RunLockedError';
-  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number, readonly staleNotOurs = false) {
-    super(staleNotOurs
+  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number, readonly staleNotOurs = false, noFolder?: string) {
+    super(noFolder ? `${noFolder}; nothing was measured` : staleNotOurs
       ? `${lockPath} was left by pid ${holderPid ?? '?'}, which is gone, and belongs to another user: this user may not remove it (remove it as root); nothing was measured`
       : `another preflight run${holderPid === null ? '' : ` (pid ${holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(waitedMs)}, nothing was measured`);
   }

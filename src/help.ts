@@ -65,7 +65,7 @@ export function overviewHelp(): string {
     "'preflight COMMAND --help' (or 'preflight help COMMAND') lists the flags of a",
     'command, each with its default.',
     '',
-    wrap('', 'Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG, OPS_JOURNAL_ROOT, OPS_VAULT_ROOT, OPS_REPO_ROOT, FACTORY_ROOT; TMPDIR holds the run and apply locks (default /tmp).', 0),
+    wrap('', 'Environment: DOCKER_HOST (default unix:///var/run/docker.sock), PREFLIGHT_CONFIG, OPS_JOURNAL_ROOT, OPS_VAULT_ROOT, OPS_REPO_ROOT, FACTORY_ROOT; TMPDIR holds the run and apply locks when only this user can write it (else /run/storage-preflight for root, $XDG_RUNTIME_DIR/storage-preflight or /tmp/storage-preflight-UID).', 0),
     '',
     'Exit codes:',
     wrap('  0', 'a report was printed (guard: it fits; remediate --apply ran, even if it freed less than wanted; watch: stopped by SIGTERM or SIGINT)', 6),

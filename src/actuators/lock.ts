@@ -1,16 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { lstat, readFile, readlink, symlink, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, readFileSync } from 'node:fs';
+import { lstat, open, readlink, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplyLockedError, RunLockedError } from '../errors.js';
+import { lockFolder, NoLockFolderError } from './lock-dir.js';
 
 /*
  * Host-wide locks: one measuring run at a time (the run lock: reports,
  * remediate, each run of a watch), and one `remediate --apply` at a time
- * (the apply lock, taken inside it). A lock is a symbolic link in
- * the temporary directory (local, never a hung network mount, so plain
- * in-process calls) whose target is the holder's pid and start time:
+ * (the apply lock, taken inside it). A lock is a symbolic link in a
+ * folder only this user can write (lock-dir.ts: local, never a hung network
+ * mount, so plain in-process calls) whose target is the holder's pid and start time:
  * symlink(2) creates it atomically (EEXIST when it exists), it is never
  * half-written, and its few bytes live in the inode, so it is created even
  * when the disk is full, which is when an apply runs. A lock whose holder
@@ -22,12 +22,13 @@ const POLL_MS = 100;
 /** Breaking a stale lock takes microseconds: a guard older than this was left by a crash. */
 const STALE_GUARD_MS = 10_000;
 
-export function applyLockPath(): string {
-  return path.join(tmpdir(), 'storage-preflight-apply.lock');
+/** Throws NoLockFolderError when no folder is this user's alone. */
+export function applyLockPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(lockFolder(env), 'storage-preflight-apply.lock');
 }
 
-export function runLockPath(): string {
-  return path.join(tmpdir(), 'storage-preflight-run.lock');
+export function runLockPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(lockFolder(env), 'storage-preflight-run.lock');
 }
 
 export interface HostLock {
@@ -74,16 +75,40 @@ export function parseHolder(text: string): Holder | null {
   return m ? { pid: Number(m[1]), start: m[2] ?? null } : null;
 }
 
-async function readHolder(file: string): Promise<Holder | null | 'gone'> {
+/** Never blocks: not a FIFO's open, not a device's; the type is checked on the descriptor. */
+const READ_NEVER_BLOCKS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** A regular file's first bytes (a lock made by hand, or by an older tool); '' for anything else. */
+async function smallRegularFile(file: string): Promise<string> {
+  const fd = await open(file, READ_NEVER_BLOCKS).catch(() => null);
+  if (!fd) return '';
   try {
-    return parseHolder(await readlink(file));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'gone';
-    // A regular file (made by hand, or by an older tool): its text is read the same way.
-    if (code === 'EINVAL') return parseHolder(await readFile(file, 'utf8').catch(() => ''));
-    throw err;
+    if (!(await fd.stat()).isFile()) return '';
+    const buf = Buffer.alloc(64);
+    const { bytesRead } = await fd.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fd.close();
   }
+}
+
+/** What is at a lock's name: its holder (null when it names none of ours) and its inode, which a re-made lock changes. */
+interface Entry {
+  holder: Holder | null;
+  ino: number;
+}
+
+/** The entry at `file`; 'gone' when absent. Garbage, a FIFO, another user's entry: no holder. */
+async function readEntry(file: string): Promise<Entry | 'gone'> {
+  const st = await lstat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (!st) return 'gone';
+  // Made by another user (root, in this user's folder): not a lock of ours to honour.
+  if (st.uid !== (process.geteuid?.() ?? st.uid)) return { holder: null, ino: st.ino };
+  const text = st.isSymbolicLink() ? await readlink(file).catch(() => '') : await smallRegularFile(file);
+  return { holder: parseHolder(text), ino: st.ino };
 }
 
 /** symlink(2) `target` at `at`: true when we created it, false when it exists. */
@@ -107,7 +132,7 @@ async function unlinkQuietly(file: string): Promise<void> {
  * the dead pid, another break the lock and a third take it, and the first
  * would then unlink a live lock.
  */
-async function breakStale(lockPath: string, body: string, holder: Holder): Promise<'broken' | 'busy' | 'not-ours'> {
+async function breakStale(lockPath: string, body: string, seen: Entry): Promise<'broken' | 'busy' | 'not-ours'> {
   const guard = `${lockPath}.break`;
   if (!(await createOnce(body, guard))) {
     const age = await lstat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
@@ -115,8 +140,9 @@ async function breakStale(lockPath: string, body: string, holder: Holder): Promi
     return 'busy';
   }
   try {
-    const again = await readHolder(lockPath);
-    if (again === 'gone' || again === null || again.pid !== holder.pid || again.start !== holder.start) return 'broken';
+    // Another breaker may have broken it and a live run taken it since: only the entry we judged goes.
+    const again = await readEntry(lockPath);
+    if (again === 'gone' || again.ino !== seen.ino) return 'broken';
     // In a sticky /tmp only its owner may remove it: a lock root left is not ours to break as uid 1000.
     return await unlink(lockPath).then(
       () => 'broken' as const,
@@ -132,13 +158,29 @@ async function breakStale(lockPath: string, body: string, holder: Holder): Promi
  * finish; ApplyLockedError when it does not. release() removes it (only if
  * it is still ours).
  */
-export function acquireApplyLock(lockPath = applyLockPath(), waitMs = APPLY_LOCK_WAIT_MS): Promise<HostLock> {
-  return acquireLock(lockPath, waitMs, (pid, waited, notOurs) => new ApplyLockedError(lockPath, pid, waited, notOurs));
+export function acquireApplyLock(lockPath?: string, waitMs = APPLY_LOCK_WAIT_MS): Promise<HostLock> {
+  const refuse = (at: string) => (pid: number | null, waited: number, notOurs: boolean, noFolder?: string) => new ApplyLockedError(at, pid, waited, notOurs, noFolder);
+  return lockIn(lockPath ?? applyLockPath, waitMs, refuse);
 }
 
 /** Take the host's run lock, waiting up to `waitMs`; RunLockedError when another run holds it that long. */
-export function acquireRunLock(waitMs: number, signal?: AbortSignal, lockPath = runLockPath()): Promise<HostLock> {
-  return acquireLock(lockPath, waitMs, (pid, waited, notOurs) => new RunLockedError(lockPath, pid, waited, notOurs), signal);
+export function acquireRunLock(waitMs: number, signal?: AbortSignal, lockPath?: string): Promise<HostLock> {
+  const refuse = (at: string) => (pid: number | null, waited: number, notOurs: boolean, noFolder?: string) => new RunLockedError(at, pid, waited, notOurs, noFolder);
+  return lockIn(lockPath ?? runLockPath, waitMs, refuse, signal);
+}
+
+type Refuse = (holderPid: number | null, waitedMs: number, staleNotOurs: boolean, noFolder?: string) => Error;
+
+/** The lock at `at` (or where `at()` finds this user's folder: no folder of ours alone is a refusal too). */
+async function lockIn(at: string | (() => string), waitMs: number, refuse: (at: string) => Refuse, signal?: AbortSignal): Promise<HostLock> {
+  let lockPath: string;
+  try {
+    lockPath = typeof at === 'string' ? at : at();
+  } catch (err) {
+    if (err instanceof NoLockFolderError) throw refuse('')(null, 0, false, err.message);
+    throw err;
+  }
+  return acquireLock(lockPath, waitMs, refuse(lockPath), signal);
 }
 
 /**
@@ -153,8 +195,8 @@ export async function acquireLock(
   const me: Holder = { pid: process.pid, start: startTimeOf(process.pid) };
   const body = `${me.pid}${me.start === null ? '' : ` ${me.start}`}`;
   const release = async () => {
-    const h = await readHolder(lockPath);
-    if (h !== 'gone' && h !== null && h.pid === me.pid && h.start === me.start) await unlinkQuietly(lockPath);
+    const e = await readEntry(lockPath).catch(() => 'gone' as const);
+    if (e !== 'gone' && e.holder?.pid === me.pid && e.holder.start === me.start) await unlinkQuietly(lockPath);
   };
   let holder: Holder | null = null;
   for (;;) {
@@ -164,14 +206,14 @@ export async function acquireLock(
       signal?.throwIfAborted();
       return { path: lockPath, waitedMs: Date.now() - started, release };
     }
-    const read = await readHolder(lockPath);
-    if (read !== 'gone') holder = read;
-    // An unreadable lock is never ours to break: it is waited for like a live one.
-    if (read !== 'gone' && read !== null && !alive(read)) {
+    const read = await readEntry(lockPath);
+    if (read !== 'gone') holder = read.holder;
+    // In a folder only we can write, an entry naming no live run of ours (garbage, a FIFO, root's) is no lock: broken.
+    if (read !== 'gone' && (read.holder === null || !alive(read.holder))) {
       const outcome = await breakStale(lockPath, body, read);
       if (outcome === 'broken') continue;
       // Waiting would not change it: only its owner can remove it.
-      if (outcome === 'not-ours') throw refuse(read.pid, Date.now() - started, true);
+      if (outcome === 'not-ours') throw refuse(read.holder?.pid ?? null, Date.now() - started, true);
     }
     if (Date.now() - started >= waitMs) throw refuse(holder?.pid ?? null, Date.now() - started, false);
     if (read !== 'gone') await sleep(POLL_MS, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
@@ -179,7 +221,13 @@ export async function acquireLock(
 }
 
 /** Break `lockPath` if its holder is gone (a run killed with SIGKILL); a live holder's lock stays. */
-export async function clearStaleLock(lockPath: string): Promise<void> {
-  const read = await readHolder(lockPath).catch(() => null);
-  if (read !== 'gone' && read !== null && !alive(read)) await breakStale(lockPath, `${process.pid}`, read);
+export async function clearStaleLock(at: string | (() => string)): Promise<void> {
+  let lockPath: string;
+  try {
+    lockPath = typeof at === 'string' ? at : at();
+  } catch {
+    return; // No folder of ours: no lock of ours either.
+  }
+  const read = await readEntry(lockPath).catch(() => 'gone' as const);
+  if (read !== 'gone' && (read.holder === null || !alive(read.holder))) await breakStale(lockPath, `${process.pid}`, read);
 }

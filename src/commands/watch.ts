@@ -41,7 +41,7 @@ export async function watch(plan: WatchPlan, io: Io, self = selfCommand()): Prom
       const startedAt = Date.now();
       const end = await runChild([...self, ...plan.runArgv], io.env, plan.budgetMs + RUN_GRACE_MS, STOP_GRACE_MS, stop.signal);
       // A run killed while holding the run lock leaves it to a dead pid: break it now, not at the next run's wait.
-      if (end.kind === 'overran' || end.kind === 'cut') await clearStaleLock(runLockPath());
+      if (end.kind === 'overran' || end.kind === 'cut') await clearStaleLock(runLockPath);
       const line = endLine(end, new Date(startedAt), plan, String(stop.signal.reason ?? ''));
       if (line) io.stderr(line);
       // Start to start; a run longer than the interval is followed at once, and missed starts are not made up.
