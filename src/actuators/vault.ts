@@ -1,27 +1,28 @@
 import path from 'node:path';
-import { FileProblem, inChild, problemFrom, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN } from '../probes/files.js';
+import { FileProblem, inChild, problemFrom } from '../probes/files.js';
+import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, temporaryName } from '../probes/folder-walk.js';
 import type { Runner } from '../probes/exec.js';
 
 /*
  * Vault writes, in a child under a deadline like every file operation on a
  * configured path (the vault may sit on a hung or full disk). The pending
  * folder is the host's: it must exist (a typo in OPS_VAULT_ROOT must not
- * create folders). A write is atomic (a temporary file in the same folder,
+ * create folders), and be root's or this user's, reached through nobody
+ * else's link and writable by nobody else (folder-walk.ts). A write is atomic (a temporary file in the same folder,
  * then rename), refuses a symlink or a non-regular file at the name, and
  * with `held` checks the siblings approved/, fired/ and rejected/ first: an
  * item a person already took is never filed again.
  */
-const WRITE_SCRIPT = `dir=$1 name=$2 mode=$3 held=$4
-[ -d "$dir" ] || exit 13
+const WRITE_SCRIPT = `${ENTER_FOLDER}
+dir=$1 name=$2 mode=$3 held=$4 me=$5 tmp=$6
+enter "$dir" '' shared "$me"
 if [ "$held" = 1 ]; then
-  parent=$(dirname -- "$dir")
   for s in approved fired rejected; do
-    if [ -e "$parent/$s/$name" ] || [ -L "$parent/$s/$name" ]; then printf 'held %s\\n' "$s"; exit 0; fi
+    if [ -e "../$s/$name" ] || [ -L "../$s/$name" ]; then printf 'held %s\\n' "$s"; exit 0; fi
   done
 fi
-f=$dir/$name
 ${REFUSE_NOT_REGULAR}
-if [ "$mode" = existing ] && [ ! -e "$f" ]; then printf 'absent\\n'; exit 0; fi
+if [ "$mode" = existing ] && [ ! -e "$name" ]; then printf 'absent\\n'; exit 0; fi
 ${REPLACE_FROM_STDIN}`;
 
 export type WriteOutcome =
@@ -43,7 +44,7 @@ export async function writeVaultFile(
 ): Promise<WriteOutcome> {
   if (!SAFE_NAME.test(name) || name.includes('..')) throw new FileProblem('EPERM', name, 'not a name this tool makes: refused');
   const file = path.join(dir, name);
-  const res = await inChild(run, WRITE_SCRIPT, [dir, name, opts.mode, opts.held ? '1' : '0'], timeoutMs, file, text);
+  const res = await inChild(run, WRITE_SCRIPT, [dir, name, opts.mode, opts.held ? '1' : '0', effectiveUid(), temporaryName(name)], timeoutMs, file, text);
   if (res.exitCode === 13) throw new FileProblem('ENOENT', dir, 'no such folder (the vault folder must exist: it is the host\'s)');
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
   // Sample: `held approved`, `written`, `absent`.

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Runner } from '../probes/exec.js';
-import { inChild, PRIVATE_DIR_CHECK, problemFrom, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, type ReadOutcome } from '../probes/files.js';
+import { inChild, problemFrom, type ReadOutcome } from '../probes/files.js';
+import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, temporaryName } from '../probes/folder-walk.js';
 import { historyDir } from './store.js';
 
 /*
@@ -68,10 +69,9 @@ export function recipeCacheFromRead(out: ReadOutcome | undefined): RecipeCacheRe
 }
 
 /** Replace the cache file atomically, in the private history folder (created 0700 if need be). */
-const WRITE_SCRIPT = `dir=$1 name=$2 mode=0700
-mkdir -p -m 0700 -- "$dir" || exit 1
-${PRIVATE_DIR_CHECK}
-f=$dir/$name
+const WRITE_SCRIPT = `${ENTER_FOLDER}
+dir=$1 name=$2 me=$3 tmp=$4
+enter "$dir" 0700 own "$me"
 ${REFUSE_NOT_REGULAR}
 ${REPLACE_FROM_STDIN}`;
 
@@ -79,7 +79,7 @@ ${REPLACE_FROM_STDIN}`;
 export async function writeRecipeCache(run: Runner, root: string, cache: RecipeCache, timeoutMs: number): Promise<string | null> {
   const file = recipeCacheFile(root);
   try {
-    const res = await inChild(run, WRITE_SCRIPT, [historyDir(root), RECIPE_CACHE_FILE], timeoutMs, file, formatRecipeCache(cache));
+    const res = await inChild(run, WRITE_SCRIPT, [historyDir(root), RECIPE_CACHE_FILE, effectiveUid(), temporaryName(RECIPE_CACHE_FILE)], timeoutMs, file, formatRecipeCache(cache));
     if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
     return null;
   } catch (err) {

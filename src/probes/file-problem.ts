@@ -29,6 +29,8 @@ export function problemFrom(file: string, stderr: string, exitCode: number): Fil
   const detail = line.replace(/^[\w.-]+: /, '') || `exit ${exitCode}`;
   if (exitCode === 10) return new FileProblem('ELOOP', file, 'is a symbolic link: refused (only a regular file is written or read)');
   if (exitCode === 11) return new FileProblem('ENOTREG', file, 'is not a regular file (a FIFO, device or directory): refused');
+  // Sample: `refused: /srv/prom belongs to uid 1000 (only root's or this user's names are followed)`.
+  if (exitCode === 14) return new FileProblem('EPERM', file, `${line.replace(/^refused: /, '').slice(0, 200)}: refused (another user could redirect the write)`);
   if (exitCode === 12) return new FileProblem('EPERM', file, 'its folder is a symbolic link, not owned by this user, or writable by others: refused (only this tool may write its history)');
   const code = ERRNO_TEXT.find(([re]) => re.test(detail))?.[1] ?? 'EIO';
   return new FileProblem(code, file, detail.slice(0, 200));

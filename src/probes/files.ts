@@ -5,6 +5,7 @@ import type { Runner } from './exec.js';
 import { FileProblem, problemFrom, tailRead, type ReadOutcome } from './file-problem.js';
 import { pathsCannotHang, readTailsInProcess } from './files-in-process.js';
 import { getMountTable } from './mountinfo.js';
+import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, temporaryName } from './folder-walk.js';
 
 export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from './file-problem.js';
 
@@ -37,44 +38,33 @@ export async function inChild(run: Runner, script: string, args: readonly string
 /*
  * A private folder (mode 0700, the history) must be a real directory owned by
  * this user and writable by nobody else, or anyone could plant records in it.
+ * Checked before reading it; writes walk to it (folder-walk.ts).
  * Sample of stat: `0 700`.
  */
-export const PRIVATE_DIR_CHECK = `if [ "$mode" = 0700 ]; then
+const PRIVATE_DIR_CHECK = `if [ "$mode" = 0700 ]; then
   { [ -L "$dir" ] || [ ! -O "$dir" ]; } && exit 12
   case $(stat -c %a -- "$dir") in *[2367]?|*[2367]) exit 12;; esac
 fi`;
 
-/** Refuse a symlink (exit 10) or anything but a regular file (exit 11) at "$f". */
-export const REFUSE_NOT_REGULAR = `[ -L "$f" ] && exit 10
-[ -e "$f" ] && [ ! -f "$f" ] && exit 11`;
-
 /*
- * Replace "$f" (= "$dir/$name") with stdin, atomically: a temporary file in
- * the same folder (a rename never crosses filesystems), then rename(2) over
- * the name. A reader sees the old file or the new one, never a part of one;
- * a failed write (ENOSPC) keeps the old file and removes the temporary one.
+ * Append: walk to the folder (made, one name at a time, when missing; see
+ * folder-walk.ts), refuse a symlink or anything but a regular file, then
+ * one dd that reads the whole input (fullblock) and writes it in one
+ * O_APPEND write(2), so concurrent runs never interleave; nofollow closes
+ * the race on the link check, nonblock makes a FIFO fail (ENXIO) instead of
+ * hanging. A private folder (0700: the history) must be this user's.
  */
-export const REPLACE_FROM_STDIN = `tmp=$(mktemp -- "$dir/.$name.XXXXXX") || exit 1
-if cat > "$tmp" && chmod 644 -- "$tmp" && mv -f -T -- "$tmp" "$f"; then printf 'written\\n'; exit 0; fi
-rm -f -- "$tmp"
-exit 1`;
-
-/*
- * Append: the folder made when missing (no mkdir exec on every run), refuse
- * a symlink or anything but a regular file, then one dd that
- * reads the whole input (fullblock) and writes it in one O_APPEND write(2),
- * so concurrent runs never interleave; nofollow closes the race on the link
- * check, nonblock makes a FIFO fail (ENXIO) instead of hanging.
- */
-const APPEND_SCRIPT = `dir=$1 f=$2 mode=$3
-[ -d "$dir" ] || mkdir -p -m "$mode" -- "$dir" || exit 1
-${PRIVATE_DIR_CHECK}
+const APPEND_SCRIPT = `${ENTER_FOLDER}
+dir=$1 name=$2 mode=$3 me=$4
+kind=shared; [ "$mode" = 0700 ] && kind=own
+enter "$dir" "$mode" "$kind" "$me"
 ${REFUSE_NOT_REGULAR}
-exec dd of="$f" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
+umask 022
+exec dd of="./$name" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
 
 /** Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem. Text must stay under 4 MiB. */
 export async function appendToFile(run: Runner, dir: string, file: string, text: string, timeoutMs: number, mode = '0755'): Promise<void> {
-  const res = await inChild(run, APPEND_SCRIPT, [dir, file, mode], timeoutMs, file, text);
+  const res = await inChild(run, APPEND_SCRIPT, [dir, path.basename(file), mode, effectiveUid()], timeoutMs, file, text);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }
 
@@ -142,36 +132,49 @@ export async function readSmallFile(run: Runner, file: string, maxBytes: number,
   return out.text;
 }
 
-/** Names in a directory (one per line; names with a newline are skipped: never ours). */
-const LIST_SCRIPT = 'cd -- "$1" 2>/dev/null || exit 0; for f in *; do [ -f "$f" ] && [ ! -L "$f" ] && printf "%s\\n" "$f"; done; exit 0';
+/** Names of the regular files in a folder of this user's (one per line; names with a newline are skipped: never ours). */
+const LIST_SCRIPT = `${ENTER_FOLDER}
+[ -e "$1" ] || exit 0
+enter "$1" '' own "$2"
+for f in *; do [ -f "$f" ] && [ ! -L "$f" ] && printf '%s\\n' "$f"; done
+exit 0`;
 
 export async function listFiles(run: Runner, dir: string, timeoutMs: number): Promise<string[]> {
-  const res = await inChild(run, LIST_SCRIPT, [dir], timeoutMs, dir);
+  const res = await inChild(run, LIST_SCRIPT, [dir, effectiveUid()], timeoutMs, dir);
+  if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
   return res.stdout.split('\n').filter(Boolean);
 }
 
+/** Remove `names` (plain names) from a folder of this user's, walked to as for a write: never through another user's link. */
+const REMOVE_SCRIPT = `${ENTER_FOLDER}
+enter "$1" '' own "$2"
+shift 2
+for f; do case $f in */*|.|..) exit 1;; esac; done
+rm -f -- "$@"`;
+
 export async function removeFiles(run: Runner, dir: string, names: readonly string[], timeoutMs: number): Promise<void> {
   if (names.length === 0) return;
-  const res = await inChild(run, 'cd -- "$1" && shift && rm -f -- "$@"', [dir, ...names], timeoutMs, dir);
+  const res = await inChild(run, REMOVE_SCRIPT, [dir, effectiveUid(), ...names], timeoutMs, dir);
   if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
 }
 
 /*
  * Replace a user-given file (a chart, the metrics textfile) atomically (see
  * REPLACE_FROM_STDIN). The folder must exist (a typo must not create
- * folders); a symlink or a non-regular file at the name is refused, as for
- * the journal.
+ * folders), root's or this user's and writable by nobody else; a symlink
+ * or a non-regular file at the name is refused, as for the journal.
  */
-// dir and name come split from here: $(dirname) would strip a folder name's trailing newlines.
-const REPLACE_SCRIPT = `dir=$1 name=$2
-f=$dir/$name
-[ -d "$dir" ] || exit 13
+const REPLACE_SCRIPT = `${ENTER_FOLDER}
+dir=$1 name=$2 me=$3 tmp=$4
+enter "$dir" '' shared "$me"
 ${REFUSE_NOT_REGULAR}
 ${REPLACE_FROM_STDIN}`;
 
 /** Write `text` as `file`, atomically, in a child under `timeoutMs`; throws FileProblem (`noFolder` says why its folder must exist). */
 export async function replaceFile(run: Runner, file: string, text: string, timeoutMs: number, noFolder = 'its folder does not exist'): Promise<void> {
-  const res = await inChild(run, REPLACE_SCRIPT, [path.dirname(file), path.basename(file)], timeoutMs, file, text);
+  // dir and name go split: $(dirname) would strip a folder name's trailing newlines.
+  const name = path.basename(file);
+  const res = await inChild(run, REPLACE_SCRIPT, [path.dirname(file), name, effectiveUid(), temporaryName(name)], timeoutMs, file, text);
   if (res.exitCode === 13) throw new FileProblem('ENOENT', file, noFolder);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }
