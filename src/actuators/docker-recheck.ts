@@ -51,8 +51,10 @@ export async function recheckImage(endpoint: DockerEndpoint, api: string, id: st
   const i = await look(endpoint, `/v${api}/images/${encodeURIComponent(id)}/json`, timeoutMs);
   if (i.kind === 'gone') return result('gone', 'no such image (404 on inspect)');
   if (i.kind === 'error') return notChecked(i.detail);
-  // Every container, stopped ones too: the daemon refuses to delete an image any container uses.
-  const users = await look(endpoint, `/v${api}/containers/json?all=1`, timeoutMs);
+  // Every container, stopped ones too (the daemon refuses to delete an image any container uses); the ancestor
+  // filter keeps the answer small on a big host, and imageNow() counts only exact users, not a child image's.
+  const ancestor = encodeURIComponent(JSON.stringify({ ancestor: [id] }));
+  const users = await look(endpoint, `/v${api}/containers/json?all=1&filters=${ancestor}`, timeoutMs);
   if (users.kind !== 'there') return notChecked(users.kind === 'gone' ? 'the container listing answered 404' : users.detail);
   return verdict(recheck, imageNow(i.json, users.json));
 }
