@@ -1,6 +1,8 @@
 import { errorMessage, TimeoutError } from '../errors.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
 import { dockerRequest, type DockerAnswer } from '../probes/docker-api.js';
+import { formatDuration } from '../render/duration.js';
+import { checkAfterTimeout } from './docker-recheck.js';
 
 /*
  * Deletions by id, each one call the daemon re-checks: what the plan listed
@@ -11,7 +13,8 @@ import { dockerRequest, type DockerAnswer } from '../probes/docker-api.js';
 /**
  * removed: gone because of this call; gone: already gone before it (404);
  * refused: the daemon said no (in use, running, has children); kept: the
- * call succeeded and the object stayed (BuildKit skipped the record);
+ * call succeeded and the object stayed (BuildKit skipped the record), or the
+ * re-check before it found the object changed since the plan (`changed`);
  * failed: an error or no answer in time.
  */
 export type DeleteResult = 'removed' | 'gone' | 'refused' | 'kept' | 'failed';
@@ -22,6 +25,8 @@ export interface DeleteOutcome {
   detail: string | null;
   /** Only /build/prune says what it freed (SpaceReclaimed); the DELETE calls say nothing. */
   reclaimedBytes: number | null;
+  /** Kept by the re-check: no longer what the plan saw (never sent to the daemon). */
+  changed?: true;
 }
 
 const outcome = (result: DeleteResult, detail: string | null = null, reclaimedBytes: number | null = null): DeleteOutcome => ({ result, detail, reclaimedBytes });
@@ -33,20 +38,25 @@ function byStatus(a: DockerAnswer, ok: () => DeleteOutcome): DeleteOutcome {
   return outcome('failed', `HTTP ${a.status}: ${a.message}`);
 }
 
-async function call(endpoint: DockerEndpoint, method: 'DELETE' | 'POST', path: string, timeoutMs: number, ok: (a: DockerAnswer) => DeleteOutcome): Promise<DeleteOutcome> {
+/** `inspect`: where to look when the call got no answer in time (the daemon may still have done it). */
+async function call(
+  endpoint: DockerEndpoint, method: 'DELETE' | 'POST', path: string, timeoutMs: number, ok: (a: DockerAnswer) => DeleteOutcome, inspect?: string,
+): Promise<DeleteOutcome> {
   try {
     const a = await dockerRequest(endpoint, method, path, timeoutMs);
     return byStatus(a, () => ok(a));
   } catch (err) {
-    // The daemon may still finish a call we stopped waiting for.
-    if (err instanceof TimeoutError) return outcome('failed', `no answer in ${Math.round(timeoutMs / 100) / 10} s (the daemon may still finish it)`);
+    if (err instanceof TimeoutError) {
+      return inspect ? checkAfterTimeout(endpoint, inspect, timeoutMs) : outcome('failed', `no answer in ${formatDuration(timeoutMs)} (the daemon may still finish it)`);
+    }
     return outcome('failed', errorMessage(err));
   }
 }
 
 /** `DELETE /containers/{id}?v=0&force=0`: refused (409) while it runs; its anonymous volumes stay. */
 export function removeContainer(endpoint: DockerEndpoint, apiVersion: string, id: string, timeoutMs: number): Promise<DeleteOutcome> {
-  return call(endpoint, 'DELETE', `/v${apiVersion}/containers/${encodeURIComponent(id)}?v=0&force=0`, timeoutMs, () => outcome('removed'));
+  const c = `/v${apiVersion}/containers/${encodeURIComponent(id)}`;
+  return call(endpoint, 'DELETE', `${c}?v=0&force=0`, timeoutMs, () => outcome('removed'), `${c}/json`);
 }
 
 /**
@@ -56,10 +66,11 @@ export function removeContainer(endpoint: DockerEndpoint, apiVersion: string, id
  * Sample answer: `[{"Untagged":"pf-app:latest"},{"Deleted":"sha256:5f0c…"}]`.
  */
 export function removeImage(endpoint: DockerEndpoint, apiVersion: string, id: string, timeoutMs: number): Promise<DeleteOutcome> {
-  return call(endpoint, 'DELETE', `/v${apiVersion}/images/${encodeURIComponent(id)}?force=0&noprune=1`, timeoutMs, (a) => {
+  const i = `/v${apiVersion}/images/${encodeURIComponent(id)}`;
+  return call(endpoint, 'DELETE', `${i}?force=0&noprune=1`, timeoutMs, (a) => {
     const deleted = Array.isArray(a.json) && a.json.some((e) => (e as { Deleted?: unknown })?.Deleted === id);
     return deleted ? outcome('removed') : outcome('kept', 'the daemon untagged it but did not delete it');
-  });
+  }, `${i}/json`);
 }
 
 /** BuildKit record ids are 25 base-36 characters; anything else is not sent into a filter. */

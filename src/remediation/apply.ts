@@ -1,7 +1,9 @@
 import { balanceData, filesystemSync, subvolumeSync } from '../actuators/btrfs.js';
 import { pruneBuildRecords, removeContainer, removeImage, type DeleteOutcome } from '../actuators/docker.js';
+import { buildCachePath, recheckContainer, recheckImage, recheckRecords } from '../actuators/docker-recheck.js';
 import type { ApplyLock } from '../actuators/lock.js';
 import type { PlanObject, PlanStep, RemediationPlan } from '../model/remediation/plan.js';
+import type { Recheck } from '../model/remediation/recheck.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
 import { parseSystemDf } from '../parse/docker-df.js';
 import { usageFromStatfs } from '../parse/statfs.js';
@@ -184,15 +186,21 @@ const empty = (problem: string | null, detail: string | null = null): StepRun =>
 async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Promise<StepRun> {
   const timeout = () => Math.max(1, Math.min(CALL_TIMEOUT_MS, remainingMs(deadline)));
   const api = ctx.apiVersion;
-  const needsApi = (f: (api: string) => Promise<StepRun>) => (api === null ? Promise.resolve(empty('the Docker API version is unknown (the daemon was not reached)')) : f(api));
+  const recheck = step.recheck;
+  // Each Docker deletion is re-checked against the plan's reason right before it: none without one.
+  const needsApi = (f: (api: string, recheck: Recheck) => Promise<StepRun>) => (api === null
+    ? Promise.resolve(empty('the Docker API version is unknown (the daemon was not reached)'))
+    : recheck === undefined ? Promise.resolve(empty('the plan gives no re-check for these objects: not applied')) : f(api, recheck));
   switch (step.kind) {
     case 'remove-containers':
-      return needsApi((v) => inPasses(step.objects, deadline, 1, oneAtATime((o) => removeContainer(ctx.docker, v, o.id, timeout())), () => false));
+      return needsApi((v, rc) => inPasses(step.objects, deadline, 1, oneAtATime(async (o) =>
+        await recheckContainer(ctx.docker, v, o.id, rc, timeout()) ?? removeContainer(ctx.docker, v, o.id, timeout())), () => false));
     case 'remove-dangling-images':
     case 'remove-unused-images':
-      return needsApi(async (v) => {
-        // An image whose child is in the same step goes once the child has gone.
-        const images = await inPasses(step.objects, deadline, 1, oneAtATime((o) => removeImage(ctx.docker, v, o.id, timeout())), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? ''));
+      return needsApi(async (v, rc) => {
+        // An image whose child is in the same step goes once the child has gone (a sample refusal: `conflict: unable to delete 5f0c… (cannot be forced) - image has dependent child images`).
+        const images = await inPasses(step.objects, deadline, 1, oneAtATime(async (o) =>
+          await recheckImage(ctx.docker, v, o.id, rc, timeout()) ?? removeImage(ctx.docker, v, o.id, timeout())), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? ''));
         if (!step.cacheRecords?.length || !images.objects.some((o) => o.result === 'removed')) return images;
         // BuildKit still holds the layers it built: prune the records that held them; any still shared with an image is kept.
         // Which records the removals freed: one /system/df, not one prune per record (a big host holds
@@ -206,8 +214,11 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
       });
     case 'prune-build-cache':
     case 'prune-all-build-cache':
-      // A record another planned record builds on goes once that one has gone.
-      return needsApi((v) => inPasses(step.objects, deadline, PRUNE_BATCH, (os) => pruneBuildRecords(ctx.docker, v, os.map((o) => o.id), timeout()), (r) => r.result === 'kept'));
+      // A record another planned record builds on goes once that one has gone; one the re-check kept stays kept.
+      return needsApi((v, rc) => inPasses(step.objects, deadline, PRUNE_BATCH, async (os) => {
+        const { go, outcomes } = await recheckRecords(ctx.docker, v, os.map((o) => o.id), rc, timeout());
+        return go.length ? new Map([...outcomes, ...await pruneBuildRecords(ctx.docker, v, go, timeout())]) : outcomes;
+      }, (r) => r.result === 'kept' && !r.changed));
     case 'btrfs-balance-empty': {
       const r = await balanceData(ctx.run, ctx.mountpoint, 0, Math.max(1, remainingMs(deadline)));
       return empty(r.ok ? null : r.detail, r.ok ? r.detail : null);
@@ -252,7 +263,7 @@ async function inPasses(
       for (const o of chunk) {
         const r = answers.get(o.id) ?? { result: 'failed' as const, detail: 'no answer for this object', reclaimedBytes: null };
         if (r.reclaimedBytes !== null) reclaimed = (reclaimed ?? 0) + r.reclaimedBytes;
-        results.set(o.id, { id: o.id, name: o.name, plannedBytes: o.bytes, result: r.result, detail: r.detail });
+        results.set(o.id, { id: o.id, name: o.name, plannedBytes: o.bytes, result: r.result, detail: r.detail, ...(r.changed ? { changed: true as const } : {}) });
         if (r.result === 'removed') progress = true;
         else if (retry(r)) again.push(o);
       }
@@ -271,7 +282,7 @@ async function inPasses(
  */
 async function recordsNoLongerShared(ctx: ShellContext, api: string, planned: readonly PlanObject[], timeoutMs: number): Promise<Set<string> | null> {
   try {
-    const df = parseSystemDf(await dockerGet(ctx.docker, `/v${api}/system/df`, timeoutMs));
+    const df = parseSystemDf(await dockerGet(ctx.docker, buildCachePath(api), timeoutMs));
     const listed = new Map(df.buildCache.map((r) => [r.id, r]));
     return new Set(planned.filter((o) => {
       const r = listed.get(o.id);

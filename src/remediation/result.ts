@@ -18,6 +18,8 @@ export interface ObjectResult {
   plannedBytes: number;
   result: DeleteResult;
   detail: string | null;
+  /** Kept because the re-check right before the deletion found it changed since the plan (detail says how). */
+  changed?: true;
 }
 
 /** What one step's actuator reports (before the shell measures). */
@@ -56,7 +58,7 @@ export interface NotRunStep {
 
 export type StopReason = 'target-reached' | 'already-below-target' | 'steps-exhausted' | 'deadline' | 'measure-failed' | 'no-plan';
 
-export type ShortReasonKind = 'steps-exhausted' | 'tier-limit' | 'destructive' | 'deadline' | 'refusals' | 'errors' | 'under-delivered' | 'measure-failed' | 'no-plan';
+export type ShortReasonKind = 'steps-exhausted' | 'tier-limit' | 'destructive' | 'deadline' | 'changed' | 'refusals' | 'errors' | 'under-delivered' | 'measure-failed' | 'no-plan';
 
 export interface ShortReason {
   kind: ShortReasonKind;
@@ -127,7 +129,9 @@ export function shortReasons(r: Pick<ApplyResult, 'stopped' | 'steps' | 'notRun'
   const destructive = notRunOf('destructive');
   if (destructive.length) out.push({ kind: 'destructive', bytes: sum(destructive, (s) => s.expectedBytes), text: `${plural(destructive.length, 'destructive step')} left to a person (${b(sum(destructive, (s) => s.expectedBytes))} expected)` });
   const objects = r.steps.flatMap((s) => s.objects);
-  const refused = objects.filter((o) => o.result === 'refused' || o.result === 'kept');
+  const changed = objects.filter((o) => o.changed);
+  if (changed.length) out.push({ kind: 'changed', bytes: sum(changed, (o) => o.plannedBytes), text: `${plural(changed.length, 'object')} changed since the plan, kept (${b(sum(changed, (o) => o.plannedBytes))} planned)` });
+  const refused = objects.filter((o) => (o.result === 'refused' || o.result === 'kept') && !o.changed);
   if (refused.length) out.push({ kind: 'refusals', bytes: sum(refused, (o) => o.plannedBytes), text: `the daemon refused or kept ${plural(refused.length, 'object')} (in use or changed since the plan; ${b(sum(refused, (o) => o.plannedBytes))} planned)` });
   const failed = objects.filter((o) => o.result === 'failed');
   const failedSteps = r.steps.filter((s) => s.problem !== null);

@@ -30,7 +30,10 @@ function objectsCell(s: AppliedStep): string {
   if (s.problem) return `failed: ${inline(s.problem, 120)}`;
   if (!s.objects.length) return s.detail ? inline(s.detail, 120) : '—';
   const counts = new Map<string, number>();
-  for (const o of s.objects) counts.set(o.result, (counts.get(o.result) ?? 0) + 1);
+  for (const o of s.objects) {
+    const key = o.changed ? `${o.result} (changed since the plan)` : o.result;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
   const records = s.cacheRecords ? `; ${s.cacheRecords.pruned} of ${s.cacheRecords.pruned + s.cacheRecords.kept + s.cacheRecords.failed} BuildKit records holding them pruned` : '';
   return `${[...counts].map(([result, n]) => `${n} ${result}`).join(', ')}${records}`;
 }

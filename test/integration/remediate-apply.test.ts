@@ -166,7 +166,7 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     expect(md.stdout).toMatch(/Short of the target by [\d.]+ [KMG]iB: the plan has no step up to --max-tier moderate; 2 destructive steps left to a person \([\d.]+ [KMG]iB expected\)\./);
   });
 
-  it('an image a container started using after the plan is refused by the daemon (409), reported per object, and survives', async () => {
+  it('an image a container started using after the plan is refused by the daemon (409); the apply\'s re-check keeps it first, reported per object, and it survives', async () => {
     const old = (await api(s.socket, '/v1.41/images/json')).find((i: any) => (i.RepoTags ?? []).includes('pf-old:1'));
     await s.docker(['run', '-d', '--network', 'none', '--name', 'pf-late-user', 'pf-old:1', 'sleep', '3600']);
     // The apply re-plans from a fresh measurement, so the stale plan is driven here, through the real actuators.
@@ -177,15 +177,18 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     const stale: RemediationPlan = {
       mountpoint: s.fs.mountpoint, usedBytes: 1, capacityBytes: 2, usedPct: 50, targetPct: 1, wantBytes: 1, byTier: { safe: 0, moderate: old.Size, destructive: 0 },
       cannotFree: [], historyHours: null, notes: [],
-      steps: [{ kind: 'remove-unused-images', tier: 'moderate', title: 'remove 1 unused image', action: '', cli: '', why: '', expectedBytes: old.Size, objects: [{ id: old.Id, name: 'pf-old:1', bytes: old.Size }] }],
+      steps: [{
+        kind: 'remove-unused-images', tier: 'moderate', title: 'remove 1 unused image', action: '', cli: '', why: '', expectedBytes: old.Size, objects: [{ id: old.Id, name: 'pf-old:1', bytes: old.Size }],
+        recheck: { what: 'unused-image', plannedAt: new Date(Date.now() - 1000).toISOString(), minAgeMs: 0, dangling: false },
+      }],
     };
     const deps = shellDeps({
       run: execRunner, docker, apiVersion: '1.41', mountpoint: s.fs.mountpoint, fstype: 'ext4',
       lock: () => acquireApplyLock(path.join(scratch, 'storage-preflight-apply.lock')),
     });
     const r = await applyPlan(stale, 'moderate', Date.now() + 30_000, deps);
-    expect(r.steps[0]!.objects).toEqual([{ id: old.Id, name: 'pf-old:1', plannedBytes: old.Size, result: 'refused', detail: expect.stringMatching(/being used by running container/) }]);
-    expect(r.short.find((x) => x.kind === 'refusals')).toMatchObject({ bytes: old.Size });
+    expect(r.steps[0]!.objects).toEqual([{ id: old.Id, name: 'pf-old:1', plannedBytes: old.Size, result: 'kept', changed: true, detail: 'changed since the plan: used by container pf-late-user' }]);
+    expect(r.short.find((x) => x.kind === 'changed')).toMatchObject({ bytes: old.Size });
     expect((await api(s.socket, `/v1.41/images/${old.Id}/json`)).Id).toBe(old.Id);
   });
 

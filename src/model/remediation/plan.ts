@@ -5,6 +5,7 @@ import type { BtrfsFilesystem } from '../../sections/btrfs/model.js';
 import type { DockerStorage } from '../../sections/docker/model.js';
 import { isDangling, isRunning, uniqueOf } from '../docker-storage.js';
 import { buildCacheReserve, protectedByLabel, protectedByPattern, type RemediationPolicy } from './policy.js';
+import type { Recheck } from './recheck.js';
 import { byText } from '../order.js';
 
 export type Tier = 'safe' | 'moderate' | 'destructive';
@@ -39,6 +40,12 @@ export interface PlanStep {
    * pruned by id after the images, and BuildKit keeps any still shared.
    */
   cacheRecords?: PlanObject[];
+  /**
+   * Docker deletions: what each object must still meet right before it is
+   * deleted (the plan's reason, thresholds and moment); one that no longer
+   * does is kept. A Docker deletion step without it is not applied.
+   */
+  recheck?: Recheck;
 }
 
 export interface CannotFree {
@@ -130,6 +137,7 @@ function planDocker(
   steps: PlanStep[], cannotFree: CannotFree[], notes: string[],
 ): void {
   const { now, docker } = input;
+  const plannedAt = new Date(now).toISOString();
   const logBytes = new Map((docker?.logs.entries ?? []).map((e) => [e.id, e.bytes]));
   const young: number[] = [];
   const kept: number[] = [];
@@ -149,6 +157,7 @@ function planDocker(
       action: 'DELETE /containers/{id} (no force: the daemon refuses one that runs again)', cli: `docker rm ${oldExited.map((c) => c.name || short(c.id)).join(' ')}`,
       objects: oldExited.map((c) => ({ id: c.id, name: c.name, bytes: containerBytes(c) })), expectedBytes: sum(oldExited, containerBytes),
       why: 'their writable layers and logs go with them; nothing runs from them',
+      recheck: { what: 'exited-container', plannedAt, graceMs: policy.exitedContainerGraceMs },
     });
   }
   const removedContainers = new Set(oldExited.map((c) => c.id));
@@ -170,6 +179,7 @@ function planDocker(
       action: `DELETE /images/{id} (no force: the daemon refuses one a container uses)${thenRecords}`, cli: `docker rmi ${oldDangling.map((i) => short(i.id)).join(' ')}`,
       objects: oldDangling.map((i) => ({ id: i.id, name: `<dangling ${short(i.id)}>`, bytes: uniqueOf(i) })), expectedBytes: sum(oldDangling, uniqueOf),
       why: 'untagged old builds no container uses', ...withHeld,
+      recheck: { what: 'unused-image', plannedAt, minAgeMs: policy.danglingImageMinAgeMs, dangling: true },
     });
   }
 
@@ -196,6 +206,7 @@ function planDocker(
       action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call (records in use are refused by BuildKit)', cli: `docker builder prune -f --filter 'id=^(${oldCache.slice(0, 20).map((r) => r.id).join('|')}${oldCache.length > 20 ? '|…' : ''})$'`,
       objects: oldCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(oldCache, (r) => r.size),
       why: 'BuildKit rebuilds them on demand; temporary types (local sources, cache mounts) first',
+      recheck: { what: 'idle-record', plannedAt, minAgeMs: policy.buildCacheMinAgeMs },
     });
   }
 
@@ -228,6 +239,8 @@ function planDocker(
       action: `DELETE /images/{id} (no force: refused for an image a container uses)${thenRecords}`, cli: `docker rmi ${candidates.map((c) => c.image.repoTags[0]).join(' ')}`,
       objects: candidates.map((c) => ({ id: c.image.id, name: c.image.repoTags.join(', '), bytes: uniqueOf(c.image) })), expectedBytes: sum(candidates, (c) => uniqueOf(c.image)),
       why: 'no container uses them; a later pull or build brings them back', ...withHeld,
+      // Their last use is known from the history, which the daemon cannot re-check: the creation time and tags it can.
+      recheck: { what: 'unused-image', plannedAt, minAgeMs: policy.unusedImageMinAgeMs, dangling: false },
     });
   }
   const restIdle = idle.filter((r) => !oldCache.includes(r));
@@ -239,6 +252,8 @@ function planDocker(
       action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call', cli: 'docker builder prune -a -f',
       objects: restCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(restCache, (r) => r.size),
       why: 'the next builds are slower until the cache is warm again',
+      // Any age: not used since the plan.
+      recheck: { what: 'idle-record', plannedAt, minAgeMs: 0 },
     });
   }
 
