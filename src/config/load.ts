@@ -2,10 +2,12 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { execRunner } from '../probes/exec.js';
 import { readSmallFile } from '../probes/files.js';
+import { tooManyEntries } from './bounds.js';
 import type { FileConfig } from './schema.js';
 import { configFromDocument } from './validate.js';
 
-const CONFIG_MAX_BYTES = 1024 * 1024;
+/** The example config is 3 KiB; a config is read whole and parsed in process. */
+export const CONFIG_MAX_BYTES = 64 * 1024;
 const CONFIG_READ_TIMEOUT_MS = 3000;
 /** A config needs few aliases, if any; a handful of nested ones can expand to gigabytes (a "billion laughs"). */
 export const MAX_YAML_ALIASES = 50;
@@ -25,6 +27,9 @@ export async function loadConfig(file: string): Promise<FileConfig> {
 }
 
 export async function configFromText(text: string, file: string): Promise<FileConfig> {
+  // Counted before the parser sees it: parsing many keys is quadratic (bounds.ts).
+  const tooBig = tooManyEntries(text);
+  if (tooBig) throw new UsageError(`${file}: ${tooBig}`);
   return configFromDocument(await parseConfigText(text, configFormat(file, text), file), file);
 }
 

@@ -52,6 +52,8 @@ function escalation<K extends keyof EscalationPolicy>(key: string, type: ValueTy
 }
 
 const strings = listOf(text, 'a list of non-empty strings');
+/** Each image's tags are matched against every pattern: a few name what to keep. */
+const MAX_KEEP_PATTERNS = 32;
 
 /** Every key a config file may set, once: YAML and TOML alike (integrations/preflight.example.yaml lists them all). */
 export const CONFIG_KEYS: readonly ConfigKey[] = [
@@ -73,7 +75,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   policy('unused_image_min_age', duration, 'unusedImageMinAgeMs'),
   policy('build_cache_reserve', size, 'buildCacheReserveBytes', true),
   policy('keep_labels', strings, 'keepLabels'),
-  policy('keep_image_patterns', listOf(regex, 'a list of regular expressions'), 'keepImagePatterns'),
+  policy('keep_image_patterns', listOf(regex, 'a list of regular expressions', MAX_KEEP_PATTERNS), 'keepImagePatterns'),
   escalation('horizon', duration, 'horizonMs'),
   escalation('persist_runs', wholeNumber(1, 1000, 'runs'), 'persistRuns'),
 ];

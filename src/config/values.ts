@@ -1,5 +1,6 @@
 import { MAX_BUDGET_SECONDS, parseDuration, parsePromFile, parseSize } from '../args.js';
 import { parseDockerHost } from '../parse/docker-host.js';
+import { PatternRefused, compileTagPattern } from '../model/remediation/tag-pattern.js';
 
 /*
  * How a config value is read: what it must be (said in the error) and how to
@@ -71,24 +72,33 @@ export const size = check('a size such as 10G, 500M or 1048576', (v) =>
 export const dockerAddress = check('a unix:///path or tcp://host:port address', (v) =>
   typeof v === 'string' && v.trim() !== '' && parseDockerHost(v).kind !== 'unsupported' ? v : undefined);
 
+/**
+ * A keep pattern: what JavaScript's RegExp would accept, and within the
+ * subset tag-pattern.ts matches in linear time (no backreferences or
+ * lookarounds); the detail says why one is refused.
+ */
 export const regex: ValueType<string> = {
   expected: 'a regular expression',
   read(value) {
     if (typeof value !== 'string' || value === '') throw new NotValid(this.expected, value);
     try {
+      // Only compiled, never run here: RegExp's syntax errors for what the subset's parser lets through.
       new RegExp(value);
+      compileTagPattern(value);
     } catch (err) {
-      throw new NotValid(this.expected, value, '', (err as Error).message);
+      const why = err instanceof PatternRefused ? `${err.message}: keep patterns are matched in linear time, see the README` : (err as Error).message;
+      throw new NotValid(this.expected, value, '', why);
     }
     return value;
   },
 };
 
-export function listOf<T>(item: ValueType<T>, expected: string): ValueType<T[]> {
+export function listOf<T>(item: ValueType<T>, expected: string, max = Infinity): ValueType<T[]> {
   return {
     expected,
     read(value) {
       if (!Array.isArray(value)) throw new NotValid(expected, value);
+      if (value.length > max) throw new NotValid(expected, value, '', `${value.length} items; at most ${max}`);
       return value.map((v, i) => {
         try {
           return item.read(v);

@@ -6,6 +6,7 @@ import type { DockerStorage } from '../../sections/docker/model.js';
 import { isDangling, isRunning, uniqueOf } from '../docker-storage.js';
 import { buildCacheReserve, protectedByLabel, protectedByPattern, type RemediationPolicy } from './policy.js';
 import type { Recheck } from './recheck.js';
+import { compileTagPattern } from './tag-pattern.js';
 import { byText } from '../order.js';
 
 export type Tier = 'safe' | 'moderate' | 'destructive';
@@ -164,7 +165,9 @@ function planDocker(
   const users = new Map<string, DfContainer[]>();
   for (const c of containers) users.set(c.imageId, [...(users.get(c.imageId) ?? []), c]);
   const unusedAfter = (i: DfImage) => (users.get(i.id) ?? []).every((c) => removedContainers.has(c.id));
-  const imageProtected = (i: DfImage) => protectedByLabel(i.labels, policy.keepLabels) ?? protectedByPattern(i.repoTags, policy.keepImagePatterns);
+  // Compiled once per plan; the config has already refused any pattern this would.
+  const keepPatterns = policy.keepImagePatterns.map(compileTagPattern);
+  const imageProtected = (i: DfImage) => protectedByLabel(i.labels, policy.keepLabels) ?? protectedByPattern(i.repoTags, keepPatterns);
 
   // Measured on 20.10: deleting a BuildKit-built dangling image freed 24 KiB of its 16 MiB until these records were pruned too.
   const heldRecords = cache.filter((r) => r.shared && !r.inUse).map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: 0 }));

@@ -1,3 +1,5 @@
+import { MAX_TAG_LENGTH, matchesTag, type TagPattern } from './tag-pattern.js';
+
 /** What clean-up may touch, and when: the operator's protection policy. */
 export interface RemediationPolicy {
   /** A dangling image younger than this is kept (a build may still be using it). */
@@ -12,7 +14,7 @@ export interface RemediationPolicy {
   buildCacheReserveBytes: number | null;
   /** Objects carrying any of these labels (`key` or `key=value`) are never planned. */
   keepLabels: string[];
-  /** Images whose tag matches any of these (regular expressions) are never planned. */
+  /** Images whose tag matches any of these (regular expressions, of the kind tag-pattern.ts compiles) are never planned. */
   keepImagePatterns: string[];
   /** Clean up to below this used % (a low watermark under the 80% trigger, as kubelet frees 85 → 80). */
   targetPct: number;
@@ -60,10 +62,14 @@ export function protectedByLabel(labels: Record<string, string>, keep: readonly 
   return null;
 }
 
-export function protectedByPattern(tags: readonly string[], patterns: readonly string[]): string | null {
+/**
+ * The first keep pattern that matches one of the tags (linear time: see
+ * tag-pattern.ts). A tag longer than Docker allows is not matched but kept:
+ * nothing can tell whether a pattern meant it.
+ */
+export function protectedByPattern(tags: readonly string[], patterns: readonly TagPattern[]): string | null {
   for (const p of patterns) {
-    const re = new RegExp(p);
-    if (tags.some((t) => re.test(t))) return p;
+    if (tags.some((t) => t.length > MAX_TAG_LENGTH || matchesTag(p, t))) return p.source;
   }
   return null;
 }
