@@ -6,24 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../helpers/describe-with.js';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
-
-const SECTIONS = ['## What', '## Why', '## Unblocks', '## Human Action', '## Factory Will Then'];
-
-/** The host's rule: `# <title>`, then five non-empty sections, in order. */
-function itemProblems(text: string): string[] {
-  const problems: string[] = [];
-  if (!/^# \S.*\n/.test(text)) problems.push('no "# title" first line');
-  let at = -1;
-  for (const s of SECTIONS) {
-    const i = text.indexOf(`\n${s}\n`);
-    if (i <= at) problems.push(`${s} missing or out of order`);
-    const next = text.indexOf('\n## ', i + 1);
-    if (text.slice(i + s.length + 2, next < 0 ? undefined : next).trim() === '') problems.push(`${s} is empty`);
-    at = i;
-  }
-  if ((text.match(/^## /gm) ?? []).length !== SECTIONS.length) problems.push('other ## headers');
-  return problems;
-}
+import { itemProblems } from '../helpers/vault-item.js';
 
 describeWith(['mkfs.ext4', 'losetup', 'fallocate'], 'escalation to the vault on a real loop filesystem past 80%', () => {
   let fs: LoopFs;
