@@ -49,7 +49,11 @@ describeWith(['mkfs.ext4', 'losetup', 'fallocate'], 'escalation to the vault on 
     expect(itemProblems(text)).toEqual([]);
     expect(text).toMatch(/^# Free space on \/tmp\/pf-loop-\w+\/mnt: 9\d% used, beyond what the safe clean-up can free\n/);
     expect(text).toMatch(/Above 80% for 10 consecutive runs, since \d{4}-\d\d-\d\d \d\d:\d\d UTC\./);
-    expect(text).toMatch(/Or grow the filesystem holding/);
+    // Every Human Action step carries its command; growing an ext4 is resize2fs on its device.
+    expect(text).toMatch(/Or grow the filesystem holding .*:\n {3}```sh\n {3}resize2fs \/dev\/loop\d+\n/);
+    const steps = text.slice(text.indexOf('## Human Action')).split('\n').filter((l) => /^\d+\. /.test(l));
+    expect(steps.length).toBeGreaterThan(0);
+    for (const s of steps) expect(text.slice(text.indexOf(s) + s.length, text.indexOf(s) + s.length + 7)).toBe('\n   ```');
     // No temporary file left behind by the atomic writes.
     expect((await readdir(pending())).filter((f) => f.startsWith('.'))).toEqual([]);
     // The shared day journal got one line for the filing, none for the updates.
