@@ -65,7 +65,7 @@ export async function escalateRun(
     plan: dataOf<{ plan: RemediationPlan | null }>(results, 'remediation')?.plan ?? null, applied, trend, diskHighPct: options.diskThresholdPct,
   }, options.escalation, formatBytes) : [];
   const settled = settleEscalations(previous, conditions, observedOf(results));
-  const active: ActiveEscalation[] = settled.active;
+  const active = settled.active;
   const pending = options.vault.pending;
   if (!pending) {
     const problem = conditions.length ? 'no vault folder (--vault, OPS_VAULT_ROOT or OPS_REPO_ROOT): nothing filed' : null;
@@ -78,7 +78,7 @@ export async function escalateRun(
     const was = previous.some((p) => p.slug === c.slug);
     const write = await attempt(() => writeItem(run, pending, itemName(c.slug), renderVaultItem(c, stamp(c.slug)), 'create', timeout));
     const item = fromWrite(c, write, was ? 'updated' : 'filed');
-    if (item.state !== 'failed' && item.state !== 'held' && options.vault.actions) item.actions = await actionFiles(run, options.vault.actions, c, item.file!, timeout);
+    if ((item.state === 'filed' || item.state === 'updated') && options.vault.actions) item.actions = await actionFiles(run, options.vault.actions, c, item.file!, timeout);
     items.push(item);
   }
   for (const p of settled.resolved) {
@@ -89,8 +89,7 @@ export async function escalateRun(
     items.push(fromWrite({ slug: p.slug, kind: p.kind, mountpoint: p.mountpoint, title: `resolved: ${figures}` }, write, 'resolved'));
   }
   for (const p of settled.unobserved) items.push(outcome({ ...p, title: 'not measured this run' }, 'unobserved', null, null));
-  const failed = items.find((i) => i.state === 'failed' || i.state === 'damaged');
-  return { pending, problem: failed ? `vault: ${failed.state === 'damaged' ? `${itemName(failed.slug)}: ${DAMAGED}: ` : ''}${failed.detail}` : null, items, active };
+  return { pending, problem: problemOf(items), items, active };
 }
 
 type Written = ItemWrite | { error: string };
@@ -104,6 +103,13 @@ async function attempt(f: () => Promise<ItemWrite>): Promise<Written> {
   } catch (err) {
     return { error: errorMessage(err) };
   }
+}
+
+/** The section's one-line reason to be degraded: the first item not written, or left alone for its marks. */
+function problemOf(items: readonly ItemOutcome[]): string | null {
+  const bad = items.find((i) => i.state === 'failed' || i.state === 'damaged');
+  if (!bad) return null;
+  return bad.state === 'damaged' ? `vault: ${itemName(bad.slug)}: ${DAMAGED}: ${bad.detail}` : `vault: ${bad.detail}`;
 }
 
 function fromWrite(c: Pick<Escalation, 'slug' | 'kind' | 'mountpoint' | 'title'>, w: Written, state: ItemState): ItemOutcome {

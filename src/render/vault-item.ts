@@ -34,7 +34,7 @@ export function renderVaultItem(e: Escalation, stamp: ItemStamp): string {
     '## What',
     ...e.facts.map((f) => `- ${md(f)}`),
     '',
-    `Filed by storage-preflight on ${md(stamp.host)} (${e.slug})${stamp.since ? `, first raised ${utc(stamp.since)}` : ''}; updated ${utc(stamp.at.toISOString())}. This item is rewritten in place while the condition holds; notes added below the end of it are kept.`,
+    `Filed by storage-preflight on ${md(stamp.host)} (${e.slug})${stamp.since ? `, first raised ${utc(stamp.since)}` : ''}; updated ${utc(stamp.at.toISOString())}. This item is rewritten in place while the condition holds; notes a person adds at the end of the file are kept.`,
     '',
     '## Why',
     ...e.reasons.map((r) => `- ${md(r)}`),
