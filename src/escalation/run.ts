@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { writeVaultFile, type WriteOutcome } from '../actuators/vault.js';
 import { errorMessage } from '../errors.js';
+import { observedOf } from '../history/build.js';
 import type { ActiveEscalation, HistoryRecord } from '../history/record.js';
 import { escalations, type Escalation } from '../model/escalation.js';
+import { settleEscalations } from '../model/escalation-settle.js';
 import type { RemediationPlan } from '../model/remediation/plan.js';
 import type { RunOptions } from '../options.js';
 import type { Runner } from '../probes/exec.js';
@@ -15,8 +16,10 @@ import type { PressureData } from '../sections/pressure/model.js';
 import type { TrendData } from '../sections/trend/index.js';
 import { dataOf, resultOf, type SectionResult } from '../sections/types.js';
 import { actionFiles } from './actions.js';
+import { writeItem, type ItemWrite } from './item.js';
 
-export type ItemState = 'filed' | 'updated' | 'resolved' | 'held' | 'failed';
+/** unobserved: held before, not looked at this run; damaged: our marks in it were not found intact. Both left as they are. */
+export type ItemState = 'filed' | 'updated' | 'resolved' | 'held' | 'unobserved' | 'damaged' | 'failed';
 
 export interface ItemOutcome {
   slug: string;
@@ -25,7 +28,7 @@ export interface ItemOutcome {
   state: ItemState;
   /** The item's path, or null when nothing was written. */
   file: string | null;
-  /** held: where a person moved it; failed: why. */
+  /** held: where a person moved it; damaged, failed: why. */
   detail: string | null;
   title: string;
   actions: { id: string; file: string | null; problem: string | null }[];
@@ -46,8 +49,9 @@ export const itemName = (slug: string) => `supervisor-${slug}.md`;
 /**
  * File, update or resolve the vault items for this run's conditions. The
  * previous run's conditions come from our own history (never from the
- * vault's text, which people and the LLM edit): one that no longer holds,
- * in a run that assessed, gets its pending item marked resolved.
+ * vault's text, which people and the LLM edit): one that this run looked at
+ * and found gone gets its pending item marked resolved; one it could not
+ * look at (a stuck mount, a path left out) stands, its item untouched.
  */
 export async function escalateRun(
   run: Runner, options: RunOptions, results: readonly SectionResult[], applied: ApplyResult | null, history: readonly HistoryRecord[], at: Date, deadline: number,
@@ -60,8 +64,8 @@ export async function escalateRun(
     findings: pressure.findings, filesystems: dataOf<FilesystemData>(results, 'filesystem')?.filesystems ?? [], attribution: pressure.attribution,
     plan: dataOf<{ plan: RemediationPlan | null }>(results, 'remediation')?.plan ?? null, applied, trend, diskHighPct: options.diskThresholdPct,
   }, options.escalation, formatBytes) : [];
-  // A run that could not assess is no evidence either way: the previous conditions stand.
-  const active: ActiveEscalation[] = assessed ? conditions.map((c) => ({ slug: c.slug, kind: c.kind, mountpoint: c.mountpoint })) : previous;
+  const settled = settleEscalations(previous, conditions, observedOf(results));
+  const active = settled.active;
   const pending = options.vault.pending;
   if (!pending) {
     const problem = conditions.length ? 'no vault folder (--vault, OPS_VAULT_ROOT or OPS_REPO_ROOT): nothing filed' : null;
@@ -72,27 +76,28 @@ export async function escalateRun(
   const items: ItemOutcome[] = [];
   for (const c of conditions) {
     const was = previous.some((p) => p.slug === c.slug);
-    const write = await attempt(() => writeVaultFile(run, pending, itemName(c.slug), renderVaultItem(c, stamp(c.slug)), { mode: 'create', held: true }, timeout()));
+    const write = await attempt(() => writeItem(run, pending, itemName(c.slug), renderVaultItem(c, stamp(c.slug)), 'create', timeout));
     const item = fromWrite(c, write, was ? 'updated' : 'filed');
-    if (item.state !== 'failed' && item.state !== 'held' && options.vault.actions) item.actions = await actionFiles(run, options.vault.actions, c, item.file!, timeout);
+    if ((item.state === 'filed' || item.state === 'updated') && options.vault.actions) item.actions = await actionFiles(run, options.vault.actions, c, item.file!, timeout);
     items.push(item);
   }
-  if (assessed) {
-    for (const p of previous.filter((x) => !conditions.some((c) => c.slug === x.slug))) {
-      const figures = figuresNow(results, p.mountpoint);
-      const write = await attempt(() => writeVaultFile(run, pending, itemName(p.slug), renderResolvedItem(p.kind, p.mountpoint, figures, stamp(p.slug)), { mode: 'existing', held: false }, timeout()));
-      // Nothing pending to mark (a person already moved it on): nothing to say either.
-      if ('kind' in write && write.kind === 'absent') continue;
-      items.push(fromWrite({ slug: p.slug, kind: p.kind, mountpoint: p.mountpoint, title: `resolved: ${figures}` }, write, 'resolved'));
-    }
+  for (const p of settled.resolved) {
+    const figures = figuresNow(results, p.mountpoint);
+    const write = await attempt(() => writeItem(run, pending, itemName(p.slug), renderResolvedItem(p.kind, p.mountpoint, figures, stamp(p.slug)), 'existing', timeout));
+    // Nothing pending to mark (a person already moved it on): nothing to say either.
+    if ('kind' in write && write.kind === 'absent') continue;
+    items.push(fromWrite({ slug: p.slug, kind: p.kind, mountpoint: p.mountpoint, title: `resolved: ${figures}` }, write, 'resolved'));
   }
-  const failed = items.find((i) => i.state === 'failed');
-  return { pending, problem: failed ? `vault: ${failed.detail}` : null, items, active };
+  for (const p of settled.unobserved) items.push(outcome({ ...p, title: 'not measured this run' }, 'unobserved', null, null));
+  return { pending, problem: problemOf(items), items, active };
 }
 
-type Written = WriteOutcome | { error: string };
+type Written = ItemWrite | { error: string };
 
-async function attempt(f: () => Promise<WriteOutcome>): Promise<Written> {
+/** What the report says of an item whose marks are not intact. */
+export const DAMAGED = 'left as it is (repair our marks in it, or archive it)';
+
+async function attempt(f: () => Promise<ItemWrite>): Promise<Written> {
   try {
     return await f();
   } catch (err) {
@@ -100,9 +105,17 @@ async function attempt(f: () => Promise<WriteOutcome>): Promise<Written> {
   }
 }
 
+/** The section's one-line reason to be degraded: the first item not written, or left alone for its marks. */
+function problemOf(items: readonly ItemOutcome[]): string | null {
+  const bad = items.find((i) => i.state === 'failed' || i.state === 'damaged');
+  if (!bad) return null;
+  return bad.state === 'damaged' ? `vault: ${itemName(bad.slug)}: ${DAMAGED}: ${bad.detail}` : `vault: ${bad.detail}`;
+}
+
 function fromWrite(c: Pick<Escalation, 'slug' | 'kind' | 'mountpoint' | 'title'>, w: Written, state: ItemState): ItemOutcome {
   if ('error' in w) return outcome(c, 'failed', null, w.error);
   if (w.kind === 'held') return outcome(c, 'held', null, w.where);
+  if (w.kind === 'damaged') return outcome(c, 'damaged', w.file, w.problem);
   return outcome(c, state, w.file, null);
 }
 

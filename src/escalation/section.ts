@@ -1,9 +1,9 @@
 import { guardDiskFigure, inline, markdownOfPlain, plain } from '../render/escape.js';
 import type { Section, SectionResult } from '../sections/types.js';
-import { itemName, type EscalationData, type ItemOutcome, type ItemState } from './run.js';
+import { DAMAGED, itemName, type EscalationData, type ItemOutcome, type ItemState } from './run.js';
 
 /** The one-value line recipes read (`field_eq` on `Escalation:`): the weightiest state this run. */
-const WEIGHT: ItemState[] = ['failed', 'filed', 'updated', 'held', 'resolved'];
+const WEIGHT: ItemState[] = ['failed', 'damaged', 'filed', 'updated', 'held', 'resolved', 'unobserved'];
 
 export function escalationState(d: EscalationData): ItemState | 'none' {
   return WEIGHT.find((w) => d.items.some((i) => i.state === w)) ?? 'none';
@@ -18,6 +18,8 @@ function itemLine(i: ItemOutcome): string {
     case 'updated': return `- updated ${name}: ${inline(i.title, 200)}`;
     case 'resolved': return `- resolved ${name}: ${inline(i.title, 200)}`;
     case 'held': return `- ${name}: ${HELD[i.detail ?? ''] ?? 'moved on by a person'}, not filed again`;
+    case 'unobserved': return `- ${name}: ${inline(i.mountpoint, 200)} not measured this run, left as it is`;
+    case 'damaged': return `- ${name}: ${DAMAGED}: ${inline(i.detail ?? '', 200)}`;
     default: return `- not filed ${name}: ${inline(i.detail ?? 'unknown error', 200)}`;
   }
 }

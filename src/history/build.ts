@@ -5,29 +5,36 @@ import type { BtrfsData } from '../sections/btrfs/model.js';
 import type { FilesystemData } from '../sections/filesystem.js';
 import type { PressureData } from '../sections/pressure/model.js';
 import { dataOf, resultOf, type SectionResult } from '../sections/types.js';
-import type { HistoryRecord } from './record.js';
+import type { HistoryRecord, Observed } from './record.js';
+
+/** Pure: what this run really measured (the alerts' and the vault items' rule for "cleared"). */
+export function observedOf(results: readonly SectionResult[]): Observed {
+  const fs = dataOf<FilesystemData>(results, 'filesystem');
+  const pressure = { data: dataOf<PressureData>(results, 'pressure'), status: resultOf(results, 'pressure')?.status };
+  return {
+    // A cut-short assessment is no evidence that anything stopped firing.
+    assessed: pressure.status === 'ok' && pressure.data !== undefined && pressure.data.historyKnown !== false,
+    filesystems: (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined).map((f) => f.mountpoint),
+    looked: (fs?.filesystems ?? []).map((f) => f.mountpoint),
+    btrfs: (dataOf<BtrfsData>(results, 'btrfs')?.filesystems ?? []).filter((b) => b.assessment !== null).map((b) => b.mountpoint),
+    dockerSizes: !!dataOf<DockerStorage>(results, 'docker')?.images,
+  };
+}
 
 /** Pure: this run's section results → the record the history keeps. */
 export function buildRecord(results: readonly SectionResult[], host: string, at: Date, runId: string): HistoryRecord {
   const fs = dataOf<FilesystemData>(results, 'filesystem');
   const docker = dataOf<DockerStorage>(results, 'docker');
-  const btrfs = dataOf<BtrfsData>(results, 'btrfs');
-  const pressure = { data: dataOf<PressureData>(results, 'pressure'), status: resultOf(results, 'pressure')?.status };
+  const pressure = dataOf<PressureData>(results, 'pressure');
   const measured = (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined);
-  // A cut-short assessment is no evidence that anything stopped firing.
-  const assessed = pressure.status === 'ok' && pressure.data !== undefined && pressure.data.historyKnown !== false;
+  const observed = observedOf(results);
+  const assessed = observed.assessed;
   return {
     v: 2,
     at: at.toISOString(),
     id: runId,
     host,
-    observed: {
-      assessed,
-      filesystems: measured.map((f) => f.mountpoint),
-      looked: (fs?.filesystems ?? []).map((f) => f.mountpoint),
-      btrfs: (btrfs?.filesystems ?? []).filter((b) => b.assessment !== null).map((b) => b.mountpoint),
-      dockerSizes: !!docker?.images,
-    },
+    observed,
     summaryMount: fs ? summaryRow(fs)?.mountpoint ?? null : null,
     dockerRoot: fs?.docker.path ?? null,
     filesystems: measured.map((f) => ({
@@ -38,13 +45,13 @@ export function buildRecord(results: readonly SectionResult[], host: string, at:
       usedPct: f.usedPct!,
       inodesUsedPct: f.inodesUsedPct ?? null,
     })),
-    sources: assessed ? Object.fromEntries((pressure.data?.attribution?.sources ?? []).map((s) => [s.kind, s.bytes])) : {},
+    sources: assessed ? Object.fromEntries((pressure?.attribution?.sources ?? []).map((s) => [s.kind, s.bytes])) : {},
     driver: docker?.engine?.driver ?? null,
     counts: docker?.images && docker.containers && docker.volumes && docker.buildCache
       ? { images: docker.images.count, containers: docker.containers.count, volumes: docker.volumes.count, buildCache: docker.buildCache.count }
       : null,
     churn: (docker?.churn ?? []).map((c) => ({ repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions, danglingBytes: c.danglingBytes })),
-    fired: assessed ? (pressure.data?.findings ?? []).map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint ? { mountpoint: f.mountpoint } : {}) })) : [],
+    fired: assessed ? (pressure?.findings ?? []).map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint ? { mountpoint: f.mountpoint } : {}) })) : [],
     remediation: [],
     escalations: [],
     imagesInUse: [...new Set((docker?.df?.containers ?? []).filter(isRunning).map((c) => c.imageId).filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)))].sort(),

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { formatDuration } from '../render/duration.js';
 import { plain, shellQuote } from '../render/escape.js';
-import type { ApplyResult } from '../remediation/result.js';
+import { freedText, type ApplyResult } from '../remediation/result.js';
 import { forecastTrusted, type FilesystemTrend } from '../trend/assess.js';
 import type { AlertState } from '../trend/alerts.js';
 import type { Attribution } from './attribution.js';
 import type { Finding } from './findings.js';
 import type { FilesystemRow } from './filesystems.js';
+import { growStep } from './grow-filesystem.js';
 import type { PlanStep, RemediationPlan } from './remediation/plan.js';
 
 /*
@@ -110,14 +112,14 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
   const where = plain(m, 200);
   if (applied && applied.usedAfterBytes !== null && applied.capacityBytes) {
     const after = pctOf(applied.usedAfterBytes, applied.capacityBytes);
-    if (after > input.diskHighPct) reasons.push(`Still ${after}% used after the safe clean-up freed ${bytes(Math.max(0, applied.freedBytes ?? 0))} (P1 above ${input.diskHighPct}%).`);
+    if (after > input.diskHighPct) reasons.push(`Still ${after}% used after the safe clean-up${(applied.freedBytes ?? 0) < 0 ? ':' : ''} ${freedText(applied.freedBytes, bytes)} (P1 above ${input.diskHighPct}%).`);
   }
   const alert = input.trend?.alerts.find((a) => P1_DISK.has(a.name) && a.mountpoint === m && (a.state === 'new' || a.state === 'ongoing'));
   if (p1 && alert && alert.runs >= policy.persistRuns) reasons.push(`Above ${input.diskHighPct}% for ${alert.runs} consecutive runs, since ${alert.since.slice(0, 16).replace('T', ' ')} UTC.`);
   if (p1 && plan && plan.wantBytes > plan.byTier.safe + plan.byTier.moderate && plan.steps.some((s) => s.tier === 'destructive' && s.expectedBytes > 0)) {
     reasons.push(`Reaching ${plan.targetPct}% means freeing ${bytes(plan.wantBytes)}; the safe and moderate steps free ${bytes(plan.byTier.safe + plan.byTier.moderate)}: the rest needs steps only a person may approve.`);
   }
-  if (trend && filling(trend, policy)) reasons.push(`Forecast full in ${hours(trend.timeToFullMs!)} (${trend.forecastWindow} fit, ${bytes(Math.round(trend.bytesPerHour['24h'] ?? trend.bytesPerHour['1h'] ?? 0))}/h over 24 h).`);
+  if (trend && filling(trend, policy)) reasons.push(`Forecast full in ${formatDuration(trend.timeToFullMs!)} (${trend.forecastWindow} fit, ${bytes(Math.round(trend.bytesPerHour['24h'] ?? trend.bytesPerHour['1h'] ?? 0))}/h over 24 h).`);
   if (reasons.length === 0) return null;
 
   const facts: string[] = [];
@@ -129,7 +131,7 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
   if (trend) facts.push(`Growth: ${['1h', '24h', '7d'].map((w) => `${w} ${rate(trend.bytesPerHour[w as '1h'], bytes)}`).join(', ')}.`);
 
   const tried: string[] = [];
-  for (const s of applied?.steps ?? []) tried.push(`This run: ${plain(s.title, 200)}: freed ${s.measuredBytes === null ? 'an unmeasured amount' : bytes(s.measuredBytes)} (statfs).`);
+  for (const s of applied?.steps ?? []) tried.push(`This run: ${plain(s.title, 200)}: ${s.measuredBytes === null ? 'freed an unmeasured amount' : freedText(s.measuredBytes, bytes)} (statfs).`);
   const earlier = input.trend?.remediations ?? [];
   if (earlier.length) tried.push(`Last 7 days: ${earlier.length} clean-up steps freed ${bytes(earlier.reduce((x, r) => x + r.reclaimedBytes, 0))} in all.`);
   for (const c of plan?.cannotFree ?? []) tried.push(`Cannot be freed by this tool: ${plain(c.reason, 200)}: ${bytes(c.bytes)}.`);
@@ -143,15 +145,15 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
   for (const s of approvable) humanAction.push({ text: `${plain(s.title, 160)} (${bytes(s.expectedBytes)}): ${plain(s.why, 200)}.`, command: clipCommand(plain(s.cli, MAX_COMMAND * 2)) });
   const outside = a?.sources.find((s) => s.kind === 'outside-docker');
   if (outside && outside.bytes > 0) humanAction.push({ text: `Find what fills ${where} outside Docker (${bytes(outside.bytes)}):`, command: `du -xh --max-depth=2 ${shellQuote(plain(m, 200))} 2>/dev/null | sort -h | tail -n 15` });
-  humanAction.push({ text: `Or grow the filesystem holding ${where}.` });
+  humanAction.push(growStep(m, row));
 
   return {
     slug: escalationSlug('disk-space', m), kind: 'disk-space', mountpoint: m,
-    title: `Free space on ${where}: ${row?.usedPct ?? '?'}% used, ${trend && filling(trend, policy) ? `forecast full in ${hours(trend.timeToFullMs!)}` : 'beyond what the safe clean-up can free'}`,
+    title: `Free space on ${where}: ${row?.usedPct ?? '?'}% used, ${trend && filling(trend, policy) ? `forecast full in ${formatDuration(trend.timeToFullMs!)}` : 'beyond what the safe clean-up can free'}`,
     facts, reasons, tried,
     unblocks: `Writes to ${where}: image pulls and builds, container writable layers and logs, volumes; the supervisor's P1 disk finding.`,
     humanAction,
-    factoryWillThen: `Re-measure every run, apply the safe clean-up when the gate fires, and mark this item resolved once ${where} is below ${input.diskHighPct}% with no forecast of filling within ${hours(policy.horizonMs)}.`,
+    factoryWillThen: `Re-measure every run, apply the safe clean-up when the gate fires, and mark this item resolved once ${where} is below ${input.diskHighPct}% with no forecast of filling within ${formatDuration(policy.horizonMs)}.`,
     approvable,
   };
 }
@@ -172,7 +174,7 @@ function btrfsMetadata(f: Finding, input: EscalationInput, bytes: Bytes): Escala
     humanAction: [
       { text: 'Compact nearly empty data chunks (moves data, takes I/O):', command: `btrfs balance start -dusage=5 ${q} && btrfs balance start -dusage=10 ${q}` },
       ...orphans.map((s) => ({ text: `${plain(s.title, 160)} (${bytes(s.expectedBytes)}):`, command: clipCommand(plain(s.cli, MAX_COMMAND * 2)) })),
-      { text: `If unallocated space stays low: add a device (btrfs device add) or grow the filesystem holding ${where}.` },
+      { text: `If unallocated space stays low: grow the device under ${where} and let btrfs use it, or add a device (btrfs device add DEVICE ${where}):`, command: `btrfs filesystem resize max ${q}` },
     ],
     factoryWillThen: `Re-assess the allocation every run and mark this item resolved once the metadata verdict for ${where} is ok.`,
     approvable: orphans,
@@ -185,9 +187,4 @@ function clipCommand(cmd: string): string {
 
 function rate(bytesPerHour: number | null, bytes: Bytes): string {
   return bytesPerHour === null ? '—' : `${bytesPerHour < 0 ? '-' : '+'}${bytes(Math.abs(Math.round(bytesPerHour)))}/h`;
-}
-
-function hours(ms: number): string {
-  const h = ms / 3_600_000;
-  return h < 48 ? `${Math.max(1, Math.round(h))} h` : `${Math.round(h / 24)} days`;
 }

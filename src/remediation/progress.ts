@@ -1,7 +1,7 @@
 import type { PlanStep } from '../model/remediation/plan.js';
 import { formatBytes } from '../render/bytes.js';
 import { plain } from '../render/escape.js';
-import type { AppliedStep, ApplyTier, StopReason } from './result.js';
+import { freedText, type AppliedStep, type ApplyTier, type StopReason } from './result.js';
 
 /** What the apply loop tells a person at a terminal as it goes (never part of the report). */
 export type ApplyEvent =
@@ -41,7 +41,7 @@ export function progressText(e: ApplyEvent): string {
       const s = e.step;
       if (s.problem) return `failed: ${plain(s.problem, 200)} (${seconds(s.durationMs)})\n`;
       const now = s.usedAfterBytes === null ? 'use now unknown' : `now ${pct(s.usedAfterBytes, e.capacityBytes)}% used`;
-      return `freed ${s.measuredBytes === null ? '?' : b(s.measuredBytes)} (statfs), ${now} (${seconds(s.durationMs)})\n`;
+      return `${s.measuredBytes === null ? 'freed ?' : freedText(s.measuredBytes)} (statfs), ${now} (${seconds(s.durationMs)})\n`;
     }
     case 'stopped':
       return `remediate --apply: ${STOPPED[e.stopped]}${e.notRun ? `; ${steps(e.notRun)} not run` : ''}${e.detail ? ` (${plain(e.detail, 200)})` : ''}\n`;

@@ -113,6 +113,15 @@ export function targetUsedBytes(usedBytes: number, availBytes: number, targetPct
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
+/** statfs saw more used after a step than before: another process wrote more than the step freed. */
+export const addedMeanwhile = (bytes: number, b = formatBytes) => `another writer added ${b(-bytes)} meanwhile`;
+
+/** What statfs saw a step or an apply free (used before − used after), said so a negative figure reads as what it is. */
+export function freedText(bytes: number | null, b = formatBytes): string {
+  if (bytes === null) return 'freed an unknown amount';
+  return bytes < 0 ? addedMeanwhile(bytes, b) : `freed ${b(bytes)}`;
+}
+
 /** Pure: why an apply freed less than it wanted, each with its bytes. */
 export function shortReasons(r: Pick<ApplyResult, 'stopped' | 'steps' | 'notRun' | 'maxTier' | 'targetReached'>): ShortReason[] {
   if (r.targetReached) return [];
@@ -143,7 +152,8 @@ export function shortReasons(r: Pick<ApplyResult, 'stopped' | 'steps' | 'notRun'
   const delivered = r.steps.filter((s) => s.measuredBytes !== null && s.problem === null);
   const expected = sum(delivered, (s) => (s.objects.length ? sum(s.objects.filter((o) => o.result === 'removed'), (o) => o.plannedBytes) : s.expectedBytes));
   const measured = sum(delivered, (s) => s.measuredBytes!);
-  if (expected > 0 && measured < expected * 0.9) out.push({ kind: 'under-delivered', bytes: expected - measured, text: `the steps that ran freed ${b(measured)}, ${b(expected - measured)} less than their removals were expected to` });
+  if (expected > 0 && measured < 0) out.push({ kind: 'under-delivered', bytes: expected, text: `statfs saw none of the ${b(expected)} their removals were expected to free: ${addedMeanwhile(measured)}` });
+  else if (expected > 0 && measured < expected * 0.9) out.push({ kind: 'under-delivered', bytes: expected - measured, text: `the steps that ran freed ${b(measured)}, ${b(expected - measured)} less than their removals were expected to` });
   return out;
 }
 

@@ -2,7 +2,7 @@ import { formatBytes } from '../render/bytes.js';
 import { inline } from '../render/escape.js';
 import { table } from '../render/table.js';
 import type { Section, SectionResult } from '../sections/types.js';
-import type { AppliedStep, ApplyResult, NotRunStep, ObjectResult } from './result.js';
+import { addedMeanwhile, freedText, type AppliedStep, type ApplyResult, type NotRunStep, type ObjectResult } from './result.js';
 
 /** At most this many refused or failed objects are named; the rest are counted (JSON has them all). */
 const MAX_NAMED = 5;
@@ -52,13 +52,13 @@ export function appliedMarkdown(r: ApplyResult): string[] {
   }
   const now = r.usedAfterBytes === null ? 'use now unknown' : `now ${pct(r.usedAfterBytes, r.capacityBytes)}% used`;
   const lines = [
-    `Wanted to free ${b(r.wantedBytes ?? 0)} on ${where} (to ${r.targetPct}%; ${pct(r.usedBeforeBytes, r.capacityBytes)}% used before), freed ${r.freedBytes === null ? 'an unknown amount' : b(r.freedBytes)} (statfs); ${now}, ${STOPPED[r.stopped]} after ${r.steps.length} step${r.steps.length === 1 ? '' : 's'} (--max-tier ${r.maxTier}).`,
+    `Wanted to free ${b(r.wantedBytes ?? 0)} on ${where} (to ${r.targetPct}%; ${pct(r.usedBeforeBytes, r.capacityBytes)}% used before), ${freedText(r.freedBytes)} (statfs); ${now}, ${STOPPED[r.stopped]} after ${r.steps.length} step${r.steps.length === 1 ? '' : 's'} (--max-tier ${r.maxTier}).`,
   ];
   if (r.steps.length) {
     lines.push('', ...table(['#', 'Tier', 'Step', 'Expected', 'Daemon reclaimed', 'Measured', 'Objects'], r.steps.map((s, i) => [
       String(i + 1), s.tier, inline(s.title, 120), b(s.expectedBytes),
       s.daemonReclaimedBytes === null ? '—' : b(s.daemonReclaimedBytes),
-      s.measuredBytes === null ? '?' : b(s.measuredBytes), objectsCell(s),
+      s.measuredBytes === null ? '?' : s.measuredBytes < 0 ? addedMeanwhile(s.measuredBytes) : b(s.measuredBytes), objectsCell(s),
     ])), '');
   }
   const trouble = r.steps.flatMap((s) => s.objects).filter((o) => o.result !== 'removed');

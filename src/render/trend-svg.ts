@@ -1,8 +1,8 @@
 import { SOURCE_LABELS } from '../model/attribution.js';
-import { duration } from '../sections/trend/markdown.js';
 import { LAYER_KINDS, type ChartModel, type ChartPoint, type LayerKind } from '../trend/chart.js';
 import { byteTicks, timeTicks } from './axes.js';
 import { formatBytes } from './bytes.js';
+import { formatDuration } from './duration.js';
 import { xml } from './escape.js';
 
 /*
@@ -162,7 +162,7 @@ function projection(m: ChartModel, x: (t: number) => number, y: (b: number) => n
     ];
   }
   if (f.kind === 'beyond') {
-    return [line(x(f.from.t), y(f.from.used), P.right, y(f.edgeBytes), style), text(P.right - 4, y(f.edgeBytes) - 8, `full in ${duration(f.ttfMs)} →`, 'text-anchor="end"')];
+    return [line(x(f.from.t), y(f.from.used), P.right, y(f.edgeBytes), style), text(P.right - 4, y(f.edgeBytes) - 8, `full in ${formatDuration(f.ttfMs)} →`, 'text-anchor="end"')];
   }
   return [];
 }
@@ -187,7 +187,7 @@ function legend(m: ChartModel, thresholdPct: number, last: ChartPoint): string[]
   if (m.gaps.length) item(`<rect x="${LEGEND_X}" y="${row - 5}" width="16" height="10" fill="#f1f1f1" stroke="#ccc"/>`, 'no runs for over 1 h');
   row += 10;
   const pct = last.capacity > 0 ? Math.ceil((last.used * 100) / last.capacity) : 0;
-  const forecast = f.kind === 'full' || f.kind === 'beyond' ? `Full in ${duration(f.ttfMs)} (${f.window})`
+  const forecast = f.kind === 'full' || f.kind === 'beyond' ? `Full in ${formatDuration(f.ttfMs)} (${f.window})`
     : f.kind === 'full-now' ? 'Full now' : f.kind === 'not-filling' ? `Not filling (${f.window})` : f.why;
   const freed = m.remediations.reduce((a, r) => a + r.freed, 0);
   const steps = m.remediations.reduce((a, r) => a + r.steps.length, 0);

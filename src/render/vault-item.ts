@@ -1,5 +1,6 @@
 import type { Escalation, EscalationKind } from '../model/escalation.js';
 import { guardDiskFigure, markdownOfPlain, plain } from './escape.js';
+import { markedItem } from './vault-merge.js';
 
 /*
  * A vault item in the host's format: `# <what is needed>`, then the five
@@ -29,12 +30,11 @@ const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
 export function renderVaultItem(e: Escalation, stamp: ItemStamp): string {
   const lines = [
-    `# ${md(e.title)}`,
     '',
     '## What',
     ...e.facts.map((f) => `- ${md(f)}`),
     '',
-    `Filed by storage-preflight on ${md(stamp.host)} (${e.slug})${stamp.since ? `, first raised ${utc(stamp.since)}` : ''}; updated ${utc(stamp.at.toISOString())}. This item is rewritten in place while the condition holds.`,
+    `Filed by storage-preflight on ${md(stamp.host)} (${e.slug})${stamp.since ? `, first raised ${utc(stamp.since)}` : ''}; updated ${utc(stamp.at.toISOString())}. This item is rewritten in place while the condition holds; notes a person adds at the end of the file are kept.`,
     '',
     '## Why',
     ...e.reasons.map((r) => `- ${md(r)}`),
@@ -50,9 +50,8 @@ export function renderVaultItem(e: Escalation, stamp: ItemStamp): string {
     '',
     '## Factory Will Then',
     md(e.factoryWillThen),
-    '',
   ];
-  return guardDiskFigure(lines.join('\n'));
+  return guardDiskFigure(markedItem(`# ${md(e.title)}`, lines));
 }
 
 const WHAT: Record<EscalationKind, string> = {
@@ -64,7 +63,6 @@ const WHAT: Record<EscalationKind, string> = {
 export function renderResolvedItem(kind: EscalationKind, mountpoint: string, figures: string, stamp: ItemStamp): string {
   const where = md(mountpoint);
   const lines = [
-    `# Resolved: ${WHAT[kind]} ${where}`,
     '',
     '## What',
     `Resolved at ${utc(stamp.at.toISOString())}: ${md(figures)}`,
@@ -82,7 +80,6 @@ export function renderResolvedItem(kind: EscalationKind, mountpoint: string, fig
     '',
     '## Factory Will Then',
     `Keep measuring ${where} every run, and file a new item if the condition comes back.`,
-    '',
   ];
-  return guardDiskFigure(lines.join('\n'));
+  return guardDiskFigure(markedItem(`# Resolved: ${WHAT[kind]} ${where}`, lines));
 }

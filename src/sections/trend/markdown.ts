@@ -1,4 +1,5 @@
 import { formatBytes } from '../../render/bytes.js';
+import { formatDuration } from '../../render/duration.js';
 import { inline } from '../../render/escape.js';
 import { table } from '../../render/table.js';
 import type { WindowName } from '../../trend/assess.js';
@@ -8,14 +9,6 @@ import { byText } from '../../model/order.js';
 function rate(bytesPerHour: number | null): string {
   if (bytesPerHour === null) return '—';
   return `${bytesPerHour >= 0 ? '+' : '-'}${formatBytes(Math.abs(Math.round(bytesPerHour)))}/h`;
-}
-
-export function duration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ${minutes % 60} min`;
-  return `${Math.round(hours / 24)} days`;
 }
 
 const WINDOW_NAMES: WindowName[] = ['1h', '24h', '7d'];
@@ -41,7 +34,7 @@ export function trendMarkdown(d: TrendData): string[] {
     inline(f.mountpoint),
     f.usedPct === null ? '—' : `${Number(f.usedPct)}%`,
     ...WINDOW_NAMES.map((w) => rate(f.bytesPerHour[w])),
-    f.timeToFullMs === null ? (f.forecastWindow ? 'not filling' : '—') : `${duration(f.timeToFullMs)} (${f.forecastWindow} fit)`,
+    f.timeToFullMs === null ? (f.forecastWindow ? 'not filling' : '—') : `${formatDuration(f.timeToFullMs)} (${f.forecastWindow} fit)`,
     f.sparkline24h,
   ])));
   if (shown.length > MAX_ROWS) lines.push(`… and ${shown.length - MAX_ROWS} more filesystems, none filling sooner (see --format json)`);
