@@ -113,3 +113,21 @@ export async function checkAfterTimeout(endpoint: DockerEndpoint, inspectPath: s
     await sleep(POLL_MS);
   }
 }
+
+/**
+ * After a /build/prune that got no answer in `waitedMs`: one listing of the
+ * build cache (within AFTER_TIMEOUT_MS); a record no longer listed was
+ * pruned after all, one still listed was not (yet).
+ */
+export async function recordsAfterTimeout(endpoint: DockerEndpoint, api: string, ids: readonly string[], waitedMs: number): Promise<Map<string, DeleteOutcome>> {
+  const waited = `no answer in ${formatDuration(waitedMs)}`;
+  try {
+    const listed = new Set(parseSystemDf(await dockerGet(endpoint, buildCachePath(api), AFTER_TIMEOUT_MS)).buildCache.map((r) => r.id));
+    return new Map(ids.map((id) => [id, listed.has(id)
+      ? result('failed', `${waited}; still listed after it (the daemon may still finish it)`)
+      : result('removed', 'BuildKit finished it after the wait')]));
+  } catch (err) {
+    const why = result('failed', `${waited}, and the check after it failed (${errorMessage(err)}); the daemon may still finish it`);
+    return new Map(ids.map((id) => [id, why]));
+  }
+}

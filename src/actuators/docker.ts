@@ -2,7 +2,7 @@ import { errorMessage, TimeoutError } from '../errors.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
 import { dockerRequest, type DockerAnswer } from '../probes/docker-api.js';
 import { formatDuration } from '../render/duration.js';
-import { checkAfterTimeout } from './docker-recheck.js';
+import { checkAfterTimeout, recordsAfterTimeout } from './docker-recheck.js';
 
 /*
  * Deletions by id, each one call the daemon re-checks: what the plan listed
@@ -38,18 +38,23 @@ function byStatus(a: DockerAnswer, ok: () => DeleteOutcome): DeleteOutcome {
   return outcome('failed', `HTTP ${a.status}: ${a.message}`);
 }
 
+/** The call got no answer in time: the daemon may still have done it. */
+const TIMED_OUT = Symbol('timed out');
+
 /** `inspect`: where to look when the call got no answer in time (the daemon may still have done it). */
 async function call(
   endpoint: DockerEndpoint, method: 'DELETE' | 'POST', path: string, timeoutMs: number, ok: (a: DockerAnswer) => DeleteOutcome, inspect?: string,
 ): Promise<DeleteOutcome> {
+  const a = await answerOf(endpoint, method, path, timeoutMs);
+  if (a === TIMED_OUT) return inspect ? checkAfterTimeout(endpoint, inspect, timeoutMs) : outcome('failed', `no answer in ${formatDuration(timeoutMs)} (the daemon may still finish it)`);
+  return 'status' in a ? byStatus(a, () => ok(a)) : a;
+}
+
+async function answerOf(endpoint: DockerEndpoint, method: 'DELETE' | 'POST', path: string, timeoutMs: number): Promise<DockerAnswer | DeleteOutcome | typeof TIMED_OUT> {
   try {
-    const a = await dockerRequest(endpoint, method, path, timeoutMs);
-    return byStatus(a, () => ok(a));
+    return await dockerRequest(endpoint, method, path, timeoutMs);
   } catch (err) {
-    if (err instanceof TimeoutError) {
-      return inspect ? checkAfterTimeout(endpoint, inspect, timeoutMs) : outcome('failed', `no answer in ${formatDuration(timeoutMs)} (the daemon may still finish it)`);
-    }
-    return outcome('failed', errorMessage(err));
+    return err instanceof TimeoutError ? TIMED_OUT : outcome('failed', errorMessage(err));
   }
 }
 
@@ -90,14 +95,13 @@ export async function pruneBuildRecords(endpoint: DockerEndpoint, apiVersion: st
   for (const id of ids) if (!valid.includes(id)) out.set(id, outcome('failed', 'not a BuildKit record id; not sent'));
   if (valid.length === 0) return out;
   const filters = encodeURIComponent(JSON.stringify({ id: [`^(${valid.join('|')})$`] }));
-  let deleted: unknown[] = [];
-  let reclaimed: number | null = null;
-  const answer = await call(endpoint, 'POST', `/v${apiVersion}/build/prune?filters=${filters}`, timeoutMs, (a) => {
-    const body = a.json as { CachesDeleted?: unknown; SpaceReclaimed?: unknown } | undefined;
-    deleted = Array.isArray(body?.CachesDeleted) ? body.CachesDeleted : [];
-    reclaimed = typeof body?.SpaceReclaimed === 'number' && Number.isSafeInteger(body.SpaceReclaimed) && body.SpaceReclaimed >= 0 ? body.SpaceReclaimed : null;
-    return outcome('removed');
-  });
+  const a = await answerOf(endpoint, 'POST', `/v${apiVersion}/build/prune?filters=${filters}`, timeoutMs);
+  // BuildKit may go on pruning after we stopped waiting: what is no longer listed went.
+  if (a === TIMED_OUT) return new Map([...out, ...await recordsAfterTimeout(endpoint, apiVersion, valid, timeoutMs)]);
+  const body = 'status' in a ? a.json as { CachesDeleted?: unknown; SpaceReclaimed?: unknown } | undefined : undefined;
+  const deleted: unknown[] = Array.isArray(body?.CachesDeleted) ? body.CachesDeleted : [];
+  const reclaimed = typeof body?.SpaceReclaimed === 'number' && Number.isSafeInteger(body.SpaceReclaimed) && body.SpaceReclaimed >= 0 ? body.SpaceReclaimed : null;
+  const answer = 'status' in a ? byStatus(a, () => outcome('removed')) : a;
   let credited = false;
   for (const id of valid) {
     if (answer.result !== 'removed') out.set(id, answer);

@@ -73,22 +73,24 @@ EOF
   [ "$e_lu" = 0 ] || [ "$e_lu" = "$e_me" ] || refuse "$e_real belongs to uid $e_lu"
   [ $((e_lm & 18)) = 0 ] || [ $e_sticky != 0 ] || refuse "$e_real is writable by others"
   [ -n "$e_rest" ] || return 0
-  set -f; IFS=/
-  for e_n in $e_rest; do
-    IFS=$e_ifs
+  # The missing names, made one at a time: the last with the mode asked for, those before it 0755 (as mkdir -p).
+  set -f; IFS=/; set -- $e_rest; IFS=$e_ifs; set +f
+  while [ $# -gt 0 ]; do
+    e_n=$1; shift
     [ -n "$e_n" ] || continue
-    if [ -e "$e_n" ] || [ -L "$e_n" ]; then
+    e_mk=0755; [ $# -gt 0 ] || e_mk=$e_make
+    if mkdir -m "$e_mk" -- "$e_n" 2>/dev/null; then :
+    elif [ -e "$e_n" ] || [ -L "$e_n" ]; then
       # Made meanwhile, by another run of ours or by someone else: only our own is entered.
       [ -d "$e_n" ] && [ ! -L "$e_n" ] || refuse "$e_n is not a folder"
       e_st=$(stat -c '%u %f' -- "$e_n") || exit 1
       e_u=\${e_st%% *} e_mode=$((0x\${e_st#* }))
       [ "$e_u" = "$e_me" ] && [ $((e_mode & 18)) = 0 ] || refuse "$e_n was made meanwhile by uid $e_u, or is writable by others"
     else
-      mkdir -m "$e_make" -- "$e_n" || exit 1
+      mkdir -m "$e_mk" -- "$e_n" || exit 1
     fi
     cd -P -- "$e_n" || exit 1
   done
-  IFS=$e_ifs; set +f
 }`;
 
 /** This process's effective uid, as `enter` compares owners with. */

@@ -3,11 +3,12 @@ import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 
 /**
- * A unix-socket proxy in front of a real dockerd that makes a DELETE go
- * unanswered, so the client's timeout fires whatever the machine's load:
- * - 'hold': the DELETE reaches the daemon, which does it; its answer is
+ * A unix-socket proxy in front of a real dockerd that makes a deletion (a
+ * DELETE, or a POST /build/prune) go unanswered, so the client's timeout
+ * fires whatever the machine's load:
+ * - 'hold': the call reaches the daemon, which does it; its answer is
  *   never passed on. Calls after it wait until the daemon has answered it.
- * - 'drop': the DELETE never reaches the daemon and is never answered.
+ * - 'drop': the call never reaches the daemon and is never answered.
  * Every other call is passed through.
  */
 export async function holdingProxy(upstream: string, socket: string, mode: 'hold' | 'drop'): Promise<{ deletes: number; close(): Promise<void> }> {
@@ -24,7 +25,7 @@ export async function holdingProxy(upstream: string, socket: string, mode: 'hold
   });
   const server = http.createServer((req, res) => {
     res.on('error', () => undefined);
-    if (req.method === 'DELETE') {
+    if (req.method === 'DELETE' || (req.method === 'POST' && /\/build\/prune(\?|$)/.test(req.url ?? ''))) {
       state.deletes += 1;
       if (mode === 'hold') behind = forward(req).then(() => undefined, () => undefined);
       return; // never answered

@@ -47,7 +47,7 @@ describeWith(ENGINE_TOOLS, 'remediate --apply re-checks each object right before
     return { ...plan, steps: [{ ...step, objects }] };
   }
 
-  const apply = (plan: RemediationPlan, host = s.host, deadline = Date.now() + 30_000) => applyPlan(plan, 'safe', deadline, shellDeps({
+  const apply = (plan: RemediationPlan, host = s.host, deadline = Date.now() + 30_000, tier: 'safe' | 'moderate' = 'safe') => applyPlan(plan, tier, deadline, shellDeps({
     run: execRunner, docker: parseDockerHost(host), apiVersion: '1.41', mountpoint: s.fs.mountpoint, fstype: 'ext4',
     lock: () => acquireApplyLock(path.join(scratch, 'storage-preflight-apply.lock')),
   }));
@@ -117,5 +117,31 @@ describeWith(ENGINE_TOOLS, 'remediate --apply re-checks each object right before
     const { object, there } = await unanswered('pf-dropped', 'drop');
     expect(object).toMatchObject({ name: 'pf-dropped', result: 'failed', detail: expect.stringMatching(/^no answer in (\d{1,3} ms|\d(\.\d)? s); still there after it$/) });
     expect(there).toBe(true);
+  });
+
+  it('a /build/prune BuildKit did but never answered in time is reported removed for what is no longer listed; one it never got stays, failed', async () => {
+    for (const mode of ['drop', 'hold'] as const) {
+      // Every record, whatever BuildKit's reserve: the moderate step.
+      const plan = await planned('prune-all-build-cache');
+      const ids = plan.steps[0]!.objects.map((o) => o.id);
+      expect(ids.length).toBeGreaterThan(0);
+      const socket = path.join(scratch, 'p.sock');
+      const proxy = await holdingProxy(s.socket, socket, mode);
+      try {
+        const r = await apply(plan, `unix://${socket}`, Date.now() + 4000, 'moderate');
+        expect(proxy.deletes).toBe(1);
+        const results = r.steps[0]!.objects.map((o) => [o.result, o.detail]);
+        const listed = new Set(((await engineGet(s.socket, '/v1.41/system/df')).BuildCache as { ID: string }[]).map((x) => x.ID));
+        for (const [i, id] of ids.entries()) {
+          expect(results[i]).toEqual(listed.has(id)
+            ? ['failed', expect.stringMatching(/^no answer in (\d{1,3} ms|\d(\.\d)? s); still listed after it \(the daemon may still finish it\)$/)]
+            : ['removed', 'BuildKit finished it after the wait']);
+          if (mode === 'drop') expect(listed.has(id)).toBe(true);
+        }
+        if (mode === 'hold') expect(ids.some((id) => !listed.has(id))).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+    }
   });
 });
