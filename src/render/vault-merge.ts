@@ -34,6 +34,8 @@ function split(text: string): Parts | string {
   if (!lines[0]?.startsWith('# ')) return 'its first line is not a "# " title';
   const begins = lines.flatMap((l, i) => (isMark(l, ITEM_BEGIN) ? [i] : []));
   const ends = lines.flatMap((l, i) => (isMark(l, ITEM_END) ? [i] : []));
+  // An item filed before our part was marked: which lines are a person's cannot be told.
+  if (begins.length === 0 && ends.length === 0) return 'it has no marks of ours (filed by an earlier version, or rewritten by hand): move it out of pending to have it filed afresh';
   if (begins.length !== 1 || ends.length !== 1) {
     return `it holds ${begins.length} begin and ${ends.length} end marks of ours, not one of each`;
   }
