@@ -48,13 +48,15 @@ export async function recheckContainer(endpoint: DockerEndpoint, api: string, id
 
 /** GET /images/{id}/json and one container listing (who uses it) right before its DELETE. */
 export async function recheckImage(endpoint: DockerEndpoint, api: string, id: string, recheck: Recheck, timeoutMs: number): Promise<DeleteOutcome | null> {
+  // Both calls within the one wait the step gave: the second gets what the first left.
+  const until = Date.now() + timeoutMs;
   const i = await look(endpoint, `/v${api}/images/${encodeURIComponent(id)}/json`, timeoutMs);
   if (i.kind === 'gone') return result('gone', 'no such image (404 on inspect)');
   if (i.kind === 'error') return notChecked(i.detail);
   // Every container, stopped ones too (the daemon refuses to delete an image any container uses); the ancestor
   // filter keeps the answer small on a big host, and imageNow() counts only exact users, not a child image's.
   const ancestor = encodeURIComponent(JSON.stringify({ ancestor: [id] }));
-  const users = await look(endpoint, `/v${api}/containers/json?all=1&filters=${ancestor}`, timeoutMs);
+  const users = await look(endpoint, `/v${api}/containers/json?all=1&filters=${ancestor}`, Math.max(1, until - Date.now()));
   if (users.kind !== 'there') return notChecked(users.kind === 'gone' ? 'the container listing answered 404' : users.detail);
   return verdict(recheck, imageNow(i.json, users.json));
 }

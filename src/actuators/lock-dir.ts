@@ -69,7 +69,8 @@ export function lockFolderCandidates(env: NodeJS.ProcessEnv, uid: number): strin
 /** The folder this user's locks live in; NoLockFolderError when none is ours alone. */
 export function lockFolder(env: NodeJS.ProcessEnv = process.env, uid = euid()): string {
   const reasons: string[] = [];
-  const tmp = env.TMPDIR;
+  // Without trailing slashes: lstat of `dir/` would follow a link.
+  const tmp = env.TMPDIR && env.TMPDIR !== '/' ? env.TMPDIR.replace(/\/+$/, '') : env.TMPDIR;
   if (tmp && path.isAbsolute(tmp)) {
     const st = lstatSync(tmp, { throwIfNoEntry: false });
     const problem = st ? notPrivate(st, uid) ?? parentSafe(path.dirname(path.resolve(tmp)), uid) : 'missing';

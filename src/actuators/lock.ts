@@ -141,8 +141,10 @@ async function breakStale(lockPath: string, body: string, seen: Entry): Promise<
   }
   try {
     // Another breaker may have broken it and a live run taken it since: only the entry we judged goes.
+    // An inode number is reused at once on ext4: the holder it names must be the same too.
     const again = await readEntry(lockPath);
-    if (again === 'gone' || again.ino !== seen.ino) return 'broken';
+    const same = (a: Holder | null, b: Holder | null) => a?.pid === b?.pid && a?.start === b?.start;
+    if (again === 'gone' || again.ino !== seen.ino || !same(again.holder, seen.holder)) return 'broken';
     // In a sticky /tmp only its owner may remove it: a lock root left is not ours to break as uid 1000.
     return await unlink(lockPath).then(
       () => 'broken' as const,

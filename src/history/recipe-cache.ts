@@ -2,7 +2,7 @@ import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Runner } from '../probes/exec.js';
 import { inChild, problemFrom, type ReadOutcome } from '../probes/files.js';
-import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, temporaryName } from '../probes/folder-walk.js';
+import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN } from '../probes/folder-walk.js';
 import { historyDir } from './store.js';
 
 /*
@@ -70,8 +70,8 @@ export function recipeCacheFromRead(out: ReadOutcome | undefined): RecipeCacheRe
 
 /** Replace the cache file atomically, in the private history folder (created 0700 if need be). */
 const WRITE_SCRIPT = `${ENTER_FOLDER}
-dir=$1 name=$2 me=$3 tmp=$4
-enter "$dir" 0700 own "$me"
+dir=$1 name=$2 me=$3
+enter "$dir" 0700 private "$me"
 ${REFUSE_NOT_REGULAR}
 ${REPLACE_FROM_STDIN}`;
 
@@ -79,7 +79,7 @@ ${REPLACE_FROM_STDIN}`;
 export async function writeRecipeCache(run: Runner, root: string, cache: RecipeCache, timeoutMs: number): Promise<string | null> {
   const file = recipeCacheFile(root);
   try {
-    const res = await inChild(run, WRITE_SCRIPT, [historyDir(root), RECIPE_CACHE_FILE, effectiveUid(), temporaryName(RECIPE_CACHE_FILE)], timeoutMs, file, formatRecipeCache(cache));
+    const res = await inChild(run, WRITE_SCRIPT, [historyDir(root), RECIPE_CACHE_FILE, effectiveUid()], timeoutMs, file, formatRecipeCache(cache));
     if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
     return null;
   } catch (err) {

@@ -5,7 +5,7 @@ import type { Runner } from './exec.js';
 import { FileProblem, problemFrom, tailRead, type ReadOutcome } from './file-problem.js';
 import { pathsCannotHang, readTailsInProcess } from './files-in-process.js';
 import { getMountTable } from './mountinfo.js';
-import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, temporaryName } from './folder-walk.js';
+import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN } from './folder-walk.js';
 
 export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from './file-problem.js';
 
@@ -56,7 +56,7 @@ fi`;
  */
 const APPEND_SCRIPT = `${ENTER_FOLDER}
 dir=$1 name=$2 mode=$3 me=$4
-kind=shared; [ "$mode" = 0700 ] && kind=own
+kind=append; [ "$mode" = 0700 ] && kind=private
 enter "$dir" "$mode" "$kind" "$me"
 ${REFUSE_NOT_REGULAR}
 umask 022
@@ -165,8 +165,8 @@ export async function removeFiles(run: Runner, dir: string, names: readonly stri
  * or a non-regular file at the name is refused, as for the journal.
  */
 const REPLACE_SCRIPT = `${ENTER_FOLDER}
-dir=$1 name=$2 me=$3 tmp=$4
-enter "$dir" '' shared "$me"
+dir=$1 name=$2 me=$3
+enter "$dir" '' replace "$me"
 ${REFUSE_NOT_REGULAR}
 ${REPLACE_FROM_STDIN}`;
 
@@ -174,7 +174,7 @@ ${REPLACE_FROM_STDIN}`;
 export async function replaceFile(run: Runner, file: string, text: string, timeoutMs: number, noFolder = 'its folder does not exist'): Promise<void> {
   // dir and name go split: $(dirname) would strip a folder name's trailing newlines.
   const name = path.basename(file);
-  const res = await inChild(run, REPLACE_SCRIPT, [path.dirname(file), name, effectiveUid(), temporaryName(name)], timeoutMs, file, text);
+  const res = await inChild(run, REPLACE_SCRIPT, [path.dirname(file), name, effectiveUid()], timeoutMs, file, text);
   if (res.exitCode === 13) throw new FileProblem('ENOENT', file, noFolder);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }

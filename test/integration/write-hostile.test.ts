@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeVaultFile } from '../../src/actuators/vault.js';
+import { replaceFile } from '../../src/probes/files.js';
 import { execRunner } from '../../src/probes/exec.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
 
@@ -15,12 +16,25 @@ import { parseReport, runPreflight } from '../helpers/preflight.js';
  */
 
 const NOBODY = 65534;
+
+/** A shell script run as uid 65534, with arguments. */
+async function asNobodyDo(script: string, ...args: string[]): Promise<void> {
+  const r = await execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', script, 'nobody', ...args], { reject: false });
+  expect([r.exitCode, r.stderr]).toEqual([0, '']);
+}
 const SECRET_TEXT = 'root only\n';
 
 /** As uid 65534: replace every name matching `glob` in `dir` with a link to `target`, until killed. */
 function swapLoop(dir: string, glob: string, target: string): ResultPromise {
   const script = `cd "$1" || exit 1; while :; do for f in $2; do [ -e "$f" ] || [ -L "$f" ] || continue; rm -f -- "$f" 2>/dev/null; ln -s "$3" "$f" 2>/dev/null; done; done`;
   return execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', script, 'swap', dir, glob, target], { reject: false });
+}
+
+/** As uid 65534: exchange two names of theirs atomically (renameat2 RENAME_EXCHANGE), as fast as it can, until killed. */
+function exchangeLoop(a: string, b: string): ResultPromise {
+  const script = 'import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\nwhile True:\n    libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2)\n';
+  // Debian's python3, by its path: another user may not run root's own (a pyenv shim under /root).
+  return execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/usr/bin/python3', '-c', script, a, b], { reject: false });
 }
 
 describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries to redirect', () => {
@@ -52,7 +66,7 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
       for (let i = 0; i < 10; i++) {
         const run = await runPreflight(['--format', 'json', '--no-journal', '--prom-file', path.join(theirs, 'storage-preflight.prom')]);
         expect([run.exitCode, run.stderr]).toEqual([0, '']);
-        expect(parseReport(run.stdout).promFile).toMatchObject({ written: false, reason: expect.stringMatching(/^EPERM: \S+\/theirs belongs to uid 65534: refused \(another user could redirect the write\)$/) });
+        expect(parseReport(run.stdout).promFile).toMatchObject({ written: false, reason: expect.stringMatching(/^EPERM: \S+\/theirs belongs to uid 65534 \(only root's or this user's names are followed\): refused \(another user could redirect the write\)$/) });
       }
     } finally {
       loop.kill('SIGKILL');
@@ -126,5 +140,49 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
     expect(await readdir(journal)).not.toContain('2020-01-01.md');
     expect(await readdir(journal)).toContain('notes.md');
     expect(await readdir(path.join(journal, '.storage-preflight'))).not.toContain('2020-01-01.jsonl');
+  });
+
+  it("a folder name in a sticky folder that its owner keeps exchanging with a link to a root-only folder: no write lands there", async () => {
+    const sticky = path.join(base, 'sticky');
+    await mkdir(sticky);
+    await chmod(sticky, 0o1777);
+    const locked = path.join(base, 'locked');
+    await mkdir(locked, { mode: 0o700 });
+    // Theirs: a real folder at the name we are given, and a link to root's folder beside it.
+    const name = path.join(sticky, 'prom');
+    await asNobodyDo(`mkdir "$1" && ln -s "$2" "$1.alt"`, name, locked);
+    const loop = exchangeLoop(name, `${name}.alt`);
+    const outcomes: string[] = [];
+    try {
+      // Running: the name flips between their folder and their link (measured: 256 of 2,000 walks without the last name's check landed in root's folder).
+      await new Promise((r) => setTimeout(r, 300));
+      expect(loop.exitCode).toBeNull();
+      for (let i = 0; i < 200; i++) outcomes.push(await replaceFile(execRunner, path.join(name, 'x.prom'), `root ${i}\n`, 5000).then(() => 'written', (e: Error) => e.message.split(':')[0]!));
+    } finally {
+      loop.kill('SIGKILL');
+      await loop;
+    }
+    expect(await readdir(locked)).toEqual([]);
+    // Every one refused: whichever way the name pointed, it was theirs.
+    expect(new Set(outcomes)).toEqual(new Set(['EPERM']));
+  });
+
+  it('CDPATH in the environment does not move where the folders we make are entered', async () => {
+    const elsewhere = path.join(base, 'elsewhere');
+    await mkdir(path.join(elsewhere, 'made'), { recursive: true });
+    const mine = path.join(base, 'mine');
+    await mkdir(mine);
+    const previous = process.env.CDPATH;
+    process.env.CDPATH = elsewhere;
+    try {
+      await replaceFile(execRunner, path.join(mine, 'made', 'x.prom'), 'x\n', 5000).catch(() => undefined);
+      const run = await runPreflight(['--format', 'json'], { OPS_JOURNAL_ROOT: path.join(mine, 'made', 'journal'), CDPATH: elsewhere });
+      expect([run.exitCode, run.stderr]).toEqual([0, '']);
+    } finally {
+      if (previous === undefined) delete process.env.CDPATH;
+      else process.env.CDPATH = previous;
+    }
+    expect((await readdir(path.join(mine, 'made', 'journal'))).length).toBeGreaterThan(0);
+    expect(await readdir(path.join(elsewhere, 'made'))).toEqual([]);
   });
 });

@@ -61,6 +61,12 @@ describe('stillPlanned: an image must still be unused, dangling (or old enough) 
     const young = { ...tagged, plannedAt: '2026-12-06T14:28:04Z', minAgeMs: 3_600_000 };
     expect(stillPlanned(young, base, at('2026-12-06T14:28:04Z'))).toEqual({ ok: false, changed: 'changed since the plan: created 5.9 s ago, within the 1 h minimum age' });
   });
+
+  it('an image stamped 1970-01-01 (a reproducible build) has no creation time: as old as the plan took it, not a change', () => {
+    const stamped = imageNow({ ...captured('image-dangling'), Created: '1970-01-01T00:00:00Z' }, listing);
+    expect(stamped.createdAt).toBeNull();
+    expect(stillPlanned({ ...dangling, minAgeMs: 3_600_000 }, stamped, at(PLANNED))).toEqual({ ok: true });
+  });
 });
 
 describe('stillPlanned: a build-cache record must still be idle, unshared, and not used since the plan', () => {

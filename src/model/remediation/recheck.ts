@@ -76,7 +76,8 @@ export function stillPlanned(recheck: Recheck, inspected: Inspected, now: number
     if (i.users.length) return kept(`used by container ${i.users[0]}${i.users.length > 1 ? ` and ${i.users.length - 1} more` : ''}`);
     if (recheck.dangling && i.repoTags.length) return kept(`tagged ${i.repoTags.join(', ')}`);
     if (since(i.lastTagAt)) return kept(`tagged ${d(i.lastTagAt! - plannedAt)} after the plan`);
-    if (i.createdAt === null || now - i.createdAt < recheck.minAgeMs) return kept(i.createdAt === null ? 'no creation time' : `created ${d(now - i.createdAt)} ago, within the ${d(recheck.minAgeMs)} minimum age`);
+    // No creation time (reproducible builds stamp 1970-01-01): as old as the plan took it, not a change.
+    if (i.createdAt !== null && now - i.createdAt < recheck.minAgeMs) return kept(`created ${d(now - i.createdAt)} ago, within the ${d(recheck.minAgeMs)} minimum age`);
     return go;
   }
   if (recheck.what === 'idle-record' && inspected.kind === 'record') {
