@@ -55,7 +55,9 @@ enter() {
     e_mode=$((0x$e_m)); e_type=$((e_mode & 61440))
     if [ $e_i = $e_dot ]; then e_lu=$e_u e_lm=$e_mode; break; fi
     if [ $e_i = 0 ]; then e_name=/; else eval "e_name=\\\${$e_i}"; fi
-    [ "$e_u" = 0 ] || [ "$e_u" = "$e_me" ] || refuse "$e_name belongs to uid $e_u (only root's or this user's names are followed)"
+    # Our private folder itself another user's: exit 12, as below.
+    [ "$e_u" = 0 ] || [ "$e_u" = "$e_me" ] || { [ "$e_kind" = private ] && [ $e_i = $e_written ] && [ -z "$e_rest" ] && exit 12; } ||
+      refuse "$e_name belongs to uid $e_u (only root's or this user's names are followed)"
     case $e_type in
       40960) ;;
       # The last name as written is the working folder (judged below) or a link to it.
