@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { FileProblem, inChild, problemFrom } from '../probes/files.js';
-import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN } from '../probes/folder-walk.js';
+import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, walkable } from '../probes/folder-walk.js';
 import type { Runner } from '../probes/exec.js';
 
 /*
@@ -44,7 +44,7 @@ export async function writeVaultFile(
 ): Promise<WriteOutcome> {
   if (!SAFE_NAME.test(name) || name.includes('..')) throw new FileProblem('EPERM', name, 'not a name this tool makes: refused');
   const file = path.join(dir, name);
-  const res = await inChild(run, WRITE_SCRIPT, [dir, name, opts.mode, opts.held ? '1' : '0', effectiveUid()], timeoutMs, file, text);
+  const res = await inChild(run, WRITE_SCRIPT, [walkable(dir), name, opts.mode, opts.held ? '1' : '0', effectiveUid()], timeoutMs, file, text);
   if (res.exitCode === 13) throw new FileProblem('ENOENT', dir, 'no such folder (the vault folder must exist: it is the host\'s)');
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
   // Sample: `held approved`, `written`, `absent`.

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Runner } from '../probes/exec.js';
 import { inChild, problemFrom, type ReadOutcome } from '../probes/files.js';
-import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN } from '../probes/folder-walk.js';
+import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, walkable } from '../probes/folder-walk.js';
 import { historyDir } from './store.js';
 
 /*
@@ -79,7 +79,7 @@ ${REPLACE_FROM_STDIN}`;
 export async function writeRecipeCache(run: Runner, root: string, cache: RecipeCache, timeoutMs: number): Promise<string | null> {
   const file = recipeCacheFile(root);
   try {
-    const res = await inChild(run, WRITE_SCRIPT, [historyDir(root), RECIPE_CACHE_FILE, effectiveUid()], timeoutMs, file, formatRecipeCache(cache));
+    const res = await inChild(run, WRITE_SCRIPT, [walkable(historyDir(root)), RECIPE_CACHE_FILE, effectiveUid()], timeoutMs, file, formatRecipeCache(cache));
     if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
     return null;
   } catch (err) {

@@ -5,7 +5,7 @@ import type { Runner } from './exec.js';
 import { FileProblem, problemFrom, tailRead, type ReadOutcome } from './file-problem.js';
 import { pathsCannotHang, readTailsInProcess } from './files-in-process.js';
 import { getMountTable } from './mountinfo.js';
-import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN } from './folder-walk.js';
+import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, walkable } from './folder-walk.js';
 
 export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from './file-problem.js';
 
@@ -64,7 +64,7 @@ exec dd of="./$name" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=ful
 
 /** Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem. Text must stay under 4 MiB. */
 export async function appendToFile(run: Runner, dir: string, file: string, text: string, timeoutMs: number, mode = '0755'): Promise<void> {
-  const res = await inChild(run, APPEND_SCRIPT, [dir, path.basename(file), mode, effectiveUid()], timeoutMs, file, text);
+  const res = await inChild(run, APPEND_SCRIPT, [walkable(dir), path.basename(file), mode, effectiveUid()], timeoutMs, file, text);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }
 
@@ -140,7 +140,7 @@ for f in *; do [ -f "$f" ] && [ ! -L "$f" ] && printf '%s\\n' "$f"; done
 exit 0`;
 
 export async function listFiles(run: Runner, dir: string, timeoutMs: number): Promise<string[]> {
-  const res = await inChild(run, LIST_SCRIPT, [dir, effectiveUid()], timeoutMs, dir);
+  const res = await inChild(run, LIST_SCRIPT, [walkable(dir), effectiveUid()], timeoutMs, dir);
   if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
   return res.stdout.split('\n').filter(Boolean);
 }
@@ -154,7 +154,7 @@ rm -f -- "$@"`;
 
 export async function removeFiles(run: Runner, dir: string, names: readonly string[], timeoutMs: number): Promise<void> {
   if (names.length === 0) return;
-  const res = await inChild(run, REMOVE_SCRIPT, [dir, effectiveUid(), ...names], timeoutMs, dir);
+  const res = await inChild(run, REMOVE_SCRIPT, [walkable(dir), effectiveUid(), ...names], timeoutMs, dir);
   if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
 }
 
@@ -174,7 +174,7 @@ ${REPLACE_FROM_STDIN}`;
 export async function replaceFile(run: Runner, file: string, text: string, timeoutMs: number, noFolder = 'its folder does not exist'): Promise<void> {
   // dir and name go split: $(dirname) would strip a folder name's trailing newlines.
   const name = path.basename(file);
-  const res = await inChild(run, REPLACE_SCRIPT, [path.dirname(file), name, effectiveUid()], timeoutMs, file, text);
+  const res = await inChild(run, REPLACE_SCRIPT, [walkable(path.dirname(file)), name, effectiveUid()], timeoutMs, file, text);
   if (res.exitCode === 13) throw new FileProblem('ENOENT', file, noFolder);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }

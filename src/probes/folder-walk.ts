@@ -108,6 +108,15 @@ EOF
   done
 }`;
 
+/**
+ * The folder as `enter` walks it: absolute, by prefixing the working folder
+ * (getcwd's own, physical) to a relative one, with no textual clean-up
+ * (`a/link/..` is not `a` once links are followed).
+ */
+export function walkable(dir: string): string {
+  return dir.startsWith('/') ? dir : `${process.cwd()}/${dir}`;
+}
+
 /** This process's effective uid, as `enter` compares owners with. */
 export function effectiveUid(): string {
   return String(process.geteuid?.() ?? 0);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeVaultFile } from '../../src/actuators/vault.js';
 import { replaceFile } from '../../src/probes/files.js';
 import { execRunner } from '../../src/probes/exec.js';
-import { parseReport, runPreflight } from '../helpers/preflight.js';
+import { parseReport, PREFLIGHT, runPreflight } from '../helpers/preflight.js';
 
 /*
  * Root's writes against another local user (a real uid 65534, through
@@ -184,5 +184,17 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
     }
     expect((await readdir(path.join(mine, 'made', 'journal'))).length).toBeGreaterThan(0);
     expect(await readdir(path.join(elsewhere, 'made'))).toEqual([]);
+  });
+
+  it('a relative journal (--journal j, the default ./journal) is walked from the working folder: the history is kept', async () => {
+    const cwd = path.join(base, 'cwd');
+    await mkdir(cwd);
+    for (const args of [['--journal', 'j'], ['--journal', './k/']]) {
+      const run = await execa(PREFLIGHT, ['--format', 'json', ...args], { cwd, reject: false, env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock', TMPDIR: base } });
+      expect([run.exitCode, run.stderr]).toEqual([0, '']);
+      expect(parseReport(run.stdout).journal).toMatchObject({ written: true, reason: null });
+    }
+    expect(await readdir(path.join(cwd, 'j', '.storage-preflight'))).toHaveLength(1);
+    expect(await readdir(path.join(cwd, 'k', '.storage-preflight'))).toHaveLength(1);
   });
 });
