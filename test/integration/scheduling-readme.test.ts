@@ -14,7 +14,7 @@ import { hasTool } from '../helpers/tools.js';
  */
 
 const INSTALL = '/opt/storage-preflight';
-const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+const readme = readFileSync(path.join(REPO, 'docs/operations.md'), 'utf8');
 /** Fenced blocks of `lang` whose first line names the file they are: `# /etc/…`. */
 const files = (lang: string) => [...readme.matchAll(new RegExp('```' + lang + '\\n# (/etc/\\S+)\\n([\\s\\S]*?)```', 'g'))].map((m) => ({ file: m[1]!, text: m[2]! }));
 const here = (text: string) => text.replaceAll(INSTALL, REPO);

@@ -108,7 +108,7 @@ describe('precedence: flag > environment > config file > default', () => {
 });
 
 describe('the README', () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('## Config file'));
 
   it('shows a YAML config the schema accepts', async () => {
