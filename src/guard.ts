@@ -5,8 +5,8 @@ import { usageFromStatfs } from './parse/statfs.js';
 import { execRunner } from './probes/exec.js';
 import { getMountTable } from './probes/mountinfo.js';
 import { measurePath, measurePathInProcess } from './probes/statfs.js';
-import { formatBytes } from './render/bytes.js';
-import { inline } from './render/escape.js';
+import { formatBytes } from './text/bytes.js';
+import { inline } from './text/escape.js';
 
 /** A healthy statfs answers in microseconds; guard sits on hot paths and must not hang them. */
 const GUARD_STATFS_TIMEOUT_MS = 2000;

@@ -6,7 +6,7 @@ import { apiAtLeast } from '../parse/docker-engine.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
 import { containerNow, imageNow, recordNow } from '../parse/docker-recheck.js';
 import { dockerGet, dockerRequest } from '../probes/docker-api.js';
-import { formatDuration } from '../render/duration.js';
+import { formatDuration } from '../text/duration.js';
 import type { DeleteOutcome } from './docker.js';
 
 /*

@@ -1,7 +1,7 @@
 import { errorMessage, TimeoutError } from '../errors.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
 import { dockerRequest, type DockerAnswer } from '../probes/docker-api.js';
-import { formatDuration } from '../render/duration.js';
+import { formatDuration } from '../text/duration.js';
 import { checkAfterTimeout, recordsAfterTimeout } from './docker-recheck.js';
 
 /*

@@ -4,7 +4,7 @@ import { EXIT, type Io } from '../io.js';
 import type { RunOptions } from '../options.js';
 import { execRunner } from '../probes/exec.js';
 import { FileProblem, replaceFile } from '../probes/files.js';
-import { plain } from '../render/escape.js';
+import { plain } from '../text/escape.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { PLOT_COLUMNS, renderTrendSvg } from '../render/trend-svg.js';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clearStaleLock, runLockPath } from '../actuators/lock.js';
 import { EXIT, type Io } from '../io.js';
 import { runChild, type ChildEnd } from '../probes/child-run.js';
-import { plain } from '../render/escape.js';
+import { plain } from '../text/escape.js';
 
 export interface WatchPlan {
   intervalMs: number;

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { Escalation } from '../model/escalation.js';
 import type { PlanStep } from '../model/remediation/plan.js';
 import type { Runner } from '../probes/exec.js';
-import { plain } from '../render/escape.js';
+import { plain } from '../text/escape.js';
 
 /*
  * A destructive step a runner could carry out once a person approved it, as

@@ -7,7 +7,7 @@ import { settleEscalations } from '../model/escalation-settle.js';
 import type { RemediationPlan } from '../model/remediation/plan.js';
 import type { RunOptions } from '../options.js';
 import type { Runner } from '../probes/exec.js';
-import { formatBytes } from '../render/bytes.js';
+import { formatBytes } from '../text/bytes.js';
 import { renderResolvedItem, renderVaultItem } from '../render/vault-item.js';
 import type { ApplyResult } from '../remediation/result.js';
 import { remainingMs } from '../run/deadline.js';

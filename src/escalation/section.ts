@@ -1,4 +1,4 @@
-import { guardDiskFigure, inline, markdownOfPlain, plain } from '../render/escape.js';
+import { guardDiskFigure, inline, markdownOfPlain, plain } from '../text/escape.js';
 import type { Section, SectionResult } from '../sections/types.js';
 import { DAMAGED, itemName, type EscalationData, type ItemOutcome, type ItemState } from './run.js';
 

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { Finding } from '../model/findings.js';
 import type { Runner } from '../probes/exec.js';
 import { appendToFile } from '../probes/files.js';
-import { clip, guardDiskFigure, markdownOfPlain, plain } from '../render/escape.js';
+import { clip, guardDiskFigure, markdownOfPlain, plain } from '../text/escape.js';
 import type { AlertState } from '../trend/alerts.js';
 
 /**

@@ -1,7 +1,7 @@
 import { isUnbounded, type ContainerLogFiles } from '../parse/container-logs.js';
 import { apiAtLeast } from '../parse/docker-engine.js';
 import type { DfBuildRecord, DfContainer, DfImage, DfVolume, SystemDf } from '../parse/docker-df.js';
-import { byText } from './order.js';
+import { byText } from '../text/order.js';
 
 /**
  * Per-category byte figures, counted the way the matching prune counts them.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { formatDuration } from '../render/duration.js';
-import { plain, shellQuote } from '../render/escape.js';
+import { formatDuration } from '../text/duration.js';
+import { plain, shellQuote } from '../text/escape.js';
 import { freedText, type ApplyResult } from '../remediation/result.js';
 import { forecastTrusted, type FilesystemTrend } from '../trend/assess.js';
 import type { AlertState } from '../trend/alerts.js';

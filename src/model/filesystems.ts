@@ -1,7 +1,7 @@
 import type { MountEntry } from '../parse/mountinfo.js';
 import { usageFromStatfs, type FsUsage } from '../parse/statfs.js';
 import type { PathMeasurement } from '../probes/statfs.js';
-import { byText } from './order.js';
+import { byText } from '../text/order.js';
 
 /** Why a path is measured. */
 export type TargetRole = 'root' | 'docker-data-root' | 'path' | 'mount';

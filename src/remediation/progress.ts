@@ -1,6 +1,6 @@
 import type { PlanStep } from '../model/remediation/plan.js';
-import { formatBytes } from '../render/bytes.js';
-import { plain } from '../render/escape.js';
+import { formatBytes } from '../text/bytes.js';
+import { plain } from '../text/escape.js';
 import { freedText, type AppliedStep, type ApplyTier, type StopReason } from './result.js';
 
 /** What the apply loop tells a person at a terminal as it goes (never part of the report). */

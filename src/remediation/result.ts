@@ -1,7 +1,7 @@
 import type { DeleteResult } from '../actuators/docker.js';
 import type { HistoryRecord } from '../history/record.js';
 import type { PlanStep, RemediationPlan, StepKind, Tier } from '../model/remediation/plan.js';
-import { formatBytes } from '../render/bytes.js';
+import { formatBytes } from '../text/bytes.js';
 
 /*
  * What `remediate --apply` did, as kubelet's image GC says it: wanted to

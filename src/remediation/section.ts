@@ -1,5 +1,5 @@
-import { formatBytes } from '../render/bytes.js';
-import { inline } from '../render/escape.js';
+import { formatBytes } from '../text/bytes.js';
+import { inline } from '../text/escape.js';
 import { table } from '../render/table.js';
 import type { Section, SectionResult } from '../sections/types.js';
 import { addedMeanwhile, freedText, type AppliedStep, type ApplyResult, type NotRunStep, type ObjectResult } from './result.js';

@@ -3,7 +3,7 @@ import type { Finding } from '../model/findings.js';
 import type { RemediationPlan } from '../model/remediation/plan.js';
 import type { Report } from '../report.js';
 import { dataOf } from '../sections/types.js';
-import { guardDiskFigure, plain } from './escape.js';
+import { guardDiskFigure, plain } from '../text/escape.js';
 
 /**
  * The recipe gate: `{"fired":[{"name","severity","evidence","action","action_script"}]}`.

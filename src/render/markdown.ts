@@ -1,6 +1,6 @@
 import type { Report } from '../report.js';
 import type { SectionResult } from '../sections/types.js';
-import { guardDiskFigure, inline } from './escape.js';
+import { guardDiskFigure, inline } from '../text/escape.js';
 import { recipeFieldLines } from './recipe-fields.js';
 
 /** The report as `## Section` markdown; sections in registry order, blank line between. */

@@ -9,7 +9,7 @@ import type { RemediationData } from '../sections/remediation/collect.js';
 import type { TrendData } from '../sections/trend/index.js';
 import { dataOf, resultOf, type SectionStatus } from '../sections/types.js';
 import { forecastTrusted, WINDOWS, type WindowName } from '../trend/assess.js';
-import { plain } from './escape.js';
+import { plain } from '../text/escape.js';
 import { gaugeFamily, type Labels, type Sample } from './exposition.js';
 
 export const PROM_PREFIX = 'storage_preflight_';

@@ -9,8 +9,8 @@ import { remainingMs } from '../run/deadline.js';
 import { mapLimit } from '../run/map-limit.js';
 import type { DockerEngine } from '../run/shared-probes.js';
 import type { HistoryWindow } from '../history/store.js';
-import { formatBytes } from '../render/bytes.js';
-import { cell, inline } from '../render/escape.js';
+import { formatBytes } from '../text/bytes.js';
+import { cell, inline } from '../text/escape.js';
 import { table } from '../render/table.js';
 import type { Collected, Section, SectionContext } from './types.js';
 

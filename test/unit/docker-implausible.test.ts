@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSystemDf, plausibleBytes } from '../../src/parse/docker-df.js';
 import { parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
-import { formatBytes } from '../../src/render/bytes.js';
+import { formatBytes } from '../../src/text/bytes.js';
 import { implausibleReason } from '../../src/sections/docker/collect.js';
 import { dockerJson } from '../../src/sections/docker/json.js';
 import { dockerMarkdown } from '../../src/sections/docker/markdown.js';

@@ -4,7 +4,7 @@ import { actionDocument, actionProblems } from '../../src/escalation/actions.js'
 import { DEFAULT_ESCALATION, escalations, escalationSlug, type EscalationInput } from '../../src/model/escalation.js';
 import type { Finding } from '../../src/model/findings.js';
 import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan.js';
-import { formatBytes } from '../../src/render/bytes.js';
+import { formatBytes } from '../../src/text/bytes.js';
 import { renderResolvedItem, renderVaultItem } from '../../src/render/vault-item.js';
 import type { FilesystemTrend } from '../../src/trend/assess.js';
 

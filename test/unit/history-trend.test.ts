@@ -3,7 +3,7 @@ import { formatRecord, parseHistory, type HistoryRecord, type Observed } from '.
 import { changeLines } from '../../src/journal/lines.js';
 import { findFindings } from '../../src/model/findings.js';
 import type { FilesystemRow } from '../../src/model/filesystems.js';
-import { formatBytes } from '../../src/render/bytes.js';
+import { formatBytes } from '../../src/text/bytes.js';
 import { activeAlerts, alertStates } from '../../src/trend/alerts.js';
 import { trendMarkdown } from '../../src/sections/trend/markdown.js';
 import { assessTrend } from '../../src/trend/assess.js';

@@ -8,7 +8,7 @@ import { parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
 import { biggestDirectories, parseDu } from '../../src/parse/du.js';
-import { formatBytes } from '../../src/render/bytes.js';
+import { formatBytes } from '../../src/text/bytes.js';
 import { buildDockerStorage } from '../../src/sections/docker/model.js';
 import { fixture } from '../helpers/fixtures.js';
 

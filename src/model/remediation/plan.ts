@@ -1,6 +1,6 @@
-import { formatBytes } from '../../render/bytes.js';
-import { formatDuration } from '../../render/duration.js';
-import { shellQuote } from '../../render/escape.js';
+import { formatBytes } from '../../text/bytes.js';
+import { formatDuration } from '../../text/duration.js';
+import { shellQuote } from '../../text/escape.js';
 import type { DfBuildRecord, DfContainer, DfImage, DfVolume } from '../../parse/docker-df.js';
 import type { BtrfsFilesystem } from '../../sections/btrfs/model.js';
 import type { DockerStorage } from '../../sections/docker/model.js';
@@ -8,7 +8,7 @@ import { isDangling, isRunning, uniqueOf } from '../docker-storage.js';
 import { buildCacheReserve, protectedByLabel, protectedByPattern, type RemediationPolicy } from './policy.js';
 import type { Recheck } from './recheck.js';
 import { compileTagPattern } from './tag-pattern.js';
-import { byText } from '../order.js';
+import { byText } from '../../text/order.js';
 
 export type Tier = 'safe' | 'moderate' | 'destructive';
 

@@ -8,11 +8,11 @@ import {
   getQgroups, getSubvolumeIds,
 } from '../../probes/btrfs.js';
 import { remainingMs } from '../../run/deadline.js';
-import { formatBytes } from '../../render/bytes.js';
+import { formatBytes } from '../../text/bytes.js';
 import type { FilesystemData } from '../filesystem.js';
 import type { Collected, SectionContext } from '../types.js';
 import type { BtrfsData, BtrfsFilesystem, DockerBtrfs, SubvolumeSize } from './model.js';
-import { byText } from '../../model/order.js';
+import { byText } from '../../text/order.js';
 
 const CALL_TIMEOUT_MS = 10_000;
 /** `btrfs filesystem du` on orphans is bounded: name the largest few, count the rest. */

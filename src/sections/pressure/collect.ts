@@ -6,7 +6,7 @@ import { biggestDirectories } from '../../parse/du.js';
 import { getBiggestDirs } from '../../probes/du.js';
 import { remainingMs } from '../../run/deadline.js';
 import { activeAlerts } from '../../trend/alerts.js';
-import { formatBytes } from '../../render/bytes.js';
+import { formatBytes } from '../../text/bytes.js';
 import type { BtrfsData } from '../btrfs/model.js';
 import type { DockerStorage } from '../docker/model.js';
 import type { FilesystemData } from '../filesystem.js';
