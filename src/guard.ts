@@ -1,6 +1,6 @@
 import { EXIT, type Io } from './io.js';
 import { UsageError } from './errors.js';
-import { mountFor } from './model/filesystems.js';
+import { mountFor } from './parse/mountinfo.js';
 import { usageFromStatfs } from './parse/statfs.js';
 import { execRunner } from './probes/exec.js';
 import { getMountTable } from './probes/mountinfo.js';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { buildRecord } from '../history/build.js';
-import type { HistoryRecord } from '../history/record.js';
+import type { HistoryRecord } from '../model/history.js';
 import { appendRecord, pruneOld } from '../history/store.js';
 import { EXIT, type Io } from '../io.js';
 import { exclusively } from './exclusive.js';
@@ -20,10 +20,10 @@ import { runSections } from '../run/sections.js';
 import { createSharedProbes, type SharedProbes } from '../run/shared-probes.js';
 import { SECTIONS } from '../sections/registry.js';
 import type { SectionResult } from '../sections/types.js';
-import { alertStates } from '../trend/alerts.js';
+import { alertStates } from '../model/trend/alerts.js';
 import { escalateRun, type EscalationData } from '../escalation/run.js';
 import { escalationJournalLines, escalationResult } from '../escalation/section.js';
-import type { ApplyResult } from '../remediation/result.js';
+import type { ApplyResult } from '../model/remediation/applied.js';
 
 /** `preflight [report]`: every section under the budget, the history and journal appended, one format printed; one run at a time per host. */
 export function report(options: RunOptions, io: Io): Promise<number> {

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
-import { readHistory, type HistoryWindow } from '../history/store.js';
+import { readHistory } from '../history/store.js';
+import { type HistoryWindow } from '../model/history.js';
 import { EXIT, type Io } from '../io.js';
 import type { RunOptions } from '../options.js';
 import { execRunner } from '../probes/exec.js';
@@ -9,9 +10,10 @@ import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { PLOT_COLUMNS, renderTrendSvg } from '../render/trend-svg.js';
 import { makeReport } from '../report.js';
-import { trendFromHistory, trendSection, type TrendData } from '../sections/trend/index.js';
+import { trendSection } from '../sections/trend/index.js';
+import { trendFromHistory, type TrendData } from '../model/trend/assess.js';
 import type { Section, SectionResult } from '../sections/types.js';
-import { chartModel } from '../trend/chart.js';
+import { chartModel } from '../model/trend/chart.js';
 
 /** `preflight trend`: the trend section alone, from the history, with no probes; within the budget whatever hangs. */
 export async function trend(options: RunOptions, io: Io): Promise<number> {

@@ -1,11 +1,9 @@
-import { isRunning } from '../model/docker-storage.js';
-import { summaryRow } from '../model/filesystems.js';
-import type { DockerStorage } from '../sections/docker/model.js';
-import type { BtrfsData } from '../sections/btrfs/model.js';
-import type { FilesystemData } from '../sections/filesystem.js';
-import type { PressureData } from '../sections/pressure/model.js';
+import { isRunning, type DockerStorage } from '../model/docker-storage.js';
+import { summaryRow, type FilesystemData } from '../model/filesystems.js';
+import type { BtrfsData } from '../model/btrfs.js';
+import type { PressureData } from '../model/pressure.js';
 import { dataOf, resultOf, type SectionResult } from '../sections/types.js';
-import type { HistoryRecord, Observed } from './record.js';
+import type { HistoryRecord, Observed } from '../model/history.js';
 
 /** Pure: what this run really measured (the alerts' and the vault items' rule for "cleared"). */
 export function observedOf(results: readonly SectionResult[]): Observed {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Runner } from '../probes/exec.js';
 import { appendToFile, listFiles, readFileTails, removeFiles, type ReadOutcome } from '../probes/files.js';
-import { formatRecord, parseHistory, type HistoryRecord } from './record.js';
+import { formatRecord, parseHistory, type HistoryRecord, type HistoryWindow } from '../model/history.js';
 
 /**
  * The history lives under the journal root in a folder of its own, which
@@ -35,16 +35,6 @@ export async function appendRecord(run: Runner, root: string, record: HistoryRec
     return { ok: false, file, reason: errorMessage(err) };
   }
 }
-
-export interface HistoryWindow {
-  records: HistoryRecord[];
-  unreadable: number;
-  files: number;
-  /** Why (part of) the history could not be read, if it could not. */
-  problem: string | null;
-}
-
-export const EMPTY_HISTORY: HistoryWindow = Object.freeze({ records: [], unreadable: 0, files: 0, problem: null }) as HistoryWindow;
 
 /**
  * Records of the last `days` days (today included), oldest first: only those

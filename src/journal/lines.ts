@@ -4,7 +4,7 @@ import type { Finding } from '../model/findings.js';
 import type { Runner } from '../probes/exec.js';
 import { appendToFile } from '../probes/files.js';
 import { clip, guardDiskFigure, markdownOfPlain, plain } from '../text/escape.js';
-import type { AlertState } from '../trend/alerts.js';
+import type { AlertState } from '../model/trend/alerts.js';
 
 /**
  * The shared day journal is the supervisor's: the LLM appends its run blocks

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../text/duration.js';
 import { plain, shellQuote } from '../text/escape.js';
-import { freedText, type ApplyResult } from '../remediation/result.js';
-import { forecastTrusted, type FilesystemTrend } from '../trend/assess.js';
-import type { AlertState } from '../trend/alerts.js';
+import { freedText, type ApplyResult } from './remediation/applied.js';
+import { forecastTrusted, type FilesystemTrend } from './trend/assess.js';
+import type { AlertState } from './trend/alerts.js';
 import type { Attribution } from './attribution.js';
 import type { Finding } from './findings.js';
 import type { FilesystemRow } from './filesystems.js';

@@ -1,7 +1,6 @@
 import { lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { mountFor } from '../model/filesystems.js';
-import type { MountEntry } from '../parse/mountinfo.js';
+import { mountFor, type MountEntry } from '../parse/mountinfo.js';
 
 /**
  * Filesystems in memory: a lookup there never waits on a disk, a server or a

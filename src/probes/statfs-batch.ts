@@ -3,7 +3,8 @@ import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../
 import { parseStatfsLine } from '../parse/statfs.js';
 import type { Runner } from './exec.js';
 import type { MountEntry } from '../parse/mountinfo.js';
-import { lastReason, measurePathInProcess, printfEscape, type PathMeasurement } from './statfs.js';
+import { lastReason, measurePathInProcess, printfEscape } from './statfs.js';
+import { type PathMeasurement } from '../model/filesystems.js';
 
 /*
  * Many paths in one child (one spawn, ~5-15 ms of this thread, instead of

@@ -15,7 +15,7 @@ import type { ApplyEvent } from './progress.js';
 import {
   notRun, selectSteps, shortReasons, targetUsedBytes,
   type AppliedStep, type ApplyResult, type ApplyTier, type NotRunStep, type ObjectResult, type StepRun, type StopReason,
-} from './result.js';
+} from '../model/remediation/applied.js';
 
 export type Measure = { usedBytes: number; availBytes: number } | { problem: string };
 

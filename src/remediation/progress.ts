@@ -1,7 +1,7 @@
 import type { PlanStep } from '../model/remediation/plan.js';
 import { formatBytes } from '../text/bytes.js';
 import { plain } from '../text/escape.js';
-import { freedText, type AppliedStep, type ApplyTier, type StopReason } from './result.js';
+import { freedText, type AppliedStep, type ApplyTier, type StopReason } from '../model/remediation/applied.js';
 
 /** What the apply loop tells a person at a terminal as it goes (never part of the report). */
 export type ApplyEvent =

@@ -2,7 +2,7 @@ import { formatBytes } from '../text/bytes.js';
 import { inline } from '../text/escape.js';
 import { table } from '../render/table.js';
 import type { Section, SectionResult } from '../sections/types.js';
-import { addedMeanwhile, freedText, type AppliedStep, type ApplyResult, type NotRunStep, type ObjectResult } from './result.js';
+import { addedMeanwhile, freedText, type AppliedStep, type ApplyResult, type NotRunStep, type ObjectResult } from '../model/remediation/applied.js';
 
 /** At most this many refused or failed objects are named; the rest are counted (JSON has them all). */
 const MAX_NAMED = 5;

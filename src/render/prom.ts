@@ -1,14 +1,12 @@
-import type { Tier } from '../model/remediation/plan.js';
-import type { ApplyResult } from '../remediation/result.js';
+import type { RemediationData, Tier } from '../model/remediation/plan.js';
+import type { ApplyResult } from '../model/remediation/applied.js';
 import type { Report } from '../report.js';
-import type { BtrfsData } from '../sections/btrfs/model.js';
-import type { DockerStorage } from '../sections/docker/model.js';
-import type { FilesystemData } from '../sections/filesystem.js';
-import type { PressureData } from '../sections/pressure/model.js';
-import type { RemediationData } from '../sections/remediation/collect.js';
-import type { TrendData } from '../sections/trend/index.js';
+import type { BtrfsData } from '../model/btrfs.js';
+import type { DockerStorage } from '../model/docker-storage.js';
+import type { FilesystemData } from '../model/filesystems.js';
+import type { PressureData } from '../model/pressure.js';
+import { forecastTrusted, WINDOWS, type TrendData, type WindowName } from '../model/trend/assess.js';
 import { dataOf, resultOf, type SectionStatus } from '../sections/types.js';
-import { forecastTrusted, WINDOWS, type WindowName } from '../trend/assess.js';
 import { plain } from '../text/escape.js';
 import { gaugeFamily, type Labels, type Sample } from './exposition.js';
 

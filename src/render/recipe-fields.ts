@@ -1,7 +1,7 @@
 import { diskPressure, FIELDS, metadataRisk, safeCleanup, topSourceKind } from '../model/recipe-fields.js';
-import type { BtrfsData } from '../sections/btrfs/model.js';
-import type { PressureData } from '../sections/pressure/model.js';
-import type { RemediationData } from '../sections/remediation/collect.js';
+import type { BtrfsData } from '../model/btrfs.js';
+import type { PressureData } from '../model/pressure.js';
+import type { RemediationData } from '../model/remediation/plan.js';
 import { dataOf, resultOf, type SectionResult } from '../sections/types.js';
 
 /**

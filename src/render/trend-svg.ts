@@ -1,5 +1,5 @@
 import { SOURCE_LABELS } from '../model/attribution.js';
-import { LAYER_KINDS, type ChartModel, type ChartPoint, type LayerKind } from '../trend/chart.js';
+import { LAYER_KINDS, type ChartModel, type ChartPoint, type LayerKind } from '../model/trend/chart.js';
 import { byteTicks, timeTicks } from './axes.js';
 import { formatBytes } from '../text/bytes.js';
 import { formatDuration } from '../text/duration.js';

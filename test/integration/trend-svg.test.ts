@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatRecord, parseHistory, type HistoryRecord } from '../../src/history/record.js';
+import { formatRecord, parseHistory, type HistoryRecord } from '../../src/model/history.js';
 import { historyDir, historyFile } from '../../src/history/store.js';
 import { execRunner } from '../../src/probes/exec.js';
 import { appendToFile } from '../../src/probes/files.js';

@@ -6,7 +6,7 @@ import { formatBytes } from '../../src/text/bytes.js';
 import { implausibleReason } from '../../src/sections/docker/collect.js';
 import { dockerJson } from '../../src/sections/docker/json.js';
 import { dockerMarkdown } from '../../src/sections/docker/markdown.js';
-import { buildDockerStorage } from '../../src/sections/docker/model.js';
+import { buildDockerStorage } from '../../src/model/docker-storage.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const json = (name: string) => JSON.parse(fixture(name)) as unknown;

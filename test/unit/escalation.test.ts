@@ -6,7 +6,7 @@ import type { Finding } from '../../src/model/findings.js';
 import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan.js';
 import { formatBytes } from '../../src/text/bytes.js';
 import { renderResolvedItem, renderVaultItem } from '../../src/render/vault-item.js';
-import type { FilesystemTrend } from '../../src/trend/assess.js';
+import type { FilesystemTrend } from '../../src/model/trend/assess.js';
 
 const MiB = 1024 ** 2;
 const HOUR = 3_600_000;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UnreadableError } from '../../src/errors.js';
 import { attribute } from '../../src/model/attribution.js';
 import type { FilesystemRow } from '../../src/model/filesystems.js';
-import { summarizeLogs } from '../../src/model/docker-storage.js';
+import { buildDockerStorage, summarizeLogs } from '../../src/model/docker-storage.js';
 import { blockedText, parseBlocked } from '../../src/parse/blocked.js';
 import { parseContainerLogListing, parseDeniedFolders } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
@@ -12,7 +12,6 @@ import { getContainerLogs } from '../../src/probes/container-logs.js';
 import type { ExecResult, Runner } from '../../src/probes/exec.js';
 import { dockerProblems } from '../../src/sections/docker/collect.js';
 import { dockerMarkdown } from '../../src/sections/docker/markdown.js';
-import { buildDockerStorage } from '../../src/sections/docker/model.js';
 import { fixture } from '../helpers/fixtures.js';
 
 /*

@@ -9,7 +9,7 @@ import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
 import { biggestDirectories, parseDu } from '../../src/parse/du.js';
 import { formatBytes } from '../../src/text/bytes.js';
-import { buildDockerStorage } from '../../src/sections/docker/model.js';
+import { buildDockerStorage } from '../../src/model/docker-storage.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const GiB = 1024 ** 3;

@@ -10,7 +10,7 @@ import { parseDockerHost } from '../../src/parse/docker-host.js';
 import type { Runner } from '../../src/probes/exec.js';
 import { applyPlan, shellDeps, type ApplyDeps, type Measure } from '../../src/remediation/apply.js';
 import { progressText, type ApplyEvent } from '../../src/remediation/progress.js';
-import { historyEntries, type StepRun } from '../../src/remediation/result.js';
+import { historyEntries, type StepRun } from '../../src/model/remediation/applied.js';
 import { appliedMarkdown } from '../../src/remediation/section.js';
 
 const step = (kind: PlanStep['kind'], tier: Tier, expectedBytes: number, objects: PlanStep['objects'] = []): PlanStep => ({

@@ -6,7 +6,7 @@ import { resolveOptions } from '../../src/cli.js';
 import { configFromDocument } from '../../src/config/validate.js';
 import { METADATA_RISK_FULLNESS } from '../../src/model/btrfs.js';
 import type { RemediationPlan } from '../../src/model/remediation/plan.js';
-import type { ApplyResult } from '../../src/remediation/result.js';
+import type { ApplyResult } from '../../src/model/remediation/applied.js';
 import { APPLIED_SECTION } from '../../src/remediation/section.js';
 import { gaugeFamily, labelValue } from '../../src/render/exposition.js';
 import { PROM_FAMILIES, PROM_PREFIX, renderProm } from '../../src/render/prom.js';

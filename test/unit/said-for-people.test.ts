@@ -3,7 +3,7 @@ import { growStep } from '../../src/model/grow-filesystem.js';
 import { DEFAULT_ESCALATION, escalations, type EscalationInput } from '../../src/model/escalation.js';
 import { formatDuration } from '../../src/text/duration.js';
 import { appliedMarkdown } from '../../src/remediation/section.js';
-import { freedText, shortReasons, type ApplyResult } from '../../src/remediation/result.js';
+import { freedText, shortReasons, type ApplyResult } from '../../src/model/remediation/applied.js';
 import { progressText } from '../../src/remediation/progress.js';
 import { formatBytes } from '../../src/text/bytes.js';
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ESCALATION } from '../../src/model/escalation.js';
 import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
 import { parseDockerHost } from '../../src/parse/docker-host.js';
-import { formatRecord, type HistoryRecord } from '../../src/history/record.js';
+import { formatRecord, type HistoryRecord } from '../../src/model/history.js';
 import { writeRecipeCache } from '../../src/history/recipe-cache.js';
 import { appendRecord, historyDir } from '../../src/history/store.js';
 import { execRunner, type Runner } from '../../src/probes/exec.js';

@@ -1,6 +1,6 @@
 import { NotApplicableError, ToolMissingError, UnavailableError, errorMessage } from '../../errors.js';
-import { assessBtrfs } from '../../model/btrfs.js';
-import type { FilesystemRow } from '../../model/filesystems.js';
+import { assessBtrfs, type BtrfsData, type BtrfsFilesystem, type DockerBtrfs, type SubvolumeSize } from '../../model/btrfs.js';
+import type { FilesystemData, FilesystemRow } from '../../model/filesystems.js';
 import type { QgroupRow } from '../../parse/btrfs-qgroup.js';
 import { orphanSubvolumes, type DockerSubvolumes } from '../../parse/btrfs-subvolumes.js';
 import {
@@ -9,9 +9,7 @@ import {
 } from '../../probes/btrfs.js';
 import { remainingMs } from '../../run/deadline.js';
 import { formatBytes } from '../../text/bytes.js';
-import type { FilesystemData } from '../filesystem.js';
 import type { Collected, SectionContext } from '../types.js';
-import type { BtrfsData, BtrfsFilesystem, DockerBtrfs, SubvolumeSize } from './model.js';
 import { byText } from '../../text/order.js';
 
 const CALL_TIMEOUT_MS = 10_000;

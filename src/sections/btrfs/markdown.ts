@@ -2,7 +2,7 @@ import { formatBytes } from '../../text/bytes.js';
 import { code, inline, shellQuote } from '../../text/escape.js';
 import { table } from '../../render/table.js';
 import { roleLabel } from '../filesystem.js';
-import type { BtrfsData, BtrfsFilesystem } from './model.js';
+import type { BtrfsData, BtrfsFilesystem } from '../../model/btrfs.js';
 
 const TOP_N = 5;
 

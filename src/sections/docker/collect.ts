@@ -1,6 +1,6 @@
 import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../../errors.js';
 import { attributeDangling, recipeOf } from '../../model/churn.js';
-import { isDangling } from '../../model/docker-storage.js';
+import { buildDockerStorage, isDangling, type DockerStorage } from '../../model/docker-storage.js';
 import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
@@ -17,7 +17,6 @@ import { churnLookupMs, dfReserveMs } from '../../run/budget.js';
 import { remainingMs } from '../../run/deadline.js';
 import { mapLimit } from '../../run/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
-import { buildDockerStorage, type DockerStorage } from './model.js';
 
 const LOG_LISTING_TIMEOUT_MS = 10_000;
 /** Listing plus du of at most 50 candidates, together. */

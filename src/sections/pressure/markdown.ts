@@ -1,7 +1,7 @@
 import { formatBytes } from '../../text/bytes.js';
 import { code, inline, markdownOfPlain } from '../../text/escape.js';
 import { table } from '../../render/table.js';
-import type { PressureData } from './model.js';
+import type { PressureData } from '../../model/pressure.js';
 import { byText } from '../../text/order.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */

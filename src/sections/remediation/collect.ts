@@ -1,23 +1,13 @@
-import { isRunning } from '../../model/docker-storage.js';
+import { isRunning, type DockerStorage } from '../../model/docker-storage.js';
 import type { Finding } from '../../model/findings.js';
-import { summaryRow } from '../../model/filesystems.js';
+import { summaryRow, type FilesystemData } from '../../model/filesystems.js';
 import { DEFAULT_POLICY, type RemediationPolicy } from '../../model/remediation/policy.js';
-import { planRemediation, type RemediationPlan } from '../../model/remediation/plan.js';
-import type { HistoryWindow } from '../../history/store.js';
+import { planRemediation, type RemediationData, type RemediationPlan } from '../../model/remediation/plan.js';
+import type { HistoryWindow } from '../../model/history.js';
 import { getExitTimes } from '../../probes/docker-inspect.js';
-import type { BtrfsData } from '../btrfs/model.js';
-import type { DockerStorage } from '../docker/model.js';
-import type { FilesystemData } from '../filesystem.js';
-import type { PressureData } from '../pressure/model.js';
+import type { BtrfsData } from '../../model/btrfs.js';
+import type { PressureData } from '../../model/pressure.js';
 import { dataOf, type Collected, type SectionContext } from '../types.js';
-
-export interface RemediationData {
-  /** Shown in full only when a disk or btrfs finding is at warning tier or above (or when asked: `remediate`). */
-  shown: boolean;
-  /** Why there is no plan, or why it is not shown. */
-  reason: string | null;
-  plan: RemediationPlan | null;
-}
 
 /** Findings that call for clean-up on the filesystem the plan is about. */
 const PRESSURE_FINDINGS = new Set(['disk-warning', 'disk-high', 'disk-critical', 'btrfs-metadata-enospc']);

@@ -1,7 +1,7 @@
 import { formatBytes } from '../../text/bytes.js';
 import { code, inline } from '../../text/escape.js';
 import { table } from '../../render/table.js';
-import type { RemediationData } from './collect.js';
+import type { RemediationData } from '../../model/remediation/plan.js';
 import { byText } from '../../text/order.js';
 
 const MAX_NAMES = 3;

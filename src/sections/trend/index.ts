@@ -1,21 +1,8 @@
 import { hostname } from 'node:os';
 import { buildRecord } from '../../history/build.js';
-import type { HistoryRecord } from '../../history/record.js';
-import type { HistoryWindow } from '../../history/store.js';
-import { assessTrend, type Trend } from '../../trend/assess.js';
+import { trendFromHistory, type TrendData } from '../../model/trend/assess.js';
 import type { Section } from '../types.js';
 import { trendMarkdown } from './markdown.js';
-
-export interface TrendData extends Trend {
-  journalProblem: string | null;
-  files: number;
-}
-
-/** Pure: history window (+ this run's record, when there is a run) → trend. */
-export function trendFromHistory(history: HistoryWindow, current: HistoryRecord | null, thresholdPct: number): TrendData {
-  const entries = current ? [...history.records, current] : history.records;
-  return { ...assessTrend(entries, history.unreadable, thresholdPct), journalProblem: history.problem, files: history.files };
-}
 
 export const trendSection: Section<TrendData> = {
   id: 'trend',

@@ -2,8 +2,7 @@ import { formatBytes } from '../../text/bytes.js';
 import { formatDuration } from '../../text/duration.js';
 import { inline } from '../../text/escape.js';
 import { table } from '../../render/table.js';
-import type { WindowName } from '../../trend/assess.js';
-import type { TrendData } from './index.js';
+import type { TrendData, WindowName } from '../../model/trend/assess.js';
 import { byText } from '../../text/order.js';
 
 function rate(bytesPerHour: number | null): string {

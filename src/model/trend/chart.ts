@@ -1,6 +1,5 @@
-import type { HistoryRecord } from '../history/record.js';
-import { MIN_FORECAST_SPAN_MS } from './assess.js';
-import type { FilesystemTrend } from './assess.js';
+import type { HistoryRecord } from '../history.js';
+import { MIN_FORECAST_SPAN_MS, type FilesystemTrend } from './assess.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

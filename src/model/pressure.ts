@@ -1,5 +1,5 @@
-import type { Attribution } from '../../model/attribution.js';
-import type { Finding } from '../../model/findings.js';
+import type { Attribution } from './attribution.js';
+import type { Finding } from './findings.js';
 
 export interface PressureData {
   /** For the filesystem holding Docker's data root (else /); null when it could not be measured. */

@@ -1,5 +1,5 @@
-import { FINDING_SEVERITY, type Severity } from '../model/findings.js';
-import { SOURCE_LABELS } from '../model/attribution.js';
+import { FINDING_SEVERITY, type Severity } from './findings.js';
+import { SOURCE_LABELS } from './attribution.js';
 
 /**
  * What one run leaves in the history: the figures trends, alert state and
@@ -219,3 +219,13 @@ export function validRecord(e: unknown): HistoryRecord | null {
     escalations: escalations.map((x) => ({ slug: x.slug, kind: x.kind, mountpoint: x.mountpoint })),
   };
 }
+
+export interface HistoryWindow {
+  records: HistoryRecord[];
+  unreadable: number;
+  files: number;
+  /** Why (part of) the history could not be read, if it could not. */
+  problem: string | null;
+}
+
+export const EMPTY_HISTORY: HistoryWindow = Object.freeze({ records: [], unreadable: 0, files: 0, problem: null }) as HistoryWindow;

@@ -1,13 +1,31 @@
-import type { DeleteResult } from '../actuators/docker.js';
-import type { HistoryRecord } from '../history/record.js';
-import type { PlanStep, RemediationPlan, StepKind, Tier } from '../model/remediation/plan.js';
-import { formatBytes } from '../text/bytes.js';
+import type { HistoryRecord } from '../history.js';
+import type { PlanStep, RemediationPlan, StepKind, Tier } from './plan.js';
+import { formatBytes } from '../../text/bytes.js';
 
 /*
  * What `remediate --apply` did, as kubelet's image GC says it: wanted to
  * free X, freed Y (measured by statfs), and why short. Pure types and
  * functions; the I/O is in apply.ts and the actuators.
  */
+
+/**
+ * removed: gone because of this call; gone: already gone before it (404);
+ * refused: the daemon said no (in use, running, has children); kept: the
+ * call succeeded and the object stayed (BuildKit skipped the record), or the
+ * re-check before it found the object changed since the plan (`changed`);
+ * failed: an error or no answer in time.
+ */
+export type DeleteResult = 'removed' | 'gone' | 'refused' | 'kept' | 'failed';
+
+export interface DeleteOutcome {
+  result: DeleteResult;
+  /** The daemon's words for anything but `removed`. */
+  detail: string | null;
+  /** Only /build/prune says what it freed (SpaceReclaimed); the DELETE calls say nothing. */
+  reclaimedBytes: number | null;
+  /** Kept by the re-check: no longer what the plan saw (never sent to the daemon). */
+  changed?: true;
+}
 
 export type ApplyTier = Exclude<Tier, 'destructive'>;
 

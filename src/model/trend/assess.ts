@@ -1,4 +1,4 @@
-import type { HistoryRecord } from '../history/record.js';
+import type { HistoryRecord, HistoryWindow } from '../history.js';
 import { alertStates, type AlertState } from './alerts.js';
 import { leastSquares, sparkline, timeToLimitMs, type Point } from './fit.js';
 
@@ -124,4 +124,15 @@ function churnByDay(entries: readonly HistoryRecord[]): Trend['churnByDay'] {
     }
   }
   return [...last.values()];
+}
+
+export interface TrendData extends Trend {
+  journalProblem: string | null;
+  files: number;
+}
+
+/** Pure: history window (+ this run's record, when there is a run) → trend. */
+export function trendFromHistory(history: HistoryWindow, current: HistoryRecord | null, thresholdPct: number): TrendData {
+  const entries = current ? [...history.records, current] : history.records;
+  return { ...assessTrend(entries, history.unreadable, thresholdPct), journalProblem: history.problem, files: history.files };
 }

@@ -1,5 +1,5 @@
-import { observedFor, type FiredFinding, type HistoryRecord } from '../history/record.js';
-import { alertKey } from '../model/findings.js';
+import { observedFor, type FiredFinding, type HistoryRecord } from '../history.js';
+import { alertKey } from '../findings.js';
 
 export interface AlertState {
   name: string;
