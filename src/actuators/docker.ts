@@ -1,6 +1,6 @@
-import { errorMessage, TimeoutError } from '../errors.js';
+import { errorMessage, TimeoutError } from '../model/errors.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
-import { dockerRequest, type DockerAnswer } from '../probes/docker-api.js';
+import { dockerRequest, type DockerAnswer } from '../host/docker-api.js';
 import type { DeleteOutcome, DeleteResult } from '../model/remediation/applied.js';
 import { formatDuration } from '../text/duration.js';
 import { checkAfterTimeout, recordsAfterTimeout } from './docker-recheck.js';

@@ -1,19 +1,19 @@
-import { acquireApplyLock } from '../actuators/lock.js';
+import { acquireApplyLock } from '../host/lock.js';
 import { summaryRow, type FilesystemData } from '../model/filesystems.js';
-import { EXIT, type Io } from '../io.js';
-import type { RunOptions } from '../options.js';
-import { execRunner } from '../probes/exec.js';
-import { applyPlan, noPlan, shellDeps } from '../remediation/apply.js';
-import { progressText, type ApplyEvent } from '../remediation/progress.js';
+import { EXIT, type Io } from './io.js';
+import type { RunOptions } from '../model/options.js';
+import { execRunner } from '../host/exec.js';
+import { applyPlan, noPlan, shellDeps } from '../run/apply/apply.js';
+import { progressText, type ApplyEvent } from '../run/apply/progress.js';
 import { historyEntries, type ApplyResult } from '../model/remediation/applied.js';
-import { appliedResult } from '../remediation/section.js';
+import { appliedResult } from '../run/apply/section.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderProm } from '../render/prom.js';
-import { makeReport, type Report } from '../report.js';
+import { makeReport, type Report } from '../model/report.js';
 import type { DockerStorage } from '../model/docker-storage.js';
 import type { RemediationData } from '../model/remediation/plan.js';
-import { dataOf, type SectionResult } from '../sections/types.js';
+import { dataOf, type SectionResult } from '../model/results.js';
 import { exclusively } from './exclusive.js';
 import { escalateMeasured, measure, measureAndRecord, recordMeasured, withPromFile, type Measured } from './report.js';
 

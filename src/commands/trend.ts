@@ -1,18 +1,20 @@
-import { UsageError } from '../errors.js';
-import { readHistory } from '../history/store.js';
+import { UsageError } from '../model/errors.js';
+import { readHistory } from '../probes/history.js';
 import { type HistoryWindow } from '../model/history.js';
-import { EXIT, type Io } from '../io.js';
-import type { RunOptions } from '../options.js';
-import { execRunner } from '../probes/exec.js';
-import { FileProblem, replaceFile } from '../probes/files.js';
+import { EXIT, type Io } from './io.js';
+import type { RunOptions } from '../model/options.js';
+import { execRunner } from '../host/exec.js';
+import { FileProblem } from '../host/file-problem.js';
+import { replaceFile } from '../sinks/files.js';
 import { plain } from '../text/escape.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { PLOT_COLUMNS, renderTrendSvg } from '../render/trend-svg.js';
-import { makeReport } from '../report.js';
+import { makeReport } from '../model/report.js';
 import { trendSection } from '../sections/trend/index.js';
 import { trendFromHistory, type TrendData } from '../model/trend/assess.js';
-import type { Section, SectionResult } from '../sections/types.js';
+import type { Section } from '../sections/types.js';
+import type { SectionResult } from '../model/results.js';
 import { chartModel } from '../model/trend/chart.js';
 
 /** `preflight trend`: the trend section alone, from the history, with no probes; within the budget whatever hangs. */

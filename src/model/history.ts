@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { FINDING_SEVERITY, type Severity } from './findings.js';
 import { SOURCE_LABELS } from './attribution.js';
 
@@ -229,3 +230,21 @@ export interface HistoryWindow {
 }
 
 export const EMPTY_HISTORY: HistoryWindow = Object.freeze({ records: [], unreadable: 0, files: 0, problem: null }) as HistoryWindow;
+
+/**
+ * The history lives under the journal root in a folder of its own, which
+ * the LLM's `cat` of the day file never reads: one JSON line per run, one
+ * file per UTC day.
+ */
+export const HISTORY_DIR = '.storage-preflight';
+
+export function historyDir(root: string): string {
+  return path.join(root, HISTORY_DIR);
+}
+
+export function historyFile(root: string, at: Date): string {
+  return path.join(historyDir(root), `${at.toISOString().slice(0, 10)}.jsonl`);
+}
+
+/** A day at 72 runs is ~300 KiB; more than this is read from its end only. */
+export const MAX_HISTORY_FILE_BYTES = 4 * 1024 * 1024;

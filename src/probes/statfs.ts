@@ -1,9 +1,9 @@
-import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../errors.js';
+import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../model/errors.js';
 import { parseStatfsLine, type StatfsFigures } from '../parse/statfs.js';
 import { statfsSync } from 'node:fs';
 import { mountFor, type MountEntry } from '../parse/mountinfo.js';
-import type { Runner } from './exec.js';
-import { walkPath } from './safe-lookup.js';
+import type { Runner } from '../host/exec.js';
+import { walkPath } from '../host/safe-lookup.js';
 import type { PathMeasurement } from '../model/filesystems.js';
 
 /*

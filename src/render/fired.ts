@@ -1,8 +1,8 @@
 import { gateFindings } from '../model/gate.js';
 import type { Finding } from '../model/findings.js';
 import type { RemediationPlan } from '../model/remediation/plan.js';
-import type { Report } from '../report.js';
-import { dataOf } from '../sections/types.js';
+import type { Report } from '../model/report.js';
+import { dataOf } from '../model/results.js';
 import { guardDiskFigure, plain } from '../text/escape.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { Report } from '../report.js';
-import type { SectionResult } from '../sections/types.js';
+import type { Report } from '../model/report.js';
+import type { SectionResult } from '../model/results.js';
 import { guardDiskFigure, inline } from '../text/escape.js';
 import { recipeFieldLines } from './recipe-fields.js';
 

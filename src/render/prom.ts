@@ -1,12 +1,12 @@
 import type { RemediationData, Tier } from '../model/remediation/plan.js';
 import type { ApplyResult } from '../model/remediation/applied.js';
-import type { Report } from '../report.js';
+import type { Report } from '../model/report.js';
 import type { BtrfsData } from '../model/btrfs.js';
 import type { DockerStorage } from '../model/docker-storage.js';
 import type { FilesystemData } from '../model/filesystems.js';
 import type { PressureData } from '../model/pressure.js';
 import { forecastTrusted, WINDOWS, type TrendData, type WindowName } from '../model/trend/assess.js';
-import { dataOf, resultOf, type SectionStatus } from '../sections/types.js';
+import { dataOf, resultOf, type SectionStatus } from '../model/results.js';
 import { plain } from '../text/escape.js';
 import { gaugeFamily, type Labels, type Sample } from './exposition.js';
 

@@ -2,7 +2,7 @@ import { diskPressure, FIELDS, metadataRisk, safeCleanup, topSourceKind } from '
 import type { BtrfsData } from '../model/btrfs.js';
 import type { PressureData } from '../model/pressure.js';
 import type { RemediationData } from '../model/remediation/plan.js';
-import { dataOf, resultOf, type SectionResult } from '../sections/types.js';
+import { dataOf, resultOf, type SectionResult } from '../model/results.js';
 
 /**
  * The recipe field lines each section ends with, by section id. They need

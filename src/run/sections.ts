@@ -1,9 +1,10 @@
 import {
   NotApplicableError, TimeoutError, ToolMissingError, UnavailableError, errorMessage, formatSeconds,
-} from '../errors.js';
-import type { Section, SectionContext, SectionResult } from '../sections/types.js';
-import { phaseReserveMs } from './budget.js';
-import { remainingMs, withTimeout } from './deadline.js';
+} from '../model/errors.js';
+import type { Section, SectionContext } from '../sections/types.js';
+import type { SectionResult } from '../model/results.js';
+import { phaseReserveMs } from '../host/budget.js';
+import { remainingMs, withTimeout } from '../host/deadline.js';
 
 /**
  * Run every section concurrently, each under min(its own timeout, what is

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { buildFilesystemModel, realMounts, summaryRow, type DockerRootInfo, type FilesystemData, type FilesystemModel, type FilesystemRow, type PathMeasurement, type Target, type TargetRole } from '../model/filesystems.js';
 import { measurePathsSafely } from '../probes/statfs-batch.js';
-import { remainingMs } from '../run/deadline.js';
-import { mapLimit } from '../run/map-limit.js';
-import type { DockerEngine } from '../run/shared-probes.js';
+import { remainingMs } from '../host/deadline.js';
+import { mapLimit } from '../host/map-limit.js';
+import type { DockerEngine } from '../probes/shared.js';
 import type { HistoryWindow } from '../model/history.js';
 import { formatBytes } from '../text/bytes.js';
 import { cell, inline } from '../text/escape.js';

@@ -3,9 +3,9 @@ import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symli
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeVaultFile } from '../../src/actuators/vault.js';
-import { replaceFile } from '../../src/probes/files.js';
-import { execRunner } from '../../src/probes/exec.js';
+import { writeVaultFile } from '../../src/sinks/vault.js';
+import { replaceFile } from '../../src/sinks/files.js';
+import { execRunner } from '../../src/host/exec.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
 
 /*

@@ -1,6 +1,6 @@
 import { parse, stringify } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { actionDocument, actionProblems } from '../../src/escalation/actions.js';
+import { actionDocument, actionProblems } from '../../src/run/escalation/actions.js';
 import { DEFAULT_ESCALATION, escalations, escalationSlug, type EscalationInput } from '../../src/model/escalation.js';
 import type { Finding } from '../../src/model/findings.js';
 import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatRecord, parseHistory, type HistoryRecord, type Observed } from '../../src/model/history.js';
-import { changeLines } from '../../src/journal/lines.js';
+import { changeLines } from '../../src/sinks/journal.js';
 import { findFindings } from '../../src/model/findings.js';
 import type { FilesystemRow } from '../../src/model/filesystems.js';
 import { formatBytes } from '../../src/text/bytes.js';

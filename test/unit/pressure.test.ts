@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseSize, parseCliArgs } from '../../src/args.js';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { parseSize } from '../../src/config/value-parsers.js';
 import { attribute, pressureRatio } from '../../src/model/attribution.js';
 import { findFindings, tiers } from '../../src/model/findings.js';
 import type { FilesystemRow } from '../../src/model/filesystems.js';
-import { assessGuard } from '../../src/guard.js';
+import { assessGuard } from '../../src/commands/guard.js';
 import { parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';

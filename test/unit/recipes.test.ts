@@ -8,7 +8,7 @@ import { DISK_PRESSURE, FIELDS, METADATA_RISK, SAFE_CLEANUP } from '../../src/mo
 import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan.js';
 import { recipeFieldLines } from '../../src/render/recipe-fields.js';
 import { SECTIONS } from '../../src/sections/registry.js';
-import type { SectionResult, SectionStatus } from '../../src/sections/types.js';
+import type { SectionResult, SectionStatus } from '../../src/model/results.js';
 import { cutSection, diskPct, evaluate, fieldValue, wakesLlm, type HostRecipe } from '../helpers/recipe-evaluator.js';
 
 const shipped = (parse(readFileSync(RECIPES_FILE, 'utf8')) as { recipes: HostRecipe[] }).recipes;

@@ -1,18 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseCliArgs } from '../../src/args.js';
-import { resolveOptions } from '../../src/cli.js';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { resolveOptions } from '../../src/cli/dispatch.js';
 import { configFromDocument } from '../../src/config/validate.js';
 import { METADATA_RISK_FULLNESS } from '../../src/model/btrfs.js';
 import type { RemediationPlan } from '../../src/model/remediation/plan.js';
 import type { ApplyResult } from '../../src/model/remediation/applied.js';
-import { APPLIED_SECTION } from '../../src/remediation/section.js';
+import { APPLIED_SECTION } from '../../src/run/apply/section.js';
 import { gaugeFamily, labelValue } from '../../src/render/exposition.js';
 import { PROM_FAMILIES, PROM_PREFIX, renderProm } from '../../src/render/prom.js';
-import type { Report } from '../../src/report.js';
+import type { Report } from '../../src/model/report.js';
 import { remediationSection } from '../../src/sections/remediation/index.js';
-import type { Section, SectionResult } from '../../src/sections/types.js';
+import type { Section } from '../../src/sections/types.js';
+import type { SectionResult } from '../../src/model/results.js';
 import { parseExposition, seriesOf } from '../helpers/prom.js';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { mountFor, parseMountinfoBytes } from '../../src/parse/mountinfo.js';
 import { getMountTable } from '../../src/probes/mountinfo.js';
 import { pathsCannotHang } from '../../src/probes/files-in-process.js';
-import { lookupCannotHang, pathLookupCannotHang, walkPath } from '../../src/probes/safe-lookup.js';
-import { execRunner } from '../../src/probes/exec.js';
+import { lookupCannotHang, pathLookupCannotHang, walkPath } from '../../src/host/safe-lookup.js';
+import { execRunner } from '../../src/host/exec.js';
 import { measurePath, measurePathInProcess } from '../../src/probes/statfs.js';
 import { useScratchDir } from '../helpers/scratch.js';
 

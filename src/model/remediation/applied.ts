@@ -5,7 +5,7 @@ import { formatBytes } from '../../text/bytes.js';
 /*
  * What `remediate --apply` did, as kubelet's image GC says it: wanted to
  * free X, freed Y (measured by statfs), and why short. Pure types and
- * functions; the I/O is in apply.ts and the actuators.
+ * functions; the I/O is in run/apply/apply.ts and the actuators.
  */
 
 /**

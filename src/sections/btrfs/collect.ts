@@ -1,4 +1,4 @@
-import { NotApplicableError, ToolMissingError, UnavailableError, errorMessage } from '../../errors.js';
+import { NotApplicableError, ToolMissingError, UnavailableError, errorMessage } from '../../model/errors.js';
 import { assessBtrfs, type BtrfsData, type BtrfsFilesystem, type DockerBtrfs, type SubvolumeSize } from '../../model/btrfs.js';
 import type { FilesystemData, FilesystemRow } from '../../model/filesystems.js';
 import type { QgroupRow } from '../../parse/btrfs-qgroup.js';
@@ -7,7 +7,7 @@ import {
   getBtrfsDf, getBtrfsUsage, getCompsize, getDeletedSubvolumes, getDockerSubvolumes, getExclusiveBytes,
   getQgroups, getSubvolumeIds,
 } from '../../probes/btrfs.js';
-import { remainingMs } from '../../run/deadline.js';
+import { remainingMs } from '../../host/deadline.js';
 import { formatBytes } from '../../text/bytes.js';
 import type { Collected, SectionContext } from '../types.js';
 import { byText } from '../../text/order.js';

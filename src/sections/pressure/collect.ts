@@ -1,15 +1,16 @@
-import { errorMessage } from '../../errors.js';
+import { errorMessage } from '../../model/errors.js';
 import { attribute, pressureRatio } from '../../model/attribution.js';
 import { alertKey, findFindings, tiers } from '../../model/findings.js';
 import { summaryRow, type FilesystemData } from '../../model/filesystems.js';
 import { biggestDirectories } from '../../parse/du.js';
 import { getBiggestDirs } from '../../probes/du.js';
-import { remainingMs } from '../../run/deadline.js';
+import { remainingMs } from '../../host/deadline.js';
 import { activeAlerts } from '../../model/trend/alerts.js';
 import { formatBytes } from '../../text/bytes.js';
 import type { BtrfsData } from '../../model/btrfs.js';
 import type { DockerStorage } from '../../model/docker-storage.js';
-import { dataOf, resultOf, type Collected, type SectionContext, type SectionResult } from '../types.js';
+import { type Collected, type SectionContext } from '../types.js';
+import { dataOf, resultOf, type SectionResult } from '../../model/results.js';
 import type { PressureData } from '../../model/pressure.js';
 
 const DU_TIMEOUT_MS = 20_000;

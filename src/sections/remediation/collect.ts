@@ -7,7 +7,8 @@ import type { HistoryWindow } from '../../model/history.js';
 import { getExitTimes } from '../../probes/docker-inspect.js';
 import type { BtrfsData } from '../../model/btrfs.js';
 import type { PressureData } from '../../model/pressure.js';
-import { dataOf, type Collected, type SectionContext } from '../types.js';
+import { type Collected, type SectionContext } from '../types.js';
+import { dataOf } from '../../model/results.js';
 
 /** Findings that call for clean-up on the filesystem the plan is about. */
 const PRESSURE_FINDINGS = new Set(['disk-warning', 'disk-high', 'disk-critical', 'btrfs-metadata-enospc']);

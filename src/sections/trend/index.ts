@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { buildRecord } from '../../history/build.js';
+import { buildRecord } from '../../model/history-build.js';
 import { trendFromHistory, type TrendData } from '../../model/trend/assess.js';
 import type { Section } from '../types.js';
 import { trendMarkdown } from './markdown.js';
