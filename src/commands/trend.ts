@@ -13,7 +13,6 @@ import { PLOT_COLUMNS, renderTrendSvg } from '../render/trend-svg.js';
 import { makeReport } from '../model/report.js';
 import { trendSection } from '../sections/trend/index.js';
 import { trendFromHistory, type TrendData } from '../model/trend/assess.js';
-import type { Section } from '../sections/types.js';
 import type { SectionResult } from '../model/results.js';
 import { chartModel } from '../model/trend/chart.js';
 
@@ -40,10 +39,10 @@ export async function trend(options: RunOptions, io: Io): Promise<number> {
       throw err;
     }
   }
-  const result: SectionResult = history.problem
-    ? { section: trendSection as Section, status: 'degraded', reason: `history: ${history.problem}`, data, durationMs: Date.now() - startedAt.getTime() }
-    : { section: trendSection as Section, status: 'ok', data, durationMs: Date.now() - startedAt.getTime() };
-  const rep = makeReport([result], startedAt, new Date(), null);
+  const trend: SectionResult<TrendData> = history.problem
+    ? { section: trendSection, status: 'degraded', reason: `history: ${history.problem}`, data, durationMs: Date.now() - startedAt.getTime() }
+    : { section: trendSection, status: 'ok', data, durationMs: Date.now() - startedAt.getTime() };
+  const rep = makeReport([trend], startedAt, new Date(), null, { trend });
   io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
   return EXIT.ok;
 }

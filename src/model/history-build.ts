@@ -1,31 +1,29 @@
-import { isRunning, type DockerStorage } from './docker-storage.js';
-import { summaryRow, type FilesystemData } from './filesystems.js';
-import type { BtrfsData } from './btrfs.js';
-import type { PressureData } from './pressure.js';
-import { dataOf, resultOf, type SectionResult } from './results.js';
+import { isRunning } from './docker-storage.js';
+import { summaryRow } from './filesystems.js';
+import type { Measurements } from './results.js';
 import type { HistoryRecord, Observed } from './history.js';
 
 /** Pure: what this run really measured (the alerts' and the vault items' rule for "cleared"). */
-export function observedOf(results: readonly SectionResult[]): Observed {
-  const fs = dataOf<FilesystemData>(results, 'filesystem');
-  const pressure = { data: dataOf<PressureData>(results, 'pressure'), status: resultOf(results, 'pressure')?.status };
+export function observedOf(run: Measurements): Observed {
+  const fs = run.filesystem?.data;
+  const pressure = { data: run.pressure?.data, status: run.pressure?.status };
   return {
     // A cut-short assessment is no evidence that anything stopped firing.
     assessed: pressure.status === 'ok' && pressure.data !== undefined && pressure.data.historyKnown !== false,
     filesystems: (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined).map((f) => f.mountpoint),
     looked: (fs?.filesystems ?? []).map((f) => f.mountpoint),
-    btrfs: (dataOf<BtrfsData>(results, 'btrfs')?.filesystems ?? []).filter((b) => b.assessment !== null).map((b) => b.mountpoint),
-    dockerSizes: !!dataOf<DockerStorage>(results, 'docker')?.images,
+    btrfs: (run.btrfs?.data?.filesystems ?? []).filter((b) => b.assessment !== null).map((b) => b.mountpoint),
+    dockerSizes: !!run.docker?.data?.images,
   };
 }
 
-/** Pure: this run's section results → the record the history keeps. */
-export function buildRecord(results: readonly SectionResult[], host: string, at: Date, runId: string): HistoryRecord {
-  const fs = dataOf<FilesystemData>(results, 'filesystem');
-  const docker = dataOf<DockerStorage>(results, 'docker');
-  const pressure = dataOf<PressureData>(results, 'pressure');
+/** Pure: what this run measured → the record the history keeps. */
+export function buildRecord(run: Measurements, host: string, at: Date, runId: string): HistoryRecord {
+  const fs = run.filesystem?.data;
+  const docker = run.docker?.data;
+  const pressure = run.pressure?.data;
   const measured = (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined);
-  const observed = observedOf(results);
+  const observed = observedOf(run);
   const assessed = observed.assessed;
   return {
     v: 2,

@@ -1,7 +1,7 @@
 import type { Runner } from '../host/exec.js';
 import type { RunOptions } from '../model/options.js';
 import type { SharedProbes } from '../probes/shared.js';
-import type { SectionResult, SectionView } from '../model/results.js';
+import type { Measurements, SectionResult, SectionView } from '../model/results.js';
 
 
 export interface SectionContext {
@@ -15,8 +15,10 @@ export interface SectionContext {
   run: Runner;
   /** Probes several sections need, run at most once per report. */
   shared: SharedProbes;
-  /** For later-phase sections: what the earlier phases produced. */
+  /** For later-phase sections: what the earlier phases produced, in the order they ran. */
   earlier?: readonly SectionResult[];
+  /** The same, as the run's typed record: what later-phase sections read. */
+  measured: Measurements;
 }
 
 /** What a section's collect() returns when it produced data. */
@@ -34,10 +36,10 @@ export interface Collected<T> {
 export interface Section<T = unknown> extends SectionView<T> {
   /** Upper bound for this section; the run budget may cut it shorter. */
   timeoutMs: number;
-  /** 0 (default) measures; later phases run after earlier ones and read their results (ctx.earlier). */
+  /** 0 (default) measures; later phases run after earlier ones and read their results (ctx.measured). */
   phase?: number;
   /**
-   * Ids of sections of the same phase whose results it reads (ctx.earlier):
+   * Ids of sections of the same phase whose results it reads (ctx.measured):
    * it starts when they are done, alongside the rest of its phase.
    */
   after?: readonly string[];

@@ -8,7 +8,7 @@ import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan
 import { parseDockerHost } from '../../src/parse/docker-host.js';
 import { execRunner } from '../../src/host/exec.js';
 import { applyPlan, shellDeps } from '../../src/run/apply/apply.js';
-import { appliedMarkdown } from '../../src/run/apply/section.js';
+import { appliedMarkdown } from '../../src/render/applied.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { engineGet } from '../helpers/engine-api.js';

@@ -9,7 +9,7 @@ import { commandHelp } from '../../src/cli/help.js';
 import { ACTION_FORMULA, actionProblems } from '../../src/run/escalation/actions.js';
 import { SOURCE_LABELS } from '../../src/model/attribution.js';
 import { FINDING_NAMES, FINDING_SEVERITY } from '../../src/model/findings.js';
-import { APPLIED_SECTION } from '../../src/run/apply/section.js';
+import { APPLIED_SECTION } from '../../src/render/applied.js';
 import { SECTIONS } from '../../src/sections/registry.js';
 
 /**

@@ -11,7 +11,7 @@ import type { Runner } from '../../src/host/exec.js';
 import { applyPlan, shellDeps, type ApplyDeps, type Measure } from '../../src/run/apply/apply.js';
 import { progressText, type ApplyEvent } from '../../src/run/apply/progress.js';
 import { historyEntries, type StepRun } from '../../src/model/remediation/applied.js';
-import { appliedMarkdown } from '../../src/run/apply/section.js';
+import { appliedMarkdown } from '../../src/render/applied.js';
 
 const step = (kind: PlanStep['kind'], tier: Tier, expectedBytes: number, objects: PlanStep['objects'] = []): PlanStep => ({
   kind, tier, title: `${kind} title`, action: '', cli: '', objects, expectedBytes, why: '',

@@ -2,49 +2,19 @@ import { hostname } from 'node:os';
 import { errorMessage } from '../../model/errors.js';
 import { observedOf } from '../../model/history-build.js';
 import type { ActiveEscalation, HistoryRecord } from '../../model/history.js';
-import { escalations, type Escalation } from '../../model/escalation.js';
+import { DAMAGED, escalations, itemName, type Escalation, type EscalationData, type ItemOutcome, type ItemState } from '../../model/escalation.js';
 import { settleEscalations } from '../../model/escalation-settle.js';
-import type { RemediationPlan } from '../../model/remediation/plan.js';
 import type { RunOptions } from '../../model/options.js';
 import type { Runner } from '../../host/exec.js';
 import { formatBytes } from '../../text/bytes.js';
 import { renderResolvedItem, renderVaultItem } from '../../render/vault-item.js';
 import type { ApplyResult } from '../../model/remediation/applied.js';
 import { remainingMs } from '../../host/deadline.js';
-import type { FilesystemData } from '../../model/filesystems.js';
-import type { PressureData } from '../../model/pressure.js';
-import type { TrendData } from '../../model/trend/assess.js';
-import { dataOf, resultOf, type SectionResult } from '../../model/results.js';
+import type { RunResult } from '../../model/results.js';
 import { actionFiles } from './actions.js';
 import { writeItem, type ItemWrite } from './item.js';
 
-/** unobserved: held before, not looked at this run; damaged: our marks in it were not found intact. Both left as they are. */
-export type ItemState = 'filed' | 'updated' | 'resolved' | 'held' | 'unobserved' | 'damaged' | 'failed';
-
-export interface ItemOutcome {
-  slug: string;
-  kind: Escalation['kind'];
-  mountpoint: string;
-  state: ItemState;
-  /** The item's path, or null when nothing was written. */
-  file: string | null;
-  /** held: where a person moved it; damaged, failed: why. */
-  detail: string | null;
-  title: string;
-  actions: { id: string; file: string | null; problem: string | null }[];
-}
-
-export interface EscalationData {
-  /** The pending folder; null when none is configured. */
-  pending: string | null;
-  problem: string | null;
-  items: ItemOutcome[];
-  /** What the history keeps: the conditions that hold after this run. */
-  active: ActiveEscalation[];
-}
-
 const WRITE_TIMEOUT_MS = 3000;
-export const itemName = (slug: string) => `supervisor-${slug}.md`;
 
 /**
  * File, update or resolve the vault items for this run's conditions. The
@@ -54,17 +24,17 @@ export const itemName = (slug: string) => `supervisor-${slug}.md`;
  * look at (a stuck mount, a path left out) stands, its item untouched.
  */
 export async function escalateRun(
-  run: Runner, options: RunOptions, results: readonly SectionResult[], applied: ApplyResult | null, history: readonly HistoryRecord[], at: Date, deadline: number,
+  run: Runner, options: RunOptions, measured: RunResult, applied: ApplyResult | null, history: readonly HistoryRecord[], at: Date, deadline: number,
 ): Promise<EscalationData> {
-  const pressure = dataOf<PressureData>(results, 'pressure');
-  const assessed = resultOf(results, 'pressure')?.status === 'ok' && pressure !== undefined;
+  const pressure = measured.pressure?.data;
+  const assessed = measured.pressure?.status === 'ok' && pressure !== undefined;
   const previous = [...history].reverse().find((r) => r.observed.assessed)?.escalations ?? [];
-  const trend = dataOf<TrendData>(results, 'trend') ?? null;
+  const trend = measured.trend?.data ?? null;
   const conditions = assessed ? escalations({
-    findings: pressure.findings, filesystems: dataOf<FilesystemData>(results, 'filesystem')?.filesystems ?? [], attribution: pressure.attribution,
-    plan: dataOf<{ plan: RemediationPlan | null }>(results, 'remediation')?.plan ?? null, applied, trend, diskHighPct: options.diskThresholdPct,
+    findings: pressure.findings, filesystems: measured.filesystem?.data?.filesystems ?? [], attribution: pressure.attribution,
+    plan: measured.remediation?.data?.plan ?? null, applied, trend, diskHighPct: options.diskThresholdPct,
   }, options.escalation, formatBytes) : [];
-  const settled = settleEscalations(previous, conditions, observedOf(results));
+  const settled = settleEscalations(previous, conditions, observedOf(measured));
   const active = settled.active;
   const pending = options.vault.pending;
   if (!pending) {
@@ -82,7 +52,7 @@ export async function escalateRun(
     items.push(item);
   }
   for (const p of settled.resolved) {
-    const figures = figuresNow(results, p.mountpoint);
+    const figures = figuresNow(measured, p.mountpoint);
     const write = await attempt(() => writeItem(run, pending, itemName(p.slug), renderResolvedItem(p.kind, p.mountpoint, figures, stamp(p.slug)), 'existing', timeout));
     // Nothing pending to mark (a person already moved it on): nothing to say either.
     if ('kind' in write && write.kind === 'absent') continue;
@@ -93,9 +63,6 @@ export async function escalateRun(
 }
 
 type Written = ItemWrite | { error: string };
-
-/** What the report says of an item whose marks are not intact. */
-export const DAMAGED = 'left as it is (repair our marks in it, or archive it)';
 
 async function attempt(f: () => Promise<ItemWrite>): Promise<Written> {
   try {
@@ -135,8 +102,8 @@ function since(history: readonly HistoryRecord[], slug: string): string | null {
   return first;
 }
 
-function figuresNow(results: readonly SectionResult[], mountpoint: string): string {
-  const row = dataOf<FilesystemData>(results, 'filesystem')?.filesystems.find((f) => f.mountpoint === mountpoint);
+function figuresNow(measured: RunResult, mountpoint: string): string {
+  const row = measured.filesystem?.data?.filesystems.find((f) => f.mountpoint === mountpoint);
   return row?.usedBytes !== undefined
     ? `${mountpoint} is ${row.usedPct}% used (${formatBytes(row.usedBytes)} of ${formatBytes(row.sizeBytes ?? 0)}, ${formatBytes(row.availBytes ?? 0)} available).`
     : `${mountpoint}: the condition no longer holds.`;

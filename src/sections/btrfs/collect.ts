@@ -21,7 +21,7 @@ const MAX_DU_ORPHANS = 50;
  * resolved paths, canonical mounts and data root, so the two never disagree.
  */
 export async function collectBtrfs(ctx: SectionContext): Promise<Collected<BtrfsData>> {
-  const fsData = ctx.earlier?.find((r) => r.section.id === 'filesystem')?.data as FilesystemData | undefined;
+  const fsData = ctx.measured.filesystem?.data;
   if (!fsData) throw new UnavailableError('the Filesystem section did not measure anything');
   const rows = fsData.filesystems.filter((r) => r.fstype === 'btrfs' && !r.stuck);
   if (rows.length === 0) throw new NotApplicableError('no measured filesystem is btrfs');

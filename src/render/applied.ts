@@ -1,9 +1,8 @@
-import { formatBytes } from '../../text/bytes.js';
-import { inline } from '../../text/escape.js';
-import { table } from '../../render/table.js';
-import type { Section } from '../../sections/types.js';
-import type { SectionResult } from '../../model/results.js';
-import { addedMeanwhile, freedText, type AppliedStep, type ApplyResult, type NotRunStep, type ObjectResult } from '../../model/remediation/applied.js';
+import { formatBytes } from '../text/bytes.js';
+import { inline } from '../text/escape.js';
+import { table } from './table.js';
+import type { SectionResult, SectionView } from '../model/results.js';
+import { addedMeanwhile, freedText, type AppliedStep, type ApplyResult, type NotRunStep, type ObjectResult } from '../model/remediation/applied.js';
 
 /** At most this many refused or failed objects are named; the rest are counted (JSON has them all). */
 const MAX_NAMED = 5;
@@ -75,16 +74,15 @@ export function appliedMarkdown(r: ApplyResult): string[] {
   return lines;
 }
 
-/** Not a measuring section (nothing to collect): the apply's result, placed in the report after the plan. */
-export const APPLIED_SECTION: Section<ApplyResult> = {
+/** How the apply's result prints: `## Remediation Applied`, after the plan. */
+export const APPLIED_SECTION: SectionView<ApplyResult> = {
   id: 'remediation-applied',
   title: 'Remediation Applied',
-  timeoutMs: 0,
-  collect: () => Promise.reject(new Error('the apply result comes from remediate --apply, not from a probe')),
   markdown: appliedMarkdown,
   json: (d) => ({ remediationApplied: d ?? null }),
 };
 
-export function appliedResult(data: ApplyResult, durationMs: number): SectionResult {
-  return { section: APPLIED_SECTION as Section, status: 'ok', data, durationMs };
+/** What remediate --apply did, as a part of the run's result. */
+export function appliedResult(data: ApplyResult, durationMs: number): SectionResult<ApplyResult> {
+  return { section: APPLIED_SECTION, status: 'ok', data, durationMs };
 }

@@ -1,7 +1,6 @@
-import { guardDiskFigure, inline, markdownOfPlain, plain } from '../../text/escape.js';
-import type { Section } from '../../sections/types.js';
-import type { SectionResult } from '../../model/results.js';
-import { DAMAGED, itemName, type EscalationData, type ItemOutcome, type ItemState } from './run.js';
+import { guardDiskFigure, inline, markdownOfPlain, plain } from '../text/escape.js';
+import type { SectionResult, SectionView } from '../model/results.js';
+import { DAMAGED, itemName, type EscalationData, type ItemOutcome, type ItemState } from '../model/escalation.js';
 
 /** The one-value line recipes read (`field_eq` on `Escalation:`): the weightiest state this run. */
 const WEIGHT: ItemState[] = ['failed', 'damaged', 'filed', 'updated', 'held', 'resolved', 'unobserved'];
@@ -37,20 +36,19 @@ export function escalationMarkdown(d: EscalationData): string[] {
   return lines;
 }
 
-/** Not a measuring section: the vault writes after the run (and its apply), placed last. */
-const ESCALATION_SECTION: Section<EscalationData> = {
+/** How the run's escalation prints: after everything else (it runs after the measuring and the apply). */
+export const ESCALATION_VIEW: SectionView<EscalationData> = {
   id: 'escalation',
   title: 'Escalation',
-  timeoutMs: 0,
-  collect: () => Promise.reject(new Error('escalation runs after the measuring sections, from the command')),
   markdown: escalationMarkdown,
   json: (d) => ({ escalation: d ?? null }),
 };
 
-export function escalationResult(data: EscalationData, durationMs: number): SectionResult {
+/** The run's escalation as a part of its result: degraded when the vault could not be written. */
+export function escalationResult(data: EscalationData, durationMs: number): SectionResult<EscalationData> {
   return data.problem
-    ? { section: ESCALATION_SECTION as Section, status: 'degraded', reason: data.problem, data, durationMs }
-    : { section: ESCALATION_SECTION as Section, status: 'ok', data, durationMs };
+    ? { section: ESCALATION_VIEW, status: 'degraded', reason: data.problem, data, durationMs }
+    : { section: ESCALATION_VIEW, status: 'ok', data, durationMs };
 }
 
 /** Day-journal lines: an item filed or resolved (an update is no news: nothing). */
