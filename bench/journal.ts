@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { HISTORY_DIR } from '../src/history/store.js';
+import { HISTORY_DIR } from '../src/model/history.js';
 import { writeYearOfHistory } from './lib/year-journal.js';
 
 const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 11;

@@ -7,7 +7,7 @@ import { execSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SUBVOLUME_LISTING_SCRIPT } from '../src/probes/btrfs.js';
-import { execRunner } from '../src/probes/exec.js';
+import { execRunner } from '../src/host/exec.js';
 import { startDockerd } from './helpers/dockerd.js';
 import { makeLoopFs } from './helpers/loopfs.js';
 import { buildMixedScenario } from './helpers/scenarios.js';

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { LOG_LISTING_SCRIPT } from '../src/probes/container-logs.js';
-import { execRunner } from '../src/probes/exec.js';
+import { execRunner } from '../src/host/exec.js';
 import { startDockerd } from './helpers/dockerd.js';
 import { buildMixedScenario } from './helpers/scenarios.js';
 

@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { overlayCandidates, parseOverlayDirListing } from '../src/parse/overlay2-dirs.js';
-import { execRunner } from '../src/probes/exec.js';
+import { execRunner } from '../src/host/exec.js';
 import { OVERLAY_DU_SCRIPT, OVERLAY_LISTING_SCRIPT } from '../src/probes/overlay2.js';
 import { startDockerd } from './helpers/dockerd.js';
 import { classicBuild, layerId, plantOverlayDir } from './helpers/overlay2.js';

@@ -4,8 +4,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { formatRecord, type HistoryRecord } from '../../src/history/record.js';
-import { HISTORY_DIR } from '../../src/history/store.js';
+import { formatRecord, HISTORY_DIR, type HistoryRecord } from '../../src/model/history.js';
 
 /** Write a year of history into a new temporary journal root; returns it and the record count. */
 export function writeYearOfHistory(): { root: string; entries: number } {

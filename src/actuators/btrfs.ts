@@ -1,5 +1,5 @@
-import { errorMessage, TimeoutError, formatSeconds } from '../errors.js';
-import type { Runner } from '../probes/exec.js';
+import { errorMessage, TimeoutError, formatSeconds } from '../model/errors.js';
+import type { Runner } from '../host/exec.js';
 
 export interface CommandOutcome {
   ok: boolean;

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage, TimeoutError } from '../errors.js';
+import { errorMessage, TimeoutError } from '../model/errors.js';
+import type { DeleteOutcome } from '../model/remediation/applied.js';
 import { stillPlanned, type Inspected, type Recheck } from '../model/remediation/recheck.js';
 import { parseSystemDf } from '../parse/docker-df.js';
 import { apiAtLeast } from '../parse/docker-engine.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
 import { containerNow, imageNow, recordNow } from '../parse/docker-recheck.js';
-import { dockerGet, dockerRequest } from '../probes/docker-api.js';
-import { formatDuration } from '../render/duration.js';
-import type { DeleteOutcome } from './docker.js';
+import { dockerGet, dockerRequest } from '../host/docker-api.js';
+import { formatDuration } from '../text/duration.js';
 
 /*
  * The inspect calls around a deletion: before it, the object must still meet

@@ -1,7 +1,8 @@
-import { errorMessage, TimeoutError } from '../errors.js';
+import { errorMessage, TimeoutError } from '../model/errors.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
-import { dockerRequest, type DockerAnswer } from '../probes/docker-api.js';
-import { formatDuration } from '../render/duration.js';
+import { dockerRequest, type DockerAnswer } from '../host/docker-api.js';
+import type { DeleteOutcome, DeleteResult } from '../model/remediation/applied.js';
+import { formatDuration } from '../text/duration.js';
 import { checkAfterTimeout, recordsAfterTimeout } from './docker-recheck.js';
 
 /*
@@ -10,24 +11,7 @@ import { checkAfterTimeout, recordsAfterTimeout } from './docker-recheck.js';
  * (409) by the daemon itself. Never `force`.
  */
 
-/**
- * removed: gone because of this call; gone: already gone before it (404);
- * refused: the daemon said no (in use, running, has children); kept: the
- * call succeeded and the object stayed (BuildKit skipped the record), or the
- * re-check before it found the object changed since the plan (`changed`);
- * failed: an error or no answer in time.
- */
-export type DeleteResult = 'removed' | 'gone' | 'refused' | 'kept' | 'failed';
-
-export interface DeleteOutcome {
-  result: DeleteResult;
-  /** The daemon's words for anything but `removed`. */
-  detail: string | null;
-  /** Only /build/prune says what it freed (SpaceReclaimed); the DELETE calls say nothing. */
-  reclaimedBytes: number | null;
-  /** Kept by the re-check: no longer what the plan saw (never sent to the daemon). */
-  changed?: true;
-}
+export type { DeleteOutcome, DeleteResult };
 
 const outcome = (result: DeleteResult, detail: string | null = null, reclaimedBytes: number | null = null): DeleteOutcome => ({ result, detail, reclaimedBytes });
 

@@ -1,8 +1,8 @@
-import { acquireRunLock } from '../actuators/lock.js';
-import { InterruptedError } from '../errors.js';
-import type { Io } from '../io.js';
-import type { RunOptions } from '../options.js';
-import { killChildTrees } from '../probes/exec.js';
+import { acquireRunLock } from '../host/lock.js';
+import { InterruptedError } from '../model/errors.js';
+import type { Io } from './io.js';
+import type { RunOptions } from '../model/options.js';
+import { killChildTrees } from '../host/exec.js';
 
 /** A run waits for another at most this share of its budget; what is left is its own. */
 const RUN_LOCK_WAIT_SHARE = 0.5;

@@ -1,22 +1,19 @@
-import { acquireApplyLock } from '../actuators/lock.js';
+import { execRunner } from '../host/exec.js';
+import { acquireApplyLock } from '../host/lock.js';
 import { summaryRow } from '../model/filesystems.js';
-import { EXIT, type Io } from '../io.js';
-import type { RunOptions } from '../options.js';
-import { execRunner } from '../probes/exec.js';
-import { applyPlan, noPlan, shellDeps } from '../remediation/apply.js';
-import { progressText, type ApplyEvent } from '../remediation/progress.js';
-import { historyEntries, type ApplyResult } from '../remediation/result.js';
-import { appliedResult } from '../remediation/section.js';
+import type { RunOptions } from '../model/options.js';
+import { historyEntries, type ApplyResult } from '../model/remediation/applied.js';
+import { makeReport, type Report } from '../model/report.js';
+import { partsInOrder, type RunResult } from '../model/results.js';
+import { appliedResult } from '../render/applied.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderProm } from '../render/prom.js';
-import { makeReport, type Report } from '../report.js';
-import type { DockerStorage } from '../sections/docker/model.js';
-import type { FilesystemData } from '../sections/filesystem.js';
-import type { RemediationData } from '../sections/remediation/collect.js';
-import { dataOf, type SectionResult } from '../sections/types.js';
+import { applyPlan, noPlan, shellDeps } from '../run/apply/apply.js';
+import { progressText, type ApplyEvent } from '../run/apply/progress.js';
+import { escalateMeasured, measure, measureAndRecord, recordMeasured, withPromFile, type Measured } from '../run/pipeline.js';
 import { exclusively } from './exclusive.js';
-import { escalateMeasured, measure, measureAndRecord, recordMeasured, withPromFile, type Measured } from './report.js';
+import { EXIT, type Io } from './io.js';
 
 /**
  * With --apply, measuring may use this share of the budget; the steps, their
@@ -37,9 +34,9 @@ export function remediate(options: RunOptions, io: Io): Promise<number> {
 
 async function remediateRun(options: RunOptions, io: Io): Promise<number> {
   if (!options.remediation.apply) {
-    const { results, journal, startedAt } = await measureAndRecord(options);
-    const full = await withPromFile(options, makeReport(results, startedAt, new Date(), journal));
-    io.stdout(render(options, full, ['remediation', 'escalation']));
+    const { run, journal, startedAt } = await measureAndRecord(options);
+    const full = await withPromFile(options, makeReport(partsInOrder(run), startedAt, new Date(), journal, run));
+    io.stdout(render(options, full));
     return EXIT.ok;
   }
   // A person at a terminal sees each step as it runs; elsewhere (the supervisor, a pipe) nothing extra is written.
@@ -48,40 +45,40 @@ async function remediateRun(options: RunOptions, io: Io): Promise<number> {
   const m = await measure(options, APPLY_MEASURE_SHARE);
   const applyStarted = Date.now();
   const applied = await applyMeasured(m, options, progress);
-  const appliedSection = appliedResult(applied, Date.now() - applyStarted);
+  const appliedPart = appliedResult(applied, Date.now() - applyStarted);
   // After the apply: what it could not fix is what a person must.
-  const escalated = await escalateMeasured(options, m, applied);
-  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, { remediation: historyEntries(applied), escalation: escalated?.data ?? null });
-  const full = await withPromFile(options, makeReport([...m.results, appliedSection, ...(escalated ? [escalated.result] : [])], m.startedAt, new Date(), journal));
-  io.stdout(render(options, full, ['remediation', 'remediation-applied', 'escalation']));
+  const run: RunResult = { ...(await escalateMeasured(options, m, applied)), applied: appliedPart };
+  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, run, { remediation: historyEntries(applied) });
+  const full = await withPromFile(options, makeReport(partsInOrder(run), m.startedAt, new Date(), journal, run));
+  io.stdout(render(options, full));
   // The apply ran (even if it freed less than wanted): that is a result, not a failure.
   return EXIT.ok;
 }
 
-/** remediate prints its own sections; the metrics (--format prom, like --prom-file) cover every section the run measured. */
-function render(options: RunOptions, full: Report, shown: readonly string[]): string {
+/** remediate prints its own parts (the plan, the apply, the escalation); the metrics (--format prom, like --prom-file) cover every part the run measured. */
+function render(options: RunOptions, full: Report): string {
   if (options.format === 'prom') return renderProm(full);
-  const rep = { ...full, results: full.results.filter((r) => shown.includes(r.section.id)) };
+  const { remediation, applied, escalation } = full.run;
+  const rep = { ...full, results: partsInOrder({ remediation, applied, escalation }) };
   return options.format === 'json' ? renderJson(rep) : renderMarkdown(rep);
 }
 
 /** The plan this run measured, applied by the deadline the measuring left (ApplyLockedError when another apply holds the host). */
 async function applyMeasured(m: Measured, options: RunOptions, progress?: (e: ApplyEvent) => void): Promise<ApplyResult> {
   const { maxTier } = options.remediation;
-  const planned = dataOf<RemediationData>(m.results, 'remediation');
+  const planned = m.run.remediation?.data;
   if (!planned?.plan) {
-    const section = m.results.find((r) => r.section.id === 'remediation');
-    const reason = planned?.reason ?? section?.reason ?? 'the plan could not be made';
+    const reason = planned?.reason ?? m.run.remediation?.reason ?? 'the plan could not be made';
     progress?.({ kind: 'stopped', stopped: 'no-plan', notRun: 0, detail: reason });
     return noPlan(reason, maxTier);
   }
   const plan = planned.plan;
-  const fs = dataOf<FilesystemData>(m.results, 'filesystem');
+  const fs = m.run.filesystem?.data;
   const row = fs ? summaryRow(fs) : undefined;
   const deps = shellDeps({
     run: execRunner,
     docker: options.docker,
-    apiVersion: dataOf<DockerStorage>(m.results, 'docker')?.engine?.apiVersion ?? null,
+    apiVersion: m.run.docker?.data?.engine?.apiVersion ?? null,
     mountpoint: plan.mountpoint,
     fstype: row?.mountpoint === plan.mountpoint ? row.fstype ?? null : null,
     lock: () => acquireApplyLock(),

@@ -1,17 +1,20 @@
-import { UsageError } from '../errors.js';
-import { readHistory, type HistoryWindow } from '../history/store.js';
-import { EXIT, type Io } from '../io.js';
-import type { RunOptions } from '../options.js';
-import { execRunner } from '../probes/exec.js';
-import { FileProblem, replaceFile } from '../probes/files.js';
-import { plain } from '../render/escape.js';
+import { UsageError } from '../model/errors.js';
+import { readHistory } from '../probes/history.js';
+import { type HistoryWindow } from '../model/history.js';
+import { EXIT, type Io } from './io.js';
+import type { RunOptions } from '../model/options.js';
+import { execRunner } from '../host/exec.js';
+import { FileProblem } from '../host/file-problem.js';
+import { replaceFile } from '../sinks/files.js';
+import { plain } from '../text/escape.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { PLOT_COLUMNS, renderTrendSvg } from '../render/trend-svg.js';
-import { makeReport } from '../report.js';
-import { trendFromHistory, trendSection, type TrendData } from '../sections/trend/index.js';
-import type { Section, SectionResult } from '../sections/types.js';
-import { chartModel } from '../trend/chart.js';
+import { makeReport } from '../model/report.js';
+import { trendSection } from '../sections/trend/index.js';
+import { trendFromHistory, type TrendData } from '../model/trend/assess.js';
+import type { SectionResult } from '../model/results.js';
+import { chartModel } from '../model/trend/chart.js';
 
 /** `preflight trend`: the trend section alone, from the history, with no probes; within the budget whatever hangs. */
 export async function trend(options: RunOptions, io: Io): Promise<number> {
@@ -36,10 +39,10 @@ export async function trend(options: RunOptions, io: Io): Promise<number> {
       throw err;
     }
   }
-  const result: SectionResult = history.problem
-    ? { section: trendSection as Section, status: 'degraded', reason: `history: ${history.problem}`, data, durationMs: Date.now() - startedAt.getTime() }
-    : { section: trendSection as Section, status: 'ok', data, durationMs: Date.now() - startedAt.getTime() };
-  const rep = makeReport([result], startedAt, new Date(), null);
+  const trend: SectionResult<TrendData> = history.problem
+    ? { section: trendSection, status: 'degraded', reason: `history: ${history.problem}`, data, durationMs: Date.now() - startedAt.getTime() }
+    : { section: trendSection, status: 'ok', data, durationMs: Date.now() - startedAt.getTime() };
+  const rep = makeReport([trend], startedAt, new Date(), null, { trend });
   io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
   return EXIT.ok;
 }

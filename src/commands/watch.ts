@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clearStaleLock, runLockPath } from '../actuators/lock.js';
-import { EXIT, type Io } from '../io.js';
-import { runChild, type ChildEnd } from '../probes/child-run.js';
-import { plain } from '../render/escape.js';
+import { clearStaleLock, runLockPath } from '../host/lock.js';
+import { EXIT, type Io } from './io.js';
+import { runChild, type ChildEnd } from '../host/child-run.js';
+import { plain } from '../text/escape.js';
 
 export interface WatchPlan {
   intervalMs: number;

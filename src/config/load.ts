@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { UsageError } from '../errors.js';
-import { execRunner } from '../probes/exec.js';
+import { UsageError } from '../model/errors.js';
+import { execRunner } from '../host/exec.js';
 import { readSmallFile } from '../probes/files.js';
 import { tooManyEntries } from './bounds.js';
 import type { FileConfig } from './schema.js';

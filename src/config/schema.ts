@@ -5,7 +5,7 @@ import {
 } from './values.js';
 
 /**
- * What a config file set, named as in RunOptions; resolveOptions (cli.ts)
+ * What a config file set, named as in RunOptions; resolveOptions (cli/dispatch.ts)
  * ranks it below flags and environment. Absent: the file did not set it.
  */
 export interface FileConfig {

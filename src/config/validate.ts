@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../model/errors.js';
 import { CONFIG_KEYS, SECTIONS, type FileConfig } from './schema.js';
 import { NotValid, isMapping, shown } from './values.js';
 

@@ -1,4 +1,4 @@
-import { MAX_BUDGET_SECONDS, parseDuration, parsePromFile, parseSize } from '../args.js';
+import { MAX_BUDGET_SECONDS, parseDuration, parsePromFile, parseSize } from './value-parsers.js';
 import { parseDockerHost } from '../parse/docker-host.js';
 import { PatternRefused, compileTagPattern } from '../model/remediation/tag-pattern.js';
 

@@ -1,8 +1,7 @@
-import type { BtrfsFilesystem } from '../sections/btrfs/model.js';
-import type { DockerStorage } from '../sections/docker/model.js';
+import type { BtrfsFilesystem } from './btrfs.js';
+import { isRunning, type DockerStorage } from './docker-storage.js';
 import type { FilesystemRow } from './filesystems.js';
-import { isRunning } from './docker-storage.js';
-import { byText } from './order.js';
+import { byText } from '../text/order.js';
 
 export type SourceKind =
   | 'images' | 'dangling-images' | 'containers' | 'container-logs' | 'volumes' | 'build-cache'

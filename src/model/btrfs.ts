@@ -1,4 +1,5 @@
-import { groupTotals, type BtrfsUsage } from '../parse/btrfs-usage.js';
+import { groupTotals, type BlockGroup, type BtrfsUsage } from '../parse/btrfs-usage.js';
+import type { TargetRole } from './filesystems.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -68,4 +69,42 @@ export function assessBtrfs(u: BtrfsUsage, formatBytes: (n: number) => string): 
     unusedDataChunkBytes: data ? Math.max(0, data.size - data.used) : 0,
     dfFree,
   };
+}
+
+export interface SubvolumeSize {
+  name: string;
+  referencedBytes: number | null;
+  exclusiveBytes: number | null;
+}
+
+export interface DockerBtrfs {
+  dataRoot: string;
+  subvolumes: number;
+  /** BuildKit's 25-character names: never orphan candidates. */
+  buildkitSubvolumes: number;
+  layerSubvolumes: number;
+  quotas: 'enabled' | 'disabled' | 'unknown';
+  /** Per-subvolume sizes, largest exclusive first (quotas on only). */
+  qgroups: SubvolumeSize[];
+  orphans: (SubvolumeSize & { sizeSource: 'qgroup' | 'du' | null })[];
+  orphanBytes: number;
+  pendingDeletion: { count: number; bytes: number | null };
+}
+
+export interface BtrfsFilesystem {
+  mountpoint: string;
+  device: string;
+  /** Why it was measured (the Filesystem section's roles). */
+  roles: TargetRole[];
+  usage: BtrfsUsage | null;
+  df: BlockGroup[] | null;
+  assessment: BtrfsAssessment | null;
+  docker: DockerBtrfs | null;
+  compsize: { diskUsage: number; uncompressed: number; referenced: number } | null;
+  /** What could not be measured and how to get it. */
+  problems: string[];
+}
+
+export interface BtrfsData {
+  filesystems: BtrfsFilesystem[];
 }

@@ -1,5 +1,5 @@
 import type { DfImage } from '../parse/docker-df.js';
-import { byText } from './order.js';
+import { byText } from '../text/order.js';
 
 /** One repository's rebuild churn: `pf-app: 4 builds in 24 h, 3 dangling versions, 12.0 MiB`. */
 export interface RepositoryChurn {

@@ -1,4 +1,4 @@
-import { observedFor, type ActiveEscalation, type Observed } from '../history/record.js';
+import { observedFor, type ActiveEscalation, type Observed } from './history.js';
 import type { EscalationKind } from './escalation.js';
 
 /*

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { formatDuration } from '../render/duration.js';
-import { plain, shellQuote } from '../render/escape.js';
-import { freedText, type ApplyResult } from '../remediation/result.js';
-import { forecastTrusted, type FilesystemTrend } from '../trend/assess.js';
-import type { AlertState } from '../trend/alerts.js';
+import { formatDuration } from '../text/duration.js';
+import { plain, shellQuote } from '../text/escape.js';
+import { freedText, type ApplyResult } from './remediation/applied.js';
+import { forecastTrusted, type FilesystemTrend } from './trend/assess.js';
+import type { AlertState } from './trend/alerts.js';
 import type { Attribution } from './attribution.js';
+import type { ActiveEscalation } from './history.js';
 import type { Finding } from './findings.js';
 import type { FilesystemRow } from './filesystems.js';
 import { growStep } from './grow-filesystem.js';
@@ -188,3 +189,33 @@ function clipCommand(cmd: string): string {
 function rate(bytesPerHour: number | null, bytes: Bytes): string {
   return bytesPerHour === null ? '—' : `${bytesPerHour < 0 ? '-' : '+'}${bytes(Math.abs(Math.round(bytesPerHour)))}/h`;
 }
+
+/** unobserved: held before, not looked at this run; damaged: our marks in it were not found intact. Both left as they are. */
+export type ItemState = 'filed' | 'updated' | 'resolved' | 'held' | 'unobserved' | 'damaged' | 'failed';
+
+export interface ItemOutcome {
+  slug: string;
+  kind: Escalation['kind'];
+  mountpoint: string;
+  state: ItemState;
+  /** The item's path, or null when nothing was written. */
+  file: string | null;
+  /** held: where a person moved it; damaged, failed: why. */
+  detail: string | null;
+  title: string;
+  actions: { id: string; file: string | null; problem: string | null }[];
+}
+
+export interface EscalationData {
+  /** The pending folder; null when none is configured. */
+  pending: string | null;
+  problem: string | null;
+  items: ItemOutcome[];
+  /** What the history keeps: the conditions that hold after this run. */
+  active: ActiveEscalation[];
+}
+
+export const itemName = (slug: string) => `supervisor-${slug}.md`;
+
+/** What the report says of an item whose marks are not intact. */
+export const DAMAGED = 'left as it is (repair our marks in it, or archive it)';

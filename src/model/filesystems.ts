@@ -1,7 +1,6 @@
-import type { MountEntry } from '../parse/mountinfo.js';
-import { usageFromStatfs, type FsUsage } from '../parse/statfs.js';
-import type { PathMeasurement } from '../probes/statfs.js';
-import { byText } from './order.js';
+import { mountFor, type MountEntry } from '../parse/mountinfo.js';
+import { usageFromStatfs, type FsUsage, type StatfsFigures } from '../parse/statfs.js';
+import { byText } from '../text/order.js';
 
 /** Why a path is measured. */
 export type TargetRole = 'root' | 'docker-data-root' | 'path' | 'mount';
@@ -63,20 +62,6 @@ export function realMounts(table: readonly MountEntry[]): MountEntry[] {
     seen.add(m.device);
     return true;
   });
-}
-
-/**
- * The mount holding an absolute, resolved path: the longest mountpoint that is
- * a prefix of it; among equal mountpoints the last listed (it covers the others).
- */
-export function mountFor(table: readonly MountEntry[], resolved: string): MountEntry | undefined {
-  let best: MountEntry | undefined;
-  for (const m of table) {
-    const mp = m.mountpoint;
-    const holds = mp === '/' || resolved === mp || resolved.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
-    if (holds && (!best || mp.length >= best.mountpoint.length)) best = m;
-  }
-  return best;
 }
 
 /**
@@ -146,3 +131,22 @@ export function summaryRow(model: FilesystemModel): FilesystemRow | undefined {
   const measured = model.filesystems.filter((r) => r.sizeBytes !== undefined);
   return measured.find((r) => r.roles.includes('docker-data-root')) ?? measured.find((r) => r.roles.includes('root'));
 }
+
+export interface DockerRootInfo {
+  path: string | null;
+  /** api: the daemon said so; history: daemon unreachable, the last data root the history knows; default: the default path exists. */
+  source: 'api' | 'history' | 'default' | null;
+  driver: string | null;
+  /** Why the daemon could not say, when it could not. */
+  unreachable: string | null;
+}
+
+export interface FilesystemData extends FilesystemModel {
+  docker: DockerRootInfo;
+}
+
+export type PathMeasurement =
+  | { kind: 'ok'; path: string; realpath: string; statfs: StatfsFigures }
+  | { kind: 'missing'; path: string; reason: string }
+  | { kind: 'stuck'; path: string; reason: string }
+  | { kind: 'error'; path: string; reason: string };

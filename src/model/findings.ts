@@ -1,5 +1,5 @@
-import { guardDiskFigure, plain } from '../render/escape.js';
-import type { BtrfsFilesystem } from '../sections/btrfs/model.js';
+import { guardDiskFigure, plain } from '../text/escape.js';
+import type { BtrfsFilesystem } from './btrfs.js';
 import type { Attribution } from './attribution.js';
 import type { FilesystemRow } from './filesystems.js';
 

@@ -1,4 +1,4 @@
-import { plain, shellQuote } from '../render/escape.js';
+import { plain, shellQuote } from '../text/escape.js';
 import type { FilesystemRow } from './filesystems.js';
 
 type Step = { text: string; command: string };

@@ -7,7 +7,7 @@
  * Byte figures no disk can hold (negative, fractional, past 2^53) are counted
  * in `implausible`, so the caller can treat the sizes as unknown.
  */
-import { byText } from '../model/order.js';
+import { byText } from '../text/order.js';
 
 export interface DfImage {
   id: string;

@@ -3,8 +3,32 @@
  * GET /containers/{id}/json, GET /images/{id}/json with GET
  * /containers/json?all=1, and /system/df's build cache. Pure.
  */
-import type { ContainerNow, ImageNow, RecordNow } from '../model/remediation/recheck.js';
 import type { DfBuildRecord } from './docker-df.js';
+
+/** A container as inspect shows it now (times in ms; null for Docker's zero time). */
+export interface ContainerNow {
+  kind: 'container';
+  status: string;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** An image as inspect shows it now, with the names of the containers that use it (one listing). */
+export interface ImageNow {
+  kind: 'image';
+  repoTags: string[];
+  createdAt: number | null;
+  lastTagAt: number | null;
+  users: string[];
+}
+
+/** A build-cache record as /system/df lists it now. */
+export interface RecordNow {
+  kind: 'record';
+  inUse: boolean;
+  shared: boolean;
+  lastUsedAt: number | null;
+}
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? v as Json : {});

@@ -3,7 +3,7 @@
  * (-0, so a path holding a newline stays one record). Sample record:
  * `1073745920\t/srv/models\0`
  */
-import { byText } from '../model/order.js';
+import { byText } from '../text/order.js';
 
 export interface DuEntry {
   bytes: number;

@@ -88,3 +88,17 @@ function parseMountinfoLine(line: string): MountEntry | undefined {
     readonly: mountOptions.includes('ro') || superOptions.includes('ro'),
   };
 }
+
+/**
+ * The mount holding an absolute, resolved path: the longest mountpoint that is
+ * a prefix of it; among equal mountpoints the last listed (it covers the others).
+ */
+export function mountFor(table: readonly MountEntry[], resolved: string): MountEntry | undefined {
+  let best: MountEntry | undefined;
+  for (const m of table) {
+    const mp = m.mountpoint;
+    const holds = mp === '/' || resolved === mp || resolved.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
+    if (holds && (!best || mp.length >= best.mountpoint.length)) best = m;
+  }
+  return best;
+}

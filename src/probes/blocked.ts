@@ -1,4 +1,4 @@
-import { UnreadableError } from '../errors.js';
+import { UnreadableError } from '../model/errors.js';
 import { blockedText, parseBlocked, type Blocked } from '../parse/blocked.js';
 
 /*

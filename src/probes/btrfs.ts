@@ -1,11 +1,11 @@
-import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../errors.js';
+import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../model/errors.js';
 import { parseBtrfsDf, parseBtrfsDfJson } from '../parse/btrfs-df.js';
 import { parseBtrfsUsage, type BlockGroup, type BtrfsUsage } from '../parse/btrfs-usage.js';
 import {
   parseCompsize, parseFilesystemDu, parseQgroupShow, quotasDisabled, type QgroupRow,
 } from '../parse/btrfs-qgroup.js';
 import { parseDeletedSubvolumes, parseSubvolumeList, type DockerSubvolumes } from '../parse/btrfs-subvolumes.js';
-import type { Runner } from './exec.js';
+import type { Runner } from '../host/exec.js';
 import { layerListingScript, listLayerDirs } from './layer-dirs.js';
 
 /** Run btrfs-progs; a non-zero exit becomes UnavailableError with its last stderr line. */

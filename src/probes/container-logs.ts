@@ -1,7 +1,7 @@
-import { TimeoutError, UnavailableError } from '../errors.js';
+import { TimeoutError, UnavailableError } from '../model/errors.js';
 import { parseContainerLogListing, parseDeniedFolders, type ContainerLogFiles } from '../parse/container-logs.js';
 import { BLOCKED_FN, unreadable, unreadableFolders } from './blocked.js';
-import type { Runner } from './exec.js';
+import type { Runner } from '../host/exec.js';
 
 /*
  * Container logs are not in /system/df: list them from the data root. One

@@ -1,7 +1,7 @@
 import type { DockerEndpoint } from '../parse/docker-host.js';
-import { remainingMs } from '../run/deadline.js';
-import { mapLimit } from '../run/map-limit.js';
-import { dockerGet } from './docker-api.js';
+import { remainingMs } from '../host/deadline.js';
+import { mapLimit } from '../host/map-limit.js';
+import { dockerGet } from '../host/docker-api.js';
 
 /** Bounded: a host with thousands of stopped containers gets the newest answers it can in time. */
 const MAX_INSPECTS = 200;

@@ -1,6 +1,6 @@
-import { TimeoutError, UnavailableError, formatSeconds } from '../errors.js';
+import { TimeoutError, UnavailableError, formatSeconds } from '../model/errors.js';
 import { parseDu, type DuEntry } from '../parse/du.js';
-import type { Runner } from './exec.js';
+import type { Runner } from '../host/exec.js';
 
 /**
  * Where the bytes are on one filesystem, outside Docker's data root: a

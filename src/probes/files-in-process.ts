@@ -1,8 +1,8 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { MountEntry } from '../parse/mountinfo.js';
-import { FileProblem, problemFrom, tailRead, type FileProblemCode, type ReadOutcome } from './file-problem.js';
-import { walkPath } from './safe-lookup.js';
+import { FileProblem, problemFrom, tailRead, type FileProblemCode, type ReadOutcome } from '../host/file-problem.js';
+import { walkPath } from '../host/safe-lookup.js';
 
 /*
  * The journal's reads without a child, where nothing can hang: files whose

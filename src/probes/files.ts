@@ -1,13 +1,11 @@
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TimeoutError, errorMessage, formatSeconds } from '../errors.js';
-import type { Runner } from './exec.js';
-import { FileProblem, problemFrom, tailRead, type ReadOutcome } from './file-problem.js';
+import type { Runner } from '../host/exec.js';
+import { FileProblem, problemFrom, tailRead, type ReadOutcome } from '../host/file-problem.js';
+import { inChild } from '../host/in-child.js';
 import { pathsCannotHang, readTailsInProcess } from './files-in-process.js';
 import { getMountTable } from './mountinfo.js';
-import { effectiveUid, ENTER_FOLDER, REFUSE_NOT_REGULAR, REPLACE_FROM_STDIN, walkable } from './folder-walk.js';
 
-export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from './file-problem.js';
+export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from '../host/file-problem.js';
 
 /*
  * Every file operation on a user-given or configured path (the journal, the
@@ -17,22 +15,13 @@ export { FileProblem, problemFrom, type FileProblemCode, type ReadOutcome } from
  * killed, or abandoned, at the deadline, and the run ends on time. The one
  * exception: files whose every name lies on `/` or in memory, where no
  * lookup or read can hang, are read in-process, with the same checks
- * (files-in-process.ts); writes always run in children.
+ * (files-in-process.ts); writes always run in children (sinks/files.ts).
  */
 
 /** Every path lies on `/` or in memory, all the way, its last name included (the mount table unreadable: no). */
 async function inProcessFor(paths: readonly string[]): Promise<boolean> {
   const table = await getMountTable().catch(() => null);
   return table !== null && pathsCannotHang(paths, table);
-}
-
-export async function inChild(run: Runner, script: string, args: readonly string[], timeoutMs: number, what: string, input?: string) {
-  try {
-    return await run('sh', ['-c', script, 'preflight-files', ...args], Math.max(1, timeoutMs), input);
-  } catch (err) {
-    if (err instanceof TimeoutError) throw new FileProblem('ETIMEDOUT', what, `no answer in ${formatSeconds(err.afterMs)} (hung mount?)`);
-    throw new FileProblem('EIO', what, errorMessage(err));
-  }
 }
 
 /*
@@ -45,28 +34,6 @@ const PRIVATE_DIR_CHECK = `if [ "$mode" = 0700 ]; then
   { [ -L "$dir" ] || [ ! -O "$dir" ]; } && exit 12
   case $(stat -c %a -- "$dir") in *[2367]?|*[2367]) exit 12;; esac
 fi`;
-
-/*
- * Append: walk to the folder (made, one name at a time, when missing; see
- * folder-walk.ts), refuse a symlink or anything but a regular file, then
- * one dd that reads the whole input (fullblock) and writes it in one
- * O_APPEND write(2), so concurrent runs never interleave; nofollow closes
- * the race on the link check, nonblock makes a FIFO fail (ENXIO) instead of
- * hanging. A private folder (0700: the history) must be this user's.
- */
-const APPEND_SCRIPT = `${ENTER_FOLDER}
-dir=$1 name=$2 mode=$3 me=$4
-kind=append; [ "$mode" = 0700 ] && kind=private
-enter "$dir" "$mode" "$kind" "$me"
-${REFUSE_NOT_REGULAR}
-umask 022
-exec dd of="./$name" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
-
-/** Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem. Text must stay under 4 MiB. */
-export async function appendToFile(run: Runner, dir: string, file: string, text: string, timeoutMs: number, mode = '0755'): Promise<void> {
-  const res = await inChild(run, APPEND_SCRIPT, [walkable(dir), path.basename(file), mode, effectiveUid()], timeoutMs, file, text);
-  if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
-}
 
 /*
  * Read the tails of several files in one child. Each file is announced by
@@ -132,49 +99,3 @@ export async function readSmallFile(run: Runner, file: string, maxBytes: number,
   return out.text;
 }
 
-/** Names of the regular files in a folder of this user's (one per line; names with a newline are skipped: never ours). */
-const LIST_SCRIPT = `${ENTER_FOLDER}
-[ -e "$1" ] || exit 0
-enter "$1" '' own "$2"
-for f in *; do [ -f "$f" ] && [ ! -L "$f" ] && printf '%s\\n' "$f"; done
-exit 0`;
-
-export async function listFiles(run: Runner, dir: string, timeoutMs: number): Promise<string[]> {
-  const res = await inChild(run, LIST_SCRIPT, [walkable(dir), effectiveUid()], timeoutMs, dir);
-  if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
-  return res.stdout.split('\n').filter(Boolean);
-}
-
-/** Remove `names` (plain names) from a folder of this user's, walked to as for a write: never through another user's link. */
-const REMOVE_SCRIPT = `${ENTER_FOLDER}
-enter "$1" '' own "$2"
-shift 2
-for f; do case $f in */*|.|..) exit 1;; esac; done
-rm -f -- "$@"`;
-
-export async function removeFiles(run: Runner, dir: string, names: readonly string[], timeoutMs: number): Promise<void> {
-  if (names.length === 0) return;
-  const res = await inChild(run, REMOVE_SCRIPT, [walkable(dir), effectiveUid(), ...names], timeoutMs, dir);
-  if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
-}
-
-/*
- * Replace a user-given file (a chart, the metrics textfile) atomically (see
- * REPLACE_FROM_STDIN). The folder must exist (a typo must not create
- * folders), root's or this user's and writable by nobody else; a symlink
- * or a non-regular file at the name is refused, as for the journal.
- */
-const REPLACE_SCRIPT = `${ENTER_FOLDER}
-dir=$1 name=$2 me=$3
-enter "$dir" '' replace "$me"
-${REFUSE_NOT_REGULAR}
-${REPLACE_FROM_STDIN}`;
-
-/** Write `text` as `file`, atomically, in a child under `timeoutMs`; throws FileProblem (`noFolder` says why its folder must exist). */
-export async function replaceFile(run: Runner, file: string, text: string, timeoutMs: number, noFolder = 'its folder does not exist'): Promise<void> {
-  // dir and name go split: $(dirname) would strip a folder name's trailing newlines.
-  const name = path.basename(file);
-  const res = await inChild(run, REPLACE_SCRIPT, [walkable(path.dirname(file)), name, effectiveUid()], timeoutMs, file, text);
-  if (res.exitCode === 13) throw new FileProblem('ENOENT', file, noFolder);
-  if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
-}

@@ -1,7 +1,7 @@
-import { TimeoutError, UnavailableError, formatSeconds, type UnreadableError } from '../errors.js';
+import { TimeoutError, UnavailableError, formatSeconds, type UnreadableError } from '../model/errors.js';
 import { parseLayerListing, type LayerListing } from '../parse/layer-dirs.js';
 import { BLOCKED_FN, unreadable } from './blocked.js';
-import type { Runner } from './exec.js';
+import type { Runner } from '../host/exec.js';
 import { lastReason } from './statfs.js';
 
 /** Where a graph driver keeps its layer directories, relative to the data root. */

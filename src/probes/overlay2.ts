@@ -1,11 +1,11 @@
-import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../errors.js';
+import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../model/errors.js';
 import {
   MAX_MEASURED_DIRS, orphanOverlayDirs, overlayCandidates, overlayOrphansProblem, parseOverlayDirSizes,
   type OverlayDirSizes, type OverlayOrphans,
 } from '../parse/overlay2-dirs.js';
 import type { LayerListing } from '../parse/layer-dirs.js';
-import { remainingMs } from '../run/deadline.js';
-import type { Runner } from './exec.js';
+import { remainingMs } from '../host/deadline.js';
+import type { Runner } from '../host/exec.js';
 import { layerListingScript, listLayerDirs } from './layer-dirs.js';
 import { lastReason } from './statfs.js';
 

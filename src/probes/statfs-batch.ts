@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../errors.js';
+import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../model/errors.js';
 import { parseStatfsLine } from '../parse/statfs.js';
-import type { Runner } from './exec.js';
+import type { Runner } from '../host/exec.js';
 import type { MountEntry } from '../parse/mountinfo.js';
-import { lastReason, measurePathInProcess, printfEscape, type PathMeasurement } from './statfs.js';
+import { lastReason, measurePathInProcess, printfEscape } from './statfs.js';
+import { type PathMeasurement } from '../model/filesystems.js';
 
 /*
  * Many paths in one child (one spawn, ~5-15 ms of this thread, instead of

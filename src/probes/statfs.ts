@@ -1,16 +1,10 @@
-import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../errors.js';
+import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../model/errors.js';
 import { parseStatfsLine, type StatfsFigures } from '../parse/statfs.js';
 import { statfsSync } from 'node:fs';
-import { mountFor } from '../model/filesystems.js';
-import type { MountEntry } from '../parse/mountinfo.js';
-import type { Runner } from './exec.js';
-import { walkPath } from './safe-lookup.js';
-
-export type PathMeasurement =
-  | { kind: 'ok'; path: string; realpath: string; statfs: StatfsFigures }
-  | { kind: 'missing'; path: string; reason: string }
-  | { kind: 'stuck'; path: string; reason: string }
-  | { kind: 'error'; path: string; reason: string };
+import { mountFor, type MountEntry } from '../parse/mountinfo.js';
+import type { Runner } from '../host/exec.js';
+import { walkPath } from '../host/safe-lookup.js';
+import type { PathMeasurement } from '../model/filesystems.js';
 
 /*
  * realpath and statfs run in a child, never in-process: a hung statfs (stale

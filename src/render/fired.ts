@@ -1,17 +1,15 @@
 import { gateFindings } from '../model/gate.js';
 import type { Finding } from '../model/findings.js';
-import type { RemediationPlan } from '../model/remediation/plan.js';
-import type { Report } from '../report.js';
-import { dataOf } from '../sections/types.js';
-import { guardDiskFigure, plain } from './escape.js';
+import type { Report } from '../model/report.js';
+import { guardDiskFigure, plain } from '../text/escape.js';
 
 /**
  * The recipe gate: `{"fired":[{"name","severity","evidence","action","action_script"}]}`.
  * The supervisor skips the LLM when `fired` is empty or all of it is `direct` with a script.
  */
 export function firedOf(report: Report, actionScript: string) {
-  const pressure = report.results.find((r) => r.section.id === 'pressure');
-  const findings: Finding[] = [...((pressure?.data as { findings?: Finding[] } | undefined)?.findings ?? [])];
+  const pressure = report.run.pressure;
+  const findings: Finding[] = [...(pressure?.data?.findings ?? [])];
   // No assessment must not read as "nothing fired": the supervisor would skip the LLM blind.
   if (!pressure || pressure.status !== 'ok') {
     findings.push({
@@ -19,7 +17,7 @@ export function firedOf(report: Report, actionScript: string) {
       evidence: guardDiskFigure(`Storage Pressure ${pressure ? `${pressure.status}: ${plain(pressure.reason ?? '')}` : 'did not run'}`.trim()),
     });
   }
-  const plan = dataOf<{ plan: RemediationPlan | null }>(report.results, 'remediation')?.plan ?? null;
+  const plan = report.run.remediation?.data?.plan ?? null;
   return gateFindings(findings, plan, guardDiskFigure(plain(actionScript, 1000)));
 }
 

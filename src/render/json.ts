@@ -1,4 +1,4 @@
-import type { Report } from '../report.js';
+import type { Report } from '../model/report.js';
 
 export const SCHEMA_VERSION = 1;
 

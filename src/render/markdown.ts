@@ -1,12 +1,12 @@
-import type { Report } from '../report.js';
-import type { SectionResult } from '../sections/types.js';
-import { guardDiskFigure, inline } from './escape.js';
+import type { Report } from '../model/report.js';
+import { PRINT_ORDER, type SectionResult } from '../model/results.js';
+import { guardDiskFigure, inline } from '../text/escape.js';
 import { recipeFieldLines } from './recipe-fields.js';
 
-/** The report as `## Section` markdown; sections in registry order, blank line between. */
+/** The report as `## Section` markdown; its parts in order, blank line between. */
 export function renderMarkdown(report: Report): string {
-  const fields = recipeFieldLines(report.results);
-  const body = report.results.filter((r) => !r.notApplicable).map((r) => renderSection(r, fields.get(r.section.id) ?? [])).join('\n\n');
+  const fields = fieldLinesByPart(report);
+  const body = report.results.filter((r) => !r.notApplicable).map((r) => renderSection(r, fields.get(r) ?? [])).join('\n\n');
   const j = report.journal;
   const p = report.promFile;
   // Said only when it failed: the report itself is whole either way.
@@ -16,6 +16,23 @@ export function renderMarkdown(report: Report): string {
     p && !p.written ? `Metrics: writing ${inline(p.file)} failed (${inline(p.reason ?? 'unknown')}); node_exporter keeps serving the previous file, if there is one.` : '',
   ].filter(Boolean);
   return guardDiskFigure(`${body}${failures.map((f) => `\n\n${f}`).join('')}\n`);
+}
+
+/**
+ * The recipe field lines of each printed part; none unless the report prints
+ * Storage Pressure (remediate prints only its own parts, without them).
+ */
+function fieldLinesByPart(report: Report): Map<SectionResult, string[]> {
+  const { run } = report;
+  if (!run.pressure || !report.results.includes(run.pressure)) return new Map();
+  const lines = recipeFieldLines(run);
+  const byPart = new Map<SectionResult, string[]>();
+  for (const key of PRINT_ORDER) {
+    const part: SectionResult | undefined = run[key];
+    const mine = lines.get(key);
+    if (part && mine) byPart.set(part, mine);
+  }
+  return byPart;
 }
 
 /** Title, content, then the recipe field lines (our own words only: see model/recipe-fields.ts). */

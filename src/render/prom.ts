@@ -1,15 +1,9 @@
+import type { DockerStorage } from '../model/docker-storage.js';
 import type { Tier } from '../model/remediation/plan.js';
-import type { ApplyResult } from '../remediation/result.js';
-import type { Report } from '../report.js';
-import type { BtrfsData } from '../sections/btrfs/model.js';
-import type { DockerStorage } from '../sections/docker/model.js';
-import type { FilesystemData } from '../sections/filesystem.js';
-import type { PressureData } from '../sections/pressure/model.js';
-import type { RemediationData } from '../sections/remediation/collect.js';
-import type { TrendData } from '../sections/trend/index.js';
-import { dataOf, resultOf, type SectionStatus } from '../sections/types.js';
-import { forecastTrusted, WINDOWS, type WindowName } from '../trend/assess.js';
-import { plain } from './escape.js';
+import type { Report } from '../model/report.js';
+import { forecastTrusted, WINDOWS, type WindowName } from '../model/trend/assess.js';
+import type { SectionStatus } from '../model/results.js';
+import { plain } from '../text/escape.js';
 import { gaugeFamily, type Labels, type Sample } from './exposition.js';
 
 export const PROM_PREFIX = 'storage_preflight_';
@@ -75,8 +69,8 @@ export function renderProm(report: Report): string {
 type Add = (family: PromFamily, labels: Labels, value: number | null | undefined) => void;
 
 function runSamples(report: Report, add: Add): void {
-  const pressure = resultOf(report.results, 'pressure');
-  const trend = dataOf<TrendData>(report.results, 'trend');
+  const pressure = report.run.pressure;
+  const trend = report.run.trend?.data;
   // This run when its assessment finished; else the latest that did, as the history knows it.
   const lastSuccess = pressure?.status === 'ok' ? report.generatedAt.getTime() : trend?.lastAssessedAt ? Date.parse(trend.lastAssessedAt) : null;
   add('last_success_timestamp_seconds', {}, lastSuccess === null ? null : lastSuccess / 1000);
@@ -87,21 +81,21 @@ function runSamples(report: Report, add: Add): void {
   }
 }
 
-function measuredSamples({ results }: Report, add: Add): void {
-  for (const f of dataOf<FilesystemData>(results, 'filesystem')?.filesystems ?? []) {
+function measuredSamples({ run }: Report, add: Add): void {
+  for (const f of run.filesystem?.data?.filesystems ?? []) {
     const labels = { mountpoint: f.mountpoint, fstype: f.fstype };
     add('filesystem_size_bytes', labels, f.sizeBytes);
     add('filesystem_used_bytes', labels, f.usedBytes);
     add('filesystem_avail_bytes', labels, f.availBytes);
     add('filesystem_inodes_used_ratio', labels, f.inodesUsedRatio);
   }
-  const pressure = dataOf<PressureData>(results, 'pressure');
+  const pressure = run.pressure?.data;
   const attribution = pressure?.attribution ?? null;
   for (const s of attribution?.sources ?? []) {
     add('source_bytes', { mountpoint: attribution!.mountpoint, source: s.kind }, s.bytes);
     add('source_reclaimable_bytes', { mountpoint: attribution!.mountpoint, source: s.kind }, s.reclaimableBytes);
   }
-  const trend = dataOf<TrendData>(results, 'trend');
+  const trend = run.trend?.data;
   for (const f of trend?.filesystems ?? []) {
     for (const window of WINDOW_NAMES) add('filesystem_growth_bytes_per_second', { mountpoint: f.mountpoint, window }, perSecond(f.bytesPerHour[window]));
     // A fit that is not filling is +Inf (never full); no trusted fit is unknown.
@@ -111,8 +105,8 @@ function measuredSamples({ results }: Report, add: Add): void {
   for (const s of attribution ? trend?.sources ?? [] : []) {
     for (const window of WINDOW_NAMES) add('source_growth_bytes_per_second', { mountpoint: attribution!.mountpoint, source: s.kind, window }, perSecond(s.bytesPerHour[window]));
   }
-  dockerSamples(dataOf<DockerStorage>(results, 'docker'), add);
-  for (const b of dataOf<BtrfsData>(results, 'btrfs')?.filesystems ?? []) {
+  dockerSamples(run.docker?.data, add);
+  for (const b of run.btrfs?.data?.filesystems ?? []) {
     add('btrfs_metadata_used_ratio', { mountpoint: b.mountpoint }, b.assessment?.metadataFullness);
     add('btrfs_unallocated_bytes', { mountpoint: b.mountpoint }, b.usage?.deviceUnallocated);
     add('btrfs_unallocated_min_bytes', { mountpoint: b.mountpoint }, b.usage && b.assessment ? b.assessment.unallocatedGuideline : null);
@@ -136,9 +130,9 @@ function dockerSamples(d: DockerStorage | undefined, add: Add): void {
 }
 
 /** Expected vs measured: from the apply when this run applied, else what the plan expects per tier. */
-function remediationSamples({ results }: Report, add: Add): void {
-  const applied = dataOf<ApplyResult>(results, 'remediation-applied');
-  const plan = dataOf<RemediationData>(results, 'remediation')?.plan ?? null;
+function remediationSamples({ run }: Report, add: Add): void {
+  const applied = run.applied?.data;
+  const plan = run.remediation?.data?.plan ?? null;
   if (applied?.mountpoint) {
     const mountpoint = applied.mountpoint;
     add('remediation_wanted_bytes', { mountpoint }, applied.wantedBytes);

@@ -1,23 +1,20 @@
 import { diskPressure, FIELDS, metadataRisk, safeCleanup, topSourceKind } from '../model/recipe-fields.js';
-import type { BtrfsData } from '../sections/btrfs/model.js';
-import type { PressureData } from '../sections/pressure/model.js';
-import type { RemediationData } from '../sections/remediation/collect.js';
-import { dataOf, resultOf, type SectionResult } from '../sections/types.js';
+import type { RunResult } from '../model/results.js';
 
 /**
- * The recipe field lines each section ends with, by section id. They need
- * findings and the plan together, which no one section holds, so they are
- * rendered from the whole run; a section that failed still gets its lines.
- * Only a full report has them (it alone holds Storage Pressure): it is what
- * the host's evaluator reads.
+ * The recipe field lines each part ends with, by the part's name in the run
+ * (pressure, remediation, btrfs). They need findings and the plan together,
+ * which no one part holds, so they are rendered from the whole run; a part
+ * that failed still gets its lines. Only a run with Storage Pressure has
+ * them (a full report is what the host's evaluator reads).
  */
-export function recipeFieldLines(results: readonly SectionResult[]): Map<string, string[]> {
-  const pressure = resultOf(results, 'pressure');
+export function recipeFieldLines(run: RunResult): Map<string, string[]> {
+  const pressure = run.pressure;
   if (!pressure) return new Map();
-  const p = pressure.data as PressureData | undefined;
+  const p = pressure.data;
   const findings = p?.findings ?? [];
-  const plan = dataOf<RemediationData>(results, 'remediation')?.plan ?? null;
-  const btrfs = dataOf<BtrfsData>(results, 'btrfs')?.filesystems ?? [];
+  const plan = run.remediation?.data?.plan ?? null;
+  const btrfs = run.btrfs?.data?.filesystems ?? [];
   return new Map([
     ['pressure', [
       `${FIELDS.topSource}: ${topSourceKind(p?.attribution ?? null)}`,

@@ -1,6 +1,6 @@
 /**
  * A GitHub-flavoured markdown table. Cells must already be escaped
- * (render/escape.ts); this only lays them out, so a cell count that does not
+ * (text/escape.ts); this only lays them out, so a cell count that does not
  * match the header is a programming error.
  */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {

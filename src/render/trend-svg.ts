@@ -1,9 +1,9 @@
 import { SOURCE_LABELS } from '../model/attribution.js';
-import { LAYER_KINDS, type ChartModel, type ChartPoint, type LayerKind } from '../trend/chart.js';
+import { LAYER_KINDS, type ChartModel, type ChartPoint, type LayerKind } from '../model/trend/chart.js';
 import { byteTicks, timeTicks } from './axes.js';
-import { formatBytes } from './bytes.js';
-import { formatDuration } from './duration.js';
-import { xml } from './escape.js';
+import { formatBytes } from '../text/bytes.js';
+import { formatDuration } from '../text/duration.js';
+import { xml } from '../text/escape.js';
 
 /*
  * `preflight trend --svg`: the summary filesystem over the history as one

@@ -1,5 +1,5 @@
 import type { Escalation, EscalationKind } from '../model/escalation.js';
-import { guardDiskFigure, markdownOfPlain, plain } from './escape.js';
+import { guardDiskFigure, markdownOfPlain, plain } from '../text/escape.js';
 import { markedItem } from './vault-merge.js';
 
 /*

@@ -1,9 +1,10 @@
 import {
   NotApplicableError, TimeoutError, ToolMissingError, UnavailableError, errorMessage, formatSeconds,
-} from '../errors.js';
-import type { Section, SectionContext, SectionResult } from '../sections/types.js';
-import { phaseReserveMs } from './budget.js';
-import { remainingMs, withTimeout } from './deadline.js';
+} from '../model/errors.js';
+import type { Section, SectionContext } from '../sections/types.js';
+import type { Measurements, SectionResult } from '../model/results.js';
+import { phaseReserveMs } from '../host/budget.js';
+import { remainingMs, withTimeout } from '../host/deadline.js';
 
 /**
  * Run every section concurrently, each under min(its own timeout, what is
@@ -12,12 +13,14 @@ import { remainingMs, withTimeout } from './deadline.js';
  * Sections of a later `phase` (they assess what others measured) run once
  * the earlier phases are done and see their results; a section `after`
  * others of its phase starts when those are done, and sees them too.
- * Results keep registry order.
+ * Results keep registry order. `index` turns the results so far into the
+ * run's typed record (ctx.measured) for the later sections.
  */
 export async function runSections(
   sections: readonly Section[],
   runDeadline: number,
-  context: Omit<SectionContext, 'deadline'>,
+  context: Omit<SectionContext, 'deadline' | 'earlier' | 'measured'>,
+  index: (done: readonly SectionResult[]) => Measurements = () => ({}),
 ): Promise<SectionResult[]> {
   const done: SectionResult[] = [];
   const phases = [...new Set(sections.map((s) => s.phase ?? 0))].sort((a, b) => a - b);
@@ -35,7 +38,10 @@ export async function runSections(
       // A section already on the path would make a cycle: it is not waited for.
       const waitFor = inPhase.filter((s) => section.after?.includes(s.id) && s.id !== section.id && !path.includes(s.id));
       const result = Promise.all(waitFor.map((s) => start(s, [...path, section.id])))
-        .then((results) => runOne(section, phaseDeadline, { ...context, earlier: [...before, ...results] }));
+        .then((results) => {
+          const earlier = [...before, ...results];
+          return runOne(section, phaseDeadline, { ...context, earlier, measured: index(earlier) });
+        });
       running.set(section.id, result);
       return result;
     };

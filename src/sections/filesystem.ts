@@ -1,16 +1,12 @@
 import { availableParallelism } from 'node:os';
-import {
-  buildFilesystemModel, realMounts, summaryRow,
-  type FilesystemModel, type FilesystemRow, type Target, type TargetRole,
-} from '../model/filesystems.js';
-import type { PathMeasurement } from '../probes/statfs.js';
+import { buildFilesystemModel, realMounts, summaryRow, type DockerRootInfo, type FilesystemData, type FilesystemModel, type FilesystemRow, type PathMeasurement, type Target, type TargetRole } from '../model/filesystems.js';
 import { measurePathsSafely } from '../probes/statfs-batch.js';
-import { remainingMs } from '../run/deadline.js';
-import { mapLimit } from '../run/map-limit.js';
-import type { DockerEngine } from '../run/shared-probes.js';
-import type { HistoryWindow } from '../history/store.js';
-import { formatBytes } from '../render/bytes.js';
-import { cell, inline } from '../render/escape.js';
+import { remainingMs } from '../host/deadline.js';
+import { mapLimit } from '../host/map-limit.js';
+import type { DockerEngine } from '../probes/shared.js';
+import type { HistoryWindow } from '../model/history.js';
+import { formatBytes } from '../text/bytes.js';
+import { cell, inline } from '../text/escape.js';
 import { table } from '../render/table.js';
 import type { Collected, Section, SectionContext } from './types.js';
 
@@ -35,19 +31,6 @@ const STATFS_BATCH = 32;
 /** Table rows and `Not measured:` lines in markdown; JSON lists them all. */
 const MAX_TABLE_ROWS = 20;
 const MAX_UNMEASURED_LINES = 5;
-
-export interface DockerRootInfo {
-  path: string | null;
-  /** api: the daemon said so; history: daemon unreachable, the last data root the history knows; default: the default path exists. */
-  source: 'api' | 'history' | 'default' | null;
-  driver: string | null;
-  /** Why the daemon could not say, when it could not. */
-  unreachable: string | null;
-}
-
-export interface FilesystemData extends FilesystemModel {
-  docker: DockerRootInfo;
-}
 
 export const filesystemSection: Section<FilesystemData> = {
   id: 'filesystem',

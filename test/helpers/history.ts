@@ -1,4 +1,4 @@
-import type { HistoryRecord } from '../../src/history/record.js';
+import type { HistoryRecord } from '../../src/model/history.js';
 
 export const GiB = 1024 ** 3;
 export const MIN = 60_000;

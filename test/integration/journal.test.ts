@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseHistory } from '../../src/history/record.js';
-import { HISTORY_DIR } from '../../src/history/store.js';
+import { HISTORY_DIR, parseHistory } from '../../src/model/history.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';

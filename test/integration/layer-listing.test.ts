@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { execRunner, type Runner } from '../../src/probes/exec.js';
+import { execRunner, type Runner } from '../../src/host/exec.js';
 import { listLayerDirs } from '../../src/probes/layer-dirs.js';
 import { unreferencedLayerNames } from '../../src/parse/layer-dirs.js';
 

@@ -4,9 +4,9 @@ import { chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { acquireApplyLock, acquireRunLock } from '../../src/actuators/lock.js';
-import { lockFolder } from '../../src/actuators/lock-dir.js';
-import { RunLockedError } from '../../src/errors.js';
+import { acquireApplyLock, acquireRunLock } from '../../src/host/lock.js';
+import { lockFolder } from '../../src/host/lock-dir.js';
+import { RunLockedError } from '../../src/model/errors.js';
 import { parseReport, PREFLIGHT, REPO, runPreflight } from '../helpers/preflight.js';
 
 /*

@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { acquireApplyLock } from '../../src/actuators/lock.js';
+import { acquireApplyLock } from '../../src/host/lock.js';
 import type { RemediationPlan } from '../../src/model/remediation/plan.js';
 import { parseDockerHost } from '../../src/parse/docker-host.js';
-import { execRunner } from '../../src/probes/exec.js';
-import { applyPlan, shellDeps } from '../../src/remediation/apply.js';
+import { execRunner } from '../../src/host/exec.js';
+import { applyPlan, shellDeps } from '../../src/run/apply/apply.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 

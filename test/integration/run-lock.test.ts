@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, readlink, rm, symlink, unlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { childrenOf } from '../../src/probes/exec.js';
+import { childrenOf } from '../../src/host/exec.js';
 import { lockHolder, startPreflight, until, windowOf } from '../helpers/live-run.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { parseReport, PREFLIGHT, REPO, runPreflight } from '../helpers/preflight.js';

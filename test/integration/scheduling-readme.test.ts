@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../src/args.js';
+import { parseCliArgs } from '../../src/cli/args.js';
 import { REPO } from '../helpers/preflight.js';
 import { hasTool } from '../helpers/tools.js';
 

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unmountUnder } from '../helpers/loopfs.js';
 import { getMountTable } from '../../src/probes/mountinfo.js';
-import { pathLookupCannotHang } from '../../src/probes/safe-lookup.js';
+import { pathLookupCannotHang } from '../../src/host/safe-lookup.js';
 import { parseReport, REPO, runPreflight } from '../helpers/preflight.js';
 import { describeWith } from '../helpers/describe-with.js';
 

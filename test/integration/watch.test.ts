@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { childrenOf } from '../../src/probes/exec.js';
+import { childrenOf } from '../../src/host/exec.js';
 import { isAlive, jsonReports, lockHolder, silentDocker, startPreflight, until, windowOf, type LiveRun } from '../helpers/live-run.js';
 
 /*

@@ -3,9 +3,9 @@ import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symli
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeVaultFile } from '../../src/actuators/vault.js';
-import { replaceFile } from '../../src/probes/files.js';
-import { execRunner } from '../../src/probes/exec.js';
+import { writeVaultFile } from '../../src/sinks/vault.js';
+import { replaceFile } from '../../src/sinks/files.js';
+import { execRunner } from '../../src/host/exec.js';
 import { parseReport, PREFLIGHT, runPreflight } from '../helpers/preflight.js';
 
 /*
@@ -185,7 +185,6 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
     expect((await readdir(path.join(mine, 'made', 'journal'))).length).toBeGreaterThan(0);
     expect(await readdir(path.join(elsewhere, 'made'))).toEqual([]);
   });
-
   it('a relative journal (--journal j, the default ./journal) is walked from the working folder: the history is kept', async () => {
     const cwd = path.join(base, 'cwd');
     await mkdir(cwd);

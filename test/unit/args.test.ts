@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../src/args.js';
-import { DEFAULT_INTERVAL_MS, resolveOptions } from '../../src/cli.js';
-import { UsageError } from '../../src/errors.js';
-import { COMMANDS, FLAGS, parseArgsOptions, refusal, type Command } from '../../src/flags.js';
-import { commandHelp, overviewHelp } from '../../src/help.js';
-import { parseDuration } from '../../src/values.js';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { DEFAULT_INTERVAL_MS, resolveOptions } from '../../src/cli/dispatch.js';
+import { UsageError } from '../../src/model/errors.js';
+import { COMMANDS, FLAGS, parseArgsOptions, refusal, type Command } from '../../src/cli/flags.js';
+import { commandHelp, overviewHelp } from '../../src/cli/help.js';
+import { parseDuration } from '../../src/config/value-parsers.js';
 
 describe('parseCliArgs', () => {
   it('defaults to the report command', () => {

@@ -6,7 +6,7 @@ import {
   orphanSubvolumes, parseDeletedSubvolumes, parseDockerSubvolumeListing, parseSubvolumeList,
 } from '../../src/parse/btrfs-subvolumes.js';
 import { groupTotals, parseBtrfsUsage } from '../../src/parse/btrfs-usage.js';
-import { formatBytes } from '../../src/render/bytes.js';
+import { formatBytes } from '../../src/text/bytes.js';
 import { fixture, fixtureHeader } from '../helpers/fixtures.js';
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { FilesystemRow, UnmeasuredPath } from '../../src/model/filesystems.js';
-import { dfReserveMs, phaseReserveMs, renderReserveMs } from '../../src/run/budget.js';
-import { filesystemSection, tableOrder, type FilesystemData } from '../../src/sections/filesystem.js';
+import type { FilesystemData, FilesystemRow, UnmeasuredPath } from '../../src/model/filesystems.js';
+import { dfReserveMs, phaseReserveMs, renderReserveMs } from '../../src/host/budget.js';
+import { filesystemSection, tableOrder } from '../../src/sections/filesystem.js';
 import { pressureMarkdown } from '../../src/sections/pressure/markdown.js';
 
 describe('budget split', () => {

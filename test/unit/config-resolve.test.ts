@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../src/args.js';
-import { resolveOptions } from '../../src/cli.js';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { resolveOptions } from '../../src/cli/dispatch.js';
 import { configFromText, parseConfigText } from '../../src/config/load.js';
 import { CONFIG_KEYS, type FileConfig } from '../../src/config/schema.js';
 import { configFromDocument } from '../../src/config/validate.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configFormat, configFromText } from '../../src/config/load.js';
 import { closestKey } from '../../src/config/validate.js';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/model/errors.js';
 
 /** The one-line message a config text is refused with (or a failure when it is accepted). */
 async function refusal(text: string, file = 'config.yaml'): Promise<string> {

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parseSystemDf, plausibleBytes } from '../../src/parse/docker-df.js';
 import { parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
-import { formatBytes } from '../../src/render/bytes.js';
+import { formatBytes } from '../../src/text/bytes.js';
 import { implausibleReason } from '../../src/sections/docker/collect.js';
 import { dockerJson } from '../../src/sections/docker/json.js';
 import { dockerMarkdown } from '../../src/sections/docker/markdown.js';
-import { buildDockerStorage } from '../../src/sections/docker/model.js';
+import { buildDockerStorage } from '../../src/model/docker-storage.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const json = (name: string) => JSON.parse(fixture(name)) as unknown;

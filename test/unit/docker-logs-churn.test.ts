@@ -7,7 +7,7 @@ import { isDangling, summarizeLogs } from '../../src/model/docker-storage.js';
 import { isUnbounded, parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { getContainerLogs } from '../../src/probes/container-logs.js';
-import { execRunner } from '../../src/probes/exec.js';
+import { execRunner } from '../../src/host/exec.js';
 import { fixture } from '../helpers/fixtures.js';
 
 describe.each(['overlay2-20.10', 'btrfs-20.10'])('container logs from the data root (%s)', (dir) => {

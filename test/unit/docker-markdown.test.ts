@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
 import { dockerMarkdown } from '../../src/sections/docker/markdown.js';
-import { buildDockerStorage } from '../../src/sections/docker/model.js';
+import { buildDockerStorage } from '../../src/model/docker-storage.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const engine = parseInfo(

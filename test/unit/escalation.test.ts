@@ -1,12 +1,12 @@
 import { parse, stringify } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { actionDocument, actionProblems } from '../../src/escalation/actions.js';
+import { actionDocument, actionProblems } from '../../src/run/escalation/actions.js';
 import { DEFAULT_ESCALATION, escalations, escalationSlug, type EscalationInput } from '../../src/model/escalation.js';
 import type { Finding } from '../../src/model/findings.js';
 import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan.js';
-import { formatBytes } from '../../src/render/bytes.js';
+import { formatBytes } from '../../src/text/bytes.js';
 import { renderResolvedItem, renderVaultItem } from '../../src/render/vault-item.js';
-import type { FilesystemTrend } from '../../src/trend/assess.js';
+import type { FilesystemTrend } from '../../src/model/trend/assess.js';
 
 const MiB = 1024 ** 2;
 const HOUR = 3_600_000;

@@ -3,13 +3,13 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../src/args.js';
-import { COMMANDS } from '../../src/flags.js';
-import { commandHelp } from '../../src/help.js';
-import { ACTION_FORMULA, actionProblems } from '../../src/escalation/actions.js';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { COMMANDS } from '../../src/cli/flags.js';
+import { commandHelp } from '../../src/cli/help.js';
+import { ACTION_FORMULA, actionProblems } from '../../src/run/escalation/actions.js';
 import { SOURCE_LABELS } from '../../src/model/attribution.js';
 import { FINDING_NAMES, FINDING_SEVERITY } from '../../src/model/findings.js';
-import { APPLIED_SECTION } from '../../src/remediation/section.js';
+import { APPLIED_SECTION } from '../../src/render/applied.js';
 import { SECTIONS } from '../../src/sections/registry.js';
 
 /**

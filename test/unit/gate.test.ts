@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLEANUP_SCRIPT, gateFindings } from '../../src/model/gate.js';
 import type { Finding } from '../../src/model/findings.js';
-import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan.js';
-import { planRemediation } from '../../src/model/remediation/plan.js';
+import { planRemediation, type PlanStep, type RemediationPlan } from '../../src/model/remediation/plan.js';
 import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
 
 const MOUNT = '/var/lib/docker';

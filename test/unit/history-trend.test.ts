@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatRecord, parseHistory, type HistoryRecord, type Observed } from '../../src/history/record.js';
-import { changeLines } from '../../src/journal/lines.js';
+import { formatRecord, parseHistory, type HistoryRecord, type Observed } from '../../src/model/history.js';
+import { changeLines } from '../../src/sinks/journal.js';
 import { findFindings } from '../../src/model/findings.js';
 import type { FilesystemRow } from '../../src/model/filesystems.js';
-import { formatBytes } from '../../src/render/bytes.js';
-import { activeAlerts, alertStates } from '../../src/trend/alerts.js';
+import { formatBytes } from '../../src/text/bytes.js';
+import { activeAlerts, alertStates } from '../../src/model/trend/alerts.js';
 import { trendMarkdown } from '../../src/sections/trend/markdown.js';
-import { assessTrend } from '../../src/trend/assess.js';
-import { leastSquares, sparkline } from '../../src/trend/fit.js';
+import { assessTrend } from '../../src/model/trend/assess.js';
+import { leastSquares, sparkline } from '../../src/model/trend/fit.js';
 
 const GiB = 1024 ** 3;
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildFilesystemModel, canonicalMount, mountFor, realMounts, summaryRow } from '../../src/model/filesystems.js';
-import { parseMountinfo } from '../../src/parse/mountinfo.js';
+import { buildFilesystemModel, canonicalMount, realMounts, summaryRow } from '../../src/model/filesystems.js';
+import { mountFor, parseMountinfo } from '../../src/parse/mountinfo.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const table = parseMountinfo(fixture('mountinfo/docker-overlay2-hostile.txt'));

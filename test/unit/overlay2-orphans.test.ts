@@ -7,10 +7,10 @@ import { orphanSubvolumes, parseDockerSubvolumeListing } from '../../src/parse/b
 import {
   RECENT_SECONDS, orphanOverlayDirs, overlayCandidates, parseOverlayDirListing, parseOverlayDirSizes,
 } from '../../src/parse/overlay2-dirs.js';
-import { TimeoutError, UnreadableError } from '../../src/errors.js';
-import type { ExecResult, Runner } from '../../src/probes/exec.js';
+import { TimeoutError, UnreadableError } from '../../src/model/errors.js';
+import type { ExecResult, Runner } from '../../src/host/exec.js';
 import { getOverlayOrphans } from '../../src/probes/overlay2.js';
-import { buildDockerStorage } from '../../src/sections/docker/model.js';
+import { buildDockerStorage } from '../../src/model/docker-storage.js';
 import { dockerMarkdown } from '../../src/sections/docker/markdown.js';
 import { dockerJson } from '../../src/sections/docker/json.js';
 import { fixture, fixtureHeader } from '../helpers/fixtures.js';

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { parseSize, parseCliArgs } from '../../src/args.js';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { parseSize } from '../../src/config/value-parsers.js';
 import { attribute, pressureRatio } from '../../src/model/attribution.js';
 import { findFindings, tiers } from '../../src/model/findings.js';
 import type { FilesystemRow } from '../../src/model/filesystems.js';
-import { assessGuard } from '../../src/guard.js';
+import { assessGuard } from '../../src/commands/guard.js';
 import { parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
 import { biggestDirectories, parseDu } from '../../src/parse/du.js';
-import { formatBytes } from '../../src/render/bytes.js';
-import { buildDockerStorage } from '../../src/sections/docker/model.js';
+import { formatBytes } from '../../src/text/bytes.js';
+import { buildDockerStorage } from '../../src/model/docker-storage.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const GiB = 1024 ** 3;

@@ -1,9 +1,11 @@
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatRecipeCache, parseRecipeCache, recipeCacheFile, recipeCacheFromRead, writeRecipeCache } from '../../src/history/recipe-cache.js';
-import { readHistoryWith } from '../../src/history/store.js';
-import { execRunner } from '../../src/probes/exec.js';
+import { formatRecipeCache, parseRecipeCache, recipeCacheFile } from '../../src/model/recipe-cache.js';
+import { recipeCacheFromRead } from '../../src/probes/recipe-cache.js';
+import { writeRecipeCache } from '../../src/sinks/recipe-cache.js';
+import { readHistoryWith } from '../../src/probes/history.js';
+import { execRunner } from '../../src/host/exec.js';
 import { useScratchDir } from '../helpers/scratch.js';
 
 const id = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;

@@ -7,8 +7,8 @@ import { CLEANUP_SCRIPT, gateFindings } from '../../src/model/gate.js';
 import { DISK_PRESSURE, FIELDS, METADATA_RISK, SAFE_CLEANUP } from '../../src/model/recipe-fields.js';
 import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan.js';
 import { recipeFieldLines } from '../../src/render/recipe-fields.js';
-import { SECTIONS } from '../../src/sections/registry.js';
-import type { SectionResult, SectionStatus } from '../../src/sections/types.js';
+import { measurementsOf, SECTIONS } from '../../src/sections/registry.js';
+import type { SectionResult, SectionStatus } from '../../src/model/results.js';
 import { cutSection, diskPct, evaluate, fieldValue, wakesLlm, type HostRecipe } from '../helpers/recipe-evaluator.js';
 
 const shipped = (parse(readFileSync(RECIPES_FILE, 'utf8')) as { recipes: HostRecipe[] }).recipes;
@@ -91,7 +91,7 @@ function fieldsMarkdown(findings: Finding[], p: RemediationPlan | null, verdict:
     btrfs: { filesystems: [{ mountpoint: MOUNT, assessment: { verdict } }] },
   };
   const results = SECTIONS.map((section) => ({ section, status: section.id === 'pressure' ? status : 'ok', data: data[section.id], durationMs: 0 })) as SectionResult[];
-  const lines = recipeFieldLines(results);
+  const lines = recipeFieldLines(measurementsOf(results));
   return SECTIONS.map((s) => [`## ${s.title}`, ...(lines.get(s.id) ?? [])].join('\n')).join('\n\n');
 }
 

@@ -3,15 +3,15 @@ import { lstat, mkdtemp, readlink, rm, symlink, unlink, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireApplyLock, parseHolder } from '../../src/actuators/lock.js';
-import { ApplyLockedError } from '../../src/errors.js';
+import { acquireApplyLock, parseHolder } from '../../src/host/lock.js';
+import { ApplyLockedError } from '../../src/model/errors.js';
 import type { PlanStep, RemediationPlan, Tier } from '../../src/model/remediation/plan.js';
 import { parseDockerHost } from '../../src/parse/docker-host.js';
-import type { Runner } from '../../src/probes/exec.js';
-import { applyPlan, shellDeps, type ApplyDeps, type Measure } from '../../src/remediation/apply.js';
-import { progressText, type ApplyEvent } from '../../src/remediation/progress.js';
-import { historyEntries, type StepRun } from '../../src/remediation/result.js';
-import { appliedMarkdown } from '../../src/remediation/section.js';
+import type { Runner } from '../../src/host/exec.js';
+import { applyPlan, shellDeps, type ApplyDeps, type Measure } from '../../src/run/apply/apply.js';
+import { progressText, type ApplyEvent } from '../../src/run/apply/progress.js';
+import { historyEntries, type StepRun } from '../../src/model/remediation/applied.js';
+import { appliedMarkdown } from '../../src/render/applied.js';
 
 const step = (kind: PlanStep['kind'], tier: Tier, expectedBytes: number, objects: PlanStep['objects'] = []): PlanStep => ({
   kind, tier, title: `${kind} title`, action: '', cli: '', objects, expectedBytes, why: '',

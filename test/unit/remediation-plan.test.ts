@@ -4,7 +4,7 @@ import { driverNotes, planRemediation, type PlanInput } from '../../src/model/re
 import { parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
-import { buildDockerStorage } from '../../src/sections/docker/model.js';
+import { buildDockerStorage } from '../../src/model/docker-storage.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const json = (rel: string) => JSON.parse(fixture(rel)) as unknown;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stillPlanned, type Recheck } from '../../src/model/remediation/recheck.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
 import { containerNow, imageNow, recordNow } from '../../src/parse/docker-recheck.js';
-import { formatDuration } from '../../src/render/duration.js';
+import { formatDuration } from '../../src/text/duration.js';
 import { fixture } from '../helpers/fixtures.js';
 
 /** Real answers of a 20.10 daemon (test/capture-recheck.ts): the timeline is in their times. */

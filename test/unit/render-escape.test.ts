@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes } from '../../src/render/bytes.js';
-import { code, guardDiskFigure, inline, plain, xml } from '../../src/render/escape.js';
+import { formatBytes } from '../../src/text/bytes.js';
+import { code, guardDiskFigure, inline, plain, xml } from '../../src/text/escape.js';
 import { table } from '../../src/render/table.js';
 
 const HOSTILE = [

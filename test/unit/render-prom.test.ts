@@ -1,18 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseCliArgs } from '../../src/args.js';
-import { resolveOptions } from '../../src/cli.js';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { resolveOptions } from '../../src/cli/dispatch.js';
 import { configFromDocument } from '../../src/config/validate.js';
 import { METADATA_RISK_FULLNESS } from '../../src/model/btrfs.js';
 import type { RemediationPlan } from '../../src/model/remediation/plan.js';
-import type { ApplyResult } from '../../src/remediation/result.js';
-import { APPLIED_SECTION } from '../../src/remediation/section.js';
+import type { ApplyResult } from '../../src/model/remediation/applied.js';
+import { APPLIED_SECTION } from '../../src/render/applied.js';
 import { gaugeFamily, labelValue } from '../../src/render/exposition.js';
 import { PROM_FAMILIES, PROM_PREFIX, renderProm } from '../../src/render/prom.js';
-import type { Report } from '../../src/report.js';
+import type { Report } from '../../src/model/report.js';
 import { remediationSection } from '../../src/sections/remediation/index.js';
-import type { Section, SectionResult } from '../../src/sections/types.js';
+import type { Section } from '../../src/sections/types.js';
+import type { RunResult, SectionResult } from '../../src/model/results.js';
 import { parseExposition, seriesOf } from '../helpers/prom.js';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
@@ -61,7 +62,8 @@ describe('the strict exposition reader rejects what the textfile collector would
 
 /** A report of the remediation sections only, as remediate --apply's results hold them. */
 function reportOf(results: SectionResult[]): Report {
-  return { host: 'h', generatedAt: new Date(1_800_000_000_000), durationMs: 1500, results, journal: null };
+  const [remediation, applied] = results as [RunResult['remediation'], RunResult['applied']];
+  return { host: 'h', generatedAt: new Date(1_800_000_000_000), durationMs: 1500, results, run: { remediation, applied }, journal: null };
 }
 
 const plan = { mountpoint: '/var/lib/docker', wantBytes: 700, byTier: { safe: 500, moderate: 300, destructive: 30 } } as RemediationPlan;

@@ -1,14 +1,14 @@
 import { DEFAULT_ESCALATION } from '../../src/model/escalation.js';
 import { describe, expect, it } from 'vitest';
-import { ToolMissingError, UnavailableError } from '../../src/errors.js';
+import { ToolMissingError, UnavailableError } from '../../src/model/errors.js';
 import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
 import { parseDockerHost } from '../../src/parse/docker-host.js';
-import { execRunner } from '../../src/probes/exec.js';
+import { execRunner } from '../../src/host/exec.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
-import { makeReport } from '../../src/report.js';
+import { makeReport } from '../../src/model/report.js';
 import { runSections } from '../../src/run/sections.js';
-import { createSharedProbes } from '../../src/run/shared-probes.js';
+import { createSharedProbes } from '../../src/probes/shared.js';
 import type { Section } from '../../src/sections/types.js';
 
 const options = { format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80, scanOutside: false, journalRoot: null, journalKeepDays: null, trendDays: 7, actionScript: 'integrations/actions/storage-cleanup.sh', escalate: false, escalation: DEFAULT_ESCALATION, vault: { pending: null, actions: null }, remediation: { policy: DEFAULT_POLICY, always: false, apply: false, maxTier: 'safe' as const }, promFile: null };

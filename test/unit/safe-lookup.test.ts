@@ -2,12 +2,11 @@ import { execa } from 'execa';
 import { symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseMountinfoBytes } from '../../src/parse/mountinfo.js';
+import { mountFor, parseMountinfoBytes } from '../../src/parse/mountinfo.js';
 import { getMountTable } from '../../src/probes/mountinfo.js';
-import { mountFor } from '../../src/model/filesystems.js';
 import { pathsCannotHang } from '../../src/probes/files-in-process.js';
-import { lookupCannotHang, pathLookupCannotHang, walkPath } from '../../src/probes/safe-lookup.js';
-import { execRunner } from '../../src/probes/exec.js';
+import { lookupCannotHang, pathLookupCannotHang, walkPath } from '../../src/host/safe-lookup.js';
+import { execRunner } from '../../src/host/exec.js';
 import { measurePath, measurePathInProcess } from '../../src/probes/statfs.js';
 import { useScratchDir } from '../helpers/scratch.js';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { growStep } from '../../src/model/grow-filesystem.js';
 import { DEFAULT_ESCALATION, escalations, type EscalationInput } from '../../src/model/escalation.js';
-import { formatDuration } from '../../src/render/duration.js';
-import { appliedMarkdown } from '../../src/remediation/section.js';
-import { freedText, shortReasons, type ApplyResult } from '../../src/remediation/result.js';
-import { progressText } from '../../src/remediation/progress.js';
-import { formatBytes } from '../../src/render/bytes.js';
+import { formatDuration } from '../../src/text/duration.js';
+import { appliedMarkdown } from '../../src/render/applied.js';
+import { freedText, shortReasons, type ApplyResult } from '../../src/model/remediation/applied.js';
+import { progressText } from '../../src/run/apply/progress.js';
+import { formatBytes } from '../../src/text/bytes.js';
 
 const MiB = 1024 ** 2;
 

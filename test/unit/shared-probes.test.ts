@@ -6,11 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ESCALATION } from '../../src/model/escalation.js';
 import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
 import { parseDockerHost } from '../../src/parse/docker-host.js';
-import { formatRecord, type HistoryRecord } from '../../src/history/record.js';
-import { writeRecipeCache } from '../../src/history/recipe-cache.js';
-import { appendRecord, historyDir } from '../../src/history/store.js';
-import { execRunner, type Runner } from '../../src/probes/exec.js';
-import { createSharedProbes } from '../../src/run/shared-probes.js';
+import { formatRecord, historyDir, type HistoryRecord } from '../../src/model/history.js';
+import { writeRecipeCache } from '../../src/sinks/recipe-cache.js';
+import { appendRecord } from '../../src/sinks/history.js';
+import { execRunner, type Runner } from '../../src/host/exec.js';
+import { createSharedProbes } from '../../src/probes/shared.js';
 
 const options = (journalRoot: string | null) => ({
   format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80,

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execRunner } from '../../src/probes/exec.js';
+import { execRunner } from '../../src/host/exec.js';
 import { measurePaths, parseBatchOutput } from '../../src/probes/statfs-batch.js';
 
 describe('measurePaths: many paths, one child', () => {

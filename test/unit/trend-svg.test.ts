@@ -1,10 +1,10 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { formatRecord, parseHistory, type HistoryRecord } from '../../src/history/record.js';
+import { formatRecord, parseHistory, type HistoryRecord } from '../../src/model/history.js';
 import { byteTicks, timeTicks } from '../../src/render/axes.js';
 import { PLOT_COLUMNS, renderTrendSvg } from '../../src/render/trend-svg.js';
-import { assessTrend } from '../../src/trend/assess.js';
-import { chartModel } from '../../src/trend/chart.js';
+import { assessTrend } from '../../src/model/trend/assess.js';
+import { chartModel } from '../../src/model/trend/chart.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { GiB, HOUR, MIN, historyRecord } from '../helpers/history.js';
 

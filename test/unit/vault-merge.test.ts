@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Observed } from '../../src/history/record.js';
+import type { Observed } from '../../src/model/history.js';
 import { settleEscalations } from '../../src/model/escalation-settle.js';
 import { renderResolvedItem } from '../../src/render/vault-item.js';
 import { ITEM_BEGIN, ITEM_END, markedItem, mergeItem } from '../../src/render/vault-merge.js';

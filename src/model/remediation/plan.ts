@@ -1,14 +1,13 @@
-import { formatBytes } from '../../render/bytes.js';
-import { formatDuration } from '../../render/duration.js';
-import { shellQuote } from '../../render/escape.js';
+import { formatBytes } from '../../text/bytes.js';
+import { formatDuration } from '../../text/duration.js';
+import { shellQuote } from '../../text/escape.js';
 import type { DfBuildRecord, DfContainer, DfImage, DfVolume } from '../../parse/docker-df.js';
-import type { BtrfsFilesystem } from '../../sections/btrfs/model.js';
-import type { DockerStorage } from '../../sections/docker/model.js';
-import { isDangling, isRunning, uniqueOf } from '../docker-storage.js';
+import type { BtrfsFilesystem } from '../btrfs.js';
+import { isDangling, isRunning, uniqueOf, type DockerStorage } from '../docker-storage.js';
 import { buildCacheReserve, protectedByLabel, protectedByPattern, type RemediationPolicy } from './policy.js';
 import type { Recheck } from './recheck.js';
 import { compileTagPattern } from './tag-pattern.js';
-import { byText } from '../order.js';
+import { byText } from '../../text/order.js';
 
 export type Tier = 'safe' | 'moderate' | 'destructive';
 
@@ -393,4 +392,12 @@ function planBtrfs(b: BtrfsFilesystem, steps: PlanStep[]): void {
       why: 'no image or container references them, but only a stopped daemon guarantees none is being created',
     });
   }
+}
+
+export interface RemediationData {
+  /** Shown in full only when a disk or btrfs finding is at warning tier or above (or when asked: `remediate`). */
+  shown: boolean;
+  /** Why there is no plan, or why it is not shown. */
+  reason: string | null;
+  plan: RemediationPlan | null;
 }

@@ -1,4 +1,7 @@
-import { formatDuration } from '../../render/duration.js';
+import type { ContainerNow, ImageNow, RecordNow } from '../../parse/docker-recheck.js';
+import { formatDuration } from '../../text/duration.js';
+
+export type { ContainerNow, ImageNow, RecordNow };
 
 /*
  * The plan's reason for each object, carried to the apply so that, right
@@ -14,31 +17,6 @@ export type Recheck =
   | { what: 'unused-image'; plannedAt: string; minAgeMs: number; dangling: boolean }
   /** Not in use, not shared with an image, last used before the minimum age (0: before the plan). */
   | { what: 'idle-record'; plannedAt: string; minAgeMs: number };
-
-/** A container as inspect shows it now (times in ms; null for Docker's zero time). */
-export interface ContainerNow {
-  kind: 'container';
-  status: string;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-/** An image as inspect shows it now, with the names of the containers that use it (one listing). */
-export interface ImageNow {
-  kind: 'image';
-  repoTags: string[];
-  createdAt: number | null;
-  lastTagAt: number | null;
-  users: string[];
-}
-
-/** A build-cache record as /system/df lists it now. */
-export interface RecordNow {
-  kind: 'record';
-  inUse: boolean;
-  shared: boolean;
-  lastUsedAt: number | null;
-}
 
 export type Inspected = ContainerNow | ImageNow | RecordNow;
 

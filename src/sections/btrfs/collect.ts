@@ -1,18 +1,16 @@
-import { NotApplicableError, ToolMissingError, UnavailableError, errorMessage } from '../../errors.js';
-import { assessBtrfs } from '../../model/btrfs.js';
-import type { FilesystemRow } from '../../model/filesystems.js';
+import { NotApplicableError, ToolMissingError, UnavailableError, errorMessage } from '../../model/errors.js';
+import { assessBtrfs, type BtrfsData, type BtrfsFilesystem, type DockerBtrfs, type SubvolumeSize } from '../../model/btrfs.js';
+import type { FilesystemData, FilesystemRow } from '../../model/filesystems.js';
 import type { QgroupRow } from '../../parse/btrfs-qgroup.js';
 import { orphanSubvolumes, type DockerSubvolumes } from '../../parse/btrfs-subvolumes.js';
 import {
   getBtrfsDf, getBtrfsUsage, getCompsize, getDeletedSubvolumes, getDockerSubvolumes, getExclusiveBytes,
   getQgroups, getSubvolumeIds,
 } from '../../probes/btrfs.js';
-import { remainingMs } from '../../run/deadline.js';
-import { formatBytes } from '../../render/bytes.js';
-import type { FilesystemData } from '../filesystem.js';
+import { remainingMs } from '../../host/deadline.js';
+import { formatBytes } from '../../text/bytes.js';
 import type { Collected, SectionContext } from '../types.js';
-import type { BtrfsData, BtrfsFilesystem, DockerBtrfs, SubvolumeSize } from './model.js';
-import { byText } from '../../model/order.js';
+import { byText } from '../../text/order.js';
 
 const CALL_TIMEOUT_MS = 10_000;
 /** `btrfs filesystem du` on orphans is bounded: name the largest few, count the rest. */
@@ -23,7 +21,7 @@ const MAX_DU_ORPHANS = 50;
  * resolved paths, canonical mounts and data root, so the two never disagree.
  */
 export async function collectBtrfs(ctx: SectionContext): Promise<Collected<BtrfsData>> {
-  const fsData = ctx.earlier?.find((r) => r.section.id === 'filesystem')?.data as FilesystemData | undefined;
+  const fsData = ctx.measured.filesystem?.data;
   if (!fsData) throw new UnavailableError('the Filesystem section did not measure anything');
   const rows = fsData.filesystems.filter((r) => r.fstype === 'btrfs' && !r.stuck);
   if (rows.length === 0) throw new NotApplicableError('no measured filesystem is btrfs');

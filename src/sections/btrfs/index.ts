@@ -1,7 +1,7 @@
 import type { Section } from '../types.js';
 import { collectBtrfs } from './collect.js';
 import { btrfsMarkdown } from './markdown.js';
-import type { BtrfsData } from './model.js';
+import type { BtrfsData } from '../../model/btrfs.js';
 
 export const btrfsSection: Section<BtrfsData> = {
   id: 'btrfs',

@@ -1,8 +1,8 @@
-import { formatBytes } from '../../render/bytes.js';
-import { code, inline, shellQuote } from '../../render/escape.js';
+import { formatBytes } from '../../text/bytes.js';
+import { code, inline, shellQuote } from '../../text/escape.js';
 import { table } from '../../render/table.js';
 import { roleLabel } from '../filesystem.js';
-import type { BtrfsData, BtrfsFilesystem } from './model.js';
+import type { BtrfsData, BtrfsFilesystem } from '../../model/btrfs.js';
 
 const TOP_N = 5;
 

@@ -1,6 +1,6 @@
-import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../../errors.js';
+import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../../model/errors.js';
 import { attributeDangling, recipeOf } from '../../model/churn.js';
-import { isDangling } from '../../model/docker-storage.js';
+import { buildDockerStorage, isDangling, type DockerStorage } from '../../model/docker-storage.js';
 import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
@@ -8,16 +8,16 @@ import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-d
 import { type EngineIdentity } from '../../parse/docker-engine.js';
 import { overlayOrphansProblem, type OverlayOrphans } from '../../parse/overlay2-dirs.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
-import type { Runner } from '../../probes/exec.js';
+import type { Runner } from '../../host/exec.js';
 import { readSmallFile } from '../../probes/files.js';
-import { dockerGet } from '../../probes/docker-api.js';
+import { dockerGet } from '../../host/docker-api.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
-import { writeRecipeCache, type RecipeCache } from '../../history/recipe-cache.js';
-import { churnLookupMs, dfReserveMs } from '../../run/budget.js';
-import { remainingMs } from '../../run/deadline.js';
-import { mapLimit } from '../../run/map-limit.js';
+import { type RecipeCache } from '../../model/recipe-cache.js';
+import { writeRecipeCache } from '../../sinks/recipe-cache.js';
+import { churnLookupMs, dfReserveMs } from '../../host/budget.js';
+import { remainingMs } from '../../host/deadline.js';
+import { mapLimit } from '../../host/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
-import { buildDockerStorage, type DockerStorage } from './model.js';
 
 const LOG_LISTING_TIMEOUT_MS = 10_000;
 /** Listing plus du of at most 50 candidates, together. */

@@ -2,7 +2,7 @@ import type { Section } from '../types.js';
 import { collectDocker } from './collect.js';
 import { dockerJson } from './json.js';
 import { dockerMarkdown } from './markdown.js';
-import type { DockerStorage } from './model.js';
+import type { DockerStorage } from '../../model/docker-storage.js';
 
 export const dockerSection: Section<DockerStorage> = {
   id: 'docker',

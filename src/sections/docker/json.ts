@@ -1,4 +1,4 @@
-import type { DockerStorage } from './model.js';
+import type { DockerStorage } from '../../model/docker-storage.js';
 
 /** The `docker` object of the JSON report: exact bytes, full per-object lists. */
 export function dockerJson(d: DockerStorage | undefined): Record<string, unknown> {

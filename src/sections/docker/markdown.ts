@@ -1,9 +1,8 @@
-import { isDangling, isRunning, uniqueOf } from '../../model/docker-storage.js';
-import { formatBytes } from '../../render/bytes.js';
-import { inline } from '../../render/escape.js';
+import { isDangling, isRunning, uniqueOf, type DockerStorage } from '../../model/docker-storage.js';
+import { formatBytes } from '../../text/bytes.js';
+import { inline } from '../../text/escape.js';
 import { table } from '../../render/table.js';
-import type { DockerStorage } from './model.js';
-import { byText } from '../../model/order.js';
+import { byText } from '../../text/order.js';
 
 /** Items per "Largest …" list; the rest is one tail line, so the section stays small on any host. */
 export const TOP_N = 5;

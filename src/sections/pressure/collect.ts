@@ -1,33 +1,26 @@
-import { errorMessage } from '../../errors.js';
+import { errorMessage } from '../../model/errors.js';
 import { attribute, pressureRatio } from '../../model/attribution.js';
 import { alertKey, findFindings, tiers } from '../../model/findings.js';
 import { summaryRow } from '../../model/filesystems.js';
 import { biggestDirectories } from '../../parse/du.js';
 import { getBiggestDirs } from '../../probes/du.js';
-import { remainingMs } from '../../run/deadline.js';
-import { activeAlerts } from '../../trend/alerts.js';
-import { formatBytes } from '../../render/bytes.js';
-import type { BtrfsData } from '../btrfs/model.js';
-import type { DockerStorage } from '../docker/model.js';
-import type { FilesystemData } from '../filesystem.js';
-import { dataOf, resultOf, type Collected, type SectionContext, type SectionResult } from '../types.js';
-import type { PressureData } from './model.js';
+import { remainingMs } from '../../host/deadline.js';
+import { activeAlerts } from '../../model/trend/alerts.js';
+import { formatBytes } from '../../text/bytes.js';
+import { type Collected, type SectionContext } from '../types.js';
+import type { PressureData } from '../../model/pressure.js';
 
 const DU_TIMEOUT_MS = 20_000;
 
-const part = <T>(earlier: readonly SectionResult[] | undefined, id: string) => ({ data: dataOf<T>(earlier, id), result: resultOf(earlier, id) });
-
 export async function collectPressure(ctx: SectionContext): Promise<Collected<PressureData>> {
-  const fsPart = part<FilesystemData>(ctx.earlier, 'filesystem');
-  const dockerPart = part<DockerStorage>(ctx.earlier, 'docker');
-  const btrfsPart = part<BtrfsData>(ctx.earlier, 'btrfs');
-  const filesystems = fsPart.data?.filesystems ?? [];
-  const docker = dockerPart.data ?? null;
+  const { filesystem: fsPart, docker: dockerPart, btrfs: btrfsPart } = ctx.measured;
+  const filesystems = fsPart?.data?.filesystems ?? [];
+  const docker = dockerPart?.data ?? null;
   // No socket and no data root: Docker is not installed here, which is no finding.
-  const notInstalled = !docker && /^docker: no socket at /.test(dockerPart.result?.reason ?? '') && fsPart.data?.docker.source === null;
-  const dockerProblem = docker || notInstalled ? null : dockerPart.result?.reason ?? 'docker section did not run';
-  const row = fsPart.data ? summaryRow(fsPart.data) : undefined;
-  const btrfsFs = btrfsPart.data?.filesystems ?? [];
+  const notInstalled = !docker && /^docker: no socket at /.test(dockerPart?.reason ?? '') && fsPart?.data?.docker.source === null;
+  const dockerProblem = docker || notInstalled ? null : dockerPart?.reason ?? 'docker section did not run';
+  const row = fsPart?.data ? summaryRow(fsPart.data) : undefined;
+  const btrfsFs = btrfsPart?.data?.filesystems ?? [];
   const btrfsOfRow = row ? btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null : null;
   const dockerOnRow = !!row && row.roles.includes('docker-data-root') && docker?.source === 'api';
   const attribution = row && row.usedBytes !== undefined
@@ -47,7 +40,7 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row && !(pressed || ctx.options.scanOutside)) {
     outsideDockerProblem = `not scanned: ${row.usedPct}% used is below the ${tiers({ diskHighPct: ctx.options.diskThresholdPct }).warn}% warning tier (--scan-outside scans anyway)`;
   } else if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row) {
-    const dataRoot = fsPart.data?.docker.path ?? null;
+    const dataRoot = fsPart?.data?.docker.path ?? null;
     try {
       const entries = await getBiggestDirs(ctx.run, row.mountpoint, dataRoot, Math.max(1, Math.min(DU_TIMEOUT_MS, remainingMs(ctx.deadline) - 300)));
       outsideDocker = biggestDirectories(entries, row.mountpoint);

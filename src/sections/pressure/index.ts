@@ -1,7 +1,7 @@
 import type { Section } from '../types.js';
 import { collectPressure } from './collect.js';
 import { pressureMarkdown } from './markdown.js';
-import type { PressureData } from './model.js';
+import type { PressureData } from '../../model/pressure.js';
 
 export const pressureSection: Section<PressureData> = {
   id: 'pressure',

@@ -1,8 +1,8 @@
-import { formatBytes } from '../../render/bytes.js';
-import { code, inline, markdownOfPlain } from '../../render/escape.js';
+import { formatBytes } from '../../text/bytes.js';
+import { code, inline, markdownOfPlain } from '../../text/escape.js';
 import { table } from '../../render/table.js';
-import type { PressureData } from './model.js';
-import { byText } from '../../model/order.js';
+import type { PressureData } from '../../model/pressure.js';
+import { byText } from '../../text/order.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */
 const MAX_RATIOS = 10;

@@ -2,22 +2,10 @@ import { isRunning } from '../../model/docker-storage.js';
 import type { Finding } from '../../model/findings.js';
 import { summaryRow } from '../../model/filesystems.js';
 import { DEFAULT_POLICY, type RemediationPolicy } from '../../model/remediation/policy.js';
-import { planRemediation, type RemediationPlan } from '../../model/remediation/plan.js';
-import type { HistoryWindow } from '../../history/store.js';
+import { planRemediation, type RemediationData, type RemediationPlan } from '../../model/remediation/plan.js';
+import type { HistoryWindow } from '../../model/history.js';
 import { getExitTimes } from '../../probes/docker-inspect.js';
-import type { BtrfsData } from '../btrfs/model.js';
-import type { DockerStorage } from '../docker/model.js';
-import type { FilesystemData } from '../filesystem.js';
-import type { PressureData } from '../pressure/model.js';
-import { dataOf, type Collected, type SectionContext } from '../types.js';
-
-export interface RemediationData {
-  /** Shown in full only when a disk or btrfs finding is at warning tier or above (or when asked: `remediate`). */
-  shown: boolean;
-  /** Why there is no plan, or why it is not shown. */
-  reason: string | null;
-  plan: RemediationPlan | null;
-}
+import { type Collected, type SectionContext } from '../types.js';
 
 /** Findings that call for clean-up on the filesystem the plan is about. */
 const PRESSURE_FINDINGS = new Set(['disk-warning', 'disk-high', 'disk-critical', 'btrfs-metadata-enospc']);
@@ -34,10 +22,10 @@ export function lastUse(history: HistoryWindow): { byImage: Map<string, number>;
  * what the measuring sections found; `always` plans even without pressure.
  */
 export async function collectRemediation(ctx: SectionContext, policy: RemediationPolicy = DEFAULT_POLICY, always = false): Promise<Collected<RemediationData>> {
-  const fs = dataOf<FilesystemData>(ctx.earlier, 'filesystem');
-  const docker = dataOf<DockerStorage>(ctx.earlier, 'docker') ?? null;
-  const pressure = dataOf<PressureData>(ctx.earlier, 'pressure');
-  const btrfs = dataOf<BtrfsData>(ctx.earlier, 'btrfs');
+  const fs = ctx.measured.filesystem?.data;
+  const docker = ctx.measured.docker?.data ?? null;
+  const pressure = ctx.measured.pressure?.data;
+  const btrfs = ctx.measured.btrfs?.data;
   const row = fs ? summaryRow(fs) : undefined;
   if (!row || row.usedBytes === undefined || row.availBytes === undefined || row.usedPct === undefined) {
     return { status: 'ok', data: { shown: false, reason: 'neither the Docker data root nor / could be measured', plan: null } };

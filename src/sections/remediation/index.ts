@@ -1,5 +1,6 @@
 import type { Section } from '../types.js';
-import { collectRemediation, type RemediationData } from './collect.js';
+import { collectRemediation } from './collect.js';
+import { type RemediationData } from '../../model/remediation/plan.js';
 import { remediationMarkdown } from './markdown.js';
 
 export const remediationSection: Section<RemediationData> = {

@@ -1,8 +1,8 @@
-import { formatBytes } from '../../render/bytes.js';
-import { code, inline } from '../../render/escape.js';
+import { formatBytes } from '../../text/bytes.js';
+import { code, inline } from '../../text/escape.js';
 import { table } from '../../render/table.js';
-import type { RemediationData } from './collect.js';
-import { byText } from '../../model/order.js';
+import type { RemediationData } from '../../model/remediation/plan.js';
+import { byText } from '../../text/order.js';
 
 const MAX_NAMES = 3;
 

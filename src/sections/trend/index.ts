@@ -1,21 +1,8 @@
 import { hostname } from 'node:os';
-import { buildRecord } from '../../history/build.js';
-import type { HistoryRecord } from '../../history/record.js';
-import type { HistoryWindow } from '../../history/store.js';
-import { assessTrend, type Trend } from '../../trend/assess.js';
+import { buildRecord } from '../../model/history-build.js';
+import { trendFromHistory, type TrendData } from '../../model/trend/assess.js';
 import type { Section } from '../types.js';
 import { trendMarkdown } from './markdown.js';
-
-export interface TrendData extends Trend {
-  journalProblem: string | null;
-  files: number;
-}
-
-/** Pure: history window (+ this run's record, when there is a run) → trend. */
-export function trendFromHistory(history: HistoryWindow, current: HistoryRecord | null, thresholdPct: number): TrendData {
-  const entries = current ? [...history.records, current] : history.records;
-  return { ...assessTrend(entries, history.unreadable, thresholdPct), journalProblem: history.problem, files: history.files };
-}
 
 export const trendSection: Section<TrendData> = {
   id: 'trend',
@@ -26,7 +13,7 @@ export const trendSection: Section<TrendData> = {
   async collect(ctx) {
     const history = await ctx.shared.history(ctx.deadline - 50);
     // The same record the history append writes for this run.
-    const current = buildRecord(ctx.earlier ?? [], hostname(), ctx.startedAt, ctx.runId);
+    const current = buildRecord(ctx.measured, hostname(), ctx.startedAt, ctx.runId);
     const data = trendFromHistory(history, current, ctx.options.diskThresholdPct);
     if (!ctx.options.journalRoot) return { status: 'degraded', reason: 'no journal (--no-journal): trends need past runs', data };
     return history.problem ? { status: 'degraded', reason: `history: ${history.problem}`, data } : { status: 'ok', data };

@@ -1,10 +1,9 @@
-import { formatBytes } from '../../render/bytes.js';
-import { formatDuration } from '../../render/duration.js';
-import { inline } from '../../render/escape.js';
+import { formatBytes } from '../../text/bytes.js';
+import { formatDuration } from '../../text/duration.js';
+import { inline } from '../../text/escape.js';
 import { table } from '../../render/table.js';
-import type { WindowName } from '../../trend/assess.js';
-import type { TrendData } from './index.js';
-import { byText } from '../../model/order.js';
+import type { TrendData, WindowName } from '../../model/trend/assess.js';
+import { byText } from '../../text/order.js';
 
 function rate(bytesPerHour: number | null): string {
   if (bytesPerHour === null) return '—';

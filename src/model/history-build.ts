@@ -1,0 +1,55 @@
+import { isRunning } from './docker-storage.js';
+import { summaryRow } from './filesystems.js';
+import type { Measurements } from './results.js';
+import type { HistoryRecord, Observed } from './history.js';
+
+/** Pure: what this run really measured (the alerts' and the vault items' rule for "cleared"). */
+export function observedOf(run: Measurements): Observed {
+  const fs = run.filesystem?.data;
+  const pressure = { data: run.pressure?.data, status: run.pressure?.status };
+  return {
+    // A cut-short assessment is no evidence that anything stopped firing.
+    assessed: pressure.status === 'ok' && pressure.data !== undefined && pressure.data.historyKnown !== false,
+    filesystems: (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined).map((f) => f.mountpoint),
+    looked: (fs?.filesystems ?? []).map((f) => f.mountpoint),
+    btrfs: (run.btrfs?.data?.filesystems ?? []).filter((b) => b.assessment !== null).map((b) => b.mountpoint),
+    dockerSizes: !!run.docker?.data?.images,
+  };
+}
+
+/** Pure: what this run measured → the record the history keeps. */
+export function buildRecord(run: Measurements, host: string, at: Date, runId: string): HistoryRecord {
+  const fs = run.filesystem?.data;
+  const docker = run.docker?.data;
+  const pressure = run.pressure?.data;
+  const measured = (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined);
+  const observed = observedOf(run);
+  const assessed = observed.assessed;
+  return {
+    v: 2,
+    at: at.toISOString(),
+    id: runId,
+    host,
+    observed,
+    summaryMount: fs ? summaryRow(fs)?.mountpoint ?? null : null,
+    dockerRoot: fs?.docker.path ?? null,
+    filesystems: measured.map((f) => ({
+      mountpoint: f.mountpoint,
+      usedBytes: f.usedBytes!,
+      sizeBytes: f.sizeBytes!,
+      availBytes: f.availBytes!,
+      usedPct: f.usedPct!,
+      inodesUsedPct: f.inodesUsedPct ?? null,
+    })),
+    sources: assessed ? Object.fromEntries((pressure?.attribution?.sources ?? []).map((s) => [s.kind, s.bytes])) : {},
+    driver: docker?.engine?.driver ?? null,
+    counts: docker?.images && docker.containers && docker.volumes && docker.buildCache
+      ? { images: docker.images.count, containers: docker.containers.count, volumes: docker.volumes.count, buildCache: docker.buildCache.count }
+      : null,
+    churn: (docker?.churn ?? []).map((c) => ({ repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions, danglingBytes: c.danglingBytes })),
+    fired: assessed ? (pressure?.findings ?? []).map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint ? { mountpoint: f.mountpoint } : {}) })) : [],
+    remediation: [],
+    escalations: [],
+    imagesInUse: [...new Set((docker?.df?.containers ?? []).filter(isRunning).map((c) => c.imageId).filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)))].sort(),
+  };
+}

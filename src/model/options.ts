@@ -1,0 +1,42 @@
+import type { EscalationPolicy } from './escalation.js';
+import type { RemediationPolicy } from './remediation/policy.js';
+import type { DockerEndpoint } from '../parse/docker-host.js';
+
+export type OutputFormat = 'markdown' | 'json' | 'fired' | 'prom';
+
+/** Everything a run needs to know, resolved from flags, config file and environment. */
+export interface RunOptions {
+  format: OutputFormat;
+  budgetMs: number;
+  /** Extra paths to measure (--path, config `paths`). */
+  paths: string[];
+  /** Also measure every real filesystem in the mount table. */
+  allMounts: boolean;
+  docker: DockerEndpoint;
+  /** P1 disk finding above this used % (the formula's priority); warning 10 below, critical above. */
+  diskThresholdPct: number;
+  /** du the filesystem when outside-docker leads even without disk pressure. */
+  scanOutside: boolean;
+  /** Daily journal directory; null with --no-journal. */
+  journalRoot: string | null;
+  /** --journal-keep-days: remove day files older than this; null keeps everything. */
+  journalKeepDays: number | null;
+  /** Days of journal the trend reads. */
+  trendDays: number;
+  /** trend --svg: the chart's file, `-` for stdout; absent, no chart. */
+  trendSvg?: string;
+  /** The clean-up policy; `always`: plan even without pressure (`preflight remediate`). */
+  /**
+   * What fired `direct` findings name as their action script: our clean-up
+   * script's path relative to the host's root ($FACTORY_ROOT), as the host runs it.
+   */
+  actionScript: string;
+  /** --escalate: file, update and resolve vault items for what a person must do. */
+  escalate: boolean;
+  escalation: EscalationPolicy;
+  /** The host's vault: the pending folder itself, and where action TOMLs go (--vault-actions). */
+  vault: { pending: string | null; actions: string | null };
+  remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
+  /** --prom-file: node_exporter textfile written (atomically) by every measuring run, whatever the format; null: none. */
+  promFile: string | null;
+}

@@ -1,0 +1,138 @@
+import type { HistoryRecord, HistoryWindow } from '../history.js';
+import { alertStates, type AlertState } from './alerts.js';
+import { leastSquares, sparkline, timeToLimitMs, type Point } from './fit.js';
+
+const HOUR = 3_600_000;
+export const WINDOWS = { '1h': HOUR, '24h': 24 * HOUR, '7d': 7 * 24 * HOUR } as const;
+export type WindowName = keyof typeof WINDOWS;
+
+export interface Growth {
+  /** Bytes per hour, fitted over every entry in the window; null with fewer than 2 points. */
+  bytesPerHour: Record<WindowName, number | null>;
+  points: Record<WindowName, number>;
+}
+
+export interface FilesystemTrend extends Growth {
+  mountpoint: string;
+  usedPct: number | null;
+  /** predict_linear over the last 6 h (24 h when sparse): ms until full, null when not filling. */
+  timeToFullMs: number | null;
+  /** Where the forecast came from. */
+  forecastWindow: '6h' | '24h' | null;
+  /** Time between the first and last point of the forecast's fit (ms): seconds of runs are no trend. */
+  forecastSpanMs: number;
+  /** Consecutive latest runs above the threshold. */
+  streakAbove: number;
+  sparkline24h: string;
+}
+
+
+export type { AlertState };
+
+export interface Trend {
+  entries: number;
+  unreadable: number;
+  filesystems: FilesystemTrend[];
+  sources: ({ kind: string } & Growth)[];
+  churnByDay: { day: string; repository: string; builds24h: number; danglingVersions: number }[];
+  alerts: AlertState[];
+  /** Clean-up applied in the last 7 days, oldest first: steps and what statfs measured each free. */
+  remediations: { at: string; action: string; reclaimedBytes: number }[];
+  /** When the latest run whose Storage Pressure finished (its findings whole) started, this run included; null if none did. */
+  lastAssessedAt: string | null;
+}
+
+/** Runs closer together than this are no trend: a minute of writes would forecast a full disk. */
+export const MIN_FORECAST_SPAN_MS = 30 * 60_000;
+
+/** A forecast from at least three points over half an hour (two points make any blip a trend). */
+export function forecastTrusted(t: FilesystemTrend): boolean {
+  return t.points['24h'] >= 3 && t.forecastSpanMs >= MIN_FORECAST_SPAN_MS;
+}
+
+function growth(series: Point[], now: number): Growth {
+  const bytesPerHour = {} as Record<WindowName, number | null>;
+  const points = {} as Record<WindowName, number>;
+  for (const [name, span] of Object.entries(WINDOWS) as [WindowName, number][]) {
+    const inWindow = series.filter((p) => p.t >= now - span);
+    const fit = leastSquares(inWindow);
+    bytesPerHour[name] = fit ? fit.slope * HOUR : null;
+    points[name] = inWindow.length;
+  }
+  return { bytesPerHour, points };
+}
+
+
+/**
+ * Trends from journal entries (oldest first, the current run last).
+ * `thresholdPct` is the disk threshold streaks count against.
+ */
+export function assessTrend(entries: readonly HistoryRecord[], unreadable: number, thresholdPct: number): Trend {
+  const now = entries.length ? Date.parse(entries[entries.length - 1]!.at) : Date.now();
+  const latest = entries[entries.length - 1];
+  const mounts = latest ? latest.filesystems.map((f) => f.mountpoint) : [];
+  const filesystems = mounts.map((mountpoint): FilesystemTrend => {
+    const rows = entries.flatMap((e) => {
+      const f = e.filesystems.find((x) => x.mountpoint === mountpoint);
+      return f ? [{ t: Date.parse(e.at), f }] : [];
+    });
+    const used: Point[] = rows.map((r) => ({ t: r.t, v: r.f.usedBytes }));
+    const current = rows[rows.length - 1]?.f;
+    const capacity = current ? current.usedBytes + current.availBytes : 0;
+    let forecastWindow: FilesystemTrend['forecastWindow'] = null;
+    let fitted = used.filter((p) => p.t >= now - 6 * HOUR);
+    let fit = leastSquares(fitted);
+    if (fit && fit.points >= 3) forecastWindow = '6h';
+    else {
+      fitted = used.filter((p) => p.t >= now - 24 * HOUR);
+      fit = leastSquares(fitted);
+      forecastWindow = fit ? '24h' : null;
+    }
+    const forecastSpanMs = fitted.length ? fitted[fitted.length - 1]!.t - fitted[0]!.t : 0;
+    let streakAbove = 0;
+    for (let i = rows.length - 1; i >= 0 && rows[i]!.f.usedPct > thresholdPct; i -= 1) streakAbove += 1;
+    const pct: Point[] = rows.map((r) => ({ t: r.t, v: r.f.usedPct }));
+    return {
+      mountpoint,
+      usedPct: current?.usedPct ?? null,
+      ...growth(used, now),
+      timeToFullMs: fit && capacity > 0 ? timeToLimitMs(fit, capacity, now) : null,
+      forecastWindow,
+      forecastSpanMs,
+      streakAbove,
+      sparkline24h: sparkline(pct, now - 24 * HOUR, now + 1, 24),
+    };
+  });
+  const kinds = latest ? Object.keys(latest.sources) : [];
+  const sources = kinds.map((kind) => ({
+    kind,
+    ...growth(entries.filter((e) => kind in e.sources).map((e) => ({ t: Date.parse(e.at), v: e.sources[kind]! })), now),
+  }));
+  const remediations = entries.filter((e) => Date.parse(e.at) >= now - WINDOWS['7d'])
+    .flatMap((e) => e.remediation.map((r) => ({ at: e.at, action: r.action, reclaimedBytes: r.reclaimedBytes })));
+  const lastAssessedAt = [...entries].reverse().find((e) => e.observed.assessed)?.at ?? null;
+  return { entries: entries.length, unreadable, filesystems, sources, churnByDay: churnByDay(entries), alerts: alertStates(entries), remediations, lastAssessedAt };
+}
+
+/** Per UTC day and repository: the day's last figures. */
+function churnByDay(entries: readonly HistoryRecord[]): Trend['churnByDay'] {
+  const last = new Map<string, Trend['churnByDay'][number]>();
+  for (const e of entries) {
+    for (const c of e.churn) {
+      const day = e.at.slice(0, 10);
+      last.set(`${day} ${c.repository}`, { day, repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions });
+    }
+  }
+  return [...last.values()];
+}
+
+export interface TrendData extends Trend {
+  journalProblem: string | null;
+  files: number;
+}
+
+/** Pure: history window (+ this run's record, when there is a run) → trend. */
+export function trendFromHistory(history: HistoryWindow, current: HistoryRecord | null, thresholdPct: number): TrendData {
+  const entries = current ? [...history.records, current] : history.records;
+  return { ...assessTrend(entries, history.unreadable, thresholdPct), journalProblem: history.problem, files: history.files };
+}
