@@ -7,7 +7,7 @@ import type { RemediationPlan } from './remediation/plan.js';
 /*
  * The one-value lines the host's recipes read with field_eq: the first line
  * matching `^<field>:`, its value after `: ` compared for equality. Names and
- * values are a contract (README "Recipe fields", integrations/recipes.yaml):
+ * values are a contract (docs/operations.md "Recipe fields", integrations/recipes.yaml):
  * every value comes from a closed set of our own words, never system text.
  */
 export const FIELDS = {

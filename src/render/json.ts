@@ -3,7 +3,7 @@ import type { Report } from '../model/report.js';
 export const SCHEMA_VERSION = 1;
 
 /**
- * The JSON contract (README "JSON output"): exact bytes, raw strings.
+ * The JSON contract (docs/json.md): exact bytes, raw strings.
  * Later work adds keys; it never renames these.
  */
 export function renderJson(report: Report, extra: Record<string, unknown> = {}): string {

@@ -10,7 +10,7 @@ export const PROM_PREFIX = 'storage_preflight_';
 
 /**
  * Every family (name after the prefix → HELP), in output order. All are
- * gauges in base units (bytes, seconds, 0–1 ratios). The README and the
+ * gauges in base units (bytes, seconds, 0–1 ratios). docs/metrics.md and the
  * alert rules name these; a unit test holds the rules to this list.
  */
 export const PROM_FAMILIES = {

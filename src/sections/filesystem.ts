@@ -189,7 +189,7 @@ export function roleLabel(role: TargetRole): string {
   return { root: '/', 'docker-data-root': 'docker data root', path: '--path', mount: 'mount' }[role];
 }
 
-/** The JSON contract's filesystem object (README); figures are null when not measured. */
+/** The JSON contract's filesystem object (docs/json.md); figures are null when not measured. */
 function filesystemJson(r: FilesystemRow) {
   return {
     mountpoint: r.mountpoint,
