@@ -6,6 +6,14 @@ export function remainingMs(deadline: number, now = Date.now()): number {
 }
 
 /**
+ * The timeout for one call by `deadline`: at most `capMs`, `keepMs` kept back
+ * for what follows it, and at least 1 ms (a timeout of 0 means none to a runner).
+ */
+export function callTimeout(deadline: number, capMs: number, keepMs = 0): number {
+  return Math.max(1, Math.min(capMs, remainingMs(deadline) - keepMs));
+}
+
+/**
  * Settle with `work`, or reject with TimeoutError after `ms`.
  * `onTimeout` runs when the deadline wins (kill a child, destroy a socket);
  * the loser's eventual rejection is swallowed so it cannot crash the run.

@@ -38,8 +38,6 @@ export interface HostLock {
   release(): Promise<void>;
 }
 
-export type ApplyLock = HostLock;
-
 interface Holder {
   pid: number;
   /** /proc/<pid>/stat field 22 (clock ticks since boot): tells a reused pid apart. */

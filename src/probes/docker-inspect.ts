@@ -1,5 +1,5 @@
 import type { DockerEndpoint } from '../parse/docker-host.js';
-import { remainingMs } from '../host/deadline.js';
+import { callTimeout } from '../host/deadline.js';
 import { mapLimit } from '../host/map-limit.js';
 import { dockerGet } from '../host/docker-api.js';
 
@@ -16,7 +16,7 @@ const INSPECT_TIMEOUT_MS = 2000;
 export async function getExitTimes(endpoint: DockerEndpoint, apiVersion: string, ids: readonly string[], deadline: number): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const answers = await mapLimit(ids.slice(0, MAX_INSPECTS), 8, deadline, (id) =>
-    dockerGet(endpoint, `/v${apiVersion}/containers/${encodeURIComponent(id)}/json`, Math.max(1, Math.min(INSPECT_TIMEOUT_MS, remainingMs(deadline)))));
+    dockerGet(endpoint, `/v${apiVersion}/containers/${encodeURIComponent(id)}/json`, callTimeout(deadline, INSPECT_TIMEOUT_MS)));
   answers.forEach((body, i) => {
     const finished = (body as { State?: { FinishedAt?: unknown } } | undefined)?.State?.FinishedAt;
     // Sample: `"FinishedAt": "2026-11-25T04:12:09.418329811Z"`; never-started containers say `0001-01-01T00:00:00Z`.

@@ -10,7 +10,7 @@ import type { Runner } from '../host/exec.js';
 import { getMountTable } from './mountinfo.js';
 import { pathLookupCannotHang } from '../host/safe-lookup.js';
 import type { MountEntry } from '../parse/mountinfo.js';
-import { remainingMs, withTimeout } from '../host/deadline.js';
+import { callTimeout, remainingMs, withTimeout } from '../host/deadline.js';
 
 export type DockerEngine =
   | { reachable: true; identity: EngineIdentity }
@@ -114,7 +114,7 @@ async function socketPathAnswers(run: Runner, socketPath: string, mounts: Promis
 }
 
 function cheapTimeout(deadline: number): number {
-  return Math.max(1, Math.min(CHEAP_CALL_TIMEOUT_MS, remainingMs(deadline)));
+  return callTimeout(deadline, CHEAP_CALL_TIMEOUT_MS);
 }
 
 async function fetchEngine(options: RunOptions, socket: Promise<void>, deadline: number): Promise<DockerEngine> {

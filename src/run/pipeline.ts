@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { execRunner } from '../host/exec.js';
 import { renderReserveMs } from '../host/budget.js';
-import { remainingMs } from '../host/deadline.js';
+import { callTimeout, remainingMs } from '../host/deadline.js';
 import { buildRecord } from '../model/history-build.js';
 import type { HistoryRecord } from '../model/history.js';
 import type { RunOptions } from '../model/options.js';
@@ -85,7 +85,7 @@ export async function escalateMeasured(options: RunOptions, m: Measured, applied
 export async function withPromFile(options: RunOptions, rep: Report): Promise<Report> {
   if (!options.promFile) return rep;
   const deadline = rep.generatedAt.getTime() + options.budgetMs - renderReserveMs(options.budgetMs) / 4;
-  const timeout = Math.max(1, Math.min(3000, remainingMs(deadline)));
+  const timeout = callTimeout(deadline, 3000);
   return { ...rep, promFile: await writeTextfile(execRunner, options.promFile, renderProm(rep), timeout) };
 }
 
@@ -122,7 +122,7 @@ async function recordRun(
   const findings = run.pressure?.data?.findings ?? [];
   // Without the history, what changed is unknown: better no line than a false "raised".
   const lines = history.problem && history.records.length === 0 ? null : changeLines(alertStates([...history.records, record]), findings, startedAt, escalationJournalLines(escalation));
-  const timeout = Math.max(1, Math.min(3000, remainingMs(deadline)));
+  const timeout = callTimeout(deadline, 3000);
   const [own, day] = await Promise.all([
     appendRecord(execRunner, root, record, timeout),
     lines ? appendDayJournal(execRunner, root, lines, startedAt, timeout) : Promise.resolve(null),

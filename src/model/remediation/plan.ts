@@ -1,7 +1,7 @@
 import { formatBytes } from '../../text/bytes.js';
 import { formatDuration } from '../../text/duration.js';
 import { shellQuote } from '../../text/escape.js';
-import type { DfBuildRecord, DfContainer, DfImage, DfVolume } from '../../parse/docker-df.js';
+import type { DfBuildRecord, DfContainer, DfImage, DfVolume, SystemDf } from '../../parse/docker-df.js';
 import type { BtrfsFilesystem } from '../btrfs.js';
 import { isDangling, isRunning, uniqueOf, type DockerStorage } from '../docker-storage.js';
 import { buildCacheReserve, protectedByLabel, protectedByPattern, type RemediationPolicy } from './policy.js';
@@ -114,7 +114,10 @@ export function planRemediation(input: PlanInput, policy: RemediationPolicy): Re
   if (!df || !docker?.images) {
     notes.push(docker?.dfProblem ? `Docker sizes are unknown this run (${docker.dfProblem}): no Docker step can be planned.` : 'No Docker figures this run: no Docker step can be planned.');
   } else {
-    planDocker(input, policy, df.containers, df.images, df.buildCache, df.volumes, capacityBytes, steps, cannotFree, notes);
+    const planned = planDocker(input, policy, df, capacityBytes);
+    steps.push(...planned.steps);
+    cannotFree.push(...planned.cannotFree);
+    notes.push(...planned.notes);
   }
   if (input.btrfs) planBtrfs(input.btrfs, steps);
   // Safe, then moderate, then destructive; within a tier, returning empty chunks first: on a
@@ -131,93 +134,149 @@ export function planRemediation(input: PlanInput, policy: RemediationPolicy): Re
   };
 }
 
-function planDocker(
-  input: PlanInput, policy: RemediationPolicy, containers: readonly DfContainer[], images: readonly DfImage[],
-  cache: readonly DfBuildRecord[], volumes: readonly DfVolume[], capacityBytes: number,
-  steps: PlanStep[], cannotFree: CannotFree[], notes: string[],
-): void {
-  const { now, docker } = input;
-  const plannedAt = new Date(now).toISOString();
-  const logBytes = new Map((docker?.logs.entries ?? []).map((e) => [e.id, e.bytes]));
-  const young: number[] = [];
-  const kept: number[] = [];
+/** What one planning step decided: its step (none when nothing qualifies), and what it leaves and why. */
+interface Decision {
+  step: PlanStep | null;
+  cannotFree: CannotFree[];
+  /** Bytes it leaves because they are younger than the minimum ages. */
+  young: number;
+  /** Bytes it leaves because a keep label or image pattern protects them. */
+  kept: number;
+}
 
-  // Containers that exited more than the grace period ago, by their exit time (the API's `until` is creation time).
-  const stopped = containers.filter((c) => !isRunning(c));
-  const containerBytes = (c: DfContainer) => c.sizeRw + (logBytes.get(c.id) ?? 0);
-  const oldExited = stopped.filter((c) => {
-    if (protectedByLabel(c.labels, policy.keepLabels)) return kept.push(containerBytes(c)), false;
+const decided = (step: PlanStep | null, left: Partial<Omit<Decision, 'step'>> = {}): Decision => ({ step, cannotFree: [], young: 0, kept: 0, ...left });
+
+/** What every Docker step reads: the measured objects, the policy, and the facts several steps share. */
+interface DockerScene {
+  input: PlanInput;
+  policy: RemediationPolicy;
+  containers: readonly DfContainer[];
+  images: readonly DfImage[];
+  cache: readonly DfBuildRecord[];
+  volumes: readonly DfVolume[];
+  plannedAt: string;
+  /** A container's writable layer and its logs. */
+  containerBytes: (c: DfContainer) => number;
+}
+
+function dockerScene(input: PlanInput, policy: RemediationPolicy, df: SystemDf): DockerScene {
+  const logBytes = new Map((input.docker?.logs.entries ?? []).map((e) => [e.id, e.bytes]));
+  return {
+    input, policy, containers: df.containers, images: df.images, cache: df.buildCache, volumes: df.volumes,
+    plannedAt: new Date(input.now).toISOString(),
+    containerBytes: (c) => c.sizeRw + (logBytes.get(c.id) ?? 0),
+  };
+}
+
+/** Safe: containers that exited more than the grace period ago, by their exit time (the API's `until` is creation time). */
+function exitedContainers(s: DockerScene): Decision & { removed: ReadonlySet<string> } {
+  const { input, policy, containerBytes } = s;
+  let young = 0;
+  let kept = 0;
+  const old = s.containers.filter((c) => !isRunning(c)).filter((c) => {
+    if (protectedByLabel(c.labels, policy.keepLabels)) return kept += containerBytes(c), false;
     const exited = input.exitedAt.get(c.id);
-    if (exited === undefined || now - exited < policy.exitedContainerGraceMs) return young.push(containerBytes(c)), false;
+    if (exited === undefined || input.now - exited < policy.exitedContainerGraceMs) return young += containerBytes(c), false;
     return true;
   });
-  if (oldExited.length) {
-    steps.push({
-      kind: 'remove-containers', tier: 'safe', title: `remove ${count(oldExited.length, 'container')} that exited more than ${formatDuration(policy.exitedContainerGraceMs)} ago`,
-      action: 'DELETE /containers/{id} (no force: the daemon refuses one that runs again)', cli: `docker rm ${oldExited.map((c) => c.name || short(c.id)).join(' ')}`,
-      objects: oldExited.map((c) => ({ id: c.id, name: c.name, bytes: containerBytes(c) })), expectedBytes: sum(oldExited, containerBytes),
-      why: 'their writable layers and logs go with them; nothing runs from them',
-      recheck: { what: 'exited-container', plannedAt, graceMs: policy.exitedContainerGraceMs },
-    });
-  }
-  const removedContainers = new Set(oldExited.map((c) => c.id));
+  const step: PlanStep | null = old.length ? {
+    kind: 'remove-containers', tier: 'safe', title: `remove ${count(old.length, 'container')} that exited more than ${formatDuration(policy.exitedContainerGraceMs)} ago`,
+    action: 'DELETE /containers/{id} (no force: the daemon refuses one that runs again)', cli: `docker rm ${old.map((c) => c.name || short(c.id)).join(' ')}`,
+    objects: old.map((c) => ({ id: c.id, name: c.name, bytes: containerBytes(c) })), expectedBytes: sum(old, containerBytes),
+    why: 'their writable layers and logs go with them; nothing runs from them',
+    recheck: { what: 'exited-container', plannedAt: s.plannedAt, graceMs: policy.exitedContainerGraceMs },
+  } : null;
+  return { ...decided(step, { young, kept }), removed: new Set(old.map((c) => c.id)) };
+}
+
+/** What the image steps share: which images the container step leaves unused, which are protected, and the BuildKit records their removal frees. */
+interface ImageScene {
+  unusedAfter: (i: DfImage) => boolean;
+  isProtected: (i: DfImage) => string | null;
+  withHeld: Pick<PlanStep, 'cacheRecords'>;
+  thenRecords: string;
+}
+
+function imageScene(s: DockerScene, removedContainers: ReadonlySet<string>): ImageScene {
   const users = new Map<string, DfContainer[]>();
-  for (const c of containers) users.set(c.imageId, [...(users.get(c.imageId) ?? []), c]);
-  const unusedAfter = (i: DfImage) => (users.get(i.id) ?? []).every((c) => removedContainers.has(c.id));
+  for (const c of s.containers) users.set(c.imageId, [...(users.get(c.imageId) ?? []), c]);
   // Compiled once per plan; the config has already refused any pattern this would.
-  const keepPatterns = policy.keepImagePatterns.map(compileTagPattern);
-  const imageProtected = (i: DfImage) => protectedByLabel(i.labels, policy.keepLabels) ?? protectedByPattern(i.repoTags, keepPatterns);
-
+  const keepPatterns = s.policy.keepImagePatterns.map(compileTagPattern);
   // Measured on 20.10: deleting a BuildKit-built dangling image freed 24 KiB of its 16 MiB until these records were pruned too.
-  const heldRecords = cache.filter((r) => r.shared && !r.inUse).map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: 0 }));
-  const withHeld = heldRecords.length ? { cacheRecords: heldRecords } : {};
-  const thenRecords = heldRecords.length ? `; then POST /build/prune id=^(…)$ for those of ${count(heldRecords.length, 'BuildKit record')} shared with images that the removals freed (BuildKit keeps those still shared)` : '';
-  const dangling = images.filter((i) => isDangling(i) && unusedAfter(i) && !imageProtected(i));
-  const oldDangling = dangling.filter((i) => now - ms(i.created) >= policy.danglingImageMinAgeMs);
-  young.push(sum(dangling.filter((i) => !oldDangling.includes(i)), uniqueOf));
-  if (oldDangling.length) {
-    steps.push({
-      kind: 'remove-dangling-images', tier: 'safe', title: `remove ${count(oldDangling.length, 'dangling image')} older than ${formatDuration(policy.danglingImageMinAgeMs)}`,
-      action: `DELETE /images/{id} (no force: the daemon refuses one a container uses)${thenRecords}`, cli: `docker rmi ${oldDangling.map((i) => short(i.id)).join(' ')}`,
-      objects: oldDangling.map((i) => ({ id: i.id, name: `<dangling ${short(i.id)}>`, bytes: uniqueOf(i) })), expectedBytes: sum(oldDangling, uniqueOf),
-      why: 'untagged old builds no container uses', ...withHeld,
-      recheck: { what: 'unused-image', plannedAt, minAgeMs: policy.danglingImageMinAgeMs, dangling: true },
-    });
-  }
+  const heldRecords = s.cache.filter((r) => r.shared && !r.inUse).map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: 0 }));
+  return {
+    unusedAfter: (i) => (users.get(i.id) ?? []).every((c) => removedContainers.has(c.id)),
+    isProtected: (i) => protectedByLabel(i.labels, s.policy.keepLabels) ?? protectedByPattern(i.repoTags, keepPatterns),
+    withHeld: heldRecords.length ? { cacheRecords: heldRecords } : {},
+    thenRecords: heldRecords.length ? `; then POST /build/prune id=^(…)$ for those of ${count(heldRecords.length, 'BuildKit record')} shared with images that the removals freed (BuildKit keeps those still shared)` : '',
+  };
+}
 
-  // Build cache: not in use, unused for the minimum age, temporary types first, then least recently used, down to the reserve.
-  const own = cache.filter((r) => !r.shared);
-  const reserve = buildCacheReserve(policy, capacityBytes);
+/** Safe: dangling images no container uses (after the container step), older than the minimum age. */
+function danglingImages(s: DockerScene, im: ImageScene): Decision {
+  const { input, policy } = s;
+  const dangling = s.images.filter((i) => isDangling(i) && im.unusedAfter(i) && !im.isProtected(i));
+  const old = dangling.filter((i) => input.now - ms(i.created) >= policy.danglingImageMinAgeMs);
+  const step: PlanStep | null = old.length ? {
+    kind: 'remove-dangling-images', tier: 'safe', title: `remove ${count(old.length, 'dangling image')} older than ${formatDuration(policy.danglingImageMinAgeMs)}`,
+    action: `DELETE /images/{id} (no force: the daemon refuses one a container uses)${im.thenRecords}`, cli: `docker rmi ${old.map((i) => short(i.id)).join(' ')}`,
+    objects: old.map((i) => ({ id: i.id, name: `<dangling ${short(i.id)}>`, bytes: uniqueOf(i) })), expectedBytes: sum(old, uniqueOf),
+    why: 'untagged old builds no container uses', ...im.withHeld,
+    recheck: { what: 'unused-image', plannedAt: s.plannedAt, minAgeMs: policy.danglingImageMinAgeMs, dangling: true },
+  } : null;
+  return decided(step, { young: sum(dangling.filter((i) => !old.includes(i)), uniqueOf) });
+}
+
+/** What the build-cache steps share: our own records, the idle ones in the order BuildKit collects them, and the reserve. */
+interface CacheScene {
+  own: DfBuildRecord[];
+  idle: DfBuildRecord[];
+  reserve: number;
+  lastUsed: (r: DfBuildRecord) => number;
+}
+
+function cacheScene(s: DockerScene, capacityBytes: number): CacheScene {
+  const own = s.cache.filter((r) => !r.shared);
   const lastUsed = (r: DfBuildRecord) => (r.lastUsedAt ? Date.parse(r.lastUsedAt) : 0);
   // BuildKit never prunes its own internal and frontend records without `all`: planning them would promise bytes it keeps.
   const idle = own.filter((r) => !r.inUse && !BUILDKIT_OWN.has(r.type)).sort((a, b) =>
     Number(TEMPORARY_CACHE.has(b.type)) - Number(TEMPORARY_CACHE.has(a.type)) || lastUsed(a) - lastUsed(b) || a.usageCount - b.usageCount || byText(a.id, b.id));
-  let removable = Math.max(0, sum(own, (r) => r.size) - reserve);
-  const oldPicked: DfBuildRecord[] = [];
-  for (const r of idle) {
+  return { own, idle, reserve: buildCacheReserve(s.policy, capacityBytes), lastUsed };
+}
+
+/** Safe: build cache not in use, unused for the minimum age, temporary types first, then least recently used, down to the reserve. */
+function idleBuildCache(s: DockerScene, c: CacheScene): Decision & { picked: DfBuildRecord[] } {
+  const { input, policy } = s;
+  let removable = Math.max(0, sum(c.own, (r) => r.size) - c.reserve);
+  const candidates: DfBuildRecord[] = [];
+  for (const r of c.idle) {
     // Empty records free nothing: they are left to the moderate step.
-    if (now - lastUsed(r) < policy.buildCacheMinAgeMs || r.size === 0 || r.size > removable) continue;
-    oldPicked.push(r);
+    if (input.now - c.lastUsed(r) < policy.buildCacheMinAgeMs || r.size === 0 || r.size > removable) continue;
+    candidates.push(r);
     removable -= r.size;
   }
-  const oldHeld = heldByKeptChildren(oldPicked, cache);
-  const oldCache = childrenFirst(oldPicked.filter((r) => !oldHeld.has(r.id)));
-  if (oldCache.length) {
-    steps.push({
-      kind: 'prune-build-cache', tier: 'safe', title: `prune ${count(oldCache.length, 'build-cache record')} unused for ${formatDuration(policy.buildCacheMinAgeMs)}, keeping a ${formatBytes(reserve)} reserve`,
-      action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call (records in use are refused by BuildKit)', cli: `docker builder prune -f --filter 'id=^(${oldCache.slice(0, 20).map((r) => r.id).join('|')}${oldCache.length > 20 ? '|…' : ''})$'`,
-      objects: oldCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(oldCache, (r) => r.size),
-      why: 'BuildKit rebuilds them on demand; temporary types (local sources, cache mounts) first',
-      recheck: { what: 'idle-record', plannedAt, minAgeMs: policy.buildCacheMinAgeMs },
-    });
-  }
+  const held = heldByKeptChildren(candidates, s.cache);
+  const picked = childrenFirst(candidates.filter((r) => !held.has(r.id)));
+  const step: PlanStep | null = picked.length ? {
+    kind: 'prune-build-cache', tier: 'safe', title: `prune ${count(picked.length, 'build-cache record')} unused for ${formatDuration(policy.buildCacheMinAgeMs)}, keeping a ${formatBytes(c.reserve)} reserve`,
+    action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call (records in use are refused by BuildKit)', cli: `docker builder prune -f --filter 'id=^(${picked.slice(0, 20).map((r) => r.id).join('|')}${picked.length > 20 ? '|…' : ''})$'`,
+    objects: picked.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(picked, (r) => r.size),
+    why: 'BuildKit rebuilds them on demand; temporary types (local sources, cache mounts) first',
+    recheck: { what: 'idle-record', plannedAt: s.plannedAt, minAgeMs: policy.buildCacheMinAgeMs },
+  } : null;
+  return { ...decided(step), picked };
+}
 
-  // Moderate: unused tagged images, least recently used first (the history knows last use; Docker does not).
+/** Moderate: unused tagged images, least recently used first (the history knows last use; Docker does not). */
+function unusedImages(s: DockerScene, im: ImageScene): Decision {
+  const { input, policy } = s;
   const since = input.historySince;
-  const tagged = images.filter((i) => !isDangling(i) && unusedAfter(i));
+  const cannotFree: CannotFree[] = [];
+  let young = 0;
+  let kept = 0;
   const candidates: { image: DfImage; last: number }[] = [];
-  for (const i of tagged) {
-    if (imageProtected(i)) { kept.push(uniqueOf(i)); continue; }
+  for (const i of s.images.filter((i) => !isDangling(i) && im.unusedAfter(i))) {
+    if (im.isProtected(i)) { kept += uniqueOf(i); continue; }
     // DELETE /images/{id} without force refuses an image with more than one tag, even in one repository
     // (seen on 20.10: 409 "image is referenced in multiple repositories").
     if (i.repoTags.length > 1) {
@@ -227,79 +286,106 @@ function planDocker(
     const seen = input.imageLastUsed.get(i.id);
     const last = seen ?? Math.max(ms(i.created), since ?? Infinity);
     // Never seen in use, and the history is younger than the minimum age: its last use is unknown.
-    if (seen === undefined && (since === null || now - since < policy.unusedImageMinAgeMs) && now - ms(i.created) >= policy.unusedImageMinAgeMs) {
-      cannotFree.push({ reason: `unused image ${i.repoTags[0]}: history too short (${since === null ? 'none' : formatDuration(now - since)}) to know its last use`, bytes: uniqueOf(i) });
+    if (seen === undefined && (since === null || input.now - since < policy.unusedImageMinAgeMs) && input.now - ms(i.created) >= policy.unusedImageMinAgeMs) {
+      cannotFree.push({ reason: `unused image ${i.repoTags[0]}: history too short (${since === null ? 'none' : formatDuration(input.now - since)}) to know its last use`, bytes: uniqueOf(i) });
       continue;
     }
-    if (now - last < policy.unusedImageMinAgeMs) { young.push(uniqueOf(i)); continue; }
+    if (input.now - last < policy.unusedImageMinAgeMs) { young += uniqueOf(i); continue; }
     candidates.push({ image: i, last });
   }
   candidates.sort((a, b) => a.last - b.last || byText(a.image.id, b.image.id));
-  if (candidates.length) {
-    steps.push({
-      kind: 'remove-unused-images', tier: 'moderate', title: `remove ${count(candidates.length, 'unused image')}, least recently used first`,
-      action: `DELETE /images/{id} (no force: refused for an image a container uses)${thenRecords}`, cli: `docker rmi ${candidates.map((c) => c.image.repoTags[0]).join(' ')}`,
-      objects: candidates.map((c) => ({ id: c.image.id, name: c.image.repoTags.join(', '), bytes: uniqueOf(c.image) })), expectedBytes: sum(candidates, (c) => uniqueOf(c.image)),
-      why: 'no container uses them; a later pull or build brings them back', ...withHeld,
-      // Their last use is known from the history, which the daemon cannot re-check: the creation time and tags it can.
-      recheck: { what: 'unused-image', plannedAt, minAgeMs: policy.unusedImageMinAgeMs, dangling: false },
-    });
-  }
-  const restIdle = idle.filter((r) => !oldCache.includes(r));
-  const restHeld = heldByKeptChildren([...oldCache, ...restIdle], cache);
-  const restCache = childrenFirst(restIdle.filter((r) => !restHeld.has(r.id)));
-  if (restCache.length) {
-    steps.push({
-      kind: 'prune-all-build-cache', tier: 'moderate', title: `prune the other ${count(restCache.length, 'unused build-cache record')}`,
-      action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call', cli: 'docker builder prune -a -f',
-      objects: restCache.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(restCache, (r) => r.size),
-      why: 'the next builds are slower until the cache is warm again',
-      // Any age: not used since the plan.
-      recheck: { what: 'idle-record', plannedAt, minAgeMs: 0 },
-    });
-  }
+  const step: PlanStep | null = candidates.length ? {
+    kind: 'remove-unused-images', tier: 'moderate', title: `remove ${count(candidates.length, 'unused image')}, least recently used first`,
+    action: `DELETE /images/{id} (no force: refused for an image a container uses)${im.thenRecords}`, cli: `docker rmi ${candidates.map((c) => c.image.repoTags[0]).join(' ')}`,
+    objects: candidates.map((c) => ({ id: c.image.id, name: c.image.repoTags.join(', '), bytes: uniqueOf(c.image) })), expectedBytes: sum(candidates, (c) => uniqueOf(c.image)),
+    why: 'no container uses them; a later pull or build brings them back', ...im.withHeld,
+    // Their last use is known from the history, which the daemon cannot re-check: the creation time and tags it can.
+    recheck: { what: 'unused-image', plannedAt: s.plannedAt, minAgeMs: policy.unusedImageMinAgeMs, dangling: false },
+  } : null;
+  return decided(step, { cannotFree, young, kept });
+}
 
-  // Destructive: a human decides (the vault), never this tool.
-  const unusedVolumes = volumes.filter((v) => v.refCount === 0 && !protectedByLabel(v.labels, policy.keepLabels));
-  if (unusedVolumes.length) {
-    steps.push({
-      kind: 'remove-volumes', tier: 'destructive', title: `remove ${count(unusedVolumes.length, 'volume')} no container uses`,
-      action: 'DELETE /volumes/{name} (after a person checked the data is not needed)', cli: `docker volume rm ${unusedVolumes.map((v) => v.name).join(' ')}`,
-      objects: unusedVolumes.map((v) => ({ id: v.name, name: v.name, bytes: Math.max(0, v.size) })), expectedBytes: sum(unusedVolumes, (v) => Math.max(0, v.size)),
-      why: 'volumes hold data: only a person can say it is not needed',
-    });
-  }
-  const unbounded = (docker?.logs.entries ?? []).filter((e) => e.unbounded && containers.some((c) => c.id === e.id && isRunning(c)));
-  if (unbounded.length) {
-    steps.push({
-      kind: 'bound-logs', tier: 'destructive', title: `bound the logs of ${count(unbounded.length, 'running container')} (json-file without max-size)`,
-      action: 'set "log-opts": {"max-size": "50m", "max-file": "3"} in /etc/docker/daemon.json, then recreate each container (new options apply only to new containers)',
-      cli: 'docker run --log-opt max-size=50m --log-opt max-file=3 … (recreate; a live log is never truncated)',
-      objects: unbounded.map((e) => ({ id: e.id, name: e.name, bytes: e.bytes })), expectedBytes: sum(unbounded, (e) => e.bytes),
-      why: 'an unbounded log grows until the disk is full; recreating the container stops a service, so a person schedules it',
-    });
-  }
+/** Moderate: every other idle build-cache record, whatever its age. */
+function otherBuildCache(s: DockerScene, c: CacheScene, alreadyPicked: readonly DfBuildRecord[]): Decision & { picked: DfBuildRecord[] } {
+  const rest = c.idle.filter((r) => !alreadyPicked.includes(r));
+  const held = heldByKeptChildren([...alreadyPicked, ...rest], s.cache);
+  const picked = childrenFirst(rest.filter((r) => !held.has(r.id)));
+  const step: PlanStep | null = picked.length ? {
+    kind: 'prune-all-build-cache', tier: 'moderate', title: `prune the other ${count(picked.length, 'unused build-cache record')}`,
+    action: 'POST /build/prune with filters id=^(<record>|<record>|…)$, 100 records a call', cli: 'docker builder prune -a -f',
+    objects: picked.map((r) => ({ id: r.id, name: `${r.type} ${r.description}`.trim(), bytes: r.size })), expectedBytes: sum(picked, (r) => r.size),
+    why: 'the next builds are slower until the cache is warm again',
+    // Any age: not used since the plan.
+    recheck: { what: 'idle-record', plannedAt: s.plannedAt, minAgeMs: 0 },
+  } : null;
+  return { ...decided(step), picked };
+}
+
+/** Destructive (a human decides, in the vault; never this tool): volumes no container uses. */
+function unusedVolumes(s: DockerScene): Decision {
+  const unused = s.volumes.filter((v) => v.refCount === 0 && !protectedByLabel(v.labels, s.policy.keepLabels));
+  return decided(unused.length ? {
+    kind: 'remove-volumes', tier: 'destructive', title: `remove ${count(unused.length, 'volume')} no container uses`,
+    action: 'DELETE /volumes/{name} (after a person checked the data is not needed)', cli: `docker volume rm ${unused.map((v) => v.name).join(' ')}`,
+    objects: unused.map((v) => ({ id: v.name, name: v.name, bytes: Math.max(0, v.size) })), expectedBytes: sum(unused, (v) => Math.max(0, v.size)),
+    why: 'volumes hold data: only a person can say it is not needed',
+  } : null);
+}
+
+/** Destructive: running containers whose json-file logs have no max-size. */
+function unboundedLogs(s: DockerScene): Decision {
+  const unbounded = (s.input.docker?.logs.entries ?? []).filter((e) => e.unbounded && s.containers.some((c) => c.id === e.id && isRunning(c)));
+  return decided(unbounded.length ? {
+    kind: 'bound-logs', tier: 'destructive', title: `bound the logs of ${count(unbounded.length, 'running container')} (json-file without max-size)`,
+    action: 'set "log-opts": {"max-size": "50m", "max-file": "3"} in /etc/docker/daemon.json, then recreate each container (new options apply only to new containers)',
+    cli: 'docker run --log-opt max-size=50m --log-opt max-file=3 … (recreate; a live log is never truncated)',
+    objects: unbounded.map((e) => ({ id: e.id, name: e.name, bytes: e.bytes })), expectedBytes: sum(unbounded, (e) => e.bytes),
+    why: 'an unbounded log grows until the disk is full; recreating the container stops a service, so a person schedules it',
+  } : null);
+}
+
+/** Destructive: overlay2 layer directories nothing references, deleted with the daemon stopped. */
+function overlayOrphans(s: DockerScene): Decision {
+  const docker = s.input.docker;
   const orphans = docker?.overlayOrphans;
-  if (orphans && orphans.dirs.length) {
-    const root = docker?.engine?.rootDir ?? '<data root>';
-    steps.push({
-      kind: 'remove-overlay2-orphans', tier: 'destructive', title: `delete ${orphans.dirs.length} orphaned overlay2 layer ${orphans.dirs.length === 1 ? 'directory' : 'directories'}, with the daemon stopped`,
-      action: `systemctl stop docker; rm -rf ${shellQuote(`${root}/overlay2`)}/<each>; systemctl start docker`,
-      cli: `rm -rf ${orphans.dirs.slice(0, 3).map((d) => shellQuote(`${root}/overlay2/${d.name}`)).join(' ')}`,
-      objects: orphans.dirs.map((d) => ({ id: d.name, name: d.name, bytes: d.bytes })), expectedBytes: orphans.bytes,
-      why: 'no image or container references them (moby#43586), but only a stopped daemon guarantees none is being written',
-    });
-  }
-  const running = containers.filter(isRunning);
-  const inUseImages = images.filter((i) => !unusedAfter(i));
-  // Every layer an image in use needs stays, shared ones included (at most all layers).
-  cannotFree.push({ reason: 'in use by containers (their images)', bytes: Math.min(docker?.images?.totalBytes ?? Infinity, sum(inUseImages, (i) => i.size)) });
-  cannotFree.push({ reason: 'writable layers and logs of running containers', bytes: sum(running, containerBytes) });
-  cannotFree.push({ reason: 'younger than the minimum ages', bytes: sum(young, (b) => b) });
-  cannotFree.push({ reason: 'protected by a keep label or image pattern', bytes: sum(kept, (b) => b) });
-  cannotFree.push({ reason: 'build cache in use, within the reserve, BuildKit\'s own (internal, frontend), or under a record that stays', bytes: sum(own, (r) => r.size) - sum([...oldCache, ...restCache], (r) => r.size) });
-  cannotFree.push({ reason: 'volumes in use', bytes: sum(volumes.filter((v) => v.refCount !== 0), (v) => Math.max(0, v.size)) });
-  if (input.exitedAt.size < stopped.length) notes.push(`${stopped.length - input.exitedAt.size} stopped containers have no known exit time (never started, or inspect did not answer): kept.`);
+  if (!orphans || !orphans.dirs.length) return decided(null);
+  const root = docker?.engine?.rootDir ?? '<data root>';
+  return decided({
+    kind: 'remove-overlay2-orphans', tier: 'destructive', title: `delete ${orphans.dirs.length} orphaned overlay2 layer ${orphans.dirs.length === 1 ? 'directory' : 'directories'}, with the daemon stopped`,
+    action: `systemctl stop docker; rm -rf ${shellQuote(`${root}/overlay2`)}/<each>; systemctl start docker`,
+    cli: `rm -rf ${orphans.dirs.slice(0, 3).map((d) => shellQuote(`${root}/overlay2/${d.name}`)).join(' ')}`,
+    objects: orphans.dirs.map((d) => ({ id: d.name, name: d.name, bytes: d.bytes })), expectedBytes: orphans.bytes,
+    why: 'no image or container references them (moby#43586), but only a stopped daemon guarantees none is being written',
+  });
+}
+
+/**
+ * The Docker part of the plan, kubelet-style: each step kind decides on its
+ * own (what it frees, what it leaves and why), in the order a clean-up runs
+ * them; what no step may free is summed up last.
+ */
+function planDocker(input: PlanInput, policy: RemediationPolicy, df: SystemDf, capacityBytes: number): { steps: PlanStep[]; cannotFree: CannotFree[]; notes: string[] } {
+  const s = dockerScene(input, policy, df);
+  const exited = exitedContainers(s);
+  const im = imageScene(s, exited.removed);
+  const cache = cacheScene(s, capacityBytes);
+  const idle = idleBuildCache(s, cache);
+  const other = otherBuildCache(s, cache, idle.picked);
+  const decisions = [exited, danglingImages(s, im), idle, unusedImages(s, im), other, unusedVolumes(s), unboundedLogs(s), overlayOrphans(s)];
+  const stopped = s.containers.filter((c) => !isRunning(c));
+  const inUseImages = s.images.filter((i) => !im.unusedAfter(i));
+  const cannotFree: CannotFree[] = [
+    ...decisions.flatMap((d) => d.cannotFree),
+    // Every layer an image in use needs stays, shared ones included (at most all layers).
+    { reason: 'in use by containers (their images)', bytes: Math.min(input.docker?.images?.totalBytes ?? Infinity, sum(inUseImages, (i) => i.size)) },
+    { reason: 'writable layers and logs of running containers', bytes: sum(s.containers.filter(isRunning), s.containerBytes) },
+    { reason: 'younger than the minimum ages', bytes: sum(decisions, (d) => d.young) },
+    { reason: 'protected by a keep label or image pattern', bytes: sum(decisions, (d) => d.kept) },
+    { reason: 'build cache in use, within the reserve, BuildKit\'s own (internal, frontend), or under a record that stays', bytes: sum(cache.own, (r) => r.size) - sum([...idle.picked, ...other.picked], (r) => r.size) },
+    { reason: 'volumes in use', bytes: sum(s.volumes.filter((v) => v.refCount !== 0), (v) => Math.max(0, v.size)) },
+  ];
+  const notes = input.exitedAt.size < stopped.length ? [`${stopped.length - input.exitedAt.size} stopped containers have no known exit time (never started, or inspect did not answer): kept.`] : [];
+  return { steps: decisions.flatMap((d) => (d.step ? [d.step] : [])), cannotFree, notes };
 }
 
 /**

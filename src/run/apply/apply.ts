@@ -1,7 +1,7 @@
 import { balanceData, filesystemSync, subvolumeSync } from '../../actuators/btrfs.js';
 import { pruneBuildRecords, removeContainer, removeImage, type DeleteOutcome } from '../../actuators/docker.js';
 import { buildCachePath, recheckContainer, recheckImage, recheckRecords } from '../../actuators/docker-recheck.js';
-import type { ApplyLock } from '../../host/lock.js';
+import type { HostLock } from '../../host/lock.js';
 import type { PlanObject, PlanStep, RemediationPlan } from '../../model/remediation/plan.js';
 import type { Recheck } from '../../model/remediation/recheck.js';
 import type { DockerEndpoint } from '../../parse/docker-host.js';
@@ -10,7 +10,7 @@ import { usageFromStatfs } from '../../parse/statfs.js';
 import { dockerGet } from '../../host/docker-api.js';
 import type { Runner } from '../../host/exec.js';
 import { measurePath } from '../../probes/statfs.js';
-import { remainingMs } from '../../host/deadline.js';
+import { callTimeout, remainingMs } from '../../host/deadline.js';
 import type { ApplyEvent } from './progress.js';
 import {
   notRun, selectSteps, shortReasons, targetUsedBytes,
@@ -21,7 +21,7 @@ export type Measure = { usedBytes: number; availBytes: number } | { problem: str
 
 /** The shell's side effects, injected: tests drive the loop with fakes, the command with the actuators. */
 export interface ApplyDeps {
-  lock(): Promise<ApplyLock>;
+  lock(): Promise<HostLock>;
   /** statfs of the plan's filesystem (after a flush where it frees late), by `deadline`. */
   measure(deadline: number): Promise<Measure>;
   /** Run one step's deletions, starting none after `deadline`. */
@@ -150,7 +150,7 @@ export interface ShellContext {
   /** The plan's filesystem and its type (btrfs frees deleted subvolumes in the background). */
   mountpoint: string;
   fstype: string | null;
-  lock(): Promise<ApplyLock>;
+  lock(): Promise<HostLock>;
 }
 
 /** Longest wait for one Engine API call: removing a big writable layer takes a while. */
@@ -172,7 +172,7 @@ export function shellDeps(ctx: ShellContext): ApplyDeps {
           if (!done.ok) return { problem: `btrfs ${what} ${ctx.mountpoint}: ${done.detail}` };
         }
       }
-      const m = await measurePath(ctx.run, ctx.mountpoint, Math.max(1, Math.min(STATFS_TIMEOUT_MS, remainingMs(deadline))));
+      const m = await measurePath(ctx.run, ctx.mountpoint, callTimeout(deadline, STATFS_TIMEOUT_MS));
       if (m.kind !== 'ok') return { problem: `statfs ${ctx.mountpoint}: ${m.reason}` };
       const u = usageFromStatfs(m.statfs);
       return { usedBytes: u.usedBytes, availBytes: u.availBytes };
@@ -184,7 +184,7 @@ export function shellDeps(ctx: ShellContext): ApplyDeps {
 const empty = (problem: string | null, detail: string | null = null): StepRun => ({ objects: [], daemonReclaimedBytes: null, problem, detail });
 
 async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Promise<StepRun> {
-  const timeout = () => Math.max(1, Math.min(CALL_TIMEOUT_MS, remainingMs(deadline)));
+  const timeout = () => callTimeout(deadline, CALL_TIMEOUT_MS);
   const api = ctx.apiVersion;
   const recheck = step.recheck;
   // Each Docker deletion is re-checked against the plan's reason right before it: none without one.

@@ -9,7 +9,7 @@ import type { Runner } from '../../host/exec.js';
 import { formatBytes } from '../../text/bytes.js';
 import { renderResolvedItem, renderVaultItem } from '../../render/vault-item.js';
 import type { ApplyResult } from '../../model/remediation/applied.js';
-import { remainingMs } from '../../host/deadline.js';
+import { callTimeout } from '../../host/deadline.js';
 import type { RunResult } from '../../model/results.js';
 import { actionFiles } from './actions.js';
 import { writeItem, type ItemWrite } from './item.js';
@@ -41,7 +41,7 @@ export async function escalateRun(
     const problem = conditions.length ? 'no vault folder (--vault, OPS_VAULT_ROOT or OPS_REPO_ROOT): nothing filed' : null;
     return { pending: null, problem, items: conditions.map((c) => outcome(c, 'failed', null, problem)), active };
   }
-  const timeout = () => Math.max(1, Math.min(WRITE_TIMEOUT_MS, remainingMs(deadline)));
+  const timeout = () => callTimeout(deadline, WRITE_TIMEOUT_MS);
   const stamp = (slug: string) => ({ host: hostname(), at, since: since(history, slug) ?? at.toISOString() });
   const items: ItemOutcome[] = [];
   for (const c of conditions) {

@@ -7,7 +7,7 @@ import {
   getBtrfsDf, getBtrfsUsage, getCompsize, getDeletedSubvolumes, getDockerSubvolumes, getExclusiveBytes,
   getQgroups, getSubvolumeIds,
 } from '../../probes/btrfs.js';
-import { remainingMs } from '../../host/deadline.js';
+import { callTimeout, remainingMs } from '../../host/deadline.js';
 import { formatBytes } from '../../text/bytes.js';
 import type { Collected, SectionContext } from '../types.js';
 import { byText } from '../../text/order.js';
@@ -26,7 +26,7 @@ export async function collectBtrfs(ctx: SectionContext): Promise<Collected<Btrfs
   const rows = fsData.filesystems.filter((r) => r.fstype === 'btrfs' && !r.stuck);
   if (rows.length === 0) throw new NotApplicableError('no measured filesystem is btrfs');
   const dataRoot = fsData.docker.path;
-  const timeout = () => Math.max(1, Math.min(CALL_TIMEOUT_MS, remainingMs(ctx.deadline) - 300));
+  const timeout = () => callTimeout(ctx.deadline, CALL_TIMEOUT_MS, 300);
   const filesystems = await Promise.all(rows.map((row) =>
     collectOne(ctx, row, row.roles.includes('docker-data-root') ? dataRoot : null, timeout)));
   const problems = filesystems.flatMap((f) => f.problems);

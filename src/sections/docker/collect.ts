@@ -15,7 +15,7 @@ import { getOverlayOrphans } from '../../probes/overlay2.js';
 import { type RecipeCache } from '../../model/recipe-cache.js';
 import { writeRecipeCache } from '../../sinks/recipe-cache.js';
 import { churnLookupMs, dfReserveMs } from '../../host/budget.js';
-import { remainingMs } from '../../host/deadline.js';
+import { callTimeout, remainingMs } from '../../host/deadline.js';
 import { mapLimit } from '../../host/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
 
@@ -214,7 +214,7 @@ async function attributeDanglingImages(
   const history = (image: DfImage) => dockerGet(
     ctx.options.docker,
     `${prefix}/images/${encodeURIComponent(image.id)}/history`,
-    Math.max(1, Math.min(HISTORY_TIMEOUT_MS, remainingMs(deadline))),
+    callTimeout(deadline, HISTORY_TIMEOUT_MS),
   ).then((body) => (Array.isArray(body) ? recipeOf(body) : undefined));
   const fetched = await mapLimit(misses, 8, deadline, history);
   const recipes: RecipeCache = new Map(cached);
@@ -232,5 +232,5 @@ async function keepRecipes(ctx: SectionContext, recipes: RecipeCache, images: re
   const present = new Set(images.map((i) => i.id));
   const kept: RecipeCache = new Map([...recipes].filter(([id]) => present.has(id)));
   if (kept.size === before.size && [...kept.keys()].every((id) => before.has(id))) return null;
-  return writeRecipeCache(ctx.run, root, kept, Math.max(1, Math.min(RECIPE_CACHE_TIMEOUT_MS, remainingMs(ctx.deadline) - 100)));
+  return writeRecipeCache(ctx.run, root, kept, callTimeout(ctx.deadline, RECIPE_CACHE_TIMEOUT_MS, 100));
 }

@@ -4,7 +4,7 @@ import { alertKey, findFindings, tiers } from '../../model/findings.js';
 import { summaryRow } from '../../model/filesystems.js';
 import { biggestDirectories } from '../../parse/du.js';
 import { getBiggestDirs } from '../../probes/du.js';
-import { remainingMs } from '../../host/deadline.js';
+import { callTimeout } from '../../host/deadline.js';
 import { activeAlerts } from '../../model/trend/alerts.js';
 import { formatBytes } from '../../text/bytes.js';
 import { type Collected, type SectionContext } from '../types.js';
@@ -42,7 +42,7 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   } else if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row) {
     const dataRoot = fsPart?.data?.docker.path ?? null;
     try {
-      const entries = await getBiggestDirs(ctx.run, row.mountpoint, dataRoot, Math.max(1, Math.min(DU_TIMEOUT_MS, remainingMs(ctx.deadline) - 300)));
+      const entries = await getBiggestDirs(ctx.run, row.mountpoint, dataRoot, callTimeout(ctx.deadline, DU_TIMEOUT_MS, 300));
       outsideDocker = biggestDirectories(entries, row.mountpoint);
     } catch (err) {
       outsideDockerProblem = errorMessage(err);
