@@ -65,7 +65,6 @@ export function parseTier(value: string): 'safe' | 'moderate' {
   throw new UsageError(`--max-tier must be safe or moderate (destructive steps are never applied by this tool; got '${value}')`);
 }
 
-/** watch: at least a second between run starts (a tighter loop is a benchmark, not a watch). */
 /** The textfile collector reads only `*.prom`: any other name would be written and never scraped. */
 export function parsePromFile(value: string, what = '--prom-file'): string {
   if (!/[^/]\.prom$/.test(value)) throw new UsageError(`${what} must name a file ending in .prom (node_exporter's textfile collector reads only those; got '${value}')`);
@@ -78,6 +77,7 @@ export function parseSvgTarget(value: string): string {
   return value;
 }
 
+/** watch: at least a second between run starts (a tighter loop is a benchmark, not a watch). */
 export function parseInterval(value: string, flag: string): number {
   const ms = parseDuration(value, flag);
   if (ms < 1000) throw new UsageError(`${flag} must be at least 1s (got '${value}')`);

@@ -16,13 +16,6 @@ export type Runner = (file: string, args: readonly string[], timeoutMs: number, 
 /** Output past this is a runaway tool, not a report: stop reading. */
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
-/**
- * Real runner on node:child_process (execa costs ~100 ms of import on every
- * run; this is a hot path). The deadline kills the child's whole process
- * group (sh → stat) and walks away without waiting for it to exit: a child
- * stuck in an uninterruptible syscall (statfs on a hard NFS mount) never
- * exits, and must not hold the run.
- */
 /*
  * The parent waits in spawn() until the child has exec'd, and a PATH entry on
  * a hung mount blocks that exec: every program is started through /bin/sh by
@@ -32,6 +25,13 @@ const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 const SHELL = '/bin/sh';
 const EXEC_BY_NAME = 'exec "$0" "$@"';
 
+/**
+ * Real runner on node:child_process (execa costs ~100 ms of import on every
+ * run; this is a hot path). The deadline kills the child's whole process
+ * group (sh → stat) and walks away without waiting for it to exit: a child
+ * stuck in an uninterruptible syscall (statfs on a hard NFS mount) never
+ * exits, and must not hold the run.
+ */
 export const execRunner: Runner = async (file, args, timeoutMs, input) => {
   // Loaded on first use: guard, when it measures in-process, never pays for child_process (and net) at start-up.
   const { spawn } = await import('node:child_process');

@@ -2,7 +2,7 @@ import { constants, readFileSync } from 'node:fs';
 import { lstat, open, readlink, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApplyLockedError, RunLockedError } from '../model/errors.js';
+import { ApplyLockedError, RunLockedError, type LockRefusal } from '../model/errors.js';
 import { lockFolder, NoLockFolderError } from './lock-dir.js';
 
 /*
@@ -159,28 +159,26 @@ async function breakStale(lockPath: string, body: string, seen: Entry): Promise<
  * it is still ours).
  */
 export function acquireApplyLock(lockPath?: string, waitMs = APPLY_LOCK_WAIT_MS): Promise<HostLock> {
-  const refuse = (at: string) => (pid: number | null, waited: number, notOurs: boolean, noFolder?: string) => new ApplyLockedError(at, pid, waited, notOurs, noFolder);
-  return lockIn(lockPath ?? applyLockPath, waitMs, refuse);
+  return lockIn(lockPath ?? applyLockPath, waitMs, (at, refusal) => new ApplyLockedError(at, refusal));
 }
 
 /** Take the host's run lock, waiting up to `waitMs`; RunLockedError when another run holds it that long. */
 export function acquireRunLock(waitMs: number, signal?: AbortSignal, lockPath?: string): Promise<HostLock> {
-  const refuse = (at: string) => (pid: number | null, waited: number, notOurs: boolean, noFolder?: string) => new RunLockedError(at, pid, waited, notOurs, noFolder);
-  return lockIn(lockPath ?? runLockPath, waitMs, refuse, signal);
+  return lockIn(lockPath ?? runLockPath, waitMs, (at, refusal) => new RunLockedError(at, refusal), signal);
 }
 
-type Refuse = (holderPid: number | null, waitedMs: number, staleNotOurs: boolean, noFolder?: string) => Error;
+type Refuse = (lockPath: string, refusal: LockRefusal) => Error;
 
 /** The lock at `at` (or where `at()` finds this user's folder: no folder of ours alone is a refusal too). */
-async function lockIn(at: string | (() => string), waitMs: number, refuse: (at: string) => Refuse, signal?: AbortSignal): Promise<HostLock> {
+async function lockIn(at: string | (() => string), waitMs: number, refuse: Refuse, signal?: AbortSignal): Promise<HostLock> {
   let lockPath: string;
   try {
     lockPath = typeof at === 'string' ? at : at();
   } catch (err) {
-    if (err instanceof NoLockFolderError) throw refuse('')(null, 0, false, err.message);
+    if (err instanceof NoLockFolderError) throw refuse('', { kind: 'no-folder', reason: err.message });
     throw err;
   }
-  return acquireLock(lockPath, waitMs, refuse(lockPath), signal);
+  return acquireLock(lockPath, waitMs, (refusal) => refuse(lockPath, refusal), signal);
 }
 
 /**
@@ -189,7 +187,7 @@ async function lockIn(at: string | (() => string), waitMs: number, refuse: (at: 
  * wait with its reason, and never leaves the lock taken.
  */
 export async function acquireLock(
-  lockPath: string, waitMs: number, refuse: (holderPid: number | null, waitedMs: number, staleNotOurs: boolean) => Error, signal?: AbortSignal,
+  lockPath: string, waitMs: number, refuse: (refusal: LockRefusal) => Error, signal?: AbortSignal,
 ): Promise<HostLock> {
   const started = Date.now();
   const me: Holder = { pid: process.pid, start: startTimeOf(process.pid) };
@@ -213,9 +211,9 @@ export async function acquireLock(
       const outcome = await breakStale(lockPath, body, read);
       if (outcome === 'broken') continue;
       // Waiting would not change it: only its owner can remove it.
-      if (outcome === 'not-ours') throw refuse(read.holder?.pid ?? null, Date.now() - started, true);
+      if (outcome === 'not-ours') throw refuse({ kind: 'stale-not-ours', holderPid: read.holder?.pid ?? null });
     }
-    if (Date.now() - started >= waitMs) throw refuse(holder?.pid ?? null, Date.now() - started, false);
+    if (Date.now() - started >= waitMs) throw refuse({ kind: 'held', holderPid: holder?.pid ?? null, waitedMs: Date.now() - started });
     if (read !== 'gone') await sleep(POLL_MS, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
   }
 }

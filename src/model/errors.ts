@@ -10,29 +10,46 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/**
- * Another `remediate --apply` holds the host's apply lock and did not let go
- * in time: exit 4 with one line (two applies never delete at once).
- */
-export class ApplyLockedError extends Error {
-  override name = 'ApplyLockedError';
-  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number, readonly staleNotOurs = false, noFolder?: string) {
-    super(noFolder ? `${noFolder}; nothing was applied` : staleNotOurs
-      ? `${lockPath} was left by pid ${holderPid ?? '?'}, which is gone, and belongs to another user: this user may not remove it (remove it as root); nothing was applied`
-      : `another remediate --apply${holderPid === null ? '' : ` (pid ${holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(waitedMs)}, nothing was applied`);
+/** Why a host lock was not taken: another run held it, a dead run left one this user may not remove, or no folder is this user's alone. */
+export type LockRefusal =
+  | { kind: 'held'; holderPid: number | null; waitedMs: number }
+  | { kind: 'stale-not-ours'; holderPid: number | null }
+  | { kind: 'no-folder'; reason: string };
+
+/** The one line for a refused lock; `who` is what may hold it, `undone` what did not happen. */
+function refusalText(lockPath: string, r: LockRefusal, who: string, undone: string): string {
+  switch (r.kind) {
+    case 'no-folder':
+      return `${r.reason}; ${undone}`;
+    case 'stale-not-ours':
+      return `${lockPath} was left by pid ${r.holderPid ?? '?'}, which is gone, and belongs to another user: this user may not remove it (remove it as root); ${undone}`;
+    case 'held':
+      return `another ${who}${r.holderPid === null ? '' : ` (pid ${r.holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(r.waitedMs)}, ${undone}`;
   }
 }
 
-/**
- * Another measuring run (a report, remediate or a watch's run) held the
- * host's run lock for as long as this run could wait: exit 5, nothing measured.
- */
-export class RunLockedError extends Error {
+/** A host lock not taken: one line, and the exit code of the subclass (cli/exit.ts). */
+abstract class LockedError extends Error {
+  readonly holderPid: number | null;
+  constructor(readonly lockPath: string, readonly refusal: LockRefusal, who: string, undone: string) {
+    super(refusalText(lockPath, refusal, who, undone));
+    this.holderPid = refusal.kind === 'no-folder' ? null : refusal.holderPid;
+  }
+}
+
+/** Another `remediate --apply` held the apply lock past the wait: exit 4 with one line (two applies never delete at once). */
+export class ApplyLockedError extends LockedError {
+  override name = 'ApplyLockedError';
+  constructor(lockPath: string, refusal: LockRefusal) {
+    super(lockPath, refusal, 'remediate --apply', 'nothing was applied');
+  }
+}
+
+/** Another measuring run (a report, remediate or a watch's run) held the run lock as long as this run could wait: exit 5, nothing measured. */
+export class RunLockedError extends LockedError {
   override name = 'RunLockedError';
-  constructor(readonly lockPath: string, readonly holderPid: number | null, readonly waitedMs: number, readonly staleNotOurs = false, noFolder?: string) {
-    super(noFolder ? `${noFolder}; nothing was measured` : staleNotOurs
-      ? `${lockPath} was left by pid ${holderPid ?? '?'}, which is gone, and belongs to another user: this user may not remove it (remove it as root); nothing was measured`
-      : `another preflight run${holderPid === null ? '' : ` (pid ${holderPid})`} holds ${lockPath}; gave up after ${formatSeconds(waitedMs)}, nothing was measured`);
+  constructor(lockPath: string, refusal: LockRefusal) {
+    super(lockPath, refusal, 'preflight run', 'nothing was measured');
   }
 }
 

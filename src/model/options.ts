@@ -25,7 +25,6 @@ export interface RunOptions {
   trendDays: number;
   /** trend --svg: the chart's file, `-` for stdout; absent, no chart. */
   trendSvg?: string;
-  /** The clean-up policy; `always`: plan even without pressure (`preflight remediate`). */
   /**
    * What fired `direct` findings name as their action script: our clean-up
    * script's path relative to the host's root ($FACTORY_ROOT), as the host runs it.
@@ -36,6 +35,7 @@ export interface RunOptions {
   escalation: EscalationPolicy;
   /** The host's vault: the pending folder itself, and where action TOMLs go (--vault-actions). */
   vault: { pending: string | null; actions: string | null };
+  /** The clean-up policy; `always`: plan even without pressure (`preflight remediate`). */
   remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
   /** --prom-file: node_exporter textfile written (atomically) by every measuring run, whatever the format; null: none. */
   promFile: string | null;

@@ -100,16 +100,17 @@ const USAGE_KEYS = {
   buildCache: ['BuildCacheUsage', 'BuildCacheDiskUsage'],
 } as const;
 
-/**
- * Both shapes may come together (API 1.52 without `verbose` sends legacy arrays
- * beside the usage objects): items come from usage `Items` when present, else
- * the legacy arrays; daemon totals come from the usage objects.
- */
+/** `list` by each item's `key` (an id), as text: the same state reads the same whatever the daemon's order. */
 function sortedBy(list: readonly unknown[], key: string): unknown[] {
   const keyOf = (v: unknown) => String((v as Json | null)?.[key] ?? '');
   return [...list].sort((a, b) => byText(keyOf(a), keyOf(b)));
 }
 
+/**
+ * Both shapes may come together (API 1.52 without `verbose` sends legacy arrays
+ * beside the usage objects): items come from usage `Items` when present, else
+ * the legacy arrays; daemon totals come from the usage objects.
+ */
 export function parseSystemDf(body: unknown): SystemDf {
   const doc = asObject(body);
   let count = 0;

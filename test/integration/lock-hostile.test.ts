@@ -134,6 +134,6 @@ describe.skipIf(process.getuid?.() !== 0)("a user's own lock folder", () => {
     expect(lockFolder({ TMPDIR: privateOne }, 0)).toBe(privateOne);
     expect(lockFolder({ TMPDIR: open }, 0)).toBe('/run/storage-preflight');
     expect(lockFolder({ TMPDIR: link }, 0)).toBe('/run/storage-preflight');
-    expect(new RunLockedError('', null, 0, false, 'no folder').message).toBe('no folder; nothing was measured');
+    expect(new RunLockedError('', { kind: 'no-folder', reason: 'no folder' }).message).toBe('no folder; nothing was measured');
   });
 });
