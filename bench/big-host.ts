@@ -41,8 +41,30 @@ const small = flag('--small');
 const SPECS: Record<Driver, HostSpec> = {
   // 40 x 4 builds + 250 imports + a base = 411 images, 120 of them dangling
   // rebuilds; 160 builds x (context, stamp, RUN, 5 COPY) ≈ 1,600 cache records.
-  overlay2: { repositories: 40, builds: 4, copySteps: 5, imported: 250, volumes: 100, volumeFiles: 20_000, running: 10, stopped: 40, chatty: 12, logMiB: 20 },
-  btrfs: { repositories: 12, builds: 4, copySteps: 5, imported: 60, volumes: 30, volumeFiles: 5_000, running: 5, stopped: 15, chatty: 4, logMiB: 10 },
+  overlay2: {
+    repositories: 40,
+    builds: 4,
+    copySteps: 5,
+    imported: 250,
+    volumes: 100,
+    volumeFiles: 20_000,
+    running: 10,
+    stopped: 40,
+    chatty: 12,
+    logMiB: 20,
+  },
+  btrfs: {
+    repositories: 12,
+    builds: 4,
+    copySteps: 5,
+    imported: 60,
+    volumes: 30,
+    volumeFiles: 5_000,
+    running: 5,
+    stopped: 15,
+    chatty: 4,
+    logMiB: 10,
+  },
 };
 const spec = SPECS[driver];
 const name = small ? `small-${driver}` : driver;
@@ -71,15 +93,29 @@ async function buildOrReuse() {
   return host;
 }
 
-function probes(s: DockerSandbox, journal: string, year: string, stuck: { mountpoint: string; stick(): void; release(): void }): Probe[] {
+function probes(
+  s: DockerSandbox,
+  journal: string,
+  year: string,
+  stuck: { mountpoint: string; stick(): void; release(): void },
+): Probe[] {
   const env = { DOCKER_HOST: s.host };
   const proc = (label: string, file: string, args: string[], extra: Partial<Probe> = {}): Probe => ({
-    label, run: () => timeProcess(file, args, env, repo), ...extra,
+    label,
+    run: () => timeProcess(file, args, env, repo),
+    ...extra,
   });
   const guardArgs = ['guard', '--path', '/', '--need', '1'];
   return [
     proc('node -e 0', process.execPath, ['-e', '0']),
-    proc('curl GET /system/df', 'curl', ['-sf', '-o', '/dev/null', '--unix-socket', s.socket, 'http://docker/system/df']),
+    proc('curl GET /system/df', 'curl', [
+      '-sf',
+      '-o',
+      '/dev/null',
+      '--unix-socket',
+      s.socket,
+      'http://docker/system/df',
+    ]),
     { label: 'GET /system/df in-process', run: () => systemDfInProcess(s.socket) },
     proc('docker system df -v', DOCKER_CLI, ['system', 'df', '-v']),
     proc('df -h /; docker system df -v', 'sh', ['-c', `df -h / && ${DOCKER_CLI} system df -v`]),
@@ -98,9 +134,33 @@ function probes(s: DockerSandbox, journal: string, year: string, stuck: { mountp
 async function safeApply(): Promise<Figures['apply']> {
   const copy = await openCopy(name, driver, sizeMiB);
   try {
-    const run = timeProcess(preflight, ['remediate', '--apply', '--max-tier', 'safe', '--min-age', '0s', '--target-pct', '1', '--no-journal', '--format', 'json'], { DOCKER_HOST: copy.sandbox.host }, repo);
-    type Step = { kind: string; durationMs: number; objects: { result: string; detail: string | null }[]; cacheRecords?: { pruned: number; kept: number; failed: number } };
-    const r = (JSON.parse(run.stdout) as { remediationApplied: { startedAt: string; finishedAt: string; steps: Step[] } }).remediationApplied;
+    const run = timeProcess(
+      preflight,
+      [
+        'remediate',
+        '--apply',
+        '--max-tier',
+        'safe',
+        '--min-age',
+        '0s',
+        '--target-pct',
+        '1',
+        '--no-journal',
+        '--format',
+        'json',
+      ],
+      { DOCKER_HOST: copy.sandbox.host },
+      repo,
+    );
+    type Step = {
+      kind: string;
+      durationMs: number;
+      objects: { result: string; detail: string | null }[];
+      cacheRecords?: { pruned: number; kept: number; failed: number };
+    };
+    const r = (
+      JSON.parse(run.stdout) as { remediationApplied: { startedAt: string; finishedAt: string; steps: Step[] } }
+    ).remediationApplied;
     // How many objects each step removed, and how many it left (refused, failed, or not tried once the budget was spent).
     const results = (x: Step) => {
       const by = new Map<string, number>();
@@ -110,11 +170,16 @@ async function safeApply(): Promise<Figures['apply']> {
       }
       return [...by].map(([k, n]) => `${n} ${k}`).join(', ');
     };
-    const records = (x: Step) => (x.cacheRecords ? `; cache records ${x.cacheRecords.pruned} pruned, ${x.cacheRecords.kept} kept, ${x.cacheRecords.failed} failed` : '');
+    const records = (x: Step) =>
+      x.cacheRecords
+        ? `; cache records ${x.cacheRecords.pruned} pruned, ${x.cacheRecords.kept} kept, ${x.cacheRecords.failed} failed`
+        : '';
     return {
       ms: run.ms,
       lockMs: Date.parse(r.finishedAt) - Date.parse(r.startedAt),
-      steps: r.steps.map((x) => `${x.kind}: ${x.objects.length} objects (${results(x)}${records(x)}), ${x.durationMs} ms`),
+      steps: r.steps.map(
+        (x) => `${x.kind}: ${x.objects.length} objects (${results(x)}${records(x)}), ${x.durationMs} ms`,
+      ),
     };
   } finally {
     await copy.stop();
@@ -131,11 +196,23 @@ const journal = mkdtempSync(path.join(tmpdir(), 'pf-bench-journal-'));
 let stuck: Awaited<ReturnType<typeof makeStuckMount>> | null = null;
 try {
   stuck = await makeStuckMount();
-  const df = JSON.parse(timeProcess(preflight, ['--no-journal', '--format', 'json'], { DOCKER_HOST: host.sandbox.host }, repo).stdout) as {
-    docker: { images: { count: number }; containers: { count: number }; volumes: { count: number }; buildCache: { count: number } };
+  const df = JSON.parse(
+    timeProcess(preflight, ['--no-journal', '--format', 'json'], { DOCKER_HOST: host.sandbox.host }, repo).stdout,
+  ) as {
+    docker: {
+      images: { count: number };
+      containers: { count: number };
+      volumes: { count: number };
+      buildCache: { count: number };
+    };
   };
   dockerd = (await host.sandbox.docker(['version', '--format', '{{.Server.Version}}'])).trim();
-  counts = { images: df.docker.images.count, containers: df.docker.containers.count, volumes: df.docker.volumes.count, buildCache: df.docker.buildCache.count };
+  counts = {
+    images: df.docker.images.count,
+    containers: df.docker.containers.count,
+    volumes: df.docker.volumes.count,
+    buildCache: df.docker.buildCache.count,
+  };
   loadStart = loadAverage();
   process.stderr.write(`[big-host] measuring: ${RUNS} interleaved rounds, load ${loadStart}\n`);
   stats = await interleave(probes(host.sandbox, journal, year.root, stuck), RUNS);
@@ -149,6 +226,14 @@ const loadMeasured = loadAverage();
 const apply = flag('--no-apply') ? null : await safeApply();
 printReport({
   host: small ? `small (mixed scenario), ${driver}` : `big, ${driver}`,
-  small, runs: RUNS, cpus: cpus().length, node: process.version, dockerd,
-  loadStart, loadEnd: loadMeasured, counts, stats, apply,
+  small,
+  runs: RUNS,
+  cpus: cpus().length,
+  node: process.version,
+  dockerd,
+  loadStart,
+  loadEnd: loadMeasured,
+  counts,
+  stats,
+  apply,
 });

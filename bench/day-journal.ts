@@ -26,7 +26,11 @@ try {
   }
   mkdirSync(path.join(root, 'vault', 'pending'), { recursive: true });
   const filler = path.join(s.fs.mountpoint, 'filler');
-  const statfs = () => execFileSync('stat', ['-f', '-c', '%S %b %f %a', s.fs.mountpoint], { encoding: 'utf8' }).trim().split(' ').map(Number) as [number, number, number, number];
+  const statfs = () =>
+    execFileSync('stat', ['-f', '-c', '%S %b %f %a', s.fs.mountpoint], { encoding: 'utf8' })
+      .trim()
+      .split(' ')
+      .map(Number) as [number, number, number, number];
   /** Set the filler so the filesystem is at `pct`% used (df's rounding up). */
   const fillTo = (pct: number) => {
     rmSync(filler, { force: true });
@@ -49,9 +53,14 @@ try {
   for (const pct of profile) {
     fillTo(pct);
     const before = sizeOf(day);
-    const r = spawnSync(path.resolve('preflight'), ['--escalate', '--journal', path.join(root, 'journal'), '--vault', path.join(root, 'vault', 'pending')], {
-      encoding: 'utf8', env: { ...process.env, DOCKER_HOST: s.host },
-    });
+    const r = spawnSync(
+      path.resolve('preflight'),
+      ['--escalate', '--journal', path.join(root, 'journal'), '--vault', path.join(root, 'vault', 'pending')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, DOCKER_HOST: s.host },
+      },
+    );
     if (r.status !== 0 || r.stderr) throw new Error(`run failed: ${r.status} ${r.stderr}`);
     const after = sizeOf(day);
     if (after > before) changes += 1;
@@ -59,9 +68,15 @@ try {
     // The LLM reads the whole file on the next run: what we wrote so far is paid again.
     reread += after;
   }
-  console.log(`72 runs on a sandboxed dockerd (mixed scenario + ${objects} objects), fill profile 60% → 88% → 55% → 78–82%`);
-  console.log(`day journal: ${appended} bytes appended by us in ${changes} of 72 runs (${Math.round(appended / 4)} tokens at ~4 bytes/token)`);
-  console.log(`re-read over the day: ${reread} bytes (${Math.round(reread / 4)} tokens), ${Math.round(reread / 72)} bytes per run on average`);
+  console.log(
+    `72 runs on a sandboxed dockerd (mixed scenario + ${objects} objects), fill profile 60% → 88% → 55% → 78–82%`,
+  );
+  console.log(
+    `day journal: ${appended} bytes appended by us in ${changes} of 72 runs (${Math.round(appended / 4)} tokens at ~4 bytes/token)`,
+  );
+  console.log(
+    `re-read over the day: ${reread} bytes (${Math.round(reread / 4)} tokens), ${Math.round(reread / 72)} bytes per run on average`,
+  );
   console.log('what we wrote:');
   console.log(readFileSync(day, 'utf8'));
 } finally {

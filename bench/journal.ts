@@ -14,7 +14,10 @@ const { root, entries } = writeYearOfHistory();
 
 function time(args: string[], env: NodeJS.ProcessEnv = {}): { ms: number; maxRssKiB: number } {
   const started = process.hrtime.bigint();
-  const res = spawnSync('/usr/bin/time', ['-f', '%M', path.resolve('preflight'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const res = spawnSync('/usr/bin/time', ['-f', '%M', path.resolve('preflight'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   return { ms, maxRssKiB: Number(res.stderr.trim().split('\n').pop()) };
 }
@@ -26,13 +29,19 @@ function bench(label: string, args: string[]) {
   time(args);
   const samples = Array.from({ length: RUNS }, () => time(args));
   const r = { label, ms: median(samples.map((s) => s.ms)), rss: Math.max(...samples.map((s) => s.maxRssKiB)) };
-  console.log(`${label.padEnd(44)} median ${r.ms.toFixed(1).padStart(7)} ms   peak RSS ${(r.rss / 1024).toFixed(1)} MiB`);
+  console.log(
+    `${label.padEnd(44)} median ${r.ms.toFixed(1).padStart(7)} ms   peak RSS ${(r.rss / 1024).toFixed(1)} MiB`,
+  );
   return r;
 }
 
-console.log(`history: ${entries} records in 366 day files under ${root}/${HISTORY_DIR}, beside 366 day journals of prose`);
+console.log(
+  `history: ${entries} records in 366 day files under ${root}/${HISTORY_DIR}, beside 366 day journals of prose`,
+);
 const without = bench('./preflight --no-journal', ['--no-journal']);
 const withYear = bench('./preflight --journal <a year>', ['--journal', root]);
 bench('./preflight trend --journal <a year>', ['trend', '--journal', root]);
-console.log(`a year of journal adds ${(withYear.ms - without.ms).toFixed(1)} ms (target < 100 ms); peak RSS ${(withYear.rss / 1024).toFixed(1)} MiB (target < 150 MiB)`);
+console.log(
+  `a year of journal adds ${(withYear.ms - without.ms).toFixed(1)} ms (target < 100 ms); peak RSS ${(withYear.rss / 1024).toFixed(1)} MiB (target < 150 MiB)`,
+);
 rmSync(root, { recursive: true, force: true });

@@ -45,8 +45,24 @@ function bench(label: string, args: string[], env: NodeJS.ProcessEnv, file = pre
 }
 
 async function garbage(s: DockerSandbox, round: number): Promise<void> {
-  for (let v = 0; v < 2; v += 1) await s.buildImage('bench-app:latest', ['COPY stamp /stamp'], { stamp: randomBytes(2 * 1024 * 1024).toString('base64') });
-  for (let i = 0; i < 5; i += 1) await s.docker(['run', '--network', 'none', '--name', `bench-stopped-${round}-${i}`, 'pf-base:1', 'dd', 'if=/dev/zero', 'of=/fill', 'bs=1M', 'count=10']);
+  for (let v = 0; v < 2; v += 1)
+    await s.buildImage('bench-app:latest', ['COPY stamp /stamp'], {
+      stamp: randomBytes(2 * 1024 * 1024).toString('base64'),
+    });
+  for (let i = 0; i < 5; i += 1)
+    await s.docker([
+      'run',
+      '--network',
+      'none',
+      '--name',
+      `bench-stopped-${round}-${i}`,
+      'pf-base:1',
+      'dd',
+      'if=/dev/zero',
+      'of=/fill',
+      'bs=1M',
+      'count=10',
+    ]);
 }
 
 const s = await startDockerd('overlay2', 4096);
@@ -56,21 +72,58 @@ try {
   const node = bench('node -e 0', ['-e', '0'], {}, process.execPath);
   const report = bench('./preflight --no-journal', ['--no-journal'], env);
   const dry = bench('./preflight remediate --no-journal', ['remediate', '--no-journal'], env);
-  const section = median(Array.from({ length: RUNS }, () => {
-    const doc = JSON.parse(time(['remediate', '--no-journal', '--format', 'json'], env).stdout) as { sections: { id: string; durationMs: number }[] };
-    return doc.sections.find((x) => x.id === 'remediation')!.durationMs;
-  }));
+  const section = median(
+    Array.from({ length: RUNS }, () => {
+      const doc = JSON.parse(time(['remediate', '--no-journal', '--format', 'json'], env).stdout) as {
+        sections: { id: string; durationMs: number }[];
+      };
+      return doc.sections.find((x) => x.id === 'remediation')!.durationMs;
+    }),
+  );
   const applies: { ms: number; window: number; steps: string }[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     await garbage(s, round);
-    const run = time(['remediate', '--apply', '--min-age', '0s', '--max-tier', 'moderate', '--target-pct', '1', '--no-journal', '--format', 'json'], env);
-    const r = (JSON.parse(run.stdout) as { remediationApplied: { startedAt: string; finishedAt: string; steps: { kind: string; durationMs: number; objects: unknown[] }[] } }).remediationApplied;
-    applies.push({ ms: run.ms, window: Date.parse(r.finishedAt) - Date.parse(r.startedAt), steps: r.steps.map((x) => `${x.kind} ${x.objects.length} objects ${x.durationMs} ms`).join(', ') });
+    const run = time(
+      [
+        'remediate',
+        '--apply',
+        '--min-age',
+        '0s',
+        '--max-tier',
+        'moderate',
+        '--target-pct',
+        '1',
+        '--no-journal',
+        '--format',
+        'json',
+      ],
+      env,
+    );
+    const r = (
+      JSON.parse(run.stdout) as {
+        remediationApplied: {
+          startedAt: string;
+          finishedAt: string;
+          steps: { kind: string; durationMs: number; objects: unknown[] }[];
+        };
+      }
+    ).remediationApplied;
+    applies.push({
+      ms: run.ms,
+      window: Date.parse(r.finishedAt) - Date.parse(r.startedAt),
+      steps: r.steps.map((x) => `${x.kind} ${x.objects.length} objects ${x.durationMs} ms`).join(', '),
+    });
   }
   console.log(`storage-preflight remediate bench, ${RUNS} runs each, ${new Date().toISOString()}`);
-  for (const r of [node, report, dry]) console.log(`${r.label.padEnd(40)} median ${r.median.toFixed(1).padStart(7)} ms   min ${r.min.toFixed(1).padStart(7)} ms`);
-  console.log(`plan cost: remediate / report ${(dry.median / report.median).toFixed(2)} (+${(dry.median - report.median).toFixed(1)} ms); Remediation Plan section median ${section} ms`);
-  for (const [i, a] of applies.entries()) console.log(`apply round ${i + 1}: process ${a.ms.toFixed(0)} ms, locked window ${a.window} ms: ${a.steps}`);
+  for (const r of [node, report, dry])
+    console.log(
+      `${r.label.padEnd(40)} median ${r.median.toFixed(1).padStart(7)} ms   min ${r.min.toFixed(1).padStart(7)} ms`,
+    );
+  console.log(
+    `plan cost: remediate / report ${(dry.median / report.median).toFixed(2)} (+${(dry.median - report.median).toFixed(1)} ms); Remediation Plan section median ${section} ms`,
+  );
+  for (const [i, a] of applies.entries())
+    console.log(`apply round ${i + 1}: process ${a.ms.toFixed(0)} ms, locked window ${a.window} ms: ${a.steps}`);
 } finally {
   await s.stop();
 }

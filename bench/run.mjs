@@ -34,10 +34,12 @@ function bench(label, file, args) {
 function dockerDf(socket) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    http.get({ socketPath: socket, path: '/system/df', headers: { Host: 'docker' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
-    }).on('error', reject);
+    http
+      .get({ socketPath: socket, path: '/system/df', headers: { Host: 'docker' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
+      })
+      .on('error', reject);
   });
 }
 
@@ -54,18 +56,30 @@ const mounts = report.filesystems.filter((f) => f.sizeBytes !== null).map((f) =>
 const node = bench('node -e 0', process.execPath, ['-e', '0']);
 const df = bench(`df -B1 ${mounts.join(' ')}`, 'df', ['-B1', ...mounts]);
 const preflight = bench('./preflight', path.join(repo, 'preflight'), []);
-const guard = bench('./preflight guard --path / --need 1', path.join(repo, 'preflight'), ['guard', '--path', '/', '--need', '1']);
+const guard = bench('./preflight guard --path / --need 1', path.join(repo, 'preflight'), [
+  'guard',
+  '--path',
+  '/',
+  '--need',
+  '1',
+]);
 const markdown = timeMs(path.join(repo, 'preflight'), []).stdout;
 
 const socket = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
 const systemDf = report.docker && report.docker.source === 'api' ? await benchDockerDf(socket).catch(() => null) : null;
 
 const raw = node.median + df.median + (systemDf ? systemDf.median : 0);
-const rows = [node, df, ...(systemDf ? [systemDf] : []), preflight, guard].map((r) => `${r.label.padEnd(48)} median ${r.median.toFixed(1).padStart(7)} ms   min ${r.min.toFixed(1).padStart(7)} ms`);
+const rows = [node, df, ...(systemDf ? [systemDf] : []), preflight, guard].map(
+  (r) => `${r.label.padEnd(48)} median ${r.median.toFixed(1).padStart(7)} ms   min ${r.min.toFixed(1).padStart(7)} ms`,
+);
 console.log(`storage-preflight bench, ${RUNS} runs each, ${new Date().toISOString()}`);
 console.log(rows.join('\n'));
-console.log(`docker: ${systemDf ? `${report.docker.images.count} images, ${report.docker.containers.count} containers, ${report.docker.volumes.count} volumes, ${report.docker.buildCache.count} cache records` : 'not reachable (raw probes are node + df only)'}`);
-console.log(`ratio ./preflight / (node -e 0 + df${systemDf ? ' + GET /system/df' : ''}): ${(preflight.median / raw).toFixed(2)}   (target <= 1.15)`);
+console.log(
+  `docker: ${systemDf ? `${report.docker.images.count} images, ${report.docker.containers.count} containers, ${report.docker.volumes.count} volumes, ${report.docker.buildCache.count} cache records` : 'not reachable (raw probes are node + df only)'}`,
+);
+console.log(
+  `ratio ./preflight / (node -e 0 + df${systemDf ? ' + GET /system/df' : ''}): ${(preflight.median / raw).toFixed(2)}   (target <= 1.15)`,
+);
 console.log(`ratio ./preflight / node -e 0:        ${(preflight.median / node.median).toFixed(2)}`);
 console.log(`ratio guard / node -e 0:             ${(guard.median / node.median).toFixed(2)}   (target <= 1.2)`);
 console.log(`markdown report size: ${Buffer.byteLength(markdown)} bytes (target < 8192)`);

@@ -27,7 +27,18 @@ async function filled(): Promise<DockerSandbox> {
       }
       for (let i = 0; i < objects; i += 1) {
         if (i % 2 === 0) await s.docker(['volume', 'create', `bench-vol-${i}`]);
-        else if (i % 10 === 1) await s.docker(['run', '--network', 'none', '--name', `bench-ctr-${i}`, 'pf-base:1', 'sh', '-c', 'seq 1 2000']);
+        else if (i % 10 === 1)
+          await s.docker([
+            'run',
+            '--network',
+            'none',
+            '--name',
+            `bench-ctr-${i}`,
+            'pf-base:1',
+            'sh',
+            '-c',
+            'seq 1 2000',
+          ]);
         else await s.docker(['create', '--network', 'none', '--name', `bench-ctr-${i}`, 'pf-base:1', 'true']);
       }
       return s;

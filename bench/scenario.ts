@@ -21,9 +21,24 @@ try {
     else await s.docker(['create', '--network', 'none', '--name', `bench-ctr-${i}`, 'pf-base:1', 'true']);
   }
   if (files > 0) {
-    await s.docker(['run', '--rm', '--network', 'none', '-v', 'bench-files:/v', 'pf-base:1', 'sh', '-c', `mkdir -p /v/d && cd /v/d && seq 1 ${files} | xargs touch`]);
+    await s.docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      'bench-files:/v',
+      'pf-base:1',
+      'sh',
+      '-c',
+      `mkdir -p /v/d && cd /v/d && seq 1 ${files} | xargs touch`,
+    ]);
   }
-  const passOn = process.argv.slice(2).filter((a, i, all) => !['--objects', '--files'].includes(a) && !['--objects', '--files'].includes(all[i - 1] ?? ''));
+  const passOn = process.argv
+    .slice(2)
+    .filter(
+      (a, i, all) => !['--objects', '--files'].includes(a) && !['--objects', '--files'].includes(all[i - 1] ?? ''),
+    );
   spawnSync(process.execPath, ['bench/run.mjs', ...passOn], {
     stdio: 'inherit',
     env: { ...process.env, DOCKER_HOST: s.host },

@@ -24,8 +24,11 @@ export interface Recipe {
   action_script?: string;
 }
 
-const detect = (section: string, field: string, value: DiskPressure | MetadataRisk | SafeCleanup): Recipe['detect'] =>
-  ({ source: 'preflight', section, rule: 'field_eq', field, value });
+const detect = (
+  section: string,
+  field: string,
+  value: DiskPressure | MetadataRisk | SafeCleanup,
+): Recipe['detect'] => ({ source: 'preflight', section, rule: 'field_eq', field, value });
 
 /**
  * A healthy or merely-warning host fires nothing that wakes the LLM: what
@@ -37,13 +40,39 @@ export function recipes(actionScript: string = CLEANUP_SCRIPT): Recipe[] {
   const pressure = pressureSection.title;
   const btrfs = btrfsSection.title;
   return [
-    { name: 'storage-cleanup', severity: 'P1', detect: detect(remediationSection.title, FIELDS.safeCleanup, 'available'), action: 'direct', action_script: actionScript },
+    {
+      name: 'storage-cleanup',
+      severity: 'P1',
+      detect: detect(remediationSection.title, FIELDS.safeCleanup, 'available'),
+      action: 'direct',
+      action_script: actionScript,
+    },
     { name: 'storage-disk-high', severity: 'P1', detect: detect(pressure, FIELDS.diskPressure, 'high'), action: 'llm' },
-    { name: 'storage-disk-critical', severity: 'P1', detect: detect(pressure, FIELDS.diskPressure, 'critical'), action: 'incident' },
-    { name: 'storage-btrfs-metadata-risk', severity: 'P1', detect: detect(btrfs, FIELDS.metadataRisk, 'risk'), action: 'llm' },
-    { name: 'storage-btrfs-metadata-critical', severity: 'P1', detect: detect(btrfs, FIELDS.metadataRisk, 'critical'), action: 'llm' },
+    {
+      name: 'storage-disk-critical',
+      severity: 'P1',
+      detect: detect(pressure, FIELDS.diskPressure, 'critical'),
+      action: 'incident',
+    },
+    {
+      name: 'storage-btrfs-metadata-risk',
+      severity: 'P1',
+      detect: detect(btrfs, FIELDS.metadataRisk, 'risk'),
+      action: 'llm',
+    },
+    {
+      name: 'storage-btrfs-metadata-critical',
+      severity: 'P1',
+      detect: detect(btrfs, FIELDS.metadataRisk, 'critical'),
+      action: 'llm',
+    },
     // A run that could not assess (or no report at all: the snippet's stand-in) must not read as healthy.
-    { name: 'storage-preflight-incomplete', severity: 'P3', detect: detect(pressure, FIELDS.diskPressure, 'unknown'), action: 'llm' },
+    {
+      name: 'storage-preflight-incomplete',
+      severity: 'P3',
+      detect: detect(pressure, FIELDS.diskPressure, 'unknown'),
+      action: 'llm',
+    },
   ];
 }
 

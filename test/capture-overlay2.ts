@@ -29,16 +29,28 @@ try {
   await plantOverlayDir(s.dataRoot, fresh, 1, null);
   await plantOverlayDir(s.dataRoot, buildkitShaped, 1, 7200);
 
-  const listing = await execRunner('sh', ['-c', OVERLAY_LISTING_SCRIPT, 'preflight-overlay2-layers', s.dataRoot], 30_000);
+  const listing = await execRunner(
+    'sh',
+    ['-c', OVERLAY_LISTING_SCRIPT, 'preflight-overlay2-layers', s.dataRoot],
+    30_000,
+  );
   if (listing.exitCode !== 0) throw new Error(`listing exited ${listing.exitCode}: ${listing.stderr}`);
-  await writeFile(path.join(out, 'overlay2-layer-listing.txt'),
-    `# captured: sh -c "$OVERLAY_LISTING_SCRIPT" preflight-overlay2-layers DATA_ROOT   (src/probes/overlay2.ts; docker.io 20.10.24, Debian 12, test/helpers/scenarios.ts buildMixedScenario + classic build, commit, created container)\n`
-    + `# planted, unreferenced: old (mtimes 2 h back): ${old.join(' ')}; fresh: ${fresh}; BuildKit-shaped: ${buildkitShaped}\n${listing.stdout}`);
+  await writeFile(
+    path.join(out, 'overlay2-layer-listing.txt'),
+    `# captured: sh -c "$OVERLAY_LISTING_SCRIPT" preflight-overlay2-layers DATA_ROOT   (src/probes/overlay2.ts; docker.io 20.10.24, Debian 12, test/helpers/scenarios.ts buildMixedScenario + classic build, commit, created container)\n` +
+      `# planted, unreferenced: old (mtimes 2 h back): ${old.join(' ')}; fresh: ${fresh}; BuildKit-shaped: ${buildkitShaped}\n${listing.stdout}`,
+  );
 
   const candidates = overlayCandidates(parseOverlayDirListing(listing.stdout));
-  const du = await execRunner('sh', ['-c', OVERLAY_DU_SCRIPT, 'preflight-overlay2-du', `${s.dataRoot}/overlay2`, ...candidates], 30_000);
-  await writeFile(path.join(out, 'overlay2-orphan-du.txt'),
-    `# captured: sh -c "$OVERLAY_DU_SCRIPT" preflight-overlay2-du DATA_ROOT/overlay2 CANDIDATES...   (src/probes/overlay2.ts, same daemon, right after the listing; GNU coreutils 9.1)\n${du.stdout}`);
+  const du = await execRunner(
+    'sh',
+    ['-c', OVERLAY_DU_SCRIPT, 'preflight-overlay2-du', `${s.dataRoot}/overlay2`, ...candidates],
+    30_000,
+  );
+  await writeFile(
+    path.join(out, 'overlay2-orphan-du.txt'),
+    `# captured: sh -c "$OVERLAY_DU_SCRIPT" preflight-overlay2-du DATA_ROOT/overlay2 CANDIDATES...   (src/probes/overlay2.ts, same daemon, right after the listing; GNU coreutils 9.1)\n${du.stdout}`,
+  );
   console.log(`captured into ${out}; candidates ${candidates.join(' ')}`);
 } finally {
   await s.stop();

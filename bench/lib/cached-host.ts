@@ -45,7 +45,9 @@ async function mountImage(image: string, fstype: LoopFs['fstype']): Promise<Loop
   await mkdir(mountpoint);
   await sh('mount', ['-o', 'loop', image, mountpoint]);
   return {
-    mountpoint, dir, fstype,
+    mountpoint,
+    dir,
+    fstype,
     async cleanup() {
       await unmountUnder(mountpoint);
       await rm(dir, { recursive: true, force: true });
@@ -58,7 +60,12 @@ async function mountImage(image: string, fstype: LoopFs['fstype']): Promise<Loop
  * from `recipe`; otherwise make a fresh image file (sizeMiB, sparse) for the
  * caller to build on.
  */
-export async function openCachedHost(name: string, driver: Driver, sizeMiB: number, recipe: string): Promise<CachedHost> {
+export async function openCachedHost(
+  name: string,
+  driver: Driver,
+  sizeMiB: number,
+  recipe: string,
+): Promise<CachedHost> {
   const image = imagePath(name);
   const marker = `${image}.built`;
   const fstype = driver === 'btrfs' ? 'btrfs' : 'ext4';
@@ -68,12 +75,17 @@ export async function openCachedHost(name: string, driver: Driver, sizeMiB: numb
     await waitDetached(image).catch(() => undefined);
     await rm(image, { force: true });
     await sh('truncate', ['-s', `${sizeMiB}M`, image]);
-    await sh(fstype === 'ext4' ? 'mkfs.ext4' : 'mkfs.btrfs', fstype === 'ext4' ? ['-q', '-F', image] : ['-q', '-f', image]);
+    await sh(
+      fstype === 'ext4' ? 'mkfs.ext4' : 'mkfs.btrfs',
+      fstype === 'ext4' ? ['-q', '-F', image] : ['-q', '-f', image],
+    );
   }
   const fs = await mountImage(image, fstype);
   const sandbox = await startDockerd(driver, sizeMiB, { fs });
   return {
-    sandbox, reused, image,
+    sandbox,
+    reused,
+    image,
     async markBuilt() {
       await sh('sync', []);
       await writeFile(marker, recipe);
@@ -86,7 +98,11 @@ export async function openCachedHost(name: string, driver: Driver, sizeMiB: numb
  * A throwaway copy of a built host's image (deleting things there leaves the
  * cache intact), with dockerd started on it. The original must be stopped.
  */
-export async function openCopy(name: string, driver: Driver, sizeMiB: number): Promise<{ sandbox: DockerSandbox; stop(): Promise<void> }> {
+export async function openCopy(
+  name: string,
+  driver: Driver,
+  sizeMiB: number,
+): Promise<{ sandbox: DockerSandbox; stop(): Promise<void> }> {
   const image = imagePath(name);
   const copy = `${image}.apply-copy`;
   await waitDetached(image);

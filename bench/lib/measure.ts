@@ -23,11 +23,15 @@ export interface Probe {
 export function timeProcess(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Sample {
   const started = process.hrtime.bigint();
   const res = spawnSync('/usr/bin/time', ['-f', '%M', file, ...args], {
-    encoding: 'utf8', cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024,
+    encoding: 'utf8',
+    cwd,
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const lines = res.stderr.trim().split('\n');
-  if (res.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${res.status}: ${lines.slice(-5).join('\n')}`);
+  if (res.status !== 0)
+    throw new Error(`${file} ${args.join(' ')} exited ${res.status}: ${lines.slice(-5).join('\n')}`);
   return { ms, rssKiB: Number(lines.at(-1)), stdout: res.stdout };
 }
 
@@ -35,10 +39,12 @@ export function timeProcess(file: string, args: readonly string[], env: NodeJS.P
 export function systemDfInProcess(socket: string): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    http.get({ socketPath: socket, path: '/system/df', headers: { Host: 'docker' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, rssKiB: 0, stdout: '' }));
-    }).on('error', reject);
+    http
+      .get({ socketPath: socket, path: '/system/df', headers: { Host: 'docker' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, rssKiB: 0, stdout: '' }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -86,12 +92,21 @@ export async function interleave(probes: readonly Probe[], runs: number): Promis
     process.stderr.write(`\r[big-host] round ${round + 1}/${runs}, load ${loadAverage()}   `);
   }
   process.stderr.write('\n');
-  return new Map(probes.map((p) => {
-    const xs = samples.get(p.label)!;
-    const ms = xs.map((x) => x.ms);
-    return [p.label, {
-      label: p.label, median: median(ms), min: Math.min(...ms), max: Math.max(...ms),
-      peakRssKiB: Math.max(...xs.map((x) => x.rssKiB)), first: first.get(p.label)!,
-    }];
-  }));
+  return new Map(
+    probes.map((p) => {
+      const xs = samples.get(p.label)!;
+      const ms = xs.map((x) => x.ms);
+      return [
+        p.label,
+        {
+          label: p.label,
+          median: median(ms),
+          min: Math.min(...ms),
+          max: Math.max(...ms),
+          peakRssKiB: Math.max(...xs.map((x) => x.rssKiB)),
+          first: first.get(p.label)!,
+        },
+      ];
+    }),
+  );
 }

@@ -77,7 +77,9 @@ async function buildVersion(s: DockerSandbox, scratch: string, r: number, v: num
   ];
   for (const i of range(copySteps)) await writeFile(path.join(ctx, `part${i}`), `part ${i}\n`);
   await writeFile(path.join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
-  await retry(`build of app-${r} version ${v}`, () => s.docker(['build', '--network', 'none', '-q', '-t', `bench-app-${r}:latest`, ctx]));
+  await retry(`build of app-${r} version ${v}`, () =>
+    s.docker(['build', '--network', 'none', '-q', '-t', `bench-app-${r}:latest`, ctx]),
+  );
   await rm(ctx, { recursive: true, force: true });
 }
 
@@ -88,7 +90,9 @@ async function importImage(s: DockerSandbox, scratch: string, i: number): Promis
   await writeFile(path.join(dir, 'data'), `imported ${i}\n`.repeat(100 + i * 10));
   const tar = `${dir}.tar`;
   await sh('tar', ['-cf', tar, '-C', dir, '.']);
-  await retry(`import ${i}`, () => s.docker(['image', 'import', '--change', 'CMD ["/bin/sh"]', tar, `bench-imported-${i}:1`]));
+  await retry(`import ${i}`, () =>
+    s.docker(['image', 'import', '--change', 'CMD ["/bin/sh"]', tar, `bench-imported-${i}:1`]),
+  );
   await rm(dir, { recursive: true, force: true });
   await rm(tar, { force: true });
 }
@@ -106,33 +110,60 @@ export async function populateBigHost(s: DockerSandbox, spec: HostSpec): Promise
   await inBatches(range(spec.imported), (i) => importImage(s, scratch, i));
 
   log(`creating ${spec.volumes} volumes with data, and one with ${spec.volumeFiles} files`);
-  await inBatches(range(spec.volumes), (i) => s.docker(['volume', 'create', `bench-vol-${String(i).padStart(3, '0')}`]));
+  await inBatches(range(spec.volumes), (i) =>
+    s.docker(['volume', 'create', `bench-vol-${String(i).padStart(3, '0')}`]),
+  );
   // One container fills 25 volumes at a time: volume i holds (i + 1) x 64 KiB.
   for (let first = 0; first < spec.volumes; first += 25) {
     const ids = range(Math.min(25, spec.volumes - first)).map((k) => first + k);
     const mounts = ids.flatMap((i) => ['-v', `bench-vol-${String(i).padStart(3, '0')}:/v${i}`]);
     const fill = ids.map((i) => `dd if=/dev/zero of=/v${i}/data bs=64k count=${i + 1} 2>/dev/null`).join(' && ');
-    await retry('volume fill', () => s.docker(['run', '--rm', '--network', 'none', ...mounts, 'bench-base:1', 'sh', '-c', fill]));
+    await retry('volume fill', () =>
+      s.docker(['run', '--rm', '--network', 'none', ...mounts, 'bench-base:1', 'sh', '-c', fill]),
+    );
   }
   if (spec.volumeFiles > 0) {
-    await retry('file volume', () => s.docker(['run', '--rm', '--network', 'none', '-v', 'bench-files:/v', 'bench-base:1', 'sh', '-c',
-      `mkdir -p /v/d && cd /v/d && seq 1 ${spec.volumeFiles} | xargs touch`]));
+    await retry('file volume', () =>
+      s.docker([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-v',
+        'bench-files:/v',
+        'bench-base:1',
+        'sh',
+        '-c',
+        `mkdir -p /v/d && cd /v/d && seq 1 ${spec.volumeFiles} | xargs touch`,
+      ]),
+    );
   }
 
-  log(`containers: ${spec.running} running, ${spec.stopped} stopped (${spec.chatty} of them with ${spec.logMiB} MiB of logs)`);
+  log(
+    `containers: ${spec.running} running, ${spec.stopped} stopped (${spec.chatty} of them with ${spec.logMiB} MiB of logs)`,
+  );
   const image = (i: number) => (i % 3 === 0 ? 'bench-base:1' : `bench-app-${i % spec.repositories}:latest`);
   // A failed start leaves the named container behind: remove it before trying again.
-  const runNamed = (name: string, args: string[]) => retry(`container ${name}`, async () => {
-    await s.docker(['rm', '-f', name]).catch(() => undefined);
-    return s.docker(['run', '--network', 'none', '--name', name, ...args]);
-  });
-  await inBatches(range(spec.running), (i) => runNamed(`bench-running-${i}`, ['-d', '--label', 'bench.running=1', image(i), 'sleep', '100000000']));
+  const runNamed = (name: string, args: string[]) =>
+    retry(`container ${name}`, async () => {
+      await s.docker(['rm', '-f', name]).catch(() => undefined);
+      return s.docker(['run', '--network', 'none', '--name', name, ...args]);
+    });
+  await inBatches(range(spec.running), (i) =>
+    runNamed(`bench-running-${i}`, ['-d', '--label', 'bench.running=1', image(i), 'sleep', '100000000']),
+  );
   // ~118 bytes of json-file per 41-byte line.
   const lines = Math.round((spec.logMiB * 1024 * 1024) / 118);
-  await inBatches(range(spec.stopped), (i) => runNamed(`bench-stopped-${i}`, [image(i), 'sh', '-c',
-    i < spec.chatty
-      ? `yes 0123456789012345678901234567890123456789 | head -n ${lines}`
-      : `dd if=/dev/zero of=/fill bs=64k count=${(i % 8) + 1} 2>/dev/null`]));
+  await inBatches(range(spec.stopped), (i) =>
+    runNamed(`bench-stopped-${i}`, [
+      image(i),
+      'sh',
+      '-c',
+      i < spec.chatty
+        ? `yes 0123456789012345678901234567890123456789 | head -n ${lines}`
+        : `dd if=/dev/zero of=/fill bs=64k count=${(i % 8) + 1} 2>/dev/null`,
+    ]),
+  );
   await rm(scratch, { recursive: true, force: true });
 }
 

@@ -39,27 +39,80 @@ function targets(f: Figures): Target[] {
   const rows: Target[] = [];
   if (f.small) {
     const above = report.median - floor;
-    rows.push({ what: 'small host: ./preflight − (node -e 0 + raw /system/df)', measured: signed(above), target: '≤ +30 ms', met: above <= 30, miss: `${ms(above - 30)} over` });
+    rows.push({
+      what: 'small host: ./preflight − (node -e 0 + raw /system/df)',
+      measured: signed(above),
+      target: '≤ +30 ms',
+      met: above <= 30,
+      miss: `${ms(above - 30)} over`,
+    });
   } else {
     const ratio = report.median / floor;
-    rows.push({ what: 'big host: ./preflight / (node -e 0 + raw /system/df)', measured: `${ratio.toFixed(2)}× (${ms(report.median)} / ${ms(floor)})`, target: '≤ 1.15×', met: ratio <= 1.15, miss: `${ms(report.median - 1.15 * floor)} over` });
+    rows.push({
+      what: 'big host: ./preflight / (node -e 0 + raw /system/df)',
+      measured: `${ratio.toFixed(2)}× (${ms(report.median)} / ${ms(floor)})`,
+      target: '≤ 1.15×',
+      met: ratio <= 1.15,
+      miss: `${ms(report.median - 1.15 * floor)} over`,
+    });
   }
   for (const label of ['guard', 'guard, stuck mount elsewhere', 'guard, a path on another disk']) {
     const ratio = get(label).median / node;
-    rows.push({ what: `${label} / node -e 0`, measured: `${ratio.toFixed(2)}× (${ms(get(label).median)})`, target: '≤ 1.2×', met: ratio <= 1.2, miss: `${ms(get(label).median - 1.2 * node)} over` });
+    rows.push({
+      what: `${label} / node -e 0`,
+      measured: `${ratio.toFixed(2)}× (${ms(get(label).median)})`,
+      target: '≤ 1.2×',
+      met: ratio <= 1.2,
+      miss: `${ms(get(label).median - 1.2 * node)} over`,
+    });
   }
   const bytes = Buffer.byteLength(report.first.stdout);
-  rows.push({ what: 'markdown report', measured: `${bytes} bytes`, target: '≤ 8 KB (8,192 bytes)', met: bytes <= 8192, miss: `${bytes - 8192} bytes over` });
+  rows.push({
+    what: 'markdown report',
+    measured: `${bytes} bytes`,
+    target: '≤ 8 KB (8,192 bytes)',
+    met: bytes <= 8192,
+    miss: `${bytes - 8192} bytes over`,
+  });
   const year = get('./preflight, a year of history').median - report.median;
-  rows.push({ what: 'a year of history (vs a fresh journal)', measured: signed(year), target: '≤ +50 ms', met: year <= 50, miss: `${ms(year - 50)} over` });
-  const fullRuns = ['./preflight', './preflight --no-journal', './preflight, a year of history', './preflight remediate (plan)'].map(get);
+  rows.push({
+    what: 'a year of history (vs a fresh journal)',
+    measured: signed(year),
+    target: '≤ +50 ms',
+    met: year <= 50,
+    miss: `${ms(year - 50)} over`,
+  });
+  const fullRuns = [
+    './preflight',
+    './preflight --no-journal',
+    './preflight, a year of history',
+    './preflight remediate (plan)',
+  ].map(get);
   const rss = Math.max(...fullRuns.map((s) => s.peakRssKiB));
-  rows.push({ what: 'peak RSS of a full run (any of report, year, plan)', measured: mib(rss), target: '≤ 100 MiB', met: rss <= 100 * 1024, miss: `${mib(rss - 100 * 1024)} over` });
+  rows.push({
+    what: 'peak RSS of a full run (any of report, year, plan)',
+    measured: mib(rss),
+    target: '≤ 100 MiB',
+    met: rss <= 100 * 1024,
+    miss: `${mib(rss - 100 * 1024)} over`,
+  });
   const slowest = Math.max(...fullRuns.map((s) => s.max));
-  rows.push({ what: 'every run within its budget (slowest full run)', measured: ms(slowest), target: `< ${BUDGET_MS / 1000} s`, met: slowest < BUDGET_MS, miss: `${ms(slowest - BUDGET_MS)} over` });
+  rows.push({
+    what: 'every run within its budget (slowest full run)',
+    measured: ms(slowest),
+    target: `< ${BUDGET_MS / 1000} s`,
+    met: slowest < BUDGET_MS,
+    miss: `${ms(slowest - BUDGET_MS)} over`,
+  });
   if (f.apply) {
     const a = f.apply.ms;
-    rows.push({ what: 'the safe apply within its budget', measured: ms(a), target: `< ${BUDGET_MS / 1000} s`, met: a < BUDGET_MS, miss: `${ms(a - BUDGET_MS)} over` });
+    rows.push({
+      what: 'the safe apply within its budget',
+      measured: ms(a),
+      target: `< ${BUDGET_MS / 1000} s`,
+      met: a < BUDGET_MS,
+      miss: `${ms(a - BUDGET_MS)} over`,
+    });
   }
   return rows;
 }
@@ -68,24 +121,33 @@ export function printReport(f: Figures): void {
   const out: string[] = [];
   out.push(`## storage-preflight big-host bench, ${new Date().toISOString()}`);
   out.push('');
-  out.push(`Host: ${f.host}: ${f.counts.images} images, ${f.counts.containers} containers, ${f.counts.volumes} volumes, ${f.counts.buildCache} build-cache records.`);
-  out.push(`Machine: ${f.cpus} CPUs, Node ${f.node}, dockerd ${f.dockerd}; load average ${f.loadStart} at start, ${f.loadEnd} after measuring; ${f.runs} interleaved rounds.`);
+  out.push(
+    `Host: ${f.host}: ${f.counts.images} images, ${f.counts.containers} containers, ${f.counts.volumes} volumes, ${f.counts.buildCache} build-cache records.`,
+  );
+  out.push(
+    `Machine: ${f.cpus} CPUs, Node ${f.node}, dockerd ${f.dockerd}; load average ${f.loadStart} at start, ${f.loadEnd} after measuring; ${f.runs} interleaved rounds.`,
+  );
   out.push('');
   out.push('| command | median | min | max | peak RSS |');
   out.push('| --- | --- | --- | --- | --- |');
   for (const s of f.stats.values()) {
-    out.push(`| ${s.label} | ${ms(s.median)} | ${ms(s.min)} | ${ms(s.max)} | ${s.peakRssKiB ? mib(s.peakRssKiB) : '—'} |`);
+    out.push(
+      `| ${s.label} | ${ms(s.median)} | ${ms(s.min)} | ${ms(s.max)} | ${s.peakRssKiB ? mib(s.peakRssKiB) : '—'} |`,
+    );
   }
   const report = f.stats.get('./preflight')!.median;
   const plan = f.stats.get('./preflight remediate (plan)')!.median;
   out.push('');
   out.push(`Plan cost: remediate (dry run) − report = ${signed(plan - report)} (${(plan / report).toFixed(2)}×).`);
   if (f.apply) {
-    out.push(`Safe apply (--max-tier safe --min-age 0s --target-pct 1, on a copy of the host): process ${ms(f.apply.ms)}, lock held ${f.apply.lockMs} ms; ${f.apply.steps.join('; ') || 'no steps'}.`);
+    out.push(
+      `Safe apply (--max-tier safe --min-age 0s --target-pct 1, on a copy of the host): process ${ms(f.apply.ms)}, lock held ${f.apply.lockMs} ms; ${f.apply.steps.join('; ') || 'no steps'}.`,
+    );
   }
   out.push('');
   out.push('| target (issue 14) | measured | target | |');
   out.push('| --- | --- | --- | --- |');
-  for (const t of targets(f)) out.push(`| ${t.what} | ${t.measured} | ${t.target} | ${t.met ? 'met' : `MISSED, ${t.miss}`} |`);
+  for (const t of targets(f))
+    out.push(`| ${t.what} | ${t.measured} | ${t.target} | ${t.met ? 'met' : `MISSED, ${t.miss}`} |`);
   console.log(out.join('\n'));
 }

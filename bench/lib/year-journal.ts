@@ -21,20 +21,46 @@ export function writeYearOfHistory(): { root: string; entries: number } {
     for (let i = 0; i < 72; i += 1) {
       const at = dayStart + i * 20 * 60_000;
       if (at > now) break;
-      const used = 50 * GiB + (now - at) / -86_400_000 * GiB + 100 * GiB;
+      const used = 50 * GiB + ((now - at) / -86_400_000) * GiB + 100 * GiB;
       const usedBytes = Math.round(used);
       const e: HistoryRecord = {
-        v: 2, at: new Date(at).toISOString(), id: `bench-${at}`, host: 'bench', summaryMount: '/', dockerRoot: '/var/lib/docker',
+        v: 2,
+        at: new Date(at).toISOString(),
+        id: `bench-${at}`,
+        host: 'bench',
+        summaryMount: '/',
+        dockerRoot: '/var/lib/docker',
         observed: { assessed: true, filesystems: ['/'], looked: ['/'], btrfs: [], dockerSizes: true },
-        filesystems: [{ mountpoint: '/', usedBytes, sizeBytes: 500 * GiB, availBytes: 500 * GiB - usedBytes, usedPct: Math.ceil((usedBytes / (500 * GiB)) * 100), inodesUsedPct: 3 }],
-        sources: { images: 20 * GiB, 'build-cache': 5 * GiB, 'container-logs': 3 * GiB, 'outside-docker': Math.round(used - 28 * GiB) },
-        driver: 'overlay2', counts: { images: 120, containers: 40, volumes: 30, buildCache: 400 },
+        filesystems: [
+          {
+            mountpoint: '/',
+            usedBytes,
+            sizeBytes: 500 * GiB,
+            availBytes: 500 * GiB - usedBytes,
+            usedPct: Math.ceil((usedBytes / (500 * GiB)) * 100),
+            inodesUsedPct: 3,
+          },
+        ],
+        sources: {
+          images: 20 * GiB,
+          'build-cache': 5 * GiB,
+          'container-logs': 3 * GiB,
+          'outside-docker': Math.round(used - 28 * GiB),
+        },
+        driver: 'overlay2',
+        counts: { images: 120, containers: 40, volumes: 30, buildCache: 400 },
         churn: [{ repository: 'app', builds24h: 12, danglingVersions: 11, danglingBytes: 8 * GiB }],
         // Steady state: nothing fires, so a run writes no change lines to the day journal (they are rare).
-        fired: [], remediation: [], escalations: [], imagesInUse: ['sha256:' + 'a'.repeat(64), 'sha256:' + 'b'.repeat(64)],
+        fired: [],
+        remediation: [],
+        escalations: [],
+        imagesInUse: ['sha256:' + 'a'.repeat(64), 'sha256:' + 'b'.repeat(64)],
       };
       parts.push(formatRecord(e));
-      if (i % 6 === 0) prose.push(`\n## Supervisor run — ${new Date(at).toISOString().slice(11, 16)} UTC\n- checked disk, nothing to prune\n- note: build cache steady\n`);
+      if (i % 6 === 0)
+        prose.push(
+          `\n## Supervisor run — ${new Date(at).toISOString().slice(11, 16)} UTC\n- checked disk, nothing to prune\n- note: build cache steady\n`,
+        );
       entries += 1;
     }
     const name = new Date(dayStart).toISOString().slice(0, 10);

@@ -18,7 +18,8 @@ async function runTool(run: Runner, args: readonly string[], timeoutMs: number):
     return { ok: res.exitCode === 0, detail: detail || `btrfs ${args[0]} ${args[1]} exited ${res.exitCode}` };
   } catch (err) {
     // The child is killed at the deadline; a balance in the kernel may still be running: `btrfs balance status` says.
-    if (err instanceof TimeoutError) return { ok: false, detail: `btrfs ${args.slice(0, 2).join(' ')} gave no answer in ${formatSeconds(timeoutMs)}` };
+    if (err instanceof TimeoutError)
+      return { ok: false, detail: `btrfs ${args.slice(0, 2).join(' ')} gave no answer in ${formatSeconds(timeoutMs)}` };
     return { ok: false, detail: errorMessage(err) };
   }
 }

@@ -17,7 +17,11 @@ import { formatDuration } from '../text/duration.js';
 
 type Look = { kind: 'there'; json: unknown } | { kind: 'gone' } | { kind: 'error'; detail: string };
 
-const result = (r: DeleteOutcome['result'], detail: string | null): DeleteOutcome => ({ result: r, detail, reclaimedBytes: null });
+const result = (r: DeleteOutcome['result'], detail: string | null): DeleteOutcome => ({
+  result: r,
+  detail,
+  reclaimedBytes: null,
+});
 
 async function look(endpoint: DockerEndpoint, path: string, timeoutMs: number): Promise<Look> {
   try {
@@ -26,7 +30,10 @@ async function look(endpoint: DockerEndpoint, path: string, timeoutMs: number): 
     if (a.status >= 400 || a.json === undefined) return { kind: 'error', detail: `HTTP ${a.status}: ${a.message}` };
     return { kind: 'there', json: a.json };
   } catch (err) {
-    return { kind: 'error', detail: err instanceof TimeoutError ? `no answer in ${formatDuration(timeoutMs)}` : errorMessage(err) };
+    return {
+      kind: 'error',
+      detail: err instanceof TimeoutError ? `no answer in ${formatDuration(timeoutMs)}` : errorMessage(err),
+    };
   }
 }
 
@@ -39,7 +46,13 @@ function verdict(recheck: Recheck, now: Inspected): DeleteOutcome | null {
 const notChecked = (detail: string) => result('failed', `not deleted: the re-check failed (${detail})`);
 
 /** GET /containers/{id}/json right before its DELETE. */
-export async function recheckContainer(endpoint: DockerEndpoint, api: string, id: string, recheck: Recheck, timeoutMs: number): Promise<DeleteOutcome | null> {
+export async function recheckContainer(
+  endpoint: DockerEndpoint,
+  api: string,
+  id: string,
+  recheck: Recheck,
+  timeoutMs: number,
+): Promise<DeleteOutcome | null> {
   const c = await look(endpoint, `/v${api}/containers/${encodeURIComponent(id)}/json`, timeoutMs);
   if (c.kind === 'gone') return result('gone', 'no such container (404 on inspect)');
   if (c.kind === 'error') return notChecked(c.detail);
@@ -47,7 +60,13 @@ export async function recheckContainer(endpoint: DockerEndpoint, api: string, id
 }
 
 /** GET /images/{id}/json and one container listing (who uses it) right before its DELETE. */
-export async function recheckImage(endpoint: DockerEndpoint, api: string, id: string, recheck: Recheck, timeoutMs: number): Promise<DeleteOutcome | null> {
+export async function recheckImage(
+  endpoint: DockerEndpoint,
+  api: string,
+  id: string,
+  recheck: Recheck,
+  timeoutMs: number,
+): Promise<DeleteOutcome | null> {
   // Both calls within the one wait the step gave: the second gets what the first left.
   const until = Date.now() + timeoutMs;
   const i = await look(endpoint, `/v${api}/images/${encodeURIComponent(id)}/json`, timeoutMs);
@@ -56,8 +75,13 @@ export async function recheckImage(endpoint: DockerEndpoint, api: string, id: st
   // Every container, stopped ones too (the daemon refuses to delete an image any container uses); the ancestor
   // filter keeps the answer small on a big host, and imageNow() counts only exact users, not a child image's.
   const ancestor = encodeURIComponent(JSON.stringify({ ancestor: [id] }));
-  const users = await look(endpoint, `/v${api}/containers/json?all=1&filters=${ancestor}`, Math.max(1, until - Date.now()));
-  if (users.kind !== 'there') return notChecked(users.kind === 'gone' ? 'the container listing answered 404' : users.detail);
+  const users = await look(
+    endpoint,
+    `/v${api}/containers/json?all=1&filters=${ancestor}`,
+    Math.max(1, until - Date.now()),
+  );
+  if (users.kind !== 'there')
+    return notChecked(users.kind === 'gone' ? 'the container listing answered 404' : users.detail);
   return verdict(recheck, imageNow(i.json, users.json));
 }
 
@@ -71,7 +95,11 @@ export function buildCachePath(api: string): string {
  * still idle as planned go on (`go`); the others get their outcome.
  */
 export async function recheckRecords(
-  endpoint: DockerEndpoint, api: string, ids: readonly string[], recheck: Recheck, timeoutMs: number,
+  endpoint: DockerEndpoint,
+  api: string,
+  ids: readonly string[],
+  recheck: Recheck,
+  timeoutMs: number,
 ): Promise<{ go: string[]; outcomes: Map<string, DeleteOutcome> }> {
   const outcomes = new Map<string, DeleteOutcome>();
   let listed: Map<string, Inspected>;
@@ -79,7 +107,9 @@ export async function recheckRecords(
     const df = parseSystemDf(await dockerGet(endpoint, buildCachePath(api), timeoutMs));
     listed = new Map(df.buildCache.map((r) => [r.id, recordNow(r)]));
   } catch (err) {
-    const why = notChecked(err instanceof TimeoutError ? `no answer in ${formatDuration(timeoutMs)}` : errorMessage(err));
+    const why = notChecked(
+      err instanceof TimeoutError ? `no answer in ${formatDuration(timeoutMs)}` : errorMessage(err),
+    );
     for (const id of ids) outcomes.set(id, why);
     return { go: [], outcomes };
   }
@@ -102,16 +132,25 @@ const POLL_MS = 100;
  * daemon finished it after the wait); a container the daemon is still
  * removing is looked at again within AFTER_TIMEOUT_MS.
  */
-export async function checkAfterTimeout(endpoint: DockerEndpoint, inspectPath: string, waitedMs: number): Promise<DeleteOutcome> {
+export async function checkAfterTimeout(
+  endpoint: DockerEndpoint,
+  inspectPath: string,
+  waitedMs: number,
+): Promise<DeleteOutcome> {
   const waited = `no answer in ${formatDuration(waitedMs)}`;
   const until = Date.now() + AFTER_TIMEOUT_MS;
   for (;;) {
     const a = await look(endpoint, inspectPath, Math.max(1, until - Date.now()));
     if (a.kind === 'gone') return result('removed', 'the daemon finished it after the wait');
-    if (a.kind === 'error') return result('failed', `${waited}, and the check after it failed (${a.detail}); the daemon may still finish it`);
+    if (a.kind === 'error')
+      return result('failed', `${waited}, and the check after it failed (${a.detail}); the daemon may still finish it`);
     // Sample: `"State": {"Status": "removing", …}` while the daemon deletes a container's layers.
     const removing = (a.json as { State?: { Status?: unknown } } | null)?.State?.Status === 'removing';
-    if (!removing || Date.now() + POLL_MS >= until) return result('failed', `${waited}; ${removing ? 'still being removed' : 'still there'} after it${removing ? ' (the daemon may still finish it)' : ''}`);
+    if (!removing || Date.now() + POLL_MS >= until)
+      return result(
+        'failed',
+        `${waited}; ${removing ? 'still being removed' : 'still there'} after it${removing ? ' (the daemon may still finish it)' : ''}`,
+      );
     await sleep(POLL_MS);
   }
 }
@@ -121,15 +160,30 @@ export async function checkAfterTimeout(endpoint: DockerEndpoint, inspectPath: s
  * build cache (within AFTER_TIMEOUT_MS); a record no longer listed was
  * pruned after all, one still listed was not (yet).
  */
-export async function recordsAfterTimeout(endpoint: DockerEndpoint, api: string, ids: readonly string[], waitedMs: number): Promise<Map<string, DeleteOutcome>> {
+export async function recordsAfterTimeout(
+  endpoint: DockerEndpoint,
+  api: string,
+  ids: readonly string[],
+  waitedMs: number,
+): Promise<Map<string, DeleteOutcome>> {
   const waited = `no answer in ${formatDuration(waitedMs)}`;
   try {
-    const listed = new Set(parseSystemDf(await dockerGet(endpoint, buildCachePath(api), AFTER_TIMEOUT_MS)).buildCache.map((r) => r.id));
-    return new Map(ids.map((id) => [id, listed.has(id)
-      ? result('failed', `${waited}; still listed after it (the daemon may still finish it)`)
-      : result('removed', 'BuildKit finished it after the wait')]));
+    const listed = new Set(
+      parseSystemDf(await dockerGet(endpoint, buildCachePath(api), AFTER_TIMEOUT_MS)).buildCache.map((r) => r.id),
+    );
+    return new Map(
+      ids.map((id) => [
+        id,
+        listed.has(id)
+          ? result('failed', `${waited}; still listed after it (the daemon may still finish it)`)
+          : result('removed', 'BuildKit finished it after the wait'),
+      ]),
+    );
   } catch (err) {
-    const why = result('failed', `${waited}, and the check after it failed (${errorMessage(err)}); the daemon may still finish it`);
+    const why = result(
+      'failed',
+      `${waited}, and the check after it failed (${errorMessage(err)}); the daemon may still finish it`,
+    );
     return new Map(ids.map((id) => [id, why]));
   }
 }

@@ -13,7 +13,11 @@ import { checkAfterTimeout, recordsAfterTimeout } from './docker-recheck.js';
 
 export type { DeleteOutcome, DeleteResult };
 
-const outcome = (result: DeleteResult, detail: string | null = null, reclaimedBytes: number | null = null): DeleteOutcome => ({ result, detail, reclaimedBytes });
+const outcome = (
+  result: DeleteResult,
+  detail: string | null = null,
+  reclaimedBytes: number | null = null,
+): DeleteOutcome => ({ result, detail, reclaimedBytes });
 
 function byStatus(a: DockerAnswer, ok: () => DeleteOutcome): DeleteOutcome {
   if (a.status >= 200 && a.status < 300) return ok();
@@ -27,14 +31,27 @@ const TIMED_OUT = Symbol('timed out');
 
 /** `inspect`: where to look when the call got no answer in time (the daemon may still have done it). */
 async function call(
-  endpoint: DockerEndpoint, method: 'DELETE' | 'POST', path: string, timeoutMs: number, ok: (a: DockerAnswer) => DeleteOutcome, inspect?: string,
+  endpoint: DockerEndpoint,
+  method: 'DELETE' | 'POST',
+  path: string,
+  timeoutMs: number,
+  ok: (a: DockerAnswer) => DeleteOutcome,
+  inspect?: string,
 ): Promise<DeleteOutcome> {
   const a = await answerOf(endpoint, method, path, timeoutMs);
-  if (a === TIMED_OUT) return inspect ? checkAfterTimeout(endpoint, inspect, timeoutMs) : outcome('failed', `no answer in ${formatDuration(timeoutMs)} (the daemon may still finish it)`);
+  if (a === TIMED_OUT)
+    return inspect
+      ? checkAfterTimeout(endpoint, inspect, timeoutMs)
+      : outcome('failed', `no answer in ${formatDuration(timeoutMs)} (the daemon may still finish it)`);
   return 'status' in a ? byStatus(a, () => ok(a)) : a;
 }
 
-async function answerOf(endpoint: DockerEndpoint, method: 'DELETE' | 'POST', path: string, timeoutMs: number): Promise<DockerAnswer | DeleteOutcome | typeof TIMED_OUT> {
+async function answerOf(
+  endpoint: DockerEndpoint,
+  method: 'DELETE' | 'POST',
+  path: string,
+  timeoutMs: number,
+): Promise<DockerAnswer | DeleteOutcome | typeof TIMED_OUT> {
   try {
     return await dockerRequest(endpoint, method, path, timeoutMs);
   } catch (err) {
@@ -43,7 +60,12 @@ async function answerOf(endpoint: DockerEndpoint, method: 'DELETE' | 'POST', pat
 }
 
 /** `DELETE /containers/{id}?v=0&force=0`: refused (409) while it runs; its anonymous volumes stay. */
-export function removeContainer(endpoint: DockerEndpoint, apiVersion: string, id: string, timeoutMs: number): Promise<DeleteOutcome> {
+export function removeContainer(
+  endpoint: DockerEndpoint,
+  apiVersion: string,
+  id: string,
+  timeoutMs: number,
+): Promise<DeleteOutcome> {
   const c = `/v${apiVersion}/containers/${encodeURIComponent(id)}`;
   return call(endpoint, 'DELETE', `${c}?v=0&force=0`, timeoutMs, () => outcome('removed'), `${c}/json`);
 }
@@ -54,12 +76,24 @@ export function removeContainer(endpoint: DockerEndpoint, apiVersion: string, id
  * images are not in the plan, so they stay.
  * Sample answer: `[{"Untagged":"pf-app:latest"},{"Deleted":"sha256:5f0c…"}]`.
  */
-export function removeImage(endpoint: DockerEndpoint, apiVersion: string, id: string, timeoutMs: number): Promise<DeleteOutcome> {
+export function removeImage(
+  endpoint: DockerEndpoint,
+  apiVersion: string,
+  id: string,
+  timeoutMs: number,
+): Promise<DeleteOutcome> {
   const i = `/v${apiVersion}/images/${encodeURIComponent(id)}`;
-  return call(endpoint, 'DELETE', `${i}?force=0&noprune=1`, timeoutMs, (a) => {
-    const deleted = Array.isArray(a.json) && a.json.some((e) => (e as { Deleted?: unknown })?.Deleted === id);
-    return deleted ? outcome('removed') : outcome('kept', 'the daemon untagged it but did not delete it');
-  }, `${i}/json`);
+  return call(
+    endpoint,
+    'DELETE',
+    `${i}?force=0&noprune=1`,
+    timeoutMs,
+    (a) => {
+      const deleted = Array.isArray(a.json) && a.json.some((e) => (e as { Deleted?: unknown })?.Deleted === id);
+      return deleted ? outcome('removed') : outcome('kept', 'the daemon untagged it but did not delete it');
+    },
+    `${i}/json`,
+  );
 }
 
 /** BuildKit record ids are 25 base-36 characters; anything else is not sent into a filter. */
@@ -73,7 +107,12 @@ const RECORD_ID = /^[A-Za-z0-9]{1,128}$/;
  * prunable one of two and kept the other, which a third record built on.
  * Each id's outcome; the call's SpaceReclaimed goes to the first removed.
  */
-export async function pruneBuildRecords(endpoint: DockerEndpoint, apiVersion: string, ids: readonly string[], timeoutMs: number): Promise<Map<string, DeleteOutcome>> {
+export async function pruneBuildRecords(
+  endpoint: DockerEndpoint,
+  apiVersion: string,
+  ids: readonly string[],
+  timeoutMs: number,
+): Promise<Map<string, DeleteOutcome>> {
   const out = new Map<string, DeleteOutcome>();
   const valid = ids.filter((id) => RECORD_ID.test(id));
   for (const id of ids) if (!valid.includes(id)) out.set(id, outcome('failed', 'not a BuildKit record id; not sent'));
@@ -81,10 +120,14 @@ export async function pruneBuildRecords(endpoint: DockerEndpoint, apiVersion: st
   const filters = encodeURIComponent(JSON.stringify({ id: [`^(${valid.join('|')})$`] }));
   const a = await answerOf(endpoint, 'POST', `/v${apiVersion}/build/prune?filters=${filters}`, timeoutMs);
   // BuildKit may go on pruning after we stopped waiting: what is no longer listed went.
-  if (a === TIMED_OUT) return new Map([...out, ...await recordsAfterTimeout(endpoint, apiVersion, valid, timeoutMs)]);
-  const body = 'status' in a ? a.json as { CachesDeleted?: unknown; SpaceReclaimed?: unknown } | undefined : undefined;
+  if (a === TIMED_OUT) return new Map([...out, ...(await recordsAfterTimeout(endpoint, apiVersion, valid, timeoutMs))]);
+  const body =
+    'status' in a ? (a.json as { CachesDeleted?: unknown; SpaceReclaimed?: unknown } | undefined) : undefined;
   const deleted: unknown[] = Array.isArray(body?.CachesDeleted) ? body.CachesDeleted : [];
-  const reclaimed = typeof body?.SpaceReclaimed === 'number' && Number.isSafeInteger(body.SpaceReclaimed) && body.SpaceReclaimed >= 0 ? body.SpaceReclaimed : null;
+  const reclaimed =
+    typeof body?.SpaceReclaimed === 'number' && Number.isSafeInteger(body.SpaceReclaimed) && body.SpaceReclaimed >= 0
+      ? body.SpaceReclaimed
+      : null;
   const answer = 'status' in a ? byStatus(a, () => outcome('removed')) : a;
   let credited = false;
   for (const id of valid) {
@@ -92,7 +135,15 @@ export async function pruneBuildRecords(endpoint: DockerEndpoint, apiVersion: st
     else if (deleted.includes(id)) {
       out.set(id, outcome('removed', null, credited ? 0 : reclaimed));
       credited = true;
-    } else out.set(id, outcome('kept', 'BuildKit did not delete it (already gone, in use, shared with an image, internal, or a record not in the plan builds on it)', null));
+    } else
+      out.set(
+        id,
+        outcome(
+          'kept',
+          'BuildKit did not delete it (already gone, in use, shared with an image, internal, or a record not in the plan builds on it)',
+          null,
+        ),
+      );
   }
   return out;
 }

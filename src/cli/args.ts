@@ -20,7 +20,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (first === 'help' || values.help) {
     const topic = first === 'help' ? extra[0] : parsed.positionals[0];
     if (first === 'help' && extra.length > 1) throw new UsageError(`unexpected argument '${extra[1]}'`);
-    return { command: 'help', paths: [], allMounts: false, ...(topic === undefined ? {} : { helpFor: commandNamed(topic) }) };
+    return {
+      command: 'help',
+      paths: [],
+      allMounts: false,
+      ...(topic === undefined ? {} : { helpFor: commandNamed(topic) }),
+    };
   }
   if (values.version) return { command: 'version', paths: [], allMounts: false };
   const command = commandNamed(first);
@@ -28,12 +33,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   const accepted = new Set(flagsOf(command).map((f) => f.name));
   for (const name of Object.keys(values)) if (!accepted.has(name)) throw new UsageError(refusal(name, command));
   if (command === 'guard') {
-    if (((values.path as string[] | undefined) ?? []).length !== 1) throw new UsageError('guard needs exactly one --path (the place about to be written)');
+    if (((values.path as string[] | undefined) ?? []).length !== 1)
+      throw new UsageError('guard needs exactly one --path (the place about to be written)');
     if (values.need === undefined) throw new UsageError('guard needs --need SIZE (e.g. 12G, 500M, 1048576)');
   }
-  if (!values.apply && values['max-tier'] !== undefined) throw new UsageError('--max-tier chooses what --apply runs: add --apply');
-  if (values.journal !== undefined && values['no-journal']) throw new UsageError('--journal and --no-journal contradict each other');
-  if (values.svg === '-' && values.format !== undefined) throw new UsageError('--svg - prints the chart on stdout: --format has nothing left to print to');
+  if (!values.apply && values['max-tier'] !== undefined)
+    throw new UsageError('--max-tier chooses what --apply runs: add --apply');
+  if (values.journal !== undefined && values['no-journal'])
+    throw new UsageError('--journal and --no-journal contradict each other');
+  if (values.svg === '-' && values.format !== undefined)
+    throw new UsageError('--svg - prints the chart on stdout: --format has nothing left to print to');
   const args = { command, ...fromTable(command, values) } as CliArgs;
   if (command === 'guard') args.maxPct ??= 95;
   if (command === 'watch') args.runArgv = reportArgv(values);
@@ -60,7 +69,11 @@ function fromTable(command: Command, values: Values): Omit<CliArgs, 'command'> {
 
 /** watch: the same flags, as each report run gets them (`--name=value`, so a value may start with '-'). */
 function reportArgv(values: Values): string[] {
-  const names = new Set(flagsOf('report').filter((f) => f.key).map((f) => f.name));
+  const names = new Set(
+    flagsOf('report')
+      .filter((f) => f.key)
+      .map((f) => f.name),
+  );
   return [...names].flatMap((name) => {
     const v = values[name];
     if (v === undefined || v === false) return [];

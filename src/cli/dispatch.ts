@@ -43,7 +43,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (args.command === 'trend') return await (await import('../commands/trend.js')).trend(options, io);
     if (args.command === 'remediate') return await (await import('../commands/remediate.js')).remediate(options, io);
     if (args.command === 'watch') {
-      const plan = { intervalMs: args.intervalMs ?? DEFAULT_INTERVAL_MS, budgetMs: options.budgetMs, runArgv: args.runArgv ?? [] };
+      const plan = {
+        intervalMs: args.intervalMs ?? DEFAULT_INTERVAL_MS,
+        budgetMs: options.budgetMs,
+        runArgv: args.runArgv ?? [],
+      };
       return await (await import('../commands/watch.js')).watch(plan, io);
     }
     return await (await import('../commands/report.js')).report(options, io);
@@ -72,17 +76,29 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
     docker: parseDockerHost(fromEnv('DOCKER_HOST') ?? config.dockerHost),
     diskThresholdPct,
     scanOutside: args.scanOutside ?? false,
-    journalRoot: args.noJournal ? null
-      : args.journalDir ?? fromEnv('OPS_JOURNAL_ROOT') ?? config.journalRoot ?? (repoRoot ? path.join(repoRoot, 'journal', 'supervisor') : './journal'),
+    journalRoot: args.noJournal
+      ? null
+      : (args.journalDir ??
+        fromEnv('OPS_JOURNAL_ROOT') ??
+        config.journalRoot ??
+        (repoRoot ? path.join(repoRoot, 'journal', 'supervisor') : './journal')),
     journalKeepDays: args.journalKeepDays ?? config.journalKeepDays ?? null,
     trendDays: args.trendDays ?? DEFAULT_TREND_DAYS,
     trendSvg: args.svgFile,
     actionScript: args.actionScript ?? config.actionScript ?? defaultActionScript(fromEnv('FACTORY_ROOT')),
     escalate: args.escalate ?? false,
-    escalation: { ...DEFAULT_ESCALATION, ...config.escalation, ...(args.horizonMs === undefined ? {} : { horizonMs: args.horizonMs }) },
+    escalation: {
+      ...DEFAULT_ESCALATION,
+      ...config.escalation,
+      ...(args.horizonMs === undefined ? {} : { horizonMs: args.horizonMs }),
+    },
     // The host's OPS_VAULT_ROOT is the pending folder itself.
     vault: {
-      pending: args.vaultDir ?? fromEnv('OPS_VAULT_ROOT') ?? config.vaultPending ?? (repoRoot ? path.join(repoRoot, 'vault', 'pending') : null),
+      pending:
+        args.vaultDir ??
+        fromEnv('OPS_VAULT_ROOT') ??
+        config.vaultPending ??
+        (repoRoot ? path.join(repoRoot, 'vault', 'pending') : null),
       actions: args.vaultActionsDir ?? config.vaultActions ?? null,
     },
     remediation: {
@@ -92,14 +108,18 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
       maxTier: args.maxTier ?? 'safe',
     },
     // trend measures nothing: it never writes the textfile, whatever the config says.
-    promFile: args.command === 'trend' ? null : args.promFile ?? config.promFile ?? null,
+    promFile: args.command === 'trend' ? null : (args.promFile ?? config.promFile ?? null),
   };
 }
 
 /** The default low watermark sits 5 points under the disk threshold (80 → 75, as kubelet frees 85 → 80). */
 function remediationPolicy(args: CliArgs, config: FileConfig, diskThresholdPct: number): RemediationPolicy {
   const fromFile = config.remediation ?? {};
-  const policy = { ...DEFAULT_POLICY, ...fromFile, targetPct: args.targetPct ?? fromFile.targetPct ?? Math.max(1, diskThresholdPct - 5) };
+  const policy = {
+    ...DEFAULT_POLICY,
+    ...fromFile,
+    targetPct: args.targetPct ?? fromFile.targetPct ?? Math.max(1, diskThresholdPct - 5),
+  };
   return args.minAgeMs === undefined ? policy : withMinAge(policy, args.minAgeMs);
 }
 

@@ -3,11 +3,18 @@ import { EXIT, type Io } from '../commands/io.js';
 
 /** The one place typed errors become exit codes (and one line on stderr). */
 export function exitCodeFor(err: unknown, io: Io): number {
-  const code = err instanceof UsageError ? EXIT.usage
-    : err instanceof ApplyLockedError ? EXIT.applyLocked
-      : err instanceof RunLockedError ? EXIT.runLocked
-        : err instanceof InterruptedError ? (err.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
-          : null;
+  const code =
+    err instanceof UsageError
+      ? EXIT.usage
+      : err instanceof ApplyLockedError
+        ? EXIT.applyLocked
+        : err instanceof RunLockedError
+          ? EXIT.runLocked
+          : err instanceof InterruptedError
+            ? err.signal === 'SIGINT'
+              ? EXIT.sigint
+              : EXIT.sigterm
+            : null;
   io.stderr(`preflight: ${code === null ? 'internal error: ' : ''}${errorMessage(err)}\n`);
   return code ?? EXIT.internal;
 }

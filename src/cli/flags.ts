@@ -1,6 +1,17 @@
 import { UsageError } from '../model/errors.js';
 import type { OutputFormat } from '../model/options.js';
-import { parseBudget, parseCount, parseDuration, parseInterval, parsePathArg, parsePct, parsePromFile, parseSize, parseSvgTarget, parseTier } from '../config/value-parsers.js';
+import {
+  parseBudget,
+  parseCount,
+  parseDuration,
+  parseInterval,
+  parsePathArg,
+  parsePct,
+  parsePromFile,
+  parseSize,
+  parseSvgTarget,
+  parseTier,
+} from '../config/value-parsers.js';
 
 /*
  * Every flag, once: node:util's parseArgs options, the per-command checks
@@ -24,28 +35,44 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    name: 'report', usage: '[report] [options]', summary: 'the storage report (the default command)',
-    about: 'Measures every section within --budget, appends this run to the journal and prints a markdown report on stdout (or JSON, or the recipe gate). One measuring run at a time per host: it waits for another at most half its budget (exit 5 when that is not enough).',
+    name: 'report',
+    usage: '[report] [options]',
+    summary: 'the storage report (the default command)',
+    about:
+      'Measures every section within --budget, appends this run to the journal and prints a markdown report on stdout (or JSON, or the recipe gate). One measuring run at a time per host: it waits for another at most half its budget (exit 5 when that is not enough).',
   },
   {
-    name: 'trend', usage: 'trend [options]', summary: 'the Storage Trend section alone, from the journal; probes nothing',
-    about: 'Prints the Storage Trend section from the history under the journal, without probing anything, within --budget.',
+    name: 'trend',
+    usage: 'trend [options]',
+    summary: 'the Storage Trend section alone, from the journal; probes nothing',
+    about:
+      'Prints the Storage Trend section from the history under the journal, without probing anything, within --budget.',
   },
   {
-    name: 'guard', usage: 'guard --path PATH --need SIZE [--max-pct PCT]', summary: 'does writing SIZE under PATH fit? (exit 0 or 3)',
-    about: 'Exit 0 when writing SIZE more keeps the filesystem holding PATH at or below --max-pct used; exit 3 with a DiskCapacity JSON error on stdout and one line on stderr when it would not. SIZE: 12G, 500M, 1.5T (powers of 1024), 12GB (powers of 1000) or bytes. It touches no Docker API.',
+    name: 'guard',
+    usage: 'guard --path PATH --need SIZE [--max-pct PCT]',
+    summary: 'does writing SIZE under PATH fit? (exit 0 or 3)',
+    about:
+      'Exit 0 when writing SIZE more keeps the filesystem holding PATH at or below --max-pct used; exit 3 with a DiskCapacity JSON error on stdout and one line on stderr when it would not. SIZE: 12G, 500M, 1.5T (powers of 1024), 12GB (powers of 1000) or bytes. It touches no Docker API.',
   },
   {
-    name: 'remediate', usage: 'remediate [--apply [--max-tier safe|moderate]] [options]', summary: 'the clean-up plan (a dry run); --apply runs it',
-    about: "Measures like a report and prints the clean-up plan for the Docker data root's filesystem, changing nothing. With --apply, runs the plan's steps up to --max-tier, stopping at the target (one apply per host: exit 4 when another holds the lock for 5 s); on a terminal, a progress line per step goes to stderr.",
+    name: 'remediate',
+    usage: 'remediate [--apply [--max-tier safe|moderate]] [options]',
+    summary: 'the clean-up plan (a dry run); --apply runs it',
+    about:
+      "Measures like a report and prints the clean-up plan for the Docker data root's filesystem, changing nothing. With --apply, runs the plan's steps up to --max-tier, stopping at the target (one apply per host: exit 4 when another holds the lock for 5 s); on a terminal, a progress line per step goes to stderr.",
   },
   {
-    name: 'watch', usage: 'watch [--interval DURATION] [report options]', summary: 'a report every --interval, for hosts without a supervisor',
-    about: 'Runs `preflight [report options]` every --interval, start to start, and passes each report through to stdout. A run longer than the interval is followed at once by the next (no pile-up); runs never overlap, with each other or with any other preflight run on the host (the run lock). A failed run prints one line on stderr and the loop goes on. SIGTERM or SIGINT stops it within a second (a run in progress is cut and its lock released), with exit 0.',
+    name: 'watch',
+    usage: 'watch [--interval DURATION] [report options]',
+    summary: 'a report every --interval, for hosts without a supervisor',
+    about:
+      'Runs `preflight [report options]` every --interval, start to start, and passes each report through to stdout. A run longer than the interval is followed at once by the next (no pile-up); runs never overlap, with each other or with any other preflight run on the host (the run lock). A failed run prints one line on stderr and the loop goes on. SIGTERM or SIGINT stops it within a second (a run in progress is cut and its lock released), with exit 0.',
   },
 ];
 
-type Parsed<K extends keyof CliArgs> = NonNullable<CliArgs[K]> extends readonly (infer E)[] ? E : NonNullable<CliArgs[K]>;
+type Parsed<K extends keyof CliArgs> =
+  NonNullable<CliArgs[K]> extends readonly (infer E)[] ? E : NonNullable<CliArgs[K]>;
 
 export interface FlagSpec<K extends keyof CliArgs = keyof CliArgs> {
   name: string;
@@ -77,8 +104,10 @@ const text = (value: string): string => value;
 function formats(allowed: readonly OutputFormat[], who = '') {
   return (value: string, name: string): OutputFormat => {
     if ((allowed as readonly string[]).includes(value)) return value as OutputFormat;
-    if (value === 'fired') throw new UsageError(`${who} print markdown or json; the recipe gate (--format fired) comes from a report run`);
-    if (value === 'prom') throw new UsageError(`${who} print markdown or json; metrics (--format prom) come from a measuring run`);
+    if (value === 'fired')
+      throw new UsageError(`${who} print markdown or json; the recipe gate (--format fired) comes from a report run`);
+    if (value === 'prom')
+      throw new UsageError(`${who} print markdown or json; metrics (--format prom) come from a measuring run`);
     throw new UsageError(`${name} must be one of ${allowed.join(', ')} (got '${value}')`);
   };
 }
@@ -126,42 +155,248 @@ export interface CliArgs {
 }
 
 export const FLAGS: readonly FlagSpec[] = [
-  flag({ name: 'interval', value: 'DURATION', commands: ['watch'], default: '20m', key: 'intervalMs', parse: parseInterval, text: 'from the start of one run to the start of the next (at least 1s)' }),
-  flag({ name: 'format', value: 'markdown|json|fired|prom', commands: ['report', 'watch'], default: 'markdown', key: 'format', parse: formats(['markdown', 'json', 'fired', 'prom']), text: "output format; fired is the recipe gate, prom Prometheus's text format" }),
-  flag({ name: 'format', value: 'markdown|json|prom', commands: ['remediate'], default: 'markdown', key: 'format', parse: formats(['markdown', 'json', 'prom'], 'remediate and trend'), text: 'output format (prom: the metrics of every section the run measured)' }),
-  flag({ name: 'format', value: 'markdown|json', commands: ['trend'], default: 'markdown', key: 'format', parse: formats(['markdown', 'json'], 'trend and remediate'), text: 'output format' }),
-  flag({ name: 'prom-file', value: 'FILE.prom', commands: RUNS, default: 'none (config prom_file)', key: 'promFile', parse: (v, n) => parsePromFile(v, n), text: "also write the metrics there for node_exporter's textfile collector (atomically; a name ending in .prom)" }),
-  flag({ name: 'svg', value: 'FILE', commands: ['trend'], default: 'none', key: 'svgFile', parse: parseSvgTarget, text: 'also draw the chart (used bytes per source, capacity, threshold, clean-up, projection) as SVG into FILE; - for stdout' }),
-  flag({ name: 'budget', value: 'SECONDS', commands: READS, default: '60', key: 'budgetSeconds', parse: parseBudget, text: 'time budget for the whole run (watch: for each run); it ends within it, whatever hangs' }),
-  flag({ name: 'path', value: 'PATH', multiple: true, commands: RUNS, default: 'none', key: 'paths', parse: parsePathArg, text: 'also measure the filesystem that holds PATH (repeatable)' }),
-  flag({ name: 'path', value: 'PATH', multiple: true, commands: ['guard'], default: 'required', key: 'paths', parse: parsePathArg, text: 'where the write goes (exactly one)' }),
-  flag({ name: 'need', value: 'SIZE', commands: ['guard'], default: 'required', key: 'needBytes', parse: (v) => parseSize(v), text: 'how much is about to be written' }),
-  flag({ name: 'max-pct', value: 'PCT', commands: ['guard'], default: '95', key: 'maxPct', parse: parsePct, text: 'the used % the write must not pass' }),
-  flag({ name: 'all-mounts', commands: RUNS, default: 'off', key: 'allMounts', text: 'also measure every real filesystem in the mount table' }),
-  flag({ name: 'config', value: 'FILE', commands: READS, default: '$PREFLIGHT_CONFIG if set, else none', key: 'configFile', parse: text, text: 'a YAML config file (TOML still read); flags override it' }),
-  flag({ name: 'disk-threshold', value: 'PCT', commands: READS, default: '80', key: 'diskThresholdPct', parse: parsePct, text: 'disk-high (P1) above PCT% used; disk-warning 10 points below' }),
-  flag({ name: 'scan-outside', commands: RUNS, default: 'off', key: 'scanOutside', text: 'when outside-docker leads, list the biggest directories even below the warning tier (a bounded du -x)' }),
-  flag({ name: 'journal', value: 'DIR', commands: READS, default: '$OPS_JOURNAL_ROOT, else $OPS_REPO_ROOT/journal/supervisor, else ./journal', key: 'journalDir', parse: parsePathArg, text: 'the daily journal directory' }),
   flag({
-    name: 'no-journal', commands: RUNS, default: 'off', key: 'noJournal', text: 'neither read nor append the journal',
+    name: 'interval',
+    value: 'DURATION',
+    commands: ['watch'],
+    default: '20m',
+    key: 'intervalMs',
+    parse: parseInterval,
+    text: 'from the start of one run to the start of the next (at least 1s)',
+  }),
+  flag({
+    name: 'format',
+    value: 'markdown|json|fired|prom',
+    commands: ['report', 'watch'],
+    default: 'markdown',
+    key: 'format',
+    parse: formats(['markdown', 'json', 'fired', 'prom']),
+    text: "output format; fired is the recipe gate, prom Prometheus's text format",
+  }),
+  flag({
+    name: 'format',
+    value: 'markdown|json|prom',
+    commands: ['remediate'],
+    default: 'markdown',
+    key: 'format',
+    parse: formats(['markdown', 'json', 'prom'], 'remediate and trend'),
+    text: 'output format (prom: the metrics of every section the run measured)',
+  }),
+  flag({
+    name: 'format',
+    value: 'markdown|json',
+    commands: ['trend'],
+    default: 'markdown',
+    key: 'format',
+    parse: formats(['markdown', 'json'], 'trend and remediate'),
+    text: 'output format',
+  }),
+  flag({
+    name: 'prom-file',
+    value: 'FILE.prom',
+    commands: RUNS,
+    default: 'none (config prom_file)',
+    key: 'promFile',
+    parse: (v, n) => parsePromFile(v, n),
+    text: "also write the metrics there for node_exporter's textfile collector (atomically; a name ending in .prom)",
+  }),
+  flag({
+    name: 'svg',
+    value: 'FILE',
+    commands: ['trend'],
+    default: 'none',
+    key: 'svgFile',
+    parse: parseSvgTarget,
+    text: 'also draw the chart (used bytes per source, capacity, threshold, clean-up, projection) as SVG into FILE; - for stdout',
+  }),
+  flag({
+    name: 'budget',
+    value: 'SECONDS',
+    commands: READS,
+    default: '60',
+    key: 'budgetSeconds',
+    parse: parseBudget,
+    text: 'time budget for the whole run (watch: for each run); it ends within it, whatever hangs',
+  }),
+  flag({
+    name: 'path',
+    value: 'PATH',
+    multiple: true,
+    commands: RUNS,
+    default: 'none',
+    key: 'paths',
+    parse: parsePathArg,
+    text: 'also measure the filesystem that holds PATH (repeatable)',
+  }),
+  flag({
+    name: 'path',
+    value: 'PATH',
+    multiple: true,
+    commands: ['guard'],
+    default: 'required',
+    key: 'paths',
+    parse: parsePathArg,
+    text: 'where the write goes (exactly one)',
+  }),
+  flag({
+    name: 'need',
+    value: 'SIZE',
+    commands: ['guard'],
+    default: 'required',
+    key: 'needBytes',
+    parse: (v) => parseSize(v),
+    text: 'how much is about to be written',
+  }),
+  flag({
+    name: 'max-pct',
+    value: 'PCT',
+    commands: ['guard'],
+    default: '95',
+    key: 'maxPct',
+    parse: parsePct,
+    text: 'the used % the write must not pass',
+  }),
+  flag({
+    name: 'all-mounts',
+    commands: RUNS,
+    default: 'off',
+    key: 'allMounts',
+    text: 'also measure every real filesystem in the mount table',
+  }),
+  flag({
+    name: 'config',
+    value: 'FILE',
+    commands: READS,
+    default: '$PREFLIGHT_CONFIG if set, else none',
+    key: 'configFile',
+    parse: text,
+    text: 'a YAML config file (TOML still read); flags override it',
+  }),
+  flag({
+    name: 'disk-threshold',
+    value: 'PCT',
+    commands: READS,
+    default: '80',
+    key: 'diskThresholdPct',
+    parse: parsePct,
+    text: 'disk-high (P1) above PCT% used; disk-warning 10 points below',
+  }),
+  flag({
+    name: 'scan-outside',
+    commands: RUNS,
+    default: 'off',
+    key: 'scanOutside',
+    text: 'when outside-docker leads, list the biggest directories even below the warning tier (a bounded du -x)',
+  }),
+  flag({
+    name: 'journal',
+    value: 'DIR',
+    commands: READS,
+    default: '$OPS_JOURNAL_ROOT, else $OPS_REPO_ROOT/journal/supervisor, else ./journal',
+    key: 'journalDir',
+    parse: parsePathArg,
+    text: 'the daily journal directory',
+  }),
+  flag({
+    name: 'no-journal',
+    commands: RUNS,
+    default: 'off',
+    key: 'noJournal',
+    text: 'neither read nor append the journal',
     refused: { trend: 'trend reads the journal: --no-journal leaves it nothing to read' },
   }),
-  flag({ name: 'journal-keep-days', value: 'N', commands: RUNS, default: 'keep all', key: 'journalKeepDays', parse: parseCount, text: 'remove journal day files older than N days' }),
-  flag({ name: 'days', value: 'N', commands: ['trend'], default: '7', key: 'trendDays', parse: parseCount, text: 'days of journal to read' }),
-  flag({ name: 'apply', commands: ['remediate'], default: 'off, a dry run that changes nothing', key: 'apply', text: "run the plan's steps" }),
-  flag({ name: 'max-tier', value: 'safe|moderate', commands: ['remediate'], default: 'safe', key: 'maxTier', parse: parseTier, text: 'with --apply: the riskiest tier to run; destructive steps are never run, a person decides' }),
-  flag({ name: 'target-pct', value: 'N', commands: ['remediate'], default: 'the disk threshold minus 5, i.e. 75', key: 'targetPct', parse: parsePct, text: 'clean up to at or below N% used' }),
   flag({
-    name: 'min-age', value: 'DURATION', commands: ['remediate'], key: 'minAgeMs', parse: parseDuration,
+    name: 'journal-keep-days',
+    value: 'N',
+    commands: RUNS,
+    default: 'keep all',
+    key: 'journalKeepDays',
+    parse: parseCount,
+    text: 'remove journal day files older than N days',
+  }),
+  flag({
+    name: 'days',
+    value: 'N',
+    commands: ['trend'],
+    default: '7',
+    key: 'trendDays',
+    parse: parseCount,
+    text: 'days of journal to read',
+  }),
+  flag({
+    name: 'apply',
+    commands: ['remediate'],
+    default: 'off, a dry run that changes nothing',
+    key: 'apply',
+    text: "run the plan's steps",
+  }),
+  flag({
+    name: 'max-tier',
+    value: 'safe|moderate',
+    commands: ['remediate'],
+    default: 'safe',
+    key: 'maxTier',
+    parse: parseTier,
+    text: 'with --apply: the riskiest tier to run; destructive steps are never run, a person decides',
+  }),
+  flag({
+    name: 'target-pct',
+    value: 'N',
+    commands: ['remediate'],
+    default: 'the disk threshold minus 5, i.e. 75',
+    key: 'targetPct',
+    parse: parsePct,
+    text: 'clean up to at or below N% used',
+  }),
+  flag({
+    name: 'min-age',
+    value: 'DURATION',
+    commands: ['remediate'],
+    key: 'minAgeMs',
+    parse: parseDuration,
     default: 'the policy: dangling images 1h, exited containers and build cache 24h, unused images 7d',
     text: 'overrides every minimum age and grace period (0s, 90m, 2h, 7d)',
   }),
-  flag({ name: 'escalate', commands: RUNS, default: 'off', key: 'escalate', text: 'file, update and resolve vault items (supervisor-<slug>.md in the pending folder) for what a person must do' }),
-  flag({ name: 'vault', value: 'DIR', commands: RUNS, default: '$OPS_VAULT_ROOT, else $OPS_REPO_ROOT/vault/pending', key: 'vaultDir', parse: parsePathArg, text: "the vault's pending folder" }),
-  flag({ name: 'vault-actions', value: 'DIR', commands: RUNS, default: 'none', key: 'vaultActionsDir', parse: parsePathArg, text: 'with --escalate: also write an action TOML per destructive step a runner could carry out after approval' }),
-  flag({ name: 'escalate-horizon', value: 'DURATION', commands: RUNS, default: '24h', key: 'horizonMs', parse: parseDuration, text: 'with --escalate: a filesystem forecast full sooner than this needs a person' }),
   flag({
-    name: 'action-script', value: 'PATH', commands: RUNS, key: 'actionScript', parse: text,
+    name: 'escalate',
+    commands: RUNS,
+    default: 'off',
+    key: 'escalate',
+    text: 'file, update and resolve vault items (supervisor-<slug>.md in the pending folder) for what a person must do',
+  }),
+  flag({
+    name: 'vault',
+    value: 'DIR',
+    commands: RUNS,
+    default: '$OPS_VAULT_ROOT, else $OPS_REPO_ROOT/vault/pending',
+    key: 'vaultDir',
+    parse: parsePathArg,
+    text: "the vault's pending folder",
+  }),
+  flag({
+    name: 'vault-actions',
+    value: 'DIR',
+    commands: RUNS,
+    default: 'none',
+    key: 'vaultActionsDir',
+    parse: parsePathArg,
+    text: 'with --escalate: also write an action TOML per destructive step a runner could carry out after approval',
+  }),
+  flag({
+    name: 'escalate-horizon',
+    value: 'DURATION',
+    commands: RUNS,
+    default: '24h',
+    key: 'horizonMs',
+    parse: parseDuration,
+    text: 'with --escalate: a filesystem forecast full sooner than this needs a person',
+  }),
+  flag({
+    name: 'action-script',
+    value: 'PATH',
+    commands: RUNS,
+    key: 'actionScript',
+    parse: text,
     default: 'the path from $FACTORY_ROOT to integrations/actions/storage-cleanup.sh',
     text: "the path fired direct findings name for our clean-up script, relative to the host's root",
   }),
@@ -178,7 +413,11 @@ export function flagsOf(command: Command): FlagSpec[] {
 export function parseArgsOptions(): Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> {
   const out: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
   for (const f of FLAGS) {
-    out[f.name] = { type: f.value ? 'string' : 'boolean', ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
+    out[f.name] = {
+      type: f.value ? 'string' : 'boolean',
+      ...(f.multiple ? { multiple: true } : {}),
+      ...(f.short ? { short: f.short } : {}),
+    };
   }
   return out;
 }

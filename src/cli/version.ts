@@ -14,6 +14,8 @@ export function installRoot(): string {
 
 /** The installed package's version, from the install root's package.json. */
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('package.json', `file://${installRoot().replace(/\/?$/, '/')}`), 'utf8')) as { version: string };
+  const pkg = JSON.parse(
+    readFileSync(new URL('package.json', `file://${installRoot().replace(/\/?$/, '/')}`), 'utf8'),
+  ) as { version: string };
   return pkg.version;
 }

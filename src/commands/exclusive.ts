@@ -16,14 +16,20 @@ const RUN_LOCK_WAIT_SHARE = 0.5;
  * journal append) are killed as the process exits, not before: freed
  * early, the work could go on to write a report of a run that was cut.
  */
-export async function exclusively<T>(options: RunOptions, io: Io, work: (options: RunOptions, io: Io) => Promise<T>): Promise<T> {
+export async function exclusively<T>(
+  options: RunOptions,
+  io: Io,
+  work: (options: RunOptions, io: Io) => Promise<T>,
+): Promise<T> {
   const started = Date.now();
   const stop = new AbortController();
   const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
     process.once('exit', () => killChildTrees());
     stop.abort(new InterruptedError(signal));
   };
-  const stopped = new Promise<never>((_, reject) => stop.signal.addEventListener('abort', () => reject(stop.signal.reason as Error), { once: true }));
+  const stopped = new Promise<never>((_, reject) =>
+    stop.signal.addEventListener('abort', () => reject(stop.signal.reason as Error), { once: true }),
+  );
   stopped.catch(() => undefined);
   const open = (write: (text: string) => void) => (text: string) => {
     if (!stop.signal.aborted) write(text);

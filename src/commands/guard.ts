@@ -26,11 +26,25 @@ export interface DiskCapacityError {
  * `maxPct` used (df's used / (used + available))? Pure, so the threshold is
  * testable to the byte: it fits while (used + need) × 100 ≤ maxPct × capacity.
  */
-export function assessGuard(usedBytes: number, availBytes: number, needBytes: number, maxPct: number, mountpoint: string) {
+export function assessGuard(
+  usedBytes: number,
+  availBytes: number,
+  needBytes: number,
+  maxPct: number,
+  mountpoint: string,
+) {
   const capacityBytes = usedBytes + availBytes;
   const projectedPct = capacityBytes > 0 ? ((usedBytes + needBytes) * 100) / capacityBytes : Infinity;
   const fits = needBytes <= availBytes && (usedBytes + needBytes) * 100 <= maxPct * capacityBytes;
-  const error: DiskCapacityError = { error: 'DiskCapacity', mountpoint, usedBytes, capacityBytes, needBytes, projectedPct, maxPct };
+  const error: DiskCapacityError = {
+    error: 'DiskCapacity',
+    mountpoint,
+    usedBytes,
+    capacityBytes,
+    needBytes,
+    projectedPct,
+    maxPct,
+  };
   return { fits, error };
 }
 
@@ -49,13 +63,20 @@ export async function guard(path: string, needBytes: number, maxPct: number, io:
   const usage = usageFromStatfs(m.statfs);
   const mountpoint = mountFor(table, m.realpath)?.mountpoint ?? m.realpath;
   // proc, sysfs and the like report no blocks: there is nothing to fill, and no answer to give.
-  if (usage.usedBytes + usage.availBytes <= 0) throw new UsageError(`${inline(path)}: ${inline(mountpoint)} reports no capacity (a pseudo filesystem?): nothing to guard`);
+  if (usage.usedBytes + usage.availBytes <= 0)
+    throw new UsageError(
+      `${inline(path)}: ${inline(mountpoint)} reports no capacity (a pseudo filesystem?): nothing to guard`,
+    );
   const { fits, error } = assessGuard(usage.usedBytes, usage.availBytes, needBytes, maxPct, mountpoint);
   if (fits) {
-    io.stdout(`${JSON.stringify({ ok: true, mountpoint, usedBytes: usage.usedBytes, capacityBytes: error.capacityBytes, needBytes, projectedPct: error.projectedPct, maxPct })}\n`);
+    io.stdout(
+      `${JSON.stringify({ ok: true, mountpoint, usedBytes: usage.usedBytes, capacityBytes: error.capacityBytes, needBytes, projectedPct: error.projectedPct, maxPct })}\n`,
+    );
     return EXIT.ok;
   }
   io.stdout(`${JSON.stringify(error)}\n`);
-  io.stderr(`Can't write ${formatBytes(needBytes)} to ${inline(path)}: it would reach ${Math.ceil(error.projectedPct)}% (max ${maxPct}%). Prune first.\n`);
+  io.stderr(
+    `Can't write ${formatBytes(needBytes)} to ${inline(path)}: it would reach ${Math.ceil(error.projectedPct)}% (max ${maxPct}%). Prune first.\n`,
+  );
   return EXIT.wouldNotFit;
 }

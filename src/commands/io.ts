@@ -1,5 +1,14 @@
 /** Exit codes: what a command returns; typed errors become one in cli/exit.ts only. */
-export const EXIT = { ok: 0, internal: 1, usage: 2, wouldNotFit: 3, applyLocked: 4, runLocked: 5, sigint: 130, sigterm: 143 } as const;
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  wouldNotFit: 3,
+  applyLocked: 4,
+  runLocked: 5,
+  sigint: 130,
+  sigterm: 143,
+} as const;
 
 /** Where a command writes: injected so tests can capture it. */
 export interface Io {

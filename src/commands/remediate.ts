@@ -11,7 +11,14 @@ import { renderMarkdown } from '../render/markdown.js';
 import { renderProm } from '../render/prom.js';
 import { applyPlan, noPlan, shellDeps } from '../run/apply/apply.js';
 import { progressText, type ApplyEvent } from '../run/apply/progress.js';
-import { escalateMeasured, measure, measureAndRecord, recordMeasured, withPromFile, type Measured } from '../run/pipeline.js';
+import {
+  escalateMeasured,
+  measure,
+  measureAndRecord,
+  recordMeasured,
+  withPromFile,
+  type Measured,
+} from '../run/pipeline.js';
 import { exclusively } from './exclusive.js';
 import { EXIT, type Io } from './io.js';
 
@@ -48,7 +55,9 @@ async function remediateRun(options: RunOptions, io: Io): Promise<number> {
   const appliedPart = appliedResult(applied, Date.now() - applyStarted);
   // After the apply: what it could not fix is what a person must.
   const run: RunResult = { ...(await escalateMeasured(options, m, applied)), applied: appliedPart };
-  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, run, { remediation: historyEntries(applied) });
+  const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, run, {
+    remediation: historyEntries(applied),
+  });
   const full = await withPromFile(options, makeReport(partsInOrder(run), m.startedAt, new Date(), journal, run));
   io.stdout(render(options, full));
   // The apply ran (even if it freed less than wanted): that is a result, not a failure.
@@ -64,7 +73,11 @@ function render(options: RunOptions, full: Report): string {
 }
 
 /** The plan this run measured, applied by the deadline the measuring left (ApplyLockedError when another apply holds the host). */
-async function applyMeasured(m: Measured, options: RunOptions, progress?: (e: ApplyEvent) => void): Promise<ApplyResult> {
+async function applyMeasured(
+  m: Measured,
+  options: RunOptions,
+  progress?: (e: ApplyEvent) => void,
+): Promise<ApplyResult> {
   const { maxTier } = options.remediation;
   const planned = m.run.remediation?.data;
   if (!planned?.plan) {
@@ -80,7 +93,7 @@ async function applyMeasured(m: Measured, options: RunOptions, progress?: (e: Ap
     docker: options.docker,
     apiVersion: m.run.docker?.data?.engine?.apiVersion ?? null,
     mountpoint: plan.mountpoint,
-    fstype: row?.mountpoint === plan.mountpoint ? row.fstype ?? null : null,
+    fstype: row?.mountpoint === plan.mountpoint ? (row.fstype ?? null) : null,
     lock: () => acquireApplyLock(),
   });
   return applyPlan(plan, maxTier, m.runDeadline, { ...deps, progress });

@@ -23,7 +23,13 @@ export async function trend(options: RunOptions, io: Io): Promise<number> {
   const toFile = options.trendSvg !== undefined && options.trendSvg !== '-';
   // A chart to write keeps half the budget for the write: a hung journal disk must not starve it.
   const readMs = toFile ? (deadline - startedAt.getTime()) / 2 : deadline - startedAt.getTime();
-  const history = await readHistory(execRunner, options.journalRoot ?? './journal', options.trendDays, startedAt, Math.max(1, readMs));
+  const history = await readHistory(
+    execRunner,
+    options.journalRoot ?? './journal',
+    options.trendDays,
+    startedAt,
+    Math.max(1, readMs),
+  );
   const data = trendFromHistory(history, null, options.diskThresholdPct);
   if (options.trendSvg !== undefined) {
     const svg = chartSvg(history, data, options);
@@ -40,7 +46,13 @@ export async function trend(options: RunOptions, io: Io): Promise<number> {
     }
   }
   const trend: SectionResult<TrendData> = history.problem
-    ? { section: trendSection, status: 'degraded', reason: `history: ${history.problem}`, data, durationMs: Date.now() - startedAt.getTime() }
+    ? {
+        section: trendSection,
+        status: 'degraded',
+        reason: `history: ${history.problem}`,
+        data,
+        durationMs: Date.now() - startedAt.getTime(),
+      }
     : { section: trendSection, status: 'ok', data, durationMs: Date.now() - startedAt.getTime() };
   const rep = makeReport([trend], startedAt, new Date(), null, { trend });
   io.stdout(options.format === 'json' ? renderJson(rep) : renderMarkdown(rep));
@@ -54,5 +66,10 @@ function chartSvg(history: HistoryWindow, data: TrendData, options: RunOptions):
     days: options.trendDays,
     maxPoints: PLOT_COLUMNS,
   });
-  return renderTrendSvg({ model, days: options.trendDays, thresholdPct: options.diskThresholdPct, problem: history.problem });
+  return renderTrendSvg({
+    model,
+    days: options.trendDays,
+    thresholdPct: options.diskThresholdPct,
+    problem: history.problem,
+  });
 }

@@ -39,13 +39,21 @@ export async function watch(plan: WatchPlan, io: Io, self = selfCommand()): Prom
   try {
     while (!stop.signal.aborted) {
       const startedAt = Date.now();
-      const end = await runChild([...self, ...plan.runArgv], io.env, plan.budgetMs + RUN_GRACE_MS, STOP_GRACE_MS, stop.signal);
+      const end = await runChild(
+        [...self, ...plan.runArgv],
+        io.env,
+        plan.budgetMs + RUN_GRACE_MS,
+        STOP_GRACE_MS,
+        stop.signal,
+      );
       // A run killed while holding the run lock leaves it to a dead pid: break it now, not at the next run's wait.
       if (end.kind === 'overran' || end.kind === 'cut') await clearStaleLock(runLockPath);
       const line = endLine(end, new Date(startedAt), plan, String(stop.signal.reason ?? ''));
       if (line) io.stderr(line);
       // Start to start; a run longer than the interval is followed at once, and missed starts are not made up.
-      await sleep(Math.max(0, startedAt + plan.intervalMs - Date.now()), undefined, { signal: stop.signal }).catch(() => undefined);
+      await sleep(Math.max(0, startedAt + plan.intervalMs - Date.now()), undefined, { signal: stop.signal }).catch(
+        () => undefined,
+      );
     }
     return EXIT.ok;
   } finally {
@@ -60,7 +68,11 @@ export function endLine(end: ChildEnd, startedAt: Date, plan: WatchPlan, signal:
   switch (end.kind) {
     case 'exited': {
       if (end.code === 0) return end.stderr || null;
-      const said = end.stderr.split('\n').find((l) => l.trim())?.replace(/^preflight: /, '') ?? 'no message';
+      const said =
+        end.stderr
+          .split('\n')
+          .find((l) => l.trim())
+          ?.replace(/^preflight: /, '') ?? 'no message';
       return `${run} failed (${end.code === null ? `killed by ${end.signal}` : `exit ${end.code}`}): ${plain(said, 300)}\n`;
     }
     case 'overran':

@@ -36,5 +36,7 @@ export function configEntries(text: string): number {
 /** The one-line reason a config is too big to parse, or null. */
 export function tooManyEntries(text: string): string | null {
   const n = configEntries(text);
-  return n > MAX_CONFIG_ENTRIES ? `${n} entries (lines not blank or comments, and the commas and brackets on them); a config has at most ${MAX_CONFIG_ENTRIES}` : null;
+  return n > MAX_CONFIG_ENTRIES
+    ? `${n} entries (lines not blank or comments, and the commas and brackets on them); a config has at most ${MAX_CONFIG_ENTRIES}`
+    : null;
 }

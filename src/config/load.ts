@@ -41,7 +41,10 @@ export function configFormat(file: string, text: string): ConfigFormat {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.toml') return 'toml';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
-  const first = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  const first = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '' && !l.startsWith('#'));
   return first !== undefined && /^(\[|[\w."'-]+\s*=)/.test(first) ? 'toml' : 'yaml';
 }
 
@@ -77,11 +80,16 @@ async function parseYaml(text: string, file: string): Promise<unknown> {
 }
 
 /** `line 4, column 3: duplicate key 'keep_labels'`, from the package's several-line message. */
-function yamlProblem(problem: { code: string; message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }, text: string): string {
+function yamlProblem(
+  problem: { code: string; message: string; linePos?: [{ line: number; col: number }, ...unknown[]] },
+  text: string,
+): string {
   const pos = problem.linePos?.[0];
   const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
   if (problem.code === 'DUPLICATE_KEY' && pos) {
-    const key = /^\s*(?:"([^"]*)"|'([^']*)'|([^:,{}\s]+))/.exec(text.split('\n')[pos.line - 1]?.slice(pos.col - 1) ?? '');
+    const key = /^\s*(?:"([^"]*)"|'([^']*)'|([^:,{}\s]+))/.exec(
+      text.split('\n')[pos.line - 1]?.slice(pos.col - 1) ?? '',
+    );
     const name = key?.[1] ?? key?.[2] ?? key?.[3];
     return `${where}duplicate key${name ? ` '${JSON.stringify(name).slice(1, -1)}'` : ''} (each key may appear once)`;
   }

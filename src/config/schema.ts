@@ -1,7 +1,18 @@
 import type { EscalationPolicy } from '../model/escalation.js';
 import type { RemediationPolicy } from '../model/remediation/policy.js';
 import {
-  boolean, dockerAddress, duration, listOf, percentage, promFile, regex, seconds, size, text, wholeNumber, type ValueType,
+  boolean,
+  dockerAddress,
+  duration,
+  listOf,
+  percentage,
+  promFile,
+  regex,
+  seconds,
+  size,
+  text,
+  wholeNumber,
+  type ValueType,
 } from './values.js';
 
 /**
@@ -39,16 +50,51 @@ export interface ConfigKey {
 
 type Plain = Exclude<keyof FileConfig, 'remediation' | 'escalation'>;
 
-function setting<K extends Plain>(key: string, type: ValueType<NonNullable<FileConfig[K]>>, to: K, nullIsDefault = false): ConfigKey {
-  return { key, type, nullIsDefault, set: (c, v) => { c[to] = v as FileConfig[K]; } };
+function setting<K extends Plain>(
+  key: string,
+  type: ValueType<NonNullable<FileConfig[K]>>,
+  to: K,
+  nullIsDefault = false,
+): ConfigKey {
+  return {
+    key,
+    type,
+    nullIsDefault,
+    set: (c, v) => {
+      c[to] = v as FileConfig[K];
+    },
+  };
 }
 
-function policy<K extends keyof RemediationPolicy>(key: string, type: ValueType<NonNullable<RemediationPolicy[K]>>, to: K, nullIsDefault = false): ConfigKey {
-  return { key: `remediation.${key}`, type, nullIsDefault, set: (c, v) => { (c.remediation ??= {})[to] = v as RemediationPolicy[K]; } };
+function policy<K extends keyof RemediationPolicy>(
+  key: string,
+  type: ValueType<NonNullable<RemediationPolicy[K]>>,
+  to: K,
+  nullIsDefault = false,
+): ConfigKey {
+  return {
+    key: `remediation.${key}`,
+    type,
+    nullIsDefault,
+    set: (c, v) => {
+      (c.remediation ??= {})[to] = v as RemediationPolicy[K];
+    },
+  };
 }
 
-function escalation<K extends keyof EscalationPolicy>(key: string, type: ValueType<EscalationPolicy[K]>, to: K): ConfigKey {
-  return { key: `escalation.${key}`, type, nullIsDefault: false, set: (c, v) => { (c.escalation ??= {})[to] = v as EscalationPolicy[K]; } };
+function escalation<K extends keyof EscalationPolicy>(
+  key: string,
+  type: ValueType<EscalationPolicy[K]>,
+  to: K,
+): ConfigKey {
+  return {
+    key: `escalation.${key}`,
+    type,
+    nullIsDefault: false,
+    set: (c, v) => {
+      (c.escalation ??= {})[to] = v as EscalationPolicy[K];
+    },
+  };
 }
 
 const strings = listOf(text, 'a list of non-empty strings');
@@ -81,5 +127,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
 ];
 
 /** `journal`, `vault`, `remediation`, `escalation`: the mappings that hold keys. */
-export const SECTIONS: ReadonlySet<string> = new Set(CONFIG_KEYS.flatMap(({ key }) =>
-  key.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))));
+export const SECTIONS: ReadonlySet<string> = new Set(
+  CONFIG_KEYS.flatMap(({ key }) =>
+    key
+      .split('.')
+      .slice(0, -1)
+      .map((_, i, parts) => parts.slice(0, i + 1).join('.')),
+  ),
+);

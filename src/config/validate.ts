@@ -12,7 +12,10 @@ const EXAMPLE = 'integrations/preflight.example.yaml';
 export function configFromDocument(doc: unknown, file: string): FileConfig {
   // A file of comments only (or empty) sets nothing.
   if (doc === null || doc === undefined) return {};
-  if (!isMapping(doc)) throw new UsageError(`${file}: expected a mapping of keys such as 'disk_threshold: 80' at the top, got ${shown(doc)}`);
+  if (!isMapping(doc))
+    throw new UsageError(
+      `${file}: expected a mapping of keys such as 'disk_threshold: 80' at the top, got ${shown(doc)}`,
+    );
   checkKeys(doc, '', file);
   const config: FileConfig = {};
   for (const k of CONFIG_KEYS) {
@@ -35,11 +38,16 @@ function checkKeys(map: Record<string, unknown>, prefix: string, file: string): 
     if (SECTIONS.has(key)) {
       // `remediation:` with every key under it commented out is null: an empty section.
       if (value === null) continue;
-      if (!isMapping(value)) throw new UsageError(`${file}: ${key}: expected a mapping of keys (a [${key}] table in TOML), got ${shown(value)}`);
+      if (!isMapping(value))
+        throw new UsageError(
+          `${file}: ${key}: expected a mapping of keys (a [${key}] table in TOML), got ${shown(value)}`,
+        );
       checkKeys(value, `${key}.`, file);
     } else if (!CONFIG_KEYS.some((k) => k.key === key)) {
       const near = key.length <= MAX_KEY ? closestKey(key) : null;
-      throw new UsageError(`${file}: unknown key '${keyShown(key)}' (${near ? `did you mean '${near}'?` : `${EXAMPLE} lists every key`})`);
+      throw new UsageError(
+        `${file}: unknown key '${keyShown(key)}' (${near ? `did you mean '${near}'?` : `${EXAMPLE} lists every key`})`,
+      );
     }
   }
 }
@@ -80,7 +88,9 @@ export function closestKey(key: string): string | null {
 
 /** Optimal string alignment: Levenshtein plus a swap of two neighbours as one edit (`lables`). */
 export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i += 1) {
     for (let j = 1; j <= b.length; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -17,21 +17,41 @@ export function parseDuration(value: string, flag: string): number {
 }
 
 export function parseCount(value: string, flag: string): number {
-  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1 || Number(value) > 3660) throw new UsageError(`${flag} must be a whole number of days from 1 to 3660 (got '${value}')`);
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1 || Number(value) > 3660)
+    throw new UsageError(`${flag} must be a whole number of days from 1 to 3660 (got '${value}')`);
   return Number(value);
 }
 
 export function parsePct(value: string | number, flag: string): number {
   const n = typeof value === 'number' ? value : /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > 100) throw new UsageError(`${flag} must be a percentage in (0, 100] (got '${value}')`);
+  if (!Number.isFinite(n) || n <= 0 || n > 100)
+    throw new UsageError(`${flag} must be a percentage in (0, 100] (got '${value}')`);
   return n;
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, B: 1,
-  K: 2 ** 10, KI: 2 ** 10, KIB: 2 ** 10, M: 2 ** 20, MI: 2 ** 20, MIB: 2 ** 20, G: 2 ** 30, GI: 2 ** 30, GIB: 2 ** 30,
-  T: 2 ** 40, TI: 2 ** 40, TIB: 2 ** 40, P: 2 ** 50, PI: 2 ** 50, PIB: 2 ** 50,
-  KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15,
+  '': 1,
+  B: 1,
+  K: 2 ** 10,
+  KI: 2 ** 10,
+  KIB: 2 ** 10,
+  M: 2 ** 20,
+  MI: 2 ** 20,
+  MIB: 2 ** 20,
+  G: 2 ** 30,
+  GI: 2 ** 30,
+  GIB: 2 ** 30,
+  T: 2 ** 40,
+  TI: 2 ** 40,
+  TIB: 2 ** 40,
+  P: 2 ** 50,
+  PI: 2 ** 50,
+  PIB: 2 ** 50,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  PB: 1e15,
 };
 
 /**
@@ -41,7 +61,8 @@ const SIZE_UNITS: Record<string, number> = {
 export function parseSize(value: string, flag = '--need'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value);
   const factor = m ? SIZE_UNITS[m[2]!.toUpperCase()] : undefined;
-  if (!m || factor === undefined) throw new UsageError(`${flag} must be a size such as 12G, 500M or 1048576 (got '${value}')`);
+  if (!m || factor === undefined)
+    throw new UsageError(`${flag} must be a size such as 12G, 500M or 1048576 (got '${value}')`);
   const bytes = Math.ceil(Number(m[1]) * factor);
   if (!Number.isSafeInteger(bytes)) throw new UsageError(`${flag} is too large (got '${value}')`);
   return bytes;
@@ -62,12 +83,17 @@ export function parsePathArg(value: string): string {
 
 export function parseTier(value: string): 'safe' | 'moderate' {
   if (value === 'safe' || value === 'moderate') return value;
-  throw new UsageError(`--max-tier must be safe or moderate (destructive steps are never applied by this tool; got '${value}')`);
+  throw new UsageError(
+    `--max-tier must be safe or moderate (destructive steps are never applied by this tool; got '${value}')`,
+  );
 }
 
 /** The textfile collector reads only `*.prom`: any other name would be written and never scraped. */
 export function parsePromFile(value: string, what = '--prom-file'): string {
-  if (!/[^/]\.prom$/.test(value)) throw new UsageError(`${what} must name a file ending in .prom (node_exporter's textfile collector reads only those; got '${value}')`);
+  if (!/[^/]\.prom$/.test(value))
+    throw new UsageError(
+      `${what} must name a file ending in .prom (node_exporter's textfile collector reads only those; got '${value}')`,
+    );
   return value;
 }
 

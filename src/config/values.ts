@@ -10,7 +10,12 @@ import { PatternRefused, compileTagPattern } from '../model/remediation/tag-patt
 
 /** A value that is not what its key expects; `at` names the list item (`[2]`). */
 export class NotValid extends Error {
-  constructor(readonly expected: string, readonly got: unknown, readonly at = '', readonly detail = '') {
+  constructor(
+    readonly expected: string,
+    readonly got: unknown,
+    readonly at = '',
+    readonly detail = '',
+  ) {
     super(expected);
   }
 }
@@ -45,10 +50,14 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 
 export const percentage = check('a percentage in (0, 100]', (v) => (isNumber(v) && v > 0 && v <= 100 ? v : undefined));
 
-export const seconds = check(`a number of seconds in (0, ${MAX_BUDGET_SECONDS}]`, (v) => (isNumber(v) && v > 0 && v <= MAX_BUDGET_SECONDS ? v : undefined));
+export const seconds = check(`a number of seconds in (0, ${MAX_BUDGET_SECONDS}]`, (v) =>
+  isNumber(v) && v > 0 && v <= MAX_BUDGET_SECONDS ? v : undefined,
+);
 
 export function wholeNumber(min: number, max: number, unit: string): ValueType<number> {
-  return check(`a whole number of ${unit} from ${min} to ${max}`, (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : undefined));
+  return check(`a whole number of ${unit} from ${min} to ${max}`, (v) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : undefined,
+  );
 }
 
 /** YAML 1.2 (the core schema we parse with) has only true and false: `yes` and `on` are strings, and land here. */
@@ -57,7 +66,9 @@ export const boolean = check('true or false', (v) => (typeof v === 'boolean' ? v
 export const text = check('a non-empty string', (v) => (typeof v === 'string' && v.trim() !== '' ? v : undefined));
 
 /** node_exporter's textfile collector reads only `*.prom`. */
-export const promFile = check('a file name ending in .prom', (v) => (typeof v === 'string' ? attempt(() => parsePromFile(v)) : undefined));
+export const promFile = check('a file name ending in .prom', (v) =>
+  typeof v === 'string' ? attempt(() => parsePromFile(v)) : undefined,
+);
 
 export const duration = check('a duration such as 0s, 90m, 24h or 7d', (v) => {
   const ms = typeof v === 'string' ? attempt(() => parseDuration(v, '')) : undefined;
@@ -66,11 +77,15 @@ export const duration = check('a duration such as 0s, 90m, 24h or 7d', (v) => {
 
 /** `10G`, `500M`, or a whole number of bytes (TOML and YAML both write 0 unquoted). */
 export const size = check('a size such as 10G, 500M or 1048576', (v) =>
-  typeof v === 'string' || (Number.isSafeInteger(v) && (v as number) >= 0) ? attempt(() => parseSize(String(v), '')) : undefined);
+  typeof v === 'string' || (Number.isSafeInteger(v) && (v as number) >= 0)
+    ? attempt(() => parseSize(String(v), ''))
+    : undefined,
+);
 
 /** Checked here rather than at connect time: a config can be fixed before the run, an environment may not be ours. */
 export const dockerAddress = check('a unix:///path or tcp://host:port address', (v) =>
-  typeof v === 'string' && v.trim() !== '' && parseDockerHost(v).kind !== 'unsupported' ? v : undefined);
+  typeof v === 'string' && v.trim() !== '' && parseDockerHost(v).kind !== 'unsupported' ? v : undefined,
+);
 
 /**
  * A keep pattern: what JavaScript's RegExp would accept, and within the
@@ -86,7 +101,10 @@ export const regex: ValueType<string> = {
       new RegExp(value);
       compileTagPattern(value);
     } catch (err) {
-      const why = err instanceof PatternRefused ? `${err.message}: keep patterns are matched in linear time, see the README` : (err as Error).message;
+      const why =
+        err instanceof PatternRefused
+          ? `${err.message}: keep patterns are matched in linear time, see the README`
+          : (err as Error).message;
       throw new NotValid(this.expected, value, '', why);
     }
     return value;

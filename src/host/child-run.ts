@@ -17,7 +17,13 @@ const MAX_STDERR_BYTES = 64 * 1024;
  * and release what it holds, and SIGKILL `stopGraceMs` later if still there.
  * It stays in our process group, so a terminal's Ctrl-C reaches it too.
  */
-export function runChild(argv: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number, stopGraceMs: number, abort: AbortSignal): Promise<ChildEnd> {
+export function runChild(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  stopGraceMs: number,
+  abort: AbortSignal,
+): Promise<ChildEnd> {
   return new Promise((resolve) => {
     const [file, ...args] = argv;
     const child = spawn(file!, args, { stdio: ['ignore', 'inherit', 'pipe'], env });

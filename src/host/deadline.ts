@@ -18,12 +18,7 @@ export function callTimeout(deadline: number, capMs: number, keepMs = 0): number
  * `onTimeout` runs when the deadline wins (kill a child, destroy a socket);
  * the loser's eventual rejection is swallowed so it cannot crash the run.
  */
-export function withTimeout<T>(
-  work: Promise<T>,
-  ms: number,
-  what: string,
-  onTimeout?: () => void,
-): Promise<T> {
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -19,9 +19,14 @@ export async function dockerGet(endpoint: DockerEndpoint, path: string, timeoutM
 }
 
 /** dockerGet, with the daemon's API version from the answer's headers (saves a GET /version first). */
-export async function dockerGetAnswer(endpoint: DockerEndpoint, path: string, timeoutMs: number): Promise<DockerAnswer> {
+export async function dockerGetAnswer(
+  endpoint: DockerEndpoint,
+  path: string,
+  timeoutMs: number,
+): Promise<DockerAnswer> {
   const res = await dockerRequest(endpoint, 'GET', path, timeoutMs);
-  if (res.status >= 400) throw new UnavailableError(`docker: ${withoutVersion(path)} answered HTTP ${res.status}: ${res.message}`);
+  if (res.status >= 400)
+    throw new UnavailableError(`docker: ${withoutVersion(path)} answered HTTP ${res.status}: ${res.message}`);
   if (res.json === undefined) throw new UnavailableError(`docker: ${withoutVersion(path)} answered with invalid JSON`);
   return res;
 }
@@ -42,12 +47,16 @@ export interface DockerAnswer {
  * with dockerGet's connection, deadline and size handling. Only a call that
  * got no answer throws (UnavailableError, TimeoutError, TooLargeError).
  */
-export function dockerRequest(endpoint: DockerEndpoint, method: 'GET' | 'DELETE' | 'POST', path: string, timeoutMs: number): Promise<DockerAnswer> {
+export function dockerRequest(
+  endpoint: DockerEndpoint,
+  method: 'GET' | 'DELETE' | 'POST',
+  path: string,
+  timeoutMs: number,
+): Promise<DockerAnswer> {
   if (endpoint.kind === 'unsupported') return Promise.reject(new UnavailableError(endpoint.reason));
   return new Promise((resolve, reject) => {
-    const target = endpoint.kind === 'unix'
-      ? { socketPath: endpoint.socketPath }
-      : { host: endpoint.host, port: endpoint.port };
+    const target =
+      endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
     // An empty POST says so: without a length Node would send it chunked.
     const headers = method === 'GET' ? { Host: 'docker' } : { Host: 'docker', 'Content-Length': '0' };
     const req = http.request({ ...target, path, method, headers }, (res) => {

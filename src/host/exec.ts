@@ -36,7 +36,8 @@ export const execRunner: Runner = async (file, args, timeoutMs, input) => {
   // Loaded on first use: guard, when it measures in-process, never pays for child_process (and net) at start-up.
   const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
-    const [command, argv] = file === 'sh' ? [SHELL, args] : file.includes('/') ? [file, args] : [SHELL, ['-c', EXEC_BY_NAME, file, ...args]];
+    const [command, argv] =
+      file === 'sh' ? [SHELL, args] : file.includes('/') ? [file, args] : [SHELL, ['-c', EXEC_BY_NAME, file, ...args]];
     const child = spawn(command, argv, {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
@@ -67,7 +68,12 @@ export const execRunner: Runner = async (file, args, timeoutMs, input) => {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (command === SHELL && file !== 'sh' && code === 127 && /: not found\n?$/.test(Buffer.concat(err).toString('utf8'))) {
+      if (
+        command === SHELL &&
+        file !== 'sh' &&
+        code === 127 &&
+        /: not found\n?$/.test(Buffer.concat(err).toString('utf8'))
+      ) {
         reject(new ToolMissingError(file));
         return;
       }
@@ -92,7 +98,9 @@ function killGroup(pid: number | undefined): void {
 /** Sample of /proc/<pid>/task/<tid>/children: `3396 3401 ` (one file per thread). */
 export function childrenOf(pid: number): number[] {
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
   } catch {
     return [];
   }

@@ -32,7 +32,8 @@ function parentSafe(dir: string, uid: number): string | null {
   if (!st.isDirectory()) return st.isSymbolicLink() ? 'a symbolic link' : 'not a folder';
   if (st.uid !== 0 && st.uid !== uid) return `owned by uid ${st.uid}`;
   const sticky = (st.mode & 0o1000) !== 0;
-  if ((st.mode & 0o022) !== 0 && !sticky) return `writable by others without the sticky bit (mode ${(st.mode & 0o7777).toString(8)})`;
+  if ((st.mode & 0o022) !== 0 && !sticky)
+    return `writable by others without the sticky bit (mode ${(st.mode & 0o7777).toString(8)})`;
   return null;
 }
 
@@ -61,7 +62,8 @@ export class NoLockFolderError extends Error {
 export function lockFolderCandidates(env: NodeJS.ProcessEnv, uid: number): string[] {
   const own: string[] = [];
   if (uid === 0) own.push(path.join('/run', LOCK_FOLDER_NAME));
-  else if (env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR)) own.push(path.join(env.XDG_RUNTIME_DIR, LOCK_FOLDER_NAME));
+  else if (env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR))
+    own.push(path.join(env.XDG_RUNTIME_DIR, LOCK_FOLDER_NAME));
   own.push(path.join('/tmp', `${LOCK_FOLDER_NAME}-${uid}`));
   return own;
 }
@@ -73,7 +75,7 @@ export function lockFolder(env: NodeJS.ProcessEnv = process.env, uid = euid()): 
   const tmp = env.TMPDIR && env.TMPDIR !== '/' ? env.TMPDIR.replace(/\/+$/, '') : env.TMPDIR;
   if (tmp && path.isAbsolute(tmp)) {
     const st = lstatSync(tmp, { throwIfNoEntry: false });
-    const problem = st ? notPrivate(st, uid) ?? parentSafe(path.dirname(path.resolve(tmp)), uid) : 'missing';
+    const problem = st ? (notPrivate(st, uid) ?? parentSafe(path.dirname(path.resolve(tmp)), uid)) : 'missing';
     if (!problem) return path.resolve(tmp);
   }
   for (const dir of lockFolderCandidates(env, uid)) {

@@ -133,7 +133,10 @@ async function unlinkQuietly(file: string): Promise<void> {
 async function breakStale(lockPath: string, body: string, seen: Entry): Promise<'broken' | 'busy' | 'not-ours'> {
   const guard = `${lockPath}.break`;
   if (!(await createOnce(body, guard))) {
-    const age = await lstat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await lstat(guard).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > STALE_GUARD_MS) await unlinkQuietly(guard);
     return 'busy';
   }
@@ -146,7 +149,8 @@ async function breakStale(lockPath: string, body: string, seen: Entry): Promise<
     // In a sticky /tmp only its owner may remove it: a lock root left is not ours to break as uid 1000.
     return await unlink(lockPath).then(
       () => 'broken' as const,
-      (err: NodeJS.ErrnoException) => (err.code === 'EPERM' || err.code === 'EACCES' ? 'not-ours' as const : 'broken' as const),
+      (err: NodeJS.ErrnoException) =>
+        err.code === 'EPERM' || err.code === 'EACCES' ? ('not-ours' as const) : ('broken' as const),
     );
   } finally {
     await unlinkQuietly(guard);
@@ -170,7 +174,12 @@ export function acquireRunLock(waitMs: number, signal?: AbortSignal, lockPath?: 
 type Refuse = (lockPath: string, refusal: LockRefusal) => Error;
 
 /** The lock at `at` (or where `at()` finds this user's folder: no folder of ours alone is a refusal too). */
-async function lockIn(at: string | (() => string), waitMs: number, refuse: Refuse, signal?: AbortSignal): Promise<HostLock> {
+async function lockIn(
+  at: string | (() => string),
+  waitMs: number,
+  refuse: Refuse,
+  signal?: AbortSignal,
+): Promise<HostLock> {
   let lockPath: string;
   try {
     lockPath = typeof at === 'string' ? at : at();
@@ -187,7 +196,10 @@ async function lockIn(at: string | (() => string), waitMs: number, refuse: Refus
  * wait with its reason, and never leaves the lock taken.
  */
 export async function acquireLock(
-  lockPath: string, waitMs: number, refuse: (refusal: LockRefusal) => Error, signal?: AbortSignal,
+  lockPath: string,
+  waitMs: number,
+  refuse: (refusal: LockRefusal) => Error,
+  signal?: AbortSignal,
 ): Promise<HostLock> {
   const started = Date.now();
   const me: Holder = { pid: process.pid, start: startTimeOf(process.pid) };
@@ -213,8 +225,10 @@ export async function acquireLock(
       // Waiting would not change it: only its owner can remove it.
       if (outcome === 'not-ours') throw refuse({ kind: 'stale-not-ours', holderPid: read.holder?.pid ?? null });
     }
-    if (Date.now() - started >= waitMs) throw refuse({ kind: 'held', holderPid: holder?.pid ?? null, waitedMs: Date.now() - started });
-    if (read !== 'gone') await sleep(POLL_MS, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
+    if (Date.now() - started >= waitMs)
+      throw refuse({ kind: 'held', holderPid: holder?.pid ?? null, waitedMs: Date.now() - started });
+    if (read !== 'gone')
+      await sleep(POLL_MS, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
   }
 }
 
@@ -227,5 +241,6 @@ export async function clearStaleLock(at: string | (() => string)): Promise<void>
     return; // No folder of ours: no lock of ours either.
   }
   const read = await readEntry(lockPath).catch(() => 'gone' as const);
-  if (read !== 'gone' && (read.holder === null || !alive(read.holder))) await breakStale(lockPath, `${process.pid}`, read);
+  if (read !== 'gone' && (read.holder === null || !alive(read.holder)))
+    await breakStale(lockPath, `${process.pid}`, read);
 }

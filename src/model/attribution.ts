@@ -4,8 +4,16 @@ import type { FilesystemRow } from './filesystems.js';
 import { byText } from '../text/order.js';
 
 export type SourceKind =
-  | 'images' | 'dangling-images' | 'containers' | 'container-logs' | 'volumes' | 'build-cache'
-  | 'overlay2-orphans' | 'btrfs-orphans' | 'btrfs-unused-chunks' | 'outside-docker';
+  | 'images'
+  | 'dangling-images'
+  | 'containers'
+  | 'container-logs'
+  | 'volumes'
+  | 'build-cache'
+  | 'overlay2-orphans'
+  | 'btrfs-orphans'
+  | 'btrfs-unused-chunks'
+  | 'outside-docker';
 
 export interface Source {
   kind: SourceKind;
@@ -47,7 +55,13 @@ export const SOURCE_LABELS: Record<SourceKind, string> = {
 };
 
 function source(kind: SourceKind, bytes: number, reclaimableBytes: number, countsInUsed = true): Source {
-  return { kind, label: SOURCE_LABELS[kind], bytes: Math.max(0, bytes), reclaimableBytes: Math.max(0, reclaimableBytes), countsInUsed };
+  return {
+    kind,
+    label: SOURCE_LABELS[kind],
+    bytes: Math.max(0, bytes),
+    reclaimableBytes: Math.max(0, reclaimableBytes),
+    countsInUsed,
+  };
 }
 
 /**
@@ -69,10 +83,13 @@ export function attribute(
   if (docker && dockerOnThisFs) {
     const i = docker.images;
     if (i) {
-      sources.push(source('images', i.totalBytes - i.dangling.uniqueBytes, i.reclaimableBytes - i.dangling.reclaimableBytes));
+      sources.push(
+        source('images', i.totalBytes - i.dangling.uniqueBytes, i.reclaimableBytes - i.dangling.reclaimableBytes),
+      );
       sources.push(source('dangling-images', i.dangling.uniqueBytes, i.dangling.reclaimableBytes));
     }
-    if (docker.containers) sources.push(source('containers', docker.containers.writableBytes, docker.containers.reclaimableBytes));
+    if (docker.containers)
+      sources.push(source('containers', docker.containers.writableBytes, docker.containers.reclaimableBytes));
     if (docker.logs.visible) {
       const stopped = new Set((docker.df?.containers ?? []).filter((c) => !isRunning(c)).map((c) => c.id));
       // `docker container prune` removes a stopped container's log with it.
@@ -80,22 +97,34 @@ export function attribute(
       sources.push(source('container-logs', docker.logs.totalBytes, reclaimable));
     }
     if (docker.volumes) sources.push(source('volumes', docker.volumes.totalBytes, docker.volumes.reclaimableBytes));
-    if (docker.buildCache) sources.push(source('build-cache', docker.buildCache.totalBytes, docker.buildCache.reclaimableBytes));
+    if (docker.buildCache)
+      sources.push(source('build-cache', docker.buildCache.totalBytes, docker.buildCache.reclaimableBytes));
     // Measured by du, not by the daemon: known even when /system/df is not. All of it goes with the directories.
     const orphans = docker.overlayOrphans;
     if (orphans && orphans.dirs.length) sources.push(source('overlay2-orphans', orphans.bytes, orphans.bytes));
-    if (docker.dfProblem) notes.push(`Docker sizes unknown this run (${docker.dfProblem}): their bytes count as outside Docker.`);
+    if (docker.dfProblem)
+      notes.push(`Docker sizes unknown this run (${docker.dfProblem}): their bytes count as outside Docker.`);
     const unread = unreadNote(docker);
     if (unread) notes.push(unread);
   } else if (dockerNote) {
     notes.push(dockerNote);
   }
   if (btrfs) {
-    if (btrfs.docker && btrfs.docker.orphans.length) sources.push(source('btrfs-orphans', btrfs.docker.orphanBytes, btrfs.docker.orphanBytes));
+    if (btrfs.docker && btrfs.docker.orphans.length)
+      sources.push(source('btrfs-orphans', btrfs.docker.orphanBytes, btrfs.docker.orphanBytes));
     if (btrfs.assessment && btrfs.assessment.verdict !== 'ok') {
-      sources.push(source('btrfs-unused-chunks', btrfs.assessment.unusedDataChunkBytes, btrfs.assessment.unusedDataChunkBytes, false));
+      sources.push(
+        source(
+          'btrfs-unused-chunks',
+          btrfs.assessment.unusedDataChunkBytes,
+          btrfs.assessment.unusedDataChunkBytes,
+          false,
+        ),
+      );
     }
-    notes.push('On btrfs, layers share extents (copy-on-write): per-object sizes count a shared extent once per object, so Docker\'s figures can exceed what the filesystem uses, and outside-docker is then a lower bound.');
+    notes.push(
+      "On btrfs, layers share extents (copy-on-write): per-object sizes count a shared extent once per object, so Docker's figures can exceed what the filesystem uses, and outside-docker is then a lower bound.",
+    );
   }
   const counted = sources.filter((s) => s.countsInUsed).reduce((a, s) => a + s.bytes, 0);
   sources.push(source('outside-docker', used - counted, 0));
@@ -116,10 +145,15 @@ export function attribute(
  * `Container logs and orphaned overlay2 layers not measured (/var/lib/docker is not readable by uid 1000 (needs root)): their bytes count as outside Docker.`
  */
 function unreadNote(docker: DockerStorage): string | null {
-  const logs = docker.logs.visible ? null : docker.logs.reason ?? 'unknown';
+  const logs = docker.logs.visible ? null : (docker.logs.reason ?? 'unknown');
   const orphans = docker.overlayOrphans?.problem ?? null;
   if (logs === null && orphans === null) return null;
-  const what = logs !== null && orphans !== null ? 'Container logs and orphaned overlay2 layers' : logs !== null ? 'Container logs' : 'Orphaned overlay2 layers';
+  const what =
+    logs !== null && orphans !== null
+      ? 'Container logs and orphaned overlay2 layers'
+      : logs !== null
+        ? 'Container logs'
+        : 'Orphaned overlay2 layers';
   return `${what} not measured (${logs ?? orphans}): their bytes count as outside Docker.`;
 }
 

@@ -61,7 +61,9 @@ export function assessBtrfs(u: BtrfsUsage, formatBytes: (n: number) => string): 
     }
   }
   return {
-    data, metadata, system,
+    data,
+    metadata,
+    system,
     metadataFullness: fullness,
     unallocatedGuideline: guideline,
     verdict,

@@ -25,11 +25,11 @@ export function repositoryOf(ref: string): string {
  * `COPY stamp /stamp # buildkit`, `/bin/sh -c #(nop) COPY file:3b1e…c9 in /stamp`.
  */
 export function recipeOf(history: readonly { CreatedBy?: unknown }[]): string[] {
-  return [...history]
-    .reverse()
-    .map((h) => String(h.CreatedBy ?? '')
+  return [...history].reverse().map((h) =>
+    String(h.CreatedBy ?? '')
       .replace(/\b(sha256:)?[0-9a-f]{64}\b/g, '#')
-      .trim());
+      .trim(),
+  );
 }
 
 function commonPrefix(a: readonly string[], b: readonly string[]): number {
@@ -99,5 +99,7 @@ export function summarizeChurn(
   }
   return [...byRepo.values()]
     .filter((c) => c.danglingVersions > 0 || c.builds24h > 1)
-    .sort((a, b) => b.danglingBytes - a.danglingBytes || b.builds24h - a.builds24h || byText(a.repository, b.repository));
+    .sort(
+      (a, b) => b.danglingBytes - a.danglingBytes || b.builds24h - a.builds24h || byText(a.repository, b.repository),
+    );
 }

@@ -125,7 +125,10 @@ export function summarizeImages(df: SystemDf): ImageSummary {
     dangling: {
       count: dangling.length,
       uniqueBytes: sum(dangling, uniqueOf),
-      reclaimableBytes: sum(dangling.filter((i) => i.containers === 0), uniqueOf),
+      reclaimableBytes: sum(
+        dangling.filter((i) => i.containers === 0),
+        uniqueOf,
+      ),
     },
     reclaimableBytes: Math.max(0, totalBytes - sum(inUse, (i) => i.size)),
     cliReclaimableBytes: Math.max(0, totalBytes - inUseUnique),
@@ -178,7 +181,10 @@ export function summarizeBuildCache(df: SystemDf): BuildCacheSummary {
   const records = df.buildCache;
   const own = records.filter((r) => !r.shared);
   const totalBytes = sum(own, (r) => r.size);
-  const inUseBytes = sum(own.filter((r) => r.inUse), (r) => r.size);
+  const inUseBytes = sum(
+    own.filter((r) => r.inUse),
+    (r) => r.size,
+  );
   const byType: Record<string, number> = {};
   for (const r of own) byType[r.type] = (byType[r.type] ?? 0) + r.size;
   // One pass, not a sort: 1,600 records cost 34,000 Date.parse calls in a comparator.
@@ -190,7 +196,10 @@ export function summarizeBuildCache(df: SystemDf): BuildCacheSummary {
   return {
     count: df.totals.buildCache?.totalCount ?? records.length,
     totalBytes: df.totals.buildCache?.totalSize ?? totalBytes,
-    sharedBytes: sum(records.filter((r) => r.shared), (r) => r.size),
+    sharedBytes: sum(
+      records.filter((r) => r.shared),
+      (r) => r.size,
+    ),
     inUseBytes,
     reclaimableBytes: df.totals.buildCache?.reclaimable ?? Math.max(0, totalBytes - inUseBytes),
     byType,
@@ -205,7 +214,16 @@ export function summarizeLogs(
   daemonLogDriver: string,
 ): LogSummary {
   if (!logs) {
-    return { visible: false, reason, totalBytes: 0, files: 0, containers: 0, unboundedContainers: 0, unboundedBytes: 0, entries: [] };
+    return {
+      visible: false,
+      reason,
+      totalBytes: 0,
+      files: 0,
+      containers: 0,
+      unboundedContainers: 0,
+      unboundedBytes: 0,
+      entries: [],
+    };
   }
   const names = new Map(containers.map((c) => [c.id, c.name]));
   const entries: LogEntry[] = [...logs.values()].map((l) => ({
@@ -223,7 +241,9 @@ export function summarizeLogs(
   const unknown = [...logs.values()].filter((l) => l.configUnreadable).length;
   return {
     visible: true,
-    reason: unknown ? `hostconfig.json of ${unknown} container${unknown === 1 ? '' : 's'} ${unknown === 1 ? 'is' : 'are'} not readable here: ${unknown === 1 ? 'its' : 'their'} log driver and max-size are unknown` : null,
+    reason: unknown
+      ? `hostconfig.json of ${unknown} container${unknown === 1 ? '' : 's'} ${unknown === 1 ? 'is' : 'are'} not readable here: ${unknown === 1 ? 'its' : 'their'} log driver and max-size are unknown`
+      : null,
     totalBytes: sum(entries, (e) => e.bytes),
     files: sum(entries, (e) => e.files),
     containers: entries.length,
@@ -287,7 +307,10 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     buildCache: df && sized ? summarizeBuildCache(df) : null,
     logs: summarizeLogs(input.logs, input.logsReason, df?.containers ?? [], engine?.loggingDriver ?? 'json-file'),
     // Churn sums image sizes: none at all beats a sum of impossible figures.
-    churn: df && df.implausible.count === 0 ? summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds) : [],
+    churn:
+      df && df.implausible.count === 0
+        ? summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds)
+        : [],
     danglingRepository: input.danglingRepository,
     overlayOrphans: input.overlayOrphans ?? null,
   };

@@ -31,7 +31,12 @@ function refusalText(lockPath: string, r: LockRefusal, who: string, undone: stri
 /** A host lock not taken: one line, and the exit code of the subclass (cli/exit.ts). */
 abstract class LockedError extends Error {
   readonly holderPid: number | null;
-  constructor(readonly lockPath: string, readonly refusal: LockRefusal, who: string, undone: string) {
+  constructor(
+    readonly lockPath: string,
+    readonly refusal: LockRefusal,
+    who: string,
+    undone: string,
+  ) {
     super(refusalText(lockPath, refusal, who, undone));
     this.holderPid = refusal.kind === 'no-folder' ? null : refusal.holderPid;
   }
@@ -65,7 +70,11 @@ export class InterruptedError extends Error {
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
   /** `partialOutput`: what a child printed before its deadline (a batch that answers as it goes). */
-  constructor(readonly what: string, readonly afterMs: number, readonly partialOutput = '') {
+  constructor(
+    readonly what: string,
+    readonly afterMs: number,
+    readonly partialOutput = '',
+  ) {
     super(`${what} gave no answer in ${formatSeconds(afterMs)}`);
   }
 }
@@ -86,7 +95,10 @@ export class UnavailableError extends Error {
 /** A folder of the data root could not be entered (not root, not mounted here): which one, and why. */
 export class UnreadableError extends UnavailableError {
   override name = 'UnreadableError';
-  constructor(readonly blocked: Blocked, message: string) {
+  constructor(
+    readonly blocked: Blocked,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -94,7 +106,10 @@ export class UnreadableError extends UnavailableError {
 /** A source answered more than we are willing to hold in memory; the message names the cap. */
 export class TooLargeError extends UnavailableError {
   override name = 'TooLargeError';
-  constructor(readonly what: string, readonly limitBytes: number) {
+  constructor(
+    readonly what: string,
+    readonly limitBytes: number,
+  ) {
     super(`${what} answered more than ${(limitBytes / 1024 / 1024).toFixed(1)} MiB; too large to read`);
   }
 }

@@ -9,7 +9,10 @@ import type { EscalationKind } from './escalation.js';
  */
 
 /** The finding whose absence a run must have been able to see. */
-const WATCHED_BY: Record<EscalationKind, string> = { 'disk-space': 'disk-high', 'btrfs-metadata': 'btrfs-metadata-enospc' };
+const WATCHED_BY: Record<EscalationKind, string> = {
+  'disk-space': 'disk-high',
+  'btrfs-metadata': 'btrfs-metadata-enospc',
+};
 
 export function conditionObserved(c: Pick<ActiveEscalation, 'kind' | 'mountpoint'>, o: Observed): boolean {
   return observedFor({ name: WATCHED_BY[c.kind], mountpoint: c.mountpoint }, o);
@@ -25,7 +28,11 @@ export interface Settled {
 }
 
 /** Pure: the conditions held before, this run's, and what it observed → what to resolve and what still stands. */
-export function settleEscalations(previous: readonly ActiveEscalation[], current: readonly ActiveEscalation[], observed: Observed): Settled {
+export function settleEscalations(
+  previous: readonly ActiveEscalation[],
+  current: readonly ActiveEscalation[],
+  observed: Observed,
+): Settled {
   const gone = previous.filter((p) => !current.some((c) => c.slug === p.slug));
   const resolved = gone.filter((p) => conditionObserved(p, observed));
   const unobserved = gone.filter((p) => !conditionObserved(p, observed));

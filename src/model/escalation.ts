@@ -55,7 +55,11 @@ export interface EscalationInput {
   plan: RemediationPlan | null;
   /** This run's safe apply, when it ran one. */
   applied: ApplyResult | null;
-  trend: { filesystems: readonly FilesystemTrend[]; alerts: readonly AlertState[]; remediations: readonly { at: string; action: string; reclaimedBytes: number }[] } | null;
+  trend: {
+    filesystems: readonly FilesystemTrend[];
+    alerts: readonly AlertState[];
+    remediations: readonly { at: string; action: string; reclaimedBytes: number }[];
+  } | null;
   diskHighPct: number;
 }
 
@@ -73,7 +77,11 @@ export function escalationSlug(kind: EscalationKind, mountpoint: string): string
   const words = mountpoint.split('/').filter(Boolean).join('-') || 'root';
   const lossless = /^[a-z0-9/]*$/.test(mountpoint) && !mountpoint.includes('//') && words.length <= 60;
   const hash = createHash('sha256').update(mountpoint).digest('hex').slice(0, 10);
-  const readable = words.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+  const readable = words
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
   return `storage-${kind}-${lossless ? words : `${readable || 'path'}-${hash}`}`;
 }
 
@@ -92,7 +100,9 @@ export function escalations(input: EscalationInput, policy: EscalationPolicy, by
   for (const f of input.findings) {
     if (f.name !== 'btrfs-metadata-enospc' || !f.mountpoint) continue;
     // A balance that just ran changed the allocation: the next run judges it afresh.
-    const balanced = input.applied?.mountpoint === f.mountpoint && input.applied.steps.some((s) => s.kind === 'btrfs-balance-empty' && s.problem === null);
+    const balanced =
+      input.applied?.mountpoint === f.mountpoint &&
+      input.applied.steps.some((s) => s.kind === 'btrfs-balance-empty' && s.problem === null);
     if (!balanced) out.push(btrfsMetadata(f, input, bytes));
   }
   return out;
@@ -113,45 +123,96 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
   const where = plain(m, 200);
   if (applied && applied.usedAfterBytes !== null && applied.capacityBytes) {
     const after = pctOf(applied.usedAfterBytes, applied.capacityBytes);
-    if (after > input.diskHighPct) reasons.push(`Still ${after}% used after the safe clean-up${(applied.freedBytes ?? 0) < 0 ? ':' : ''} ${freedText(applied.freedBytes, bytes)} (P1 above ${input.diskHighPct}%).`);
+    if (after > input.diskHighPct)
+      reasons.push(
+        `Still ${after}% used after the safe clean-up${(applied.freedBytes ?? 0) < 0 ? ':' : ''} ${freedText(applied.freedBytes, bytes)} (P1 above ${input.diskHighPct}%).`,
+      );
   }
-  const alert = input.trend?.alerts.find((a) => P1_DISK.has(a.name) && a.mountpoint === m && (a.state === 'new' || a.state === 'ongoing'));
-  if (p1 && alert && alert.runs >= policy.persistRuns) reasons.push(`Above ${input.diskHighPct}% for ${alert.runs} consecutive runs, since ${alert.since.slice(0, 16).replace('T', ' ')} UTC.`);
-  if (p1 && plan && plan.wantBytes > plan.byTier.safe + plan.byTier.moderate && plan.steps.some((s) => s.tier === 'destructive' && s.expectedBytes > 0)) {
-    reasons.push(`Reaching ${plan.targetPct}% means freeing ${bytes(plan.wantBytes)}; the safe and moderate steps free ${bytes(plan.byTier.safe + plan.byTier.moderate)}: the rest needs steps only a person may approve.`);
+  const alert = input.trend?.alerts.find(
+    (a) => P1_DISK.has(a.name) && a.mountpoint === m && (a.state === 'new' || a.state === 'ongoing'),
+  );
+  if (p1 && alert && alert.runs >= policy.persistRuns)
+    reasons.push(
+      `Above ${input.diskHighPct}% for ${alert.runs} consecutive runs, since ${alert.since.slice(0, 16).replace('T', ' ')} UTC.`,
+    );
+  if (
+    p1 &&
+    plan &&
+    plan.wantBytes > plan.byTier.safe + plan.byTier.moderate &&
+    plan.steps.some((s) => s.tier === 'destructive' && s.expectedBytes > 0)
+  ) {
+    reasons.push(
+      `Reaching ${plan.targetPct}% means freeing ${bytes(plan.wantBytes)}; the safe and moderate steps free ${bytes(plan.byTier.safe + plan.byTier.moderate)}: the rest needs steps only a person may approve.`,
+    );
   }
-  if (trend && filling(trend, policy)) reasons.push(`Forecast full in ${formatDuration(trend.timeToFullMs!)} (${trend.forecastWindow} fit, ${bytes(Math.round(trend.bytesPerHour['24h'] ?? trend.bytesPerHour['1h'] ?? 0))}/h over 24 h).`);
+  if (trend && filling(trend, policy))
+    reasons.push(
+      `Forecast full in ${formatDuration(trend.timeToFullMs!)} (${trend.forecastWindow} fit, ${bytes(Math.round(trend.bytesPerHour['24h'] ?? trend.bytesPerHour['1h'] ?? 0))}/h over 24 h).`,
+    );
   if (reasons.length === 0) return null;
 
   const facts: string[] = [];
-  if (row?.usedBytes !== undefined) facts.push(`${where}: ${row.usedPct}% used, ${bytes(row.usedBytes)} of ${bytes(row.sizeBytes ?? 0)}, ${bytes(row.availBytes ?? 0)} available.`);
+  if (row?.usedBytes !== undefined)
+    facts.push(
+      `${where}: ${row.usedPct}% used, ${bytes(row.usedBytes)} of ${bytes(row.sizeBytes ?? 0)}, ${bytes(row.availBytes ?? 0)} available.`,
+    );
   const a = input.attribution?.mountpoint === m ? input.attribution : null;
   for (const s of (a?.sources ?? []).filter((x) => x.countsInUsed).slice(0, 4)) {
-    facts.push(`${plain(s.label, 80)}: ${bytes(s.bytes)}${s.reclaimableBytes > 0 ? ` (${bytes(s.reclaimableBytes)} reclaimable)` : ''}.`);
+    facts.push(
+      `${plain(s.label, 80)}: ${bytes(s.bytes)}${s.reclaimableBytes > 0 ? ` (${bytes(s.reclaimableBytes)} reclaimable)` : ''}.`,
+    );
   }
-  if (trend) facts.push(`Growth: ${['1h', '24h', '7d'].map((w) => `${w} ${rate(trend.bytesPerHour[w as '1h'], bytes)}`).join(', ')}.`);
+  if (trend)
+    facts.push(
+      `Growth: ${['1h', '24h', '7d'].map((w) => `${w} ${rate(trend.bytesPerHour[w as '1h'], bytes)}`).join(', ')}.`,
+    );
 
   const tried: string[] = [];
-  for (const s of applied?.steps ?? []) tried.push(`This run: ${plain(s.title, 200)}: ${s.measuredBytes === null ? 'freed an unmeasured amount' : freedText(s.measuredBytes, bytes)} (statfs).`);
+  for (const s of applied?.steps ?? [])
+    tried.push(
+      `This run: ${plain(s.title, 200)}: ${s.measuredBytes === null ? 'freed an unmeasured amount' : freedText(s.measuredBytes, bytes)} (statfs).`,
+    );
   const earlier = input.trend?.remediations ?? [];
-  if (earlier.length) tried.push(`Last 7 days: ${earlier.length} clean-up steps freed ${bytes(earlier.reduce((x, r) => x + r.reclaimedBytes, 0))} in all.`);
-  for (const c of plan?.cannotFree ?? []) tried.push(`Cannot be freed by this tool: ${plain(c.reason, 200)}: ${bytes(c.bytes)}.`);
+  if (earlier.length)
+    tried.push(
+      `Last 7 days: ${earlier.length} clean-up steps freed ${bytes(earlier.reduce((x, r) => x + r.reclaimedBytes, 0))} in all.`,
+    );
+  for (const c of plan?.cannotFree ?? [])
+    tried.push(`Cannot be freed by this tool: ${plain(c.reason, 200)}: ${bytes(c.bytes)}.`);
   if (tried.length === 0) tried.push('Nothing was applied yet: no safe step was available.');
 
   const humanAction: Escalation['humanAction'] = [];
   if (plan && plan.byTier.moderate > 0) {
-    humanAction.push({ text: `Approve the moderate steps (${bytes(plan.byTier.moderate)}: ${plan.steps.filter((s) => s.tier === 'moderate').map((s) => plain(s.title, 120)).join('; ')}):`, command: 'preflight remediate --apply --max-tier moderate' });
+    humanAction.push({
+      text: `Approve the moderate steps (${bytes(plan.byTier.moderate)}: ${plan.steps
+        .filter((s) => s.tier === 'moderate')
+        .map((s) => plain(s.title, 120))
+        .join('; ')}):`,
+      command: 'preflight remediate --apply --max-tier moderate',
+    });
   }
   const approvable = (plan?.steps ?? []).filter((s) => s.tier === 'destructive' && s.expectedBytes > 0);
-  for (const s of approvable) humanAction.push({ text: `${plain(s.title, 160)} (${bytes(s.expectedBytes)}): ${plain(s.why, 200)}.`, command: clipCommand(plain(s.cli, MAX_COMMAND * 2)) });
+  for (const s of approvable)
+    humanAction.push({
+      text: `${plain(s.title, 160)} (${bytes(s.expectedBytes)}): ${plain(s.why, 200)}.`,
+      command: clipCommand(plain(s.cli, MAX_COMMAND * 2)),
+    });
   const outside = a?.sources.find((s) => s.kind === 'outside-docker');
-  if (outside && outside.bytes > 0) humanAction.push({ text: `Find what fills ${where} outside Docker (${bytes(outside.bytes)}):`, command: `du -xh --max-depth=2 ${shellQuote(plain(m, 200))} 2>/dev/null | sort -h | tail -n 15` });
+  if (outside && outside.bytes > 0)
+    humanAction.push({
+      text: `Find what fills ${where} outside Docker (${bytes(outside.bytes)}):`,
+      command: `du -xh --max-depth=2 ${shellQuote(plain(m, 200))} 2>/dev/null | sort -h | tail -n 15`,
+    });
   humanAction.push(growStep(m, row));
 
   return {
-    slug: escalationSlug('disk-space', m), kind: 'disk-space', mountpoint: m,
+    slug: escalationSlug('disk-space', m),
+    kind: 'disk-space',
+    mountpoint: m,
     title: `Free space on ${where}: ${row?.usedPct ?? '?'}% used, ${trend && filling(trend, policy) ? `forecast full in ${formatDuration(trend.timeToFullMs!)}` : 'beyond what the safe clean-up can free'}`,
-    facts, reasons, tried,
+    facts,
+    reasons,
+    tried,
     unblocks: `Writes to ${where}: image pulls and builds, container writable layers and logs, volumes; the supervisor's P1 disk finding.`,
     humanAction,
     factoryWillThen: `Re-measure every run, apply the safe clean-up when the gate fires, and mark this item resolved once ${where} is below ${input.diskHighPct}% with no forecast of filling within ${formatDuration(policy.horizonMs)}.`,
@@ -166,16 +227,33 @@ function btrfsMetadata(f: Finding, input: EscalationInput, bytes: Bytes): Escala
   const plan = input.plan?.mountpoint === m ? input.plan : null;
   const orphans = plan?.steps.filter((s) => s.kind === 'remove-btrfs-orphans') ?? [];
   return {
-    slug: escalationSlug('btrfs-metadata', m), kind: 'btrfs-metadata', mountpoint: m,
+    slug: escalationSlug('btrfs-metadata', m),
+    kind: 'btrfs-metadata',
+    mountpoint: m,
     title: `Make room for btrfs metadata on ${where}: writes may fail with ENOSPC while df shows free space`,
     facts: [plain(f.evidence, 400)],
-    reasons: ['Metadata chunks are nearly full and little unallocated space is left to grow them: btrfs then refuses writes (and even deletions) with ENOSPC.'],
-    tried: input.applied?.steps.filter((s) => s.kind.startsWith('btrfs-')).map((s) => `This run: ${plain(s.title, 160)}: ${plain(s.problem ?? s.detail ?? 'done', 200)}.`) ?? ['Nothing was applied yet.'],
+    reasons: [
+      'Metadata chunks are nearly full and little unallocated space is left to grow them: btrfs then refuses writes (and even deletions) with ENOSPC.',
+    ],
+    tried: input.applied?.steps
+      .filter((s) => s.kind.startsWith('btrfs-'))
+      .map((s) => `This run: ${plain(s.title, 160)}: ${plain(s.problem ?? s.detail ?? 'done', 200)}.`) ?? [
+      'Nothing was applied yet.',
+    ],
     unblocks: `Every write to ${where}, including Docker's.`,
     humanAction: [
-      { text: 'Compact nearly empty data chunks (moves data, takes I/O):', command: `btrfs balance start -dusage=5 ${q} && btrfs balance start -dusage=10 ${q}` },
-      ...orphans.map((s) => ({ text: `${plain(s.title, 160)} (${bytes(s.expectedBytes)}):`, command: clipCommand(plain(s.cli, MAX_COMMAND * 2)) })),
-      { text: `If unallocated space stays low: grow the device under ${where} and let btrfs use it, or add a device (btrfs device add DEVICE ${where}):`, command: `btrfs filesystem resize max ${q}` },
+      {
+        text: 'Compact nearly empty data chunks (moves data, takes I/O):',
+        command: `btrfs balance start -dusage=5 ${q} && btrfs balance start -dusage=10 ${q}`,
+      },
+      ...orphans.map((s) => ({
+        text: `${plain(s.title, 160)} (${bytes(s.expectedBytes)}):`,
+        command: clipCommand(plain(s.cli, MAX_COMMAND * 2)),
+      })),
+      {
+        text: `If unallocated space stays low: grow the device under ${where} and let btrfs use it, or add a device (btrfs device add DEVICE ${where}):`,
+        command: `btrfs filesystem resize max ${q}`,
+      },
     ],
     factoryWillThen: `Re-assess the allocation every run and mark this item resolved once the metadata verdict for ${where} is ok.`,
     approvable: orphans,
@@ -183,7 +261,9 @@ function btrfsMetadata(f: Finding, input: EscalationInput, bytes: Bytes): Escala
 }
 
 function clipCommand(cmd: string): string {
-  return cmd.length <= MAX_COMMAND ? cmd : `${cmd.slice(0, MAX_COMMAND)} …  # cut: the full list is in preflight remediate --format json`;
+  return cmd.length <= MAX_COMMAND
+    ? cmd
+    : `${cmd.slice(0, MAX_COMMAND)} …  # cut: the full list is in preflight remediate --format json`;
 }
 
 function rate(bytesPerHour: number | null, bytes: Bytes): string {

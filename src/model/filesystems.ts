@@ -43,9 +43,30 @@ export interface FilesystemModel {
  * table (--all-mounts); a path asked for by name is measured whatever it is on.
  */
 const EXCLUDED_FSTYPES = new Set([
-  'autofs', 'binfmt_misc', 'bpf', 'cgroup', 'cgroup2', 'configfs', 'debugfs', 'devpts', 'devtmpfs',
-  'fusectl', 'hugetlbfs', 'iso9660', 'mqueue', 'nsfs', 'overlay', 'proc', 'pstore', 'rpc_pipefs',
-  'securityfs', 'selinuxfs', 'squashfs', 'erofs', 'sysfs', 'tracefs',
+  'autofs',
+  'binfmt_misc',
+  'bpf',
+  'cgroup',
+  'cgroup2',
+  'configfs',
+  'debugfs',
+  'devpts',
+  'devtmpfs',
+  'fusectl',
+  'hugetlbfs',
+  'iso9660',
+  'mqueue',
+  'nsfs',
+  'overlay',
+  'proc',
+  'pstore',
+  'rpc_pipefs',
+  'securityfs',
+  'selinuxfs',
+  'squashfs',
+  'erofs',
+  'sysfs',
+  'tracefs',
 ]);
 const EXCLUDED_MOUNTPOINTS =
   /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;

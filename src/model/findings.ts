@@ -8,8 +8,14 @@ export type Action = 'direct' | 'vault' | 'incident' | 'llm';
 
 /** Every finding this tool raises, with its one severity: the history accepts no other pair. */
 export const FINDING_SEVERITY = Object.freeze({
-  'disk-critical': 'P1', 'disk-high': 'P1', 'disk-warning': 'P4', 'inodes-high': 'P1', 'filesystem-readonly': 'P1',
-  'mount-stuck': 'P3', 'btrfs-metadata-enospc': 'P1', 'docker-unreachable': 'P2',
+  'disk-critical': 'P1',
+  'disk-high': 'P1',
+  'disk-warning': 'P4',
+  'inodes-high': 'P1',
+  'filesystem-readonly': 'P1',
+  'mount-stuck': 'P3',
+  'btrfs-metadata-enospc': 'P1',
+  'docker-unreachable': 'P2',
 } as const);
 export const FINDING_NAMES = Object.keys(FINDING_SEVERITY) as (keyof typeof FINDING_SEVERITY)[];
 
@@ -65,10 +71,17 @@ export function findFindings(
   const out: Finding[] = [];
   const t = tiers(thresholds);
   const held = (name: string, mount: string, pct: number, tier: number, strict: boolean) =>
-    (strict ? pct > tier : pct >= tier) || (previous.has(alertKey({ name, mountpoint: mount })) && pct > tier - HYSTERESIS_PCT);
+    (strict ? pct > tier : pct >= tier) ||
+    (previous.has(alertKey({ name, mountpoint: mount })) && pct > tier - HYSTERESIS_PCT);
   for (const fs of filesystems) {
     if (fs.stuck) {
-      out.push({ name: 'mount-stuck', severity: 'P3', evidence: `${plain(fs.mountpoint)}: ${plain(fs.problem ?? 'statfs did not answer')}`, action: 'llm', mountpoint: fs.mountpoint });
+      out.push({
+        name: 'mount-stuck',
+        severity: 'P3',
+        evidence: `${plain(fs.mountpoint)}: ${plain(fs.problem ?? 'statfs did not answer')}`,
+        action: 'llm',
+        mountpoint: fs.mountpoint,
+      });
       continue;
     }
     if (fs.usedPct === undefined) continue;
@@ -78,18 +91,48 @@ export function findFindings(
     const m = fs.mountpoint;
     const pct = fs.usedPct;
     if (held('disk-critical', m, pct, t.critical, true)) {
-      out.push({ name: 'disk-critical', severity: 'P1', evidence: `${where} > ${t.critical}%${lead}`, action: 'incident', mountpoint: m });
+      out.push({
+        name: 'disk-critical',
+        severity: 'P1',
+        evidence: `${where} > ${t.critical}%${lead}`,
+        action: 'incident',
+        mountpoint: m,
+      });
     } else if (held('disk-high', m, pct, t.high, true)) {
-      out.push({ name: 'disk-high', severity: 'P1', evidence: `${where} > ${t.high}%${lead}`, action: 'llm', mountpoint: m });
+      out.push({
+        name: 'disk-high',
+        severity: 'P1',
+        evidence: `${where} > ${t.high}%${lead}`,
+        action: 'llm',
+        mountpoint: m,
+      });
     } else if (held('disk-warning', m, pct, t.warn, false)) {
-      out.push({ name: 'disk-warning', severity: 'P4', evidence: `${where} ≥ ${t.warn}%${lead}`, action: 'llm', mountpoint: m });
+      out.push({
+        name: 'disk-warning',
+        severity: 'P4',
+        evidence: `${where} ≥ ${t.warn}%${lead}`,
+        action: 'llm',
+        mountpoint: m,
+      });
     }
     const inodes = fs.inodesUsedPct;
     if (inodes !== null && inodes !== undefined && held('inodes-high', m, inodes, t.high, true)) {
-      out.push({ name: 'inodes-high', severity: 'P1', evidence: `${plain(m)} inodes ${inodes}% used > ${t.high}%`, action: 'llm', mountpoint: m });
+      out.push({
+        name: 'inodes-high',
+        severity: 'P1',
+        evidence: `${plain(m)} inodes ${inodes}% used > ${t.high}%`,
+        action: 'llm',
+        mountpoint: m,
+      });
     }
     if (fs.readonly) {
-      out.push({ name: 'filesystem-readonly', severity: 'P1', evidence: `${plain(m)} is mounted read-only`, action: 'incident', mountpoint: m });
+      out.push({
+        name: 'filesystem-readonly',
+        severity: 'P1',
+        evidence: `${plain(m)} is mounted read-only`,
+        action: 'incident',
+        mountpoint: m,
+      });
     }
   }
   for (const b of btrfs) {

@@ -31,7 +31,11 @@ export function safelyFixable(f: Pick<Finding, 'name' | 'mountpoint'>, plan: Rem
  * fix only informs (the report says it, nothing fires); the rest keeps the
  * finding's own action (llm, incident) for judgement.
  */
-export function gateFindings(findings: readonly Finding[], plan: RemediationPlan | null, actionScript: string): FiredEntry[] {
+export function gateFindings(
+  findings: readonly Finding[],
+  plan: RemediationPlan | null,
+  actionScript: string,
+): FiredEntry[] {
   const out: FiredEntry[] = [];
   for (const f of findings) {
     const entry = { name: f.name, severity: f.severity, evidence: f.evidence };

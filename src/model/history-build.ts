@@ -31,7 +31,7 @@ export function buildRecord(run: Measurements, host: string, at: Date, runId: st
     id: runId,
     host,
     observed,
-    summaryMount: fs ? summaryRow(fs)?.mountpoint ?? null : null,
+    summaryMount: fs ? (summaryRow(fs)?.mountpoint ?? null) : null,
     dockerRoot: fs?.docker.path ?? null,
     filesystems: measured.map((f) => ({
       mountpoint: f.mountpoint,
@@ -43,13 +43,37 @@ export function buildRecord(run: Measurements, host: string, at: Date, runId: st
     })),
     sources: assessed ? Object.fromEntries((pressure?.attribution?.sources ?? []).map((s) => [s.kind, s.bytes])) : {},
     driver: docker?.engine?.driver ?? null,
-    counts: docker?.images && docker.containers && docker.volumes && docker.buildCache
-      ? { images: docker.images.count, containers: docker.containers.count, volumes: docker.volumes.count, buildCache: docker.buildCache.count }
-      : null,
-    churn: (docker?.churn ?? []).map((c) => ({ repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions, danglingBytes: c.danglingBytes })),
-    fired: assessed ? (pressure?.findings ?? []).map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint ? { mountpoint: f.mountpoint } : {}) })) : [],
+    counts:
+      docker?.images && docker.containers && docker.volumes && docker.buildCache
+        ? {
+            images: docker.images.count,
+            containers: docker.containers.count,
+            volumes: docker.volumes.count,
+            buildCache: docker.buildCache.count,
+          }
+        : null,
+    churn: (docker?.churn ?? []).map((c) => ({
+      repository: c.repository,
+      builds24h: c.builds24h,
+      danglingVersions: c.danglingVersions,
+      danglingBytes: c.danglingBytes,
+    })),
+    fired: assessed
+      ? (pressure?.findings ?? []).map((f) => ({
+          name: f.name,
+          severity: f.severity,
+          ...(f.mountpoint ? { mountpoint: f.mountpoint } : {}),
+        }))
+      : [],
     remediation: [],
     escalations: [],
-    imagesInUse: [...new Set((docker?.df?.containers ?? []).filter(isRunning).map((c) => c.imageId).filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)))].sort(),
+    imagesInUse: [
+      ...new Set(
+        (docker?.df?.containers ?? [])
+          .filter(isRunning)
+          .map((c) => c.imageId)
+          .filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)),
+      ),
+    ].sort(),
   };
 }

@@ -74,10 +74,14 @@ export function observedFor(f: { name: string; mountpoint?: string }, o: Observe
   if (!o.assessed) return false;
   const m = f.mountpoint ?? '';
   switch (f.name) {
-    case 'mount-stuck': return o.looked.includes(m);
-    case 'btrfs-metadata-enospc': return o.btrfs.includes(m);
-    case 'docker-unreachable': return true;
-    default: return f.mountpoint === undefined || o.filesystems.includes(m);
+    case 'mount-stuck':
+      return o.looked.includes(m);
+    case 'btrfs-metadata-enospc':
+      return o.btrfs.includes(m);
+    case 'docker-unreachable':
+      return true;
+    default:
+      return f.mountpoint === undefined || o.filesystems.includes(m);
   }
 }
 
@@ -141,11 +145,13 @@ const KINDS = new Set(Object.keys(SOURCE_LABELS));
 /** A byte count: a whole number a double holds exactly (8 PiB), never negative. */
 const isBytes = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isPct = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100;
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 10_000_000;
+const isCount = (v: unknown): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 10_000_000;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max && !v.includes('\0');
 const isMount = (v: unknown): v is string => isText(v, 4096) && v.startsWith('/');
-const arrayOf = <T>(v: unknown, ok: (x: unknown) => x is T, max = 10_000): v is T[] => Array.isArray(v) && v.length <= max && v.every(ok);
+const arrayOf = <T>(v: unknown, ok: (x: unknown) => x is T, max = 10_000): v is T[] =>
+  Array.isArray(v) && v.length <= max && v.every(ok);
 
 /** df's Use%: used / (used + avail), rounded up (as the Filesystem section computes it). */
 function dfPct(used: number, avail: number): number {
@@ -153,31 +159,58 @@ function dfPct(used: number, avail: number): number {
 }
 
 function isFigures(f: unknown): f is FilesystemFigures {
-  return isObj(f) && isMount(f.mountpoint) && isBytes(f.usedBytes) && isBytes(f.sizeBytes) && isBytes(f.availBytes)
-    && f.usedBytes <= f.sizeBytes && f.availBytes <= f.sizeBytes && isPct(f.usedPct)
+  return (
+    isObj(f) &&
+    isMount(f.mountpoint) &&
+    isBytes(f.usedBytes) &&
+    isBytes(f.sizeBytes) &&
+    isBytes(f.availBytes) &&
+    f.usedBytes <= f.sizeBytes &&
+    f.availBytes <= f.sizeBytes &&
+    isPct(f.usedPct) &&
     // Figures that do not add up were not measured by us.
-    && f.usedPct === dfPct(f.usedBytes, f.availBytes)
-    && (f.inodesUsedPct === null || isPct(f.inodesUsedPct));
+    f.usedPct === dfPct(f.usedBytes, f.availBytes) &&
+    (f.inodesUsedPct === null || isPct(f.inodesUsedPct))
+  );
 }
 
-const isFired = (f: unknown): f is FiredFinding => isObj(f) && typeof f.name === 'string' && Object.hasOwn(FINDING_SEVERITY, f.name)
-  && f.severity === FINDING_SEVERITY[f.name as keyof typeof FINDING_SEVERITY] && (f.mountpoint === undefined || isMount(f.mountpoint));
+const isFired = (f: unknown): f is FiredFinding =>
+  isObj(f) &&
+  typeof f.name === 'string' &&
+  Object.hasOwn(FINDING_SEVERITY, f.name) &&
+  f.severity === FINDING_SEVERITY[f.name as keyof typeof FINDING_SEVERITY] &&
+  (f.mountpoint === undefined || isMount(f.mountpoint));
 
-const isChurn = (c: unknown): c is HistoryRecord['churn'][number] => isObj(c) && isText(c.repository, 512)
-  && isCount(c.builds24h) && isCount(c.danglingVersions) && isBytes(c.danglingBytes);
+const isChurn = (c: unknown): c is HistoryRecord['churn'][number] =>
+  isObj(c) &&
+  isText(c.repository, 512) &&
+  isCount(c.builds24h) &&
+  isCount(c.danglingVersions) &&
+  isBytes(c.danglingBytes);
 
 // Sample: `sha256:0b3d8e4f…` (64 hex), as /system/df and /containers/json give image ids.
 const isImageId = (v: unknown): v is string => typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v);
 
 // Sample: `storage-disk-space-var-lib-docker` (model/escalation.ts escalationSlug).
-const isEscalation = (x: unknown): x is ActiveEscalation => isObj(x) && typeof x.slug === 'string' && /^storage-[a-z0-9-]{1,120}$/.test(x.slug)
-  && (x.kind === 'disk-space' || x.kind === 'btrfs-metadata') && isMount(x.mountpoint);
+const isEscalation = (x: unknown): x is ActiveEscalation =>
+  isObj(x) &&
+  typeof x.slug === 'string' &&
+  /^storage-[a-z0-9-]{1,120}$/.test(x.slug) &&
+  (x.kind === 'disk-space' || x.kind === 'btrfs-metadata') &&
+  isMount(x.mountpoint);
 
-const isRemediation = (r: unknown): r is HistoryRecord['remediation'][number] => isObj(r) && isText(r.action, 200) && isBytes(r.reclaimedBytes);
+const isRemediation = (r: unknown): r is HistoryRecord['remediation'][number] =>
+  isObj(r) && isText(r.action, 200) && isBytes(r.reclaimedBytes);
 
 function isObserved(o: unknown): o is Observed {
-  return isObj(o) && typeof o.assessed === 'boolean' && typeof o.dockerSizes === 'boolean'
-    && arrayOf(o.filesystems, isMount) && arrayOf(o.looked, isMount) && arrayOf(o.btrfs, isMount);
+  return (
+    isObj(o) &&
+    typeof o.assessed === 'boolean' &&
+    typeof o.dockerSizes === 'boolean' &&
+    arrayOf(o.filesystems, isMount) &&
+    arrayOf(o.looked, isMount) &&
+    arrayOf(o.btrfs, isMount)
+  );
 }
 
 /**
@@ -187,7 +220,8 @@ function isObserved(o: unknown): o is Observed {
  * dropped: later versions may add some.
  */
 export function validRecord(e: unknown): HistoryRecord | null {
-  if (!isObj(e) || e.v !== 2 || !isText(e.at, 40) || !ISO_TIME.test(e.at) || Number.isNaN(Date.parse(e.at))) return null;
+  if (!isObj(e) || e.v !== 2 || !isText(e.at, 40) || !ISO_TIME.test(e.at) || Number.isNaN(Date.parse(e.at)))
+    return null;
   if (!isText(e.id, 64) || !isText(e.host, 255) || !isObserved(e.observed)) return null;
   if (!arrayOf(e.filesystems, isFigures, 1000)) return null;
   const mounts = new Set(e.filesystems.map((f) => f.mountpoint));
@@ -198,23 +232,65 @@ export function validRecord(e: unknown): HistoryRecord | null {
   if (!isObj(e.sources) || !Object.entries(e.sources).every(([k, v]) => KINDS.has(k) && isBytes(v))) return null;
   if (e.driver !== null && !(isText(e.driver, 64) && /^[\w.-]+$/.test(e.driver))) return null;
   const c = e.counts;
-  if (c !== null && !(isObj(c) && isCount(c.images) && isCount(c.containers) && isCount(c.volumes) && isCount(c.buildCache))) return null;
-  if (!arrayOf(e.churn, isChurn, 1000) || !arrayOf(e.fired, isFired, 1000) || !arrayOf(e.remediation, isRemediation, 1000)) return null;
+  if (
+    c !== null &&
+    !(isObj(c) && isCount(c.images) && isCount(c.containers) && isCount(c.volumes) && isCount(c.buildCache))
+  )
+    return null;
+  if (
+    !arrayOf(e.churn, isChurn, 1000) ||
+    !arrayOf(e.fired, isFired, 1000) ||
+    !arrayOf(e.remediation, isRemediation, 1000)
+  )
+    return null;
   const imagesInUse = e.imagesInUse ?? [];
   if (!arrayOf(imagesInUse, isImageId, 10_000)) return null;
   const escalations = e.escalations ?? [];
   if (!arrayOf(escalations, isEscalation, 100)) return null;
   return {
-    v: 2, at: e.at, id: e.id, host: e.host,
-    observed: { assessed: e.observed.assessed, filesystems: e.observed.filesystems, looked: e.observed.looked, btrfs: e.observed.btrfs, dockerSizes: e.observed.dockerSizes },
+    v: 2,
+    at: e.at,
+    id: e.id,
+    host: e.host,
+    observed: {
+      assessed: e.observed.assessed,
+      filesystems: e.observed.filesystems,
+      looked: e.observed.looked,
+      btrfs: e.observed.btrfs,
+      dockerSizes: e.observed.dockerSizes,
+    },
     summaryMount: e.summaryMount as string | null,
     dockerRoot: e.dockerRoot as string | null,
-    filesystems: e.filesystems.map((f) => ({ mountpoint: f.mountpoint, usedBytes: f.usedBytes, sizeBytes: f.sizeBytes, availBytes: f.availBytes, usedPct: f.usedPct, inodesUsedPct: f.inodesUsedPct })),
+    filesystems: e.filesystems.map((f) => ({
+      mountpoint: f.mountpoint,
+      usedBytes: f.usedBytes,
+      sizeBytes: f.sizeBytes,
+      availBytes: f.availBytes,
+      usedPct: f.usedPct,
+      inodesUsedPct: f.inodesUsedPct,
+    })),
     sources: e.sources as Record<string, number>,
     driver: e.driver as string | null,
-    counts: c === null ? null : { images: c.images as number, containers: c.containers as number, volumes: c.volumes as number, buildCache: c.buildCache as number },
-    churn: e.churn.map((x) => ({ repository: x.repository, builds24h: x.builds24h, danglingVersions: x.danglingVersions, danglingBytes: x.danglingBytes })),
-    fired: e.fired.map((f) => ({ name: f.name, severity: f.severity, ...(f.mountpoint === undefined ? {} : { mountpoint: f.mountpoint }) })),
+    counts:
+      c === null
+        ? null
+        : {
+            images: c.images as number,
+            containers: c.containers as number,
+            volumes: c.volumes as number,
+            buildCache: c.buildCache as number,
+          },
+    churn: e.churn.map((x) => ({
+      repository: x.repository,
+      builds24h: x.builds24h,
+      danglingVersions: x.danglingVersions,
+      danglingBytes: x.danglingBytes,
+    })),
+    fired: e.fired.map((f) => ({
+      name: f.name,
+      severity: f.severity,
+      ...(f.mountpoint === undefined ? {} : { mountpoint: f.mountpoint }),
+    })),
     remediation: e.remediation.map((r) => ({ action: r.action, reclaimedBytes: r.reclaimedBytes })),
     imagesInUse,
     escalations: escalations.map((x) => ({ slug: x.slug, kind: x.kind, mountpoint: x.mountpoint })),
@@ -229,7 +305,12 @@ export interface HistoryWindow {
   problem: string | null;
 }
 
-export const EMPTY_HISTORY: HistoryWindow = Object.freeze({ records: [], unreadable: 0, files: 0, problem: null }) as HistoryWindow;
+export const EMPTY_HISTORY: HistoryWindow = Object.freeze({
+  records: [],
+  unreadable: 0,
+  files: 0,
+  problem: null,
+}) as HistoryWindow;
 
 /**
  * The history lives under the journal root in a folder of its own, which

@@ -30,7 +30,14 @@ export function parseRecipeCache(text: string): RecipeCache | null {
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return null;
   const { v, recipes, ...rest } = doc as Record<string, unknown>;
-  if (v !== 1 || Object.keys(rest).length > 0 || typeof recipes !== 'object' || recipes === null || Array.isArray(recipes)) return null;
+  if (
+    v !== 1 ||
+    Object.keys(rest).length > 0 ||
+    typeof recipes !== 'object' ||
+    recipes === null ||
+    Array.isArray(recipes)
+  )
+    return null;
   const out: RecipeCache = new Map();
   for (const [id, steps] of Object.entries(recipes)) {
     if (!IMAGE_ID.test(id) || !Array.isArray(steps) || steps.length > MAX_STEPS) return null;

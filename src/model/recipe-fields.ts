@@ -38,7 +38,11 @@ const worse = <T extends string>(order: readonly T[], a: T, b: T): T => (order.i
  * fix is `clean-up`, whatever its tier; else the tier. A Storage Pressure
  * that did not finish is `unknown` unless it saw worse.
  */
-export function diskPressure(findings: readonly Finding[], plan: RemediationPlan | null, complete: boolean): DiskPressure {
+export function diskPressure(
+  findings: readonly Finding[],
+  plan: RemediationPlan | null,
+  complete: boolean,
+): DiskPressure {
   let out: DiskPressure = complete ? 'ok' : 'unknown';
   for (const f of findings) {
     if (f.name !== 'disk-critical' && f.name !== 'disk-high' && f.name !== 'disk-warning') continue;
@@ -50,7 +54,10 @@ export function diskPressure(findings: readonly Finding[], plan: RemediationPlan
 }
 
 /** Over the assessed btrfs filesystems; `unknown` when none could be (no btrfs-progs, not root). */
-export function metadataRisk(filesystems: readonly { mountpoint: string; assessment: { verdict: MetadataVerdict } | null }[], plan: RemediationPlan | null): MetadataRisk {
+export function metadataRisk(
+  filesystems: readonly { mountpoint: string; assessment: { verdict: MetadataVerdict } | null }[],
+  plan: RemediationPlan | null,
+): MetadataRisk {
   const assessed = filesystems.filter((b) => b.assessment);
   let out: MetadataRisk = assessed.length ? 'ok' : 'unknown';
   for (const b of assessed) {

@@ -24,7 +24,13 @@ export interface JournalStatus {
   dayJournal: { written: boolean; file: string; reason: string | null } | null;
 }
 
-export function makeReport(results: SectionResult[], startedAt: Date, finishedAt: Date, journal: JournalStatus | null, run: RunResult = {}): Report {
+export function makeReport(
+  results: SectionResult[],
+  startedAt: Date,
+  finishedAt: Date,
+  journal: JournalStatus | null,
+  run: RunResult = {},
+): Report {
   return {
     host: os.hostname(),
     generatedAt: startedAt,

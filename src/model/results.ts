@@ -56,7 +56,16 @@ export interface RunResult extends Measurements {
 }
 
 /** The order a full report prints a run's parts in (Storage Pressure is computed last but printed first). */
-export const PRINT_ORDER = ['pressure', 'remediation', 'filesystem', 'docker', 'btrfs', 'trend', 'applied', 'escalation'] as const satisfies readonly (keyof RunResult)[];
+export const PRINT_ORDER = [
+  'pressure',
+  'remediation',
+  'filesystem',
+  'docker',
+  'btrfs',
+  'trend',
+  'applied',
+  'escalation',
+] as const satisfies readonly (keyof RunResult)[];
 
 /** A run's parts in print order, those it has. */
 export function partsInOrder(run: RunResult): SectionResult[] {

@@ -25,7 +25,9 @@ export function parseBlocked(stdout: string): Blocked | null {
   const detail = m[2]!.trim() || 'unreadable';
   const cause = /No such file or directory|Not a directory/.test(detail)
     ? 'missing'
-    : /Permission denied|Operation not permitted/.test(detail) ? 'denied' : 'other';
+    : /Permission denied|Operation not permitted/.test(detail)
+      ? 'denied'
+      : 'other';
   return { path: m[1]!, cause, detail };
 }
 
@@ -37,11 +39,15 @@ export function parseBlocked(stdout: string): Blocked | null {
 export function blockedText(b: Blocked, uid: number | null): string {
   if (b.folders !== undefined) {
     const n = `${b.folders} folder${b.folders === 1 ? '' : 's'} in ${b.path} ${b.folders === 1 ? 'is' : 'are'}`;
-    return uid === null || uid === 0 ? `${n} not readable (permission denied)` : `${n} not readable by uid ${uid} (needs root)`;
+    return uid === null || uid === 0
+      ? `${n} not readable (permission denied)`
+      : `${n} not readable by uid ${uid} (needs root)`;
   }
   if (b.cause === 'missing') return `${b.path} does not exist here (not mounted into this container)`;
   if (b.cause === 'denied') {
-    return uid === null || uid === 0 ? `${b.path}: permission denied` : `${b.path} is not readable by uid ${uid} (needs root)`;
+    return uid === null || uid === 0
+      ? `${b.path}: permission denied`
+      : `${b.path} is not readable by uid ${uid} (needs root)`;
   }
   return `${b.path}: ${b.detail}`;
 }

@@ -38,7 +38,8 @@ export function parseFilesystemDu(text: string): { total: number; exclusive: num
   const rows = [];
   for (const line of text.split('\n')) {
     const m = /^\s*(\d+)\s+(\d+)\s+(\d+|-)\s+(.+)$/.exec(line);
-    if (m) rows.push({ total: Number(m[1]), exclusive: Number(m[2]), shared: m[3] === '-' ? 0 : Number(m[3]), path: m[4]! });
+    if (m)
+      rows.push({ total: Number(m[1]), exclusive: Number(m[2]), shared: m[3] === '-' ? 0 : Number(m[3]), path: m[4]! });
   }
   return rows;
 }

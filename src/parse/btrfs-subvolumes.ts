@@ -5,7 +5,10 @@
  * shared logic: parse/layer-dirs.ts, which overlay2 uses too.
  */
 export type { LayerListing as DockerSubvolumes } from './layer-dirs.js';
-export { parseLayerListing as parseDockerSubvolumeListing, unreferencedLayerNames as orphanSubvolumes } from './layer-dirs.js';
+export {
+  parseLayerListing as parseDockerSubvolumeListing,
+  unreferencedLayerNames as orphanSubvolumes,
+} from './layer-dirs.js';
 
 /**
  * `btrfs subvolume list -d PATH`: subvolumes deleted but not yet cleaned.

@@ -49,7 +49,15 @@ const GROUP = new RegExp(`^(\\w+),(\\S+): Size:${SIZE}, Used:${SIZE}`);
 // Sample: `   /dev/loop2	 188743680` (device lines under a group or Unallocated:)
 const DEVICE_LINE = new RegExp(`^\\s+(\\/\\S+)\\s+${SIZE}\\s*$`);
 
-const UNIT_FACTOR: Record<string, number> = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40, PiB: 2 ** 50, EiB: 2 ** 60 };
+const UNIT_FACTOR: Record<string, number> = {
+  B: 1,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+  PiB: 2 ** 50,
+  EiB: 2 ** 60,
+};
 
 /** `41943040` → 41943040; `14.01GiB` → 15043128197 (rounded: human units are approximate). */
 export function btrfsBytes(text: string): number {
@@ -60,9 +68,22 @@ export function btrfsBytes(text: string): number {
 
 export function parseBtrfsUsage(text: string): BtrfsUsage {
   const u: BtrfsUsage = {
-    deviceSize: null, deviceAllocated: null, deviceUnallocated: null, deviceMissing: null, deviceSlack: null,
-    used: null, freeEstimated: null, freeEstimatedMin: null, freeStatfs: null, dataRatio: null,
-    metadataRatio: null, globalReserve: null, globalReserveUsed: null, multipleProfiles: null, groups: [], devices: [],
+    deviceSize: null,
+    deviceAllocated: null,
+    deviceUnallocated: null,
+    deviceMissing: null,
+    deviceSlack: null,
+    used: null,
+    freeEstimated: null,
+    freeEstimatedMin: null,
+    freeStatfs: null,
+    dataRatio: null,
+    metadataRatio: null,
+    globalReserve: null,
+    globalReserveUsed: null,
+    multipleProfiles: null,
+    groups: [],
+    devices: [],
   };
   let inUnallocated = false;
   for (const line of text.split('\n')) {
@@ -93,18 +114,43 @@ export function parseBtrfsUsage(text: string): BtrfsUsage {
     const n = btrfsBytes(value!);
     const extraBytes = extra === undefined ? null : btrfsBytes(extra);
     switch (key) {
-      case 'Device size': u.deviceSize = n; break;
-      case 'Device allocated': u.deviceAllocated = n; break;
-      case 'Device unallocated': u.deviceUnallocated = n; break;
-      case 'Device missing': u.deviceMissing = n; break;
-      case 'Device slack': u.deviceSlack = n; break;
-      case 'Used': u.used = n; break;
-      case 'Free (estimated)': u.freeEstimated = n; u.freeEstimatedMin = extraBytes; break;
-      case 'Free (statfs, df)': u.freeStatfs = n; break;
-      case 'Data ratio': u.dataRatio = Number(value); break;
-      case 'Metadata ratio': u.metadataRatio = Number(value); break;
-      case 'Global reserve': u.globalReserve = n; u.globalReserveUsed = extraBytes; break;
-      default: break;
+      case 'Device size':
+        u.deviceSize = n;
+        break;
+      case 'Device allocated':
+        u.deviceAllocated = n;
+        break;
+      case 'Device unallocated':
+        u.deviceUnallocated = n;
+        break;
+      case 'Device missing':
+        u.deviceMissing = n;
+        break;
+      case 'Device slack':
+        u.deviceSlack = n;
+        break;
+      case 'Used':
+        u.used = n;
+        break;
+      case 'Free (estimated)':
+        u.freeEstimated = n;
+        u.freeEstimatedMin = extraBytes;
+        break;
+      case 'Free (statfs, df)':
+        u.freeStatfs = n;
+        break;
+      case 'Data ratio':
+        u.dataRatio = Number(value);
+        break;
+      case 'Metadata ratio':
+        u.metadataRatio = Number(value);
+        break;
+      case 'Global reserve':
+        u.globalReserve = n;
+        u.globalReserveUsed = extraBytes;
+        break;
+      default:
+        break;
     }
   }
   return u;

@@ -13,58 +13,77 @@ export function parseCliSystemDf(text: string): SystemDf {
     doc = asObject(JSON.parse(text.trim()));
   } catch {
     // The 20.10 CLI treats `json` as a template and prints the word itself.
-    throw new Error(`docker CLI did not print JSON (needs docker CLI >= 23 for --format json): ${text.trim().slice(0, 60)}`);
+    throw new Error(
+      `docker CLI did not print JSON (needs docker CLI >= 23 for --format json): ${text.trim().slice(0, 60)}`,
+    );
   }
-  const images = asArray(doc.Images).map(asObject).map((o) => {
-    const repo = str(o.Repository);
-    const tag = str(o.Tag);
-    const digest = str(o.Digest);
-    return {
+  const images = asArray(doc.Images)
+    .map(asObject)
+    .map((o) => {
+      const repo = str(o.Repository);
+      const tag = str(o.Tag);
+      const digest = str(o.Digest);
+      return {
+        id: str(o.ID),
+        repoTags: repo && repo !== '<none>' && tag && tag !== '<none>' ? [`${repo}:${tag}`] : [],
+        repoDigests: repo && repo !== '<none>' && digest && digest !== '<none>' ? [`${repo}@${digest}`] : [],
+        created: cliTime(str(o.CreatedAt)) ?? 0,
+        size: humanBytes(str(o.Size)),
+        sharedSize: humanBytes(str(o.SharedSize)),
+        containers: intOr(str(o.Containers), -1),
+        // The CLI's df table has no image labels.
+        labels: {},
+      };
+    });
+  const containers = asArray(doc.Containers)
+    .map(asObject)
+    .map((o) => ({
       id: str(o.ID),
-      repoTags: repo && repo !== '<none>' && tag && tag !== '<none>' ? [`${repo}:${tag}`] : [],
-      repoDigests: repo && repo !== '<none>' && digest && digest !== '<none>' ? [`${repo}@${digest}`] : [],
+      name: str(o.Names).split(',')[0] ?? '',
+      image: str(o.Image),
+      imageId: '',
+      state: str(o.State) || (str(o.Status).startsWith('Up') ? 'running' : 'exited'),
+      // `2MB` or `2MB (virtual 4MB)`: the first figure is the writable layer.
+      sizeRw: Math.max(0, humanBytes(str(o.Size).split(' ')[0] ?? '')),
+      sizeRootFs: Math.max(0, humanBytes(/\(virtual ([^)]+)\)/.exec(str(o.Size))?.[1] ?? '')),
       created: cliTime(str(o.CreatedAt)) ?? 0,
+      labels: labelMap(str(o.Labels)),
+    }));
+  const volumes = asArray(doc.Volumes)
+    .map(asObject)
+    .map((o) => ({
+      name: str(o.Name),
+      driver: str(o.Driver),
+      labels: labelMap(str(o.Labels)),
       size: humanBytes(str(o.Size)),
-      sharedSize: humanBytes(str(o.SharedSize)),
-      containers: intOr(str(o.Containers), -1),
-      // The CLI's df table has no image labels.
-      labels: {},
-    };
-  });
-  const containers = asArray(doc.Containers).map(asObject).map((o) => ({
-    id: str(o.ID),
-    name: str(o.Names).split(',')[0] ?? '',
-    image: str(o.Image),
-    imageId: '',
-    state: str(o.State) || (str(o.Status).startsWith('Up') ? 'running' : 'exited'),
-    // `2MB` or `2MB (virtual 4MB)`: the first figure is the writable layer.
-    sizeRw: Math.max(0, humanBytes(str(o.Size).split(' ')[0] ?? '')),
-    sizeRootFs: Math.max(0, humanBytes(/\(virtual ([^)]+)\)/.exec(str(o.Size))?.[1] ?? '')),
-    created: cliTime(str(o.CreatedAt)) ?? 0,
-    labels: labelMap(str(o.Labels)),
-  }));
-  const volumes = asArray(doc.Volumes).map(asObject).map((o) => ({
-    name: str(o.Name),
-    driver: str(o.Driver),
-    labels: labelMap(str(o.Labels)),
-    size: humanBytes(str(o.Size)),
-    refCount: intOr(str(o.Links), -1),
-  }));
-  const buildCache = asArray(doc.BuildCache).map(asObject).map((o) => {
-    const last = cliTime(str(o.LastUsedAt));
-    return {
-      id: str(o.ID),
-      type: str(o.CacheType) || 'unknown',
-      description: str(o.Description),
-      inUse: str(o.InUse) === 'true',
-      shared: str(o.Shared) === 'true',
-      size: Math.max(0, humanBytes(str(o.Size))),
-      lastUsedAt: last === null ? null : new Date(last * 1000).toISOString(),
-      usageCount: intOr(str(o.UsageCount), 0),
-      parents: recordParents(o),
-    };
-  });
-  return { shape: 'legacy', layersSize: null, images, containers, volumes, buildCache, totals: {}, implausible: { count: 0, example: null } };
+      refCount: intOr(str(o.Links), -1),
+    }));
+  const buildCache = asArray(doc.BuildCache)
+    .map(asObject)
+    .map((o) => {
+      const last = cliTime(str(o.LastUsedAt));
+      return {
+        id: str(o.ID),
+        type: str(o.CacheType) || 'unknown',
+        description: str(o.Description),
+        inUse: str(o.InUse) === 'true',
+        shared: str(o.Shared) === 'true',
+        size: Math.max(0, humanBytes(str(o.Size))),
+        lastUsedAt: last === null ? null : new Date(last * 1000).toISOString(),
+        usageCount: intOr(str(o.UsageCount), 0),
+        parents: recordParents(o),
+      };
+    });
+  return {
+    shape: 'legacy',
+    layersSize: null,
+    images,
+    containers,
+    volumes,
+    buildCache,
+    totals: {},
+    implausible: { count: 0, example: null },
+  };
 }
 
 const UNIT: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15 };

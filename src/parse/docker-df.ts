@@ -129,18 +129,26 @@ export function parseSystemDf(body: unknown): SystemDf {
   const vol = usage(USAGE_KEYS.volumes);
   const bc = usage(USAGE_KEYS.buildCache);
   // In the daemon's order the lists change between calls (map order): sorted by id, the same state reads the same.
-  const items = (u: Json | undefined, legacy: unknown, key: string) => sortedBy(u && Array.isArray(u.Items) ? u.Items : asArray(legacy), key);
-  const layersSize = typeof doc.LayersSize === 'number' && Number.isFinite(doc.LayersSize) ? doc.LayersSize : img && 'TotalSize' in img ? num(img.TotalSize) : null;
+  const items = (u: Json | undefined, legacy: unknown, key: string) =>
+    sortedBy(u && Array.isArray(u.Items) ? u.Items : asArray(legacy), key);
+  const layersSize =
+    typeof doc.LayersSize === 'number' && Number.isFinite(doc.LayersSize)
+      ? doc.LayersSize
+      : img && 'TotalSize' in img
+        ? num(img.TotalSize)
+        : null;
   const parsed = {
-    shape: img || ctr || vol || bc ? 'usage' as const : 'legacy' as const,
+    shape: img || ctr || vol || bc ? ('usage' as const) : ('legacy' as const),
     layersSize,
     images: items(img, doc.Images, 'Id').map((v) => image(v, check)),
     containers: items(ctr, doc.Containers, 'Id').map((v) => container(v, check)),
     volumes: items(vol, doc.Volumes, 'Name').map((v) => volume(v, check)),
     buildCache: items(bc, doc.BuildCache, 'ID').map((v) => buildRecord(v, check)),
     totals: {
-      images: totals(img, 'images', check), containers: totals(ctr, 'containers', check),
-      volumes: totals(vol, 'volumes', check), buildCache: totals(bc, 'build cache', check),
+      images: totals(img, 'images', check),
+      containers: totals(ctr, 'containers', check),
+      volumes: totals(vol, 'volumes', check),
+      buildCache: totals(bc, 'build cache', check),
     },
   };
   // After the objects, so the example names one when it can.

@@ -31,7 +31,7 @@ export interface RecordNow {
 }
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? v as Json : {});
+const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /**
@@ -47,7 +47,14 @@ export function dockerTime(v: unknown): number | null {
 export function containerNow(body: unknown): ContainerNow {
   const s = obj(obj(body).State);
   // Status is the daemon's one word (running, paused, restarting, removing, exited, dead, created); the flags back it up.
-  const status = s.Restarting === true ? 'restarting' : s.Paused === true ? 'paused' : s.Running === true ? 'running' : str(s.Status) || 'unknown';
+  const status =
+    s.Restarting === true
+      ? 'restarting'
+      : s.Paused === true
+        ? 'paused'
+        : s.Running === true
+          ? 'running'
+          : str(s.Status) || 'unknown';
   return { kind: 'container', status, startedAt: dockerTime(s.StartedAt), finishedAt: dockerTime(s.FinishedAt) };
 }
 
@@ -59,10 +66,20 @@ export function containerNow(body: unknown): ContainerNow {
 export function imageNow(body: unknown, listing: unknown): ImageNow {
   const i = obj(body);
   const id = str(i.Id);
-  const users = (Array.isArray(listing) ? listing : []).map(obj).filter((c) => id !== '' && c.ImageID === id)
+  const users = (Array.isArray(listing) ? listing : [])
+    .map(obj)
+    .filter((c) => id !== '' && c.ImageID === id)
     .map((c) => str((Array.isArray(c.Names) ? c.Names : [])[0]).replace(/^\//, '') || str(c.Id).slice(0, 12));
-  const tags = Array.isArray(i.RepoTags) ? i.RepoTags.filter((t): t is string => typeof t === 'string' && t !== '<none>:<none>') : [];
-  return { kind: 'image', repoTags: tags, createdAt: dockerTime(i.Created), lastTagAt: dockerTime(obj(i.Metadata).LastTagTime), users };
+  const tags = Array.isArray(i.RepoTags)
+    ? i.RepoTags.filter((t): t is string => typeof t === 'string' && t !== '<none>:<none>')
+    : [];
+  return {
+    kind: 'image',
+    repoTags: tags,
+    createdAt: dockerTime(i.Created),
+    lastTagAt: dockerTime(obj(i.Metadata).LastTagTime),
+    users,
+  };
 }
 
 /** A record of /system/df (parsed by parseSystemDf), as the re-check reads it. */

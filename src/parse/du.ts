@@ -25,12 +25,21 @@ export function parseDu(text: string): DuEntry[] {
  * The biggest directories below `root`: the largest first-level ones, each
  * with its largest child, so the reader sees both the area and the spot.
  */
-export function biggestDirectories(entries: readonly DuEntry[], root: string, limit = 3): { path: string; bytes: number; largestChild: DuEntry | null }[] {
+export function biggestDirectories(
+  entries: readonly DuEntry[],
+  root: string,
+  limit = 3,
+): { path: string; bytes: number; largestChild: DuEntry | null }[] {
   const base = root.endsWith('/') ? root : `${root}/`;
   const depth = (p: string) => (p.startsWith(base) && p !== base ? p.slice(base.length).split('/').length : 0);
-  const first = entries.filter((e) => depth(e.path) === 1).sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path)).slice(0, limit);
+  const first = entries
+    .filter((e) => depth(e.path) === 1)
+    .sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path))
+    .slice(0, limit);
   return first.map((dir) => {
-    const children = entries.filter((e) => depth(e.path) === 2 && e.path.startsWith(`${dir.path}/`)).sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path));
+    const children = entries
+      .filter((e) => depth(e.path) === 2 && e.path.startsWith(`${dir.path}/`))
+      .sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path));
     return { path: dir.path, bytes: dir.bytes, largestChild: children[0] ?? null };
   });
 }

@@ -82,7 +82,11 @@ export interface OverlayOrphans {
  * Orphans: candidates du measured whose trees have not changed for an hour.
  * A candidate du did not find was removed since the listing: not an orphan.
  */
-export function orphanOverlayDirs(listing: LayerListing, measured: OverlayDirSizes & { now: number }, max = MAX_MEASURED_DIRS): OverlayOrphans {
+export function orphanOverlayDirs(
+  listing: LayerListing,
+  measured: OverlayDirSizes & { now: number },
+  max = MAX_MEASURED_DIRS,
+): OverlayOrphans {
   const candidates = overlayCandidates(listing);
   const byName = new Map(measured.sizes.map((s) => [s.name, s]));
   const dirs: OverlayOrphans['dirs'] = [];
@@ -94,7 +98,13 @@ export function orphanOverlayDirs(listing: LayerListing, measured: OverlayDirSiz
     else dirs.push({ name, bytes: size.bytes });
   }
   dirs.sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1));
-  return { dirs, bytes: dirs.reduce((a, d) => a + d.bytes, 0), unmeasured: Math.max(0, candidates.length - max), recent, problem: null };
+  return {
+    dirs,
+    bytes: dirs.reduce((a, d) => a + d.bytes, 0),
+    unmeasured: Math.max(0, candidates.length - max),
+    recent,
+    problem: null,
+  };
 }
 
 /** The check could not finish: nothing is listed, the reason is. */

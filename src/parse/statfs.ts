@@ -20,7 +20,12 @@ export function parseStatfsLine(line: string): StatfsFigures | undefined {
   const m = STATFS_LINE.exec(line.trim());
   if (!m) return undefined;
   const [frsize, blocks, bfree, bavail, files, ffree] = m.slice(1).map(Number) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   return { frsize, blocks, bfree, bavail, files, ffree };
 }

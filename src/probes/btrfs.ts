@@ -2,7 +2,11 @@ import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../
 import { parseBtrfsDf, parseBtrfsDfJson } from '../parse/btrfs-df.js';
 import { parseBtrfsUsage, type BlockGroup, type BtrfsUsage } from '../parse/btrfs-usage.js';
 import {
-  parseCompsize, parseFilesystemDu, parseQgroupShow, quotasDisabled, type QgroupRow,
+  parseCompsize,
+  parseFilesystemDu,
+  parseQgroupShow,
+  quotasDisabled,
+  type QgroupRow,
 } from '../parse/btrfs-qgroup.js';
 import { parseDeletedSubvolumes, parseSubvolumeList, type DockerSubvolumes } from '../parse/btrfs-subvolumes.js';
 import type { Runner } from '../host/exec.js';
@@ -13,17 +17,27 @@ async function btrfs(run: Runner, args: readonly string[], timeoutMs: number): P
   try {
     const res = await run('btrfs', args, timeoutMs);
     if (res.exitCode !== 0) {
-      throw new UnavailableError(`btrfs ${args.filter((a) => !a.startsWith('/')).join(' ')}: ${lastLine(res.stderr) || `exit ${res.exitCode}`}`);
+      throw new UnavailableError(
+        `btrfs ${args.filter((a) => !a.startsWith('/')).join(' ')}: ${lastLine(res.stderr) || `exit ${res.exitCode}`}`,
+      );
     }
     return res.stdout;
   } catch (err) {
-    if (err instanceof TimeoutError) throw new UnavailableError(`btrfs ${args[0]} ${args[1]} gave no answer in ${formatSeconds(err.afterMs)}`);
+    if (err instanceof TimeoutError)
+      throw new UnavailableError(`btrfs ${args[0]} ${args[1]} gave no answer in ${formatSeconds(err.afterMs)}`);
     throw err;
   }
 }
 
 function lastLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).pop()?.replace(/^ERROR: /, '') ?? '';
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .pop()
+      ?.replace(/^ERROR: /, '') ?? ''
+  );
 }
 
 export function getBtrfsUsage(run: Runner, path: string, timeoutMs: number): Promise<BtrfsUsage> {
@@ -78,9 +92,14 @@ export async function getDockerSubvolumes(run: Runner, dataRoot: string, timeout
 export async function getCompsize(run: Runner, path: string, timeoutMs: number) {
   try {
     const res = await run('compsize', ['-b', path], timeoutMs);
-    if (res.exitCode !== 0) return { figures: null, reason: `compsize: ${lastLine(res.stderr) || `exit ${res.exitCode}`}` };
+    if (res.exitCode !== 0)
+      return { figures: null, reason: `compsize: ${lastLine(res.stderr) || `exit ${res.exitCode}`}` };
     return { figures: parseCompsize(res.stdout), reason: null };
   } catch (err) {
-    return { figures: null, reason: err instanceof TimeoutError ? `compsize gave no answer in ${formatSeconds(err.afterMs)}` : errorMessage(err) };
+    return {
+      figures: null,
+      reason:
+        err instanceof TimeoutError ? `compsize gave no answer in ${formatSeconds(err.afterMs)}` : errorMessage(err),
+    };
   }
 }

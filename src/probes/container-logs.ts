@@ -32,13 +32,18 @@ done
 [ $# -eq 0 ] || grep -s -H -m1 '' "$@" | sed 's#^\\([^/]*\\)/hostconfig\\.json:#H\\t\\1\\t#'
 exit 0`;
 
-export async function getContainerLogs(run: Runner, dataRoot: string, timeoutMs: number): Promise<Map<string, ContainerLogFiles>> {
+export async function getContainerLogs(
+  run: Runner,
+  dataRoot: string,
+  timeoutMs: number,
+): Promise<Map<string, ContainerLogFiles>> {
   const root = dataRoot.replace(/\/+$/, '') || '/';
   let res;
   try {
     res = await run('sh', ['-c', LOG_LISTING_SCRIPT, 'preflight-logs', root], timeoutMs);
   } catch (err) {
-    if (err instanceof TimeoutError) throw new UnavailableError(`listing ${root}/containers gave no answer in ${err.afterMs / 1000} s`);
+    if (err instanceof TimeoutError)
+      throw new UnavailableError(`listing ${root}/containers gave no answer in ${err.afterMs / 1000} s`);
     throw err;
   }
   if (res.exitCode === 3) throw unreadable(res.stdout, `${root}/containers`);

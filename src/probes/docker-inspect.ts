@@ -13,10 +13,20 @@ const INSPECT_TIMEOUT_MS = 2000;
  * creation time. A container whose inspect fails or times out is left out
  * (the plan then keeps it).
  */
-export async function getExitTimes(endpoint: DockerEndpoint, apiVersion: string, ids: readonly string[], deadline: number): Promise<Map<string, number>> {
+export async function getExitTimes(
+  endpoint: DockerEndpoint,
+  apiVersion: string,
+  ids: readonly string[],
+  deadline: number,
+): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const answers = await mapLimit(ids.slice(0, MAX_INSPECTS), 8, deadline, (id) =>
-    dockerGet(endpoint, `/v${apiVersion}/containers/${encodeURIComponent(id)}/json`, callTimeout(deadline, INSPECT_TIMEOUT_MS)));
+    dockerGet(
+      endpoint,
+      `/v${apiVersion}/containers/${encodeURIComponent(id)}/json`,
+      callTimeout(deadline, INSPECT_TIMEOUT_MS),
+    ),
+  );
   answers.forEach((body, i) => {
     const finished = (body as { State?: { FinishedAt?: unknown } } | undefined)?.State?.FinishedAt;
     // Sample: `"FinishedAt": "2026-11-25T04:12:09.418329811Z"`; never-started containers say `0001-01-01T00:00:00Z`.

@@ -8,15 +8,22 @@ import type { Runner } from '../host/exec.js';
  * it runs under the deadline). du exits 1 on unreadable directories and
  * still prints the rest: that output is used.
  */
-export async function getBiggestDirs(run: Runner, mountpoint: string, exclude: string | null, timeoutMs: number): Promise<DuEntry[]> {
+export async function getBiggestDirs(
+  run: Runner,
+  mountpoint: string,
+  exclude: string | null,
+  timeoutMs: number,
+): Promise<DuEntry[]> {
   const args = ['-x', '-0', '-B1', '--max-depth=2', ...(exclude ? [`--exclude=${exclude}`] : []), '--', mountpoint];
   try {
     const res = await run('du', args, timeoutMs);
     const entries = parseDu(res.stdout);
-    if (entries.length === 0) throw new UnavailableError(`du ${mountpoint}: ${res.stderr.trim().split('\n').pop() ?? 'no output'}`);
+    if (entries.length === 0)
+      throw new UnavailableError(`du ${mountpoint}: ${res.stderr.trim().split('\n').pop() ?? 'no output'}`);
     return entries;
   } catch (err) {
-    if (err instanceof TimeoutError) throw new UnavailableError(`du over ${mountpoint} did not finish in ${formatSeconds(err.afterMs)}`);
+    if (err instanceof TimeoutError)
+      throw new UnavailableError(`du over ${mountpoint} did not finish in ${formatSeconds(err.afterMs)}`);
     throw err;
   }
 }

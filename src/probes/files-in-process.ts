@@ -26,10 +26,19 @@ export function pathsCannotHang(paths: readonly string[], table: readonly MountE
 }
 
 /** What a read may meet (a link or a FIFO put there after the checks: ELOOP, ENXIO; a file removed: ENOENT). */
-const ERRNO: Partial<Record<string, FileProblemCode>> = { EACCES: 'EACCES', EPERM: 'EACCES', ELOOP: 'ELOOP', ENXIO: 'ENXIO', ENOENT: 'ENOENT' };
+const ERRNO: Partial<Record<string, FileProblemCode>> = {
+  EACCES: 'EACCES',
+  EPERM: 'EACCES',
+  ELOOP: 'ELOOP',
+  ENXIO: 'ENXIO',
+  ENOENT: 'ENOENT',
+};
 /** coreutils' words for them, as the scripts' problems say. */
 const STRERROR: Partial<Record<FileProblemCode, string>> = {
-  EACCES: 'Permission denied', ELOOP: 'Too many levels of symbolic links', ENXIO: 'No such device or address', ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  ELOOP: 'Too many levels of symbolic links',
+  ENXIO: 'No such device or address',
+  ENOENT: 'No such file or directory',
 };
 
 function problemOf(file: string, err: unknown): FileProblem {
@@ -71,10 +80,16 @@ function tailOf(file: string, maxBytes: number): ReadOutcome {
 /** readFileTails' outcomes, read here (the files and the folder must pass pathsCannotHang). */
 export function readTailsInProcess(files: readonly string[], maxBytes: number, privateDir: string): ReadOutcome[] {
   const dirThere = privateDir !== '' && lstatSync(privateDir, { throwIfNoEntry: false }) !== undefined;
-  if (dirThere && !privateFolderOk(privateDir)) return files.map((file) => ({ file, kind: 'refused', problem: problemFrom(file, '', 12) }));
+  if (dirThere && !privateFolderOk(privateDir))
+    return files.map((file) => ({ file, kind: 'refused', problem: problemFrom(file, '', 12) }));
   let total = 0;
   return files.map((file): ReadOutcome => {
-    if (total > MAX_READ_BYTES) return { file, kind: 'refused', problem: new FileProblem('EIO', file, 'not read (the reader stopped early, or its output passed the cap)') };
+    if (total > MAX_READ_BYTES)
+      return {
+        file,
+        kind: 'refused',
+        problem: new FileProblem('EIO', file, 'not read (the reader stopped early, or its output passed the cap)'),
+      };
     try {
       const out = tailOf(file, maxBytes);
       if (out.kind === 'ok') total += out.text.length;

@@ -46,7 +46,7 @@ fi`;
  */
 const READ_SCRIPT = `b=$1 max=$2 dir=$3 mode=$4; shift 4
 if [ -n "$dir" ] && { [ -e "$dir" ] || [ -L "$dir" ]; }; then
-  ${PRIVATE_DIR_CHECK.replace(/exit 12/g, "{ printf '%sD\\n' \"$b\"; exit 0; }").replace(/\n/g, '\n  ')}
+  ${PRIVATE_DIR_CHECK.replace(/exit 12/g, '{ printf \'%sD\\n\' "$b"; exit 0; }').replace(/\n/g, '\n  ')}
 fi
 for f; do
   printf '%s' "$b"
@@ -58,14 +58,24 @@ for f; do
 done`;
 
 /** Pure: the read script's output → one outcome per file, in order. */
-export function parseReadOutput(files: readonly string[], stdout: string, maxBytes: number, boundary: string): ReadOutcome[] {
+export function parseReadOutput(
+  files: readonly string[],
+  stdout: string,
+  maxBytes: number,
+  boundary: string,
+): ReadOutcome[] {
   const parts = stdout.split(boundary).slice(1);
   if (parts[0]?.startsWith('D')) {
     return files.map((file) => ({ file, kind: 'refused', problem: problemFrom(file, '', 12) }));
   }
   return files.map((file, i): ReadOutcome => {
     const part = parts[i];
-    if (part === undefined) return { file, kind: 'refused', problem: new FileProblem('EIO', file, 'not read (the reader stopped early, or its output passed the cap)') };
+    if (part === undefined)
+      return {
+        file,
+        kind: 'refused',
+        problem: new FileProblem('EIO', file, 'not read (the reader stopped early, or its output passed the cap)'),
+      };
     const tag = part[0];
     if (tag === 'N') return { file, kind: 'missing' };
     if (tag === 'L') return { file, kind: 'refused', problem: problemFrom(file, '', 10) };
@@ -81,11 +91,24 @@ export function parseReadOutput(files: readonly string[], stdout: string, maxByt
  * their folders cannot hang), or a FileProblem for the whole read.
  * `privateDir`: the folder must pass the private check.
  */
-export async function readFileTails(run: Runner, files: readonly string[], maxBytes: number, timeoutMs: number, privateDir = ''): Promise<ReadOutcome[]> {
+export async function readFileTails(
+  run: Runner,
+  files: readonly string[],
+  maxBytes: number,
+  timeoutMs: number,
+  privateDir = '',
+): Promise<ReadOutcome[]> {
   if (files.length === 0) return [];
-  if (await inProcessFor([...files, ...(privateDir ? [privateDir] : [])])) return readTailsInProcess(files, maxBytes, privateDir);
+  if (await inProcessFor([...files, ...(privateDir ? [privateDir] : [])]))
+    return readTailsInProcess(files, maxBytes, privateDir);
   const boundary = `\x1e${randomBytes(8).toString('hex')}`;
-  const res = await inChild(run, READ_SCRIPT, [boundary, String(maxBytes), privateDir, '0700', ...files], timeoutMs, files[0]!);
+  const res = await inChild(
+    run,
+    READ_SCRIPT,
+    [boundary, String(maxBytes), privateDir, '0700', ...files],
+    timeoutMs,
+    files[0]!,
+  );
   if (res.exitCode !== 0 && !res.stdout) throw problemFrom(files[0]!, res.stderr, res.exitCode);
   return parseReadOutput(files, res.stdout, maxBytes, boundary);
 }
@@ -98,4 +121,3 @@ export async function readSmallFile(run: Runner, file: string, maxBytes: number,
   if (out.truncated) throw new FileProblem('EIO', file, `larger than ${maxBytes} bytes: not a config file`);
   return out.text;
 }
-

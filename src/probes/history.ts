@@ -10,7 +10,13 @@ import { readFileTails } from './files.js';
  * days' files are read, each from its last MAX_HISTORY_FILE_BYTES, in one
  * child under `timeoutMs`.
  */
-export async function readHistory(run: Runner, root: string, days: number, now: Date, timeoutMs: number): Promise<HistoryWindow> {
+export async function readHistory(
+  run: Runner,
+  root: string,
+  days: number,
+  now: Date,
+  timeoutMs: number,
+): Promise<HistoryWindow> {
   return (await readHistoryWith(run, root, days, now, timeoutMs, [])).window;
 }
 
@@ -21,7 +27,12 @@ export async function readHistory(run: Runner, root: string, days: number, now: 
  * problem says why).
  */
 export async function readHistoryWith(
-  run: Runner, root: string, days: number, now: Date, timeoutMs: number, others: readonly string[],
+  run: Runner,
+  root: string,
+  days: number,
+  now: Date,
+  timeoutMs: number,
+  others: readonly string[],
 ): Promise<{ window: HistoryWindow; others: ReadOutcome[] | null }> {
   // Newest first: if the child's output cap cuts the read, the oldest days are the ones lost.
   const files = new Set<string>();
@@ -41,7 +52,8 @@ export async function readHistoryWith(
       continue;
     }
     out.files += 1;
-    if (o.truncated) out.problem = `${path.basename(o.file)} is larger than ${MAX_HISTORY_FILE_BYTES / 1024 / 1024} MiB: only its end was read`;
+    if (o.truncated)
+      out.problem = `${path.basename(o.file)} is larger than ${MAX_HISTORY_FILE_BYTES / 1024 / 1024} MiB: only its end was read`;
     const parsed = parseHistory(o.text);
     out.unreadable += parsed.unreadable;
     out.records.push(...parsed.records.filter((r) => Date.parse(r.at) >= since && Date.parse(r.at) <= now.getTime()));

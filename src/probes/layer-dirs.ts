@@ -48,19 +48,31 @@ export type LayerListingResult =
   | { kind: 'unreadable'; error: UnreadableError };
 
 /** One `sh` child under the deadline; a layerdb it could not read is an UnavailableError. */
-export async function listLayerDirs(run: Runner, dataRoot: string, driver: LayerDriver, timeoutMs: number): Promise<LayerListingResult> {
+export async function listLayerDirs(
+  run: Runner,
+  dataRoot: string,
+  driver: LayerDriver,
+  timeoutMs: number,
+): Promise<LayerListingResult> {
   let res;
   try {
     res = await run('sh', ['-c', layerListingScript(driver), `preflight-${driver}-layers`, dataRoot], timeoutMs);
   } catch (err) {
-    if (err instanceof TimeoutError) throw new UnavailableError(`listing ${driver} layer directories gave no answer in ${formatSeconds(err.afterMs)}`);
+    if (err instanceof TimeoutError)
+      throw new UnavailableError(`listing ${driver} layer directories gave no answer in ${formatSeconds(err.afterMs)}`);
     throw err;
   }
   if (res.exitCode === 3) return { kind: 'unreadable', error: unreadable(res.stdout, dataRoot) };
   const listing = res.exitCode === 0 ? parseLayerListing(res.stdout) : null;
   if (res.exitCode === 4 || listing?.unsearchable) {
-    const why = res.stderr.trim() ? `: ${lastReason(res.stderr)}` : listing?.unsearchable ? ' (a folder in it may not be searched)' : ' (missing or unreadable)';
-    throw new UnavailableError(`image/${driver}/layerdb could not be read completely${why}, so no layer can be called an orphan`);
+    const why = res.stderr.trim()
+      ? `: ${lastReason(res.stderr)}`
+      : listing?.unsearchable
+        ? ' (a folder in it may not be searched)'
+        : ' (missing or unreadable)';
+    throw new UnavailableError(
+      `image/${driver}/layerdb could not be read completely${why}, so no layer can be called an orphan`,
+    );
   }
   // A listing cut short could miss references: only a complete one counts.
   if (!listing) throw new UnavailableError(`listing ${driver} layer directories failed (exit ${res.exitCode})`);

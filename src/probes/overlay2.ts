@@ -1,7 +1,12 @@
 import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../model/errors.js';
 import {
-  MAX_MEASURED_DIRS, orphanOverlayDirs, overlayCandidates, overlayOrphansProblem, parseOverlayDirSizes,
-  type OverlayDirSizes, type OverlayOrphans,
+  MAX_MEASURED_DIRS,
+  orphanOverlayDirs,
+  overlayCandidates,
+  overlayOrphansProblem,
+  parseOverlayDirSizes,
+  type OverlayDirSizes,
+  type OverlayOrphans,
 } from '../parse/overlay2-dirs.js';
 import type { LayerListing } from '../parse/layer-dirs.js';
 import { remainingMs } from '../host/deadline.js';
@@ -31,14 +36,20 @@ export async function listOverlayDirs(run: Runner, dataRoot: string, timeoutMs: 
 }
 
 export async function measureOverlayDirs(
-  run: Runner, dataRoot: string, names: readonly string[], timeoutMs: number,
+  run: Runner,
+  dataRoot: string,
+  names: readonly string[],
+  timeoutMs: number,
 ): Promise<OverlayDirSizes & { now: number }> {
   const dir = `${dataRoot.replace(/\/+$/, '')}/overlay2`;
   let res;
   try {
     res = await run('sh', ['-c', OVERLAY_DU_SCRIPT, 'preflight-overlay2-du', dir, ...names], timeoutMs);
   } catch (err) {
-    if (err instanceof TimeoutError) throw new UnavailableError(`du over ${names.length} overlay2 directories gave no answer in ${formatSeconds(err.afterMs)}`);
+    if (err instanceof TimeoutError)
+      throw new UnavailableError(
+        `du over ${names.length} overlay2 directories gave no answer in ${formatSeconds(err.afterMs)}`,
+      );
     throw err;
   }
   const sizes = parseOverlayDirSizes(res.stdout);

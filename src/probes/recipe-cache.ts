@@ -10,5 +10,7 @@ export function recipeCacheFromRead(out: ReadOutcome | undefined): RecipeCacheRe
   if (!out || out.kind === 'missing') return { cache: new Map(), problem: null };
   if (out.kind === 'refused') return { cache: new Map(), problem: out.problem.message };
   const cache = out.truncated ? null : parseRecipeCache(out.text);
-  return cache ? { cache, problem: null } : { cache: new Map(), problem: `${RECIPE_CACHE_FILE} is not what this tool writes: ignored, rebuilt` };
+  return cache
+    ? { cache, problem: null }
+    : { cache: new Map(), problem: `${RECIPE_CACHE_FILE} is not what this tool writes: ignored, rebuilt` };
 }

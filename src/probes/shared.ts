@@ -13,8 +13,7 @@ import type { MountEntry } from '../parse/mountinfo.js';
 import { callTimeout, remainingMs, withTimeout } from '../host/deadline.js';
 
 export type DockerEngine =
-  | { reachable: true; identity: EngineIdentity }
-  | { reachable: false; reason: string; error: unknown };
+  { reachable: true; identity: EngineIdentity } | { reachable: false; reason: string; error: unknown };
 
 export interface SharedProbes {
   /**
@@ -58,7 +57,10 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
     return mounts;
   };
   const dockerSocket = (deadline: number) => {
-    socket ??= options.docker.kind === 'unix' ? socketPathAnswers(run, options.docker.socketPath, mountTable(), cheapTimeout(deadline)) : Promise.resolve();
+    socket ??=
+      options.docker.kind === 'unix'
+        ? socketPathAnswers(run, options.docker.socketPath, mountTable(), cheapTimeout(deadline))
+        : Promise.resolve();
     return socket;
   };
   const readOnce = () => {
@@ -75,23 +77,36 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
     history(deadline) {
       const history = readOnce().then((s) => s.window);
       if (deadline === undefined) return history;
-      return withTimeout(history, Math.max(1, remainingMs(deadline)), 'reading the history')
-        .catch((err: unknown) => ({ ...EMPTY_HISTORY, problem: errorMessage(err) }));
+      return withTimeout(history, Math.max(1, remainingMs(deadline)), 'reading the history').catch((err: unknown) => ({
+        ...EMPTY_HISTORY,
+        problem: errorMessage(err),
+      }));
     },
     recipeCache(deadline) {
       if (!options.journalRoot) return null;
-      return withTimeout(readOnce().then((s) => s.recipes), Math.max(1, remainingMs(deadline)), 'the journal')
-        .catch((err: unknown) => ({ cache: new Map(), problem: errorMessage(err) }));
+      return withTimeout(
+        readOnce().then((s) => s.recipes),
+        Math.max(1, remainingMs(deadline)),
+        'the journal',
+      ).catch((err: unknown) => ({ cache: new Map(), problem: errorMessage(err) }));
     },
   };
 }
 
 /** The history window and the recipe cache: files of one folder, read in one child. */
-async function readState(options: RunOptions, run: Runner, now: Date): Promise<{ window: HistoryWindow; recipes: RecipeCacheRead }> {
+async function readState(
+  options: RunOptions,
+  run: Runner,
+  now: Date,
+): Promise<{ window: HistoryWindow; recipes: RecipeCacheRead }> {
   if (!options.journalRoot) return { window: EMPTY_HISTORY, recipes: { cache: new Map(), problem: null } };
   const timeout = Math.min(HISTORY_READ_TIMEOUT_MS, Math.max(100, options.budgetMs / 2));
-  const read = await readHistoryWith(run, options.journalRoot, options.trendDays, now, timeout, [recipeCacheFile(options.journalRoot)]);
-  const recipes = read.others ? recipeCacheFromRead(read.others[0]) : { cache: new Map(), problem: read.window.problem };
+  const read = await readHistoryWith(run, options.journalRoot, options.trendDays, now, timeout, [
+    recipeCacheFile(options.journalRoot),
+  ]);
+  const recipes = read.others
+    ? recipeCacheFromRead(read.others[0])
+    : { cache: new Map(), problem: read.window.problem };
   return { window: read.window, recipes };
 }
 
@@ -102,13 +117,31 @@ async function readState(options: RunOptions, run: Runner, now: Date): Promise<{
  * cannot hang; otherwise a child looks the path up first, and once it has
  * answered, the mount is alive.
  */
-async function socketPathAnswers(run: Runner, socketPath: string, mounts: Promise<MountEntry[]>, timeoutMs: number): Promise<void> {
+async function socketPathAnswers(
+  run: Runner,
+  socketPath: string,
+  mounts: Promise<MountEntry[]>,
+  timeoutMs: number,
+): Promise<void> {
   const started = Date.now();
-  if (await mounts.then((table) => pathLookupCannotHang(socketPath, table), () => false)) return;
+  if (
+    await mounts.then(
+      (table) => pathLookupCannotHang(socketPath, table),
+      () => false,
+    )
+  )
+    return;
   try {
-    await run('sh', ['-c', '[ -e "$1" ]', 'preflight-socket', socketPath], Math.max(1, timeoutMs - (Date.now() - started)));
+    await run(
+      'sh',
+      ['-c', '[ -e "$1" ]', 'preflight-socket', socketPath],
+      Math.max(1, timeoutMs - (Date.now() - started)),
+    );
   } catch (err) {
-    if (err instanceof TimeoutError) throw new UnavailableError(`docker: the socket path ${socketPath} gave no answer in ${formatSeconds(err.afterMs)} (hung mount?)`);
+    if (err instanceof TimeoutError)
+      throw new UnavailableError(
+        `docker: the socket path ${socketPath} gave no answer in ${formatSeconds(err.afterMs)} (hung mount?)`,
+      );
     throw err;
   }
 }

@@ -35,7 +35,11 @@ export interface PathTarget {
 }
 
 /** Pure: the batch's output (whole, or up to its deadline) → a measurement per target, or undefined where none came. */
-export function parseBatchOutput(targets: readonly PathTarget[], stdout: string, boundary: string): (PathMeasurement | undefined)[] {
+export function parseBatchOutput(
+  targets: readonly PathTarget[],
+  stdout: string,
+  boundary: string,
+): (PathMeasurement | undefined)[] {
   const out: (PathMeasurement | undefined)[] = new Array(targets.length).fill(undefined);
   for (const record of stdout.split(`${boundary}>`).slice(1)) {
     const [head = '', ...fields] = record.split(`${boundary}|`);
@@ -49,15 +53,20 @@ export function parseBatchOutput(targets: readonly PathTarget[], stdout: string,
     }
     // Sample: `/srv\n` then `4096 2621440 1048576 983040 655360 600000\n`.
     const statfs = fields.length === 2 ? parseStatfsLine(fields[1]!) : undefined;
-    out[Number(m[1])] = statfs && fields[0]!.endsWith('\n')
-      ? { kind: 'ok', path, realpath: fields[0]!.slice(0, -1), statfs }
-      : { kind: 'error', path, reason: 'stat -f printed nothing usable' };
+    out[Number(m[1])] =
+      statfs && fields[0]!.endsWith('\n')
+        ? { kind: 'ok', path, realpath: fields[0]!.slice(0, -1), statfs }
+        : { kind: 'error', path, reason: 'stat -f printed nothing usable' };
   }
   return out;
 }
 
 /** measurePath for many paths in one child under one deadline; a path that never answered is stuck. */
-export async function measurePaths(run: Runner, targets: readonly PathTarget[], timeoutMs: number): Promise<PathMeasurement[]> {
+export async function measurePaths(
+  run: Runner,
+  targets: readonly PathTarget[],
+  timeoutMs: number,
+): Promise<PathMeasurement[]> {
   if (targets.length === 0) return [];
   const boundary = `\x1e${randomBytes(8).toString('hex')}`;
   const args = targets.map((t) => (t.raw ? `r${printfEscape(t.path)}` : `p${t.path}`));
@@ -73,8 +82,15 @@ export async function measurePaths(run: Runner, targets: readonly PathTarget[], 
     stdout = err.partialOutput;
     late = (path) => ({ kind: 'stuck', path, reason: `statfs gave no answer in ${formatSeconds(err.afterMs)}` });
   }
-  return parseBatchOutput(targets, stdout, boundary).map((m, i) =>
-    m ?? late?.(targets[i]!.path) ?? { kind: 'error', path: targets[i]!.path, reason: 'the statfs child ended without an answer' });
+  return parseBatchOutput(targets, stdout, boundary).map(
+    (m, i) =>
+      m ??
+      late?.(targets[i]!.path) ?? {
+        kind: 'error',
+        path: targets[i]!.path,
+        reason: 'the statfs child ended without an answer',
+      },
+  );
 }
 
 /**
@@ -83,9 +99,18 @@ export async function measurePaths(run: Runner, targets: readonly PathTarget[], 
  * `/` and /var/lib/docker need no child at all. The rest go to one child at
  * once, as before.
  */
-export async function measurePathsSafely(run: Runner, targets: readonly PathTarget[], timeoutMs: number, table: readonly MountEntry[]): Promise<PathMeasurement[]> {
+export async function measurePathsSafely(
+  run: Runner,
+  targets: readonly PathTarget[],
+  timeoutMs: number,
+  table: readonly MountEntry[],
+): Promise<PathMeasurement[]> {
   const inProcess = targets.map((t) => (t.raw ? null : measurePathInProcess(t.path, table)));
-  const measured = await measurePaths(run, targets.filter((_, i) => inProcess[i] === null), timeoutMs);
+  const measured = await measurePaths(
+    run,
+    targets.filter((_, i) => inProcess[i] === null),
+    timeoutMs,
+  );
   let next = 0;
   return targets.map((_, i) => inProcess[i] ?? measured[next++]!);
 }

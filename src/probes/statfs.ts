@@ -71,7 +71,12 @@ export function measurePathInProcess(p: string, table: readonly MountEntry[]): P
     const fstype = mountFor(table, walk.realpath)?.fstype;
     if (!fstype || !FRSIZE_IS_BSIZE.has(fstype)) return null;
     const s = statfsSync(walk.realpath);
-    return { kind: 'ok', path: p, realpath: walk.realpath, statfs: { frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree } };
+    return {
+      kind: 'ok',
+      path: p,
+      realpath: walk.realpath,
+      statfs: { frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree },
+    };
   } catch {
     return null;
   }

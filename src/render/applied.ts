@@ -2,7 +2,14 @@ import { formatBytes } from '../text/bytes.js';
 import { inline } from '../text/escape.js';
 import { table } from './table.js';
 import type { SectionResult, SectionView } from '../model/results.js';
-import { addedMeanwhile, freedText, type AppliedStep, type ApplyResult, type NotRunStep, type ObjectResult } from '../model/remediation/applied.js';
+import {
+  addedMeanwhile,
+  freedText,
+  type AppliedStep,
+  type ApplyResult,
+  type NotRunStep,
+  type ObjectResult,
+} from '../model/remediation/applied.js';
 
 /** At most this many refused or failed objects are named; the rest are counted (JSON has them all). */
 const MAX_NAMED = 5;
@@ -34,7 +41,9 @@ function objectsCell(s: AppliedStep): string {
     const key = o.changed ? `${o.result} (changed since the plan)` : o.result;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const records = s.cacheRecords ? `; ${s.cacheRecords.pruned} of ${s.cacheRecords.pruned + s.cacheRecords.kept + s.cacheRecords.failed} BuildKit records holding them pruned` : '';
+  const records = s.cacheRecords
+    ? `; ${s.cacheRecords.pruned} of ${s.cacheRecords.pruned + s.cacheRecords.kept + s.cacheRecords.failed} BuildKit records holding them pruned`
+    : '';
   return `${[...counts].map(([result, n]) => `${n} ${result}`).join(', ')}${records}`;
 }
 
@@ -48,18 +57,31 @@ export function appliedMarkdown(r: ApplyResult): string[] {
   if (r.stopped === 'no-plan') return [`Nothing applied: ${inline(r.short[0]?.text ?? 'no plan', 300)}.`];
   const where = inline(r.mountpoint ?? '?');
   if (r.usedBeforeBytes === null || r.capacityBytes === null) {
-    return [`Nothing applied on ${where}: the target could not be checked (${inline(r.notes[0] ?? 'statfs failed', 200)}).`];
+    return [
+      `Nothing applied on ${where}: the target could not be checked (${inline(r.notes[0] ?? 'statfs failed', 200)}).`,
+    ];
   }
   const now = r.usedAfterBytes === null ? 'use now unknown' : `now ${pct(r.usedAfterBytes, r.capacityBytes)}% used`;
   const lines = [
     `Wanted to free ${b(r.wantedBytes ?? 0)} on ${where} (to ${r.targetPct}%; ${pct(r.usedBeforeBytes, r.capacityBytes)}% used before), ${freedText(r.freedBytes)} (statfs); ${now}, ${STOPPED[r.stopped]} after ${r.steps.length} step${r.steps.length === 1 ? '' : 's'} (--max-tier ${r.maxTier}).`,
   ];
   if (r.steps.length) {
-    lines.push('', ...table(['#', 'Tier', 'Step', 'Expected', 'Daemon reclaimed', 'Measured', 'Objects'], r.steps.map((s, i) => [
-      String(i + 1), s.tier, inline(s.title, 120), b(s.expectedBytes),
-      s.daemonReclaimedBytes === null ? '—' : b(s.daemonReclaimedBytes),
-      s.measuredBytes === null ? '?' : s.measuredBytes < 0 ? addedMeanwhile(s.measuredBytes) : b(s.measuredBytes), objectsCell(s),
-    ])), '');
+    lines.push(
+      '',
+      ...table(
+        ['#', 'Tier', 'Step', 'Expected', 'Daemon reclaimed', 'Measured', 'Objects'],
+        r.steps.map((s, i) => [
+          String(i + 1),
+          s.tier,
+          inline(s.title, 120),
+          b(s.expectedBytes),
+          s.daemonReclaimedBytes === null ? '—' : b(s.daemonReclaimedBytes),
+          s.measuredBytes === null ? '?' : s.measuredBytes < 0 ? addedMeanwhile(s.measuredBytes) : b(s.measuredBytes),
+          objectsCell(s),
+        ]),
+      ),
+      '',
+    );
   }
   const trouble = r.steps.flatMap((s) => s.objects).filter((o) => o.result !== 'removed');
   if (trouble.length) {
@@ -67,9 +89,14 @@ export function appliedMarkdown(r: ApplyResult): string[] {
     lines.push(`Not removed: ${trouble.slice(0, MAX_NAMED).map(named).join('; ')}${more}.`);
   }
   if (r.notRun.length) {
-    lines.push(`Not run: ${r.notRun.map((s) => `${inline(s.title, 100)} (${s.tier}, ${b(s.expectedBytes)}): ${NOT_RUN[s.reason]}`).join('; ')}.`);
+    lines.push(
+      `Not run: ${r.notRun.map((s) => `${inline(s.title, 100)} (${s.tier}, ${b(s.expectedBytes)}): ${NOT_RUN[s.reason]}`).join('; ')}.`,
+    );
   }
-  if (r.short.length) lines.push(`Short of the target by ${b(Math.max(0, (r.wantedBytes ?? 0) - Math.max(0, r.freedBytes ?? 0)))}: ${r.short.map((s) => inline(s.text, 200)).join('; ')}.`);
+  if (r.short.length)
+    lines.push(
+      `Short of the target by ${b(Math.max(0, (r.wantedBytes ?? 0) - Math.max(0, r.freedBytes ?? 0)))}: ${r.short.map((s) => inline(s.text, 200)).join('; ')}.`,
+    );
   for (const n of r.notes) lines.push(inline(n, 300));
   return lines;
 }

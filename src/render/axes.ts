@@ -3,7 +3,23 @@
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const TIME_STEPS = [10 * MIN, 15 * MIN, 30 * MIN, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY];
+const TIME_STEPS = [
+  10 * MIN,
+  15 * MIN,
+  30 * MIN,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  30 * DAY,
+  91 * DAY,
+  365 * DAY,
+];
 
 export interface Tick {
   value: number;
@@ -44,6 +60,9 @@ export function byteTicks(max: number, most = 6): { top: number; ticks: Tick[] }
   const s = STEPS.find((x) => (k > 0 || x >= 1) && max / unit / x <= most) ?? 500;
   const step = s * unit;
   const count = Math.max(1, Math.ceil(max / step));
-  const ticks = Array.from({ length: count + 1 }, (_, i) => ({ value: i * step, label: `${Number((i * s).toFixed(2))} ${UNITS[k]}` }));
+  const ticks = Array.from({ length: count + 1 }, (_, i) => ({
+    value: i * step,
+    label: `${Number((i * s).toFixed(2))} ${UNITS[k]}`,
+  }));
   return { top: count * step, ticks };
 }

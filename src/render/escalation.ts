@@ -9,18 +9,29 @@ export function escalationState(d: EscalationData): ItemState | 'none' {
   return WEIGHT.find((w) => d.items.some((i) => i.state === w)) ?? 'none';
 }
 
-const HELD: Record<string, string> = { approved: 'already approved', fired: 'already carried out', rejected: 'rejected by a person' };
+const HELD: Record<string, string> = {
+  approved: 'already approved',
+  fired: 'already carried out',
+  rejected: 'rejected by a person',
+};
 
 function itemLine(i: ItemOutcome): string {
   const name = itemName(i.slug);
   switch (i.state) {
-    case 'filed': return `- filed ${name}: ${inline(i.title, 200)}`;
-    case 'updated': return `- updated ${name}: ${inline(i.title, 200)}`;
-    case 'resolved': return `- resolved ${name}: ${inline(i.title, 200)}`;
-    case 'held': return `- ${name}: ${HELD[i.detail ?? ''] ?? 'moved on by a person'}, not filed again`;
-    case 'unobserved': return `- ${name}: ${inline(i.mountpoint, 200)} not measured this run, left as it is`;
-    case 'damaged': return `- ${name}: ${DAMAGED}: ${inline(i.detail ?? '', 200)}`;
-    default: return `- not filed ${name}: ${inline(i.detail ?? 'unknown error', 200)}`;
+    case 'filed':
+      return `- filed ${name}: ${inline(i.title, 200)}`;
+    case 'updated':
+      return `- updated ${name}: ${inline(i.title, 200)}`;
+    case 'resolved':
+      return `- resolved ${name}: ${inline(i.title, 200)}`;
+    case 'held':
+      return `- ${name}: ${HELD[i.detail ?? ''] ?? 'moved on by a person'}, not filed again`;
+    case 'unobserved':
+      return `- ${name}: ${inline(i.mountpoint, 200)} not measured this run, left as it is`;
+    case 'damaged':
+      return `- ${name}: ${DAMAGED}: ${inline(i.detail ?? '', 200)}`;
+    default:
+      return `- not filed ${name}: ${inline(i.detail ?? 'unknown error', 200)}`;
   }
 }
 
@@ -30,7 +41,12 @@ export function escalationMarkdown(d: EscalationData): string[] {
   else if (d.problem) lines.push(inline(d.problem, 200));
   lines.push(...d.items.map(itemLine));
   for (const i of d.items) {
-    for (const a of i.actions) lines.push(a.problem ? `- action ${a.id}: ${inline(a.problem, 200)}` : `- action ${a.id}.toml written for the host's approval flow`);
+    for (const a of i.actions)
+      lines.push(
+        a.problem
+          ? `- action ${a.id}: ${inline(a.problem, 200)}`
+          : `- action ${a.id}.toml written for the host's approval flow`,
+      );
   }
   if (d.items.length === 0) lines.push('Nothing needs a person.');
   return lines;
@@ -54,7 +70,8 @@ export function escalationResult(data: EscalationData, durationMs: number): Sect
 /** Day-journal lines: an item filed or resolved (an update is no news: nothing). */
 export function escalationJournalLines(d: EscalationData | null): string[] {
   return (d?.items ?? []).flatMap((i) => {
-    if (i.state === 'filed') return [guardDiskFigure(`- vault: filed ${itemName(i.slug)}: ${markdownOfPlain(plain(i.title, 160))}`)];
+    if (i.state === 'filed')
+      return [guardDiskFigure(`- vault: filed ${itemName(i.slug)}: ${markdownOfPlain(plain(i.title, 160))}`)];
     if (i.state === 'resolved') return [`- vault: resolved ${itemName(i.slug)}`];
     return [];
   });

@@ -39,7 +39,9 @@ export function gaugeFamily(name: string, help: string, samples: readonly Sample
   const series = new Map<string, string>();
   for (const [labels, value] of samples) {
     if (value === null || value === undefined || Number.isNaN(value)) continue;
-    const key = Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',');
+    const key = Object.entries(labels)
+      .map(([k, v]) => `${k}="${labelValue(v)}"`)
+      .join(',');
     if (!series.has(key)) series.set(key, `${name}${key ? `{${key}}` : ''} ${sampleValue(value)}`);
   }
   if (series.size === 0) return [];

@@ -13,8 +13,12 @@ export function firedOf(report: Report, actionScript: string) {
   // No assessment must not read as "nothing fired": the supervisor would skip the LLM blind.
   if (!pressure || pressure.status !== 'ok') {
     findings.push({
-      name: 'preflight-incomplete', severity: 'P3', action: 'llm',
-      evidence: guardDiskFigure(`Storage Pressure ${pressure ? `${pressure.status}: ${plain(pressure.reason ?? '')}` : 'did not run'}`.trim()),
+      name: 'preflight-incomplete',
+      severity: 'P3',
+      action: 'llm',
+      evidence: guardDiskFigure(
+        `Storage Pressure ${pressure ? `${pressure.status}: ${plain(pressure.reason ?? '')}` : 'did not run'}`.trim(),
+      ),
     });
   }
   const plan = report.run.remediation?.data?.plan ?? null;

@@ -6,14 +6,23 @@ import { recipeFieldLines } from './recipe-fields.js';
 /** The report as `## Section` markdown; its parts in order, blank line between. */
 export function renderMarkdown(report: Report): string {
   const fields = fieldLinesByPart(report);
-  const body = report.results.filter((r) => !r.notApplicable).map((r) => renderSection(r, fields.get(r) ?? [])).join('\n\n');
+  const body = report.results
+    .filter((r) => !r.notApplicable)
+    .map((r) => renderSection(r, fields.get(r) ?? []))
+    .join('\n\n');
   const j = report.journal;
   const p = report.promFile;
   // Said only when it failed: the report itself is whole either way.
   const failures = [
-    j && !j.written ? `Journal: appending to ${inline(j.file)} failed (${inline(j.reason ?? 'unknown')}); this run is not recorded.` : '',
-    j?.dayJournal && !j.dayJournal.written ? `Journal: appending to ${inline(j.dayJournal.file)} failed (${inline(j.dayJournal.reason ?? 'unknown')}); the alert changes of this run are not in the day journal.` : '',
-    p && !p.written ? `Metrics: writing ${inline(p.file)} failed (${inline(p.reason ?? 'unknown')}); node_exporter keeps serving the previous file, if there is one.` : '',
+    j && !j.written
+      ? `Journal: appending to ${inline(j.file)} failed (${inline(j.reason ?? 'unknown')}); this run is not recorded.`
+      : '',
+    j?.dayJournal && !j.dayJournal.written
+      ? `Journal: appending to ${inline(j.dayJournal.file)} failed (${inline(j.dayJournal.reason ?? 'unknown')}); the alert changes of this run are not in the day journal.`
+      : '',
+    p && !p.written
+      ? `Metrics: writing ${inline(p.file)} failed (${inline(p.reason ?? 'unknown')}); node_exporter keeps serving the previous file, if there is one.`
+      : '',
   ].filter(Boolean);
   return guardDiskFigure(`${body}${failures.map((f) => `\n\n${f}`).join('')}\n`);
 }

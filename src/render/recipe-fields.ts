@@ -16,11 +16,14 @@ export function recipeFieldLines(run: RunResult): Map<string, string[]> {
   const plan = run.remediation?.data?.plan ?? null;
   const btrfs = run.btrfs?.data?.filesystems ?? [];
   return new Map([
-    ['pressure', [
-      `${FIELDS.topSource}: ${topSourceKind(p?.attribution ?? null)}`,
-      // The same test as the gate's preflight-incomplete: a blind run must not read as healthy.
-      `${FIELDS.diskPressure}: ${diskPressure(findings, plan, pressure.status === 'ok' && p !== undefined)}`,
-    ]],
+    [
+      'pressure',
+      [
+        `${FIELDS.topSource}: ${topSourceKind(p?.attribution ?? null)}`,
+        // The same test as the gate's preflight-incomplete: a blind run must not read as healthy.
+        `${FIELDS.diskPressure}: ${diskPressure(findings, plan, pressure.status === 'ok' && p !== undefined)}`,
+      ],
+    ],
     ['remediation', [`${FIELDS.safeCleanup}: ${safeCleanup(findings, plan)}`]],
     ['btrfs', [`${FIELDS.metadataRisk}: ${metadataRisk(btrfs, plan)}`]],
   ]);

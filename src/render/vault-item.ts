@@ -60,7 +60,12 @@ const WHAT: Record<EscalationKind, string> = {
 };
 
 /** The condition cleared: the item says so (a person archives it), with today's figures. */
-export function renderResolvedItem(kind: EscalationKind, mountpoint: string, figures: string, stamp: ItemStamp): string {
+export function renderResolvedItem(
+  kind: EscalationKind,
+  mountpoint: string,
+  figures: string,
+  stamp: ItemStamp,
+): string {
   const where = md(mountpoint);
   const lines = [
     '',

@@ -35,7 +35,8 @@ function split(text: string): Parts | string {
   const begins = lines.flatMap((l, i) => (isMark(l, ITEM_BEGIN) ? [i] : []));
   const ends = lines.flatMap((l, i) => (isMark(l, ITEM_END) ? [i] : []));
   // An item filed before our part was marked: which lines are a person's cannot be told.
-  if (begins.length === 0 && ends.length === 0) return 'it has no marks of ours (filed by an earlier version, or rewritten by hand): move it out of pending to have it filed afresh';
+  if (begins.length === 0 && ends.length === 0)
+    return 'it has no marks of ours (filed by an earlier version, or rewritten by hand): move it out of pending to have it filed afresh';
   if (begins.length !== 1 || ends.length !== 1) {
     return `it holds ${begins.length} begin and ${ends.length} end marks of ours, not one of each`;
   }
@@ -58,5 +59,8 @@ export function mergeItem(current: string | null, fresh: string): Merged {
   if (current === null) return { ok: true, text: fresh };
   const theirs = split(current);
   if (typeof theirs === 'string') return { ok: false, problem: theirs };
-  return { ok: true, text: [ours.title, ...theirs.before, ITEM_BEGIN, ...ours.ours, ITEM_END, ...theirs.after].join('\n') };
+  return {
+    ok: true,
+    text: [ours.title, ...theirs.before, ITEM_BEGIN, ...ours.ours, ITEM_END, ...theirs.after].join('\n'),
+  };
 }

@@ -48,11 +48,17 @@ export async function measure(options: RunOptions, shareOfBudget = 1): Promise<M
   const renderReserve = renderReserveMs(options.budgetMs);
   const runDeadline = startedAt.getTime() + Math.max(0, options.budgetMs - renderReserve);
   const shared = createSharedProbes(options, execRunner, startedAt);
-  const sectionsDeadline = startedAt.getTime() + Math.max(0, Math.floor((options.budgetMs - renderReserve) * shareOfBudget));
+  const sectionsDeadline =
+    startedAt.getTime() + Math.max(0, Math.floor((options.budgetMs - renderReserve) * shareOfBudget));
   // The socket's check first: /system/df waits for it. Then the history read, alongside every probe, done when Storage Pressure needs it.
   shared.dockerSocket(sectionsDeadline).catch(() => undefined);
   void shared.history();
-  const results = await runSections(SECTIONS, sectionsDeadline, { startedAt, runId, options, run: execRunner, shared }, measurementsOf);
+  const results = await runSections(
+    SECTIONS,
+    sectionsDeadline,
+    { startedAt, runId, options, run: execRunner, shared },
+    measurementsOf,
+  );
   return { run: measurementsOf(results), shared, startedAt, runId, runDeadline, renderReserve };
 }
 
@@ -60,7 +66,9 @@ export async function measure(options: RunOptions, shareOfBudget = 1): Promise<M
  * Every section under the budget; with --escalate, the vault items; then this
  * run appended to the history (and the day journal when something changed).
  */
-export async function measureAndRecord(options: RunOptions): Promise<{ run: RunResult; journal: JournalStatus | null; startedAt: Date }> {
+export async function measureAndRecord(
+  options: RunOptions,
+): Promise<{ run: RunResult; journal: JournalStatus | null; startedAt: Date }> {
   const m = await measure(options, options.escalate ? ESCALATE_MEASURE_SHARE : 1);
   const run = await escalateMeasured(options, m);
   const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, run);
@@ -68,7 +76,11 @@ export async function measureAndRecord(options: RunOptions): Promise<{ run: RunR
 }
 
 /** --escalate: file, update or resolve the vault items for this run (after its apply, if any); the run with its escalation. */
-export async function escalateMeasured(options: RunOptions, m: Measured, applied: ApplyResult | null = null): Promise<RunResult> {
+export async function escalateMeasured(
+  options: RunOptions,
+  m: Measured,
+  applied: ApplyResult | null = null,
+): Promise<RunResult> {
   if (!options.escalate) return m.run;
   const started = Date.now();
   const deadline = m.runDeadline + m.renderReserve / 4;
@@ -99,7 +111,13 @@ export interface RunExtras {
  * its vault items, if any), by `deadline`: a hung journal disk must not
  * stretch the run.
  */
-export async function recordMeasured(options: RunOptions, m: Measured, deadline: number, run: RunResult, extra: RunExtras = {}): Promise<JournalStatus | null> {
+export async function recordMeasured(
+  options: RunOptions,
+  m: Measured,
+  deadline: number,
+  run: RunResult,
+  extra: RunExtras = {},
+): Promise<JournalStatus | null> {
   return options.journalRoot
     ? recordRun(options, options.journalRoot, run, m.shared, m.startedAt, m.runId, deadline, extra)
     : null;
@@ -111,25 +129,42 @@ export async function recordMeasured(options: RunOptions, m: Measured, deadline:
  * reported, never fatal.
  */
 async function recordRun(
-  options: RunOptions, root: string, run: RunResult, shared: SharedProbes, startedAt: Date, runId: string, deadline: number,
+  options: RunOptions,
+  root: string,
+  run: RunResult,
+  shared: SharedProbes,
+  startedAt: Date,
+  runId: string,
+  deadline: number,
   extra: RunExtras,
 ): Promise<JournalStatus> {
   const history = await shared.history(deadline);
   const escalation = run.escalation?.data ?? null;
   // Without --escalate this run, the conditions last escalated still stand (their items are still pending).
-  const escalations = escalation?.active ?? [...history.records].reverse().find((r) => r.observed.assessed)?.escalations ?? [];
-  const record = { ...buildRecord(run, hostname(), startedAt, runId), remediation: extra.remediation ?? [], escalations };
+  const escalations =
+    escalation?.active ?? [...history.records].reverse().find((r) => r.observed.assessed)?.escalations ?? [];
+  const record = {
+    ...buildRecord(run, hostname(), startedAt, runId),
+    remediation: extra.remediation ?? [],
+    escalations,
+  };
   const findings = run.pressure?.data?.findings ?? [];
   // Without the history, what changed is unknown: better no line than a false "raised".
-  const lines = history.problem && history.records.length === 0 ? null : changeLines(alertStates([...history.records, record]), findings, startedAt, escalationJournalLines(escalation));
+  const lines =
+    history.problem && history.records.length === 0
+      ? null
+      : changeLines(alertStates([...history.records, record]), findings, startedAt, escalationJournalLines(escalation));
   const timeout = callTimeout(deadline, 3000);
   const [own, day] = await Promise.all([
     appendRecord(execRunner, root, record, timeout),
     lines ? appendDayJournal(execRunner, root, lines, startedAt, timeout) : Promise.resolve(null),
   ]);
-  if (own.ok && options.journalKeepDays !== null) await pruneOld(execRunner, root, options.journalKeepDays, startedAt, Math.max(1, remainingMs(deadline)));
+  if (own.ok && options.journalKeepDays !== null)
+    await pruneOld(execRunner, root, options.journalKeepDays, startedAt, Math.max(1, remainingMs(deadline)));
   return {
-    written: own.ok, file: own.file, reason: own.ok ? null : own.reason,
+    written: own.ok,
+    file: own.file,
+    reason: own.ok ? null : own.reason,
     dayJournal: day,
   };
 }

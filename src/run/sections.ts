@@ -1,5 +1,10 @@
 import {
-  NotApplicableError, TimeoutError, ToolMissingError, UnavailableError, errorMessage, formatSeconds,
+  NotApplicableError,
+  TimeoutError,
+  ToolMissingError,
+  UnavailableError,
+  errorMessage,
+  formatSeconds,
 } from '../model/errors.js';
 import type { Section, SectionContext } from '../sections/types.js';
 import type { Measurements, SectionResult } from '../model/results.js';
@@ -36,12 +41,13 @@ export async function runSections(
       const known = running.get(section.id);
       if (known) return known;
       // A section already on the path would make a cycle: it is not waited for.
-      const waitFor = inPhase.filter((s) => section.after?.includes(s.id) && s.id !== section.id && !path.includes(s.id));
-      const result = Promise.all(waitFor.map((s) => start(s, [...path, section.id])))
-        .then((results) => {
-          const earlier = [...before, ...results];
-          return runOne(section, phaseDeadline, { ...context, earlier, measured: index(earlier) });
-        });
+      const waitFor = inPhase.filter(
+        (s) => section.after?.includes(s.id) && s.id !== section.id && !path.includes(s.id),
+      );
+      const result = Promise.all(waitFor.map((s) => start(s, [...path, section.id]))).then((results) => {
+        const earlier = [...before, ...results];
+        return runOne(section, phaseDeadline, { ...context, earlier, measured: index(earlier) });
+      });
       running.set(section.id, result);
       return result;
     };

@@ -1,5 +1,16 @@
 import { availableParallelism } from 'node:os';
-import { buildFilesystemModel, realMounts, summaryRow, type DockerRootInfo, type FilesystemData, type FilesystemModel, type FilesystemRow, type PathMeasurement, type Target, type TargetRole } from '../model/filesystems.js';
+import {
+  buildFilesystemModel,
+  realMounts,
+  summaryRow,
+  type DockerRootInfo,
+  type FilesystemData,
+  type FilesystemModel,
+  type FilesystemRow,
+  type PathMeasurement,
+  type Target,
+  type TargetRole,
+} from '../model/filesystems.js';
 import { measurePathsSafely } from '../probes/statfs-batch.js';
 import { remainingMs } from '../host/deadline.js';
 import { mapLimit } from '../host/map-limit.js';
@@ -48,8 +59,13 @@ export const filesystemSection: Section<FilesystemData> = {
 async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> {
   const table = await ctx.shared.mountTable();
   const lastStart = ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS;
-  const measure = (ts: readonly Target[]) => measurePathsSafely(ctx.run, ts.map((t) => ({ path: t.rawPath ?? t.path, raw: t.rawPath !== undefined })),
-    Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)), table);
+  const measure = (ts: readonly Target[]) =>
+    measurePathsSafely(
+      ctx.run,
+      ts.map((t) => ({ path: t.rawPath ?? t.path, raw: t.rawPath !== undefined })),
+      Math.max(MIN_STATFS_MS, Math.min(STATFS_TIMEOUT_MS, remainingMs(ctx.deadline) - ASSEMBLE_MS)),
+      table,
+    );
   // Measure what does not depend on Docker while the daemon is asked where its data root is.
   // One child for `/`, the default data root (on most hosts the one the daemon names) and the first paths.
   const [root, ...others] = fixedTargets(ctx, table);
@@ -58,20 +74,48 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
   for (let i = inFirst.length; i < others.length; i += STATFS_BATCH) batches.push(others.slice(i, i + STATFS_BATCH));
   const firstPromise = measure([root!, { path: DEFAULT_DOCKER_ROOT, role: 'docker-data-root' }, ...inFirst]);
   // A thousand --path must not all start at once; a batch not started in time is reported, not dropped.
-  const othersPromise = Promise.all([firstPromise, mapLimit(batches, STATFS_CONCURRENCY, lastStart, measure)])
-    .then(([first, ms]) => [...first.slice(2), ...ms.flatMap((m, i) => m ?? batches[i]!.map((t): PathMeasurement => ({ kind: 'error', path: t.path, reason: 'run budget spent before it could be measured' })))]);
+  const othersPromise = Promise.all([firstPromise, mapLimit(batches, STATFS_CONCURRENCY, lastStart, measure)]).then(
+    ([first, ms]) => [
+      ...first.slice(2),
+      ...ms.flatMap(
+        (m, i) =>
+          m ??
+          batches[i]!.map((t): PathMeasurement => ({
+            kind: 'error',
+            path: t.path,
+            reason: 'run budget spent before it could be measured',
+          })),
+      ),
+    ],
+  );
   const engine = await ctx.shared.dockerEngine(ctx.deadline);
-  const info = engine.reachable ? { reachable: true as const, rootDir: engine.identity.rootDir, driver: engine.identity.driver } : engine;
+  const info = engine.reachable
+    ? { reachable: true as const, rootDir: engine.identity.rootDir, driver: engine.identity.driver }
+    : engine;
   // A daemon that is down or restarting does not move its data root: the history still knows it.
-  const remembered = info.reachable ? null : lastDataRoot(await ctx.shared.history(ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS));
-  const dockerTarget: Target = { path: info.reachable ? info.rootDir || DEFAULT_DOCKER_ROOT : remembered ?? DEFAULT_DOCKER_ROOT, role: 'docker-data-root' };
-  const dockerPromise = dockerTarget.path === DEFAULT_DOCKER_ROOT ? firstPromise.then((m) => m[1]!) : measure([dockerTarget]).then((m) => m[0]!);
-  const [[rootMeasured], dockerMeasured, othersMeasured] = await Promise.all([firstPromise, dockerPromise, othersPromise]);
+  const remembered = info.reachable
+    ? null
+    : lastDataRoot(await ctx.shared.history(ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS));
+  const dockerTarget: Target = {
+    path: info.reachable ? info.rootDir || DEFAULT_DOCKER_ROOT : (remembered ?? DEFAULT_DOCKER_ROOT),
+    role: 'docker-data-root',
+  };
+  const dockerPromise =
+    dockerTarget.path === DEFAULT_DOCKER_ROOT
+      ? firstPromise.then((m) => m[1]!)
+      : measure([dockerTarget]).then((m) => m[0]!);
+  const [[rootMeasured], dockerMeasured, othersMeasured] = await Promise.all([
+    firstPromise,
+    dockerPromise,
+    othersPromise,
+  ]);
   const targets = [root!, dockerTarget, ...others];
   const measured = [rootMeasured!, dockerMeasured, ...othersMeasured];
 
   // A default data root that does not exist just means Docker was never installed here.
-  const keep = targets.map((t, i) => !(t.role === 'docker-data-root' && !info.reachable && measured[i]?.kind === 'missing'));
+  const keep = targets.map(
+    (t, i) => !(t.role === 'docker-data-root' && !info.reachable && measured[i]?.kind === 'missing'),
+  );
   const model = buildFilesystemModel(
     table,
     targets.filter((_, i) => keep[i]),
@@ -81,12 +125,19 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
   const presumedSource = remembered ? 'history' : 'default';
   const docker: DockerRootInfo = info.reachable
     ? { path: info.rootDir, source: 'api', driver: info.driver, unreachable: null }
-    : { path: presumedRootKept ? dockerTarget.path : null, source: presumedRootKept ? presumedSource : null, driver: null, unreachable: info.reason };
+    : {
+        path: presumedRootKept ? dockerTarget.path : null,
+        source: presumedRootKept ? presumedSource : null,
+        driver: null,
+        unreachable: info.reason,
+      };
 
   const stuck = model.filesystems.filter((r) => r.stuck).length;
   const problems = [
     stuck ? `${stuck} mount${stuck > 1 ? 's' : ''} stuck` : '',
-    model.unmeasured.length ? `${model.unmeasured.length} path${model.unmeasured.length > 1 ? 's' : ''} not measured` : '',
+    model.unmeasured.length
+      ? `${model.unmeasured.length} path${model.unmeasured.length > 1 ? 's' : ''} not measured`
+      : '',
   ].filter(Boolean);
   return {
     status: problems.length ? 'degraded' : 'ok',
@@ -109,7 +160,8 @@ function fixedTargets(ctx: SectionContext, table: Parameters<typeof realMounts>[
   const targets: Target[] = [{ path: '/', role: 'root' }];
   for (const path of new Set(ctx.options.paths)) targets.push({ path, role: 'path' });
   if (ctx.options.allMounts) {
-    for (const m of realMounts(table)) targets.push({ path: m.mountpoint, role: 'mount', ...(m.rawMountpoint ? { rawPath: m.rawMountpoint } : {}) });
+    for (const m of realMounts(table))
+      targets.push({ path: m.mountpoint, role: 'mount', ...(m.rawMountpoint ? { rawPath: m.rawMountpoint } : {}) });
   }
   return targets;
 }
@@ -117,12 +169,19 @@ function fixedTargets(ctx: SectionContext, table: Parameters<typeof realMounts>[
 function markdown(data: FilesystemData): string[] {
   const lines = [diskLine(data), dockerLine(data.docker), ''];
   const rows = tableOrder(data);
-  lines.push(...table(['Mount', 'Device', 'Type', 'Size', 'Used', 'Avail', 'Use%', 'Reserved', 'Inodes', 'Notes'], rows.slice(0, MAX_TABLE_ROWS).map(tableRow)));
-  if (rows.length > MAX_TABLE_ROWS) lines.push(`… and ${rows.length - MAX_TABLE_ROWS} more filesystems (see --format json)`);
+  lines.push(
+    ...table(
+      ['Mount', 'Device', 'Type', 'Size', 'Used', 'Avail', 'Use%', 'Reserved', 'Inodes', 'Notes'],
+      rows.slice(0, MAX_TABLE_ROWS).map(tableRow),
+    ),
+  );
+  if (rows.length > MAX_TABLE_ROWS)
+    lines.push(`… and ${rows.length - MAX_TABLE_ROWS} more filesystems (see --format json)`);
   for (const u of data.unmeasured.slice(0, MAX_UNMEASURED_LINES)) {
     lines.push(`Not measured: ${inline(u.path)} (${roleLabel(u.role)}): ${inline(u.reason)}`);
   }
-  if (data.unmeasured.length > MAX_UNMEASURED_LINES) lines.push(`… and ${data.unmeasured.length - MAX_UNMEASURED_LINES} more not measured`);
+  if (data.unmeasured.length > MAX_UNMEASURED_LINES)
+    lines.push(`… and ${data.unmeasured.length - MAX_UNMEASURED_LINES} more not measured`);
   return lines;
 }
 

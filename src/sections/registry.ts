@@ -9,8 +9,13 @@ import type { Section } from './types.js';
 
 /** Every `## Section`, in report order (Storage Pressure is computed last but printed first). */
 export const SECTIONS: readonly Section[] = Object.freeze([
-  pressureSection as Section, remediationSection as Section,
-  filesystemSection as Section, dockerSection as Section, btrfsSection as Section, trendSection as Section]);
+  pressureSection as Section,
+  remediationSection as Section,
+  filesystemSection as Section,
+  dockerSection as Section,
+  btrfsSection as Section,
+  trendSection as Section,
+]);
 
 /**
  * The engine's results → the run's typed record. Each part is found by its
@@ -20,7 +25,11 @@ export const SECTIONS: readonly Section[] = Object.freeze([
 export function measurementsOf(results: readonly SectionResult[]): Measurements {
   const find = <T>(section: Section<T>) => results.find((r) => r.section === section) as SectionResult<T> | undefined;
   return {
-    pressure: find(pressureSection), remediation: find(remediationSection),
-    filesystem: find(filesystemSection), docker: find(dockerSection), btrfs: find(btrfsSection), trend: find(trendSection),
+    pressure: find(pressureSection),
+    remediation: find(remediationSection),
+    filesystem: find(filesystemSection),
+    docker: find(dockerSection),
+    btrfs: find(btrfsSection),
+    trend: find(trendSection),
   };
 }

@@ -3,7 +3,6 @@ import type { RunOptions } from '../model/options.js';
 import type { SharedProbes } from '../probes/shared.js';
 import type { Measurements, SectionResult, SectionView } from '../model/results.js';
 
-
 export interface SectionContext {
   /** Absolute deadline (epoch ms) for this section; probes budget against it. */
   deadline: number;

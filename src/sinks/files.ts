@@ -27,8 +27,22 @@ umask 022
 exec dd of="./$name" oflag=append,nofollow,nonblock conv=notrunc bs=4M iflag=fullblock status=none`;
 
 /** Append `text` to `file` (creating `dir` with `mode`), or throw FileProblem. Text must stay under 4 MiB. */
-export async function appendToFile(run: Runner, dir: string, file: string, text: string, timeoutMs: number, mode = '0755'): Promise<void> {
-  const res = await inChild(run, APPEND_SCRIPT, [walkable(dir), path.basename(file), mode, effectiveUid()], timeoutMs, file, text);
+export async function appendToFile(
+  run: Runner,
+  dir: string,
+  file: string,
+  text: string,
+  timeoutMs: number,
+  mode = '0755',
+): Promise<void> {
+  const res = await inChild(
+    run,
+    APPEND_SCRIPT,
+    [walkable(dir), path.basename(file), mode, effectiveUid()],
+    timeoutMs,
+    file,
+    text,
+  );
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }
 
@@ -39,7 +53,12 @@ shift 2
 for f; do case $f in */*|.|..) exit 1;; esac; done
 rm -f -- "$@"`;
 
-export async function removeFiles(run: Runner, dir: string, names: readonly string[], timeoutMs: number): Promise<void> {
+export async function removeFiles(
+  run: Runner,
+  dir: string,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
   if (names.length === 0) return;
   const res = await inChild(run, REMOVE_SCRIPT, [walkable(dir), effectiveUid(), ...names], timeoutMs, dir);
   if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
@@ -58,10 +77,23 @@ ${REFUSE_NOT_REGULAR}
 ${REPLACE_FROM_STDIN}`;
 
 /** Write `text` as `file`, atomically, in a child under `timeoutMs`; throws FileProblem (`noFolder` says why its folder must exist). */
-export async function replaceFile(run: Runner, file: string, text: string, timeoutMs: number, noFolder = 'its folder does not exist'): Promise<void> {
+export async function replaceFile(
+  run: Runner,
+  file: string,
+  text: string,
+  timeoutMs: number,
+  noFolder = 'its folder does not exist',
+): Promise<void> {
   // dir and name go split: $(dirname) would strip a folder name's trailing newlines.
   const name = path.basename(file);
-  const res = await inChild(run, REPLACE_SCRIPT, [walkable(path.dirname(file)), name, effectiveUid()], timeoutMs, file, text);
+  const res = await inChild(
+    run,
+    REPLACE_SCRIPT,
+    [walkable(path.dirname(file)), name, effectiveUid()],
+    timeoutMs,
+    file,
+    text,
+  );
   if (res.exitCode === 13) throw new FileProblem('ENOENT', file, noFolder);
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
 }

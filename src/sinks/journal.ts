@@ -17,13 +17,21 @@ export function dayJournalFile(root: string, at: Date): string {
 }
 
 /** Pure: this run's alert changes → the lines for the day journal, or null when nothing changed. */
-export function changeLines(alerts: readonly AlertState[], findings: readonly Finding[], at: Date, extra: readonly string[] = []): string | null {
-  const evidence = (a: AlertState) => findings.find((f) => f.name === a.name && f.mountpoint === a.mountpoint)?.evidence;
+export function changeLines(
+  alerts: readonly AlertState[],
+  findings: readonly Finding[],
+  at: Date,
+  extra: readonly string[] = [],
+): string | null {
+  const evidence = (a: AlertState) =>
+    findings.find((f) => f.name === a.name && f.mountpoint === a.mountpoint)?.evidence;
   const lines = alerts.flatMap((a) => {
     if (a.state === 'new') {
       // Evidence is already one safe line (findings.ts): only shortened here.
       const why = evidence(a);
-      return [`- raised ${a.severity} ${markdownOfPlain(plain(a.key, 120))}${why ? `: ${markdownOfPlain(clip(why, 200))}` : ''}`];
+      return [
+        `- raised ${a.severity} ${markdownOfPlain(plain(a.key, 120))}${why ? `: ${markdownOfPlain(clip(why, 200))}` : ''}`,
+      ];
     }
     if (a.state === 'recovered') return [`- cleared ${a.severity} ${markdownOfPlain(plain(a.key, 120))}`];
     return [];
@@ -41,7 +49,13 @@ export interface JournalWrite {
 }
 
 /** Append to the day journal, refusing a symlink or a non-regular file; a failure is a reason, never a throw. */
-export async function appendDayJournal(run: Runner, root: string, text: string, at: Date, timeoutMs: number): Promise<JournalWrite> {
+export async function appendDayJournal(
+  run: Runner,
+  root: string,
+  text: string,
+  at: Date,
+  timeoutMs: number,
+): Promise<JournalWrite> {
   const file = dayJournalFile(root, at);
   try {
     await appendToFile(run, root, file, text, timeoutMs);

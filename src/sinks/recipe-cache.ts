@@ -14,10 +14,22 @@ ${REFUSE_NOT_REGULAR}
 ${REPLACE_FROM_STDIN}`;
 
 /** Write the cache; a failure is a reason, never a throw (the next run looks the images up again). */
-export async function writeRecipeCache(run: Runner, root: string, cache: RecipeCache, timeoutMs: number): Promise<string | null> {
+export async function writeRecipeCache(
+  run: Runner,
+  root: string,
+  cache: RecipeCache,
+  timeoutMs: number,
+): Promise<string | null> {
   const file = recipeCacheFile(root);
   try {
-    const res = await inChild(run, WRITE_SCRIPT, [walkable(historyDir(root)), RECIPE_CACHE_FILE, effectiveUid()], timeoutMs, file, formatRecipeCache(cache));
+    const res = await inChild(
+      run,
+      WRITE_SCRIPT,
+      [walkable(historyDir(root)), RECIPE_CACHE_FILE, effectiveUid()],
+      timeoutMs,
+      file,
+      formatRecipeCache(cache),
+    );
     if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
     return null;
   } catch (err) {

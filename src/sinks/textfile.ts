@@ -12,9 +12,14 @@ import { replaceFile } from './files.js';
  * collector's: it must exist, and it is never created.
  */
 
-export async function writeTextfile(run: Runner, file: string, text: string, timeoutMs: number): Promise<TextfileStatus> {
+export async function writeTextfile(
+  run: Runner,
+  file: string,
+  text: string,
+  timeoutMs: number,
+): Promise<TextfileStatus> {
   try {
-    await replaceFile(run, file, text, timeoutMs, 'no such folder (the textfile collector\'s folder must exist)');
+    await replaceFile(run, file, text, timeoutMs, "no such folder (the textfile collector's folder must exist)");
     return { written: true, file, reason: null };
   } catch (err) {
     return { written: false, file, reason: errorMessage(err) };

@@ -41,12 +41,26 @@ const SAFE_NAME = /^[a-z0-9][a-z0-9.-]{0,150}$/;
  * `existing` only rewrites one that is there. Throws FileProblem.
  */
 export async function writeVaultFile(
-  run: Runner, dir: string, name: string, text: string, opts: { mode: 'create' | 'existing'; held: boolean }, timeoutMs: number,
+  run: Runner,
+  dir: string,
+  name: string,
+  text: string,
+  opts: { mode: 'create' | 'existing'; held: boolean },
+  timeoutMs: number,
 ): Promise<WriteOutcome> {
-  if (!SAFE_NAME.test(name) || name.includes('..')) throw new FileProblem('EPERM', name, 'not a name this tool makes: refused');
+  if (!SAFE_NAME.test(name) || name.includes('..'))
+    throw new FileProblem('EPERM', name, 'not a name this tool makes: refused');
   const file = path.join(dir, name);
-  const res = await inChild(run, WRITE_SCRIPT, [walkable(dir), name, opts.mode, opts.held ? '1' : '0', effectiveUid()], timeoutMs, file, text);
-  if (res.exitCode === 13) throw new FileProblem('ENOENT', dir, 'no such folder (the vault folder must exist: it is the host\'s)');
+  const res = await inChild(
+    run,
+    WRITE_SCRIPT,
+    [walkable(dir), name, opts.mode, opts.held ? '1' : '0', effectiveUid()],
+    timeoutMs,
+    file,
+    text,
+  );
+  if (res.exitCode === 13)
+    throw new FileProblem('ENOENT', dir, "no such folder (the vault folder must exist: it is the host's)");
   if (res.exitCode !== 0) throw problemFrom(file, res.stderr, res.exitCode);
   // Sample: `held approved`, `written`, `absent`.
   const out = res.stdout.trim();

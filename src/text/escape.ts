@@ -15,13 +15,15 @@ const MAX_INLINE = 160;
  * other than U+0020 (NBSP looks like a space and is not one), and the
  * invisible fillers and variation selectors that are letters or marks.
  */
-const UNSAFE_CHARS = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
+const UNSAFE_CHARS =
+  /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
 // Markdown punctuation that can change structure mid-line.
 const MARKDOWN_CHARS = /[\\`|*_[\]<>#]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-const escapeUnsafe = (text: string) => text.replace(UNSAFE_CHARS, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
+const escapeUnsafe = (text: string) =>
+  text.replace(UNSAFE_CHARS, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16)}}`);
 
 /** At most `max` code points, an ellipsis marking the cut. */
 export function clip(value: string, max: number): string {

@@ -7,7 +7,9 @@ import { missingFor } from './tools.js';
  * (CI set) it fails instead, so a CI that cannot run the engines is red.
  */
 export function describeWith(
-  tools: readonly string[], name: string, body: () => void,
+  tools: readonly string[],
+  name: string,
+  body: () => void,
   opts: { root?: boolean; install?: string } = {},
 ): void {
   const missing = missingFor(tools, opts.root ?? true);

@@ -32,30 +32,59 @@ export interface DockerSandbox {
  * opts.fs: run on a filesystem the caller made (bench/ keeps a built host's
  * image between runs); stop() still unmounts it, through its cleanup().
  */
-export async function startDockerd(driver: 'overlay2' | 'btrfs', sizeMiB = 3072, opts: { fs?: LoopFs } = {}): Promise<DockerSandbox> {
-  const fs = opts.fs ?? await makeLoopFs({ fstype: driver === 'btrfs' ? 'btrfs' : 'ext4', sizeMiB });
+export async function startDockerd(
+  driver: 'overlay2' | 'btrfs',
+  sizeMiB = 3072,
+  opts: { fs?: LoopFs } = {},
+): Promise<DockerSandbox> {
+  const fs = opts.fs ?? (await makeLoopFs({ fstype: driver === 'btrfs' ? 'btrfs' : 'ext4', sizeMiB }));
   // Unix socket paths are limited to 108 bytes: keep the run dir short.
   const run = path.join(fs.dir, 'r');
   const dataRoot = path.join(fs.mountpoint, 'docker');
   const socket = path.join(run, 'd.sock');
   await mkdir(run, { recursive: true });
   await mkdir(dataRoot, { recursive: true });
-  const daemon = execa('dockerd', [
-    '--data-root', dataRoot, '--exec-root', path.join(run, 'x'), '--host', `unix://${socket}`,
-    '--pidfile', path.join(run, 'd.pid'), '--storage-driver', driver, '--bridge=none',
-    '--iptables=false', '--ip-masq=false', '--shutdown-timeout', '1',
-  ], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: { file: path.join(fs.dir, 'dockerd.log') } });
+  const daemon = execa(
+    'dockerd',
+    [
+      '--data-root',
+      dataRoot,
+      '--exec-root',
+      path.join(run, 'x'),
+      '--host',
+      `unix://${socket}`,
+      '--pidfile',
+      path.join(run, 'd.pid'),
+      '--storage-driver',
+      driver,
+      '--bridge=none',
+      '--iptables=false',
+      '--ip-masq=false',
+      '--shutdown-timeout',
+      '1',
+    ],
+    { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: { file: path.join(fs.dir, 'dockerd.log') } },
+  );
   const pid = daemon.pid ?? -1;
   const host = `unix://${socket}`;
   const docker = async (args: readonly string[], opts: { input?: string } = {}) => {
     const res = await execa(DOCKER_CLI, ['-H', host, ...args], {
-      reject: false, input: opts.input, env: { DOCKER_BUILDKIT: '1' }, timeout: 180_000,
+      reject: false,
+      input: opts.input,
+      env: { DOCKER_BUILDKIT: '1' },
+      timeout: 180_000,
     });
     if (res.exitCode !== 0) throw new Error(`docker ${args.join(' ')}: ${String(res.stderr).slice(-1500)}`);
     return String(res.stdout);
   };
   const sandbox: DockerSandbox = {
-    driver, socket, host, dataRoot, fs, pid, docker,
+    driver,
+    socket,
+    host,
+    dataRoot,
+    fs,
+    pid,
+    docker,
     buildImage: (tag, extra = [], files = {}) => buildImage(docker, fs.dir, tag, extra, files),
     stop: () => stopSandbox(daemon, fs, host),
   };
@@ -72,7 +101,10 @@ async function waitForPing(daemon: ResultPromise, host: string, log: string): Pr
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
     if (daemon.exitCode !== null && daemon.exitCode !== undefined) break;
-    const res = await execa(DOCKER_CLI, ['-H', host, 'version', '--format', '{{.Server.Version}}'], { reject: false, timeout: 5000 });
+    const res = await execa(DOCKER_CLI, ['-H', host, 'version', '--format', '{{.Server.Version}}'], {
+      reject: false,
+      timeout: 5000,
+    });
     if (res.exitCode === 0) return;
     await sleep(200);
   }
@@ -81,8 +113,11 @@ async function waitForPing(daemon: ResultPromise, host: string, log: string): Pr
 }
 
 async function buildImage(
-  docker: DockerSandbox['docker'], scratch: string, tag: string,
-  extraLines: readonly string[], files: Record<string, string>,
+  docker: DockerSandbox['docker'],
+  scratch: string,
+  tag: string,
+  extraLines: readonly string[],
+  files: Record<string, string>,
 ): Promise<void> {
   const ctx = path.join(scratch, `ctx-${tag.replace(/[^a-z0-9]/gi, '_')}-${Date.now()}`);
   await mkdir(ctx, { recursive: true });
@@ -106,7 +141,9 @@ async function stopSandbox(daemon: ResultPromise, fs: LoopFs, host: string): Pro
     // Kill containers first: once their shims are gone they would live on,
     // orphaned, pinning the loop filesystem through their mount namespace.
     const running = await execa(DOCKER_CLI, ['-H', host, 'ps', '-q'], { reject: false, timeout: 10_000 });
-    const ids = String(running.stdout ?? '').split('\n').filter(Boolean);
+    const ids = String(running.stdout ?? '')
+      .split('\n')
+      .filter(Boolean);
     if (ids.length) await execa(DOCKER_CLI, ['-H', host, 'kill', ...ids], { reject: false, timeout: 20_000 });
     daemon.kill('SIGTERM');
     const exited = await Promise.race([daemon.then(() => true), sleep(20_000).then(() => false)]);
@@ -163,4 +200,3 @@ async function pidsMentioning(needle: string): Promise<number[]> {
   }
   return pids;
 }
-

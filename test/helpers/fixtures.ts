@@ -19,5 +19,8 @@ export function fixture(relative: string): string {
 /** The capture header of a fixture (its `# ` lines), for tests that check provenance. */
 export function fixtureHeader(relative: string): string {
   const text = readFileSync(path.join(FIXTURES, relative), 'utf8');
-  return text.split('\n').filter((l) => l.startsWith('# ')).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('# '))
+    .join('\n');
 }

@@ -18,7 +18,11 @@ export interface LiveRun {
 }
 
 export function startPreflight(args: readonly string[], env: NodeJS.ProcessEnv): LiveRun {
-  const child = spawn(PREFLIGHT, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PREFLIGHT, args, {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -51,7 +55,10 @@ export async function until(check: () => boolean, timeoutMs: number, what: strin
 
 /** JSON reports printed one after another (`JSON.stringify(doc, null, 2)`: each opens with a lone `{` line). */
 export function jsonReports(stdout: string): Record<string, any>[] {
-  return stdout.split(/\n(?=\{\n)/).filter((t) => t.trim()).map((t) => JSON.parse(t) as Record<string, any>);
+  return stdout
+    .split(/\n(?=\{\n)/)
+    .filter((t) => t.trim())
+    .map((t) => JSON.parse(t) as Record<string, any>);
 }
 
 /** When a report's run measured: from its start to its rendering (inside the run lock). */

@@ -18,7 +18,11 @@ export interface LoopFs {
  * dominates its figures. `mount -o loop` sets autoclear: unmounting detaches
  * the loop device.
  */
-export async function makeLoopFs(opts: { fstype: 'ext4' | 'btrfs'; sizeMiB: number; mountpoint?: string }): Promise<LoopFs> {
+export async function makeLoopFs(opts: {
+  fstype: 'ext4' | 'btrfs';
+  sizeMiB: number;
+  mountpoint?: string;
+}): Promise<LoopFs> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pf-loop-'));
   const image = path.join(dir, 'fs.img');
   const mountpoint = opts.mountpoint ?? path.join(dir, 'mnt');

@@ -18,7 +18,10 @@ export type Node18 = { binary: string; reason?: undefined } | { binary?: undefin
 export async function obtainNode18(): Promise<Node18> {
   if (process.env.PREFLIGHT_NODE18) return { binary: process.env.PREFLIGHT_NODE18 };
   const res = await execa('bash', [path.join(REPO, 'test/helpers/fetch-node18.sh')], {
-    reject: false, timeout: 180_000, stdin: 'ignore', env: { NODE18_VERSION },
+    reject: false,
+    timeout: 180_000,
+    stdin: 'ignore',
+    env: { NODE18_VERSION },
   });
   if (res.exitCode === 0) return { binary: String(res.stdout).trim() };
   const why = String(res.stderr).trim().split('\n').filter(Boolean).slice(-2).join(' ') || `exit ${res.exitCode}`;

@@ -15,7 +15,9 @@ export async function classicBuild(s: DockerSandbox, tag: string, lines: readonl
   await mkdir(ctx, { recursive: true });
   await writeFile(path.join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
   const res = await execa(DOCKER_CLI, ['-H', s.host, 'build', '--network', 'none', '-q', '-t', tag, ctx], {
-    reject: false, env: { DOCKER_BUILDKIT: '0' }, timeout: 180_000,
+    reject: false,
+    env: { DOCKER_BUILDKIT: '0' },
+    timeout: 180_000,
   });
   await rm(ctx, { recursive: true, force: true });
   if (res.exitCode !== 0) throw new Error(`classic build ${tag}: ${String(res.stderr).slice(-1500)}`);
@@ -30,7 +32,12 @@ export const layerId = () => randomBytes(32).toString('hex');
  * killed mid-pull or a botched removal leaves (moby#43586). `ageSeconds`
  * backdates every path in it, as a leftover from long ago looks.
  */
-export async function plantOverlayDir(dataRoot: string, name: string, mib: number, ageSeconds: number | null): Promise<string> {
+export async function plantOverlayDir(
+  dataRoot: string,
+  name: string,
+  mib: number,
+  ageSeconds: number | null,
+): Promise<string> {
   const dir = `${dataRoot}/overlay2/${name}`;
   await mkdir(`${dir}/diff`, { recursive: true });
   await writeFile(`${dir}/diff/payload`, randomBytes(mib * 1024 * 1024));
@@ -57,7 +64,10 @@ export interface OverlayReferences {
 export async function overlayReferences(s: DockerSandbox): Promise<OverlayReferences> {
   const db = `${s.dataRoot}/image/overlay2/layerdb`;
   const layerdb = new Set<string>();
-  for (const [sub, files] of [['sha256', ['cache-id']], ['mounts', ['mount-id', 'init-id']]] as const) {
+  for (const [sub, files] of [
+    ['sha256', ['cache-id']],
+    ['mounts', ['mount-id', 'init-id']],
+  ] as const) {
     for (const entry of await readdir(`${db}/${sub}`).catch(() => [] as string[])) {
       for (const f of files) {
         const text = await readFile(`${db}/${sub}/${entry}/${f}`, 'utf8').catch(() => null);
@@ -65,13 +75,25 @@ export async function overlayReferences(s: DockerSandbox): Promise<OverlayRefere
       }
     }
   }
-  const ids = async (args: string[]) => (await execa(DOCKER_CLI, ['-H', s.host, ...args])).stdout.split('\n').filter(Boolean);
+  const ids = async (args: string[]) =>
+    (await execa(DOCKER_CLI, ['-H', s.host, ...args])).stdout.split('\n').filter(Boolean);
   const containers = await ids(['ps', '-aq']);
   const images = [...new Set(await ids(['images', '-aq']))];
   const inspected = new Set<string>();
-  for (const [kind, list] of [['container', containers], ['image', images]] as const) {
+  for (const [kind, list] of [
+    ['container', containers],
+    ['image', images],
+  ] as const) {
     if (list.length === 0) continue;
-    const out = await execa(DOCKER_CLI, ['-H', s.host, kind, 'inspect', '--format', '{{json .GraphDriver.Data}}', ...list]);
+    const out = await execa(DOCKER_CLI, [
+      '-H',
+      s.host,
+      kind,
+      'inspect',
+      '--format',
+      '{{json .GraphDriver.Data}}',
+      ...list,
+    ]);
     for (const line of out.stdout.split('\n').filter(Boolean)) {
       const data = JSON.parse(line) as Record<string, string> | null;
       for (const value of Object.values(data ?? {})) {

@@ -27,7 +27,9 @@ export interface Fired {
 /** The section's lines after its header, or null when no header matches. */
 export function cutSection(text: string, title: string): string[] | null {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => l === `## ${title}` || l.startsWith(`## ${title} (`) || l.startsWith(`## ${title}(`));
+  const start = lines.findIndex(
+    (l) => l === `## ${title}` || l.startsWith(`## ${title} (`) || l.startsWith(`## ${title}(`),
+  );
   if (start < 0) return null;
   const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
   return lines.slice(start + 1, end < 0 ? lines.length : end);
@@ -54,7 +56,8 @@ export function evaluate(recipes: readonly HostRecipe[], text: string): Fired[] 
     let evidence: string | null = null;
     if (r.detect.rule === 'disk_pct_gt') {
       const pct = diskPct(section);
-      if (pct !== null && pct > Number(r.detect.threshold)) evidence = `Disk: ${pct}% used (threshold: ${r.detect.threshold}%)`;
+      if (pct !== null && pct > Number(r.detect.threshold))
+        evidence = `Disk: ${pct}% used (threshold: ${r.detect.threshold}%)`;
     } else if (r.detect.rule === 'field_eq') {
       const value = fieldValue(section, r.detect.field!);
       if (value === r.detect.value) evidence = `${r.detect.field}: ${value}`;
@@ -62,7 +65,13 @@ export function evaluate(recipes: readonly HostRecipe[], text: string): Fired[] 
       throw new Error(`recipe ${r.name}: rule ${r.detect.rule} is not one this helper evaluates`);
     }
     if (evidence !== null) {
-      fired.push({ name: r.name, severity: r.severity, evidence, action: r.action, action_script: r.action_script ?? '__MISSING__' });
+      fired.push({
+        name: r.name,
+        severity: r.severity,
+        evidence,
+        action: r.action,
+        action_script: r.action_script ?? '__MISSING__',
+      });
     }
   }
   return fired;
@@ -70,5 +79,8 @@ export function evaluate(recipes: readonly HostRecipe[], text: string): Fired[] 
 
 /** The gate: no LLM when nothing fired, or when everything fired is `direct` with a script. */
 export function wakesLlm(fired: readonly Pick<Fired, 'action' | 'action_script'>[]): boolean {
-  return fired.length > 0 && !fired.every((f) => f.action === 'direct' && f.action_script !== '' && f.action_script !== '__MISSING__');
+  return (
+    fired.length > 0 &&
+    !fired.every((f) => f.action === 'direct' && f.action_script !== '' && f.action_script !== '__MISSING__')
+  );
 }

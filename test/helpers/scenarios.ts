@@ -28,21 +28,67 @@ export async function buildMixedScenario(s: DockerSandbox): Promise<MixedScenari
   await s.buildImage('pf-base:1');
   // A BuildKit cache mount (exec.cachemount, as apt/npm caches are) whose RUN line becomes
   // a build-cache description: hostile text the report must escape. 8 MB, so it is listed.
-  await s.buildImage('pf-unused:1', ['COPY blob /blob', `RUN --mount=type=cache,target=/cache echo '${HOSTILE_RUN_TEXT}' > /cache/note && head -c 8000000 /dev/urandom > /cache/big`], {
-    blob: randomBytes(3 * MiB).toString('base64'),
-  });
+  await s.buildImage(
+    'pf-unused:1',
+    [
+      'COPY blob /blob',
+      `RUN --mount=type=cache,target=/cache echo '${HOSTILE_RUN_TEXT}' > /cache/note && head -c 8000000 /dev/urandom > /cache/big`,
+    ],
+    {
+      blob: randomBytes(3 * MiB).toString('base64'),
+    },
+  );
   for (let version = 0; version < 4; version += 1) {
     // A RUN step makes BuildKit cache records; a new stamp makes a new image each time.
-    await s.buildImage('pf-app:latest', ['COPY stamp /stamp', 'RUN ["/bin/sh", "-c", "cat /stamp /stamp > /doubled"]'], {
-      stamp: randomBytes(MiB).toString('base64'),
-    });
+    await s.buildImage(
+      'pf-app:latest',
+      ['COPY stamp /stamp', 'RUN ["/bin/sh", "-c", "cat /stamp /stamp > /doubled"]'],
+      {
+        stamp: randomBytes(MiB).toString('base64'),
+      },
+    );
   }
   await s.docker(['run', '-d', '--network', 'none', '--name', 'pf-running', 'pf-base:1', 'sleep', '3600']);
-  await s.docker(['run', '--network', 'none', '--name', 'pf-stopped50', 'pf-base:1', 'dd', 'if=/dev/urandom', 'of=/fill', 'bs=1M', 'count=50']);
+  await s.docker([
+    'run',
+    '--network',
+    'none',
+    '--name',
+    'pf-stopped50',
+    'pf-base:1',
+    'dd',
+    'if=/dev/urandom',
+    'of=/fill',
+    'bs=1M',
+    'count=50',
+  ]);
   await s.docker(['volume', 'create', 'pf-data30']);
-  await s.docker(['run', '--rm', '--network', 'none', '-v', 'pf-data30:/v', 'pf-base:1', 'dd', 'if=/dev/urandom', 'of=/v/fill', 'bs=1M', 'count=30']);
+  await s.docker([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '-v',
+    'pf-data30:/v',
+    'pf-base:1',
+    'dd',
+    'if=/dev/urandom',
+    'of=/v/fill',
+    'bs=1M',
+    'count=30',
+  ]);
   // ~118 bytes of json-file per 41-byte line: 360k lines is a little over 40 MB.
-  await s.docker(['run', '--network', 'none', '--name', 'pf-chatty', 'pf-base:1', 'sh', '-c', 'yes 0123456789012345678901234567890123456789 | head -n 360000']);
+  await s.docker([
+    'run',
+    '--network',
+    'none',
+    '--name',
+    'pf-chatty',
+    'pf-base:1',
+    'sh',
+    '-c',
+    'yes 0123456789012345678901234567890123456789 | head -n 360000',
+  ]);
   return {
     inUseImage: 'pf-base:1',
     unusedImage: 'pf-unused:1',

@@ -22,8 +22,17 @@ export function missingFor(tools: readonly string[], needRoot = true): string[] 
 }
 
 /** Run a command; throw with its stderr if it fails. */
-export async function sh(file: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
-  const res = await execa(file, args, { reject: false, env: opts.env, timeout: opts.timeoutMs ?? 120_000, stdin: 'ignore' });
+export async function sh(
+  file: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+) {
+  const res = await execa(file, args, {
+    reject: false,
+    env: opts.env,
+    timeout: opts.timeoutMs ?? 120_000,
+    stdin: 'ignore',
+  });
   if (res.exitCode !== 0) {
     throw new Error(`${file} ${args.join(' ')} exited ${res.exitCode}: ${String(res.stderr).slice(-2000)}`);
   }

@@ -21,7 +21,9 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
     expect(run.stdout).toMatch(/^## Filesystem\n/m);
     expect(run.stdout).toMatch(/^Disk: \d+% used \(.+ on \/\)$/m);
     const dockerLines = run.stdout.split('\n').filter((l) => l.startsWith('Docker'));
-    expect(dockerLines).toEqual(['Docker: not reachable (docker: no socket at /nonexistent/docker.sock); no data root found, so Disk is for /.']);
+    expect(dockerLines).toEqual([
+      'Docker: not reachable (docker: no socket at /nonexistent/docker.sock); no data root found, so Disk is for /.',
+    ]);
   });
 
   it('reports / to the byte as df -B1 does (retried until the disk holds still)', async () => {
@@ -55,15 +57,37 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
     expect(doc.sections).toEqual([
       { id: 'pressure', title: 'Storage Pressure', status: 'ok', durationMs: expect.any(Number) },
       { id: 'remediation', title: 'Remediation Plan', status: 'ok', durationMs: expect.any(Number) },
-      { id: 'filesystem', title: 'Filesystem', status: 'degraded', reason: '1 path not measured', durationMs: expect.any(Number) },
-      { id: 'docker', title: 'Docker Storage', status: 'skipped', reason: expect.stringMatching(/^docker: no socket at \/nonexistent\/docker.sock/), durationMs: expect.any(Number) },
-      { id: 'btrfs', title: 'Btrfs', status: 'skipped', reason: 'no measured filesystem is btrfs', durationMs: expect.any(Number) },
+      {
+        id: 'filesystem',
+        title: 'Filesystem',
+        status: 'degraded',
+        reason: '1 path not measured',
+        durationMs: expect.any(Number),
+      },
+      {
+        id: 'docker',
+        title: 'Docker Storage',
+        status: 'skipped',
+        reason: expect.stringMatching(/^docker: no socket at \/nonexistent\/docker.sock/),
+        durationMs: expect.any(Number),
+      },
+      {
+        id: 'btrfs',
+        title: 'Btrfs',
+        status: 'skipped',
+        reason: 'no measured filesystem is btrfs',
+        durationMs: expect.any(Number),
+      },
       { id: 'trend', title: 'Storage Trend', status: 'ok', durationMs: expect.any(Number) },
     ]);
     expect(doc.journal).toMatchObject({ written: true, reason: null });
     expect(doc.trend).toMatchObject({ entries: 1, unreadable: 0 });
     expect(doc.btrfs).toBeNull();
-    expect(doc.attribution).toMatchObject({ mountpoint: '/', sources: [{ kind: 'outside-docker' }], unattributedBytes: 0 });
+    expect(doc.attribution).toMatchObject({
+      mountpoint: '/',
+      sources: [{ kind: 'outside-docker' }],
+      unattributedBytes: 0,
+    });
     expect(doc.attribution.sources[0].bytes).toBe(doc.attribution.usedBytes);
     // No Docker installed here: that is no finding.
     expect(doc.findings.filter((f: { name: string }) => f.name === 'docker-unreachable')).toEqual([]);
@@ -71,16 +95,31 @@ describe('./preflight on this machine (no Docker daemon reachable)', () => {
     expect((await runPreflight([])).stdout).not.toContain('## Btrfs');
     expect(doc.docker).toBeNull();
     for (const fs of doc.filesystems) {
-      expect(Object.keys(fs)).toEqual(expect.arrayContaining([
-        'mountpoint', 'device', 'fstype', 'sizeBytes', 'usedBytes', 'availBytes', 'reservedBytes',
-        'usedPct', 'inodesUsedPct', 'readonly', 'stuck',
-      ]));
-      expect(Number.isInteger(fs.sizeBytes) && Number.isInteger(fs.usedBytes) && Number.isInteger(fs.availBytes)).toBe(true);
+      expect(Object.keys(fs)).toEqual(
+        expect.arrayContaining([
+          'mountpoint',
+          'device',
+          'fstype',
+          'sizeBytes',
+          'usedBytes',
+          'availBytes',
+          'reservedBytes',
+          'usedPct',
+          'inodesUsedPct',
+          'readonly',
+          'stuck',
+        ]),
+      );
+      expect(Number.isInteger(fs.sizeBytes) && Number.isInteger(fs.usedBytes) && Number.isInteger(fs.availBytes)).toBe(
+        true,
+      );
       expect(fs.usedBytes + fs.availBytes + fs.reservedBytes).toBe(fs.sizeBytes);
       expect(typeof fs.readonly).toBe('boolean');
       expect(fs.stuck).toBe(false);
     }
-    expect(doc.unmeasuredPaths).toEqual([{ path: '/does/not/exist', role: 'path', reason: 'No such file or directory' }]);
+    expect(doc.unmeasuredPaths).toEqual([
+      { path: '/does/not/exist', role: 'path', reason: 'No such file or directory' },
+    ]);
   });
 
   it('measures the other paths when one --path is missing', async () => {
@@ -127,7 +166,12 @@ describe('a Docker socket that accepts and never answers', () => {
     expect(run.stdout).toContain('Docker: not reachable (docker /info gave no answer in 3 s)');
     expect(run.stdout).toMatch(/^Disk: \d+% used/m);
     expect(run.stdout).toContain('## Docker Storage\n(docker /info gave no answer in 3 s)');
-    const doc = parseReport((await runPreflight(['--budget', '10', '--format', 'json'], { DOCKER_HOST: `unix://${dir}/docker.sock` })).stdout);
-    expect(doc.sections.find((s: { id: string }) => s.id === 'docker')).toMatchObject({ status: 'timeout', reason: 'docker /info gave no answer in 3 s' });
+    const doc = parseReport(
+      (await runPreflight(['--budget', '10', '--format', 'json'], { DOCKER_HOST: `unix://${dir}/docker.sock` })).stdout,
+    );
+    expect(doc.sections.find((s: { id: string }) => s.id === 'docker')).toMatchObject({
+      status: 'timeout',
+      reason: 'docker /info gave no answer in 3 s',
+    });
   });
 });

@@ -6,14 +6,18 @@ import { parseReport, runPreflight } from '../helpers/preflight.js';
 
 /** The disk findings a JSON run raised on / (the one filesystem measured here). */
 const diskFindings = (stdout: string) =>
-  parseReport(stdout).findings.filter((f: { name: string; mountpoint: string }) => f.name.startsWith('disk-') && f.mountpoint === '/').map((f: { name: string }) => f.name);
+  parseReport(stdout)
+    .findings.filter((f: { name: string; mountpoint: string }) => f.name.startsWith('disk-') && f.mountpoint === '/')
+    .map((f: { name: string }) => f.name);
 
 describe('./preflight --config', () => {
   let dir = '';
   let rootPct = 0;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pf-config-'));
-    const root = parseReport((await runPreflight(['--format', 'json', '--no-journal'])).stdout).filesystems.find((f: { mountpoint: string }) => f.mountpoint === '/');
+    const root = parseReport((await runPreflight(['--format', 'json', '--no-journal'])).stdout).filesystems.find(
+      (f: { mountpoint: string }) => f.mountpoint === '/',
+    );
     rootPct = root.usedPct;
   });
   afterAll(async () => {
@@ -21,12 +25,21 @@ describe('./preflight --config', () => {
   });
 
   it.each([
-    ['--config', 'remediation:\n  target_pct: high\n', /^preflight: .*bad\.yaml: remediation\.target_pct: expected a percentage in \(0, 100\], got "high"$/],
-    ['PREFLIGHT_CONFIG', 'disk_threshold: 80\ndisk_treshold: 85\n', /^preflight: .*bad\.yaml: unknown key 'disk_treshold' \(did you mean 'disk_threshold'\?\)$/],
+    [
+      '--config',
+      'remediation:\n  target_pct: high\n',
+      /^preflight: .*bad\.yaml: remediation\.target_pct: expected a percentage in \(0, 100\], got "high"$/,
+    ],
+    [
+      'PREFLIGHT_CONFIG',
+      'disk_threshold: 80\ndisk_treshold: 85\n',
+      /^preflight: .*bad\.yaml: unknown key 'disk_treshold' \(did you mean 'disk_threshold'\?\)$/,
+    ],
   ])('a bad YAML config (%s) exits 2 with one line on stderr and nothing on stdout', async (how, text, message) => {
     const file = path.join(dir, 'bad.yaml');
     await writeFile(file, text);
-    const run = how === '--config' ? await runPreflight(['--config', file]) : await runPreflight([], { PREFLIGHT_CONFIG: file });
+    const run =
+      how === '--config' ? await runPreflight(['--config', file]) : await runPreflight([], { PREFLIGHT_CONFIG: file });
     expect(run.exitCode).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -42,7 +55,15 @@ describe('./preflight --config', () => {
     const configured = await runPreflight(['--format', 'json', '--no-journal', '--config', file]);
     expect(configured.exitCode).toBe(0);
     expect(diskFindings(configured.stdout)).toEqual(['disk-high']);
-    const flagged = await runPreflight(['--format', 'json', '--no-journal', '--config', file, '--disk-threshold', '100']);
+    const flagged = await runPreflight([
+      '--format',
+      'json',
+      '--no-journal',
+      '--config',
+      file,
+      '--disk-threshold',
+      '100',
+    ]);
     expect(diskFindings(flagged.stdout)).toEqual([]);
   });
 
@@ -57,13 +78,27 @@ describe('./preflight --config', () => {
     const journal = path.join(dir, 'cfg-journal');
     const file = path.join(dir, 'hosts.yaml');
     await writeFile(file, `docker_host: unix://${dir}/cfg.sock\njournal:\n  root: ${journal}\n`);
-    const fromFile = await runPreflight(['--format', 'json', '--config', file], { DOCKER_HOST: undefined, OPS_JOURNAL_ROOT: undefined, OPS_REPO_ROOT: undefined });
-    expect(parseReport(fromFile.stdout).sections.find((s: { id: string }) => s.id === 'docker').reason).toBe(`docker: no socket at ${dir}/cfg.sock`);
-    expect(parseReport(fromFile.stdout).journal).toMatchObject({ written: true, file: expect.stringMatching(`^${journal}/`) });
+    const fromFile = await runPreflight(['--format', 'json', '--config', file], {
+      DOCKER_HOST: undefined,
+      OPS_JOURNAL_ROOT: undefined,
+      OPS_REPO_ROOT: undefined,
+    });
+    expect(parseReport(fromFile.stdout).sections.find((s: { id: string }) => s.id === 'docker').reason).toBe(
+      `docker: no socket at ${dir}/cfg.sock`,
+    );
+    expect(parseReport(fromFile.stdout).journal).toMatchObject({
+      written: true,
+      file: expect.stringMatching(`^${journal}/`),
+    });
 
     const envJournal = await mkdtemp(path.join(dir, 'env-journal-'));
     const fromEnv = await runPreflight(['--format', 'json', '--config', file], { OPS_JOURNAL_ROOT: envJournal });
-    expect(parseReport(fromEnv.stdout).sections.find((s: { id: string }) => s.id === 'docker').reason).toMatch(/^docker: no socket at \/nonexistent\/docker\.sock/);
-    expect(parseReport(fromEnv.stdout).journal).toMatchObject({ written: true, file: expect.stringMatching(`^${envJournal}/`) });
+    expect(parseReport(fromEnv.stdout).sections.find((s: { id: string }) => s.id === 'docker').reason).toMatch(
+      /^docker: no socket at \/nonexistent\/docker\.sock/,
+    );
+    expect(parseReport(fromEnv.stdout).journal).toMatchObject({
+      written: true,
+      file: expect.stringMatching(`^${envJournal}/`),
+    });
   });
 });

@@ -13,7 +13,7 @@ import { runPreflight } from '../helpers/preflight.js';
  */
 function normalise(md: string): string {
   return md
-    .replace(/^\| \/ \|.*$/gm, '| / | (the host\'s own /) |')
+    .replace(/^\| \/ \|.*$/gm, "| / | (the host's own /) |")
     .replace(/(Pressure \(used \/ capacity\): )\/ [\d.]+/, '$1/ (host)')
     .replace(/^(Rebuild churn by day: )\d{4}-\d\d-\d\d/m, '$1(today)');
 }
@@ -26,13 +26,14 @@ describeWith(ENGINE_TOOLS, 'two runs against an unchanged real daemon', () => {
     // Objects of equal size: the daemon lists volumes and images in map order, which changes between calls.
     for (let i = 0; i < 8; i += 1) await s.docker(['volume', 'create', `pf-same-${i}`]);
     for (let i = 0; i < 6; i += 1) await s.docker(['tag', 'pf-base:1', `pf-tag${i}:1`]);
-    for (let i = 0; i < 6; i += 1) await s.docker(['create', '--network', 'none', '--name', `pf-idle-${i}`, 'pf-base:1', 'true']);
+    for (let i = 0; i < 6; i += 1)
+      await s.docker(['create', '--network', 'none', '--name', `pf-idle-${i}`, 'pf-base:1', 'true']);
   });
   afterAll(async () => {
     await s?.stop();
   });
 
-  it('print the same markdown, but for the host\'s / and the clock', async () => {
+  it("print the same markdown, but for the host's / and the clock", async () => {
     const runs = [];
     for (let i = 0; i < 3; i += 1) runs.push((await runPreflight([], { DOCKER_HOST: s.host })).stdout);
     expect(runs[0]).toMatch(/^Largest volumes: pf-same-0 0 B \(unused\); pf-same-1 0 B/m);

@@ -49,19 +49,37 @@ async function runMeasured(args: readonly string[], env: NodeJS.ProcessEnv) {
   if (!hasTool('/usr/bin/time')) return { ...(await runPreflight(args, env)), maxRssKiB: null };
   const started = Date.now();
   const res = await execa('/usr/bin/time', ['-f', 'maxrss=%M', PREFLIGHT, ...args], {
-    reject: false, cwd: REPO, env: { ...env }, timeout: 90_000, stdin: 'ignore',
+    reject: false,
+    cwd: REPO,
+    env: { ...env },
+    timeout: 90_000,
+    stdin: 'ignore',
   });
   const rss = /maxrss=(\d+)\s*$/.exec(String(res.stderr));
-  return { stdout: String(res.stdout), exitCode: res.exitCode ?? -1, elapsedMs: Date.now() - started, maxRssKiB: rss ? Number(rss[1]) : null };
+  return {
+    stdout: String(res.stdout),
+    exitCode: res.exitCode ?? -1,
+    elapsedMs: Date.now() - started,
+    maxRssKiB: rss ? Number(rss[1]) : null,
+  };
 }
 
 describe('a /system/df answer of 545 MB', () => {
   const TOTAL = 545_000_000;
   // One recorded image object, renumbered: the body looks like a real answer all the way.
-  const image = (i: number) => JSON.stringify({
-    Containers: 0, Created: 1795412975, Id: `sha256:${i.toString(16).padStart(64, '0')}`, Labels: null, ParentId: '',
-    RepoDigests: null, RepoTags: [`pf-big:${i}`], SharedSize: 1982256, Size: 6176568, VirtualSize: 6176568,
-  });
+  const image = (i: number) =>
+    JSON.stringify({
+      Containers: 0,
+      Created: 1795412975,
+      Id: `sha256:${i.toString(16).padStart(64, '0')}`,
+      Labels: null,
+      ParentId: '',
+      RepoDigests: null,
+      RepoTags: [`pf-big:${i}`],
+      SharedSize: 1982256,
+      Size: 6176568,
+      VirtualSize: 6176568,
+    });
   let sent = 0;
   let disconnected = false;
   let daemon: Awaited<ReturnType<typeof fakeDaemon>>;
@@ -120,10 +138,14 @@ describe('a /system/df answer of 545 MB', () => {
     expect(run.elapsedMs).toBeLessThan(20_000);
     // DESIGN.md: peak memory under 150 MB. Measured 128 MiB: the 64 MiB read, then dropped.
     if (run.maxRssKiB !== null) expect(run.maxRssKiB).toBeLessThan(150 * 1024);
-    process.stderr.write(`545 MB /system/df: ${run.elapsedMs} ms, peak RSS ${run.maxRssKiB} KiB, server sent ${(sent / 1e6).toFixed(0)} MB\n`);
+    process.stderr.write(
+      `545 MB /system/df: ${run.elapsedMs} ms, peak RSS ${run.maxRssKiB} KiB, server sent ${(sent / 1e6).toFixed(0)} MB\n`,
+    );
 
     const md = (await runPreflight(['--budget', '20'], daemon.env)).stdout;
-    expect(md).toMatch(/^## Docker Storage\n\(degraded: docker: \/system\/df answered more than 64\.0 MiB; too large to read/m);
+    expect(md).toMatch(
+      /^## Docker Storage\n\(degraded: docker: \/system\/df answered more than 64\.0 MiB; too large to read/m,
+    );
     expect(md).toMatch(/^\| Images \| 6 \| \? \| \? \| sizes unknown this run \|$/m);
     expect(md).toMatch(/^## Storage Pressure\nVerdict: /m);
   });
@@ -144,8 +166,15 @@ describe('a /system/df answer with impossible sizes', () => {
     const doc = parseReport((await runPreflight(['--format', 'json', '--budget', '20'], daemon.env)).stdout);
     const docker = section(doc, 'docker');
     expect(docker.status).toBe('degraded');
-    expect(docker.reason).toMatch(/^the daemon reported implausible sizes \(4 figures, e\.g\. image sha256:ea2a48056cae Size 8\.67e\+289\): sizes treated as unknown(;|$)/);
-    expect([doc.docker.images, doc.docker.containers, doc.docker.volumes, doc.docker.buildCache]).toEqual([null, null, null, null]);
+    expect(docker.reason).toMatch(
+      /^the daemon reported implausible sizes \(4 figures, e\.g\. image sha256:ea2a48056cae Size 8\.67e\+289\): sizes treated as unknown(;|$)/,
+    );
+    expect([doc.docker.images, doc.docker.containers, doc.docker.volumes, doc.docker.buildCache]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
     expect(doc.docker.churn).toEqual([]);
 
     const md = (await runPreflight(['--budget', '20'], daemon.env)).stdout;

@@ -30,10 +30,21 @@ describeWith(ENGINE_TOOLS, 'a real dockerd that stops between runs', () => {
     const up = parseReport((await runPreflight(['--format', 'json', '--disk-threshold', '0.5'], env)).stdout);
     const dataFs = up.filesystems.find((f: { roles: string[] }) => f.roles.includes('docker-data-root'));
     expect(dataFs.mountpoint).toBe(s.fs.mountpoint);
-    expect(up.findings, JSON.stringify(up.findings)).toContainEqual(expect.objectContaining({ name: 'disk-high', mountpoint: s.fs.mountpoint }));
+    expect(up.findings, JSON.stringify(up.findings)).toContainEqual(
+      expect.objectContaining({ name: 'disk-high', mountpoint: s.fs.mountpoint }),
+    );
 
     process.kill(s.pid, 'SIGTERM');
-    for (let i = 0; i < 100 && (await readFile(`/proc/${s.pid}/status`, 'utf8').then((t) => !/^State:\s+Z/m.test(t), () => false)); i += 1) await sleep(100);
+    for (
+      let i = 0;
+      i < 100 &&
+      (await readFile(`/proc/${s.pid}/status`, 'utf8').then(
+        (t) => !/^State:\s+Z/m.test(t),
+        () => false,
+      ));
+      i += 1
+    )
+      await sleep(100);
 
     const down = parseReport((await runPreflight(['--format', 'json', '--disk-threshold', '0.5'], env)).stdout);
     expect(down.dockerDataRoot).toMatchObject({ path: s.dataRoot, source: 'history' });

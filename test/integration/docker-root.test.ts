@@ -15,7 +15,17 @@ describe.each(['overlay2', 'btrfs'] as const)('Filesystem section against a real
     beforeAll(async () => {
       sandbox = await startDockerd(driver, driver === 'btrfs' ? 1024 : 1024);
       await sandbox.buildImage('pf-probe:1');
-      await sandbox.docker(['run', '--network', 'none', '--name', 'writer', 'pf-probe:1', 'sh', '-c', 'dd if=/dev/urandom of=/blob bs=1M count=20 2>/dev/null']);
+      await sandbox.docker([
+        'run',
+        '--network',
+        'none',
+        '--name',
+        'writer',
+        'pf-probe:1',
+        'sh',
+        '-c',
+        'dd if=/dev/urandom of=/blob bs=1M count=20 2>/dev/null',
+      ]);
       await execa('sync');
     });
     afterAll(async () => {
@@ -28,7 +38,12 @@ describe.each(['overlay2', 'btrfs'] as const)('Filesystem section against a real
       const md = (await runPreflight([], { DOCKER_HOST: s.host })).stdout;
       const [size, used, avail] = await dfBytes(s.dataRoot);
       const row = json.filesystems.find((f: { roles: string[] }) => f.roles.includes('docker-data-root'));
-      expect(row).toMatchObject({ fstype: driver === 'btrfs' ? 'btrfs' : 'ext4', sizeBytes: size, usedBytes: used, availBytes: avail });
+      expect(row).toMatchObject({
+        fstype: driver === 'btrfs' ? 'btrfs' : 'ext4',
+        sizeBytes: size,
+        usedBytes: used,
+        availBytes: avail,
+      });
       expect(row.inodesUsedPct === null).toBe(driver === 'btrfs');
       expect(json.dockerDataRoot).toMatchObject({ path: s.dataRoot, source: 'api', driver });
       // The container wrote 20 MiB onto this filesystem: it is what dominates it.

@@ -42,12 +42,16 @@ describe('GET /system/df that never answers', () => {
     const doc = parseReport(run.stdout);
     const docker = doc.sections.find((s: { id: string }) => s.id === 'docker');
     expect(docker.status).toBe('timeout');
-    expect(docker.reason).toMatch(/^GET \/system\/df gave no answer in [\d.]+ s; sizes of images, containers, volumes and build cache are unknown this run$/);
+    expect(docker.reason).toMatch(
+      /^GET \/system\/df gave no answer in [\d.]+ s; sizes of images, containers, volumes and build cache are unknown this run$/,
+    );
     expect(doc.docker.engine).toMatchObject({ version: '20.10.24+dfsg1', driver: 'overlay2' });
     expect(doc.docker.images).toBeNull();
     expect(doc.sections.find((s: { id: string }) => s.id === 'pressure').status).toBe('ok');
     // The recorded data root does not exist on this machine: the split says so.
-    expect(doc.attribution.notes.join(' ')).toMatch(/^Docker's data root \(.*\/mnt\/docker\) is not on \/ or not visible from here/);
+    expect(doc.attribution.notes.join(' ')).toMatch(
+      /^Docker's data root \(.*\/mnt\/docker\) is not on \/ or not visible from here/,
+    );
     const md = (await runPreflight(['--budget', '8'], { DOCKER_HOST: `unix://${dir}/docker.sock` })).stdout;
     expect(md).toMatch(/^## Docker Storage\n\(timeout: GET \/system\/df gave no answer/m);
     expect(md).toMatch(/^\| Images \| 6 \| \? \| \? \| sizes unknown this run \|$/m);

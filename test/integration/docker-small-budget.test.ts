@@ -10,7 +10,19 @@ describeWith(ENGINE_TOOLS, '--budget 1 against a small real daemon', () => {
   beforeAll(async () => {
     s = await startDockerd('overlay2', 1024);
     await s.buildImage('pf-base:1');
-    await s.docker(['run', '--network', 'none', '--name', 'pf-w', 'pf-base:1', 'dd', 'if=/dev/zero', 'of=/f', 'bs=1M', 'count=5']);
+    await s.docker([
+      'run',
+      '--network',
+      'none',
+      '--name',
+      'pf-w',
+      'pf-base:1',
+      'dd',
+      'if=/dev/zero',
+      'of=/f',
+      'bs=1M',
+      'count=5',
+    ]);
   });
   afterAll(async () => {
     await s?.stop();

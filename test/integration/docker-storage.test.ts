@@ -9,7 +9,6 @@ import { parseReport, runPreflight } from '../helpers/preflight.js';
 import { buildMixedScenario } from '../helpers/scenarios.js';
 import { engineGet } from '../helpers/engine-api.js';
 
-
 const byId = <T extends { id: string }>(items: T[]) => Object.fromEntries(items.map((i) => [i.id, i]));
 
 describe.each(['overlay2', 'btrfs'] as const)('Docker Storage against a real %s dockerd', (driver) => {
@@ -33,7 +32,12 @@ describe.each(['overlay2', 'btrfs'] as const)('Docker Storage against a real %s 
 
     it('reports the section ok, with the driver identified', () => {
       expect(doc.sections.find((x: any) => x.id === 'docker')).toMatchObject({ status: 'ok' });
-      expect(doc.docker).toMatchObject({ source: 'api', approximate: false, storageDriver: driver, imageStore: 'graphdriver' });
+      expect(doc.docker).toMatchObject({
+        source: 'api',
+        approximate: false,
+        storageDriver: driver,
+        imageStore: 'graphdriver',
+      });
       expect(doc.docker.engine.rootDir).toBe(s.dataRoot);
     });
 
@@ -43,20 +47,28 @@ describe.each(['overlay2', 'btrfs'] as const)('Docker Storage against a real %s 
       expect(d.images.totalBytes).toBe(raw.LayersSize);
       const images = byId(d.images.items);
       expect(Object.keys(images).sort()).toEqual(raw.Images.map((i: any) => i.Id).sort());
-      for (const i of raw.Images) expect(images[i.Id]).toMatchObject({ size: i.Size, sharedSize: i.SharedSize, containers: i.Containers });
+      for (const i of raw.Images)
+        expect(images[i.Id]).toMatchObject({ size: i.Size, sharedSize: i.SharedSize, containers: i.Containers });
       const containers = byId(d.containers.items);
-      for (const c of raw.Containers) expect(containers[c.Id]).toMatchObject({ sizeRw: c.SizeRw ?? 0, sizeRootFs: c.SizeRootFs, state: c.State });
+      for (const c of raw.Containers)
+        expect(containers[c.Id]).toMatchObject({ sizeRw: c.SizeRw ?? 0, sizeRootFs: c.SizeRootFs, state: c.State });
       expect(d.containers.writableBytes).toBe(raw.Containers.reduce((a: number, c: any) => a + (c.SizeRw ?? 0), 0));
       const volume = d.volumes.items.find((v: any) => v.name === 'pf-data30');
       const rawVolume = raw.Volumes.find((v: any) => v.Name === 'pf-data30');
       expect(volume).toMatchObject({ size: rawVolume.UsageData.Size, refCount: 0 });
-      expect(d.buildCache.items.map((b: any) => [b.id, b.size]).sort()).toEqual(raw.BuildCache.map((b: any) => [b.ID, b.Size]).sort());
+      expect(d.buildCache.items.map((b: any) => [b.id, b.size]).sort()).toEqual(
+        raw.BuildCache.map((b: any) => [b.ID, b.Size]).sort(),
+      );
       expect(d.buildCache.count).toBeGreaterThan(0);
     });
 
     it('counts the scenario: 50 MB stopped writable layer, 30 MB unused volume, 3 dangling versions', () => {
       const d = doc.docker;
-      expect(d.containers).toMatchObject({ running: 1, stoppedWritableBytes: 50 * 1024 * 1024, reclaimableBytes: 50 * 1024 * 1024 });
+      expect(d.containers).toMatchObject({
+        running: 1,
+        stoppedWritableBytes: 50 * 1024 * 1024,
+        reclaimableBytes: 50 * 1024 * 1024,
+      });
       expect(d.volumes).toMatchObject({ unused: 1, unusedBytes: 30 * 1024 * 1024, reclaimableBytes: 30 * 1024 * 1024 });
       expect(d.images.dangling.count).toBe(3);
       expect(d.images.inUse.count).toBe(1);
@@ -96,7 +108,14 @@ describe.each(['overlay2', 'btrfs'] as const)('Docker Storage against a real %s 
 
     it('escapes hostile build-cache descriptions', () => {
       expect(md).not.toContain('\u001b');
-      const headers = ['## Storage Pressure', '## Remediation Plan', '## Filesystem', '## Docker Storage', ...(driver === 'btrfs' ? ['## Btrfs'] : []), '## Storage Trend'];
+      const headers = [
+        '## Storage Pressure',
+        '## Remediation Plan',
+        '## Filesystem',
+        '## Docker Storage',
+        ...(driver === 'btrfs' ? ['## Btrfs'] : []),
+        '## Storage Trend',
+      ];
       expect(md.split('\n').filter((l) => l.startsWith('#'))).toEqual(headers);
       // Each table keeps its header's column count on every row.
       let columns = 0;
@@ -115,7 +134,10 @@ describe.each(['overlay2', 'btrfs'] as const)('Docker Storage against a real %s 
     it('looks each image history up once: later runs take the recipes from the cache beside the history', async () => {
       const journal = await mkdtemp(path.join(tmpdir(), 'pf-recipes-'));
       const cacheFile = path.join(journal, '.storage-preflight', 'image-recipes.json');
-      const run = async () => parseReport((await runPreflight(['--format', 'json'], { DOCKER_HOST: s.host, OPS_JOURNAL_ROOT: journal })).stdout).docker;
+      const run = async () =>
+        parseReport(
+          (await runPreflight(['--format', 'json'], { DOCKER_HOST: s.host, OPS_JOURNAL_ROOT: journal })).stdout,
+        ).docker;
       try {
         const first = await run();
         const cache = JSON.parse(await readFile(cacheFile, 'utf8'));

@@ -25,7 +25,13 @@ describeWith(['mkfs.ext4', 'losetup', 'mount'], 'a loop ext4 mounted at a hostil
     const run = await runPreflight(['--path', hostile]);
     expect(run.exitCode).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines.filter((l) => l.startsWith('#'))).toEqual(['## Storage Pressure', '## Remediation Plan', '## Filesystem', '## Docker Storage', '## Storage Trend']);
+    expect(lines.filter((l) => l.startsWith('#'))).toEqual([
+      '## Storage Pressure',
+      '## Remediation Plan',
+      '## Filesystem',
+      '## Docker Storage',
+      '## Storage Trend',
+    ]);
     expect(run.stdout).not.toContain('\u001b');
     const rows = lines.filter((l) => l.startsWith('|'));
     const columns = (l: string) => l.split(/(?<!\\)\|/).length - 2;

@@ -34,7 +34,13 @@ const FORGED = `
 
 describe('the history only we write', () => {
   let dir = '';
-  useScratchDir('pf-history-it-', (d) => { dir = d; }, 'all');
+  useScratchDir(
+    'pf-history-it-',
+    (d) => {
+      dir = d;
+    },
+    'all',
+  );
 
   it('twenty concurrent real runs leave twenty whole records, in a private folder', async () => {
     const runs = await Promise.all(Array.from({ length: 20 }, () => runPreflight([], { OPS_JOURNAL_ROOT: dir })));
@@ -56,7 +62,9 @@ describe('the history only we write', () => {
     expect(doc.trend.entries).toBe(control.trend.entries + 1);
     expect(doc.trend.unreadable).toBe(0);
     expect(doc.trend.alerts).toEqual(control.trend.alerts);
-    expect(doc.findings.map((f: { name: string }) => f.name)).toEqual(control.findings.map((f: { name: string }) => f.name));
+    expect(doc.findings.map((f: { name: string }) => f.name)).toEqual(
+      control.findings.map((f: { name: string }) => f.name),
+    );
     expect(doc.trend.churnByDay).toEqual([]);
     const md = (await runPreflight(['trend'], { OPS_JOURNAL_ROOT: dir })).stdout;
     expect(md).not.toMatch(/TiB\/h|prune everything|ALL CLEAR|recovered|disk-critical/);
@@ -64,9 +72,24 @@ describe('the history only we write', () => {
   });
 
   it.each([
-    ['a symlink to another folder', async (root: string, other: string) => symlink(other, path.join(root, HISTORY_DIR))],
-    ['writable by others', async (root: string) => { await mkdir(path.join(root, HISTORY_DIR)); await execa('chmod', ['0777', path.join(root, HISTORY_DIR)]); }],
-    ['owned by another user', async (root: string) => { await mkdir(path.join(root, HISTORY_DIR), { mode: 0o700 }); await execa('chown', ['1000', path.join(root, HISTORY_DIR)]); }],
+    [
+      'a symlink to another folder',
+      async (root: string, other: string) => symlink(other, path.join(root, HISTORY_DIR)),
+    ],
+    [
+      'writable by others',
+      async (root: string) => {
+        await mkdir(path.join(root, HISTORY_DIR));
+        await execa('chmod', ['0777', path.join(root, HISTORY_DIR)]);
+      },
+    ],
+    [
+      'owned by another user',
+      async (root: string) => {
+        await mkdir(path.join(root, HISTORY_DIR), { mode: 0o700 });
+        await execa('chown', ['1000', path.join(root, HISTORY_DIR)]);
+      },
+    ],
   ])('a history folder that is %s is refused, read and write, and reported', async (_, plant) => {
     const root = await mkdtemp(path.join(tmpdir(), 'pf-private-'));
     const other = await mkdtemp(path.join(tmpdir(), 'pf-elsewhere-'));
@@ -74,7 +97,12 @@ describe('the history only we write', () => {
       await plant(root, other);
       const run = await runPreflight(['--format', 'json'], { OPS_JOURNAL_ROOT: root });
       const doc = parseReport(run.stdout);
-      expect(doc.journal).toMatchObject({ written: false, reason: expect.stringMatching(/^EPERM: its folder is a symbolic link, not owned by this user, or writable by others/) });
+      expect(doc.journal).toMatchObject({
+        written: false,
+        reason: expect.stringMatching(
+          /^EPERM: its folder is a symbolic link, not owned by this user, or writable by others/,
+        ),
+      });
       expect(doc.trend.journalProblem).toMatch(/EPERM/);
       expect(await readdir(other)).toEqual([]);
     } finally {
@@ -85,7 +113,9 @@ describe('the history only we write', () => {
 
   it('--no-journal neither reads nor writes', async () => {
     const before = await historyOf(dir);
-    const doc = parseReport((await runPreflight(['--format', 'json', '--no-journal'], { OPS_JOURNAL_ROOT: dir })).stdout);
+    const doc = parseReport(
+      (await runPreflight(['--format', 'json', '--no-journal'], { OPS_JOURNAL_ROOT: dir })).stdout,
+    );
     expect(doc.journal).toBeNull();
     expect(doc.trend.entries).toBe(1);
     expect((await historyOf(dir)).records).toHaveLength(before.records.length);
@@ -130,7 +160,9 @@ describe('the shared day journal', () => {
     const root = path.join(dir, 'lines');
     await runPreflight(pressed, { OPS_JOURNAL_ROOT: root });
     const first = await readFile(path.join(root, `${today()}.md`), 'utf8');
-    expect(first).toBe(`\n### Storage preflight — ${first.slice(25, 30)} UTC\n- raised P1 disk-critical@${full}: ${full} 94% used (3.8 MiB of 4.0 MiB, 256.0 KiB available) \\> 90%\n`);
+    expect(first).toBe(
+      `\n### Storage preflight — ${first.slice(25, 30)} UTC\n- raised P1 disk-critical@${full}: ${full} 94% used (3.8 MiB of 4.0 MiB, 256.0 KiB available) \\> 90%\n`,
+    );
     await runPreflight(pressed, { OPS_JOURNAL_ROOT: root });
     expect(await readFile(path.join(root, `${today()}.md`), 'utf8')).toBe(first);
     // Hysteresis: disk-critical clears only 3 points below 90%; a higher threshold moves the tiers instead.
@@ -138,13 +170,17 @@ describe('the shared day journal', () => {
     const after = await readFile(path.join(root, `${today()}.md`), 'utf8');
     expect(after.startsWith(first)).toBe(true);
     // One block for the run: the lower tier it fell to is raised, the higher one cleared.
-    expect(after.slice(first.length)).toMatch(/^\n### Storage preflight — \d\d:\d\d UTC\n- raised P4 disk-warning@\S+full: .* ≥ 90%\n- cleared P1 disk-critical@\/tmp\/pf-dayjournal-\w+\/full\n$/);
+    expect(after.slice(first.length)).toMatch(
+      /^\n### Storage preflight — \d\d:\d\d UTC\n- raised P4 disk-warning@\S+full: .* ≥ 90%\n- cleared P1 disk-critical@\/tmp\/pf-dayjournal-\w+\/full\n$/,
+    );
   });
 
   it('a run cut by its budget says nothing recovered, and the next run finds the alert ongoing', async () => {
     const root = path.join(dir, 'cut');
     await runPreflight(pressed, { OPS_JOURNAL_ROOT: root });
-    const cut = parseReport((await runPreflight([...pressed, '--budget', '0.001', '--format', 'json'], { OPS_JOURNAL_ROOT: root })).stdout);
+    const cut = parseReport(
+      (await runPreflight([...pressed, '--budget', '0.001', '--format', 'json'], { OPS_JOURNAL_ROOT: root })).stdout,
+    );
     expect(cut.sections.find((s: { id: string }) => s.id === 'pressure').status).not.toBe('ok');
     expect(cut.trend?.alerts ?? []).not.toContainEqual(expect.objectContaining({ state: 'recovered' }));
     const day = await readFile(path.join(root, `${today()}.md`), 'utf8');
@@ -154,7 +190,10 @@ describe('the shared day journal', () => {
     expect(alert).toMatchObject({ state: 'ongoing', runs: 2 });
   });
 
-  const places = [['on /: read in-process', () => dir], ['on a mount of its own: read in a child', () => bound]] as const;
+  const places = [
+    ['on /: read in-process', () => dir],
+    ['on a mount of its own: read in a child', () => bound],
+  ] as const;
 
   it.each(places)('a symlinked day file is refused and reported; its target is untouched (%s)', async (_, base) => {
     const root = path.join(base(), 'link');
@@ -171,20 +210,23 @@ describe('the shared day journal', () => {
     expect((await historyOf(root)).records).toHaveLength(1);
   });
 
-  it.each(places)('a FIFO as day file or history file is refused, and neither the run nor trend hangs (%s)', async (_, base) => {
-    const root = path.join(base(), 'fifo');
-    await mkdir(path.join(root, HISTORY_DIR), { recursive: true, mode: 0o700 });
-    await execa('mkfifo', [path.join(root, `${today()}.md`), path.join(root, HISTORY_DIR, `${today()}.jsonl`)]);
-    const run = await runPreflight([...pressed, '--budget', '10'], { OPS_JOURNAL_ROOT: root });
-    expect(run.exitCode).toBe(0);
-    expect(run.elapsedMs).toBeLessThan(10_000);
-    expect(run.stdout).toMatch(/Journal: appending to .*\.jsonl failed \(ENOTREG: is not a regular file/);
-    expect(run.stdout).toMatch(/^\(degraded: history: \d{4}-\d\d-\d\d\.jsonl: ENOTREG/m);
-    const trend = await runPreflight(['trend', '--budget', '5'], { OPS_JOURNAL_ROOT: root });
-    expect(trend.exitCode).toBe(0);
-    expect(trend.elapsedMs).toBeLessThan(5000);
-    expect(trend.stdout).toMatch(/ENOTREG/);
-  });
+  it.each(places)(
+    'a FIFO as day file or history file is refused, and neither the run nor trend hangs (%s)',
+    async (_, base) => {
+      const root = path.join(base(), 'fifo');
+      await mkdir(path.join(root, HISTORY_DIR), { recursive: true, mode: 0o700 });
+      await execa('mkfifo', [path.join(root, `${today()}.md`), path.join(root, HISTORY_DIR, `${today()}.jsonl`)]);
+      const run = await runPreflight([...pressed, '--budget', '10'], { OPS_JOURNAL_ROOT: root });
+      expect(run.exitCode).toBe(0);
+      expect(run.elapsedMs).toBeLessThan(10_000);
+      expect(run.stdout).toMatch(/Journal: appending to .*\.jsonl failed \(ENOTREG: is not a regular file/);
+      expect(run.stdout).toMatch(/^\(degraded: history: \d{4}-\d\d-\d\d\.jsonl: ENOTREG/m);
+      const trend = await runPreflight(['trend', '--budget', '5'], { OPS_JOURNAL_ROOT: root });
+      expect(trend.exitCode).toBe(0);
+      expect(trend.elapsedMs).toBeLessThan(5000);
+      expect(trend.stdout).toMatch(/ENOTREG/);
+    },
+  );
 
   it('a 500 MB history day file is read from its end, in bounded memory', async () => {
     const root = path.join(dir, 'big');
@@ -195,7 +237,8 @@ describe('the shared day journal', () => {
     await execa('truncate', ['-s', '500M', file]);
     await writeFile(file, `\n${record}`, { flag: 'a' });
     const res = await execa('/usr/bin/time', ['-f', '%M', path.resolve('preflight'), 'trend', '--format', 'json'], {
-      env: { OPS_JOURNAL_ROOT: root }, reject: false,
+      env: { OPS_JOURNAL_ROOT: root },
+      reject: false,
     });
     const rssKiB = Number(String(res.stderr).trim().split('\n').pop());
     expect(rssKiB).toBeLessThan(150 * 1024);
@@ -231,7 +274,9 @@ describeWith(['mkfs.ext4', 'losetup', 'mount'], 'a journal on a full or read-onl
     expect(full.exitCode).toBe(0);
     expect(full.stdout).toContain('## Storage Pressure');
     expect(full.stdout).toContain('## Storage Trend');
-    expect(full.stdout).toMatch(/\n\nJournal: appending to .*\.jsonl failed \(ENOSPC: .*\); this run is not recorded\.$/);
+    expect(full.stdout).toMatch(
+      /\n\nJournal: appending to .*\.jsonl failed \(ENOSPC: .*\); this run is not recorded\.$/,
+    );
     await rm(`${dir}/filler`);
     await rm(`${dir}/filler2`, { force: true });
     await execa('sync');

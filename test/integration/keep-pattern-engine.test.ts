@@ -30,8 +30,22 @@ describeWith(ENGINE_TOOLS, 'keep_image_patterns on a real daemon: a pattern that
   async function planWith(pattern: string) {
     const file = path.join(dir, 'keep.yaml');
     await writeFile(file, `remediation:\n  keep_image_patterns: [${JSON.stringify(pattern)}]\n`);
-    const run = await runPreflight(['remediate', '--min-age', '0s', '--format', 'json', '--no-journal', '--budget', String(BUDGET_S), '--config', file],
-      { DOCKER_HOST: s.host }, (BUDGET_S + 150) * 1000);
+    const run = await runPreflight(
+      [
+        'remediate',
+        '--min-age',
+        '0s',
+        '--format',
+        'json',
+        '--no-journal',
+        '--budget',
+        String(BUDGET_S),
+        '--config',
+        file,
+      ],
+      { DOCKER_HOST: s.host },
+      (BUDGET_S + 150) * 1000,
+    );
     expect(run.elapsedMs, run.stderr).toBeLessThan(BUDGET_S * 1000 + MARGIN_MS);
     expect(run.exitCode, run.stderr).toBe(0);
     return (parseReport(run.stdout).remediation.plan.cannotFree as { reason: string }[]).map((c) => c.reason);

@@ -12,7 +12,12 @@ import { unreferencedLayerNames } from '../../src/parse/layer-dirs.js';
 const hex = (i: number) => i.toString(16).padStart(64, '0');
 /** The real runner, as uid/gid 65534 (nobody): root reads every folder whatever its mode. */
 const asNobody: Runner = (file, args, timeoutMs, input) =>
-  execRunner('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', file === 'sh' ? '/bin/sh' : file, ...args], timeoutMs, input);
+  execRunner(
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', file === 'sh' ? '/bin/sh' : file, ...args],
+    timeoutMs,
+    input,
+  );
 
 let roots: string[] = [];
 afterEach(async () => {
@@ -74,6 +79,8 @@ describe('the layer listing script', () => {
     );
     await chmod(entry, 0o755);
     await chmod(path.join(entry, 'cache-id'), 0o600);
-    await expect(listLayerDirs(asNobody, root, 'overlay2', 10_000)).rejects.toThrow(/layerdb could not be read completely: .*Permission denied/);
+    await expect(listLayerDirs(asNobody, root, 'overlay2', 10_000)).rejects.toThrow(
+      /layerdb could not be read completely: .*Permission denied/,
+    );
   });
 });

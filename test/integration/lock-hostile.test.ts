@@ -17,7 +17,12 @@ import { parseReport, PREFLIGHT, REPO, runPreflight } from '../helpers/preflight
  */
 
 const asNobody = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
-  execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], { reject: false, timeout: 30_000, cwd: REPO, env: { ...process.env, ...env } });
+  execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], {
+    reject: false,
+    timeout: 30_000,
+    cwd: REPO,
+    env: { ...process.env, ...env },
+  });
 
 const LOCK_NAMES = ['storage-preflight-run.lock', 'storage-preflight-apply.lock'];
 
@@ -67,7 +72,9 @@ describe.skipIf(process.getuid?.() !== 0)('locks another user planted (as root, 
 
   it('./preflight with TMPDIR unset and the old /tmp names planted: the same (the locks are no longer in /tmp)', async () => {
     shared = await mkdtemp(path.join(tmpdir(), 'pf-shared-'));
-    const planted = LOCK_NAMES.map((n) => path.join('/tmp', n)).filter((f) => lstatSync(f, { throwIfNoEntry: false }) === undefined);
+    const planted = LOCK_NAMES.map((n) => path.join('/tmp', n)).filter(
+      (f) => lstatSync(f, { throwIfNoEntry: false }) === undefined,
+    );
     try {
       for (const f of planted) expect((await asNobody(['mkfifo', f])).exitCode).toBe(0);
       const run = await runPreflight(['--budget', '6', '--no-journal'], { TMPDIR: undefined }, 20_000);
@@ -97,7 +104,11 @@ describe.skipIf(process.getuid?.() !== 0)("a user's own lock folder", () => {
     // Root plants in uid 65534's folder: a symlink naming a live pid (1) is not a lock of this user's.
     await symlink('1', path.join(mine, 'storage-preflight-run.lock'));
     await asNobody(['mkfifo', path.join(mine, 'storage-preflight-apply.lock')]);
-    const run = await asNobody([PREFLIGHT, '--budget', '4', '--no-journal'], { TMPDIR: mine, HOME: mine, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    const run = await asNobody([PREFLIGHT, '--budget', '4', '--no-journal'], {
+      TMPDIR: mine,
+      HOME: mine,
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    });
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
   });
@@ -114,10 +125,17 @@ describe.skipIf(process.getuid?.() !== 0)("a user's own lock folder", () => {
     if (made) await mkdir(tmpName, { mode: 0o700 });
     try {
       if (lstatSync(tmpName).uid === 65534) return; // the machine's own; nothing to prove here
-      const run = await asNobody([PREFLIGHT, '--budget', '4', '--no-journal'], { TMPDIR: theirs, XDG_RUNTIME_DIR: runtime, HOME: base, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+      const run = await asNobody([PREFLIGHT, '--budget', '4', '--no-journal'], {
+        TMPDIR: theirs,
+        XDG_RUNTIME_DIR: runtime,
+        HOME: base,
+        DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+      });
       expect(run.exitCode).toBe(5);
       expect(run.stdout).toBe('');
-      expect(run.stderr).toMatch(/^preflight: no folder only this user can write for the locks \(.*storage-preflight: owned by uid 0; \/tmp\/storage-preflight-65534: owned by uid 0\): set TMPDIR to one; nothing was measured$/);
+      expect(run.stderr).toMatch(
+        /^preflight: no folder only this user can write for the locks \(.*storage-preflight: owned by uid 0; \/tmp\/storage-preflight-65534: owned by uid 0\): set TMPDIR to one; nothing was measured$/,
+      );
     } finally {
       if (made) await rm(tmpName, { recursive: true, force: true });
     }
@@ -134,6 +152,8 @@ describe.skipIf(process.getuid?.() !== 0)("a user's own lock folder", () => {
     expect(lockFolder({ TMPDIR: privateOne }, 0)).toBe(privateOne);
     expect(lockFolder({ TMPDIR: open }, 0)).toBe('/run/storage-preflight');
     expect(lockFolder({ TMPDIR: link }, 0)).toBe('/run/storage-preflight');
-    expect(new RunLockedError('', { kind: 'no-folder', reason: 'no folder' }).message).toBe('no folder; nothing was measured');
+    expect(new RunLockedError('', { kind: 'no-folder', reason: 'no folder' }).message).toBe(
+      'no folder; nothing was measured',
+    );
   });
 });

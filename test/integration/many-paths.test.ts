@@ -44,25 +44,43 @@ describeWith(['mount', 'umount'], '1,000 --path arguments at --budget 2', () => 
     expect(fs).toMatch(/^… and \d+ more not measured$/m);
 
     const doc = parseReport((await runPreflight(['--budget', '2', '--format', 'json', ...args])).stdout);
-    const measured = doc.filesystems.flatMap((f: { paths: string[] }) => f.paths).filter((p: string) => p.startsWith(dir));
+    const measured = doc.filesystems
+      .flatMap((f: { paths: string[] }) => f.paths)
+      .filter((p: string) => p.startsWith(dir));
     const unmeasured = doc.unmeasuredPaths as { path: string; reason: string }[];
     // None vanished: each distinct path is measured or says why not.
     expect(new Set([...measured, ...unmeasured.map((u) => u.path)]).size).toBe(1000);
     expect(measured.length + unmeasured.length).toBe(1000);
     expect(measured.length).toBeGreaterThan(0);
     for (const u of unmeasured) expect(u.reason).toBe('run budget spent before it could be measured');
-    expect(section(doc, 'filesystem')).toMatchObject({ status: 'degraded', reason: `${unmeasured.length} paths not measured` });
+    expect(section(doc, 'filesystem')).toMatchObject({
+      status: 'degraded',
+      reason: `${unmeasured.length} paths not measured`,
+    });
   });
 });
 
 describe('1,000 --path arguments on / at --budget 2', () => {
   let dir = '';
-  useScratchDir('pf-paths-root-', (d) => { dir = d; }, 'all');
+  useScratchDir(
+    'pf-paths-root-',
+    (d) => {
+      dir = d;
+    },
+    'all',
+  );
 
   it('are all measured (in-process: nothing on / can hang), within the budget', async () => {
     const paths = Array.from({ length: 1000 }, (_, i) => path.join(dir, `p${i}`));
     await Promise.all(paths.map((p) => mkdir(p)));
-    const run = await runPreflight(['--budget', '2', '--format', 'json', '--no-journal', ...paths.flatMap((p) => ['--path', p])]);
+    const run = await runPreflight([
+      '--budget',
+      '2',
+      '--format',
+      'json',
+      '--no-journal',
+      ...paths.flatMap((p) => ['--path', p]),
+    ]);
     expect(run.exitCode).toBe(0);
     expect(run.elapsedMs).toBeLessThan(2500);
     const doc = parseReport(run.stdout);
@@ -80,12 +98,15 @@ describeWith(['unshare', 'mount'], '--all-mounts with 200 mounts', () => {
     script = path.join(dir, 'run.sh');
     // In a mount namespace of its own: the tmpfs vanish with it, and no other test sees them.
     // (400 mounts once printed 92 KB; 200 are ten times the cap and measure in half the time.)
-    await writeFile(script, [
-      'set -e',
-      `for i in $(seq 1 200); do mkdir -p "${dir}/m$i"; mount -t tmpfs -o size=$((i * 4))k "pf-m$i" "${dir}/m$i"; done`,
-      `"${PREFLIGHT}" --all-mounts --no-journal > "${dir}/report.md"`,
-      `"${PREFLIGHT}" --all-mounts --no-journal --format json > "${dir}/report.json"`,
-    ].join('\n'));
+    await writeFile(
+      script,
+      [
+        'set -e',
+        `for i in $(seq 1 200); do mkdir -p "${dir}/m$i"; mount -t tmpfs -o size=$((i * 4))k "pf-m$i" "${dir}/m$i"; done`,
+        `"${PREFLIGHT}" --all-mounts --no-journal > "${dir}/report.md"`,
+        `"${PREFLIGHT}" --all-mounts --no-journal --format json > "${dir}/report.json"`,
+      ].join('\n'),
+    );
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -93,14 +114,21 @@ describeWith(['unshare', 'mount'], '--all-mounts with 200 mounts', () => {
 
   it('keeps Filesystem and Storage Pressure short; JSON lists every filesystem', async () => {
     const res = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', script], {
-      reject: false, timeout: 90_000, stdin: 'ignore', env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      reject: false,
+      timeout: 90_000,
+      stdin: 'ignore',
+      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
     });
     expect(res.exitCode, String(res.stderr)).toBe(0);
     const md = await readFile(path.join(dir, 'report.md'), 'utf8');
     const fs = mdSection(md, 'Filesystem');
     const pressure = mdSection(md, 'Storage Pressure');
-    process.stderr.write(`--all-mounts, 200 mounts: Filesystem ${fs.length} bytes, Storage Pressure ${pressure.length} bytes, whole report ${md.length} bytes\n`);
-    expect(fs.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Mount') && !l.startsWith('| ---'))).toHaveLength(20);
+    process.stderr.write(
+      `--all-mounts, 200 mounts: Filesystem ${fs.length} bytes, Storage Pressure ${pressure.length} bytes, whole report ${md.length} bytes\n`,
+    );
+    expect(
+      fs.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Mount') && !l.startsWith('| ---')),
+    ).toHaveLength(20);
     expect(fs).toMatch(/^… and \d{3} more filesystems \(see --format json\)$/m);
     expect(Buffer.byteLength(fs)).toBeLessThan(4096);
     expect(pressure).toMatch(/^Pressure \(used \/ capacity\): (?:[^,]+, ){10}… and \d{3} more\.$/m);

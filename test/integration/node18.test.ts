@@ -36,9 +36,19 @@ async function fillMountTable(bytes: number): Promise<MountFiller> {
   const name = 'm'.padEnd(240, 'x');
   const count = Math.ceil(bytes / (dir.length + name.length + 50)) + 3;
   try {
-    await sh('sh', ['-c', 'i=0; while [ $i -lt "$1" ]; do mkdir "$0/m$i$2" && mount -t tmpfs -o size=64k pf-n18-filler "$0/m$i$2" || exit 1; i=$((i + 1)); done', dir, String(count), name]);
-    const ours = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(dir)).join('\n');
-    if (ours.length <= bytes) throw new Error(`the filler mounts take ${ours.length} bytes of the mount table, not over ${bytes}`);
+    await sh('sh', [
+      '-c',
+      'i=0; while [ $i -lt "$1" ]; do mkdir "$0/m$i$2" && mount -t tmpfs -o size=64k pf-n18-filler "$0/m$i$2" || exit 1; i=$((i + 1)); done',
+      dir,
+      String(count),
+      name,
+    ]);
+    const ours = (await readFile('/proc/self/mountinfo', 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes(dir))
+      .join('\n');
+    if (ours.length <= bytes)
+      throw new Error(`the filler mounts take ${ours.length} bytes of the mount table, not over ${bytes}`);
   } catch (err) {
     await cleanup();
     throw err;
@@ -71,7 +81,8 @@ async function runAll(nodePath: string, env: NodeJS.ProcessEnv, commands: [strin
   const journal = mkdtempSync(path.join(tmpdir(), 'pf-n18-journal-'));
   try {
     const out: Runs = {};
-    for (const [label, args] of commands) out[label] = await runPreflight(args, { ...env, PATH: nodePath, OPS_JOURNAL_ROOT: journal });
+    for (const [label, args] of commands)
+      out[label] = await runPreflight(args, { ...env, PATH: nodePath, OPS_JOURNAL_ROOT: journal });
     return out;
   } finally {
     rmSync(journal, { recursive: true, force: true });
@@ -80,7 +91,10 @@ async function runAll(nodePath: string, env: NodeJS.ProcessEnv, commands: [strin
 
 /** Node 18.19 and this Node side by side (each its own journal): the 60 s bound holds on a loaded 2-core machine. */
 async function runBoth(binary: string, env: NodeJS.ProcessEnv, commands: [string, string[]][]) {
-  const [runs18, runs20] = await Promise.all([runAll(pathWithNode(binary), env, commands), runAll(pathWithNode(process.execPath), env, commands)]);
+  const [runs18, runs20] = await Promise.all([
+    runAll(pathWithNode(binary), env, commands),
+    runAll(pathWithNode(process.execPath), env, commands),
+  ]);
   return { runs18, runs20 };
 }
 
@@ -94,7 +108,10 @@ function keyFigures(doc: Record<string, any>) {
     filesystems: doc.filesystems?.map((f: any) => [f.mountpoint, f.fstype, f.sizeBytes, f.roles]),
     dockerDataRoot: doc.dockerDataRoot,
     docker: d && {
-      source: d.source, storageDriver: d.storageDriver, imageStore: d.imageStore, dfProblem: d.dfProblem,
+      source: d.source,
+      storageDriver: d.storageDriver,
+      imageStore: d.imageStore,
+      dfProblem: d.dfProblem,
       images: [d.images.count, d.images.totalBytes, d.images.reclaimableBytes],
       containers: [d.containers.count, d.containers.writableBytes, d.containers.reclaimableBytes],
       volumes: [d.volumes.count, d.volumes.totalBytes, d.volumes.reclaimableBytes],
@@ -102,11 +119,16 @@ function keyFigures(doc: Record<string, any>) {
       logs: [d.logs.visible, d.logs.totalBytes, d.logs.unboundedContainers],
       overlayOrphans: d.overlayOrphans,
     },
-    attribution: doc.attribution && { mountpoint: doc.attribution.mountpoint, kinds: doc.attribution.sources.map((s: any) => s.kind).sort() },
+    attribution: doc.attribution && {
+      mountpoint: doc.attribution.mountpoint,
+      kinds: doc.attribution.sources.map((s: any) => s.kind).sort(),
+    },
     findings: doc.findings?.map((f: any) => f.name),
     fired: doc.fired?.map((f: any) => f.name),
     remediation: doc.remediation && {
-      shown: doc.remediation.shown, reason: doc.remediation.reason, mountpoint: doc.remediation.plan?.mountpoint,
+      shown: doc.remediation.shown,
+      reason: doc.remediation.reason,
+      mountpoint: doc.remediation.plan?.mountpoint,
       steps: doc.remediation.plan?.steps.map((x: any) => [x.kind, x.expectedBytes]) ?? null,
     },
   };
@@ -119,26 +141,42 @@ function agreeing(get: () => { runs18: Runs; runs20: Runs }, docker: boolean): v
       const { runs18, runs20 } = get();
       expect(runs18.version!.stdout).toBe(runs20.version!.stdout);
       for (const label of ['bad flag', 'guard that does not fit']) {
-        expect([runs18[label]!.exitCode, runs18[label]!.stderr.split('\n').length]).toEqual([label === 'bad flag' ? 2 : 3, 1]);
+        expect([runs18[label]!.exitCode, runs18[label]!.stderr.split('\n').length]).toEqual([
+          label === 'bad flag' ? 2 : 3,
+          1,
+        ]);
         expect(runs18[label]!.stderr.replace(/\d+%/, 'N%')).toBe(runs20[label]!.stderr.replace(/\d+%/, 'N%'));
       }
     });
   }
 
-  it.each(COMMANDS.map(([label]) => label))('%s: exit 0 and nothing on stderr under Node 18.19 and under this Node', (label) => {
-    const { runs18, runs20 } = get();
-    for (const run of [runs18[label]!, runs20[label]!]) {
-      expect(run.stderr, label).toBe('');
-      expect(run.exitCode, label).toBe(0);
-      expect(run.stdout.length, label).toBeGreaterThan(0);
-    }
-  });
+  it.each(COMMANDS.map(([label]) => label))(
+    '%s: exit 0 and nothing on stderr under Node 18.19 and under this Node',
+    (label) => {
+      const { runs18, runs20 } = get();
+      for (const run of [runs18[label]!, runs20[label]!]) {
+        expect(run.stderr, label).toBe('');
+        expect(run.exitCode, label).toBe(0);
+        expect(run.stdout.length, label).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('report --format json: the same sections and key figures', () => {
     const { runs18, runs20 } = get();
-    const [a, b] = [parseReport(runs18['report --format json']!.stdout), parseReport(runs20['report --format json']!.stdout)];
+    const [a, b] = [
+      parseReport(runs18['report --format json']!.stdout),
+      parseReport(runs20['report --format json']!.stdout),
+    ];
     expect(keyFigures(a)).toEqual(keyFigures(b));
-    expect(a.sections.map((s: any) => s.id)).toEqual(['pressure', 'remediation', 'filesystem', 'docker', 'btrfs', 'trend']);
+    expect(a.sections.map((s: any) => s.id)).toEqual([
+      'pressure',
+      'remediation',
+      'filesystem',
+      'docker',
+      'btrfs',
+      'trend',
+    ]);
     expect(a.docker === null).toBe(!docker);
     expect(a.journal.written).toBe(true);
   });
@@ -146,42 +184,68 @@ function agreeing(get: () => { runs18: Runs; runs20: Runs }, docker: boolean): v
   it('markdown report: the same ## sections, and a Disk: line', () => {
     const { runs18, runs20 } = get();
     expect(headings(runs18['report (markdown)']!.stdout)).toEqual(headings(runs20['report (markdown)']!.stdout));
-    expect(headings(runs18['report (markdown)']!.stdout)).toEqual(
-      ['## Storage Pressure', '## Remediation Plan', '## Filesystem', '## Docker Storage', '## Storage Trend'],
-    );
+    expect(headings(runs18['report (markdown)']!.stdout)).toEqual([
+      '## Storage Pressure',
+      '## Remediation Plan',
+      '## Filesystem',
+      '## Docker Storage',
+      '## Storage Trend',
+    ]);
     expect(runs18['report (markdown)']!.stdout).toMatch(/^Disk: \d+% used/m);
   });
 
   it('--format fired: the same gate answer', () => {
     const { runs18, runs20 } = get();
-    const [a, b] = [JSON.parse(runs18['report --format fired']!.stdout), JSON.parse(runs20['report --format fired']!.stdout)];
+    const [a, b] = [
+      JSON.parse(runs18['report --format fired']!.stdout),
+      JSON.parse(runs20['report --format fired']!.stdout),
+    ];
     expect(Object.keys(a)).toEqual(['fired']);
-    expect(a.fired.map((f: any) => [f.name, f.severity, f.action, f.action_script])).toEqual(b.fired.map((f: any) => [f.name, f.severity, f.action, f.action_script]));
+    expect(a.fired.map((f: any) => [f.name, f.severity, f.action, f.action_script])).toEqual(
+      b.fired.map((f: any) => [f.name, f.severity, f.action, f.action_script]),
+    );
   });
 
   it('trend --format json reads the entries the runs before it appended, as under Node 20', () => {
     const { runs18, runs20 } = get();
-    const [a, b] = [parseReport(runs18['trend --format json']!.stdout), parseReport(runs20['trend --format json']!.stdout)];
+    const [a, b] = [
+      parseReport(runs18['trend --format json']!.stdout),
+      parseReport(runs20['trend --format json']!.stdout),
+    ];
     expect(a.trend.entries).toBeGreaterThanOrEqual(3);
     expect(a.trend.entries).toBe(b.trend.entries);
     expect(a.trend.unreadable).toBe(0);
-    expect(a.trend.filesystems.map((f: any) => f.mountpoint)).toEqual(b.trend.filesystems.map((f: any) => f.mountpoint));
+    expect(a.trend.filesystems.map((f: any) => f.mountpoint)).toEqual(
+      b.trend.filesystems.map((f: any) => f.mountpoint),
+    );
   });
 
   it('remediate --format json and guard: the same plan and the same verdict', () => {
     const { runs18, runs20 } = get();
-    const [a, b] = [parseReport(runs18['remediate --format json']!.stdout), parseReport(runs20['remediate --format json']!.stdout)];
+    const [a, b] = [
+      parseReport(runs18['remediate --format json']!.stdout),
+      parseReport(runs20['remediate --format json']!.stdout),
+    ];
     expect(keyFigures(a)).toEqual(keyFigures(b));
     expect(a.remediation.shown).toBe(true);
     const [g18, g20] = [JSON.parse(runs18.guard!.stdout), JSON.parse(runs20.guard!.stdout)];
-    expect(g18).toMatchObject({ ok: true, mountpoint: g20.mountpoint, capacityBytes: g20.capacityBytes, needBytes: MiB });
+    expect(g18).toMatchObject({
+      ok: true,
+      mountpoint: g20.mountpoint,
+      capacityBytes: g20.capacityBytes,
+      needBytes: MiB,
+    });
   });
 }
 
 describeWithNode18(node18, `the bundle under Node.js ${NODE18_VERSION}`, (binary) => {
-  it('really runs Node 18.19 through the launcher\'s `#!/usr/bin/env node`', async () => {
+  it("really runs Node 18.19 through the launcher's `#!/usr/bin/env node`", async () => {
     const res = await execa('node', ['--version'], { env: { PATH: pathWithNode(binary) } });
-    expect(res.stdout).toMatch(process.env.PREFLIGHT_NODE18 ? /^v18\.(19|[2-9]\d)\.\d+$/ : new RegExp(`^v${NODE18_VERSION.replaceAll('.', '\\.')}$`));
+    expect(res.stdout).toMatch(
+      process.env.PREFLIGHT_NODE18
+        ? /^v18\.(19|[2-9]\d)\.\d+$/
+        : new RegExp(`^v${NODE18_VERSION.replaceAll('.', '\\.')}$`),
+    );
     expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(20);
   });
 
@@ -196,49 +260,70 @@ describeWithNode18(node18, `the bundle under Node.js ${NODE18_VERSION}`, (binary
     agreeing(() => ({ runs18, runs20 }), false);
   });
 
-  describeWith(ENGINE_TOOLS, 'against a sandboxed overlay2 dockerd, its mount past the first 4 KiB of the mount table', () => {
-    let s: DockerSandbox;
-    let runs18: Runs;
-    let runs20: Runs;
-    let filler: MountFiller | undefined;
-    beforeAll(async () => {
-      // A Docker host has dozens of mounts; Node 18's fs.promises.readFile returned only the first page of /proc/self/mountinfo.
-      const t0 = Date.now();
-      filler = await fillMountTable(8192);
-      const t1 = Date.now();
-      s = await startDockerd('overlay2', 1024);
-      await s.buildImage('pf-n18:1');
-      await s.docker(['run', '--network', 'none', '--name', 'pf-n18-stopped', 'pf-n18:1', 'sh', '-c', 'dd if=/dev/urandom of=/fill bs=1M count=5 2>/dev/null; yes 0123456789 | head -n 20000']);
-      await s.docker(['volume', 'create', 'pf-n18-data']);
-      const t2 = Date.now();
-      ({ runs18, runs20 } = await runBoth(binary, { DOCKER_HOST: s.host }, COMMANDS));
-      process.stderr.write(`node18 with dockerd: filling the mount table ${t1 - t0} ms, sandbox ${t2 - t1} ms, both runtimes ${Date.now() - t2} ms\n`);
-    });
-    afterAll(async () => {
-      await s?.stop();
-      await filler?.cleanup();
-    });
-    agreeing(() => ({ runs18, runs20 }), true);
+  describeWith(
+    ENGINE_TOOLS,
+    'against a sandboxed overlay2 dockerd, its mount past the first 4 KiB of the mount table',
+    () => {
+      let s: DockerSandbox;
+      let runs18: Runs;
+      let runs20: Runs;
+      let filler: MountFiller | undefined;
+      beforeAll(async () => {
+        // A Docker host has dozens of mounts; Node 18's fs.promises.readFile returned only the first page of /proc/self/mountinfo.
+        const t0 = Date.now();
+        filler = await fillMountTable(8192);
+        const t1 = Date.now();
+        s = await startDockerd('overlay2', 1024);
+        await s.buildImage('pf-n18:1');
+        await s.docker([
+          'run',
+          '--network',
+          'none',
+          '--name',
+          'pf-n18-stopped',
+          'pf-n18:1',
+          'sh',
+          '-c',
+          'dd if=/dev/urandom of=/fill bs=1M count=5 2>/dev/null; yes 0123456789 | head -n 20000',
+        ]);
+        await s.docker(['volume', 'create', 'pf-n18-data']);
+        const t2 = Date.now();
+        ({ runs18, runs20 } = await runBoth(binary, { DOCKER_HOST: s.host }, COMMANDS));
+        process.stderr.write(
+          `node18 with dockerd: filling the mount table ${t1 - t0} ms, sandbox ${t2 - t1} ms, both runtimes ${Date.now() - t2} ms\n`,
+        );
+      });
+      afterAll(async () => {
+        await s?.stop();
+        await filler?.cleanup();
+      });
+      agreeing(() => ({ runs18, runs20 }), true);
 
-    it('measures the data root\'s own filesystem and guards the right mount under Node 18.19, though the table is longer than a page', async () => {
-      const table = await readFile('/proc/self/mountinfo', 'utf8');
-      expect(table.indexOf(` ${s.fs.mountpoint} `)).toBeGreaterThan(4096);
-      const doc = parseReport(runs18['report --format json']!.stdout);
-      expect(doc.filesystems.find((f: any) => f.roles.includes('docker-data-root'))).toMatchObject({ mountpoint: s.fs.mountpoint, fstype: 'ext4' });
-      expect(doc.attribution.mountpoint).toBe(s.fs.mountpoint);
-      const guard = await runPreflight(['guard', '--path', s.dataRoot, '--need', '1M'], { PATH: pathWithNode(binary) });
-      expect(guard.stderr).toBe('');
-      // dockerd bind-mounts its data root onto itself: that mount, or the loop filesystem's, never `/`.
-      expect([s.dataRoot, s.fs.mountpoint]).toContain(JSON.parse(guard.stdout).mountpoint);
-    });
+      it("measures the data root's own filesystem and guards the right mount under Node 18.19, though the table is longer than a page", async () => {
+        const table = await readFile('/proc/self/mountinfo', 'utf8');
+        expect(table.indexOf(` ${s.fs.mountpoint} `)).toBeGreaterThan(4096);
+        const doc = parseReport(runs18['report --format json']!.stdout);
+        expect(doc.filesystems.find((f: any) => f.roles.includes('docker-data-root'))).toMatchObject({
+          mountpoint: s.fs.mountpoint,
+          fstype: 'ext4',
+        });
+        expect(doc.attribution.mountpoint).toBe(s.fs.mountpoint);
+        const guard = await runPreflight(['guard', '--path', s.dataRoot, '--need', '1M'], {
+          PATH: pathWithNode(binary),
+        });
+        expect(guard.stderr).toBe('');
+        // dockerd bind-mounts its data root onto itself: that mount, or the loop filesystem's, never `/`.
+        expect([s.dataRoot, s.fs.mountpoint]).toContain(JSON.parse(guard.stdout).mountpoint);
+      });
 
-    it('reports the daemon\'s exact bytes under Node 18.19: 5 MiB writable layer, the volume, the container\'s log', () => {
-      const d = parseReport(runs18['report --format json']!.stdout).docker;
-      expect(d).toMatchObject({ source: 'api', storageDriver: 'overlay2' });
-      expect(d.containers).toMatchObject({ count: 1, writableBytes: 5 * MiB });
-      expect(d.volumes).toMatchObject({ count: 1, unused: 1 });
-      expect(d.logs).toMatchObject({ visible: true, containers: 1 });
-      expect(d.logs.totalBytes).toBeGreaterThan(20000 * 11);
-    });
-  });
+      it("reports the daemon's exact bytes under Node 18.19: 5 MiB writable layer, the volume, the container's log", () => {
+        const d = parseReport(runs18['report --format json']!.stdout).docker;
+        expect(d).toMatchObject({ source: 'api', storageDriver: 'overlay2' });
+        expect(d.containers).toMatchObject({ count: 1, writableBytes: 5 * MiB });
+        expect(d.volumes).toMatchObject({ count: 1, unused: 1 });
+        expect(d.logs).toMatchObject({ visible: true, containers: 1 });
+        expect(d.logs.totalBytes).toBeGreaterThan(20000 * 11);
+      });
+    },
+  );
 });

@@ -1,6 +1,18 @@
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -42,20 +54,50 @@ interface UserRun {
 }
 
 /** Run the staged ./preflight as uid 1000 in the socket's group; `hideDataRoot` unmounts the sandbox's filesystem in a mount namespace of its own first. */
-async function runAsUser(u: UserRun, args: readonly string[], opts: { env?: Record<string, string>; hideDataRoot?: boolean } = {}): Promise<PreflightRun> {
+async function runAsUser(
+  u: UserRun,
+  args: readonly string[],
+  opts: { env?: Record<string, string>; hideDataRoot?: boolean } = {},
+): Promise<PreflightRun> {
   const started = Date.now();
-  const user = ['setpriv', '--reuid', String(UID), '--regid', String(UID), '--groups', String(dockerGid()), './preflight', ...args];
+  const user = [
+    'setpriv',
+    '--reuid',
+    String(UID),
+    '--regid',
+    String(UID),
+    '--groups',
+    String(dockerGid()),
+    './preflight',
+    ...args,
+  ];
   const [file, argv] = opts.hideDataRoot
-    ? ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'umount -l "$0" && exec "$@"', u.sandbox.fs.mountpoint, ...user]]
+    ? [
+        'unshare',
+        ['-m', '--propagation', 'private', 'sh', '-c', 'umount -l "$0" && exec "$@"', u.sandbox.fs.mountpoint, ...user],
+      ]
     : [user[0]!, user.slice(1)];
   const res = await execa(file, argv, {
-    cwd: u.stage, reject: false, stdin: 'ignore', timeout: 60_000, extendEnv: false,
+    cwd: u.stage,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 60_000,
+    extendEnv: false,
     env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: u.home, TMPDIR: path.join(u.home, 'tmp'),
-      OPS_JOURNAL_ROOT: path.join(u.home, 'journal'), DOCKER_HOST: u.sandbox.host, ...opts.env,
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: u.home,
+      TMPDIR: path.join(u.home, 'tmp'),
+      OPS_JOURNAL_ROOT: path.join(u.home, 'journal'),
+      DOCKER_HOST: u.sandbox.host,
+      ...opts.env,
     },
   });
-  return { stdout: String(res.stdout), stderr: String(res.stderr), exitCode: res.exitCode ?? -1, elapsedMs: Date.now() - started };
+  return {
+    stdout: String(res.stdout),
+    stderr: String(res.stderr),
+    exitCode: res.exitCode ?? -1,
+    elapsedMs: Date.now() - started,
+  };
 }
 
 /**
@@ -89,14 +131,38 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
   let u: UserRun;
   let home: string;
   let logFile: string;
-  const run = (args: readonly string[], opts?: { env?: Record<string, string>; hideDataRoot?: boolean }) => runAsUser(u, args, opts);
+  const run = (args: readonly string[], opts?: { env?: Record<string, string>; hideDataRoot?: boolean }) =>
+    runAsUser(u, args, opts);
 
   beforeAll(async () => {
     s = await startDockerd('overlay2', 1024);
     await s.buildImage('pf-nr:1');
-    await s.docker(['run', '--network', 'none', '--name', 'pf-nr-stopped', 'pf-nr:1', 'sh', '-c', 'dd if=/dev/urandom of=/fill bs=1M count=5 2>/dev/null; yes 0123456789 | head -n 20000']);
+    await s.docker([
+      'run',
+      '--network',
+      'none',
+      '--name',
+      'pf-nr-stopped',
+      'pf-nr:1',
+      'sh',
+      '-c',
+      'dd if=/dev/urandom of=/fill bs=1M count=5 2>/dev/null; yes 0123456789 | head -n 20000',
+    ]);
     await s.docker(['volume', 'create', 'pf-nr-data']);
-    await s.docker(['run', '--rm', '--network', 'none', '-v', 'pf-nr-data:/v', 'pf-nr:1', 'dd', 'if=/dev/urandom', 'of=/v/fill', 'bs=1M', 'count=3']);
+    await s.docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      'pf-nr-data:/v',
+      'pf-nr:1',
+      'dd',
+      'if=/dev/urandom',
+      'of=/v/fill',
+      'bs=1M',
+      'count=3',
+    ]);
     const id = (await s.docker(['inspect', '-f', '{{.Id}}', 'pf-nr-stopped'])).trim();
     logFile = path.join(s.dataRoot, 'containers', id, `${id}-json.log`);
     u = prepareUser(s);
@@ -106,7 +172,6 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
     await s?.stop();
     cleanupUser(u);
   });
-
 
   it('the data root as the daemon made it (0710 root:root): exit 0, nothing on stderr, every API size, and the data root said once per section', async () => {
     expect(statSync(s.dataRoot).mode & 0o777).toBe(0o710);
@@ -121,7 +186,9 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
     expect(doc.docker.images.totalBytes).toBe(raw.LayersSize);
     expect(doc.docker.containers).toMatchObject({ count: 1, writableBytes: 5 * MiB });
     expect(doc.docker.volumes).toMatchObject({ count: 1, totalBytes: 3 * MiB });
-    expect(doc.docker.buildCache.totalBytes).toBe(raw.BuildCache.filter((b: any) => !b.Shared).reduce((a: number, b: any) => a + b.Size, 0));
+    expect(doc.docker.buildCache.totalBytes).toBe(
+      raw.BuildCache.filter((b: any) => !b.Shared).reduce((a: number, b: any) => a + b.Size, 0),
+    );
     const why = `${s.dataRoot} is not readable by uid ${UID} (needs root)`;
     expect(doc.docker.logs).toMatchObject({ visible: false, reason: why });
     expect(doc.docker.overlayOrphans).toMatchObject({ dirs: [], problem: why });
@@ -133,8 +200,12 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
       ['btrfs', 'skipped', 'no measured filesystem is btrfs'],
       ['trend', 'ok', null],
     ]);
-    expect(doc.filesystems.find((f: any) => f.roles.includes('docker-data-root'))).toMatchObject({ mountpoint: s.fs.mountpoint });
-    expect(doc.attribution.notes).toEqual([`Container logs and orphaned overlay2 layers not measured (${why}): their bytes count as outside Docker.`]);
+    expect(doc.filesystems.find((f: any) => f.roles.includes('docker-data-root'))).toMatchObject({
+      mountpoint: s.fs.mountpoint,
+    });
+    expect(doc.attribution.notes).toEqual([
+      `Container logs and orphaned overlay2 layers not measured (${why}): their bytes count as outside Docker.`,
+    ]);
     expect(doc.journal).toMatchObject({ written: true, file: expect.stringContaining(path.join(home, 'journal')) });
 
     // One line in Storage Pressure, the section's status line and the logs row in Docker Storage; no errno wall.
@@ -159,8 +230,12 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
     const why = `${s.dataRoot} does not exist here (not mounted into this container)`;
     expect(doc.docker.containers).toMatchObject({ writableBytes: 5 * MiB });
     expect(doc.docker.volumes).toMatchObject({ totalBytes: 3 * MiB });
-    expect(doc.sections.find((x: any) => x.id === 'docker').reason).toBe(`${why}: container logs and orphaned overlay2 layers not measured`);
-    expect(doc.unmeasuredPaths).toEqual([{ path: s.dataRoot, role: 'docker-data-root', reason: 'No such file or directory' }]);
+    expect(doc.sections.find((x: any) => x.id === 'docker').reason).toBe(
+      `${why}: container logs and orphaned overlay2 layers not measured`,
+    );
+    expect(doc.unmeasuredPaths).toEqual([
+      { path: s.dataRoot, role: 'docker-data-root', reason: 'No such file or directory' },
+    ]);
     expect(doc.filesystems.map((f: any) => f.mountpoint)).toEqual(['/']);
     expect(doc.attribution.notes.join(' ')).toMatch(/^Docker's data root \(.*\) is not on \/ or not visible from here/);
   });
@@ -181,8 +256,15 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
       const [json, md] = [await run(['--format', 'json']), await run([])];
       expect([json.exitCode, json.stderr, md.exitCode, md.stderr]).toEqual([0, '', 0, '']);
       const logs = parseReport(json.stdout).docker.logs;
-      expect(logs).toMatchObject({ visible: true, containers: 1, totalBytes: statSync(logFile).size, unboundedContainers: 0 });
-      expect(logs.reason).toBe('hostconfig.json of 1 container is not readable here: its log driver and max-size are unknown');
+      expect(logs).toMatchObject({
+        visible: true,
+        containers: 1,
+        totalBytes: statSync(logFile).size,
+        unboundedContainers: 0,
+      });
+      expect(logs.reason).toBe(
+        'hostconfig.json of 1 container is not readable here: its log driver and max-size are unknown',
+      );
       expect(md.stdout).toMatch(/^Largest logs: pf-nr-stopped [\d.]+ [KM]iB \(settings not readable\)$/m);
       expect(md.stdout).not.toMatch(/no max-size/);
     } finally {
@@ -212,11 +294,24 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
   });
 
   it("remediate --apply takes the lock in its own TMPDIR and releases it; a lock root left in a shared /tmp is not this user's: passed over", async () => {
-    const apply = await run(['remediate', '--apply', '--min-age', '0s', '--target-pct', '1', '--format', 'json', '--no-journal']);
+    const apply = await run([
+      'remediate',
+      '--apply',
+      '--min-age',
+      '0s',
+      '--target-pct',
+      '1',
+      '--format',
+      'json',
+      '--no-journal',
+    ]);
     expect([apply.exitCode, apply.stderr]).toEqual([0, '']);
     const applied = parseReport(apply.stdout).remediationApplied;
     expect(applied.steps.map((x: any) => x.kind)).toContain('remove-containers');
-    expect(applied.steps.flatMap((x: any) => x.objects.map((o: any) => [o.name, o.result]))).toContainEqual(['pf-nr-stopped', 'removed']);
+    expect(applied.steps.flatMap((x: any) => x.objects.map((o: any) => [o.name, o.result]))).toContainEqual([
+      'pf-nr-stopped',
+      'removed',
+    ]);
     expect(readdirSync(path.join(home, 'tmp')).filter((f) => f.startsWith('storage-preflight-apply'))).toEqual([]);
 
     // A sticky, world-writable TMPDIR (as /tmp is) holding a lock that a root apply left behind when it died.
@@ -230,7 +325,9 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
       const runtime = path.join(home, 'runtime');
       mkdirSync(runtime, { mode: 0o700 });
       chownSync(runtime, UID, UID);
-      const applied2 = await run(['remediate', '--apply', '--min-age', '0s', '--no-journal'], { env: { TMPDIR: shared, XDG_RUNTIME_DIR: runtime } });
+      const applied2 = await run(['remediate', '--apply', '--min-age', '0s', '--no-journal'], {
+        env: { TMPDIR: shared, XDG_RUNTIME_DIR: runtime },
+      });
       expect([applied2.exitCode, applied2.stderr]).toEqual([0, '']);
       expect(readlinkSync(rootLock)).toBe(`${gone.pid} 1`);
       expect(statSync(path.join(runtime, 'storage-preflight')).uid).toBe(UID);
@@ -246,7 +343,19 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'btrfs'], `./preflight as uid ${UID} o
   beforeAll(async () => {
     s = await startDockerd('btrfs', 1024);
     await s.buildImage('pf-nr-b:1');
-    await s.docker(['run', '--network', 'none', '--name', 'pf-nr-b', 'pf-nr-b:1', 'dd', 'if=/dev/urandom', 'of=/fill', 'bs=1M', 'count=4']);
+    await s.docker([
+      'run',
+      '--network',
+      'none',
+      '--name',
+      'pf-nr-b',
+      'pf-nr-b:1',
+      'dd',
+      'if=/dev/urandom',
+      'of=/fill',
+      'bs=1M',
+      'count=4',
+    ]);
     u = prepareUser(s);
   });
   afterAll(async () => {
@@ -260,8 +369,15 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'btrfs'], `./preflight as uid ${UID} o
     const doc = parseReport(json.stdout);
     expect(doc.docker.containers).toMatchObject({ count: 1, writableBytes: 4 * MiB });
     const why = `${s.dataRoot} is not readable by uid ${UID} (needs root)`;
-    expect(doc.sections.find((x: any) => x.id === 'btrfs')).toMatchObject({ status: 'degraded', reason: `docker subvolumes: ${why}` });
-    expect(doc.btrfs.filesystems[0]).toMatchObject({ mountpoint: s.fs.mountpoint, docker: null, problems: [`docker subvolumes: ${why}`] });
+    expect(doc.sections.find((x: any) => x.id === 'btrfs')).toMatchObject({
+      status: 'degraded',
+      reason: `docker subvolumes: ${why}`,
+    });
+    expect(doc.btrfs.filesystems[0]).toMatchObject({
+      mountpoint: s.fs.mountpoint,
+      docker: null,
+      problems: [`docker subvolumes: ${why}`],
+    });
     const btrfs = sectionLines(md.stdout, 'Btrfs');
     expect(btrfs.filter((l) => l.includes(s.dataRoot))).toEqual([
       `(degraded: docker subvolumes: ${why})`,

@@ -57,11 +57,19 @@ describeWith(ENGINE_TOOLS, 'orphaned overlay2 layer directories on a real overla
     expect(doc.sections.find((x: { id: string }) => x.id === 'docker').status).toBe('ok');
 
     const source = doc.attribution.sources.find((x: { kind: string }) => x.kind === 'overlay2-orphans');
-    expect(source).toEqual({ kind: 'overlay2-orphans', label: 'orphaned overlay2 layer directories', bytes, reclaimableBytes: bytes, countsInUsed: true });
+    expect(source).toEqual({
+      kind: 'overlay2-orphans',
+      label: 'orphaned overlay2 layer directories',
+      bytes,
+      reclaimableBytes: bytes,
+      countsInUsed: true,
+    });
 
     const line = md.split('\n').filter((l) => l.startsWith('Orphaned overlay2 layer directories:'));
     expect(line).toHaveLength(1);
-    expect(line[0]).toBe(`Orphaned overlay2 layer directories: 1, 5.0 MiB (no image or container references them; remove only with the daemon stopped): ${orphan.slice(0, 12)} 5.0 MiB; 1 changed within the hour not counted (perhaps a layer being written) (in ${s.dataRoot}/overlay2).`);
+    expect(line[0]).toBe(
+      `Orphaned overlay2 layer directories: 1, 5.0 MiB (no image or container references them; remove only with the daemon stopped): ${orphan.slice(0, 12)} 5.0 MiB; 1 changed within the hour not counted (perhaps a layer being written) (in ${s.dataRoot}/overlay2).`,
+    );
   });
 
   it('lists no layer that layerdb or docker inspect references, no -init layer in use, no BuildKit directory', async () => {
@@ -83,8 +91,9 @@ describeWith(ENGINE_TOOLS, 'orphaned overlay2 layer directories on a real overla
     // What the daemon reports in use is what layerdb names: the two sources agree.
     for (const n of refs.inspected) expect(refs.layerdb.has(n)).toBe(true);
     // Every other directory is referenced, BuildKit's, or l/.
-    const others = (await readdir(`${s.dataRoot}/overlay2`)).filter((n) =>
-      n !== 'l' && !refs.layerdb.has(n) && !refs.buildkitOnly.includes(n));
+    const others = (await readdir(`${s.dataRoot}/overlay2`)).filter(
+      (n) => n !== 'l' && !refs.layerdb.has(n) && !refs.buildkitOnly.includes(n),
+    );
     expect(others.sort()).toEqual([orphan, fresh].sort());
   });
 

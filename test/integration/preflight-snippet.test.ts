@@ -21,12 +21,20 @@ describe('the supervisor snippet, pasted into a host script that runs under set 
     dir = await mkdtemp(path.join(tmpdir(), 'pf-snippet-'));
     host = path.join(dir, 'preflight.sh');
     // The host's own sections before, one after: the snippet must let the script go on.
-    await writeFile(host, [
-      '#!/usr/bin/env bash', 'set -euo pipefail',
-      'echo "## System Resources"', 'echo "Disk: 23% used (5.0G/22G on /)"', 'echo ""',
-      readFileSync(SNIPPET, 'utf8'),
-      'echo "## Host After"', 'echo "host continued"', '',
-    ].join('\n'));
+    await writeFile(
+      host,
+      [
+        '#!/usr/bin/env bash',
+        'set -euo pipefail',
+        'echo "## System Resources"',
+        'echo "Disk: 23% used (5.0G/22G on /)"',
+        'echo ""',
+        readFileSync(SNIPPET, 'utf8'),
+        'echo "## Host After"',
+        'echo "host continued"',
+        '',
+      ].join('\n'),
+    );
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -34,7 +42,12 @@ describe('the supervisor snippet, pasted into a host script that runs under set 
 
   /** As the supervisor runs it: `OUT=$(bash supervisor/preflight.sh … 2>&1)`, stderr folded into what the prompt gets. */
   async function runHost(env: NodeJS.ProcessEnv) {
-    const res = await execa('bash', [host], { all: true, reject: false, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', ...env }, timeout: 60_000 });
+    const res = await execa('bash', [host], {
+      all: true,
+      reject: false,
+      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', ...env },
+      timeout: 60_000,
+    });
     const out = String(res.all);
     return { out, exitCode: res.exitCode, fired: evaluate(shipped, out) };
   }
@@ -63,7 +76,12 @@ describe('the supervisor snippet, pasted into a host script that runs under set 
 
   it('a preflight that exits non-zero: its stdout is dropped, its stderr goes to the log, never to the prompt', async () => {
     // It claims a healthy disk on stdout before failing: a half report must not be believed.
-    const checkout = await fakeCheckout('fails', `echo '## Storage Pressure'; echo 'Disk pressure: ok'; printf '%s\\n' ${STDERR_TEXT.split('\n').map((l) => `'${l}'`).join(' ')} >&2; exit 3`);
+    const checkout = await fakeCheckout(
+      'fails',
+      `echo '## Storage Pressure'; echo 'Disk pressure: ok'; printf '%s\\n' ${STDERR_TEXT.split('\n')
+        .map((l) => `'${l}'`)
+        .join(' ')} >&2; exit 3`,
+    );
     const log = path.join(dir, 'fails.log');
     const r = await runHost({ STORAGE_PREFLIGHT_DIR: checkout, STORAGE_PREFLIGHT_LOG: log });
     expectHostWentOn(r);
@@ -84,7 +102,11 @@ describe('the supervisor snippet, pasted into a host script that runs under set 
 
   it('the real preflight refusing its config (exit 2): its one stderr line stays out of the prompt', async () => {
     const log = path.join(dir, 'real.log');
-    const r = await runHost({ STORAGE_PREFLIGHT_DIR: REPO, STORAGE_PREFLIGHT_LOG: log, PREFLIGHT_CONFIG: path.join(dir, 'missing.toml') });
+    const r = await runHost({
+      STORAGE_PREFLIGHT_DIR: REPO,
+      STORAGE_PREFLIGHT_LOG: log,
+      PREFLIGHT_CONFIG: path.join(dir, 'missing.toml'),
+    });
     expectHostWentOn(r);
     expect(r.out).toContain('exit 2');
     const line = (await readFile(log, 'utf8')).trim();
@@ -92,11 +114,12 @@ describe('the supervisor snippet, pasted into a host script that runs under set 
     expect(r.out).not.toContain(line);
   });
 
-  it('the real preflight: our sections and field lines between the host\'s, and the recipes wake the LLM as our gate does', async () => {
+  it("the real preflight: our sections and field lines between the host's, and the recipes wake the LLM as our gate does", async () => {
     const journal = path.join(dir, 'journal');
     const r = await runHost({ STORAGE_PREFLIGHT_DIR: REPO, OPS_JOURNAL_ROOT: journal });
     expectHostWentOn(r);
-    for (const title of ['Storage Pressure', 'Remediation Plan', 'Filesystem', 'Docker Storage', 'Storage Trend']) expect(r.out).toMatch(new RegExp(`^## ${title}$`, 'm'));
+    for (const title of ['Storage Pressure', 'Remediation Plan', 'Filesystem', 'Docker Storage', 'Storage Trend'])
+      expect(r.out).toMatch(new RegExp(`^## ${title}$`, 'm'));
     expect(r.out).toMatch(/^Top source: [a-z-]+$/m);
     expect(r.out).toMatch(/^Disk pressure: [a-z-]+$/m);
     expect(r.out).toMatch(/^Safe clean-up: (available|none)$/m);

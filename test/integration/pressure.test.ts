@@ -44,7 +44,9 @@ describeWith(ENGINE_TOOLS, 'Storage Pressure names the one culprit of each scena
   });
 
   it('BuildKit build cache', async () => {
-    await s.buildImage('pf-cachey:1', ['RUN --mount=type=cache,target=/cache head -c 314572800 /dev/urandom > /cache/big']);
+    await s.buildImage('pf-cachey:1', [
+      'RUN --mount=type=cache,target=/cache head -c 314572800 /dev/urandom > /cache/big',
+    ]);
     const c = await culprit(s);
     expect(c.kind).toBe('build-cache');
     expect(c.verdict).toMatch(/top source build-cache 30\d\.\d MiB/);
@@ -54,7 +56,18 @@ describeWith(ENGINE_TOOLS, 'Storage Pressure names the one culprit of each scena
 
   it('container logs', async () => {
     // Detached: the log goes to the json-file, not through the CLI's stdout.
-    await s.docker(['run', '-d', '--network', 'none', '--name', 'pf-chatty', 'pf-base:1', 'sh', '-c', 'yes 0123456789012345678901234567890123456789 | head -n 2800000']);
+    await s.docker([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--name',
+      'pf-chatty',
+      'pf-base:1',
+      'sh',
+      '-c',
+      'yes 0123456789012345678901234567890123456789 | head -n 2800000',
+    ]);
     await s.docker(['wait', 'pf-chatty']);
     const c = await culprit(s);
     expect(c.kind).toBe('container-logs');
@@ -68,7 +81,9 @@ describeWith(ENGINE_TOOLS, 'Storage Pressure names the one culprit of each scena
 
   it('dangling images from repeated rebuilds', async () => {
     for (let i = 0; i < 4; i += 1) {
-      await s.buildImage('pf-app:latest', ['COPY stamp /stamp', 'RUN head -c 104857600 /dev/urandom > /big'], { stamp: randomBytes(16).toString('hex') });
+      await s.buildImage('pf-app:latest', ['COPY stamp /stamp', 'RUN head -c 104857600 /dev/urandom > /big'], {
+        stamp: randomBytes(16).toString('hex'),
+      });
     }
     const c = await culprit(s);
     expect(c.kind).toBe('dangling-images');
@@ -81,7 +96,20 @@ describeWith(ENGINE_TOOLS, 'Storage Pressure names the one culprit of each scena
 
   it('an unused volume', async () => {
     await s.docker(['volume', 'create', 'pf-big']);
-    await s.docker(['run', '--rm', '--network', 'none', '-v', 'pf-big:/v', 'pf-base:1', 'dd', 'if=/dev/urandom', 'of=/v/fill', 'bs=1M', 'count=300']);
+    await s.docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      'pf-big:/v',
+      'pf-base:1',
+      'dd',
+      'if=/dev/urandom',
+      'of=/v/fill',
+      'bs=1M',
+      'count=300',
+    ]);
     const c = await culprit(s);
     expect(c.kind).toBe('volumes');
     expect(c.verdict).toMatch(/top source volumes 300\.0 MiB \(\d+% of used, 300\.0 MiB reclaimable\)/);
@@ -121,7 +149,12 @@ describeWith(['mkfs.ext4', 'losetup'], 'guard and the recipe gate on a real loop
 
   async function statfs() {
     const { stdout } = await execa('stat', ['-f', '-c', '%S %b %f %a', fs.mountpoint]);
-    const [frsize, blocks, bfree, bavail] = String(stdout).trim().split(' ').map(Number) as [number, number, number, number];
+    const [frsize, blocks, bfree, bavail] = String(stdout).trim().split(' ').map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     return { used: (blocks - bfree) * frsize, avail: bavail * frsize };
   }
 
@@ -130,18 +163,46 @@ describeWith(['mkfs.ext4', 'losetup'], 'guard and the recipe gate on a real loop
     const limit = Math.floor((95 * (used + avail)) / 100) - used;
     const ok = await runPreflight(['guard', '--path', `${fs.mountpoint}/fill`, '--need', String(limit)]);
     expect(ok.exitCode).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, mountpoint: fs.mountpoint, usedBytes: used, capacityBytes: used + avail });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      ok: true,
+      mountpoint: fs.mountpoint,
+      usedBytes: used,
+      capacityBytes: used + avail,
+    });
     const refused = await runPreflight(['guard', '--path', fs.mountpoint, '--need', String(limit + 1)]);
     expect(refused.exitCode).toBe(3);
     const err = JSON.parse(refused.stdout);
-    expect(Object.keys(err)).toEqual(['error', 'mountpoint', 'usedBytes', 'capacityBytes', 'needBytes', 'projectedPct', 'maxPct']);
-    expect(err).toMatchObject({ error: 'DiskCapacity', mountpoint: fs.mountpoint, usedBytes: used, capacityBytes: used + avail, needBytes: limit + 1, maxPct: 95 });
-    expect(refused.stderr).toMatch(new RegExp(`^Can't write .+ to ${fs.mountpoint}: it would reach \\d+% \\(max 95%\\)\\. Prune first\\.$`));
+    expect(Object.keys(err)).toEqual([
+      'error',
+      'mountpoint',
+      'usedBytes',
+      'capacityBytes',
+      'needBytes',
+      'projectedPct',
+      'maxPct',
+    ]);
+    expect(err).toMatchObject({
+      error: 'DiskCapacity',
+      mountpoint: fs.mountpoint,
+      usedBytes: used,
+      capacityBytes: used + avail,
+      needBytes: limit + 1,
+      maxPct: 95,
+    });
+    expect(refused.stderr).toMatch(
+      new RegExp(`^Can't write .+ to ${fs.mountpoint}: it would reach \\d+% \\(max 95%\\)\\. Prune first\\.$`),
+    );
   });
 
   it('takes --max-pct and rejects bad input with exit 2', async () => {
-    expect((await runPreflight(['guard', '--path', fs.mountpoint, '--need', '1M', '--max-pct', '10'])).exitCode).toBe(3);
-    for (const argv of [['guard', '--path', fs.mountpoint, '--need', '12X'], ['guard', '--path', '/does/not/exist', '--need', '1M'], ['guard', '--path', fs.mountpoint, '--need', '1M', '--max-pct', '0']]) {
+    expect((await runPreflight(['guard', '--path', fs.mountpoint, '--need', '1M', '--max-pct', '10'])).exitCode).toBe(
+      3,
+    );
+    for (const argv of [
+      ['guard', '--path', fs.mountpoint, '--need', '12X'],
+      ['guard', '--path', '/does/not/exist', '--need', '1M'],
+      ['guard', '--path', fs.mountpoint, '--need', '1M', '--max-pct', '0'],
+    ]) {
       const run = await runPreflight(argv);
       expect(run.exitCode).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -164,7 +225,9 @@ describeWith(['mkfs.ext4', 'losetup'], 'guard and the recipe gate on a real loop
     expect(disk).toMatchObject({ name: 'disk-high', severity: 'P1', action: 'llm' });
     expect(Object.keys(disk)).toEqual(['name', 'severity', 'evidence', 'action', 'action_script']);
     // Lowering the threshold past the usage turns it critical; raising it clears it.
-    const relaxed = JSON.parse((await runPreflight(['--format', 'fired', '--path', fs.mountpoint, '--disk-threshold', '99'])).stdout);
+    const relaxed = JSON.parse(
+      (await runPreflight(['--format', 'fired', '--path', fs.mountpoint, '--disk-threshold', '99'])).stdout,
+    );
     expect(relaxed.fired.filter((f: { evidence: string }) => f.evidence.startsWith(`${fs.mountpoint} `))).toEqual([]);
   });
 });

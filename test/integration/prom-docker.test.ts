@@ -22,7 +22,8 @@ async function textfile(file: string): Promise<Map<string, PromFamily>> {
   return parseExposition(text);
 }
 
-const valueOf = (doc: Map<string, PromFamily>, family: string, labels: Record<string, string>) => seriesOf(doc, `storage_preflight_${family}`, labels).map((s) => s.value);
+const valueOf = (doc: Map<string, PromFamily>, family: string, labels: Record<string, string>) =>
+  seriesOf(doc, `storage_preflight_${family}`, labels).map((s) => s.value);
 
 describeWith([...ENGINE_TOOLS, 'promtool'], 'Prometheus metrics from a real overlay2 dockerd (mixed scenario)', () => {
   let s: DockerSandbox;
@@ -60,8 +61,12 @@ describeWith([...ENGINE_TOOLS, 'promtool'], 'Prometheus metrics from a real over
       'build-cache': [d.buildCache.count, d.buildCache.totalBytes, d.buildCache.reclaimableBytes],
       logs: [d.logs.files, d.logs.totalBytes, undefined],
     };
-    const got = Object.fromEntries(Object.keys(expected).map((category) => [category,
-      ['docker_objects', 'docker_bytes', 'docker_reclaimable_bytes'].map((f) => valueOf(doc, f, { category })[0])]));
+    const got = Object.fromEntries(
+      Object.keys(expected).map((category) => [
+        category,
+        ['docker_objects', 'docker_bytes', 'docker_reclaimable_bytes'].map((f) => valueOf(doc, f, { category })[0]),
+      ]),
+    );
     expect(got).toEqual(expected);
     expect(d.logs.totalBytes).toBeGreaterThan(30 * 1024 * 1024);
   });
@@ -69,18 +74,31 @@ describeWith([...ENGINE_TOOLS, 'promtool'], 'Prometheus metrics from a real over
   it('sources, findings and the data root filesystem match the JSON report of the same run', () => {
     const a = json.attribution;
     expect(a.mountpoint).toBe(s.fs.mountpoint);
-    const sources = seriesOf(doc, 'storage_preflight_source_bytes', { mountpoint: a.mountpoint }).map((x) => [x.labels.source, x.value]).sort();
+    const sources = seriesOf(doc, 'storage_preflight_source_bytes', { mountpoint: a.mountpoint })
+      .map((x) => [x.labels.source, x.value])
+      .sort();
     expect(sources).toEqual(a.sources.map((x: { kind: string; bytes: number }) => [x.kind, x.bytes]).sort());
-    const reclaimable = seriesOf(doc, 'storage_preflight_source_reclaimable_bytes').map((x) => [x.labels.source, x.value]).sort();
-    expect(reclaimable).toEqual(a.sources.map((x: { kind: string; reclaimableBytes: number }) => [x.kind, x.reclaimableBytes]).sort());
-    expect(sources.map(([k]) => k)).toEqual(expect.arrayContaining(['images', 'dangling-images', 'containers', 'container-logs', 'volumes', 'build-cache']));
+    const reclaimable = seriesOf(doc, 'storage_preflight_source_reclaimable_bytes')
+      .map((x) => [x.labels.source, x.value])
+      .sort();
+    expect(reclaimable).toEqual(
+      a.sources.map((x: { kind: string; reclaimableBytes: number }) => [x.kind, x.reclaimableBytes]).sort(),
+    );
+    expect(sources.map(([k]) => k)).toEqual(
+      expect.arrayContaining(['images', 'dangling-images', 'containers', 'container-logs', 'volumes', 'build-cache']),
+    );
     const row = json.filesystems.find((f: { mountpoint: string }) => f.mountpoint === s.fs.mountpoint);
-    expect(valueOf(doc, 'filesystem_used_bytes', { mountpoint: row.mountpoint, fstype: 'ext4' })).toEqual([row.usedBytes]);
+    expect(valueOf(doc, 'filesystem_used_bytes', { mountpoint: row.mountpoint, fstype: 'ext4' })).toEqual([
+      row.usedBytes,
+    ]);
     expect(seriesOf(doc, 'storage_preflight_section_status', { section: 'docker', status: 'ok' })[0]!.value).toBe(1);
   });
 
   it('remediate --apply writes what each tier expected and what statfs measured it freed', async () => {
-    const run = await runPreflight(['remediate', '--apply', '--min-age', '0s', '--target-pct', '1', '--format', 'json', '--prom-file', file], env);
+    const run = await runPreflight(
+      ['remediate', '--apply', '--min-age', '0s', '--target-pct', '1', '--format', 'json', '--prom-file', file],
+      env,
+    );
     expect([run.exitCode, run.stderr]).toEqual([0, '']);
     const applied = parseReport(run.stdout).remediationApplied;
     expect(applied.steps.length).toBeGreaterThan(0);
@@ -89,12 +107,18 @@ describeWith([...ENGINE_TOOLS, 'promtool'], 'Prometheus metrics from a real over
     for (const tier of tiers) {
       const steps = applied.steps.filter((st: { tier: string }) => st.tier === tier);
       const labels = { mountpoint: applied.mountpoint, tier };
-      expect(valueOf(after, 'remediation_expected_bytes', labels)).toEqual([steps.reduce((n: number, st: { expectedBytes: number }) => n + st.expectedBytes, 0)]);
-      expect(valueOf(after, 'remediation_reclaimed_bytes', labels)).toEqual([steps.reduce((n: number, st: { measuredBytes: number }) => n + st.measuredBytes, 0)]);
+      expect(valueOf(after, 'remediation_expected_bytes', labels)).toEqual([
+        steps.reduce((n: number, st: { expectedBytes: number }) => n + st.expectedBytes, 0),
+      ]);
+      expect(valueOf(after, 'remediation_reclaimed_bytes', labels)).toEqual([
+        steps.reduce((n: number, st: { measuredBytes: number }) => n + st.measuredBytes, 0),
+      ]);
     }
     expect(valueOf(after, 'remediation_reclaimed_bytes', { tier: 'safe' })[0]).toBeGreaterThan(40 * 1024 * 1024);
     // The apply's run measured everything: the file still has the whole picture, not only the clean-up.
-    expect(seriesOf(after, 'storage_preflight_section_status', { section: 'remediation-applied', status: 'ok' })[0]!.value).toBe(1);
+    expect(
+      seriesOf(after, 'storage_preflight_section_status', { section: 'remediation-applied', status: 'ok' })[0]!.value,
+    ).toBe(1);
     expect(valueOf(after, 'docker_objects', { category: 'images' })).toHaveLength(1);
   });
 });

@@ -22,18 +22,22 @@ const HOST = { instance: 'host:9100', job: 'node' };
  * here would leave instant selectors nothing within their 5-minute look-back).
  */
 function series(family: PromFamily, labels: Record<string, string>, values: string) {
-  const all = Object.entries({ ...HOST, ...labels }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+  const all = Object.entries({ ...HOST, ...labels })
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',');
   return { series: `storage_preflight_${family}{${all}}`, values };
 }
 
 const alert = (labels: Record<string, string>, annotations?: Record<string, string>) => ({
-  exp_labels: { ...HOST, ...labels }, ...(annotations ? { exp_annotations: annotations } : {}),
+  exp_labels: { ...HOST, ...labels },
+  ...(annotations ? { exp_annotations: annotations } : {}),
 });
 
 const DOCKER = { mountpoint: '/var/lib/docker' };
 const P1_DISK_HIGH = {
   summary: 'storage-preflight raises a P1 finding.',
-  description: 'disk-high on / (host:9100) for two runs in a row; the report\'s Storage Pressure section has the evidence.',
+  description:
+    "disk-high on / (host:9100) for two runs in a row; the report's Storage Pressure section has the evidence.",
 };
 
 /** Used 650 of 1000 growing 15/h (full in under a day), one source at 0.004/s, another barely growing. */
@@ -55,24 +59,46 @@ const filling: RulesTest = {
     {
       eval_time: '3h',
       alertname: 'StoragePreflightFilesystemSpaceFillingUp',
-      exp_alerts: [alert({ ...DOCKER, fstype: 'ext4', severity: 'warning' }, {
-        summary: 'Filesystem is predicted to run out of space within the next 24 hours.',
-        description: '/var/lib/docker (ext4) on host:9100 has only 30.50% available space left and is filling up. Fastest-growing source: build-cache, 0.004B/s over 24 h.',
-      }), alert({ mountpoint: '/srv', fstype: 'xfs', severity: 'warning' }, {
-        summary: 'Filesystem is predicted to run out of space within the next 24 hours.',
-        description: '/srv (xfs) on host:9100 has only 6.00% available space left and is filling up. No Docker source grows on it.',
-      }), alert({ mountpoint: '/srv', fstype: 'xfs', severity: 'critical' }, {
-        summary: 'Filesystem is predicted to run out of space within the next 4 hours.',
-        description: '/srv (xfs) on host:9100 has only 6.00% available space left and is filling up fast. No Docker source grows on it.',
-      })],
+      exp_alerts: [
+        alert(
+          { ...DOCKER, fstype: 'ext4', severity: 'warning' },
+          {
+            summary: 'Filesystem is predicted to run out of space within the next 24 hours.',
+            description:
+              '/var/lib/docker (ext4) on host:9100 has only 30.50% available space left and is filling up. Fastest-growing source: build-cache, 0.004B/s over 24 h.',
+          },
+        ),
+        alert(
+          { mountpoint: '/srv', fstype: 'xfs', severity: 'warning' },
+          {
+            summary: 'Filesystem is predicted to run out of space within the next 24 hours.',
+            description:
+              '/srv (xfs) on host:9100 has only 6.00% available space left and is filling up. No Docker source grows on it.',
+          },
+        ),
+        alert(
+          { mountpoint: '/srv', fstype: 'xfs', severity: 'critical' },
+          {
+            summary: 'Filesystem is predicted to run out of space within the next 4 hours.',
+            description:
+              '/srv (xfs) on host:9100 has only 6.00% available space left and is filling up fast. No Docker source grows on it.',
+          },
+        ),
+      ],
     },
     {
       eval_time: '3h',
       alertname: 'StoragePreflightSourceFillingUp',
-      exp_alerts: [alert({ ...DOCKER, source: 'build-cache', window: '24h', severity: 'warning' }, {
-        summary: 'One storage source would fill the filesystem within 24 hours by itself.',
-        description: 'build-cache on /var/lib/docker (host:9100) grows 345.6B a day, more than the space left. The preflight\'s Remediation Plan says what can be freed on this storage driver.',
-      })],
+      exp_alerts: [
+        alert(
+          { ...DOCKER, source: 'build-cache', window: '24h', severity: 'warning' },
+          {
+            summary: 'One storage source would fill the filesystem within 24 hours by itself.',
+            description:
+              "build-cache on /var/lib/docker (host:9100) grows 345.6B a day, more than the space left. The preflight's Remediation Plan says what can be freed on this storage driver.",
+          },
+        ),
+      ],
     },
   ],
 };
@@ -80,21 +106,45 @@ const filling: RulesTest = {
 const btrfs: RulesTest = {
   interval: '1m',
   input_series: [
-    ...[['/srv/full', '0.8', '100+0x180'], ['/srv/roomy', '0.5', '100+0x180'], ['/srv/shrinking', '0.5', '1000-1x180']].flatMap(([mountpoint, ratio, unallocated]) => [
+    ...[
+      ['/srv/full', '0.8', '100+0x180'],
+      ['/srv/roomy', '0.5', '100+0x180'],
+      ['/srv/shrinking', '0.5', '1000-1x180'],
+    ].flatMap(([mountpoint, ratio, unallocated]) => [
       series('btrfs_metadata_used_ratio', { mountpoint: mountpoint! }, `${ratio}+0x180`),
       series('btrfs_unallocated_bytes', { mountpoint: mountpoint! }, unallocated!),
       series('btrfs_unallocated_min_bytes', { mountpoint: mountpoint! }, '300+0x180'),
     ]),
   ],
   alert_rule_test: [
-    { eval_time: '1h', alertname: 'StoragePreflightBtrfsMetadataExhaustion', exp_alerts: [alert({ mountpoint: '/srv/full', severity: 'critical' }, {
-      summary: 'btrfs metadata is running out; writes may fail with ENOSPC while df shows free space.',
-      description: 'Metadata on /srv/full (host:9100) is 80% full and unallocated space is below what a new metadata chunk needs. Run `btrfs balance start -dusage=0 /srv/full` (the safe step of the preflight\'s Remediation Plan), then stepped -dusage.',
-    })] },
-    { eval_time: '2h', alertname: 'StoragePreflightBtrfsUnallocatedRunningOut', exp_alerts: [alert({ mountpoint: '/srv/shrinking', severity: 'warning' }, {
-      summary: 'btrfs unallocated space is predicted to fall below the metadata guideline within 24 hours.',
-      description: 'Chunk allocation on /srv/shrinking (host:9100) is heading below the unallocated space metadata needs; node_exporter\'s free space does not show this.',
-    })] },
+    {
+      eval_time: '1h',
+      alertname: 'StoragePreflightBtrfsMetadataExhaustion',
+      exp_alerts: [
+        alert(
+          { mountpoint: '/srv/full', severity: 'critical' },
+          {
+            summary: 'btrfs metadata is running out; writes may fail with ENOSPC while df shows free space.',
+            description:
+              "Metadata on /srv/full (host:9100) is 80% full and unallocated space is below what a new metadata chunk needs. Run `btrfs balance start -dusage=0 /srv/full` (the safe step of the preflight's Remediation Plan), then stepped -dusage.",
+          },
+        ),
+      ],
+    },
+    {
+      eval_time: '2h',
+      alertname: 'StoragePreflightBtrfsUnallocatedRunningOut',
+      exp_alerts: [
+        alert(
+          { mountpoint: '/srv/shrinking', severity: 'warning' },
+          {
+            summary: 'btrfs unallocated space is predicted to fall below the metadata guideline within 24 hours.',
+            description:
+              "Chunk allocation on /srv/shrinking (host:9100) is heading below the unallocated space metadata needs; node_exporter's free space does not show this.",
+          },
+        ),
+      ],
+    },
   ],
 };
 
@@ -114,21 +164,54 @@ const runs: RulesTest = {
     series('finding', { name: 'disk-warning', severity: 'P4', mountpoint: '/srv' }, '1+0x480'),
   ],
   alert_rule_test: [
-    { eval_time: '2h', alertname: 'StoragePreflightStale', exp_alerts: [alert({ instance: 'stopped:9100', severity: 'warning' }, {
-      summary: 'storage-preflight has not completed a run for over an hour.',
-      description: 'The last run whose Storage Pressure assessment finished on stopped:9100 started 2h 0m 0s ago. The supervisor stopped calling it, the textfile cannot be written (see the report\'s Metrics line), or every run fails.',
-    })] },
-    { eval_time: '3h', alertname: 'StoragePreflightRemediationUnderDelivered', exp_alerts: [alert({ ...DOCKER, tier: 'safe', severity: 'warning' }, {
-      summary: 'The clean-up freed less than half of what it expected.',
-      description: 'The safe clean-up on /var/lib/docker (host:9100) freed 10MiB, under half of what its plan expected: something still holds the space (shared layers, BuildKit records, open files) or writes as fast.',
-    })] },
+    {
+      eval_time: '2h',
+      alertname: 'StoragePreflightStale',
+      exp_alerts: [
+        alert(
+          { instance: 'stopped:9100', severity: 'warning' },
+          {
+            summary: 'storage-preflight has not completed a run for over an hour.',
+            description:
+              "The last run whose Storage Pressure assessment finished on stopped:9100 started 2h 0m 0s ago. The supervisor stopped calling it, the textfile cannot be written (see the report's Metrics line), or every run fails.",
+          },
+        ),
+      ],
+    },
+    {
+      eval_time: '3h',
+      alertname: 'StoragePreflightRemediationUnderDelivered',
+      exp_alerts: [
+        alert(
+          { ...DOCKER, tier: 'safe', severity: 'warning' },
+          {
+            summary: 'The clean-up freed less than half of what it expected.',
+            description:
+              'The safe clean-up on /var/lib/docker (host:9100) freed 10MiB, under half of what its plan expected: something still holds the space (shared layers, BuildKit records, open files) or writes as fast.',
+          },
+        ),
+      ],
+    },
     // keep_firing_for (6 h) is over.
     { eval_time: '7h', alertname: 'StoragePreflightRemediationUnderDelivered', exp_alerts: [] },
-    { eval_time: '2h', alertname: 'StoragePreflightSectionFailing', exp_alerts: [alert({ section: 'docker', status: 'timeout', severity: 'warning' }, {
-      summary: 'A storage-preflight section keeps failing.',
-      description: 'Section docker on host:9100 ended with timeout for an hour; the report\'s section says why.',
-    })] },
-    { eval_time: '1h', alertname: 'StoragePreflightP1Finding', exp_alerts: [alert({ name: 'disk-high', priority: 'P1', severity: 'warning', mountpoint: '/' }, P1_DISK_HIGH)] },
+    {
+      eval_time: '2h',
+      alertname: 'StoragePreflightSectionFailing',
+      exp_alerts: [
+        alert(
+          { section: 'docker', status: 'timeout', severity: 'warning' },
+          {
+            summary: 'A storage-preflight section keeps failing.',
+            description: "Section docker on host:9100 ended with timeout for an hour; the report's section says why.",
+          },
+        ),
+      ],
+    },
+    {
+      eval_time: '1h',
+      alertname: 'StoragePreflightP1Finding',
+      exp_alerts: [alert({ name: 'disk-high', priority: 'P1', severity: 'warning', mountpoint: '/' }, P1_DISK_HIGH)],
+    },
   ],
 };
 
@@ -146,11 +229,13 @@ describeWith(['promtool'], 'the shipped Prometheus alert rules', () => {
     expect([res.exitCode, String(res.all)]).toEqual([0, expect.stringMatching(/SUCCESS: 9 rules found/)]);
   });
 
-  it.each([['filling filesystem and its source', filling], ['btrfs metadata', btrfs], ['stale runs, under-delivering clean-up, failing sections, findings', runs]])(
-    'fire where they should and nowhere else: %s', async (_, test) => {
-      const res = await promtoolTestRules(RULES, [test], dir);
-      expect(res.output).toMatch(/SUCCESS/);
-      expect(res.exitCode).toBe(0);
-    },
-  );
+  it.each([
+    ['filling filesystem and its source', filling],
+    ['btrfs metadata', btrfs],
+    ['stale runs, under-delivering clean-up, failing sections, findings', runs],
+  ])('fire where they should and nowhere else: %s', async (_, test) => {
+    const res = await promtoolTestRules(RULES, [test], dir);
+    expect(res.output).toMatch(/SUCCESS/);
+    expect(res.exitCode).toBe(0);
+  });
 });

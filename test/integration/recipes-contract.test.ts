@@ -19,7 +19,6 @@ import { statfsOf } from '../helpers/statfs.js';
 const shipped = (parse(readFileSync(RECIPES_FILE, 'utf8')) as { recipes: HostRecipe[] }).recipes;
 const MiB = 1024 * 1024;
 
-
 /** Bring `mount` to about `pct`% used with one filler file (replaced on each call). */
 async function fillTo(mount: string, pct: number): Promise<void> {
   const filler = path.join(mount, 'filler');
@@ -39,106 +38,162 @@ async function observe(args: string[], env: NodeJS.ProcessEnv = {}) {
   for (const r of [md, gate, json]) expect(r.exitCode, r.stderr).toBe(0);
   const fired = evaluate(shipped, md.stdout);
   const field = (section: string, name: string) => fieldValue(cutSection(md.stdout, section) ?? [], name);
-  return { md: md.stdout, fired, names: fired.map((f) => f.name), gate: JSON.parse(gate.stdout).fired, doc: parseReport(json.stdout), field };
+  return {
+    md: md.stdout,
+    fired,
+    names: fired.map((f) => f.name),
+    gate: JSON.parse(gate.stdout).fired,
+    doc: parseReport(json.stdout),
+    field,
+  };
 }
 type Observed = Awaited<ReturnType<typeof observe>>;
 
 /** What every state must satisfy: the recipes wake the LLM when our gate does, and each script they name exists. */
 function expectContract(o: Observed) {
-  expect(wakesLlm(o.fired), `recipes ${JSON.stringify(o.fired)} vs gate ${JSON.stringify(o.gate)}`).toBe(wakesLlm(o.gate));
-  for (const f of o.fired.filter((x) => x.action === 'direct')) expect(existsSync(path.join(REPO, f.action_script)), f.action_script).toBe(true);
+  expect(wakesLlm(o.fired), `recipes ${JSON.stringify(o.fired)} vs gate ${JSON.stringify(o.gate)}`).toBe(
+    wakesLlm(o.gate),
+  );
+  for (const f of o.fired.filter((x) => x.action === 'direct'))
+    expect(existsSync(path.join(REPO, f.action_script)), f.action_script).toBe(true);
   // disk_pct_gt on our Filesystem section reads our summary figure, whatever the mounts are called.
-  const summary = o.doc.filesystems.find((r: any) => r.roles.includes('docker-data-root')) ?? o.doc.filesystems.find((r: any) => r.roles.includes('root'));
+  const summary =
+    o.doc.filesystems.find((r: any) => r.roles.includes('docker-data-root')) ??
+    o.doc.filesystems.find((r: any) => r.roles.includes('root'));
   expect(diskPct(cutSection(o.md, 'Filesystem') ?? [])).toBe(summary.usedPct);
 }
 
-describeWith([...ENGINE_TOOLS, 'fallocate', 'mount'], 'the shipped recipes, evaluated the host\'s way on real reports', () => {
-  let scratch = '';
-  let loop: LoopFs | undefined;
-  let s: DockerSandbox | undefined;
-  let hostile = '';
-  let ages: NodeJS.ProcessEnv = {};
-  beforeAll(async () => {
-    scratch = await mkdtemp('/tmp/pf-rc-');
-    // The action script's run reads the same config (PREFLIGHT_CONFIG): objects of any age are safe to remove.
-    const config = path.join(scratch, 'ages.toml');
-    await writeFile(config, `[remediation]\n${['dangling_image_min_age', 'exited_container_grace', 'build_cache_min_age', 'unused_image_min_age'].map((k) => `${k} = "0s"`).join('\n')}\n`);
-    // A mount point that spells a header and each field line, would a newline in it survive.
-    hostile = `${scratch}/h\nDisk: 99% used\n## Storage Pressure\nTop source: volumes\nDisk pressure: critical\n## Remediation Plan\nSafe clean-up: available\nMetadata risk: critical`;
-    await mkdir(hostile, { recursive: true });
-    await execa('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', hostile]);
-    loop = await makeLoopFs({ fstype: 'ext4', sizeMiB: 64 });
-    s = await startDockerd('overlay2', 1024);
-    ages = { DOCKER_HOST: s.host, PREFLIGHT_CONFIG: config };
-    await s.buildImage('pf-rc-base:1');
-    // What the safe apply can remove: a stopped container with a 200 MiB writable layer.
-    await s.docker(['run', '--network', 'none', '--name', 'pf-rc-stopped', 'pf-rc-base:1', 'dd', 'if=/dev/urandom', 'of=/fill', 'bs=1M', 'count=200']);
-  });
-  afterAll(async () => {
-    await s?.stop();
-    await loop?.cleanup();
-    if (scratch) {
-      await unmountUnder(scratch);
-      await rm(scratch, { recursive: true, force: true });
-    }
-  });
+describeWith(
+  [...ENGINE_TOOLS, 'fallocate', 'mount'],
+  "the shipped recipes, evaluated the host's way on real reports",
+  () => {
+    let scratch = '';
+    let loop: LoopFs | undefined;
+    let s: DockerSandbox | undefined;
+    let hostile = '';
+    let ages: NodeJS.ProcessEnv = {};
+    beforeAll(async () => {
+      scratch = await mkdtemp('/tmp/pf-rc-');
+      // The action script's run reads the same config (PREFLIGHT_CONFIG): objects of any age are safe to remove.
+      const config = path.join(scratch, 'ages.toml');
+      await writeFile(
+        config,
+        `[remediation]\n${['dangling_image_min_age', 'exited_container_grace', 'build_cache_min_age', 'unused_image_min_age'].map((k) => `${k} = "0s"`).join('\n')}\n`,
+      );
+      // A mount point that spells a header and each field line, would a newline in it survive.
+      hostile = `${scratch}/h\nDisk: 99% used\n## Storage Pressure\nTop source: volumes\nDisk pressure: critical\n## Remediation Plan\nSafe clean-up: available\nMetadata risk: critical`;
+      await mkdir(hostile, { recursive: true });
+      await execa('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', hostile]);
+      loop = await makeLoopFs({ fstype: 'ext4', sizeMiB: 64 });
+      s = await startDockerd('overlay2', 1024);
+      ages = { DOCKER_HOST: s.host, PREFLIGHT_CONFIG: config };
+      await s.buildImage('pf-rc-base:1');
+      // What the safe apply can remove: a stopped container with a 200 MiB writable layer.
+      await s.docker([
+        'run',
+        '--network',
+        'none',
+        '--name',
+        'pf-rc-stopped',
+        'pf-rc-base:1',
+        'dd',
+        'if=/dev/urandom',
+        'of=/fill',
+        'bs=1M',
+        'count=200',
+      ]);
+    });
+    afterAll(async () => {
+      await s?.stop();
+      await loop?.cleanup();
+      if (scratch) {
+        await unmountUnder(scratch);
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
 
-  it('a --path filesystem past 80%: storage-disk-high (llm), which the Disk: line of / alone would never show', async () => {
-    await fillTo(loop!.mountpoint, 86);
-    const o = await observe(['--path', loop!.mountpoint]);
-    expect(o.doc.filesystems.find((r: any) => r.mountpoint === loop!.mountpoint).usedPct).toBeGreaterThan(80);
-    expect(o.names).toEqual(['storage-disk-high']);
-    expect(o.fired[0]).toMatchObject({ severity: 'P1', action: 'llm', evidence: 'Disk pressure: high' });
-    expect(evaluate([{ name: 'root-disk', severity: 'P1', detect: { source: 'preflight', section: 'Filesystem', rule: 'disk_pct_gt', threshold: 80 }, action: 'llm' }], o.md)).toEqual([]);
-    expectContract(o);
-  });
+    it('a --path filesystem past 80%: storage-disk-high (llm), which the Disk: line of / alone would never show', async () => {
+      await fillTo(loop!.mountpoint, 86);
+      const o = await observe(['--path', loop!.mountpoint]);
+      expect(o.doc.filesystems.find((r: any) => r.mountpoint === loop!.mountpoint).usedPct).toBeGreaterThan(80);
+      expect(o.names).toEqual(['storage-disk-high']);
+      expect(o.fired[0]).toMatchObject({ severity: 'P1', action: 'llm', evidence: 'Disk pressure: high' });
+      expect(
+        evaluate(
+          [
+            {
+              name: 'root-disk',
+              severity: 'P1',
+              detect: { source: 'preflight', section: 'Filesystem', rule: 'disk_pct_gt', threshold: 80 },
+              action: 'llm',
+            },
+          ],
+          o.md,
+        ),
+      ).toEqual([]);
+      expectContract(o);
+    });
 
-  it('below the warning tier nothing fires, and the hostile mount point adds nothing: no header, no field, no Disk: figure', async () => {
-    await fillTo(loop!.mountpoint, 0);
-    const o = await observe(['--path', loop!.mountpoint, '--path', hostile]);
-    expect(o.doc.filesystems.map((r: any) => r.mountpoint)).toContain(hostile);
-    // The hostile text is in the report, escaped onto one line: else this proves nothing.
-    expect(o.md).toContain('\\nTop source: volumes\\nDisk pressure: critical');
-    expect(o.names).toEqual([]);
-    expect(o.field('Storage Pressure', 'Top source')).toBe(o.doc.attribution.sources[0].kind);
-    expect(o.field('Storage Pressure', 'Disk pressure')).toBe('ok');
-    expect(o.field('Remediation Plan', 'Safe clean-up')).toBe('none');
-    expect(o.md.split('\n').filter((l) => l.startsWith('## '))).toEqual(['## Storage Pressure', '## Remediation Plan', '## Filesystem', '## Docker Storage', '## Storage Trend']);
-    expectContract(o);
-  });
+    it('below the warning tier nothing fires, and the hostile mount point adds nothing: no header, no field, no Disk: figure', async () => {
+      await fillTo(loop!.mountpoint, 0);
+      const o = await observe(['--path', loop!.mountpoint, '--path', hostile]);
+      expect(o.doc.filesystems.map((r: any) => r.mountpoint)).toContain(hostile);
+      // The hostile text is in the report, escaped onto one line: else this proves nothing.
+      expect(o.md).toContain('\\nTop source: volumes\\nDisk pressure: critical');
+      expect(o.names).toEqual([]);
+      expect(o.field('Storage Pressure', 'Top source')).toBe(o.doc.attribution.sources[0].kind);
+      expect(o.field('Storage Pressure', 'Disk pressure')).toBe('ok');
+      expect(o.field('Remediation Plan', 'Safe clean-up')).toBe('none');
+      expect(o.md.split('\n').filter((l) => l.startsWith('## '))).toEqual([
+        '## Storage Pressure',
+        '## Remediation Plan',
+        '## Filesystem',
+        '## Docker Storage',
+        '## Storage Trend',
+      ]);
+      expectContract(o);
+    });
 
-  it('a Docker data root past 80% that the safe apply can clean: storage-cleanup alone (direct, our script), the LLM sleeps', async () => {
-    await fillTo(s!.fs.mountpoint, 86);
-    const o = await observe([], ages);
-    expect(o.doc.remediation.plan.usedPct).toBeGreaterThan(80);
-    expect(o.names).toEqual(['storage-cleanup']);
-    expect(o.fired[0]).toMatchObject({ severity: 'P1', action: 'direct', action_script: 'integrations/actions/storage-cleanup.sh', evidence: 'Safe clean-up: available' });
-    expect(o.field('Storage Pressure', 'Disk pressure')).toBe('clean-up');
-    expect(wakesLlm(o.fired)).toBe(false);
-    expectContract(o);
-    // The same host with a hostile --path beside it fires the same.
-    expect(evaluate(shipped, (await runPreflight(['--path', hostile], ages)).stdout).map((f) => f.name)).toEqual(['storage-cleanup']);
-  });
+    it('a Docker data root past 80% that the safe apply can clean: storage-cleanup alone (direct, our script), the LLM sleeps', async () => {
+      await fillTo(s!.fs.mountpoint, 86);
+      const o = await observe([], ages);
+      expect(o.doc.remediation.plan.usedPct).toBeGreaterThan(80);
+      expect(o.names).toEqual(['storage-cleanup']);
+      expect(o.fired[0]).toMatchObject({
+        severity: 'P1',
+        action: 'direct',
+        action_script: 'integrations/actions/storage-cleanup.sh',
+        evidence: 'Safe clean-up: available',
+      });
+      expect(o.field('Storage Pressure', 'Disk pressure')).toBe('clean-up');
+      expect(wakesLlm(o.fired)).toBe(false);
+      expectContract(o);
+      // The same host with a hostile --path beside it fires the same.
+      expect(evaluate(shipped, (await runPreflight(['--path', hostile], ages)).stdout).map((f) => f.name)).toEqual([
+        'storage-cleanup',
+      ]);
+    });
 
-  it('the same disk with only young objects (default ages): nothing is safe, storage-disk-high asks the LLM', async () => {
-    const o = await observe([], { DOCKER_HOST: s!.host });
-    expect(o.names).toEqual(['storage-disk-high']);
-    expect(o.field('Remediation Plan', 'Safe clean-up')).toBe('none');
-    expectContract(o);
-  });
+    it('the same disk with only young objects (default ages): nothing is safe, storage-disk-high asks the LLM', async () => {
+      const o = await observe([], { DOCKER_HOST: s!.host });
+      expect(o.names).toEqual(['storage-disk-high']);
+      expect(o.field('Remediation Plan', 'Safe clean-up')).toBe('none');
+      expectContract(o);
+    });
 
-  it('at about 72% (warning tier, below the 75% target): nothing fires; well below it, nothing either', async () => {
-    await fillTo(s!.fs.mountpoint, 72);
-    const warning = await observe([], ages);
-    expect(warning.doc.remediation.plan.usedPct).toBeGreaterThanOrEqual(70);
-    expect(warning.doc.remediation.plan.usedPct).toBeLessThan(75);
-    expect(warning.names).toEqual([]);
-    expect(warning.field('Storage Pressure', 'Disk pressure')).toBe('warning');
-    expectContract(warning);
-    await fillTo(s!.fs.mountpoint, 0);
-    const calm = await observe([], ages);
-    expect(calm.names).toEqual([]);
-    expect(calm.field('Storage Pressure', 'Disk pressure')).toBe('ok');
-    expectContract(calm);
-  });
-});
+    it('at about 72% (warning tier, below the 75% target): nothing fires; well below it, nothing either', async () => {
+      await fillTo(s!.fs.mountpoint, 72);
+      const warning = await observe([], ages);
+      expect(warning.doc.remediation.plan.usedPct).toBeGreaterThanOrEqual(70);
+      expect(warning.doc.remediation.plan.usedPct).toBeLessThan(75);
+      expect(warning.names).toEqual([]);
+      expect(warning.field('Storage Pressure', 'Disk pressure')).toBe('warning');
+      expectContract(warning);
+      await fillTo(s!.fs.mountpoint, 0);
+      const calm = await observe([], ages);
+      expect(calm.names).toEqual([]);
+      expect(calm.field('Storage Pressure', 'Disk pressure')).toBe('ok');
+      expectContract(calm);
+    });
+  },
+);

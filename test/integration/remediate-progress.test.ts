@@ -28,13 +28,23 @@ const PROGRESS = /^(remediate --apply: |\[\d+\/\d+\] )/;
 
 describe('remediate --apply and a terminal (script(1) from util-linux)', () => {
   it('on a terminal: progress lines as it goes, then the report; no crash', async () => {
-    const tty = await execa('script', ['-qec', `${PREFLIGHT} remediate --apply --no-journal`, '/dev/null'], { cwd: REPO, env: { ...process.env, ...env }, reject: false, stdin: 'ignore', timeout: 90_000 });
+    const tty = await execa('script', ['-qec', `${PREFLIGHT} remediate --apply --no-journal`, '/dev/null'], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      reject: false,
+      stdin: 'ignore',
+      timeout: 90_000,
+    });
     expect(tty.exitCode).toBe(0);
     const lines = String(tty.stdout).replace(/\r\n/g, '\n').split('\n');
     expect(lines.filter((l) => PROGRESS.test(l))).toEqual([
       expect.stringMatching(/^remediate --apply: measuring and planning \(at most 30\.0 s\)$/),
-      expect.stringMatching(/^remediate --apply: \/ \d+% used \([\d.]+ \w+ of [\d.]+ \w+\), target \d+%; 0 steps up to --max-tier safe$/),
-      expect.stringMatching(/^remediate --apply: (already at the target, nothing to run|every step up to the tier ran)$/),
+      expect.stringMatching(
+        /^remediate --apply: \/ \d+% used \([\d.]+ \w+ of [\d.]+ \w+\), target \d+%; 0 steps up to --max-tier safe$/,
+      ),
+      expect.stringMatching(
+        /^remediate --apply: (already at the target, nothing to run|every step up to the tier ran)$/,
+      ),
     ]);
     // The progress comes first; the report follows whole.
     expect(lines.slice(0, 3).every((l) => PROGRESS.test(l))).toBe(true);
@@ -45,14 +55,32 @@ describe('remediate --apply and a terminal (script(1) from util-linux)', () => {
     expect(piped.exitCode).toBe(0);
     expect(piped.stderr).toBe('');
     expect(piped.stdout.split('\n').some((l) => PROGRESS.test(l))).toBe(false);
-    expect(shape(piped.stdout)).toBe(shape(lines.filter((l) => !PROGRESS.test(l)).join('\n').trimEnd()));
+    expect(shape(piped.stdout)).toBe(
+      shape(
+        lines
+          .filter((l) => !PROGRESS.test(l))
+          .join('\n')
+          .trimEnd(),
+      ),
+    );
   });
 
   it('on a terminal, a dry run and a report print no progress', async () => {
     for (const argv of ['remediate --no-journal', '--no-journal']) {
-      const tty = await execa('script', ['-qec', `${PREFLIGHT} ${argv}`, '/dev/null'], { cwd: REPO, env: { ...process.env, ...env }, reject: false, stdin: 'ignore', timeout: 90_000 });
+      const tty = await execa('script', ['-qec', `${PREFLIGHT} ${argv}`, '/dev/null'], {
+        cwd: REPO,
+        env: { ...process.env, ...env },
+        reject: false,
+        stdin: 'ignore',
+        timeout: 90_000,
+      });
       expect(tty.exitCode).toBe(0);
-      expect(String(tty.stdout).split(/\r?\n/).some((l) => PROGRESS.test(l)), argv).toBe(false);
+      expect(
+        String(tty.stdout)
+          .split(/\r?\n/)
+          .some((l) => PROGRESS.test(l)),
+        argv,
+      ).toBe(false);
     }
   });
 });

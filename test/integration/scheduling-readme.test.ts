@@ -16,7 +16,11 @@ import { hasTool } from '../helpers/tools.js';
 const INSTALL = '/opt/storage-preflight';
 const readme = readFileSync(path.join(REPO, 'docs/operations.md'), 'utf8');
 /** Fenced blocks of `lang` whose first line names the file they are: `# /etc/…`. */
-const files = (lang: string) => [...readme.matchAll(new RegExp('```' + lang + '\\n# (/etc/\\S+)\\n([\\s\\S]*?)```', 'g'))].map((m) => ({ file: m[1]!, text: m[2]! }));
+const files = (lang: string) =>
+  [...readme.matchAll(new RegExp('```' + lang + '\\n# (/etc/\\S+)\\n([\\s\\S]*?)```', 'g'))].map((m) => ({
+    file: m[1]!,
+    text: m[2]!,
+  }));
 const here = (text: string) => text.replaceAll(INSTALL, REPO);
 
 let dir: string;
@@ -50,7 +54,10 @@ describe('the README systemd units', () => {
   const units = files('ini').filter((u) => u.file.startsWith('/etc/systemd/system/'));
 
   it('a oneshot service and its timer, each a unit file whose ExecStart runs our preflight with flags it parses', () => {
-    expect(units.map((u) => path.basename(u.file)).sort()).toEqual(['storage-preflight.service', 'storage-preflight.timer']);
+    expect(units.map((u) => path.basename(u.file)).sort()).toEqual([
+      'storage-preflight.service',
+      'storage-preflight.timer',
+    ]);
     const service = parseUnit(here(units.find((u) => u.file.endsWith('.service'))!.text));
     expect(service.get('Service')!.get('Type')).toEqual(['oneshot']);
     const [exec, ...args] = service.get('Service')!.get('ExecStart')![0]!.split(/\s+/);
@@ -63,7 +70,10 @@ describe('the README systemd units', () => {
 
   it.skipIf(!hasTool('systemd-analyze'))('pass systemd-analyze verify', async () => {
     for (const u of units) await writeFile(path.join(dir, path.basename(u.file)), here(u.text));
-    const res = await execa('systemd-analyze', ['verify', ...units.map((u) => path.join(dir, path.basename(u.file)))], { cwd: dir, reject: false });
+    const res = await execa('systemd-analyze', ['verify', ...units.map((u) => path.join(dir, path.basename(u.file)))], {
+      cwd: dir,
+      reject: false,
+    });
     expect(res.stderr).toBe('');
     expect(res.exitCode).toBe(0);
     const calendar = await execa('systemd-analyze', ['calendar', '*:0/20']);
@@ -78,7 +88,9 @@ function cronField(field: string, lo: number, hi: number): boolean {
     if (!m) return false;
     const [a, b, step] = [m[2], m[3], m[4]].map((x) => (x === undefined ? undefined : Number(x)));
     const inRange = (n: number | undefined) => n === undefined || (n >= lo && n <= hi);
-    return inRange(a) && inRange(b) && (a === undefined || b === undefined || a <= b) && (step === undefined || step >= 1);
+    return (
+      inRange(a) && inRange(b) && (a === undefined || b === undefined || a <= b) && (step === undefined || step >= 1)
+    );
   });
 }
 
@@ -91,7 +103,13 @@ describe('the README cron file', () => {
     const jobs = lines.filter((l) => !/^[A-Z_]+=/.test(l));
     expect(jobs).toHaveLength(1);
     const [minute, hour, dom, month, dow, user] = jobs[0]!.split(/\s+/);
-    expect([cronField(minute!, 0, 59), cronField(hour!, 0, 23), cronField(dom!, 1, 31), cronField(month!, 1, 12), cronField(dow!, 0, 7)]).toEqual([true, true, true, true, true]);
+    expect([
+      cronField(minute!, 0, 59),
+      cronField(hour!, 0, 23),
+      cronField(dom!, 1, 31),
+      cronField(month!, 1, 12),
+      cronField(dow!, 0, 7),
+    ]).toEqual([true, true, true, true, true]);
     expect(minute).toBe('*/20');
     expect(user).toBe('root');
     expect(cronField('*/0', 0, 59) || cronField('60', 0, 59) || cronField('1-', 0, 59)).toBe(false);
@@ -99,14 +117,25 @@ describe('the README cron file', () => {
 
   it("runs as written under cron's sh and PATH: a report appended to the log, nothing on stderr", async () => {
     const lines = cron!.text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
-    const vars = Object.fromEntries(lines.filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const vars = Object.fromEntries(
+      lines.filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     const job = lines.find((l) => !/^[A-Z_]+=/.test(l))!;
     const command = here(job.split(/\s+/).slice(6).join(' ')).replaceAll('/var/log/', `${dir}/`);
     expect(command).toMatch(new RegExp(`^cd ${REPO} && \\./preflight `));
     const res = await execa('/bin/sh', ['-c', command], {
-      extendEnv: false, reject: false, timeout: 90_000,
+      extendEnv: false,
+      reject: false,
+      timeout: 90_000,
       // cron's environment: its variables, a HOME and a shell; the test keeps its journal and lock apart.
-      env: { ...vars, HOME: '/root', SHELL: '/bin/sh', OPS_JOURNAL_ROOT: dir, TMPDIR: dir, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      env: {
+        ...vars,
+        HOME: '/root',
+        SHELL: '/bin/sh',
+        OPS_JOURNAL_ROOT: dir,
+        TMPDIR: dir,
+        DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+      },
     });
     expect(res.exitCode).toBe(0);
     expect(await readFile(path.join(dir, 'storage-preflight.err'), 'utf8')).toBe('');

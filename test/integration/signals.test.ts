@@ -29,15 +29,23 @@ describe('remediate --apply cut by a signal', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it.each([['SIGTERM', 143], ['SIGINT', 130]] as const)('%s: exits %i within a second, one line on stderr', async (signal, code) => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('%s: exits %i within a second, one line on stderr', async (signal, code) => {
     const temp = await mkdtemp(path.join(dir, 'tmp-'));
     const connected = new Promise<void>((resolve) => waiting.push(resolve));
-    const run = startPreflight(['remediate', '--apply', '--no-journal', '--budget', '30'], { DOCKER_HOST: `unix://${dir}/docker.sock`, TMPDIR: temp });
+    const run = startPreflight(['remediate', '--apply', '--no-journal', '--budget', '30'], {
+      DOCKER_HOST: `unix://${dir}/docker.sock`,
+      TMPDIR: temp,
+    });
     await connected;
     const stopped = await run.stop(signal);
     expect(stopped.ms).toBeLessThan(1000);
     expect(stopped.code).toBe(code);
     expect(run.stdout()).toBe('');
-    expect(run.stderr()).toMatch(new RegExp(`^preflight: stopped by ${signal} before the report was printed[^\\n]*\\n$`));
+    expect(run.stderr()).toMatch(
+      new RegExp(`^preflight: stopped by ${signal} before the report was printed[^\\n]*\\n$`),
+    );
   });
 });

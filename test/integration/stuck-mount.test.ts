@@ -28,7 +28,10 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     await mkdir(path.join(dir, 'src'));
     await mkdir(path.join(dir, 'dst'));
     // -f: stay in the foreground, so the pid we hold is the FUSE daemon.
-    const bindfs = execa('bindfs', ['-f', path.join(dir, 'src'), path.join(dir, 'dst')], { reject: false, stdin: 'ignore' });
+    const bindfs = execa('bindfs', ['-f', path.join(dir, 'src'), path.join(dir, 'dst')], {
+      reject: false,
+      stdin: 'ignore',
+    });
     bindfsPid = bindfs.pid!;
     for (let i = 0; i < 50; i += 1) {
       if ((await readFile('/proc/self/mountinfo', 'utf8')).includes(`${dir}/dst`)) break;
@@ -38,11 +41,19 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
   });
   afterAll(async () => {
     if (bindfsPid) {
-      try { process.kill(bindfsPid, 'SIGCONT'); } catch { /* gone */ }
+      try {
+        process.kill(bindfsPid, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
     }
     await unmountUnder(path.join(dir, 'dst'));
     if (bindfsPid) {
-      try { process.kill(bindfsPid, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(bindfsPid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
     }
     await rm(dir, { recursive: true, force: true });
   });
@@ -55,7 +66,10 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     const stuck = doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === `${dir}/dst`);
     expect(stuck).toMatchObject({ stuck: true, sizeBytes: null, fstype: expect.stringMatching(/^fuse/) });
     expect(stuck.problem).toMatch(/^statfs gave no answer in \d/);
-    expect(doc.sections.find((x: { id: string }) => x.id === 'filesystem')).toMatchObject({ status: 'degraded', reason: '1 mount stuck' });
+    expect(doc.sections.find((x: { id: string }) => x.id === 'filesystem')).toMatchObject({
+      status: 'degraded',
+      reason: '1 mount stuck',
+    });
     expect(doc.findings).toContainEqual(expect.objectContaining({ name: 'mount-stuck', severity: 'P3' }));
     // The root filesystem was still measured.
     expect(doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === '/').sizeBytes).toBeGreaterThan(0);
@@ -79,7 +93,11 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
   });
 
   it('a journal (history and day file) on the stuck mount: the run ends within its budget and says so', async () => {
-    const run = await runPreflight(['--budget', '6', '--disk-threshold', '1'], { OPS_JOURNAL_ROOT: `${dir}/dst/journal` }, 15_000);
+    const run = await runPreflight(
+      ['--budget', '6', '--disk-threshold', '1'],
+      { OPS_JOURNAL_ROOT: `${dir}/dst/journal` },
+      15_000,
+    );
     expect(run.exitCode).toBe(0);
     expect(run.elapsedMs).toBeLessThan(7000);
     expect(run.stdout).toMatch(/^\(degraded: history: ETIMEDOUT: no answer in [\d.]+ s \(hung mount\?\)\)$/m);
@@ -102,10 +120,16 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
   });
 
   it('a DOCKER_HOST socket on the stuck mount: the run ends within its budget and says so', async () => {
-    const run = await runPreflight(['--budget', '4', '--no-journal'], { DOCKER_HOST: `unix://${dir}/dst/docker.sock` }, 15_000);
+    const run = await runPreflight(
+      ['--budget', '4', '--no-journal'],
+      { DOCKER_HOST: `unix://${dir}/dst/docker.sock` },
+      15_000,
+    );
     expect(run.exitCode).toBe(0);
     expect(run.elapsedMs).toBeLessThan(5000);
-    expect(run.stdout).toMatch(/docker: the socket path .*\/dst\/docker\.sock gave no answer in [\d.]+ s \(hung mount\?\)/);
+    expect(run.stdout).toMatch(
+      /docker: the socket path .*\/dst\/docker\.sock gave no answer in [\d.]+ s \(hung mount\?\)/,
+    );
   });
 
   it('a DOCKER_HOST socket behind a symlink in /tmp that leads onto the stuck mount: the same, and the lookup never enters it', async () => {
@@ -128,9 +152,15 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
   // Node by absolute path: the launcher's `#!/usr/bin/env node` would itself hang on such a PATH, before any code of ours.
   it('a PATH entry on the stuck mount: the run ends within its budget', async () => {
     const started = Date.now();
-    const run = await execa(process.execPath, [path.join(REPO, 'dist/preflight.mjs'), '--budget', '4', '--no-journal'], {
-      reject: false, timeout: 15_000, env: { PATH: `${dir}/dst/bin:/usr/local/bin:/usr/bin:/bin`, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
-    });
+    const run = await execa(
+      process.execPath,
+      [path.join(REPO, 'dist/preflight.mjs'), '--budget', '4', '--no-journal'],
+      {
+        reject: false,
+        timeout: 15_000,
+        env: { PATH: `${dir}/dst/bin:/usr/local/bin:/usr/bin:/bin`, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      },
+    );
     expect(run.exitCode).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(String(run.stdout)).toContain('## Filesystem');
@@ -140,7 +170,11 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     const root = await mkdtemp('/tmp/pf-keep-');
     try {
       await execa('mount', ['--bind', `${dir}/dst`, `${root}`]).catch(() => undefined);
-      const run = await runPreflight(['--budget', '6', '--journal-keep-days', '30'], { OPS_JOURNAL_ROOT: root }, 15_000);
+      const run = await runPreflight(
+        ['--budget', '6', '--journal-keep-days', '30'],
+        { OPS_JOURNAL_ROOT: root },
+        15_000,
+      );
       expect(run.exitCode).toBe(0);
       expect(run.elapsedMs).toBeLessThan(7000);
       expect(run.stdout).toContain('## Storage Pressure');
@@ -150,4 +184,3 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     }
   });
 });
-

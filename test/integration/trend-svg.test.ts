@@ -13,7 +13,15 @@ import { runPreflight } from '../helpers/preflight.js';
 import { colourCounts, decodePng } from '../helpers/png.js';
 import { useScratchDir } from '../helpers/scratch.js';
 
-const CHROMIUM = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const HOSTILE_STEP = 'remove-containers</text><script>alert(1)</script>&"';
 
 /**
@@ -25,7 +33,9 @@ async function weekOfHistory(journal: string): Promise<number> {
   const run = await runPreflight([], { OPS_JOURNAL_ROOT: journal });
   expect(run.exitCode).toBe(0);
   const dir = historyDir(journal);
-  const real = parseHistory((await Promise.all((await readdir(dir)).map((f) => readFile(path.join(dir, f), 'utf8')))).join('')).records[0]!;
+  const real = parseHistory(
+    (await Promise.all((await readdir(dir)).map((f) => readFile(path.join(dir, f), 'utf8')))).join(''),
+  ).records[0]!;
   const fs = real.filesystems.find((f) => f.mountpoint === real.summaryMount)!;
   const capacity = fs.usedBytes + fs.availBytes;
   const now = Date.parse(real.at);
@@ -37,8 +47,12 @@ async function weekOfHistory(journal: string): Promise<number> {
     const logs = Math.round(Math.min(usedBytes / 3, 2 * GiB + (144 - h) * 0.05 * GiB));
     const images = Math.round(usedBytes / 5);
     const r: HistoryRecord = {
-      ...real, at: new Date(now - h * HOUR).toISOString(), id: `past-${h}`,
-      filesystems: [{ ...fs, usedBytes, availBytes: capacity - usedBytes, usedPct: Math.ceil((usedBytes * 100) / capacity) }],
+      ...real,
+      at: new Date(now - h * HOUR).toISOString(),
+      id: `past-${h}`,
+      filesystems: [
+        { ...fs, usedBytes, availBytes: capacity - usedBytes, usedPct: Math.ceil((usedBytes * 100) / capacity) },
+      ],
       sources: { images, 'container-logs': logs, 'outside-docker': usedBytes - images - logs },
       remediation: h === 30 ? [{ action: HOSTILE_STEP, reclaimedBytes: Math.round(fs.usedBytes * 0.07) }] : [],
     };
@@ -50,66 +64,92 @@ async function weekOfHistory(journal: string): Promise<number> {
   return written + 1;
 }
 
-describeWith(['chromium'], 'preflight trend --svg, rendered in headless Chromium', () => {
-  let dir = '';
-  let journal = '';
-  let svgFile = '';
-  let entries = 0;
-  const chromium = (...args: string[]) => execa('chromium', [...CHROMIUM, `--user-data-dir=${path.join(dir, 'profile')}`, ...args], { reject: false, timeout: 90_000 });
+describeWith(
+  ['chromium'],
+  'preflight trend --svg, rendered in headless Chromium',
+  () => {
+    let dir = '';
+    let journal = '';
+    let svgFile = '';
+    let entries = 0;
+    const chromium = (...args: string[]) =>
+      execa('chromium', [...CHROMIUM, `--user-data-dir=${path.join(dir, 'profile')}`, ...args], {
+        reject: false,
+        timeout: 90_000,
+      });
 
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'pf-trend-svg-'));
-    journal = path.join(dir, 'journal');
-    svgFile = path.join(dir, 'trend.svg');
-    entries = await weekOfHistory(journal);
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+    beforeAll(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'pf-trend-svg-'));
+      journal = path.join(dir, 'journal');
+      svgFile = path.join(dir, 'trend.svg');
+      entries = await weekOfHistory(journal);
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
 
-  it('writes the chart and still prints the trend; --svg - prints the same bytes', async () => {
-    const run = await runPreflight(['trend', '--svg', svgFile], { OPS_JOURNAL_ROOT: journal });
-    expect(run).toMatchObject({ exitCode: 0, stderr: '' });
-    expect(run.stdout).toContain(`From ${entries} journal entries`);
-    const svg = await readFile(svgFile, 'utf8');
-    expect(svg).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
-    const stdout = await runPreflight(['trend', '--svg', '-'], { OPS_JOURNAL_ROOT: journal });
-    expect(stdout.exitCode).toBe(0);
-    // execa drops the final newline of stdout.
-    expect(`${stdout.stdout}\n`).toBe(svg);
-  });
+    it('writes the chart and still prints the trend; --svg - prints the same bytes', async () => {
+      const run = await runPreflight(['trend', '--svg', svgFile], { OPS_JOURNAL_ROOT: journal });
+      expect(run).toMatchObject({ exitCode: 0, stderr: '' });
+      expect(run.stdout).toContain(`From ${entries} journal entries`);
+      const svg = await readFile(svgFile, 'utf8');
+      expect(svg).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
+      const stdout = await runPreflight(['trend', '--svg', '-'], { OPS_JOURNAL_ROOT: journal });
+      expect(stdout.exitCode).toBe(0);
+      // execa drops the final newline of stdout.
+      expect(`${stdout.stdout}\n`).toBe(svg);
+    });
 
-  it('parses in the browser, with the legend, the title and the hostile step name as text', async () => {
-    const res = await chromium('--dump-dom', pathToFileURL(svgFile).href);
-    expect(res.exitCode).toBe(0);
-    const dom = String(res.stdout);
-    expect(dom).not.toMatch(/parsererror|This page contains the following errors/);
-    expect(dom).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    for (const label of ['Storage on /', 'outside Docker', 'container logs', 'images', 'capacity (used + available)', 'disk threshold (80%)', 'clean-up applied (bytes freed)', 'no runs for over 1 h', 'time (UTC)']) {
-      expect(dom).toContain(`>${label}`);
-    }
-    expect(dom).toContain('remove-containers&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;"');
-    expect(dom).not.toContain('<script');
-  });
+    it('parses in the browser, with the legend, the title and the hostile step name as text', async () => {
+      const res = await chromium('--dump-dom', pathToFileURL(svgFile).href);
+      expect(res.exitCode).toBe(0);
+      const dom = String(res.stdout);
+      expect(dom).not.toMatch(/parsererror|This page contains the following errors/);
+      expect(dom).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      for (const label of [
+        'Storage on /',
+        'outside Docker',
+        'container logs',
+        'images',
+        'capacity (used + available)',
+        'disk threshold (80%)',
+        'clean-up applied (bytes freed)',
+        'no runs for over 1 h',
+        'time (UTC)',
+      ]) {
+        expect(dom).toContain(`>${label}`);
+      }
+      expect(dom).toContain('remove-containers&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;"');
+      expect(dom).not.toContain('<script');
+    });
 
-  it('renders a screenshot that is not blank: the stacked areas are painted in their legend colours', async () => {
-    const png = path.join(dir, 'trend.png');
-    const res = await chromium(`--screenshot=${png}`, '--window-size=1000,600', pathToFileURL(svgFile).href);
-    expect(res.exitCode).toBe(0);
-    const img = decodePng(await readFile(png));
-    expect([img.width, img.height]).toEqual([1000, 600]);
-    const counts = colourCounts(img);
-    const white = counts.get('#ffffff') ?? 0;
-    expect(1 - white / (img.width * img.height)).toBeGreaterThan(0.1);
-    // outside Docker, images, container logs: solid fills, thousands of pixels each.
-    for (const colour of ['#9e9e9e', '#4e79a7', '#e15759']) expect(counts.get(colour) ?? 0).toBeGreaterThan(2000);
-    if (process.env.PREFLIGHT_KEEP_SCREENSHOT) await writeFile(process.env.PREFLIGHT_KEEP_SCREENSHOT, await readFile(png));
-  });
-}, { root: false, install: 'chromium' });
+    it('renders a screenshot that is not blank: the stacked areas are painted in their legend colours', async () => {
+      const png = path.join(dir, 'trend.png');
+      const res = await chromium(`--screenshot=${png}`, '--window-size=1000,600', pathToFileURL(svgFile).href);
+      expect(res.exitCode).toBe(0);
+      const img = decodePng(await readFile(png));
+      expect([img.width, img.height]).toEqual([1000, 600]);
+      const counts = colourCounts(img);
+      const white = counts.get('#ffffff') ?? 0;
+      expect(1 - white / (img.width * img.height)).toBeGreaterThan(0.1);
+      // outside Docker, images, container logs: solid fills, thousands of pixels each.
+      for (const colour of ['#9e9e9e', '#4e79a7', '#e15759']) expect(counts.get(colour) ?? 0).toBeGreaterThan(2000);
+      if (process.env.PREFLIGHT_KEEP_SCREENSHOT)
+        await writeFile(process.env.PREFLIGHT_KEEP_SCREENSHOT, await readFile(png));
+    });
+  },
+  { root: false, install: 'chromium' },
+);
 
 describe('preflight trend --svg: empty history and write failures', () => {
   let dir = '';
-  useScratchDir('pf-trend-svg-fail-', (d) => { dir = d; }, 'all');
+  useScratchDir(
+    'pf-trend-svg-fail-',
+    (d) => {
+      dir = d;
+    },
+    'all',
+  );
 
   it('writes a "no data yet" chart when there is no history', async () => {
     const file = path.join(dir, 'empty.svg');
@@ -119,12 +159,20 @@ describe('preflight trend --svg: empty history and write failures', () => {
   });
 
   it.each([
-    ['a folder that does not exist', async () => path.join(dir, 'missing', 'c.svg'), /ENOENT: its folder does not exist/],
-    ['a symlink at the name', async () => {
-      await writeFile(path.join(dir, 'target.txt'), 'keep');
-      await symlink(path.join(dir, 'target.txt'), path.join(dir, 'link.svg'));
-      return path.join(dir, 'link.svg');
-    }, /ELOOP: is a symbolic link/],
+    [
+      'a folder that does not exist',
+      async () => path.join(dir, 'missing', 'c.svg'),
+      /ENOENT: its folder does not exist/,
+    ],
+    [
+      'a symlink at the name',
+      async () => {
+        await writeFile(path.join(dir, 'target.txt'), 'keep');
+        await symlink(path.join(dir, 'target.txt'), path.join(dir, 'link.svg'));
+        return path.join(dir, 'link.svg');
+      },
+      /ELOOP: is a symbolic link/,
+    ],
     ['a folder at the name', async () => dir, /ENOTREG/],
   ])('refuses %s: one line on stderr, nothing on stdout, exit 2', async (_, target, reason) => {
     const run = await runPreflight(['trend', '--journal', path.join(dir, 'none'), '--svg', await target()]);

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { childrenOf } from '../../src/host/exec.js';
-import { isAlive, jsonReports, lockHolder, silentDocker, startPreflight, until, windowOf, type LiveRun } from '../helpers/live-run.js';
+import {
+  isAlive,
+  jsonReports,
+  lockHolder,
+  silentDocker,
+  startPreflight,
+  until,
+  windowOf,
+  type LiveRun,
+} from '../helpers/live-run.js';
 
 /*
  * `preflight watch` as a host runs it: real processes, real signals, the
@@ -17,7 +26,11 @@ const started: LiveRun[] = [];
 const lockPath = () => path.join(temp, 'storage-preflight-run.lock');
 
 function watch(args: readonly string[], env: NodeJS.ProcessEnv = {}): LiveRun {
-  const run = startPreflight(['watch', '--no-journal', '--format', 'json', ...args], { TMPDIR: temp, DOCKER_HOST: 'unix:///nonexistent/docker.sock', ...env });
+  const run = startPreflight(['watch', '--no-journal', '--format', 'json', ...args], {
+    TMPDIR: temp,
+    DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    ...env,
+  });
   started.push(run);
   return run;
 }
@@ -53,7 +66,10 @@ describe('preflight watch', () => {
     const lines = w.stderr().split('\n').filter(Boolean);
     const failed = lines.filter((l) => / failed /.test(l));
     expect(failed.length).toBeGreaterThanOrEqual(1);
-    for (const l of failed) expect(l).toMatch(/^preflight watch: the run started \S+Z failed \(exit 2\): \/.*\/preflight\.toml: unknown key 'bogus' \(integrations\/preflight\.example\.yaml lists every key\)$/);
+    for (const l of failed)
+      expect(l).toMatch(
+        /^preflight watch: the run started \S+Z failed \(exit 2\): \/.*\/preflight\.toml: unknown key 'bogus' \(integrations\/preflight\.example\.yaml lists every key\)$/,
+      );
     // Nothing else on stderr but, perhaps, the run SIGTERM cut.
     expect(lines.filter((l) => !failed.includes(l) && !/was cut by SIGTERM; stopped$/.test(l))).toEqual([]);
     expect(jsonReports(w.stdout()).every((d) => d.schemaVersion === 1)).toBe(true);
@@ -68,17 +84,32 @@ describe('preflight watch', () => {
     await new Promise((r) => setTimeout(r, 3000));
     const once = startPreflight(['--no-journal', '--format', 'json', '--budget', '60'], { TMPDIR: temp, ...env });
     started.push(once);
-    await until(() => jsonReports(a.stdout()).length >= 2 && jsonReports(b.stdout()).length >= 2, 60_000, 'two reports from each watcher');
+    await until(
+      () => jsonReports(a.stdout()).length >= 2 && jsonReports(b.stdout()).length >= 2,
+      60_000,
+      'two reports from each watcher',
+    );
     const oneShot = await once.exited;
     expect(oneShot.code).toBe(0);
     for (const w of [a, b]) expect((await w.stop('SIGTERM')).code).toBe(0);
-    const windows = [a, b, once].flatMap((r) => jsonReports(r.stdout()).map(windowOf)).sort((x, y) => x.start - y.start);
+    const windows = [a, b, once]
+      .flatMap((r) => jsonReports(r.stdout()).map(windowOf))
+      .sort((x, y) => x.start - y.start);
     expect(windows.length).toBeGreaterThanOrEqual(5);
     for (let i = 1; i < windows.length; i += 1) {
-      expect(windows[i]!.start, `run ${i} started before run ${i - 1} ended`).toBeGreaterThanOrEqual(windows[i - 1]!.end);
+      expect(windows[i]!.start, `run ${i} started before run ${i - 1} ended`).toBeGreaterThanOrEqual(
+        windows[i - 1]!.end,
+      );
     }
     // Waiting for the lock is no failure: no run gave up.
-    expect([a, b, once].map((r) => r.stderr().split('\n').filter((l) => l && !/was cut by SIGTERM; stopped$/.test(l)))).toEqual([[], [], []]);
+    expect(
+      [a, b, once].map((r) =>
+        r
+          .stderr()
+          .split('\n')
+          .filter((l) => l && !/was cut by SIGTERM; stopped$/.test(l)),
+      ),
+    ).toEqual([[], [], []]);
   });
 
   it('measures the interval start to start; a run longer than the interval is followed at once, with no burst after it', async () => {
@@ -86,7 +117,8 @@ describe('preflight watch', () => {
     await until(() => jsonReports(fast.stdout()).length >= 3, 30_000, 'three fast reports');
     await fast.stop('SIGTERM');
     const f = jsonReports(fast.stdout()).map(windowOf);
-    for (let i = 1; i < f.length; i += 1) expect(Math.abs(f[i]!.start - f[i - 1]!.start - 3000), `start ${i}`).toBeLessThan(700);
+    for (let i = 1; i < f.length; i += 1)
+      expect(Math.abs(f[i]!.start - f[i - 1]!.start - 3000), `start ${i}`).toBeLessThan(700);
 
     const slow = watch(['--interval', '1s'], { DOCKER_HOST: docker.host });
     await until(() => jsonReports(slow.stdout()).length >= 3, 40_000, 'three slow reports');
@@ -100,20 +132,25 @@ describe('preflight watch', () => {
     }
   });
 
-  it.each([['SIGTERM'], ['SIGINT']] as const)('ends within a second of %s while a run holds the lock: the run is cut, its lock released, exit 0', async (signal) => {
-    const w = watch(['--interval', '2s'], { DOCKER_HOST: docker.host });
-    await until(() => lockHolder(lockPath()) !== null, 20_000, 'a run holding the lock');
-    const runPid = lockHolder(lockPath())!;
-    expect(runPid).not.toBe(w.pid);
-    await new Promise((r) => setTimeout(r, 300));
-    const stopped = await w.stop(signal);
-    expect(stopped.ms).toBeLessThan(1000);
-    expect(stopped.code).toBe(0);
-    expect(existsSync(lockPath())).toBe(false);
-    expect(isAlive(runPid)).toBe(false);
-    expect(w.stdout()).toBe('');
-    expect(w.stderr()).toMatch(new RegExp(`^preflight watch: the run started \\S+Z was cut by ${signal}; stopped\\n$`));
-  });
+  it.each([['SIGTERM'], ['SIGINT']] as const)(
+    'ends within a second of %s while a run holds the lock: the run is cut, its lock released, exit 0',
+    async (signal) => {
+      const w = watch(['--interval', '2s'], { DOCKER_HOST: docker.host });
+      await until(() => lockHolder(lockPath()) !== null, 20_000, 'a run holding the lock');
+      const runPid = lockHolder(lockPath())!;
+      expect(runPid).not.toBe(w.pid);
+      await new Promise((r) => setTimeout(r, 300));
+      const stopped = await w.stop(signal);
+      expect(stopped.ms).toBeLessThan(1000);
+      expect(stopped.code).toBe(0);
+      expect(existsSync(lockPath())).toBe(false);
+      expect(isAlive(runPid)).toBe(false);
+      expect(w.stdout()).toBe('');
+      expect(w.stderr()).toMatch(
+        new RegExp(`^preflight watch: the run started \\S+Z was cut by ${signal}; stopped\\n$`),
+      );
+    },
+  );
 
   it('ends at once between runs, and refuses a bad flag before it starts', async () => {
     const w = watch(['--interval', '1h']);

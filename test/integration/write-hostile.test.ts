@@ -19,7 +19,11 @@ const NOBODY = 65534;
 
 /** A shell script run as uid 65534, with arguments. */
 async function asNobodyDo(script: string, ...args: string[]): Promise<void> {
-  const r = await execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', script, 'nobody', ...args], { reject: false });
+  const r = await execa(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', script, 'nobody', ...args],
+    { reject: false },
+  );
   expect([r.exitCode, r.stderr]).toEqual([0, '']);
 }
 const SECRET_TEXT = 'root only\n';
@@ -27,14 +31,23 @@ const SECRET_TEXT = 'root only\n';
 /** As uid 65534: replace every name matching `glob` in `dir` with a link to `target`, until killed. */
 function swapLoop(dir: string, glob: string, target: string): ResultPromise {
   const script = `cd "$1" || exit 1; while :; do for f in $2; do [ -e "$f" ] || [ -L "$f" ] || continue; rm -f -- "$f" 2>/dev/null; ln -s "$3" "$f" 2>/dev/null; done; done`;
-  return execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', script, 'swap', dir, glob, target], { reject: false });
+  return execa(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', script, 'swap', dir, glob, target],
+    { reject: false },
+  );
 }
 
 /** As uid 65534: exchange two names of theirs atomically (renameat2 RENAME_EXCHANGE), as fast as it can, until killed. */
 function exchangeLoop(a: string, b: string): ResultPromise {
-  const script = 'import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\nwhile True:\n    libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2)\n';
+  const script =
+    'import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\nwhile True:\n    libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2)\n';
   // Debian's python3, by its path: another user may not run root's own (a pyenv shim under /root).
-  return execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/usr/bin/python3', '-c', script, a, b], { reject: false });
+  return execa(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/usr/bin/python3', '-c', script, a, b],
+    { reject: false },
+  );
 }
 
 describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries to redirect', () => {
@@ -64,9 +77,20 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
     const loop = swapLoop(theirs, '.storage-preflight.prom.*', secret);
     try {
       for (let i = 0; i < 10; i++) {
-        const run = await runPreflight(['--format', 'json', '--no-journal', '--prom-file', path.join(theirs, 'storage-preflight.prom')]);
+        const run = await runPreflight([
+          '--format',
+          'json',
+          '--no-journal',
+          '--prom-file',
+          path.join(theirs, 'storage-preflight.prom'),
+        ]);
         expect([run.exitCode, run.stderr]).toEqual([0, '']);
-        expect(parseReport(run.stdout).promFile).toMatchObject({ written: false, reason: expect.stringMatching(/^EPERM: \S+\/theirs belongs to uid 65534 \(only root's or this user's names are followed\): refused \(another user could redirect the write\)$/) });
+        expect(parseReport(run.stdout).promFile).toMatchObject({
+          written: false,
+          reason: expect.stringMatching(
+            /^EPERM: \S+\/theirs belongs to uid 65534 \(only root's or this user's names are followed\): refused \(another user could redirect the write\)$/,
+          ),
+        });
       }
     } finally {
       loop.kill('SIGKILL');
@@ -107,11 +131,29 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
     const link = path.join(base, 'vault-link');
     await symlink(pending, link);
     await execa('chown', ['-h', `${NOBODY}:${NOBODY}`, link]);
-    const refused = await writeVaultFile(execRunner, link, 'supervisor-storage-x.md', '# x\n', { mode: 'create', held: true }, 5000).catch((e: Error) => e);
-    expect(String(refused)).toMatch(/EPERM: \S+\/vault-link belongs to uid 65534 \(only root's or this user's names are followed\): refused/);
+    const refused = await writeVaultFile(
+      execRunner,
+      link,
+      'supervisor-storage-x.md',
+      '# x\n',
+      { mode: 'create', held: true },
+      5000,
+    ).catch((e: Error) => e);
+    expect(String(refused)).toMatch(
+      /EPERM: \S+\/vault-link belongs to uid 65534 \(only root's or this user's names are followed\): refused/,
+    );
     expect(await readdir(pending)).toEqual([]);
     // The same folder by its own name is ours: written, 0644.
-    expect(await writeVaultFile(execRunner, pending, 'supervisor-storage-x.md', '# x\n', { mode: 'create', held: true }, 5000)).toMatchObject({ kind: 'written' });
+    expect(
+      await writeVaultFile(
+        execRunner,
+        pending,
+        'supervisor-storage-x.md',
+        '# x\n',
+        { mode: 'create', held: true },
+        5000,
+      ),
+    ).toMatchObject({ kind: 'written' });
     expect((await stat(path.join(pending, 'supervisor-storage-x.md'))).mode & 0o777).toBe(0o644);
   });
 
@@ -125,7 +167,10 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
     await execa('chown', ['-h', `${NOBODY}:${NOBODY}`, journal]);
     const run = await runPreflight(['--format', 'json', '--journal-keep-days', '1'], { OPS_JOURNAL_ROOT: journal });
     expect([run.exitCode, run.stderr]).toEqual([0, '']);
-    expect(parseReport(run.stdout).journal).toMatchObject({ written: false, reason: expect.stringMatching(/^EPERM: \S+\/theirs belongs to uid 65534 /) });
+    expect(parseReport(run.stdout).journal).toMatchObject({
+      written: false,
+      reason: expect.stringMatching(/^EPERM: \S+\/theirs belongs to uid 65534 /),
+    });
     expect((await readdir(rootOwned)).sort()).toEqual(old);
   });
 
@@ -142,7 +187,7 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
     expect(await readdir(path.join(journal, '.storage-preflight'))).not.toContain('2020-01-01.jsonl');
   });
 
-  it("a folder name in a sticky folder that its owner keeps exchanging with a link to a root-only folder: no write lands there", async () => {
+  it('a folder name in a sticky folder that its owner keeps exchanging with a link to a root-only folder: no write lands there', async () => {
     const sticky = path.join(base, 'sticky');
     await mkdir(sticky);
     await chmod(sticky, 0o1777);
@@ -157,7 +202,13 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
       // Running: the name flips between their folder and their link (measured: 256 of 2,000 walks without the last name's check landed in root's folder).
       await new Promise((r) => setTimeout(r, 300));
       expect(loop.exitCode).toBeNull();
-      for (let i = 0; i < 200; i++) outcomes.push(await replaceFile(execRunner, path.join(name, 'x.prom'), `root ${i}\n`, 5000).then(() => 'written', (e: Error) => e.message.split(':')[0]!));
+      for (let i = 0; i < 200; i++)
+        outcomes.push(
+          await replaceFile(execRunner, path.join(name, 'x.prom'), `root ${i}\n`, 5000).then(
+            () => 'written',
+            (e: Error) => e.message.split(':')[0]!,
+          ),
+        );
     } finally {
       loop.kill('SIGKILL');
       await loop;
@@ -176,7 +227,10 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
     process.env.CDPATH = elsewhere;
     try {
       await replaceFile(execRunner, path.join(mine, 'made', 'x.prom'), 'x\n', 5000).catch(() => undefined);
-      const run = await runPreflight(['--format', 'json'], { OPS_JOURNAL_ROOT: path.join(mine, 'made', 'journal'), CDPATH: elsewhere });
+      const run = await runPreflight(['--format', 'json'], {
+        OPS_JOURNAL_ROOT: path.join(mine, 'made', 'journal'),
+        CDPATH: elsewhere,
+      });
       expect([run.exitCode, run.stderr]).toEqual([0, '']);
     } finally {
       if (previous === undefined) delete process.env.CDPATH;
@@ -188,8 +242,15 @@ describe.skipIf(process.getuid?.() !== 0)('root writes that another user tries t
   it('a relative journal (--journal j, the default ./journal) is walked from the working folder: the history is kept', async () => {
     const cwd = path.join(base, 'cwd');
     await mkdir(cwd);
-    for (const args of [['--journal', 'j'], ['--journal', './k/']]) {
-      const run = await execa(PREFLIGHT, ['--format', 'json', ...args], { cwd, reject: false, env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock', TMPDIR: base } });
+    for (const args of [
+      ['--journal', 'j'],
+      ['--journal', './k/'],
+    ]) {
+      const run = await execa(PREFLIGHT, ['--format', 'json', ...args], {
+        cwd,
+        reject: false,
+        env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock', TMPDIR: base },
+      });
       expect([run.exitCode, run.stderr]).toEqual([0, '']);
       expect(parseReport(run.stdout).journal).toMatchObject({ written: true, reason: null });
     }

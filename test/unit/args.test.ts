@@ -12,27 +12,58 @@ describe('parseCliArgs', () => {
   });
 
   it('reads repeatable --path, --format, --budget and --all-mounts', () => {
-    expect(parseCliArgs(['--path', '/a', '--path', '/b c', '--format', 'json', '--budget', '2.5', '--all-mounts'])).toEqual({
-      command: 'report', paths: ['/a', '/b c'], format: 'json', budgetSeconds: 2.5, allMounts: true, configFile: undefined,
-      diskThresholdPct: undefined, scanOutside: false, journalDir: undefined, noJournal: false, journalKeepDays: undefined, trendDays: undefined,
-      apply: false, maxTier: undefined, targetPct: undefined, minAgeMs: undefined, actionScript: undefined,
-      escalate: false, vaultDir: undefined, vaultActionsDir: undefined, horizonMs: undefined,
+    expect(
+      parseCliArgs(['--path', '/a', '--path', '/b c', '--format', 'json', '--budget', '2.5', '--all-mounts']),
+    ).toEqual({
+      command: 'report',
+      paths: ['/a', '/b c'],
+      format: 'json',
+      budgetSeconds: 2.5,
+      allMounts: true,
+      configFile: undefined,
+      diskThresholdPct: undefined,
+      scanOutside: false,
+      journalDir: undefined,
+      noJournal: false,
+      journalKeepDays: undefined,
+      trendDays: undefined,
+      apply: false,
+      maxTier: undefined,
+      targetPct: undefined,
+      minAgeMs: undefined,
+      actionScript: undefined,
+      escalate: false,
+      vaultDir: undefined,
+      vaultActionsDir: undefined,
+      horizonMs: undefined,
     });
   });
 
   it('reads trend --svg, and keeps it to trend', () => {
-    expect(parseCliArgs(['trend', '--svg', '/tmp/t.svg', '--days', '3'])).toMatchObject({ command: 'trend', svgFile: '/tmp/t.svg', trendDays: 3 });
+    expect(parseCliArgs(['trend', '--svg', '/tmp/t.svg', '--days', '3'])).toMatchObject({
+      command: 'trend',
+      svgFile: '/tmp/t.svg',
+      trendDays: 3,
+    });
     expect(parseCliArgs(['trend', '--svg', '-']).svgFile).toBe('-');
     expect(parseCliArgs(['trend']).svgFile).toBeUndefined();
     expect(() => parseCliArgs(['--svg', 'x.svg'])).toThrow(/--svg belongs to 'preflight trend'/);
     expect(() => parseCliArgs(['trend', '--svg', ''])).toThrow(/--svg must name a file/);
-    expect(() => parseCliArgs(['trend', '--svg', '-', '--format', 'json'])).toThrow(/--format has nothing left to print to/);
+    expect(() => parseCliArgs(['trend', '--svg', '-', '--format', 'json'])).toThrow(
+      /--format has nothing left to print to/,
+    );
     expect(() => parseCliArgs(['trend', '--svg', 'x.svg', '--format', 'json'])).not.toThrow();
   });
 
   it('reads remediate flags, and keeps them to remediate', () => {
-    expect(parseCliArgs(['remediate', '--apply', '--max-tier', 'moderate', '--target-pct', '70', '--min-age', '2h'])).toMatchObject({
-      command: 'remediate', apply: true, maxTier: 'moderate', targetPct: 70, minAgeMs: 7_200_000,
+    expect(
+      parseCliArgs(['remediate', '--apply', '--max-tier', 'moderate', '--target-pct', '70', '--min-age', '2h']),
+    ).toMatchObject({
+      command: 'remediate',
+      apply: true,
+      maxTier: 'moderate',
+      targetPct: 70,
+      minAgeMs: 7_200_000,
     });
     expect(parseCliArgs(['remediate', '--min-age', '0s']).minAgeMs).toBe(0);
     expect(() => parseCliArgs(['--apply'])).toThrow(/--apply belongs to 'preflight remediate'/);
@@ -58,9 +89,37 @@ describe('parseCliArgs', () => {
 
 describe('watch and the flags each command takes', () => {
   it('reads --interval, and hands every other flag to each report run as it was given', () => {
-    const args = parseCliArgs(['watch', '--interval', '2s', '--format', 'json', '--path', '/a', '--path=-odd', '--no-journal', '--budget', '30', '--escalate']);
-    expect(args).toMatchObject({ command: 'watch', intervalMs: 2000, format: 'json', paths: ['/a', '-odd'], noJournal: true, budgetSeconds: 30, escalate: true });
-    expect(args.runArgv).toEqual(['--format=json', '--budget=30', '--path=/a', '--path=-odd', '--no-journal', '--escalate']);
+    const args = parseCliArgs([
+      'watch',
+      '--interval',
+      '2s',
+      '--format',
+      'json',
+      '--path',
+      '/a',
+      '--path=-odd',
+      '--no-journal',
+      '--budget',
+      '30',
+      '--escalate',
+    ]);
+    expect(args).toMatchObject({
+      command: 'watch',
+      intervalMs: 2000,
+      format: 'json',
+      paths: ['/a', '-odd'],
+      noJournal: true,
+      budgetSeconds: 30,
+      escalate: true,
+    });
+    expect(args.runArgv).toEqual([
+      '--format=json',
+      '--budget=30',
+      '--path=/a',
+      '--path=-odd',
+      '--no-journal',
+      '--escalate',
+    ]);
     // A report run parses them to the same values.
     const { command, intervalMs, runArgv, ...asWatch } = args;
     expect(parseCliArgs(args.runArgv!)).toEqual({ ...asWatch, command: 'report' });
@@ -77,7 +136,10 @@ describe('watch and the flags each command takes', () => {
     [['trend', '--escalate'], /--escalate belongs to report, remediate or watch, not trend/],
     [['remediate', '--format', 'fired'], /recipe gate \(--format fired\) comes from a report run/],
     [['trend', '--format', 'yaml'], /--format must be one of markdown, json \(got 'yaml'\)/],
-    [['guard', '--path', '/', '--need', '1G', '--format', 'json'], /--format belongs to report, trend, remediate or watch, not guard/],
+    [
+      ['guard', '--path', '/', '--need', '1G', '--format', 'json'],
+      /--format belongs to report, trend, remediate or watch, not guard/,
+    ],
     [['help', 'frobnicate'], /unknown command 'frobnicate'/],
     [['help', 'trend', 'guard'], /unexpected argument 'guard'/],
   ])('refuses %j in one line', (argv, message) => {
@@ -86,7 +148,8 @@ describe('watch and the flags each command takes', () => {
   });
 
   it('--help and help name the command whose flags to list; alone, the overview', () => {
-    for (const argv of [['--help'], ['-h'], ['help']]) expect(parseCliArgs(argv)).toEqual({ command: 'help', paths: [], allMounts: false });
+    for (const argv of [['--help'], ['-h'], ['help']])
+      expect(parseCliArgs(argv)).toEqual({ command: 'help', paths: [], allMounts: false });
     expect(parseCliArgs(['remediate', '--help'])).toMatchObject({ command: 'help', helpFor: 'remediate' });
     expect(parseCliArgs(['help', 'guard'])).toMatchObject({ command: 'help', helpFor: 'guard' });
     expect(parseCliArgs(['guard', '-h'])).toMatchObject({ command: 'help', helpFor: 'guard' });
@@ -95,16 +158,33 @@ describe('watch and the flags each command takes', () => {
 
 /** A valid value for each value name the table uses: a new value name needs one here. */
 const SAMPLE: Record<string, string> = {
-  SECONDS: '5', PATH: '/x', FILE: '/x.toml', PCT: '50', DIR: '/d', N: '3', DURATION: '2h', SIZE: '1G',
-  'safe|moderate': 'safe', 'markdown|json|fired': 'json', 'markdown|json': 'json', 'markdown|json|fired|prom': 'json', 'markdown|json|prom': 'json', 'FILE.prom': '/x.prom',
+  SECONDS: '5',
+  PATH: '/x',
+  FILE: '/x.toml',
+  PCT: '50',
+  DIR: '/d',
+  N: '3',
+  DURATION: '2h',
+  SIZE: '1G',
+  'safe|moderate': 'safe',
+  'markdown|json|fired': 'json',
+  'markdown|json': 'json',
+  'markdown|json|fired|prom': 'json',
+  'markdown|json|prom': 'json',
+  'FILE.prom': '/x.prom',
 };
 /** What a command needs besides the flag under test. */
-const REQUIRED: Partial<Record<Command, Record<string, string | true>>> = { guard: { path: '/x', need: '1G' }, remediate: { apply: true } };
+const REQUIRED: Partial<Record<Command, Record<string, string | true>>> = {
+  guard: { path: '/x', need: '1G' },
+  remediate: { apply: true },
+};
 
 /** Does the parser take `--name` for `command`? Decided by parsing, not by reading the table. */
 function accepts(command: Command, name: string): boolean {
   const valueName = FLAGS.find((f) => f.name === name)!.value;
-  const base = Object.entries(REQUIRED[command] ?? {}).filter(([k]) => k !== name).map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`));
+  const base = Object.entries(REQUIRED[command] ?? {})
+    .filter(([k]) => k !== name)
+    .map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`));
   if (valueName !== undefined) expect(SAMPLE, `a sample value for ${valueName}`).toHaveProperty([valueName]);
   const flag = valueName === undefined ? `--${name}` : `--${name}=${SAMPLE[valueName]}`;
   try {
@@ -129,28 +209,34 @@ function helpEntry(help: string, name: string): string | null {
 describe('--help for every command', () => {
   const names = Object.keys(parseArgsOptions());
 
-  it.each(COMMANDS.map((c) => c.name))("'preflight %s --help' lists every flag the command parses, each with its default, and no other", (command) => {
-    const help = commandHelp(command);
-    for (const name of names) {
-      const entry = helpEntry(help, name);
-      if (!accepts(command, name)) {
-        expect(entry, `${command} refuses --${name} but its help lists it`).toBeNull();
-        continue;
+  it.each(COMMANDS.map((c) => c.name))(
+    "'preflight %s --help' lists every flag the command parses, each with its default, and no other",
+    (command) => {
+      const help = commandHelp(command);
+      for (const name of names) {
+        const entry = helpEntry(help, name);
+        if (!accepts(command, name)) {
+          expect(entry, `${command} refuses --${name} but its help lists it`).toBeNull();
+          continue;
+        }
+        expect(entry, `${command} parses --${name} but its help does not list it`).not.toBeNull();
+        const spec = FLAGS.find((f) => f.name === name && f.commands.includes(command))!;
+        if (spec.default !== null) expect(entry).toContain(`(default: ${spec.default})`);
       }
-      expect(entry, `${command} parses --${name} but its help does not list it`).not.toBeNull();
-      const spec = FLAGS.find((f) => f.name === name && f.commands.includes(command))!;
-      if (spec.default !== null) expect(entry).toContain(`(default: ${spec.default})`);
-    }
-  });
+    },
+  );
 
   it('prints the defaults the code applies', () => {
-    const defaultOf = (command: Command, name: string) => /\(default: ([^)]*)\)/.exec(helpEntry(commandHelp(command), name)!)![1];
+    const defaultOf = (command: Command, name: string) =>
+      /\(default: ([^)]*)\)/.exec(helpEntry(commandHelp(command), name)!)![1];
     const options = resolveOptions(parseCliArgs([]), { paths: [] }, {});
     expect(Number(defaultOf('report', 'budget')) * 1000).toBe(options.budgetMs);
     expect(Number(defaultOf('report', 'disk-threshold'))).toBe(options.diskThresholdPct);
     expect(defaultOf('report', 'format')).toBe(options.format);
     expect(parseDuration(defaultOf('report', 'escalate-horizon')!, 'x')).toBe(options.escalation.horizonMs);
-    expect(Number(defaultOf('trend', 'days'))).toBe(resolveOptions(parseCliArgs(['trend']), { paths: [] }, {}).trendDays);
+    expect(Number(defaultOf('trend', 'days'))).toBe(
+      resolveOptions(parseCliArgs(['trend']), { paths: [] }, {}).trendDays,
+    );
     expect(Number(defaultOf('guard', 'max-pct'))).toBe(parseCliArgs(['guard', '--path', '/', '--need', '1']).maxPct);
     expect(parseDuration(defaultOf('watch', 'interval')!, 'x')).toBe(DEFAULT_INTERVAL_MS);
     const remediate = resolveOptions(parseCliArgs(['remediate', '--apply']), { paths: [] }, {});
@@ -163,7 +249,13 @@ describe('--help for every command', () => {
     for (const { name } of COMMANDS) expect(overview).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(overview).toContain("'preflight COMMAND --help'");
     expect(overview.split('\n').every((l) => l.length <= 80)).toBe(true);
-    for (const { name } of COMMANDS) expect(commandHelp(name).split('\n').every((l) => l.length <= 80), name).toBe(true);
+    for (const { name } of COMMANDS)
+      expect(
+        commandHelp(name)
+          .split('\n')
+          .every((l) => l.length <= 80),
+        name,
+      ).toBe(true);
   });
 
   it('has one entry per flag and command, and the entries of one flag agree on its type', () => {
@@ -173,7 +265,13 @@ describe('--help for every command', () => {
     }
     for (const f of FLAGS) {
       const same = FLAGS.filter((g) => g.name === f.name);
-      expect(same.every((g) => Boolean(g.value) === Boolean(f.value) && Boolean(g.multiple) === Boolean(f.multiple) && g.key === f.key), f.name).toBe(true);
+      expect(
+        same.every(
+          (g) =>
+            Boolean(g.value) === Boolean(f.value) && Boolean(g.multiple) === Boolean(f.multiple) && g.key === f.key,
+        ),
+        f.name,
+      ).toBe(true);
     }
   });
 });

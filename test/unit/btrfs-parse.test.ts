@@ -3,7 +3,10 @@ import { assessBtrfs, unallocatedGuideline } from '../../src/model/btrfs.js';
 import { parseBtrfsDf, parseBtrfsDfJson } from '../../src/parse/btrfs-df.js';
 import { parseCompsize, parseFilesystemDu, parseQgroupShow, quotasDisabled } from '../../src/parse/btrfs-qgroup.js';
 import {
-  orphanSubvolumes, parseDeletedSubvolumes, parseDockerSubvolumeListing, parseSubvolumeList,
+  orphanSubvolumes,
+  parseDeletedSubvolumes,
+  parseDockerSubvolumeListing,
+  parseSubvolumeList,
 } from '../../src/parse/btrfs-subvolumes.js';
 import { groupTotals, parseBtrfsUsage } from '../../src/parse/btrfs-usage.js';
 import { formatBytes } from '../../src/text/bytes.js';
@@ -15,11 +18,27 @@ describe('btrfs-progs v6.2 (captured here)', () => {
   const usage = parseBtrfsUsage(fixture('btrfs/v6.2/usage-b.txt'));
 
   it('reads every Overall figure', () => {
-    for (const key of ['deviceSize', 'deviceAllocated', 'deviceUnallocated', 'used', 'freeEstimated', 'freeEstimatedMin', 'freeStatfs', 'globalReserve'] as const) {
+    for (const key of [
+      'deviceSize',
+      'deviceAllocated',
+      'deviceUnallocated',
+      'used',
+      'freeEstimated',
+      'freeEstimatedMin',
+      'freeStatfs',
+      'globalReserve',
+    ] as const) {
       expect(usage[key], key).toEqual(expect.any(Number));
     }
     expect(usage.deviceAllocated! + usage.deviceUnallocated!).toBe(usage.deviceSize);
-    expect(usage).toMatchObject({ dataRatio: 1, metadataRatio: 2, multipleProfiles: false, deviceMissing: 0, deviceSlack: 0, globalReserveUsed: 0 });
+    expect(usage).toMatchObject({
+      dataRatio: 1,
+      metadataRatio: 2,
+      multipleProfiles: false,
+      deviceMissing: 0,
+      deviceSlack: 0,
+      globalReserveUsed: 0,
+    });
     expect(usage.devices).toHaveLength(1);
   });
 
@@ -33,7 +52,10 @@ describe('btrfs-progs v6.2 (captured here)', () => {
 
   it('lists exactly the three 64-hex subvolumes no layerdb file references', () => {
     const listing = parseDockerSubvolumeListing(fixture('btrfs/v6.2/docker-subvolume-listing.txt'));
-    const expected = /orphans: ([0-9a-f ]+)\)/.exec(fixtureHeader('btrfs/v6.2/docker-subvolume-listing.txt'))![1]!.trim().split(' ');
+    const expected = /orphans: ([0-9a-f ]+)\)/
+      .exec(fixtureHeader('btrfs/v6.2/docker-subvolume-listing.txt'))![1]!
+      .trim()
+      .split(' ');
     expect(orphanSubvolumes(listing).sort()).toEqual(expected.sort());
     // BuildKit's names are never candidates, referenced or not.
     expect(listing.names.some((n) => /^[0-9a-z]{25}$/.test(n))).toBe(true);
@@ -44,7 +66,12 @@ describe('btrfs-progs v6.2 (captured here)', () => {
     const rows = parseQgroupShow(fixture('btrfs/v6.2/qgroup-show-re-raw.txt'));
     expect(rows.map((r) => r.path)).toEqual(['<toplevel>', 'sv1', 'sv2', '<stale>']);
     expect(rows.find((r) => r.path === 'sv2')).toMatchObject({ id: 257, exclusive: 5_017_600 });
-    expect(parseSubvolumeList(fixture('btrfs/v6.2/subvolume-list.txt'))).toEqual(new Map([['sv1', 256], ['sv2', 257]]));
+    expect(parseSubvolumeList(fixture('btrfs/v6.2/subvolume-list.txt'))).toEqual(
+      new Map([
+        ['sv1', 256],
+        ['sv2', 257],
+      ]),
+    );
     expect(parseDeletedSubvolumes(fixture('btrfs/v6.2/subvolume-list-d.txt'))).toEqual([258]);
     expect(quotasDisabled(fixture('btrfs/v6.2/qgroup-show-quotas-off.stderr.txt'))).toBe(true);
   });
@@ -70,13 +97,24 @@ describe('assessBtrfs', () => {
   });
 
   it('raises the ENOSPC risk when metadata nears full and unallocated is short, naming df free', () => {
-    const tight = { ...usage, deviceUnallocated: MiB, freeStatfs: 86 * 1024 ** 3,
-      groups: usage.groups.map((g) => (g.type === 'Metadata' ? { ...g, used: Math.floor(g.size * 0.8) - usage.globalReserve! } : g)) };
+    const tight = {
+      ...usage,
+      deviceUnallocated: MiB,
+      freeStatfs: 86 * 1024 ** 3,
+      groups: usage.groups.map((g) =>
+        g.type === 'Metadata' ? { ...g, used: Math.floor(g.size * 0.8) - usage.globalReserve! } : g,
+      ),
+    };
     const a = assessBtrfs(tight, formatBytes);
     expect(a.verdict).toBe('risk');
     expect(a.verdictText).toMatch(/^ENOSPC possible while df shows 86\.0 GiB free: metadata 80% full/);
     // Just under the threshold: no verdict.
-    const under = { ...tight, groups: tight.groups.map((g) => (g.type === 'Metadata' ? { ...g, used: Math.floor(g.size * 0.74) - usage.globalReserve! } : g)) };
+    const under = {
+      ...tight,
+      groups: tight.groups.map((g) =>
+        g.type === 'Metadata' ? { ...g, used: Math.floor(g.size * 0.74) - usage.globalReserve! } : g,
+      ),
+    };
     expect(assessBtrfs(under, formatBytes).verdict).toBe('ok');
   });
 
@@ -96,9 +134,20 @@ describe('older btrfs-progs formats (cited public outputs: these versions cannot
   it('4.x raw RAID1: no slack, no statfs free, no percentages, two devices', () => {
     const u = parseBtrfsUsage(fixture('btrfs/cited/usage-b-v4.x-raid1.txt'));
     expect(u).toMatchObject({
-      deviceSize: 21_474_836_480, deviceAllocated: 4_311_744_512, deviceUnallocated: 17_163_091_968, deviceMissing: 0,
-      deviceSlack: null, freeStatfs: null, multipleProfiles: null, used: 1_310_720, freeEstimated: 9_654_763_520,
-      freeEstimatedMin: 9_654_763_520, dataRatio: 2, metadataRatio: 2, globalReserve: 16_777_216, globalReserveUsed: 0,
+      deviceSize: 21_474_836_480,
+      deviceAllocated: 4_311_744_512,
+      deviceUnallocated: 17_163_091_968,
+      deviceMissing: 0,
+      deviceSlack: null,
+      freeStatfs: null,
+      multipleProfiles: null,
+      used: 1_310_720,
+      freeEstimated: 9_654_763_520,
+      freeEstimatedMin: 9_654_763_520,
+      dataRatio: 2,
+      metadataRatio: 2,
+      globalReserve: 16_777_216,
+      globalReserveUsed: 0,
     });
     expect(u.groups).toEqual([
       { type: 'Data', profile: 'RAID1', size: 1_073_741_824, used: 524_288 },

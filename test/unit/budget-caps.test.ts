@@ -26,20 +26,43 @@ const GiB = 1024 ** 3;
 
 function row(i: number, over: Partial<FilesystemRow> = {}): FilesystemRow {
   return {
-    mountpoint: `/m/${i}`, device: `dev${i}`, fstype: 'ext4', deviceNumber: `9:${i}`, readonly: false, stuck: false,
-    roles: ['mount'], paths: [`/m/${i}`], sizeBytes: 100 * GiB, usedBytes: i * GiB, availBytes: (100 - i) * GiB,
-    reservedBytes: 0, usedPct: i, inodesUsedPct: 1, ...over,
+    mountpoint: `/m/${i}`,
+    device: `dev${i}`,
+    fstype: 'ext4',
+    deviceNumber: `9:${i}`,
+    readonly: false,
+    stuck: false,
+    roles: ['mount'],
+    paths: [`/m/${i}`],
+    sizeBytes: 100 * GiB,
+    usedBytes: i * GiB,
+    availBytes: (100 - i) * GiB,
+    reservedBytes: 0,
+    usedPct: i,
+    inodesUsedPct: 1,
+    ...over,
   };
 }
 
 describe('Filesystem markdown on a host with hundreds of filesystems', () => {
   const root = row(3, { mountpoint: '/', roles: ['root'] });
   const dataRoot = row(5, { mountpoint: '/var/lib/docker', roles: ['docker-data-root'] });
-  const stuck = row(0, { mountpoint: '/nfs', stuck: true, problem: 'statfs gave no answer in 5 s', sizeBytes: undefined, usedPct: undefined });
+  const stuck = row(0, {
+    mountpoint: '/nfs',
+    stuck: true,
+    problem: 'statfs gave no answer in 5 s',
+    sizeBytes: undefined,
+    usedPct: undefined,
+  });
   const many = Array.from({ length: 40 }, (_, i) => row(10 + i));
-  const unmeasured: UnmeasuredPath[] = Array.from({ length: 8 }, (_, i) => ({ path: `/gone/${i}`, role: 'path', reason: 'No such file or directory' }));
+  const unmeasured: UnmeasuredPath[] = Array.from({ length: 8 }, (_, i) => ({
+    path: `/gone/${i}`,
+    role: 'path',
+    reason: 'No such file or directory',
+  }));
   const data: FilesystemData = {
-    filesystems: [...many, stuck, root, dataRoot], unmeasured,
+    filesystems: [...many, stuck, root, dataRoot],
+    unmeasured,
     docker: { path: '/var/lib/docker', source: 'api', driver: 'overlay2', unreachable: null },
   };
 
@@ -61,20 +84,31 @@ describe('Filesystem markdown on a host with hundreds of filesystems', () => {
   });
 
   it('leaves a small host as it was', () => {
-    const lines = filesystemSection.markdown({ ...data, filesystems: [root, dataRoot], unmeasured: unmeasured.slice(0, 1) });
+    const lines = filesystemSection.markdown({
+      ...data,
+      filesystems: [root, dataRoot],
+      unmeasured: unmeasured.slice(0, 1),
+    });
     expect(lines.some((l) => l.startsWith('…'))).toBe(false);
     expect(lines.filter((l) => l.startsWith('Not measured: '))).toHaveLength(1);
   });
 });
 
 describe('Pressure line', () => {
-  const line = (n: number) => pressureMarkdown({
-    attribution: null, outsideDocker: null, outsideDockerProblem: null, findings: [], historyKnown: true,
-    pressure: Array.from({ length: n }, (_, i) => ({ mountpoint: `/m/${i}`, ratio: i / 100 })),
-  }).find((l) => l.startsWith('Pressure'));
+  const line = (n: number) =>
+    pressureMarkdown({
+      attribution: null,
+      outsideDocker: null,
+      outsideDockerProblem: null,
+      findings: [],
+      historyKnown: true,
+      pressure: Array.from({ length: n }, (_, i) => ({ mountpoint: `/m/${i}`, ratio: i / 100 })),
+    }).find((l) => l.startsWith('Pressure'));
 
   it('names the 10 highest ratios, then how many more', () => {
-    expect(line(400)).toBe(`Pressure (used / capacity): ${Array.from({ length: 10 }, (_, i) => `/m/${399 - i} ${((399 - i) / 100).toFixed(3)}`).join(', ')}, … and 390 more.`);
+    expect(line(400)).toBe(
+      `Pressure (used / capacity): ${Array.from({ length: 10 }, (_, i) => `/m/${399 - i} ${((399 - i) / 100).toFixed(3)}`).join(', ')}, … and 390 more.`,
+    );
     expect(line(2)).toBe('Pressure (used / capacity): /m/1 0.010, /m/0 0.000.');
   });
 });

@@ -15,8 +15,12 @@ describe('configEntries: what is counted before a config is parsed', () => {
 
   it('refuses past the limit with one line, whatever holds the keys', () => {
     const lines = Array.from({ length: MAX_CONFIG_ENTRIES + 1 }, (_, i) => `k${i}: 1`).join('\n');
-    expect(tooManyEntries(lines)).toBe(`${MAX_CONFIG_ENTRIES + 1} entries (lines not blank or comments, and the commas and brackets on them); a config has at most ${MAX_CONFIG_ENTRIES}`);
-    expect(tooManyEntries(`{${Array.from({ length: MAX_CONFIG_ENTRIES }, (_, i) => `k${i}: 1`).join(', ')}}`)).toMatch(/^1001 entries/);
+    expect(tooManyEntries(lines)).toBe(
+      `${MAX_CONFIG_ENTRIES + 1} entries (lines not blank or comments, and the commas and brackets on them); a config has at most ${MAX_CONFIG_ENTRIES}`,
+    );
+    expect(tooManyEntries(`{${Array.from({ length: MAX_CONFIG_ENTRIES }, (_, i) => `k${i}: 1`).join(', ')}}`)).toMatch(
+      /^1001 entries/,
+    );
     expect(tooManyEntries(`x = ${'['.repeat(1200)}${']'.repeat(1200)}`)).toMatch(/^1201 entries/);
     expect(tooManyEntries(lines.split('\n').slice(0, MAX_CONFIG_ENTRIES).join('\n'))).toBeNull();
   });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  summarizeBuildCache, summarizeContainers, summarizeImages, summarizeVolumes,
+  summarizeBuildCache,
+  summarizeContainers,
+  summarizeImages,
+  summarizeVolumes,
 } from '../../src/model/docker-storage.js';
 import { parseCliSystemDf, humanBytes } from '../../src/parse/docker-cli-df.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
@@ -19,10 +22,15 @@ describe.each(['overlay2-20.10', 'btrfs-20.10'])('captured /system/df, API 1.41 
     // In id (name) order, not the daemon's.
     const by = (key: string) => (a: any, b: any) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0);
     expect(df.images.map((i) => [i.id, i.size, i.sharedSize, i.containers])).toEqual(
-      [...raw.Images].sort(by('Id')).map((i: any) => [i.Id, i.Size, i.SharedSize, i.Containers]));
+      [...raw.Images].sort(by('Id')).map((i: any) => [i.Id, i.Size, i.SharedSize, i.Containers]),
+    );
     // The daemon omits SizeRw when it is 0.
-    expect(df.containers.map((c) => [c.name, c.sizeRw])).toEqual([...raw.Containers].sort(by('Id')).map((c: any) => [c.Names[0].slice(1), c.SizeRw ?? 0]));
-    expect(df.volumes.map((v) => [v.name, v.size, v.refCount])).toEqual([...raw.Volumes].sort(by('Name')).map((v: any) => [v.Name, v.UsageData.Size, v.UsageData.RefCount]));
+    expect(df.containers.map((c) => [c.name, c.sizeRw])).toEqual(
+      [...raw.Containers].sort(by('Id')).map((c: any) => [c.Names[0].slice(1), c.SizeRw ?? 0]),
+    );
+    expect(df.volumes.map((v) => [v.name, v.size, v.refCount])).toEqual(
+      [...raw.Volumes].sort(by('Name')).map((v: any) => [v.Name, v.UsageData.Size, v.UsageData.RefCount]),
+    );
     expect(df.buildCache.map((b) => b.size)).toEqual([...raw.BuildCache].sort(by('ID')).map((b: any) => b.Size));
   });
 
@@ -35,7 +43,10 @@ describe.each(['overlay2-20.10', 'btrfs-20.10'])('captured /system/df, API 1.41 
   it('counts reclaimable bytes as docker system df does', () => {
     const images = summarizeImages(df);
     // CLI: LayersSize − Σ(Size − SharedSize) of images used by containers.
-    const used = raw.Images.filter((i: any) => i.Containers > 0).reduce((a: number, i: any) => a + i.Size - i.SharedSize, 0);
+    const used = raw.Images.filter((i: any) => i.Containers > 0).reduce(
+      (a: number, i: any) => a + i.Size - i.SharedSize,
+      0,
+    );
     expect(images.totalBytes).toBe(raw.LayersSize);
     expect(images.cliReclaimableBytes).toBe(raw.LayersSize - used);
     // prune -a keeps every layer of pf-base:1 (in use), shared base included.
@@ -50,23 +61,35 @@ describe.each(['overlay2-20.10', 'btrfs-20.10'])('captured /system/df, API 1.41 
     const cache = summarizeBuildCache(df);
     const own = raw.BuildCache.filter((b: any) => !b.Shared);
     expect(cache.totalBytes).toBe(own.reduce((a: number, b: any) => a + b.Size, 0));
-    expect(cache.reclaimableBytes).toBe(cache.totalBytes - own.filter((b: any) => b.InUse).reduce((a: number, b: any) => a + b.Size, 0));
+    expect(cache.reclaimableBytes).toBe(
+      cache.totalBytes - own.filter((b: any) => b.InUse).reduce((a: number, b: any) => a + b.Size, 0),
+    );
     expect(Object.values(cache.byType).reduce((a, b) => a + b, 0)).toBe(cache.totalBytes);
   });
 
   it('reads the engine identity', () => {
     const engine = parseInfo(json(`docker/${dir}/info.json.txt`), parseVersion(json(`docker/${dir}/version.json.txt`)));
-    expect(engine).toMatchObject({ apiVersion: '1.41', driver: dir.split('-')[0], imageStore: 'graphdriver', loggingDriver: 'json-file' });
+    expect(engine).toMatchObject({
+      apiVersion: '1.41',
+      driver: dir.split('-')[0],
+      imageStore: 'graphdriver',
+      loggingDriver: 'json-file',
+    });
     expect(engine.backingFilesystem).toBe(dir.startsWith('overlay2') ? 'extfs' : null);
   });
 
   it('reads the same state the same, whatever order the daemon lists it in (map order)', () => {
-    const reversed = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? [...v].reverse() : v]));
+    const reversed = Object.fromEntries(
+      Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? [...v].reverse() : v]),
+    );
     expect(parseSystemDf(reversed)).toEqual(df);
   });
 
   it('needs no GET /version: /info and its Api-Version header say the same', () => {
-    const withVersion = parseInfo(json(`docker/${dir}/info.json.txt`), parseVersion(json(`docker/${dir}/version.json.txt`)));
+    const withVersion = parseInfo(
+      json(`docker/${dir}/info.json.txt`),
+      parseVersion(json(`docker/${dir}/version.json.txt`)),
+    );
     expect(engineFromInfo(json(`docker/${dir}/info.json.txt`), '1.41')).toEqual(withVersion);
   });
 });
@@ -79,7 +102,12 @@ describe('API 1.52 /system/df (hand-written from the swagger: Docker 29 cannot r
     expect(verbose.shape).toBe('usage');
     expect(verbose.images).toHaveLength(3);
     expect(verbose.containers.map((c) => c.name)).toEqual(['funny_chatelet', 'stopped_one']);
-    expect(verbose.totals.images).toEqual({ activeCount: 1, totalCount: 3, reclaimable: 9_000_000, totalSize: 181_064_416 });
+    expect(verbose.totals.images).toEqual({
+      activeCount: 1,
+      totalCount: 3,
+      reclaimable: 9_000_000,
+      totalSize: 181_064_416,
+    });
     expect(verbose.layersSize).toBe(181_064_416);
   });
 
@@ -97,28 +125,40 @@ describe('API 1.52 /system/df (hand-written from the swagger: Docker 29 cannot r
 
   it('prunes only anonymous unused volumes from API 1.42 on, and says what --all would add', () => {
     const v = summarizeVolumes(verbose, '1.52');
-    expect(v).toMatchObject({ unknownSizeCount: 1, unused: 1, reclaimableBytes: 5000, reclaimableAllBytes: 5000, totalBytes: 15_000 });
+    expect(v).toMatchObject({
+      unknownSizeCount: 1,
+      unused: 1,
+      reclaimableBytes: 5000,
+      reclaimableAllBytes: 5000,
+      totalBytes: 15_000,
+    });
     const named = parseSystemDf({ Volumes: [{ Name: 'data', Labels: {}, UsageData: { Size: 700, RefCount: 0 } }] });
     expect(summarizeVolumes(named, '1.44')).toMatchObject({ reclaimableBytes: 0, reclaimableAllBytes: 700 });
     expect(summarizeVolumes(named, '1.41')).toMatchObject({ reclaimableBytes: 700 });
   });
 
   it('identifies the containerd image store', () => {
-    const engine = parseInfo({ Driver: 'overlayfs', DriverStatus: [['driver-type', 'io.containerd.snapshotter.v1']] }, { version: '29.0.0', apiVersion: '1.52', os: 'linux' });
+    const engine = parseInfo(
+      { Driver: 'overlayfs', DriverStatus: [['driver-type', 'io.containerd.snapshotter.v1']] },
+      { version: '29.0.0', apiVersion: '1.52', os: 'linux' },
+    );
     expect(engine).toMatchObject({ driver: 'overlayfs', imageStore: 'containerd' });
   });
 });
 
 describe('docker system df -v --format json (CLI fallback)', () => {
-  it.each(['docker-cli/system-df-v-cli28.json.txt', 'docker/overlay2-20.10/cli-system-df-v.json.txt'])('parses %s into approximate bytes', (name) => {
-    const raw = json(name);
-    const df = parseCliSystemDf(fixture(name));
-    expect(df.images).toHaveLength(raw.Images.length);
-    expect(df.containers).toHaveLength(raw.Containers.length);
-    expect(df.volumes).toHaveLength(raw.Volumes.length);
-    expect(df.buildCache).toHaveLength(raw.BuildCache.length);
-    for (const [i, img] of df.images.entries()) expect(img.size).toBe(humanBytes(raw.Images[i].Size));
-  });
+  it.each(['docker-cli/system-df-v-cli28.json.txt', 'docker/overlay2-20.10/cli-system-df-v.json.txt'])(
+    'parses %s into approximate bytes',
+    (name) => {
+      const raw = json(name);
+      const df = parseCliSystemDf(fixture(name));
+      expect(df.images).toHaveLength(raw.Images.length);
+      expect(df.containers).toHaveLength(raw.Containers.length);
+      expect(df.volumes).toHaveLength(raw.Volumes.length);
+      expect(df.buildCache).toHaveLength(raw.BuildCache.length);
+      for (const [i, img] of df.images.entries()) expect(img.size).toBe(humanBytes(raw.Images[i].Size));
+    },
+  );
 
   it('matches the API figures within the CLI rounding (3-4 significant digits)', () => {
     const api = parseSystemDf(json('docker/overlay2-20.10/system-df.json.txt'));
@@ -132,7 +172,13 @@ describe('docker system df -v --format json (CLI fallback)', () => {
     expect(() => parseCliSystemDf('json\n')).toThrow(/needs docker CLI >= 23/);
   });
 
-  it.each([['1.982MB', 1_982_000], ['100B', 100], ['2.5kB', 2500], ['N/A', -1], ['3GB', 3e9]])('humanBytes(%s) = %d', (s, n) => {
+  it.each([
+    ['1.982MB', 1_982_000],
+    ['100B', 100],
+    ['2.5kB', 2500],
+    ['N/A', -1],
+    ['3GB', 3e9],
+  ])('humanBytes(%s) = %d', (s, n) => {
     expect(humanBytes(s)).toBe(n);
   });
 });

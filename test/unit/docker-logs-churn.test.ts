@@ -2,7 +2,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attributeDangling, recipeOf, repositoryOf, summarizeChurn, UNKNOWN_REPOSITORY } from '../../src/model/churn.js';
+import {
+  attributeDangling,
+  recipeOf,
+  repositoryOf,
+  summarizeChurn,
+  UNKNOWN_REPOSITORY,
+} from '../../src/model/churn.js';
 import { isDangling, summarizeLogs } from '../../src/model/docker-storage.js';
 import { isUnbounded, parseContainerLogListing } from '../../src/parse/container-logs.js';
 import { parseSystemDf } from '../../src/parse/docker-df.js';
@@ -16,7 +22,8 @@ describe.each(['overlay2-20.10', 'btrfs-20.10'])('container logs from the data r
 
   it('finds a log and a hostconfig for every container', () => {
     expect([...listing.keys()].sort()).toEqual(df.containers.map((c) => c.id).sort());
-    for (const entry of listing.values()) expect(entry.logConfig).toEqual({ type: 'json-file', maxSize: null, maxFile: null });
+    for (const entry of listing.values())
+      expect(entry.logConfig).toEqual({ type: 'json-file', maxSize: null, maxFile: null });
   });
 
   it('names the chatty container as the largest, unbounded log', () => {
@@ -53,9 +60,14 @@ describe('parseContainerLogListing', () => {
 
 describe('rebuild churn from captured image histories', () => {
   const raw = JSON.parse(fixture('docker/overlay2-20.10/system-df.json.txt'));
-  const histories = JSON.parse(fixture('docker/overlay2-20.10/histories.json.txt')) as Record<string, { CreatedBy: string }[]>;
+  const histories = JSON.parse(fixture('docker/overlay2-20.10/histories.json.txt')) as Record<
+    string,
+    { CreatedBy: string }[]
+  >;
   const df = parseSystemDf(raw);
-  const tagged = df.images.filter((i) => !isDangling(i)).map((image) => ({ image, recipe: recipeOf(histories[image.id]!) }));
+  const tagged = df.images
+    .filter((i) => !isDangling(i))
+    .map((image) => ({ image, recipe: recipeOf(histories[image.id]!) }));
 
   it('attributes each of the three dangling versions to pf-app, by recipe', () => {
     const dangling = df.images.filter(isDangling);
@@ -71,20 +83,35 @@ describe('rebuild churn from captured image histories', () => {
     const expectedBytes = df.images.filter(isDangling).reduce((a, i) => a + unique(i), 0);
     expect(churn[0]).toEqual({ repository: 'pf-app', builds24h: 4, danglingVersions: 3, danglingBytes: expectedBytes });
     // A day later nothing counts as a recent build, the dangling versions still do.
-    expect(summarizeChurn(df.images, repo, unique, newest + 90_000)[0]).toMatchObject({ builds24h: 0, danglingVersions: 3 });
+    expect(summarizeChurn(df.images, repo, unique, newest + 90_000)[0]).toMatchObject({
+      builds24h: 0,
+      danglingVersions: 3,
+    });
   });
 
   it('leaves an image unattributed when it shares only the base with anything tagged', () => {
     const lone = { ...df.images[0]!, repoTags: [], repoDigests: [] };
-    expect(attributeDangling(lone, ['COPY busybox /bin/busybox # buildkit', 'RUN something else'], tagged)).toBe(UNKNOWN_REPOSITORY);
+    expect(attributeDangling(lone, ['COPY busybox /bin/busybox # buildkit', 'RUN something else'], tagged)).toBe(
+      UNKNOWN_REPOSITORY,
+    );
   });
 
   it('uses the digest repository of a pulled image', () => {
-    expect(attributeDangling({ ...df.images[0]!, repoTags: [], repoDigests: ['reg:5000/team/app@sha256:ab'] }, undefined, [])).toBe('reg:5000/team/app');
+    expect(
+      attributeDangling(
+        { ...df.images[0]!, repoTags: [], repoDigests: ['reg:5000/team/app@sha256:ab'] },
+        undefined,
+        [],
+      ),
+    ).toBe('reg:5000/team/app');
   });
 
-  it.each([['app:1', 'app'], ['reg:5000/team/app:1.2', 'reg:5000/team/app'], ['reg:5000/app', 'reg:5000/app'], ['app@sha256:00', 'app']])(
-    'repositoryOf(%s) = %s', (ref, repo) => expect(repositoryOf(ref)).toBe(repo));
+  it.each([
+    ['app:1', 'app'],
+    ['reg:5000/team/app:1.2', 'reg:5000/team/app'],
+    ['reg:5000/app', 'reg:5000/app'],
+    ['app@sha256:00', 'app'],
+  ])('repositoryOf(%s) = %s', (ref, repo) => expect(repositoryOf(ref)).toBe(repo));
 });
 
 describe('the log listing script on a real containers folder', () => {
@@ -100,7 +127,9 @@ describe('the log listing script on a real containers folder', () => {
       }
       const logs = await getContainerLogs(execRunner, root, 10_000);
       expect(logs.size).toBe(40);
-      ids.forEach((id, i) => expect(logs.get(id)).toMatchObject({ bytes: i, logConfig: { type: 'json-file', maxSize: `${i}m` } }));
+      ids.forEach((id, i) =>
+        expect(logs.get(id)).toMatchObject({ bytes: i, logConfig: { type: 'json-file', maxSize: `${i}m` } }),
+      );
     } finally {
       await rm(root, { recursive: true, force: true });
     }

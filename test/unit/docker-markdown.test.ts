@@ -13,8 +13,16 @@ const engine = parseInfo(
 function render(dfFixture: string, extra: Partial<Parameters<typeof buildDockerStorage>[0]> = {}) {
   const df = parseSystemDf(JSON.parse(fixture(dfFixture)));
   const model = buildDockerStorage({
-    source: 'api', endpoint: '/var/run/docker.sock', engine, df, dfProblem: null,
-    logs: null, logsReason: 'not measured in this test', danglingRepository: {}, nowSeconds: 1_800_000_000, ...extra,
+    source: 'api',
+    endpoint: '/var/run/docker.sock',
+    engine,
+    df,
+    dfProblem: null,
+    logs: null,
+    logsReason: 'not measured in this test',
+    danglingRepository: {},
+    nowSeconds: 1_800_000_000,
+    ...extra,
   });
   return { df, text: `## Docker Storage\n${dockerMarkdown(model).join('\n')}\n` };
 }
@@ -31,7 +39,9 @@ describe('Docker Storage markdown stays bounded', () => {
   });
 
   it('names what /system/df could not size when it timed out, with no made-up figures', () => {
-    const { text } = render('docker/overlay2-20.10/system-df.json.txt', { dfProblem: 'GET /system/df gave no answer in 40 s' });
+    const { text } = render('docker/overlay2-20.10/system-df.json.txt', {
+      dfProblem: 'GET /system/df gave no answer in 40 s',
+    });
     expect(text).toContain('Sizes unknown this run: GET /system/df gave no answer in 40 s.');
     expect(text).toMatch(/^\| Images \| 6 \| \? \| \? \| sizes unknown this run \|$/m);
     expect(text).not.toMatch(/Largest images/);

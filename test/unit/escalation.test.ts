@@ -13,36 +13,113 @@ const HOUR = 3_600_000;
 const MOUNT = '/var/lib/docker';
 const HOSTILE = '/mnt/x\n## Fake\n# Title\n`x` | Disk: 0% used ../../etc\u202e';
 
-const high = (mountpoint = MOUNT): Finding => ({ name: 'disk-high', severity: 'P1', evidence: `${mountpoint} 85% used`, action: 'llm', mountpoint });
-const step = (kind: PlanStep['kind'], tier: PlanStep['tier'], expectedBytes: number, objects: PlanStep['objects'] = []): PlanStep => ({
-  kind, tier, title: `${kind} title`, action: `${kind} action`, cli: `${kind} cli`, objects, expectedBytes, why: 'because',
+const high = (mountpoint = MOUNT): Finding => ({
+  name: 'disk-high',
+  severity: 'P1',
+  evidence: `${mountpoint} 85% used`,
+  action: 'llm',
+  mountpoint,
+});
+const step = (
+  kind: PlanStep['kind'],
+  tier: PlanStep['tier'],
+  expectedBytes: number,
+  objects: PlanStep['objects'] = [],
+): PlanStep => ({
+  kind,
+  tier,
+  title: `${kind} title`,
+  action: `${kind} action`,
+  cli: `${kind} cli`,
+  objects,
+  expectedBytes,
+  why: 'because',
 });
 const plan = (steps: PlanStep[], mountpoint = MOUNT): RemediationPlan => ({
-  mountpoint, usedBytes: 850 * MiB, capacityBytes: 1000 * MiB, usedPct: 85, targetPct: 75, wantBytes: 100 * MiB, steps,
-  byTier: { safe: steps.filter((s) => s.tier === 'safe').reduce((a, s) => a + s.expectedBytes, 0), moderate: steps.filter((s) => s.tier === 'moderate').reduce((a, s) => a + s.expectedBytes, 0), destructive: 0 },
-  cannotFree: [{ reason: 'in use by containers (their images)', bytes: 300 * MiB }], historyHours: 48, notes: [],
+  mountpoint,
+  usedBytes: 850 * MiB,
+  capacityBytes: 1000 * MiB,
+  usedPct: 85,
+  targetPct: 75,
+  wantBytes: 100 * MiB,
+  steps,
+  byTier: {
+    safe: steps.filter((s) => s.tier === 'safe').reduce((a, s) => a + s.expectedBytes, 0),
+    moderate: steps.filter((s) => s.tier === 'moderate').reduce((a, s) => a + s.expectedBytes, 0),
+    destructive: 0,
+  },
+  cannotFree: [{ reason: 'in use by containers (their images)', bytes: 300 * MiB }],
+  historyHours: 48,
+  notes: [],
 });
 const fsTrend = (over: Partial<FilesystemTrend> = {}): FilesystemTrend => ({
-  mountpoint: MOUNT, usedPct: 60, bytesPerHour: { '1h': 50 * MiB, '24h': 40 * MiB, '7d': 10 * MiB }, points: { '1h': 3, '24h': 20, '7d': 20 },
-  timeToFullMs: 10 * HOUR, forecastWindow: '6h', forecastSpanMs: 6 * HOUR, streakAbove: 0, sparkline24h: '', ...over,
+  mountpoint: MOUNT,
+  usedPct: 60,
+  bytesPerHour: { '1h': 50 * MiB, '24h': 40 * MiB, '7d': 10 * MiB },
+  points: { '1h': 3, '24h': 20, '7d': 20 },
+  timeToFullMs: 10 * HOUR,
+  forecastWindow: '6h',
+  forecastSpanMs: 6 * HOUR,
+  streakAbove: 0,
+  sparkline24h: '',
+  ...over,
 });
 function input(over: Partial<EscalationInput> = {}): EscalationInput {
   return {
-    findings: [high()], filesystems: [{ mountpoint: MOUNT, device: 'd', fstype: 'ext4', deviceNumber: '1:1', readonly: false, stuck: false, roles: ['docker-data-root'], paths: [], usedBytes: 850 * MiB, sizeBytes: 1000 * MiB, availBytes: 150 * MiB, usedPct: 85 }],
-    attribution: null, plan: null, applied: null, trend: { filesystems: [], alerts: [], remediations: [] }, diskHighPct: 80, ...over,
+    findings: [high()],
+    filesystems: [
+      {
+        mountpoint: MOUNT,
+        device: 'd',
+        fstype: 'ext4',
+        deviceNumber: '1:1',
+        readonly: false,
+        stuck: false,
+        roles: ['docker-data-root'],
+        paths: [],
+        usedBytes: 850 * MiB,
+        sizeBytes: 1000 * MiB,
+        availBytes: 150 * MiB,
+        usedPct: 85,
+      },
+    ],
+    attribution: null,
+    plan: null,
+    applied: null,
+    trend: { filesystems: [], alerts: [], remediations: [] },
+    diskHighPct: 80,
+    ...over,
   };
 }
 const kinds = (i: EscalationInput) => escalations(i, DEFAULT_ESCALATION, formatBytes).map((e) => e.slug);
 
 describe('when a person is needed', () => {
-  it('a P1 on its first run is the gate\'s and the safe apply\'s, not yet a person\'s', () => {
+  it("a P1 on its first run is the gate's and the safe apply's, not yet a person's", () => {
     expect(kinds(input())).toEqual([]);
   });
 
   it('a P1 that held for 3 runs, or that the safe apply left above the threshold', () => {
-    const alerts = [{ name: 'disk-high', key: `disk-high@${MOUNT}`, severity: 'P1', mountpoint: MOUNT, state: 'ongoing' as const, since: '2026-11-25T05:00:00.000Z', runs: 3 }];
-    expect(kinds(input({ trend: { filesystems: [], alerts, remediations: [] } }))).toEqual(['storage-disk-space-var-lib-docker']);
-    const applied = { mountpoint: MOUNT, usedAfterBytes: 820 * MiB, capacityBytes: 1000 * MiB, freedBytes: 30 * MiB, steps: [] } as never;
+    const alerts = [
+      {
+        name: 'disk-high',
+        key: `disk-high@${MOUNT}`,
+        severity: 'P1',
+        mountpoint: MOUNT,
+        state: 'ongoing' as const,
+        since: '2026-11-25T05:00:00.000Z',
+        runs: 3,
+      },
+    ];
+    expect(kinds(input({ trend: { filesystems: [], alerts, remediations: [] } }))).toEqual([
+      'storage-disk-space-var-lib-docker',
+    ]);
+    const applied = {
+      mountpoint: MOUNT,
+      usedAfterBytes: 820 * MiB,
+      capacityBytes: 1000 * MiB,
+      freedBytes: 30 * MiB,
+      steps: [],
+    } as never;
     const [e] = escalations(input({ applied }), DEFAULT_ESCALATION, formatBytes);
     expect(e!.reasons).toEqual(['Still 82% used after the safe clean-up freed 30.0 MiB (P1 above 80%).']);
   });
@@ -50,26 +127,69 @@ describe('when a person is needed', () => {
   it('a plan whose target needs destructive steps; not one the safe and moderate steps can reach', () => {
     const short = plan([step('remove-containers', 'safe', 20 * MiB), step('remove-volumes', 'destructive', 500 * MiB)]);
     const [e] = escalations(input({ plan: short }), DEFAULT_ESCALATION, formatBytes);
-    expect(e!.reasons[0]).toBe('Reaching 75% means freeing 100.0 MiB; the safe and moderate steps free 20.0 MiB: the rest needs steps only a person may approve.');
+    expect(e!.reasons[0]).toBe(
+      'Reaching 75% means freeing 100.0 MiB; the safe and moderate steps free 20.0 MiB: the rest needs steps only a person may approve.',
+    );
     expect(e!.approvable.map((s) => s.kind)).toEqual(['remove-volumes']);
     // Every step carries a command; growing the filesystem goes by its type (ext4 here: its device).
     expect(e!.humanAction.map((a) => a.command)).toEqual(['remove-volumes cli', 'resize2fs d']);
-    expect(kinds(input({ plan: plan([step('remove-containers', 'safe', 200 * MiB), step('remove-volumes', 'destructive', 500 * MiB)]) }))).toEqual([]);
+    expect(
+      kinds(
+        input({
+          plan: plan([step('remove-containers', 'safe', 200 * MiB), step('remove-volumes', 'destructive', 500 * MiB)]),
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('a forecast full within 24 h, from 3 points over half an hour at least, even below the threshold', () => {
     const below = { findings: [] };
-    expect(kinds(input({ ...below, trend: { filesystems: [fsTrend()], alerts: [], remediations: [] } }))).toEqual(['storage-disk-space-var-lib-docker']);
+    expect(kinds(input({ ...below, trend: { filesystems: [fsTrend()], alerts: [], remediations: [] } }))).toEqual([
+      'storage-disk-space-var-lib-docker',
+    ]);
     // Seconds of runs (a test's, or a burst) are no trend; nor are two points, nor a forecast past the horizon.
-    expect(kinds(input({ ...below, trend: { filesystems: [fsTrend({ forecastSpanMs: 60_000 })], alerts: [], remediations: [] } }))).toEqual([]);
-    expect(kinds(input({ ...below, trend: { filesystems: [fsTrend({ points: { '1h': 2, '24h': 2, '7d': 2 } })], alerts: [], remediations: [] } }))).toEqual([]);
-    expect(kinds(input({ ...below, trend: { filesystems: [fsTrend({ timeToFullMs: 30 * HOUR })], alerts: [], remediations: [] } }))).toEqual([]);
+    expect(
+      kinds(
+        input({
+          ...below,
+          trend: { filesystems: [fsTrend({ forecastSpanMs: 60_000 })], alerts: [], remediations: [] },
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      kinds(
+        input({
+          ...below,
+          trend: { filesystems: [fsTrend({ points: { '1h': 2, '24h': 2, '7d': 2 } })], alerts: [], remediations: [] },
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      kinds(
+        input({
+          ...below,
+          trend: { filesystems: [fsTrend({ timeToFullMs: 30 * HOUR })], alerts: [], remediations: [] },
+        }),
+      ),
+    ).toEqual([]);
   });
 
-  it('a btrfs metadata risk, unless this run\'s balance just changed the allocation', () => {
-    const enospc: Finding = { name: 'btrfs-metadata-enospc', severity: 'P1', evidence: '/srv: RISK', action: 'llm', mountpoint: '/srv' };
+  it("a btrfs metadata risk, unless this run's balance just changed the allocation", () => {
+    const enospc: Finding = {
+      name: 'btrfs-metadata-enospc',
+      severity: 'P1',
+      evidence: '/srv: RISK',
+      action: 'llm',
+      mountpoint: '/srv',
+    };
     expect(kinds(input({ findings: [enospc] }))).toEqual(['storage-btrfs-metadata-srv']);
-    const applied = { mountpoint: '/srv', usedAfterBytes: 1, capacityBytes: 2, freedBytes: 0, steps: [{ kind: 'btrfs-balance-empty', problem: null }] } as never;
+    const applied = {
+      mountpoint: '/srv',
+      usedAfterBytes: 1,
+      capacityBytes: 2,
+      freedBytes: 0,
+      steps: [{ kind: 'btrfs-balance-empty', problem: null }],
+    } as never;
     expect(kinds(input({ findings: [enospc], applied }))).toEqual([]);
   });
 });
@@ -77,33 +197,95 @@ describe('when a person is needed', () => {
 describe('slugs and items are safe whatever the names', () => {
   it('a slug is stable, file-name safe, bounded, and distinct for mounts that only differ in case or punctuation', () => {
     expect(escalationSlug('disk-space', '/')).toBe('storage-disk-space-root');
-    const slugs = [HOSTILE, '/var/lib-docker', '/var-lib/docker', '/Data', '/data', 'x'.repeat(10_000), '/../../etc/passwd'].map((m) => escalationSlug('disk-space', m));
+    const slugs = [
+      HOSTILE,
+      '/var/lib-docker',
+      '/var-lib/docker',
+      '/Data',
+      '/data',
+      'x'.repeat(10_000),
+      '/../../etc/passwd',
+    ].map((m) => escalationSlug('disk-space', m));
     for (const s of slugs) expect(s).toMatch(/^storage-disk-space-[a-z0-9-]{1,90}$/);
     expect(new Set(slugs).size).toBe(slugs.length);
     expect(escalationSlug('disk-space', HOSTILE)).toBe(escalationSlug('disk-space', HOSTILE));
   });
 
   it('an item from hostile names has one title line, the five sections and nothing else at line start', () => {
-    const alerts = [{ name: 'disk-high', key: 'k', severity: 'P1', mountpoint: HOSTILE, state: 'ongoing' as const, since: '2026-11-25T05:00:00.000Z', runs: 5 }];
-    const hostilePlan = plan([step('remove-volumes', 'destructive', 500 * MiB, [{ id: 'v\n## Human Action', name: 'v', bytes: 1 }])], HOSTILE);
+    const alerts = [
+      {
+        name: 'disk-high',
+        key: 'k',
+        severity: 'P1',
+        mountpoint: HOSTILE,
+        state: 'ongoing' as const,
+        since: '2026-11-25T05:00:00.000Z',
+        runs: 5,
+      },
+    ];
+    const hostilePlan = plan(
+      [step('remove-volumes', 'destructive', 500 * MiB, [{ id: 'v\n## Human Action', name: 'v', bytes: 1 }])],
+      HOSTILE,
+    );
     hostilePlan.steps[0]!.cli = 'docker volume rm ```\n## Fake';
-    const [e] = escalations(input({ findings: [high(HOSTILE)], filesystems: [{ ...input().filesystems[0]!, mountpoint: HOSTILE }], plan: hostilePlan, trend: { filesystems: [], alerts, remediations: [] } }), DEFAULT_ESCALATION, formatBytes);
+    const [e] = escalations(
+      input({
+        findings: [high(HOSTILE)],
+        filesystems: [{ ...input().filesystems[0]!, mountpoint: HOSTILE }],
+        plan: hostilePlan,
+        trend: { filesystems: [], alerts, remediations: [] },
+      }),
+      DEFAULT_ESCALATION,
+      formatBytes,
+    );
     const text = renderVaultItem(e!, { host: 'h\n# x', at: new Date('2026-11-25T07:00:00Z'), since: null });
-    expect(text.match(/^#{1,2} .*/gm)).toEqual([expect.stringMatching(/^# Free space on /), '## What', '## Why', '## Unblocks', '## Human Action', '## Factory Will Then']);
+    expect(text.match(/^#{1,2} .*/gm)).toEqual([
+      expect.stringMatching(/^# Free space on /),
+      '## What',
+      '## Why',
+      '## Unblocks',
+      '## Human Action',
+      '## Factory Will Then',
+    ]);
     expect(text).not.toMatch(/^Disk:|[^\\]Disk: 0/m);
     // The fence is longer than any backtick run in the command: it cannot be closed from inside.
     expect(text).toContain('   ````sh\n   docker volume rm ```\\n## Fake\n   ````');
-    const resolved = renderResolvedItem('disk-space', HOSTILE, `${HOSTILE} is 50% used`, { host: 'h', at: new Date(), since: null });
+    const resolved = renderResolvedItem('disk-space', HOSTILE, `${HOSTILE} is 50% used`, {
+      host: 'h',
+      at: new Date(),
+      since: null,
+    });
     expect(resolved.match(/^#{1,2} .*/gm)).toHaveLength(6);
   });
 
-  it('an action TOML parses back with only the host\'s keys, whatever the object names', () => {
-    const [e] = escalations(input({ plan: plan([step('remove-volumes', 'destructive', 500 * MiB, [{ id: 'data"]\nsecrets = ["TOKEN"]', name: 'x', bytes: 1 }])]) }), DEFAULT_ESCALATION, formatBytes);
+  it("an action TOML parses back with only the host's keys, whatever the object names", () => {
+    const [e] = escalations(
+      input({
+        plan: plan([
+          step('remove-volumes', 'destructive', 500 * MiB, [
+            { id: 'data"]\nsecrets = ["TOKEN"]', name: 'x', bytes: 1 },
+          ]),
+        ]),
+      }),
+      DEFAULT_ESCALATION,
+      formatBytes,
+    );
     const doc = actionDocument(e!, e!.approvable[0]!, '/vault/pending/supervisor-x.md');
     const back = parse(stringify(doc)) as Record<string, unknown>;
     expect(actionProblems(back)).toEqual([]);
-    expect(back).toMatchObject({ id: 'storage-disk-space-var-lib-docker-remove-volumes', formula: 'storage-remediation', secrets: [], blast_radius: 'high' });
+    expect(back).toMatchObject({
+      id: 'storage-disk-space-var-lib-docker-remove-volumes',
+      formula: 'storage-remediation',
+      secrets: [],
+      blast_radius: 'high',
+    });
     expect(actionProblems({ ...back, command: 'rm -rf /' })).toEqual(['unknown key command']);
-    expect(actionProblems({ id: '../x', formula: 'other' })).toEqual(['missing context', 'missing secrets', 'id is not a safe name', 'formula is not ours', 'secrets is not a list']);
+    expect(actionProblems({ id: '../x', formula: 'other' })).toEqual([
+      'missing context',
+      'missing secrets',
+      'id is not a safe name',
+      'formula is not ours',
+      'secrets is not a list',
+    ]);
   });
 });

@@ -32,7 +32,16 @@ const ACTION_REQUIRED = ['id', 'formula', 'context', 'secrets'];
 const ACTION_OPTIONAL = ['mounts', 'model', 'tools', 'timeout_minutes', 'dispatch_mode', 'blast_radius'];
 
 /** `## ` titles that are not ours: the host's preflight sections, its journal heading, a vault item's sections. */
-const HOST_TITLES = new Set(['System Resources', 'Docker', 'Supervisor run', 'What', 'Why', 'Unblocks', 'Human Action', 'Factory Will Then']);
+const HOST_TITLES = new Set([
+  'System Resources',
+  'Docker',
+  'Supervisor run',
+  'What',
+  'Why',
+  'Unblocks',
+  'Human Action',
+  'Factory Will Then',
+]);
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const OUR_TITLES = new Set([...SECTIONS.map((s) => s.title), APPLIED_SECTION.title]);
@@ -42,20 +51,32 @@ const spans = (text: string) => [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[
 const outsideSpans = (text: string) => text.replace(/`[^`\n]+`/g, ' ');
 
 /** From each command's --help: the flags it lists (what it parses, since both come from one table). */
-const HELP_VERBS = new Map(COMMANDS.map((c) => [c.name as string, new Set(
-  (commandHelp(c.name).match(/^ {2}(?:-\w, )?--[a-z][a-z-]*/gm) ?? []).map((m) => m.slice(m.indexOf('--'))),
-)]));
+const HELP_VERBS = new Map(
+  COMMANDS.map((c) => [
+    c.name as string,
+    new Set((commandHelp(c.name).match(/^ {2}(?:-\w, )?--[a-z][a-z-]*/gm) ?? []).map((m) => m.slice(m.indexOf('--')))),
+  ]),
+);
 const HELP_FLAGS = new Set([...HELP_VERBS.values()].flatMap((flags) => [...flags]));
 
-interface Formula { path: string; text: string; data: Record<string, unknown> }
-const formulas: Formula[] = FORMULAS.map((path) => ({ path, text: read(path), data: parse(read(path)) as Record<string, unknown> }));
+interface Formula {
+  path: string;
+  text: string;
+  data: Record<string, unknown>;
+}
+const formulas: Formula[] = FORMULAS.map((path) => ({
+  path,
+  text: read(path),
+  data: parse(read(path)) as Record<string, unknown>,
+}));
 
 describe('the formulas follow the host schema', () => {
   it.each(FORMULAS)('%s: required keys with their types, no other key', (path) => {
     const f = formulas.find((x) => x.path === path)!.data;
     expect(Object.keys(f).filter((k) => !TOP_KEYS.includes(k))).toEqual([]);
     expect(f.name).toBe(basename(path, '.toml'));
-    for (const key of ['name', 'description', 'model']) expect(typeof f[key] === 'string' && (f[key] as string).length > 0, key).toBe(true);
+    for (const key of ['name', 'description', 'model'])
+      expect(typeof f[key] === 'string' && (f[key] as string).length > 0, key).toBe(true);
     expect(Number.isInteger(Number(f.version)) && typeof f.version !== 'string', 'version is an integer').toBe(true);
     const context = f.context as Record<string, unknown>;
     expect(Object.keys(context).filter((k) => !CONTEXT_KEYS.includes(k))).toEqual([]);
@@ -66,7 +87,11 @@ describe('the formulas follow the host schema', () => {
     const seen = new Set<string>();
     for (const step of steps) {
       expect(Object.keys(step).sort()).toEqual([...STEP_KEYS].sort());
-      for (const key of ['id', 'title', 'description']) expect(typeof step[key] === 'string' && (step[key] as string).trim().length > 0, `${String(step.id)}.${key}`).toBe(true);
+      for (const key of ['id', 'title', 'description'])
+        expect(
+          typeof step[key] === 'string' && (step[key] as string).trim().length > 0,
+          `${String(step.id)}.${key}`,
+        ).toBe(true);
       const needs = step.needs as unknown[];
       expect(Array.isArray(needs) && needs.every((n) => typeof n === 'string')).toBe(true);
       // Each need is an earlier step: the ids exist and the order has no cycle.
@@ -99,7 +124,8 @@ describe('the formulas follow the host schema', () => {
 
 describe.each(formulas)('$path names only what exists', ({ text }) => {
   it('keeps every code span on one line', () => {
-    for (const [i, line] of text.split('\n').entries()) expect((line.match(/`/g) ?? []).length % 2, `line ${i + 1}: ${line}`).toBe(0);
+    for (const [i, line] of text.split('\n').entries())
+      expect((line.match(/`/g) ?? []).length % 2, `line ${i + 1}: ${line}`).toBe(0);
   });
 
   it("names only the tool's section titles (or the host's)", () => {
@@ -121,12 +147,16 @@ describe.each(formulas)('$path names only what exists', ({ text }) => {
       expect(() => parseCliArgs(args), run).not.toThrow();
     }
     // A command outside a code span would escape these checks.
-    expect(outsideSpans(text).match(/(?:^|\s)(?:\.\/)?preflight\s+(?:--|(?:report|trend|guard|remediate|watch)\b)/gm)).toBeNull();
+    expect(
+      outsideSpans(text).match(/(?:^|\s)(?:\.\/)?preflight\s+(?:--|(?:report|trend|guard|remediate|watch)\b)/gm),
+    ).toBeNull();
   });
 
   it('names only flags that some --help lists', () => {
     const named = [
-      ...spans(text).filter((s) => s.startsWith('--')).map((s) => s.split(/[\s=]/)[0]!),
+      ...spans(text)
+        .filter((s) => s.startsWith('--'))
+        .map((s) => s.split(/[\s=]/)[0]!),
       ...(outsideSpans(text).match(/(?<![\w-])--[a-z][a-z-]*/g) ?? []),
     ];
     expect(named.filter((f) => !HELP_FLAGS.has(f))).toEqual([]);
@@ -139,19 +169,25 @@ describe.each(formulas)('$path names only what exists', ({ text }) => {
     // A priority list ("P1 `disk-high`, `disk-critical`") gives each finding its own severity.
     for (const m of text.matchAll(/\b(P[0-4]) (`[a-z0-9-]+`(?:, `[a-z0-9-]+`)*)/g)) {
       for (const name of m[2]!.match(/[a-z0-9-]+/g)!) {
-        if (name in FINDING_SEVERITY) expect(`${name} ${FINDING_SEVERITY[name as keyof typeof FINDING_SEVERITY]}`).toBe(`${name} ${m[1]}`);
+        if (name in FINDING_SEVERITY)
+          expect(`${name} ${FINDING_SEVERITY[name as keyof typeof FINDING_SEVERITY]}`).toBe(`${name} ${m[1]}`);
       }
     }
   });
 
   it('names only repository paths and formulas that exist', () => {
-    const ourDirs = new Set(readdirSync(ROOT, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !['node_modules', 'dist', '.git'].includes(d.name)).map((d) => d.name));
-    const paths = [...text.matchAll(/(?<![\w/$.{}<>~-])((?:[\w.-]+\/)+[\w.-]*\w)/g)].map((m) => m[1]!)
+    const ourDirs = new Set(
+      readdirSync(ROOT, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && !['node_modules', 'dist', '.git'].includes(d.name))
+        .map((d) => d.name),
+    );
+    const paths = [...text.matchAll(/(?<![\w/$.{}<>~-])((?:[\w.-]+\/)+[\w.-]*\w)/g)]
+      .map((m) => m[1]!)
       .filter((p) => ourDirs.has(p.split('/')[0]!));
     expect(paths.length).toBeGreaterThan(0);
     expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
-    for (const m of text.matchAll(/formula = "([\w-]+)"/g)) expect(existsSync(join(ROOT, 'formulas', `${m[1]}.toml`)), m[1]).toBe(true);
+    for (const m of text.matchAll(/formula = "([\w-]+)"/g))
+      expect(existsSync(join(ROOT, 'formulas', `${m[1]}.toml`)), m[1]).toBe(true);
   });
 });
 
@@ -175,5 +211,7 @@ function allStepKinds(): string[] {
 }
 
 function destructiveKinds(): string[] {
-  return [...read('src/model/remediation/plan.ts').matchAll(/kind: '([a-z0-9-]+)', tier: 'destructive'/g)].map((m) => m[1]!);
+  return [...read('src/model/remediation/plan.ts').matchAll(/kind: '([a-z0-9-]+)', tier: 'destructive'/g)].map(
+    (m) => m[1]!,
+  );
 }

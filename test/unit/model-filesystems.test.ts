@@ -18,7 +18,9 @@ describe('mountFor', () => {
   });
 
   it('lets the last of stacked mounts win', () => {
-    const stacked = parseMountinfo('1 0 8:1 / / rw - ext4 /dev/a rw\n2 1 8:2 / /m rw - ext4 /dev/b rw\n3 1 8:3 / /m rw - xfs /dev/c rw\n');
+    const stacked = parseMountinfo(
+      '1 0 8:1 / / rw - ext4 /dev/a rw\n2 1 8:2 / /m rw - ext4 /dev/b rw\n3 1 8:3 / /m rw - xfs /dev/c rw\n',
+    );
     expect(mountFor(stacked, '/m/f')?.source).toBe('/dev/c');
   });
 });
@@ -43,7 +45,9 @@ describe('realMounts', () => {
     expect(points).toContain('/tmp/dd/mnt');
     expect(points).not.toContain('/tmp/dd/mnt/data'); // same device as /tmp/dd/mnt
     expect(points.some((p) => p.startsWith('/proc') || p.startsWith('/sys') || p.endsWith('/merged'))).toBe(false);
-    expect(realMounts(table).every((m) => !['proc', 'sysfs', 'cgroup', 'overlay', 'nsfs', 'devpts'].includes(m.fstype))).toBe(true);
+    expect(
+      realMounts(table).every((m) => !['proc', 'sysfs', 'cgroup', 'overlay', 'nsfs', 'devpts'].includes(m.fstype)),
+    ).toBe(true);
   });
 });
 
@@ -51,7 +55,11 @@ describe('buildFilesystemModel', () => {
   it('merges targets on one device into one row and keeps missing paths apart', () => {
     const model = buildFilesystemModel(
       table,
-      [{ path: '/', role: 'root' }, { path: '/etc', role: 'path' }, { path: '/nope', role: 'path' }],
+      [
+        { path: '/', role: 'root' },
+        { path: '/etc', role: 'path' },
+        { path: '/nope', role: 'path' },
+      ],
       [
         { kind: 'ok', path: '/', realpath: '/', statfs },
         { kind: 'ok', path: '/etc', realpath: '/etc', statfs },
@@ -59,14 +67,21 @@ describe('buildFilesystemModel', () => {
       ],
     );
     expect(model.filesystems).toHaveLength(1);
-    expect(model.filesystems[0]).toMatchObject({ mountpoint: '/', roles: ['root', 'path'], paths: ['/', '/etc'], usedBytes: 600 * 4096 });
+    expect(model.filesystems[0]).toMatchObject({
+      mountpoint: '/',
+      roles: ['root', 'path'],
+      paths: ['/', '/etc'],
+      usedBytes: 600 * 4096,
+    });
     expect(model.unmeasured).toEqual([{ path: '/nope', role: 'path', reason: 'No such file or directory' }]);
   });
 
   it('resolves symlinked paths through their realpath', () => {
-    const model = buildFilesystemModel(table, [{ path: '/srv/link', role: 'path' }], [
-      { kind: 'ok', path: '/srv/link', realpath: '/tmp/dd/mnt/data/x', statfs },
-    ]);
+    const model = buildFilesystemModel(
+      table,
+      [{ path: '/srv/link', role: 'path' }],
+      [{ kind: 'ok', path: '/srv/link', realpath: '/tmp/dd/mnt/data/x', statfs }],
+    );
     // Named by the filesystem's own mount, not dockerd's bind of its data root.
     expect(model.filesystems[0]?.mountpoint).toBe('/tmp/dd/mnt');
   });
@@ -74,7 +89,10 @@ describe('buildFilesystemModel', () => {
   it('marks a stuck mount with no figures and falls back to / for the summary', () => {
     const model = buildFilesystemModel(
       table,
-      [{ path: '/', role: 'root' }, { path: '/tmp/dd/mnt/data', role: 'docker-data-root' }],
+      [
+        { path: '/', role: 'root' },
+        { path: '/tmp/dd/mnt/data', role: 'docker-data-root' },
+      ],
       [
         { kind: 'ok', path: '/', realpath: '/', statfs },
         { kind: 'stuck', path: '/tmp/dd/mnt/data', reason: 'statfs gave no answer in 5 s' },
@@ -89,7 +107,11 @@ describe('buildFilesystemModel', () => {
   it('takes the figures from whichever path on a device answered, and summarises the docker data root', () => {
     const model = buildFilesystemModel(
       table,
-      [{ path: '/', role: 'root' }, { path: '/tmp/dd/mnt/data', role: 'docker-data-root' }, { path: '/tmp/dd/mnt/data/v', role: 'path' }],
+      [
+        { path: '/', role: 'root' },
+        { path: '/tmp/dd/mnt/data', role: 'docker-data-root' },
+        { path: '/tmp/dd/mnt/data/v', role: 'path' },
+      ],
       [
         { kind: 'ok', path: '/', realpath: '/', statfs },
         { kind: 'stuck', path: '/tmp/dd/mnt/data', reason: 'statfs gave no answer in 5 s' },

@@ -29,7 +29,10 @@ const NOT_IN_NODE_18_19: [RegExp, string][] = [
   [/\bnavigator\./, 'navigator (21)'],
   [/\bwithResolvers\b/, 'Promise.withResolvers (22)'],
   // readFileSync reads to the end on 18 too.
-  [/\breadFile\(\s*['"`]\/proc\//, "fs.promises.readFile of a procfs file: Node 18 stops after the first page; use readProcFile (probes/mountinfo.ts)"],
+  [
+    /\breadFile\(\s*['"`]\/proc\//,
+    'fs.promises.readFile of a procfs file: Node 18 stops after the first page; use readProcFile (probes/mountinfo.ts)',
+  ],
 ];
 
 function sources(dir: string): string[] {
@@ -51,7 +54,9 @@ describe('no API that Node 18.19 lacks in src/', () => {
       const lines = readFileSync(file, 'utf8').split('\n');
       return lines.flatMap((line, i) => {
         const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '');
-        return NOT_IN_NODE_18_19.filter(([re]) => re.test(code)).map(([, what]) => `${path.relative(REPO, file)}:${i + 1}: ${what}`);
+        return NOT_IN_NODE_18_19.filter(([re]) => re.test(code)).map(
+          ([, what]) => `${path.relative(REPO, file)}:${i + 1}: ${what}`,
+        );
       });
     });
     expect(hits).toEqual([]);
@@ -65,7 +70,7 @@ describe('no API that Node 18.19 lacks in src/', () => {
 });
 
 describe('readProcFile', () => {
-  it('reads a procfs file to its end, as readFileSync does (Node 18\'s fs.promises.readFile stopped after one page)', async () => {
+  it("reads a procfs file to its end, as readFileSync does (Node 18's fs.promises.readFile stopped after one page)", async () => {
     const [a, b] = [await readProcFile('/proc/self/mountinfo'), readFileSync('/proc/self/mountinfo')];
     expect(a.toString('utf8')).toBe(b.toString('utf8'));
   });

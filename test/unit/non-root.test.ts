@@ -26,20 +26,28 @@ describe('parseBlocked / blockedText: the folder that stopped a listing, in one 
   it('tells a root-only data root from one not mounted here', () => {
     const denied = parseBlocked(F('logs-listing-root-only.txt'))!;
     expect(denied).toEqual({ path: 'DATA_ROOT', cause: 'denied', detail: 'Permission denied' });
-    expect(blockedText({ ...denied, path: '/var/lib/docker' }, 1000)).toBe('/var/lib/docker is not readable by uid 1000 (needs root)');
+    expect(blockedText({ ...denied, path: '/var/lib/docker' }, 1000)).toBe(
+      '/var/lib/docker is not readable by uid 1000 (needs root)',
+    );
     const missing = parseBlocked(F('logs-listing-not-mounted.txt'))!;
     expect(missing).toEqual({ path: 'DATA_ROOT', cause: 'missing', detail: 'No such file or directory' });
-    expect(blockedText({ ...missing, path: '/var/lib/docker' }, 1000)).toBe('/var/lib/docker does not exist here (not mounted into this container)');
+    expect(blockedText({ ...missing, path: '/var/lib/docker' }, 1000)).toBe(
+      '/var/lib/docker does not exist here (not mounted into this container)',
+    );
     expect(parseBlocked(F('overlay2-layer-listing-root-only.txt'))).toEqual(denied);
   });
 
   it('says "permission denied" to root (an ACL or a root-squashed mount), and counts refused folders', () => {
     expect(blockedText({ path: '/d', cause: 'denied', detail: 'Permission denied' }, 0)).toBe('/d: permission denied');
-    expect(blockedText({ path: '/d/containers', cause: 'denied', detail: 'Permission denied', folders: 3 }, 1000))
-      .toBe('3 folders in /d/containers are not readable by uid 1000 (needs root)');
-    expect(blockedText({ path: '/d/containers', cause: 'denied', detail: 'Permission denied', folders: 1 }, 1000))
-      .toBe('1 folder in /d/containers is not readable by uid 1000 (needs root)');
-    expect(blockedText({ path: '/d', cause: 'other', detail: 'Input/output error' }, 1000)).toBe('/d: Input/output error');
+    expect(blockedText({ path: '/d/containers', cause: 'denied', detail: 'Permission denied', folders: 3 }, 1000)).toBe(
+      '3 folders in /d/containers are not readable by uid 1000 (needs root)',
+    );
+    expect(blockedText({ path: '/d/containers', cause: 'denied', detail: 'Permission denied', folders: 1 }, 1000)).toBe(
+      '1 folder in /d/containers is not readable by uid 1000 (needs root)',
+    );
+    expect(blockedText({ path: '/d', cause: 'other', detail: 'Input/output error' }, 1000)).toBe(
+      '/d: Input/output error',
+    );
   });
 
   it('finds nothing in a listing that went through', () => {
@@ -66,24 +74,33 @@ describe('container folders and hostconfig.json this user may not read', () => {
     expect(logs.totalBytes).toBe(39_919_778 + 173 + 0);
     expect(logs.entries[0]).toMatchObject({ bytes: 39_919_778, driver: '?', unbounded: false });
     expect(logs.unboundedContainers).toBe(2);
-    expect(logs.reason).toBe('hostconfig.json of 1 container is not readable here: its log driver and max-size are unknown');
+    expect(logs.reason).toBe(
+      'hostconfig.json of 1 container is not readable here: its log driver and max-size are unknown',
+    );
   });
 });
 
 describe('getContainerLogs with recorded answers', () => {
-  const answer = (stdout: string, exitCode: number): Runner => async () => ({ stdout, stderr: '', exitCode }) satisfies ExecResult;
+  const answer =
+    (stdout: string, exitCode: number): Runner =>
+    async () =>
+      ({ stdout, stderr: '', exitCode }) satisfies ExecResult;
 
   it('throws one UnreadableError naming the data root when it is root-only or not mounted', async () => {
     const root = getContainerLogs(answer(F('logs-listing-root-only.txt'), 3), '/var/lib/docker', 1000);
     await expect(root).rejects.toBeInstanceOf(UnreadableError);
     await expect(root).rejects.toMatchObject({ blocked: { path: 'DATA_ROOT', cause: 'denied' } });
-    await expect(getContainerLogs(answer(F('logs-listing-not-mounted.txt'), 3), '/var/lib/docker', 1000))
-      .rejects.toThrow(/^DATA_ROOT does not exist here \(not mounted into this container\)$/);
+    await expect(
+      getContainerLogs(answer(F('logs-listing-not-mounted.txt'), 3), '/var/lib/docker', 1000),
+    ).rejects.toThrow(/^DATA_ROOT does not exist here \(not mounted into this container\)$/);
   });
 
   it('refuses totals that would leave out the folders it could not enter', async () => {
-    await expect(getContainerLogs(answer(F('logs-listing-folders-denied.txt'), 0), '/var/lib/docker/', 1000))
-      .rejects.toThrow(/^3 folders in \/var\/lib\/docker\/containers are (not readable by uid \d+ \(needs root\)|not readable \(permission denied\))$/);
+    await expect(
+      getContainerLogs(answer(F('logs-listing-folders-denied.txt'), 0), '/var/lib/docker/', 1000),
+    ).rejects.toThrow(
+      /^3 folders in \/var\/lib\/docker\/containers are (not readable by uid \d+ \(needs root\)|not readable \(permission denied\))$/,
+    );
   });
 
   it('passes the data root itself to the script (it enters containers/ on its own, to tell which folder refused)', async () => {
@@ -102,21 +119,36 @@ describe('the Docker section and the attribution when the data root is not reada
   const reason = blockedText(blocked, 1000);
 
   it('says a data root that stopped both listings once, with what it leaves unmeasured', () => {
-    expect(dockerProblems({ dfProblem: null, logs: { reason, blocked }, orphans: { reason, blocked } }))
-      .toBe('/var/lib/docker is not readable by uid 1000 (needs root): container logs and orphaned overlay2 layers not measured');
-    expect(dockerProblems({ dfProblem: null, logs: { reason, blocked }, orphans: null }))
-      .toBe('container logs: /var/lib/docker is not readable by uid 1000 (needs root)');
+    expect(dockerProblems({ dfProblem: null, logs: { reason, blocked }, orphans: { reason, blocked } })).toBe(
+      '/var/lib/docker is not readable by uid 1000 (needs root): container logs and orphaned overlay2 layers not measured',
+    );
+    expect(dockerProblems({ dfProblem: null, logs: { reason, blocked }, orphans: null })).toBe(
+      'container logs: /var/lib/docker is not readable by uid 1000 (needs root)',
+    );
     const overlay = { path: '/var/lib/docker/overlay2', cause: 'denied' as const, detail: 'Permission denied' };
-    expect(dockerProblems({ dfProblem: null, logs: { reason: 'x', blocked: { ...blocked, path: '/var/lib/docker/containers', folders: 2 } }, orphans: { reason: 'y', blocked: overlay } }))
-      .toBe('container logs: x; overlay2 orphans: y');
+    expect(
+      dockerProblems({
+        dfProblem: null,
+        logs: { reason: 'x', blocked: { ...blocked, path: '/var/lib/docker/containers', folders: 2 } },
+        orphans: { reason: 'y', blocked: overlay },
+      }),
+    ).toBe('container logs: x; overlay2 orphans: y');
     expect(dockerProblems({ dfProblem: null, logs: null, orphans: null })).toBeNull();
   });
 
   const model = buildDockerStorage({
-    source: 'api', endpoint: 'x',
-    engine: parseInfo(JSON.parse(fixture('docker/overlay2-20.10/info.json.txt')), parseVersion(JSON.parse(fixture('docker/overlay2-20.10/version.json.txt')))),
+    source: 'api',
+    endpoint: 'x',
+    engine: parseInfo(
+      JSON.parse(fixture('docker/overlay2-20.10/info.json.txt')),
+      parseVersion(JSON.parse(fixture('docker/overlay2-20.10/version.json.txt'))),
+    ),
     df: parseSystemDf(JSON.parse(fixture('docker/overlay2-20.10/system-df.json.txt'))),
-    dfProblem: null, logs: null, logsReason: reason, danglingRepository: {}, nowSeconds: 0,
+    dfProblem: null,
+    logs: null,
+    logsReason: reason,
+    danglingRepository: {},
+    nowSeconds: 0,
     overlayOrphans: overlayOrphansProblem(reason),
   });
 
@@ -131,16 +163,33 @@ describe('the Docker section and the attribution when the data root is not reada
 
   it('notes, once, that what it could not read counts as outside Docker', () => {
     const fs: FilesystemRow = {
-      mountpoint: '/var/lib/docker', device: '/dev/sda1', fstype: 'ext4', deviceNumber: '8:1', readonly: false, stuck: false,
-      roles: ['docker-data-root'], paths: ['/var/lib/docker'], sizeBytes: 1024 * MiB, usedBytes: 400 * MiB, availBytes: 600 * MiB,
-      reservedBytes: 24 * MiB, usedPct: 40, inodesUsedPct: 1,
+      mountpoint: '/var/lib/docker',
+      device: '/dev/sda1',
+      fstype: 'ext4',
+      deviceNumber: '8:1',
+      readonly: false,
+      stuck: false,
+      roles: ['docker-data-root'],
+      paths: ['/var/lib/docker'],
+      sizeBytes: 1024 * MiB,
+      usedBytes: 400 * MiB,
+      availBytes: 600 * MiB,
+      reservedBytes: 24 * MiB,
+      usedPct: 40,
+      inodesUsedPct: 1,
     };
     const a = attribute(fs, model, null, true, null);
     expect(a.sources.map((s) => s.kind)).not.toContain('container-logs');
     expect(a.notes).toEqual([
       'Container logs and orphaned overlay2 layers not measured (/var/lib/docker is not readable by uid 1000 (needs root)): their bytes count as outside Docker.',
     ]);
-    const readable = attribute(fs, { ...model, logs: summarizeLogs(new Map(), null, [], 'json-file'), overlayOrphans: null }, null, true, null);
+    const readable = attribute(
+      fs,
+      { ...model, logs: summarizeLogs(new Map(), null, [], 'json-file'), overlayOrphans: null },
+      null,
+      true,
+      null,
+    );
     expect(readable.notes).toEqual([]);
   });
 });

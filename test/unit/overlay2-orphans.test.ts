@@ -5,7 +5,11 @@ import { parseInfo, parseVersion } from '../../src/parse/docker-engine.js';
 import { LAYER_NAME, parseLayerListing, unreferencedLayerNames } from '../../src/parse/layer-dirs.js';
 import { orphanSubvolumes, parseDockerSubvolumeListing } from '../../src/parse/btrfs-subvolumes.js';
 import {
-  RECENT_SECONDS, orphanOverlayDirs, overlayCandidates, parseOverlayDirListing, parseOverlayDirSizes,
+  RECENT_SECONDS,
+  orphanOverlayDirs,
+  overlayCandidates,
+  parseOverlayDirListing,
+  parseOverlayDirSizes,
 } from '../../src/parse/overlay2-dirs.js';
 import { TimeoutError, UnreadableError } from '../../src/model/errors.js';
 import type { ExecResult, Runner } from '../../src/host/exec.js';
@@ -45,7 +49,8 @@ describe('overlay2 layer listing captured from a real 20.10 daemon', () => {
     expect(hex.filter((n) => listing.referenced.has(n) && !names.has(`${n}-init`)).length).toBeGreaterThanOrEqual(2);
     // Four containers: each a 64-hex layer and its -init, both referenced.
     expect(init.filter((n) => listing.referenced.has(n))).toHaveLength(4);
-    for (const n of init.filter((x) => listing.referenced.has(x))) expect(listing.referenced.has(n.replace(/-init$/, ''))).toBe(true);
+    for (const n of init.filter((x) => listing.referenced.has(x)))
+      expect(listing.referenced.has(n.replace(/-init$/, ''))).toBe(true);
   });
 
   it('makes candidates of exactly the unreferenced 64-hex and -init directories', () => {
@@ -92,16 +97,27 @@ describe('overlay2 orphans in the Docker section and attribution', () => {
   const listing = parseOverlayDirListing(fixture(LISTING));
   const du = parseOverlayDirSizes(fixture(DU));
   const orphans = orphanOverlayDirs(listing, { ...du, now: du.now! });
-  const model = (rootDir: string) => buildDockerStorage({
-    source: 'api', endpoint: 'x', engine: parseInfo({ ...info, DockerRootDir: rootDir }, version), df: null, dfProblem: null,
-    logs: null, logsReason: 'not measured', danglingRepository: {}, nowSeconds: 0, overlayOrphans: orphans,
-  });
+  const model = (rootDir: string) =>
+    buildDockerStorage({
+      source: 'api',
+      endpoint: 'x',
+      engine: parseInfo({ ...info, DockerRootDir: rootDir }, version),
+      df: null,
+      dfProblem: null,
+      logs: null,
+      logsReason: 'not measured',
+      danglingRepository: {},
+      nowSeconds: 0,
+      overlayOrphans: orphans,
+    });
 
   it('prints one escaped line and the JSON key', () => {
     const lines = dockerMarkdown(model('/srv/do|cker\n## Fake `x`'));
     const line = lines.filter((l) => l.startsWith('Orphaned overlay2 layer directories:'));
     expect(line).toHaveLength(1);
-    expect(line[0]).toMatch(/^Orphaned overlay2 layer directories: 2, 6\.0 MiB \(no image or container references them; remove only with the daemon stopped\): [0-9a-f]{12} 5\.0 MiB; [0-9a-f]{12}-init 1\.0 MiB; 1 changed within the hour not counted/);
+    expect(line[0]).toMatch(
+      /^Orphaned overlay2 layer directories: 2, 6\.0 MiB \(no image or container references them; remove only with the daemon stopped\): [0-9a-f]{12} 5\.0 MiB; [0-9a-f]{12}-init 1\.0 MiB; 1 changed within the hour not counted/,
+    );
     expect(line[0]).toContain('(in /srv/do\\|cker\\n\\#\\# Fake \\`x\\`/overlay2).');
     expect(lines.join('\n')).not.toMatch(/^## Fake/m);
     expect((dockerJson(model('/var/lib/docker')).docker as Record<string, unknown>).overlayOrphans).toEqual(orphans);
@@ -109,8 +125,15 @@ describe('overlay2 orphans in the Docker section and attribution', () => {
 
   it('prints nothing when there are none', () => {
     const none = buildDockerStorage({
-      source: 'api', endpoint: 'x', engine: parseInfo(info, version), df: null, dfProblem: null,
-      logs: null, logsReason: 'x', danglingRepository: {}, nowSeconds: 0,
+      source: 'api',
+      endpoint: 'x',
+      engine: parseInfo(info, version),
+      df: null,
+      dfProblem: null,
+      logs: null,
+      logsReason: 'x',
+      danglingRepository: {},
+      nowSeconds: 0,
       overlayOrphans: { dirs: [], bytes: 0, unmeasured: 0, recent: 2, problem: null },
     });
     expect(dockerMarkdown(none).join('\n')).not.toContain('Orphaned overlay2');
@@ -118,14 +141,33 @@ describe('overlay2 orphans in the Docker section and attribution', () => {
 
   it('attributes them as overlay2-orphans, all reclaimable, counted in used', () => {
     const fs: FilesystemRow = {
-      mountpoint: '/var/lib/docker', device: '/dev/sda1', fstype: 'ext4', deviceNumber: '8:1', readonly: false, stuck: false,
-      roles: ['docker-data-root'], paths: ['/var/lib/docker'], sizeBytes: 100 * MiB, usedBytes: 50 * MiB, availBytes: 50 * MiB,
-      reservedBytes: 0, usedPct: 50, inodesUsedPct: 1,
+      mountpoint: '/var/lib/docker',
+      device: '/dev/sda1',
+      fstype: 'ext4',
+      deviceNumber: '8:1',
+      readonly: false,
+      stuck: false,
+      roles: ['docker-data-root'],
+      paths: ['/var/lib/docker'],
+      sizeBytes: 100 * MiB,
+      usedBytes: 50 * MiB,
+      availBytes: 50 * MiB,
+      reservedBytes: 0,
+      usedPct: 50,
+      inodesUsedPct: 1,
     };
     const a = attribute(fs, model('/var/lib/docker'), null, true, null);
     const s = a.sources.find((x) => x.kind === 'overlay2-orphans');
-    expect(s).toEqual({ kind: 'overlay2-orphans', label: 'orphaned overlay2 layer directories', bytes: orphans.bytes, reclaimableBytes: orphans.bytes, countsInUsed: true });
-    expect(a.sources.find((x) => x.kind === 'outside-docker')!.bytes).toBe(50 * MiB - orphans.bytes - model('/').logs.totalBytes);
+    expect(s).toEqual({
+      kind: 'overlay2-orphans',
+      label: 'orphaned overlay2 layer directories',
+      bytes: orphans.bytes,
+      reclaimableBytes: orphans.bytes,
+      countsInUsed: true,
+    });
+    expect(a.sources.find((x) => x.kind === 'outside-docker')!.bytes).toBe(
+      50 * MiB - orphans.bytes - model('/').logs.totalBytes,
+    );
   });
 });
 
@@ -154,14 +196,45 @@ describe('getOverlayOrphans with a recorded runner', () => {
   });
 
   it('throws UnreadableError (with the folder that stopped it) when the data root is not readable, and is a problem when layerdb or du fails', async () => {
-    const root = getOverlayOrphans(recorded({ stdout: fixture('docker/non-root/overlay2-layer-listing-root-only.txt'), stderr: '', exitCode: 3 }, ok('')).run, '/r', deadline());
+    const root = getOverlayOrphans(
+      recorded(
+        { stdout: fixture('docker/non-root/overlay2-layer-listing-root-only.txt'), stderr: '', exitCode: 3 },
+        ok(''),
+      ).run,
+      '/r',
+      deadline(),
+    );
     await expect(root).rejects.toBeInstanceOf(UnreadableError);
     await expect(root).rejects.toMatchObject({ blocked: { path: 'DATA_ROOT', cause: 'denied' } });
-    const db = await getOverlayOrphans(recorded({ stdout: 'S\tx\n', stderr: "find: 'image/overlay2/layerdb/mounts/1': Permission denied", exitCode: 4 }, ok('')).run, '/r', deadline());
-    expect(db).toMatchObject({ dirs: [], problem: expect.stringMatching(/layerdb could not be read completely: Permission denied, so no layer can be called an orphan/) });
-    const du = await getOverlayOrphans(recorded(ok(fixture(LISTING)), { stdout: 'N\t1\n', stderr: "du: unrecognized option '--time'", exitCode: 1 }).run, '/r', deadline());
-    expect(du).toMatchObject({ dirs: [], unmeasured: 3, problem: expect.stringMatching(/^du over overlay2 directories: /) });
-    const slow = await getOverlayOrphans(recorded(ok(fixture(LISTING)), new TimeoutError('sh', 2000)).run, '/r', deadline());
+    const db = await getOverlayOrphans(
+      recorded(
+        { stdout: 'S\tx\n', stderr: "find: 'image/overlay2/layerdb/mounts/1': Permission denied", exitCode: 4 },
+        ok(''),
+      ).run,
+      '/r',
+      deadline(),
+    );
+    expect(db).toMatchObject({
+      dirs: [],
+      problem: expect.stringMatching(
+        /layerdb could not be read completely: Permission denied, so no layer can be called an orphan/,
+      ),
+    });
+    const du = await getOverlayOrphans(
+      recorded(ok(fixture(LISTING)), { stdout: 'N\t1\n', stderr: "du: unrecognized option '--time'", exitCode: 1 }).run,
+      '/r',
+      deadline(),
+    );
+    expect(du).toMatchObject({
+      dirs: [],
+      unmeasured: 3,
+      problem: expect.stringMatching(/^du over overlay2 directories: /),
+    });
+    const slow = await getOverlayOrphans(
+      recorded(ok(fixture(LISTING)), new TimeoutError('sh', 2000)).run,
+      '/r',
+      deadline(),
+    );
     expect(slow!.problem).toBe('du over 3 overlay2 directories gave no answer in 2 s');
     const hung = await getOverlayOrphans(recorded(new TimeoutError('sh', 2000), ok('')).run, '/r', deadline());
     expect(hung!.problem).toBe('listing overlay2 layer directories gave no answer in 2 s');

@@ -8,7 +8,9 @@ describe('parseMountinfo on a captured table (overlay2 daemon, hostile mount)', 
   const table = parseMountinfo(fixture('mountinfo/docker-overlay2-hostile.txt'));
 
   it('reads every line of the capture', () => {
-    const lines = fixture('mountinfo/docker-overlay2-hostile.txt').split('\n').filter((l) => l.trim() !== '');
+    const lines = fixture('mountinfo/docker-overlay2-hostile.txt')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     expect(table).toHaveLength(lines.length);
   });
 
@@ -42,7 +44,8 @@ describe('parseMountinfo robustness', () => {
   });
 
   it('flags read-only from mount or superblock options', () => {
-    const text = '1 0 8:1 / /a ro,relatime - ext4 /dev/sda1 rw\n2 0 8:2 / /b rw - ext4 /dev/sda2 ro\n3 0 8:3 / /c rw - ext4 /dev/sda3 rw\n';
+    const text =
+      '1 0 8:1 / /a ro,relatime - ext4 /dev/sda1 rw\n2 0 8:2 / /b rw - ext4 /dev/sda2 ro\n3 0 8:3 / /c rw - ext4 /dev/sda3 rw\n';
     expect(parseMountinfo(text).map((m) => m.readonly)).toEqual([true, true, false]);
   });
 
@@ -61,14 +64,19 @@ describe('parseMountinfo robustness', () => {
     expect(root).toMatchObject({ mountpoint: '/' });
     expect(root!.rawMountpoint).toBeUndefined();
     expect(raw!.mountpoint).toBe('/tmp/r aw\ufffd\ufffd\u001b');
-    expect(Buffer.from(raw!.rawMountpoint!, 'latin1')).toEqual(Buffer.concat([Buffer.from('/tmp/r aw'), Buffer.from([0x9b, 0xff, 0x1b])]));
+    expect(Buffer.from(raw!.rawMountpoint!, 'latin1')).toEqual(
+      Buffer.concat([Buffer.from('/tmp/r aw'), Buffer.from([0x9b, 0xff, 0x1b])]),
+    );
     expect(utf8).toMatchObject({ mountpoint: '/tmp/donn\u00e9es' });
     expect(utf8!.rawMountpoint).toBeUndefined();
   });
 
   it('escapes raw bytes for printf %b, and printf gives the same bytes back', async () => {
     const raw = Buffer.from([0x2f, 0x9b, 0xff, 0x1b, 0x5c, 0x25, 0x0a, 0x20]).toString('latin1');
-    const { stdout } = await execa('sh', ['-c', 'printf "%b" "$1"', 'x', printfEscape(raw)], { encoding: 'buffer', stripFinalNewline: false });
+    const { stdout } = await execa('sh', ['-c', 'printf "%b" "$1"', 'x', printfEscape(raw)], {
+      encoding: 'buffer',
+      stripFinalNewline: false,
+    });
     expect(Buffer.from(stdout)).toEqual(Buffer.from(raw, 'latin1'));
   });
 });

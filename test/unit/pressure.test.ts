@@ -18,20 +18,38 @@ const MiB = 1024 ** 2;
 
 function row(over: Partial<FilesystemRow>): FilesystemRow {
   return {
-    mountpoint: '/var/lib/docker', device: '/dev/sda1', fstype: 'ext4', deviceNumber: '8:1', readonly: false, stuck: false,
-    roles: ['docker-data-root'], paths: ['/var/lib/docker'], sizeBytes: 100 * GiB, usedBytes: 50 * GiB, availBytes: 45 * GiB,
-    reservedBytes: 5 * GiB, usedPct: 53, inodesUsedPct: 10, ...over,
+    mountpoint: '/var/lib/docker',
+    device: '/dev/sda1',
+    fstype: 'ext4',
+    deviceNumber: '8:1',
+    readonly: false,
+    stuck: false,
+    roles: ['docker-data-root'],
+    paths: ['/var/lib/docker'],
+    sizeBytes: 100 * GiB,
+    usedBytes: 50 * GiB,
+    availBytes: 45 * GiB,
+    reservedBytes: 5 * GiB,
+    usedPct: 53,
+    inodesUsedPct: 10,
+    ...over,
   };
 }
 
 /** The captured overlay2 scenario, as the Docker section models it. */
 const docker = buildDockerStorage({
-  source: 'api', endpoint: 'x',
-  engine: parseInfo(JSON.parse(fixture('docker/overlay2-20.10/info.json.txt')), parseVersion(JSON.parse(fixture('docker/overlay2-20.10/version.json.txt')))),
+  source: 'api',
+  endpoint: 'x',
+  engine: parseInfo(
+    JSON.parse(fixture('docker/overlay2-20.10/info.json.txt')),
+    parseVersion(JSON.parse(fixture('docker/overlay2-20.10/version.json.txt'))),
+  ),
   df: parseSystemDf(JSON.parse(fixture('docker/overlay2-20.10/system-df.json.txt'))),
   dfProblem: null,
   logs: parseContainerLogListing(fixture('docker/overlay2-20.10/logs-listing.txt')),
-  logsReason: null, danglingRepository: {}, nowSeconds: 0,
+  logsReason: null,
+  danglingRepository: {},
+  nowSeconds: 0,
 });
 
 describe('attribute', () => {
@@ -39,8 +57,19 @@ describe('attribute', () => {
     const used = 400 * MiB;
     const a = attribute(row({ usedBytes: used }), docker, null, true, null);
     const kinds = a.sources.map((s) => s.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['images', 'dangling-images', 'containers', 'container-logs', 'volumes', 'build-cache', 'outside-docker']));
-    for (let i = 1; i < a.sources.length; i += 1) expect(a.sources[i - 1]!.bytes).toBeGreaterThanOrEqual(a.sources[i]!.bytes);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'images',
+        'dangling-images',
+        'containers',
+        'container-logs',
+        'volumes',
+        'build-cache',
+        'outside-docker',
+      ]),
+    );
+    for (let i = 1; i < a.sources.length; i += 1)
+      expect(a.sources[i - 1]!.bytes).toBeGreaterThanOrEqual(a.sources[i]!.bytes);
     const sum = a.sources.reduce((acc, s) => acc + s.bytes, 0);
     expect(sum).toBe(used);
     expect(a.unattributedBytes).toBe(0);
@@ -69,7 +98,9 @@ describe('attribute', () => {
 
 describe('findings', () => {
   const f = (usedPct: number, over: Partial<FilesystemRow> = {}) =>
-    findFindings([row({ usedPct, ...over })], null, [], null, { diskHighPct: 80 }, formatBytes).map((x) => `${x.severity} ${x.name}`);
+    findFindings([row({ usedPct, ...over })], null, [], null, { diskHighPct: 80 }, formatBytes).map(
+      (x) => `${x.severity} ${x.name}`,
+    );
 
   it('tiers around the configured threshold', () => {
     expect(tiers({ diskHighPct: 80 })).toEqual({ warn: 70, high: 80, critical: 90 });
@@ -88,7 +119,14 @@ describe('findings', () => {
 
   it('names the top source in the evidence', () => {
     const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, true, null);
-    const [finding] = findFindings([row({ usedBytes: 200 * MiB, usedPct: 85 })], a, [], null, { diskHighPct: 80 }, formatBytes);
+    const [finding] = findFindings(
+      [row({ usedBytes: 200 * MiB, usedPct: 85 })],
+      a,
+      [],
+      null,
+      { diskHighPct: 80 },
+      formatBytes,
+    );
     expect(finding!.evidence).toMatch(/top source: /);
     expect(finding!.action).toBe('llm');
   });
@@ -104,14 +142,30 @@ describe('guard threshold, to the byte', () => {
     expect(assessGuard(used, avail, limit, 95, '/m').fits).toBe(true);
     const over = assessGuard(used, avail, limit + 1, 95, '/m');
     expect(over.fits).toBe(false);
-    expect(over.error).toEqual({ error: 'DiskCapacity', mountpoint: '/m', usedBytes: used, capacityBytes: used + avail, needBytes: limit + 1, projectedPct: ((used + limit + 1) * 100) / (used + avail), maxPct: 95 });
+    expect(over.error).toEqual({
+      error: 'DiskCapacity',
+      mountpoint: '/m',
+      usedBytes: used,
+      capacityBytes: used + avail,
+      needBytes: limit + 1,
+      projectedPct: ((used + limit + 1) * 100) / (used + avail),
+      maxPct: 95,
+    });
   });
 
   it('refuses what exceeds the available space whatever the percentage', () => {
     expect(assessGuard(0, 100, 101, 100, '/m').fits).toBe(false);
   });
 
-  it.each([['12G', 12 * GiB], ['12GiB', 12 * GiB], ['500M', 500 * MiB], ['1.5T', 1.5 * 1024 * GiB], ['1048576', 1048576], ['2GB', 2e9], ['10k', 10240]])('parseSize(%s)', (text, bytes) => {
+  it.each([
+    ['12G', 12 * GiB],
+    ['12GiB', 12 * GiB],
+    ['500M', 500 * MiB],
+    ['1.5T', 1.5 * 1024 * GiB],
+    ['1048576', 1048576],
+    ['2GB', 2e9],
+    ['10k', 10240],
+  ])('parseSize(%s)', (text, bytes) => {
     expect(parseSize(text)).toBe(bytes);
   });
 
@@ -120,7 +174,12 @@ describe('guard threshold, to the byte', () => {
   });
 
   it('parses the guard command line', () => {
-    expect(parseCliArgs(['guard', '--path', '/var/lib/docker', '--need', '12G'])).toMatchObject({ command: 'guard', paths: ['/var/lib/docker'], needBytes: 12 * GiB, maxPct: 95 });
+    expect(parseCliArgs(['guard', '--path', '/var/lib/docker', '--need', '12G'])).toMatchObject({
+      command: 'guard',
+      paths: ['/var/lib/docker'],
+      needBytes: 12 * GiB,
+      maxPct: 95,
+    });
     expect(() => parseCliArgs(['guard', '--need', '1G'])).toThrow(/exactly one --path/);
     expect(() => parseCliArgs(['guard', '--path', '/'])).toThrow(/--need/);
     expect(() => parseCliArgs(['--need', '1G'])).toThrow(/belongs to 'preflight guard'/);
@@ -129,7 +188,15 @@ describe('guard threshold, to the byte', () => {
 
 describe('du parsing', () => {
   it('keeps NUL-separated records whole and ranks first-level directories with their biggest child', () => {
-    const text = ['5000\t/srv/a\n## b', '3000\t/srv/a\n## b/big', '9000\t/srv/c', '8000\t/srv/c/x', '1000\t/srv/c/y', '15000\t/srv', ''].join('\0');
+    const text = [
+      '5000\t/srv/a\n## b',
+      '3000\t/srv/a\n## b/big',
+      '9000\t/srv/c',
+      '8000\t/srv/c/x',
+      '1000\t/srv/c/y',
+      '15000\t/srv',
+      '',
+    ].join('\0');
     const entries = parseDu(text);
     expect(entries).toHaveLength(6);
     expect(biggestDirectories(entries, '/srv')).toEqual([
@@ -147,8 +214,21 @@ describe('review fixes', () => {
 
   it('never names unused btrfs chunks (not part of used) as the top source or its clean-up', () => {
     const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, true, null);
-    a.sources.unshift({ kind: 'btrfs-unused-chunks', label: 'chunks', bytes: 10 * GiB, reclaimableBytes: 10 * GiB, countsInUsed: false });
-    const [finding] = findFindings([row({ usedBytes: 200 * MiB, usedPct: 85 })], a, [], null, { diskHighPct: 80 }, formatBytes);
+    a.sources.unshift({
+      kind: 'btrfs-unused-chunks',
+      label: 'chunks',
+      bytes: 10 * GiB,
+      reclaimableBytes: 10 * GiB,
+      countsInUsed: false,
+    });
+    const [finding] = findFindings(
+      [row({ usedBytes: 200 * MiB, usedPct: 85 })],
+      a,
+      [],
+      null,
+      { diskHighPct: 80 },
+      formatBytes,
+    );
     expect(finding!.evidence).not.toMatch(/chunks/);
   });
 

@@ -9,7 +9,10 @@ import { execRunner } from '../../src/host/exec.js';
 import { useScratchDir } from '../helpers/scratch.js';
 
 const id = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
-const recipes = new Map([[id(2), ['COPY busybox /bin/busybox # buildkit', 'CMD ["/bin/sh"]']], [id(1), []]]);
+const recipes = new Map([
+  [id(2), ['COPY busybox /bin/busybox # buildkit', 'CMD ["/bin/sh"]']],
+  [id(1), []],
+]);
 
 describe('parseRecipeCache', () => {
   it('reads back what formatRecipeCache wrote, the same bytes whatever the insertion order', () => {
@@ -39,7 +42,9 @@ async function readRecipeCache(root: string) {
 
 describe('the cache file, written and read', () => {
   let root = '';
-  useScratchDir('pf-recipes-', (d) => { root = d; });
+  useScratchDir('pf-recipes-', (d) => {
+    root = d;
+  });
 
   it('round-trips through a private folder it creates', async () => {
     expect(await readRecipeCache(root)).toEqual({ cache: new Map(), problem: null });
@@ -50,7 +55,10 @@ describe('the cache file, written and read', () => {
   it('drops a tampered file and refuses a symlink', async () => {
     await mkdir(path.join(root, '.storage-preflight'), { mode: 0o700 });
     await writeFile(recipeCacheFile(root), '{"v":1,"recipes":{"x":[]}}');
-    expect(await readRecipeCache(root)).toMatchObject({ cache: new Map(), problem: expect.stringMatching(/not what this tool writes/) });
+    expect(await readRecipeCache(root)).toMatchObject({
+      cache: new Map(),
+      problem: expect.stringMatching(/not what this tool writes/),
+    });
     await rm(recipeCacheFile(root));
     await writeFile(path.join(root, 'elsewhere.json'), formatRecipeCache(recipes));
     await symlink(path.join(root, 'elsewhere.json'), recipeCacheFile(root));

@@ -12,7 +12,11 @@ import type { SectionResult, SectionStatus } from '../../src/model/results.js';
 import { cutSection, diskPct, evaluate, fieldValue, wakesLlm, type HostRecipe } from '../helpers/recipe-evaluator.js';
 
 const shipped = (parse(readFileSync(RECIPES_FILE, 'utf8')) as { recipes: HostRecipe[] }).recipes;
-const VALUES: Record<string, readonly string[]> = { [FIELDS.diskPressure]: DISK_PRESSURE, [FIELDS.metadataRisk]: METADATA_RISK, [FIELDS.safeCleanup]: SAFE_CLEANUP };
+const VALUES: Record<string, readonly string[]> = {
+  [FIELDS.diskPressure]: DISK_PRESSURE,
+  [FIELDS.metadataRisk]: METADATA_RISK,
+  [FIELDS.safeCleanup]: SAFE_CLEANUP,
+};
 
 describe('integrations/recipes.yaml', () => {
   it('is what integrations/recipes.ts generates (`npm run recipes` after a change)', () => {
@@ -24,8 +28,14 @@ describe('integrations/recipes.yaml', () => {
     const doc = parse(readFileSync(RECIPES_FILE, 'utf8'));
     expect(Object.keys(doc)).toEqual(['recipes']);
     for (const r of shipped) {
-      expect(Object.keys(r).every((k) => ['name', 'severity', 'detect', 'action', 'action_script'].includes(k)), r.name).toBe(true);
-      expect(Object.keys(r.detect).every((k) => ['source', 'section', 'rule', 'threshold', 'field', 'value'].includes(k)), r.name).toBe(true);
+      expect(
+        Object.keys(r).every((k) => ['name', 'severity', 'detect', 'action', 'action_script'].includes(k)),
+        r.name,
+      ).toBe(true);
+      expect(
+        Object.keys(r.detect).every((k) => ['source', 'section', 'rule', 'threshold', 'field', 'value'].includes(k)),
+        r.name,
+      ).toBe(true);
       expect(r.severity).toMatch(/^P[0-4]$/);
       expect(['direct', 'vault', 'incident', 'llm']).toContain(r.action);
       expect(r.detect.source).toBe('preflight');
@@ -36,7 +46,7 @@ describe('integrations/recipes.yaml', () => {
     expect(recipes('../sp/x.sh').find((r) => r.action === 'direct')?.action_script).toBe('../sp/x.sh');
   });
 
-  it('reads only our sections, through our field lines, with values from each field\'s closed set', () => {
+  it("reads only our sections, through our field lines, with values from each field's closed set", () => {
     const titles = SECTIONS.map((s) => s.title);
     for (const r of shipped) {
       expect(titles).toContain(r.detect.section);
@@ -48,13 +58,28 @@ describe('integrations/recipes.yaml', () => {
 
 describe('the host evaluator helper: every rule can fail', () => {
   const md = [
-    '## System Resources', 'Disk: 91% used (9G/10G on /)', 'Safe clean-up: available', '',
-    '## Storage Pressure (data root)', 'Verdict: x Disk: 5', 'disk pressure: high', 'Disk pressure: critical', '',
-    '## Remediation Plan', 'Safe clean-up:   none', '## Btrfs', 'Metadata risk: risk ',
+    '## System Resources',
+    'Disk: 91% used (9G/10G on /)',
+    'Safe clean-up: available',
+    '',
+    '## Storage Pressure (data root)',
+    'Verdict: x Disk: 5',
+    'disk pressure: high',
+    'Disk pressure: critical',
+    '',
+    '## Remediation Plan',
+    'Safe clean-up:   none',
+    '## Btrfs',
+    'Metadata risk: risk ',
   ].join('\n');
 
   it('cuts from the header (or `## <title> (…`) to the next `## ` line, and finds no section that is not there', () => {
-    expect(cutSection(md, 'Storage Pressure')).toEqual(['Verdict: x Disk: 5', 'disk pressure: high', 'Disk pressure: critical', '']);
+    expect(cutSection(md, 'Storage Pressure')).toEqual([
+      'Verdict: x Disk: 5',
+      'disk pressure: high',
+      'Disk pressure: critical',
+      '',
+    ]);
     expect(cutSection(md, 'Remediation Plan')).toEqual(['Safe clean-up:   none']);
     expect(cutSection(md, 'Storage')).toBeNull();
   });
@@ -62,8 +87,15 @@ describe('the host evaluator helper: every rule can fail', () => {
   it('disk_pct_gt reads the first Disk: figure of its section only, and fires strictly above the threshold', () => {
     expect(diskPct(cutSection(md, 'System Resources')!)).toBe(91);
     expect(diskPct(cutSection(md, 'Storage Pressure')!)).toBe(5);
-    const rule = (threshold: number): HostRecipe => ({ name: 'd', severity: 'P1', detect: { source: 'preflight', section: 'System Resources', rule: 'disk_pct_gt', threshold }, action: 'direct' });
-    expect(evaluate([rule(90), rule(91)], md).map((f) => [f.evidence, f.action_script])).toEqual([['Disk: 91% used (threshold: 90%)', '__MISSING__']]);
+    const rule = (threshold: number): HostRecipe => ({
+      name: 'd',
+      severity: 'P1',
+      detect: { source: 'preflight', section: 'System Resources', rule: 'disk_pct_gt', threshold },
+      action: 'direct',
+    });
+    expect(evaluate([rule(90), rule(91)], md).map((f) => [f.evidence, f.action_script])).toEqual([
+      ['Disk: 91% used (threshold: 90%)', '__MISSING__'],
+    ]);
   });
 
   it('field_eq takes the first line whose field matches in any case, strips the blanks after the colon, and compares exactly', () => {
@@ -80,24 +112,62 @@ describe('the host evaluator helper: every rule can fail', () => {
 });
 
 const MOUNT = '/var/lib/docker';
-const step = (kind: PlanStep['kind'], expectedBytes: number): PlanStep => ({ kind, tier: 'safe', title: kind, action: '', cli: '', objects: [], expectedBytes, why: '' });
-const plan = (wantBytes: number, ...steps: PlanStep[]) => ({ mountpoint: MOUNT, wantBytes, steps }) as unknown as RemediationPlan;
-const finding = (name: string, mountpoint = MOUNT): Finding => ({ name, severity: 'P1', evidence: name, action: name === 'disk-critical' ? 'incident' : 'llm', mountpoint });
+const step = (kind: PlanStep['kind'], expectedBytes: number): PlanStep => ({
+  kind,
+  tier: 'safe',
+  title: kind,
+  action: '',
+  cli: '',
+  objects: [],
+  expectedBytes,
+  why: '',
+});
+const plan = (wantBytes: number, ...steps: PlanStep[]) =>
+  ({ mountpoint: MOUNT, wantBytes, steps }) as unknown as RemediationPlan;
+const finding = (name: string, mountpoint = MOUNT): Finding => ({
+  name,
+  severity: 'P1',
+  evidence: name,
+  action: name === 'disk-critical' ? 'incident' : 'llm',
+  mountpoint,
+});
 
 /** The field lines of a run with these findings, plan and btrfs verdict, cut into sections as the report prints them. */
-function fieldsMarkdown(findings: Finding[], p: RemediationPlan | null, verdict: 'ok' | 'risk' | 'exhausted', status: SectionStatus = 'ok'): string {
+function fieldsMarkdown(
+  findings: Finding[],
+  p: RemediationPlan | null,
+  verdict: 'ok' | 'risk' | 'exhausted',
+  status: SectionStatus = 'ok',
+): string {
   const data: Record<string, unknown> = {
-    pressure: { findings, attribution: null }, remediation: { plan: p },
+    pressure: { findings, attribution: null },
+    remediation: { plan: p },
     btrfs: { filesystems: [{ mountpoint: MOUNT, assessment: { verdict } }] },
   };
-  const results = SECTIONS.map((section) => ({ section, status: section.id === 'pressure' ? status : 'ok', data: data[section.id], durationMs: 0 })) as SectionResult[];
+  const results = SECTIONS.map((section) => ({
+    section,
+    status: section.id === 'pressure' ? status : 'ok',
+    data: data[section.id],
+    durationMs: 0,
+  })) as SectionResult[];
   const lines = recipeFieldLines(measurementsOf(results));
   return SECTIONS.map((s) => [`## ${s.title}`, ...(lines.get(s.id) ?? [])].join('\n')).join('\n\n');
 }
 
-describe('the shipped recipes wake the LLM exactly when the tool\'s own gate does', () => {
-  const plans = { none: null, fixable: plan(100, step('remove-containers', 50)), belowTarget: plan(0, step('remove-containers', 50)), balance: plan(0, step('btrfs-balance-empty', 0)) };
-  const disks = { none: [], warning: [finding('disk-warning')], high: [finding('disk-high')], critical: [finding('disk-critical')], elsewhere: [finding('disk-high', '/srv')] };
+describe("the shipped recipes wake the LLM exactly when the tool's own gate does", () => {
+  const plans = {
+    none: null,
+    fixable: plan(100, step('remove-containers', 50)),
+    belowTarget: plan(0, step('remove-containers', 50)),
+    balance: plan(0, step('btrfs-balance-empty', 0)),
+  };
+  const disks = {
+    none: [],
+    warning: [finding('disk-warning')],
+    high: [finding('disk-high')],
+    critical: [finding('disk-critical')],
+    elsewhere: [finding('disk-high', '/srv')],
+  };
 
   it('for every mix of disk tier, btrfs verdict and plan', () => {
     for (const [planName, p] of Object.entries(plans)) {
@@ -107,7 +177,10 @@ describe('the shipped recipes wake the LLM exactly when the tool\'s own gate doe
           const gate = gateFindings(findings, p, CLEANUP_SCRIPT);
           const fired = evaluate(shipped, fieldsMarkdown(findings, p, verdict));
           const label = `${diskName} disk, btrfs ${verdict}, plan ${planName}: ${fired.map((f) => f.name).join(', ')}`;
-          expect(fired.some((f) => f.action === 'direct'), label).toBe(gate.some((g) => g.action === 'direct'));
+          expect(
+            fired.some((f) => f.action === 'direct'),
+            label,
+          ).toBe(gate.some((g) => g.action === 'direct'));
           expect(wakesLlm(fired), label).toBe(wakesLlm(gate));
         }
       }
@@ -115,7 +188,8 @@ describe('the shipped recipes wake the LLM exactly when the tool\'s own gate doe
   });
 
   it('a healthy or merely-warning host fires nothing; what the apply fixes fires the script alone', () => {
-    const names = (f: Finding[], p: RemediationPlan | null, v: 'ok' | 'risk' | 'exhausted' = 'ok') => evaluate(shipped, fieldsMarkdown(f, p, v)).map((x) => x.name);
+    const names = (f: Finding[], p: RemediationPlan | null, v: 'ok' | 'risk' | 'exhausted' = 'ok') =>
+      evaluate(shipped, fieldsMarkdown(f, p, v)).map((x) => x.name);
     expect(names([], null)).toEqual([]);
     expect(names(disks.warning, plans.belowTarget)).toEqual([]);
     expect(names(disks.high, plans.fixable)).toEqual(['storage-cleanup']);
@@ -123,8 +197,12 @@ describe('the shipped recipes wake the LLM exactly when the tool\'s own gate doe
     expect(names(disks.critical, plans.fixable)).toEqual(['storage-cleanup']);
     expect(names(disks.critical, plans.none)).toEqual(['storage-disk-critical']);
     expect(names([finding('btrfs-metadata-enospc')], plans.balance, 'exhausted')).toEqual(['storage-cleanup']);
-    expect(names([finding('btrfs-metadata-enospc')], plans.none, 'exhausted')).toEqual(['storage-btrfs-metadata-critical']);
+    expect(names([finding('btrfs-metadata-enospc')], plans.none, 'exhausted')).toEqual([
+      'storage-btrfs-metadata-critical',
+    ]);
     // Storage Pressure did not finish: the gate says preflight-incomplete, the field says unknown.
-    expect(evaluate(shipped, fieldsMarkdown([], null, 'ok', 'timeout')).map((x) => x.name)).toEqual(['storage-preflight-incomplete']);
+    expect(evaluate(shipped, fieldsMarkdown([], null, 'ok', 'timeout')).map((x) => x.name)).toEqual([
+      'storage-preflight-incomplete',
+    ]);
   });
 });

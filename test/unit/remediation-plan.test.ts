@@ -16,11 +16,18 @@ function model(edit: (df: Record<string, any>) => void = () => undefined) {
   const raw = json('docker/overlay2-20.10/system-df.json.txt') as Record<string, any>;
   edit(raw);
   return buildDockerStorage({
-    source: 'api', endpoint: 'x',
-    engine: parseInfo(json('docker/overlay2-20.10/info.json.txt'), parseVersion(json('docker/overlay2-20.10/version.json.txt'))),
-    df: parseSystemDf(raw), dfProblem: null,
+    source: 'api',
+    endpoint: 'x',
+    engine: parseInfo(
+      json('docker/overlay2-20.10/info.json.txt'),
+      parseVersion(json('docker/overlay2-20.10/version.json.txt')),
+    ),
+    df: parseSystemDf(raw),
+    dfProblem: null,
     logs: parseContainerLogListing(fixture('docker/overlay2-20.10/logs-listing.txt')),
-    logsReason: null, danglingRepository: {}, nowSeconds: 0,
+    logsReason: null,
+    danglingRepository: {},
+    nowSeconds: 0,
   });
 }
 
@@ -48,11 +55,22 @@ describe('the remediation plan (pure)', () => {
   it('orders safe, then moderate, then destructive steps, and wants the filesystem at the target', () => {
     const plan = planRemediation(input(), DEFAULT_POLICY);
     const tiers = plan.steps.map((s) => s.tier);
-    expect(tiers).toEqual([...tiers].sort((a, b) => ['safe', 'moderate', 'destructive'].indexOf(a) - ['safe', 'moderate', 'destructive'].indexOf(b)));
+    expect(tiers).toEqual(
+      [...tiers].sort(
+        (a, b) => ['safe', 'moderate', 'destructive'].indexOf(a) - ['safe', 'moderate', 'destructive'].indexOf(b),
+      ),
+    );
     expect(plan.wantBytes).toBe(900 * MiB - Math.floor(1000 * MiB * 0.75));
-    expect(plan.steps.map((s) => s.kind), plan.steps.map((s) => s.title).join('; ')).toEqual([
+    expect(
+      plan.steps.map((s) => s.kind),
+      plan.steps.map((s) => s.title).join('; '),
+    ).toEqual([
       // The build cache (29 MiB) is within the default reserve (10% of 1000 MiB): only the moderate step takes it.
-      'remove-containers', 'remove-dangling-images', 'prune-all-build-cache', 'remove-volumes', 'bound-logs',
+      'remove-containers',
+      'remove-dangling-images',
+      'prune-all-build-cache',
+      'remove-volumes',
+      'bound-logs',
     ]);
   });
 
@@ -63,9 +81,14 @@ describe('the remediation plan (pure)', () => {
     const stopped50 = step.objects.find((o) => o.name === 'pf-stopped50')!;
     expect(stopped50.bytes).toBeGreaterThanOrEqual(52_428_800);
     // Exited an hour ago: within the 24 h grace, kept, and said so in figures.
-    const recent = planRemediation(input({ exitedAt: new Map(stopped.map((c) => [c.id, NOW - HOUR])) }), DEFAULT_POLICY);
+    const recent = planRemediation(
+      input({ exitedAt: new Map(stopped.map((c) => [c.id, NOW - HOUR])) }),
+      DEFAULT_POLICY,
+    );
     expect(recent.steps.some((s) => s.kind === 'remove-containers')).toBe(false);
-    expect(recent.cannotFree.find((c) => c.reason === 'younger than the minimum ages')!.bytes).toBeGreaterThanOrEqual(52_428_800);
+    expect(recent.cannotFree.find((c) => c.reason === 'younger than the minimum ages')!.bytes).toBeGreaterThanOrEqual(
+      52_428_800,
+    );
     // Unknown exit time (inspect did not answer): kept, with a note.
     const unknown = planRemediation(input({ exitedAt: new Map() }), DEFAULT_POLICY);
     expect(unknown.steps.some((s) => s.kind === 'remove-containers')).toBe(false);
@@ -81,7 +104,10 @@ describe('the remediation plan (pure)', () => {
 
   it('dangling images are safe, unused tagged ones moderate, least recently used first', () => {
     const seen = df.images.find((i) => i.repoTags.includes('pf-app:latest'))!.id;
-    const plan = planRemediation(input({ now: NOW + 14 * 24 * HOUR, imageLastUsed: new Map([[seen, NOW + 2 * 24 * HOUR]]), exitedAt: new Map() }), DEFAULT_POLICY);
+    const plan = planRemediation(
+      input({ now: NOW + 14 * 24 * HOUR, imageLastUsed: new Map([[seen, NOW + 2 * 24 * HOUR]]), exitedAt: new Map() }),
+      DEFAULT_POLICY,
+    );
     expect(plan.steps.find((s) => s.kind === 'remove-dangling-images')!.objects).toHaveLength(3);
     const unused = plan.steps.find((s) => s.kind === 'remove-unused-images')!;
     expect(unused.tier).toBe('moderate');
@@ -89,10 +115,15 @@ describe('the remediation plan (pure)', () => {
     expect(unused.objects.map((o) => o.name)).toEqual(['pf-unused:1', 'pf-app:latest']);
   });
 
-  it('says when the history is too short to know an image\'s last use', () => {
-    const plan = planRemediation(input({ now: NOW + 14 * 24 * HOUR, historySince: NOW + 13 * 24 * HOUR }), DEFAULT_POLICY);
+  it("says when the history is too short to know an image's last use", () => {
+    const plan = planRemediation(
+      input({ now: NOW + 14 * 24 * HOUR, historySince: NOW + 13 * 24 * HOUR }),
+      DEFAULT_POLICY,
+    );
     expect(plan.steps.some((s) => s.kind === 'remove-unused-images')).toBe(false);
-    expect(plan.cannotFree.map((c) => c.reason)).toContain('unused image pf-unused:1: history too short (24 h) to know its last use');
+    expect(plan.cannotFree.map((c) => c.reason)).toContain(
+      'unused image pf-unused:1: history too short (24 h) to know its last use',
+    );
   });
 
   it('build cache: temporary types first, nothing in use or shared, down to the reserve', () => {
@@ -110,32 +141,63 @@ describe('the remediation plan (pure)', () => {
   });
 
   it('never plans what a keep label or pattern protects', () => {
-    const labelled = model((raw) => { raw.Containers.find((c: any) => c.Names[0] === '/pf-stopped50').Labels = { 'storage-preflight.keep': 'true' }; });
+    const labelled = model((raw) => {
+      raw.Containers.find((c: any) => c.Names[0] === '/pf-stopped50').Labels = { 'storage-preflight.keep': 'true' };
+    });
     const plan = planRemediation(input({ docker: labelled }), DEFAULT_POLICY);
     expect(plan.steps.flatMap((s) => s.objects.map((o) => o.name))).not.toContain('pf-stopped50');
-    const patterned = planRemediation(input({ now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }), { ...DEFAULT_POLICY, keepImagePatterns: ['^pf-unused:'] });
+    const patterned = planRemediation(input({ now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }), {
+      ...DEFAULT_POLICY,
+      keepImagePatterns: ['^pf-unused:'],
+    });
     expect(patterned.steps.flatMap((s) => s.objects.map((o) => o.name))).not.toContain('pf-unused:1');
     expect(protectedByLabel({ keep: 'no' }, ['keep=yes'])).toBeNull();
     expect(protectedByLabel({ keep: 'no' }, ['keep'])).toBe('keep');
   });
 
   it('volumes, orphaned layer directories and unbounded logs of running containers are destructive: a person decides', () => {
-    const withOrphan = { ...docker, overlayOrphans: { dirs: [{ name: 'a'.repeat(64), bytes: 5 * MiB }], bytes: 5 * MiB, unmeasured: 0, recent: 0, problem: null } };
+    const withOrphan = {
+      ...docker,
+      overlayOrphans: {
+        dirs: [{ name: 'a'.repeat(64), bytes: 5 * MiB }],
+        bytes: 5 * MiB,
+        unmeasured: 0,
+        recent: 0,
+        problem: null,
+      },
+    };
     const orphaned = planRemediation(input({ docker: withOrphan }), DEFAULT_POLICY);
-    expect(orphaned.steps.find((s) => s.kind === 'remove-overlay2-orphans')).toMatchObject({ tier: 'destructive', expectedBytes: 5 * MiB, title: 'delete 1 orphaned overlay2 layer directory, with the daemon stopped' });
+    expect(orphaned.steps.find((s) => s.kind === 'remove-overlay2-orphans')).toMatchObject({
+      tier: 'destructive',
+      expectedBytes: 5 * MiB,
+      title: 'delete 1 orphaned overlay2 layer directory, with the daemon stopped',
+    });
     const plan = planRemediation(input(), DEFAULT_POLICY);
-    expect(plan.steps.find((s) => s.kind === 'remove-volumes')).toMatchObject({ tier: 'destructive', expectedBytes: 31_457_280 });
+    expect(plan.steps.find((s) => s.kind === 'remove-volumes')).toMatchObject({
+      tier: 'destructive',
+      expectedBytes: 31_457_280,
+    });
     expect(plan.steps.filter((s) => s.tier === 'destructive').every((s) => s.kind !== 'remove-containers')).toBe(true);
   });
 
   it('--min-age 0s plans everything old enough at once, and with nothing reclaimable says why in figures', () => {
-    const all = planRemediation(input({ exitedAt: new Map(stopped.map((c) => [c.id, NOW])) }), withMinAge(DEFAULT_POLICY, 0));
+    const all = planRemediation(
+      input({ exitedAt: new Map(stopped.map((c) => [c.id, NOW])) }),
+      withMinAge(DEFAULT_POLICY, 0),
+    );
     expect(all.steps.find((s) => s.kind === 'remove-containers')!.objects).toHaveLength(2);
-    const bare = model((raw) => { raw.Images = raw.Images.filter((i: any) => i.Containers > 0); raw.Containers = raw.Containers.filter((c: any) => c.State === 'running'); raw.Volumes = []; raw.BuildCache = []; });
+    const bare = model((raw) => {
+      raw.Images = raw.Images.filter((i: any) => i.Containers > 0);
+      raw.Containers = raw.Containers.filter((c: any) => c.State === 'running');
+      raw.Volumes = [];
+      raw.BuildCache = [];
+    });
     const none = planRemediation(input({ docker: bare }), DEFAULT_POLICY);
     expect(none.steps.filter((s) => s.tier !== 'destructive')).toEqual([]);
     expect(none.byTier.safe + none.byTier.moderate).toBe(0);
-    expect(none.cannotFree.map((c) => c.reason)).toEqual(expect.arrayContaining(['in use by containers (their images)', 'outside Docker (not this tool\'s to delete)']));
+    expect(none.cannotFree.map((c) => c.reason)).toEqual(
+      expect.arrayContaining(['in use by containers (their images)', "outside Docker (not this tool's to delete)"]),
+    );
   });
 
   // zfs, vfs, devicemapper and the containerd store cannot run here: their branches are checked on the driver names /info reports.
@@ -151,8 +213,14 @@ describe('the remediation plan (pure)', () => {
     else expect(out).toMatch(note);
   });
   it('image steps list the BuildKit records shared with images (they hold BuildKit-built layers), to prune after the images', () => {
-    const plan = planRemediation(input({ now: NOW + 14 * 24 * HOUR, imageLastUsed: new Map(), historySince: NOW - 30 * 24 * HOUR }), DEFAULT_POLICY);
-    const held = df.buildCache.filter((r) => r.shared && !r.inUse).map((r) => r.id).sort();
+    const plan = planRemediation(
+      input({ now: NOW + 14 * 24 * HOUR, imageLastUsed: new Map(), historySince: NOW - 30 * 24 * HOUR }),
+      DEFAULT_POLICY,
+    );
+    const held = df.buildCache
+      .filter((r) => r.shared && !r.inUse)
+      .map((r) => r.id)
+      .sort();
     expect(held.length).toBeGreaterThan(0);
     for (const kind of ['remove-dangling-images', 'remove-unused-images'] as const) {
       const step = plan.steps.find((s) => s.kind === kind)!;
@@ -163,19 +231,37 @@ describe('the remediation plan (pure)', () => {
     }
   });
 
-  it('leaves out what the apply could not free: BuildKit\'s own records, images with more than one tag', () => {
+  it("leaves out what the apply could not free: BuildKit's own records, images with more than one tag", () => {
     const edited = model((raw) => {
-      raw.BuildCache.push({ ID: 'internalrecord0000000000a', Type: 'internal', InUse: false, Shared: false, Size: 5 * MiB, LastUsedAt: '2026-11-20T00:00:00Z', UsageCount: 1 });
+      raw.BuildCache.push({
+        ID: 'internalrecord0000000000a',
+        Type: 'internal',
+        InUse: false,
+        Shared: false,
+        Size: 5 * MiB,
+        LastUsedAt: '2026-11-20T00:00:00Z',
+        UsageCount: 1,
+      });
       raw.Images.find((i: any) => i.RepoTags.includes('pf-unused:1')).RepoTags.push('registry:5000/mirror/pf-unused:1');
     });
-    const plan = planRemediation(input({ docker: edited, now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }), withMinAge(DEFAULT_POLICY, 0));
+    const plan = planRemediation(
+      input({ docker: edited, now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }),
+      withMinAge(DEFAULT_POLICY, 0),
+    );
     const planned = plan.steps.flatMap((s) => s.objects.map((o) => o.id));
     expect(planned).not.toContain('internalrecord0000000000a');
     expect(plan.steps.flatMap((s) => s.objects.map((o) => o.name)).join(' ')).not.toContain('pf-unused');
-    expect(plan.cannotFree.map((c) => c.reason)).toContain('unused image pf-unused:1, registry:5000/mirror/pf-unused:1: more than one tag (remove its tags one by one)');
+    expect(plan.cannotFree.map((c) => c.reason)).toContain(
+      'unused image pf-unused:1, registry:5000/mirror/pf-unused:1: more than one tag (remove its tags one by one)',
+    );
     // The daemon refuses a delete by id even for two tags of one repository (checked on 20.10): so are they.
-    const sameRepo = model((raw) => { raw.Images.find((i: any) => i.RepoTags.includes('pf-unused:1')).RepoTags.push('pf-unused:2'); });
-    const also = planRemediation(input({ docker: sameRepo, now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }), withMinAge(DEFAULT_POLICY, 0));
+    const sameRepo = model((raw) => {
+      raw.Images.find((i: any) => i.RepoTags.includes('pf-unused:1')).RepoTags.push('pf-unused:2');
+    });
+    const also = planRemediation(
+      input({ docker: sameRepo, now: NOW + 14 * 24 * HOUR, exitedAt: new Map() }),
+      withMinAge(DEFAULT_POLICY, 0),
+    );
     expect(also.steps.flatMap((s) => s.objects.map((o) => o.name)).join(' ')).not.toContain('pf-unused');
   });
 
@@ -183,17 +269,38 @@ describe('the remediation plan (pure)', () => {
     // A chain the captured 20.10 daemon could hold: a local source, an unshared layer on it, and a
     // layer built on that one which stays (in use); plus a free-standing chain of two that can go.
     const at = '2026-11-20T00:00:00Z';
-    const rec = (ID: string, Parent: string, InUse = false) => ({ ID, Parent, Type: 'regular', Description: ID, InUse, Shared: false, Size: 3 * MiB, LastUsedAt: at, UsageCount: 1 });
-    const edited = model((raw) => {
-      raw.BuildCache = [rec('keptbase', ''), rec('keptmid', 'keptbase'), rec('inusechild', 'keptmid', true), rec('aparent', ''), rec('zchild', 'aparent')];
+    const rec = (ID: string, Parent: string, InUse = false) => ({
+      ID,
+      Parent,
+      Type: 'regular',
+      Description: ID,
+      InUse,
+      Shared: false,
+      Size: 3 * MiB,
+      LastUsedAt: at,
+      UsageCount: 1,
     });
-    const plan = planRemediation(input({ docker: edited }), { ...withMinAge(DEFAULT_POLICY, 0), buildCacheReserveBytes: 0 });
+    const edited = model((raw) => {
+      raw.BuildCache = [
+        rec('keptbase', ''),
+        rec('keptmid', 'keptbase'),
+        rec('inusechild', 'keptmid', true),
+        rec('aparent', ''),
+        rec('zchild', 'aparent'),
+      ];
+    });
+    const plan = planRemediation(input({ docker: edited }), {
+      ...withMinAge(DEFAULT_POLICY, 0),
+      buildCacheReserveBytes: 0,
+    });
     const step = plan.steps.find((s) => s.kind === 'prune-build-cache')!;
     expect(step.objects.map((o) => o.id)).toEqual(['zchild', 'aparent']);
     expect(step.expectedBytes).toBe(6 * MiB);
     expect(plan.steps.flatMap((s) => s.objects.map((o) => o.id))).not.toContain('keptbase');
     // API 1.42+ lists parents as an array.
-    expect(parseSystemDf({ BuildCache: [{ ID: 'a', Parents: ['p1', 'p2'], Parent: 'p1' }] }).buildCache[0]!.parents).toEqual(['p1', 'p2']);
+    expect(
+      parseSystemDf({ BuildCache: [{ ID: 'a', Parents: ['p1', 'p2'], Parent: 'p1' }] }).buildCache[0]!.parents,
+    ).toEqual(['p1', 'p2']);
     expect(parseSystemDf({ BuildCache: [{ ID: 'a', Parent: '' }] }).buildCache[0]!.parents).toEqual([]);
   });
 });

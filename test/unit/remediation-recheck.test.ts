@@ -16,14 +16,22 @@ const exitedGrace = (graceMs: number): Recheck => ({ what: 'exited-container', p
 
 describe('stillPlanned: a container must still be stopped, past the grace, and not run since the plan', () => {
   it('reads the state and times of the captured inspect answers (Go zero time is no time)', () => {
-    expect(container('exited')).toEqual({ kind: 'container', status: 'exited', startedAt: at('2026-12-06T14:27:59.529Z'), finishedAt: at('2026-12-06T14:27:59.528Z') });
+    expect(container('exited')).toEqual({
+      kind: 'container',
+      status: 'exited',
+      startedAt: at('2026-12-06T14:27:59.529Z'),
+      finishedAt: at('2026-12-06T14:27:59.528Z'),
+    });
     expect(container('created')).toEqual({ kind: 'container', status: 'created', startedAt: null, finishedAt: null });
     expect(container('paused').status).toBe('paused');
   });
 
   it('an exited container past the grace goes, measured against now', () => {
     expect(stillPlanned(exitedGrace(1000), container('exited'), at(PLANNED) + 10_000)).toEqual({ ok: true });
-    expect(stillPlanned(exitedGrace(60_000), container('exited'), at(PLANNED) + 10_000)).toEqual({ ok: false, changed: 'changed since the plan: exited 12.5 s ago, within the 1 min grace' });
+    expect(stillPlanned(exitedGrace(60_000), container('exited'), at(PLANNED) + 10_000)).toEqual({
+      ok: false,
+      changed: 'changed since the plan: exited 12.5 s ago, within the 1 min grace',
+    });
   });
 
   it('one started again after the plan and exited is kept, even with a grace of 0 s', () => {
@@ -32,8 +40,15 @@ describe('stillPlanned: a container must still be stopped, past the grace, and n
   });
 
   it('running, paused or never exited: kept', () => {
-    for (const name of ['running', 'paused']) expect(stillPlanned(exitedGrace(0), container(name), at(PLANNED))).toEqual({ ok: false, changed: `changed since the plan: ${name}` });
-    expect(stillPlanned(exitedGrace(0), container('created'), at(PLANNED))).toEqual({ ok: false, changed: 'changed since the plan: no exit time (created)' });
+    for (const name of ['running', 'paused'])
+      expect(stillPlanned(exitedGrace(0), container(name), at(PLANNED))).toEqual({
+        ok: false,
+        changed: `changed since the plan: ${name}`,
+      });
+    expect(stillPlanned(exitedGrace(0), container('created'), at(PLANNED))).toEqual({
+      ok: false,
+      changed: 'changed since the plan: no exit time (created)',
+    });
   });
 });
 
@@ -45,21 +60,33 @@ describe('stillPlanned: an image must still be unused, dangling (or old enough) 
   it('the dangling build no container uses goes; as a tagged image it would have been kept', () => {
     expect(imageNow(captured('image-dangling'), listing)).toMatchObject({ repoTags: [], users: [] });
     expect(stillPlanned(dangling, imageNow(captured('image-dangling'), listing), at(PLANNED))).toEqual({ ok: true });
-    expect(stillPlanned(dangling, imageNow(captured('image-tagged'), listing), at(PLANNED))).toEqual({ ok: false, changed: 'changed since the plan: tagged pf-app:latest' });
+    expect(stillPlanned(dangling, imageNow(captured('image-tagged'), listing), at(PLANNED))).toEqual({
+      ok: false,
+      changed: 'changed since the plan: tagged pf-app:latest',
+    });
     expect(stillPlanned(tagged, imageNow(captured('image-tagged'), listing), at(PLANNED))).toEqual({ ok: true });
   });
 
   it('an image any container uses (stopped ones too) is kept, naming one', () => {
     const base = imageNow(captured('image-retagged'), listing);
     expect(base.users.sort()).toEqual(['created', 'exited', 'paused', 'restarted', 'running']);
-    expect(stillPlanned(tagged, base, at(PLANNED))).toMatchObject({ ok: false, changed: expect.stringMatching(/^changed since the plan: used by container \w+ and 4 more$/) });
+    expect(stillPlanned(tagged, base, at(PLANNED))).toMatchObject({
+      ok: false,
+      changed: expect.stringMatching(/^changed since the plan: used by container \w+ and 4 more$/),
+    });
   });
 
   it('an image tagged after the plan (LastTagTime moved) is kept; younger than the minimum age too', () => {
     const base = imageNow(captured('image-retagged'), []);
-    expect(stillPlanned(tagged, base, at(PLANNED) + 5000)).toEqual({ ok: false, changed: 'changed since the plan: tagged 1.8 s after the plan' });
+    expect(stillPlanned(tagged, base, at(PLANNED) + 5000)).toEqual({
+      ok: false,
+      changed: 'changed since the plan: tagged 1.8 s after the plan',
+    });
     const young = { ...tagged, plannedAt: '2026-12-06T14:28:04Z', minAgeMs: 3_600_000 };
-    expect(stillPlanned(young, base, at('2026-12-06T14:28:04Z'))).toEqual({ ok: false, changed: 'changed since the plan: created 5.9 s ago, within the 1 h minimum age' });
+    expect(stillPlanned(young, base, at('2026-12-06T14:28:04Z'))).toEqual({
+      ok: false,
+      changed: 'changed since the plan: created 5.9 s ago, within the 1 h minimum age',
+    });
   });
 
   it('an image stamped 1970-01-01 (a reproducible build) has no creation time: as old as the plan took it, not a change', () => {
@@ -77,19 +104,40 @@ describe('stillPlanned: a build-cache record must still be idle, unshared, and n
 
   it('an idle record past the minimum age goes; one used after the plan or within the age is kept', () => {
     expect(stillPlanned(idle(PLANNED, 1000), mount, at(PLANNED))).toEqual({ ok: true });
-    expect(stillPlanned(idle('2026-12-06T14:27:58.500Z', 0), mount, at(PLANNED))).toEqual({ ok: false, changed: 'changed since the plan: used 345 ms after the plan' });
-    expect(stillPlanned(idle(PLANNED, 60_000), mount, at(PLANNED))).toEqual({ ok: false, changed: 'changed since the plan: used 3.2 s ago, within the 1 min minimum age' });
+    expect(stillPlanned(idle('2026-12-06T14:27:58.500Z', 0), mount, at(PLANNED))).toEqual({
+      ok: false,
+      changed: 'changed since the plan: used 345 ms after the plan',
+    });
+    expect(stillPlanned(idle(PLANNED, 60_000), mount, at(PLANNED))).toEqual({
+      ok: false,
+      changed: 'changed since the plan: used 3.2 s ago, within the 1 min minimum age',
+    });
   });
 
   it('a record now shared with an image, or in use by a build, is kept', () => {
-    expect(stillPlanned(idle(PLANNED, 0), records.get('mn55jmxzbjhgiimwkv9jj4c2o')!, at(PLANNED))).toEqual({ ok: false, changed: 'changed since the plan: shared with an image' });
+    expect(stillPlanned(idle(PLANNED, 0), records.get('mn55jmxzbjhgiimwkv9jj4c2o')!, at(PLANNED))).toEqual({
+      ok: false,
+      changed: 'changed since the plan: shared with an image',
+    });
     // No build ran during the capture: InUse set by hand on the captured record.
-    expect(stillPlanned(idle(PLANNED, 0), { ...mount, inUse: true }, at(PLANNED))).toEqual({ ok: false, changed: 'changed since the plan: in use' });
+    expect(stillPlanned(idle(PLANNED, 0), { ...mount, inUse: true }, at(PLANNED))).toEqual({
+      ok: false,
+      changed: 'changed since the plan: in use',
+    });
   });
 });
 
 describe('formatDuration: the unit that fits', () => {
   it('ms below 1 s, never "0 s"', () => {
-    expect([12, 999.4, 999.6, 1000, 2500, 90_000, 5 * 3_600_000, 72 * 3_600_000].map(formatDuration)).toEqual(['12 ms', '999 ms', '1 s', '1 s', '2.5 s', '2 min', '5 h', '3 days']);
+    expect([12, 999.4, 999.6, 1000, 2500, 90_000, 5 * 3_600_000, 72 * 3_600_000].map(formatDuration)).toEqual([
+      '12 ms',
+      '999 ms',
+      '1 s',
+      '1 s',
+      '2.5 s',
+      '2 min',
+      '5 h',
+      '3 days',
+    ]);
   });
 });

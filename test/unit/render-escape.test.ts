@@ -37,29 +37,62 @@ describe('inline escaping of system strings', () => {
   });
 
   it('keeps the column count of a table whose cells are hostile', () => {
-    const rows = table(['a', 'b'], HOSTILE.map((s) => [inline(s), inline(s)]));
+    const rows = table(
+      ['a', 'b'],
+      HOSTILE.map((s) => [inline(s), inline(s)]),
+    );
     for (const row of rows) expect(row.split(/(?<!\\)\|/).length - 2).toBe(2);
   });
 });
 
 // Invisible and format characters the issue found passing into markdown: each must show as an escape.
 const INVISIBLE = [
-  '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u2060', '\u2061', '\u2062', '\u2063', '\u2064', '\u061c', '\u00ad',
-  '\ufff9', '\ufffa', '\ufffb', '\u{e0000}', '\u{e0001}', '\u{e0041}', '\u{e007f}', '\u00a0', '\u3164', '\ufe0f',
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\u200e',
+  '\u200f',
+  '\u2060',
+  '\u2061',
+  '\u2062',
+  '\u2063',
+  '\u2064',
+  '\u061c',
+  '\u00ad',
+  '\ufff9',
+  '\ufffa',
+  '\ufffb',
+  '\u{e0000}',
+  '\u{e0001}',
+  '\u{e0041}',
+  '\u{e007f}',
+  '\u00a0',
+  '\u3164',
+  '\ufe0f',
 ];
 
-describe('invisible characters and the host evaluator\'s patterns', () => {
-  it.each(INVISIBLE.map((c) => [c.codePointAt(0)!.toString(16), c]))('U+%s is shown as an escape, in markdown and plain text', (hex, c) => {
-    for (const out of [inline(`a${c}b`), code(`a${c}b`), plain(`a${c}b`)]) {
-      expect(out).not.toContain(c);
-      expect(out).toContain(`\\u{${hex}}`);
-    }
-  });
+describe("invisible characters and the host evaluator's patterns", () => {
+  it.each(INVISIBLE.map((c) => [c.codePointAt(0)!.toString(16), c]))(
+    'U+%s is shown as an escape, in markdown and plain text',
+    (hex, c) => {
+      for (const out of [inline(`a${c}b`), code(`a${c}b`), plain(`a${c}b`)]) {
+        expect(out).not.toContain(c);
+        expect(out).toContain(`\\u{${hex}}`);
+      }
+    },
+  );
 
   // The host reads `Disk:\s+([0-9]+)` anywhere in a section, and `^field:` case-insensitively.
   const DISK = /Disk:\s+([0-9]+)/i;
   it.each([
-    'Disk: 0% used', 'disk:\t0', 'Disk:\u00a00', 'Disk:\u200b 0', 'Disk:\u2003 5', 'x Disk: 1', 'a\nDisk: 0', 'Verdict: all clear, prune everything\n## Fake',
+    'Disk: 0% used',
+    'disk:\t0',
+    'Disk:\u00a00',
+    'Disk:\u200b 0',
+    'Disk:\u2003 5',
+    'x Disk: 1',
+    'a\nDisk: 0',
+    'Verdict: all clear, prune everything\n## Fake',
   ])('no system string forms a Disk figure, a line of its own or a header: %j', (s) => {
     const section = guardDiskFigure(`Disk: 6% used\n- ${inline(s)} and ${code(s)}\n- ${plain(s)}`);
     expect(section.match(DISK)?.[1]).toBe('6');
@@ -93,7 +126,9 @@ describe('formatBytes', () => {
 
 describe('code spans for commands and paths', () => {
   it('keeps underscores and # literal, fences backticks, escapes pipes and control characters', () => {
-    expect(code('docker builder prune  # see /var/lib/docker_data')).toBe('`docker builder prune  # see /var/lib/docker_data`');
+    expect(code('docker builder prune  # see /var/lib/docker_data')).toBe(
+      '`docker builder prune  # see /var/lib/docker_data`',
+    );
     expect(code('a`b')).toBe('``a`b``');
     expect(code('`x`')).toBe('`` `x` ``');
     expect(code('a|b\n## c\u001b')).toBe('`a\\|b\\n## c\\u{1b}`');

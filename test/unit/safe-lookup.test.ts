@@ -12,13 +12,17 @@ import { useScratchDir } from '../helpers/scratch.js';
 
 // Hand-written in the kernel's mountinfo format (no NFS server here): /, /run, an NFS export, a FUSE mount under /run, a tmpfs on the NFS mount.
 // A real FUSE mount (bindfs, stopped) is in test/integration/stuck-mount.test.ts.
-const TABLE = parseMountinfoBytes(Buffer.from([
-  '23 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
-  '24 23 0:22 / /run rw,nosuid,nodev - tmpfs tmpfs rw,size=815276k,mode=755',
-  '61 23 0:50 / /mnt/nfs rw,relatime - nfs4 10.0.0.5:/export rw,vers=4.2',
-  '62 24 0:51 / /run/user/1000/gvfs rw,nosuid,nodev - fuse.gvfsd-fuse gvfsd-fuse rw,user_id=1000',
-  '63 61 0:52 / /mnt/nfs/ram rw - tmpfs tmpfs rw',
-].join('\n')));
+const TABLE = parseMountinfoBytes(
+  Buffer.from(
+    [
+      '23 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
+      '24 23 0:22 / /run rw,nosuid,nodev - tmpfs tmpfs rw,size=815276k,mode=755',
+      '61 23 0:50 / /mnt/nfs rw,relatime - nfs4 10.0.0.5:/export rw,vers=4.2',
+      '62 24 0:51 / /run/user/1000/gvfs rw,nosuid,nodev - fuse.gvfsd-fuse gvfsd-fuse rw,user_id=1000',
+      '63 61 0:52 / /mnt/nfs/ram rw - tmpfs tmpfs rw',
+    ].join('\n'),
+  ),
+);
 
 describe('mountFor and lookupCannotHang', () => {
   it('take the longest mount point that covers the path', () => {
@@ -33,7 +37,11 @@ describe('mountFor and lookupCannotHang', () => {
 
   it('trust / and memory filesystems only', () => {
     expect(TABLE.map((m) => [m.mountpoint, lookupCannotHang(m)])).toEqual([
-      ['/', true], ['/run', true], ['/mnt/nfs', false], ['/run/user/1000/gvfs', false], ['/mnt/nfs/ram', true],
+      ['/', true],
+      ['/run', true],
+      ['/mnt/nfs', false],
+      ['/run/user/1000/gvfs', false],
+      ['/mnt/nfs/ram', true],
     ]);
     expect(lookupCannotHang(undefined)).toBe(false);
   });
@@ -46,7 +54,9 @@ describe('mountFor and lookupCannotHang', () => {
 
 describe('pathLookupCannotHang on this machine', () => {
   let dir = '';
-  useScratchDir('pf-sock-', (d) => { dir = d; });
+  useScratchDir('pf-sock-', (d) => {
+    dir = d;
+  });
 
   it('follows symlinks name by name: one into an NFS mount is refused, one that stays on / is not', async () => {
     const table = [...(await getMountTable()), ...TABLE.slice(2, 3)];
@@ -65,7 +75,9 @@ describe('pathLookupCannotHang on this machine', () => {
   });
 
   it('refuses when a mount point is not UTF-8 (it cannot be compared here)', async () => {
-    const raw = parseMountinfoBytes(Buffer.concat([Buffer.from('70 23 0:60 / /mnt/'), Buffer.from([0xff]), Buffer.from(' rw - tmpfs tmpfs rw\n')]));
+    const raw = parseMountinfoBytes(
+      Buffer.concat([Buffer.from('70 23 0:60 / /mnt/'), Buffer.from([0xff]), Buffer.from(' rw - tmpfs tmpfs rw\n')]),
+    );
     expect(raw[0]?.rawMountpoint).toBeDefined();
     expect(await pathLookupCannotHang('/var/run/docker.sock', [...TABLE, ...raw])).toBe(false);
   });
@@ -76,22 +88,36 @@ describe('measurePathInProcess', () => {
     const table = await getMountTable();
     const inProcess = await measurePathInProcess('/usr/bin', table);
     const child = await measurePath(execRunner, '/usr/bin', 5000);
-    if (inProcess?.kind !== 'ok' || child.kind !== 'ok') throw new Error(`not measured: ${JSON.stringify([inProcess, child])}`);
+    if (inProcess?.kind !== 'ok' || child.kind !== 'ok')
+      throw new Error(`not measured: ${JSON.stringify([inProcess, child])}`);
     expect(inProcess.realpath).toBe(child.realpath);
     expect(inProcess.statfs.frsize).toBe(child.statfs.frsize);
     expect(inProcess.statfs.blocks).toBe(child.statfs.blocks);
     expect(inProcess.statfs.files).toBe(child.statfs.files);
     // Free space moves between the two calls; not by more than a few MiB on an idle disk.
-    expect(Math.abs(inProcess.statfs.bavail - child.statfs.bavail) * inProcess.statfs.frsize).toBeLessThan(64 * 1024 * 1024);
-    const other = table.find((m) => m.mountpoint !== '/' && !['tmpfs', 'devtmpfs', 'ramfs', 'proc', 'sysfs'].includes(m.fstype) && m.rawMountpoint === undefined);
+    expect(Math.abs(inProcess.statfs.bavail - child.statfs.bavail) * inProcess.statfs.frsize).toBeLessThan(
+      64 * 1024 * 1024,
+    );
+    const other = table.find(
+      (m) =>
+        m.mountpoint !== '/' &&
+        !['tmpfs', 'devtmpfs', 'ramfs', 'proc', 'sysfs'].includes(m.fstype) &&
+        m.rawMountpoint === undefined,
+    );
     if (other) expect(await measurePathInProcess(other.mountpoint, table)).toBeNull();
-    expect(await measurePathInProcess('/nonexistent/x', table)).toEqual({ kind: 'missing', path: '/nonexistent/x', reason: 'No such file or directory' });
+    expect(await measurePathInProcess('/nonexistent/x', table)).toEqual({
+      kind: 'missing',
+      path: '/nonexistent/x',
+      reason: 'No such file or directory',
+    });
   });
 });
 
 describe('walkPath, where its reading could part from the kernel’s', () => {
   let dir = '';
-  useScratchDir('pf-walk-', (d) => { dir = d; });
+  useScratchDir('pf-walk-', (d) => {
+    dir = d;
+  });
 
   it('says Not a directory past a file, as realpath does (a trailing slash, `..` after a file)', async () => {
     const table = await getMountTable();

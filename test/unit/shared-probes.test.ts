@@ -13,23 +13,51 @@ import { execRunner, type Runner } from '../../src/host/exec.js';
 import { createSharedProbes } from '../../src/probes/shared.js';
 
 const options = (journalRoot: string | null) => ({
-  format: 'markdown' as const, budgetMs: 60_000, paths: [], allMounts: false, docker: parseDockerHost('unix:///nonexistent.sock'), diskThresholdPct: 80,
-  scanOutside: false, journalRoot, journalKeepDays: null, trendDays: 7, actionScript: 'x', escalate: false, escalation: DEFAULT_ESCALATION,
-  vault: { pending: null, actions: null }, remediation: { policy: DEFAULT_POLICY, always: false, apply: false, maxTier: 'safe' as const }, promFile: null,
+  format: 'markdown' as const,
+  budgetMs: 60_000,
+  paths: [],
+  allMounts: false,
+  docker: parseDockerHost('unix:///nonexistent.sock'),
+  diskThresholdPct: 80,
+  scanOutside: false,
+  journalRoot,
+  journalKeepDays: null,
+  trendDays: 7,
+  actionScript: 'x',
+  escalate: false,
+  escalation: DEFAULT_ESCALATION,
+  vault: { pending: null, actions: null },
+  remediation: { policy: DEFAULT_POLICY, always: false, apply: false, maxTier: 'safe' as const },
+  promFile: null,
 });
 const now = new Date();
 const record: HistoryRecord = {
-  v: 2, at: new Date(now.getTime() - 60_000).toISOString(), id: 'r1', host: 'h',
-  observed: { assessed: true, filesystems: ['/'], looked: ['/'], btrfs: [], dockerSizes: false }, summaryMount: '/', dockerRoot: null,
+  v: 2,
+  at: new Date(now.getTime() - 60_000).toISOString(),
+  id: 'r1',
+  host: 'h',
+  observed: { assessed: true, filesystems: ['/'], looked: ['/'], btrfs: [], dockerSizes: false },
+  summaryMount: '/',
+  dockerRoot: null,
   filesystems: [{ mountpoint: '/', usedBytes: 1, sizeBytes: 10, availBytes: 9, usedPct: 10, inodesUsedPct: 1 }],
-  sources: { 'outside-docker': 1 }, driver: null, counts: null, churn: [], fired: [], remediation: [], imagesInUse: [], escalations: [],
+  sources: { 'outside-docker': 1 },
+  driver: null,
+  counts: null,
+  churn: [],
+  fired: [],
+  remediation: [],
+  imagesInUse: [],
+  escalations: [],
 };
 const recipes = new Map([[`sha256:${'1'.repeat(64)}`, ['RUN make']]]);
 
 /** The real runner, counting the children it starts. */
 function counting(): { run: Runner; children: string[] } {
   const children: string[] = [];
-  return { children, run: (file, args, timeoutMs, input) => (children.push(args[2] ?? file), execRunner(file, args, timeoutMs, input)) };
+  return {
+    children,
+    run: (file, args, timeoutMs, input) => (children.push(args[2] ?? file), execRunner(file, args, timeoutMs, input)),
+  };
 }
 
 describe('the history and the image recipe cache', () => {
@@ -43,21 +71,27 @@ describe('the history and the image recipe cache', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it.each([['on /: in-process, no child', false, []], ['on a mount of its own: in one child', true, ['preflight-files']]] as const)(
-    'are read once, however often each is asked for (%s)', async (_, bind, expected) => {
-      if (bind) await execa('mount', ['--bind', root, root]);
-      try {
-        const { run, children } = counting();
-        const shared = createSharedProbes(options(root), run, now);
-        const [history, again, cache] = await Promise.all([shared.history(), shared.history(Date.now() + 5000), shared.recipeCache(Date.now() + 5000)]);
-        expect(history.records.map(formatRecord)).toEqual([formatRecord(record)]);
-        expect(again).toEqual(history);
-        expect(cache).toEqual({ cache: recipes, problem: null });
-        expect(children).toEqual(expected);
-      } finally {
-        if (bind) await execa('umount', ['-l', root]);
-      }
-    });
+  it.each([
+    ['on /: in-process, no child', false, []],
+    ['on a mount of its own: in one child', true, ['preflight-files']],
+  ] as const)('are read once, however often each is asked for (%s)', async (_, bind, expected) => {
+    if (bind) await execa('mount', ['--bind', root, root]);
+    try {
+      const { run, children } = counting();
+      const shared = createSharedProbes(options(root), run, now);
+      const [history, again, cache] = await Promise.all([
+        shared.history(),
+        shared.history(Date.now() + 5000),
+        shared.recipeCache(Date.now() + 5000),
+      ]);
+      expect(history.records.map(formatRecord)).toEqual([formatRecord(record)]);
+      expect(again).toEqual(history);
+      expect(cache).toEqual({ cache: recipes, problem: null });
+      expect(children).toEqual(expected);
+    } finally {
+      if (bind) await execa('umount', ['-l', root]);
+    }
+  });
 
   it('both say why when the folder is refused (writable by others), and the cache is empty', async () => {
     await chmod(historyDir(root), 0o777);
@@ -65,7 +99,10 @@ describe('the history and the image recipe cache', () => {
     const history = await shared.history();
     expect(history.records).toEqual([]);
     expect(history.problem).toMatch(/^[\d-]+\.jsonl: EPERM: its folder is .*writable by others/);
-    expect(await shared.recipeCache(Date.now() + 5000)).toMatchObject({ cache: new Map(), problem: expect.stringMatching(/^EPERM: /) });
+    expect(await shared.recipeCache(Date.now() + 5000)).toMatchObject({
+      cache: new Map(),
+      problem: expect.stringMatching(/^EPERM: /),
+    });
   });
 
   it('read nothing with --no-journal', async () => {

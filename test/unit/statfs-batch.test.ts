@@ -19,9 +19,11 @@ describe('measurePaths: many paths, one child', () => {
   it('answers each path in order: measured, missing, odd names and non-UTF-8 bytes', async () => {
     const odd = path.join(dir, 'a\nnewline x0');
     const latin1 = `${dir}/caf\xe9`;
-    const [root, missing, oddName, raw] = await measurePaths(execRunner, [
-      { path: '/' }, { path: path.join(dir, 'nope') }, { path: odd }, { path: latin1, raw: true },
-    ], 5000);
+    const [root, missing, oddName, raw] = await measurePaths(
+      execRunner,
+      [{ path: '/' }, { path: path.join(dir, 'nope') }, { path: odd }, { path: latin1, raw: true }],
+      5000,
+    );
     expect(root).toMatchObject({ kind: 'ok', path: '/', realpath: '/' });
     expect(missing).toEqual({ kind: 'missing', path: path.join(dir, 'nope'), reason: 'No such file or directory' });
     expect(oddName).toMatchObject({ kind: 'ok', realpath: odd });

@@ -11,7 +11,24 @@ function generator(seed: number) {
     s = (s * 1103515245 + 12345) & 0x7fffffff;
     return xs[s % xs.length]!;
   };
-  const atoms = ['a', 'b', '.', '[ab]', '[^a]', '\\d', '\\w', '\\W', '-', '/', ':', '\\.', '[a-c0-9]', '[\\d-]', '1', '()'];
+  const atoms = [
+    'a',
+    'b',
+    '.',
+    '[ab]',
+    '[^a]',
+    '\\d',
+    '\\w',
+    '\\W',
+    '-',
+    '/',
+    ':',
+    '\\.',
+    '[a-c0-9]',
+    '[\\d-]',
+    '1',
+    '()',
+  ];
   const pattern = (depth: number): string => {
     const k = pick([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     if (depth > 3 || k < 4) return pick(atoms);

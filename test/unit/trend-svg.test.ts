@@ -11,20 +11,42 @@ import { GiB, HOUR, MIN, historyRecord } from '../helpers/history.js';
 const T0 = Date.parse('2026-11-20T00:00:00Z');
 
 /** The command's path: records → trend → model → SVG. */
-function svgOf(records: readonly HistoryRecord[], opts: { days?: number; thresholdPct?: number; problem?: string | null } = {}) {
+function svgOf(
+  records: readonly HistoryRecord[],
+  opts: { days?: number; thresholdPct?: number; problem?: string | null } = {},
+) {
   const trend = assessTrend(records, 0, opts.thresholdPct ?? 80);
-  const model = chartModel({ records, trendOf: (m) => trend.filesystems.find((f) => f.mountpoint === m), days: opts.days ?? 7, maxPoints: PLOT_COLUMNS });
-  return { model, svg: renderTrendSvg({ model, days: opts.days ?? 7, thresholdPct: opts.thresholdPct ?? 80, problem: opts.problem ?? null }) };
+  const model = chartModel({
+    records,
+    trendOf: (m) => trend.filesystems.find((f) => f.mountpoint === m),
+    days: opts.days ?? 7,
+    maxPoints: PLOT_COLUMNS,
+  });
+  return {
+    model,
+    svg: renderTrendSvg({
+      model,
+      days: opts.days ?? 7,
+      thresholdPct: opts.thresholdPct ?? 80,
+      problem: opts.problem ?? null,
+    }),
+  };
 }
 
 /** A run every 20 minutes from T0, `used(i)` bytes used, logs and images as sources. */
-function runs(count: number, used: (i: number) => number, opts: { mountpoint?: string; skip?: (i: number) => boolean } = {}) {
+function runs(
+  count: number,
+  used: (i: number) => number,
+  opts: { mountpoint?: string; skip?: (i: number) => boolean } = {},
+) {
   return Array.from({ length: count }, (_, i) => i)
     .filter((i) => !opts.skip?.(i))
-    .map((i) => historyRecord(T0 + i * 20 * MIN, Math.round(used(i)), {
-      mountpoint: opts.mountpoint,
-      sources: { 'container-logs': Math.round(used(i) / 4), images: Math.round(used(i) / 4) },
-    }));
+    .map((i) =>
+      historyRecord(T0 + i * 20 * MIN, Math.round(used(i)), {
+        mountpoint: opts.mountpoint,
+        sources: { 'container-logs': Math.round(used(i) / 4), images: Math.round(used(i) / 4) },
+      }),
+    );
 }
 
 const HOSTILE_MOUNT = '/mnt/</text><script>alert(1)</script>&amp;"\'\u0001\u001b[31m\u0000\ud800\uffff\u202e\nx';
@@ -48,7 +70,9 @@ describeWith(['xmllint'], 'the trend chart parses as strict XML', () => {
     expect(svg).not.toContain('<script');
     expect(svg).not.toContain('<foreignObject');
     expect(svg).not.toContain('<!--');
-    expect(svg).toContain('Storage on /mnt/&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;amp;&quot;&apos;\\u{1}');
+    expect(svg).toContain(
+      'Storage on /mnt/&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;amp;&quot;&apos;\\u{1}',
+    );
     expect(svg).toContain('evil&quot;&gt;&lt;foreignObject&gt;&amp;host;');
     expect(svg).toContain('history: EPERM: &lt;folder&gt; &amp; &quot;link&quot;');
   });
@@ -75,10 +99,22 @@ describeWith(['xmllint'], 'the trend chart parses as strict XML', () => {
 
 describe('the trend chart', () => {
   it('stacks the sources under the used line, with capacity, threshold and a legend naming each', () => {
-    const { model, svg } = svgOf(runs(30, (i) => (40 + i / 3) * GiB), { thresholdPct: 75 });
+    const { model, svg } = svgOf(
+      runs(30, (i) => (40 + i / 3) * GiB),
+      { thresholdPct: 75 },
+    );
     expect(model!.kinds).toEqual(['outside-docker', 'images', 'container-logs']);
     expect(svg.match(/<polygon /g)).toHaveLength(3);
-    for (const label of ['outside Docker', 'images', 'container logs', 'used (statfs)', 'capacity (used + available)', 'disk threshold (75%)', 'time (UTC)', 'bytes used']) {
+    for (const label of [
+      'outside Docker',
+      'images',
+      'container logs',
+      'used (statfs)',
+      'capacity (used + available)',
+      'disk threshold (75%)',
+      'time (UTC)',
+      'bytes used',
+    ]) {
       expect(svg).toContain(`>${label}</text>`);
     }
     expect(svg).toContain('Storage on /var/lib/docker');
@@ -105,15 +141,23 @@ describe('the trend chart', () => {
 
   it('marks applied clean-up with the bytes freed and the steps', () => {
     const records = runs(20, (i) => (i < 12 ? 60 + i : 40 + i) * GiB);
-    records[12] = { ...records[12]!, remediation: [{ action: 'remove-containers', reclaimedBytes: 18 * GiB }, { action: 'remove-dangling-images', reclaimedBytes: 2 * GiB }] };
+    records[12] = {
+      ...records[12]!,
+      remediation: [
+        { action: 'remove-containers', reclaimedBytes: 18 * GiB },
+        { action: 'remove-dangling-images', reclaimedBytes: 2 * GiB },
+      ],
+    };
     const { model, svg } = svgOf(records);
     expect(model!.remediations).toEqual([{ t: T0 + 12 * 20 * MIN, freed: 20 * GiB, steps: records[12]!.remediation }]);
     expect(svg).toContain('>−20.0 GiB</text>');
-    expect(svg).toContain('<title>2026-11-20 04:00 UTC clean-up: remove-containers 18.0 GiB; remove-dangling-images 2.0 GiB</title>');
+    expect(svg).toContain(
+      '<title>2026-11-20 04:00 UTC clean-up: remove-containers 18.0 GiB; remove-dangling-images 2.0 GiB</title>',
+    );
     expect(svg).toContain('Clean-up: 20.0 GiB freed in 2 steps');
   });
 
-  it('projects the trend\'s time-to-full from the last point: to capacity within the horizon, else to the edge', () => {
+  it("projects the trend's time-to-full from the last point: to capacity within the horizon, else to the edge", () => {
     // 1.5 GiB per 20 minutes, 2 GiB left after 12 h: full within the 12 h chart's 3 h margin on the right.
     const fast = svgOf(runs(37, (i) => (44 + i * 1.5) * GiB));
     expect(fast.model!.forecast).toMatchObject({ kind: 'full', window: '6h fit' });
@@ -129,7 +173,9 @@ describe('the trend chart', () => {
   });
 
   it('keeps to --days, and draws at most one point per pixel column', () => {
-    const dense = Array.from({ length: 10 * 24 * 12 }, (_, i) => historyRecord(T0 + i * 5 * MIN, (30 + (i % 50) / 10) * GiB));
+    const dense = Array.from({ length: 10 * 24 * 12 }, (_, i) =>
+      historyRecord(T0 + i * 5 * MIN, (30 + (i % 50) / 10) * GiB),
+    );
     const { model, svg } = svgOf(dense, { days: 3 });
     expect(model!.start).toBe(model!.last - 3 * 24 * HOUR);
     expect(model!.runs).toBe(3 * 24 * 12 + 1);
@@ -153,8 +199,19 @@ describe('chart axes', () => {
   });
 
   it('puts byte ticks on round sizes in one IEC unit, the top at or above the peak', () => {
-    expect(byteTicks(208 * GiB)).toEqual({ top: 250 * GiB, ticks: [0, 50, 100, 150, 200, 250].map((v) => ({ value: v * GiB, label: `${v} GiB` })) });
-    expect(byteTicks(1.5 * 1024 * GiB).ticks.map((t) => t.label)).toEqual(['0 TiB', '0.25 TiB', '0.5 TiB', '0.75 TiB', '1 TiB', '1.25 TiB', '1.5 TiB']);
+    expect(byteTicks(208 * GiB)).toEqual({
+      top: 250 * GiB,
+      ticks: [0, 50, 100, 150, 200, 250].map((v) => ({ value: v * GiB, label: `${v} GiB` })),
+    });
+    expect(byteTicks(1.5 * 1024 * GiB).ticks.map((t) => t.label)).toEqual([
+      '0 TiB',
+      '0.25 TiB',
+      '0.5 TiB',
+      '0.75 TiB',
+      '1 TiB',
+      '1.25 TiB',
+      '1.5 TiB',
+    ]);
     expect(byteTicks(0).ticks.map((t) => t.label)).toEqual(['0 B', '1 B']);
   });
 });

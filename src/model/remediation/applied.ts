@@ -74,9 +74,20 @@ export interface NotRunStep {
   reason: 'target-reached' | 'tier-limit' | 'destructive' | 'deadline' | 'measure-failed';
 }
 
-export type StopReason = 'target-reached' | 'already-below-target' | 'steps-exhausted' | 'deadline' | 'measure-failed' | 'no-plan';
+export type StopReason =
+  'target-reached' | 'already-below-target' | 'steps-exhausted' | 'deadline' | 'measure-failed' | 'no-plan';
 
-export type ShortReasonKind = 'steps-exhausted' | 'tier-limit' | 'destructive' | 'deadline' | 'changed' | 'refusals' | 'errors' | 'under-delivered' | 'measure-failed' | 'no-plan';
+export type ShortReasonKind =
+  | 'steps-exhausted'
+  | 'tier-limit'
+  | 'destructive'
+  | 'deadline'
+  | 'changed'
+  | 'refusals'
+  | 'errors'
+  | 'under-delivered'
+  | 'measure-failed'
+  | 'no-plan';
 
 export interface ShortReason {
   kind: ShortReasonKind;
@@ -114,7 +125,8 @@ export const TIER_RANK: Record<Tier, number> = { safe: 0, moderate: 1, destructi
 /** Pure: the plan's steps this apply may run (in plan order), and the others with why not. */
 export function selectSteps(plan: RemediationPlan, maxTier: ApplyTier): { eligible: PlanStep[]; beyond: NotRunStep[] } {
   const eligible = plan.steps.filter((s) => TIER_RANK[s.tier] <= TIER_RANK[maxTier]);
-  const beyond = plan.steps.filter((s) => TIER_RANK[s.tier] > TIER_RANK[maxTier])
+  const beyond = plan.steps
+    .filter((s) => TIER_RANK[s.tier] > TIER_RANK[maxTier])
     .map((s) => notRun(s, s.tier === 'destructive' ? 'destructive' : 'tier-limit'));
   return { eligible, beyond };
 }
@@ -141,37 +153,102 @@ export function freedText(bytes: number | null, b = formatBytes): string {
 }
 
 /** Pure: why an apply freed less than it wanted, each with its bytes. */
-export function shortReasons(r: Pick<ApplyResult, 'stopped' | 'steps' | 'notRun' | 'maxTier' | 'targetReached'>): ShortReason[] {
+export function shortReasons(
+  r: Pick<ApplyResult, 'stopped' | 'steps' | 'notRun' | 'maxTier' | 'targetReached'>,
+): ShortReason[] {
   if (r.targetReached) return [];
   const b = formatBytes;
   const out: ShortReason[] = [];
   const notRunOf = (reason: NotRunStep['reason']) => r.notRun.filter((s) => s.reason === reason);
-  if (r.stopped === 'steps-exhausted') out.push({ kind: 'steps-exhausted', bytes: null, text: r.steps.length ? `every step up to --max-tier ${r.maxTier} ran` : `the plan has no step up to --max-tier ${r.maxTier}` });
+  if (r.stopped === 'steps-exhausted')
+    out.push({
+      kind: 'steps-exhausted',
+      bytes: null,
+      text: r.steps.length
+        ? `every step up to --max-tier ${r.maxTier} ran`
+        : `the plan has no step up to --max-tier ${r.maxTier}`,
+    });
   const deadline = notRunOf('deadline');
-  if (deadline.length) out.push({ kind: 'deadline', bytes: sum(deadline, (s) => s.expectedBytes), text: `the budget ran out before ${plural(deadline.length, 'step')} (${b(sum(deadline, (s) => s.expectedBytes))} expected)` });
+  if (deadline.length)
+    out.push({
+      kind: 'deadline',
+      bytes: sum(deadline, (s) => s.expectedBytes),
+      text: `the budget ran out before ${plural(deadline.length, 'step')} (${b(sum(deadline, (s) => s.expectedBytes))} expected)`,
+    });
   const measure = notRunOf('measure-failed');
-  if (r.stopped === 'measure-failed') out.push({ kind: 'measure-failed', bytes: sum(measure, (s) => s.expectedBytes), text: `statfs failed, so the target could not be checked: ${plural(measure.length, 'step')} not run` });
+  if (r.stopped === 'measure-failed')
+    out.push({
+      kind: 'measure-failed',
+      bytes: sum(measure, (s) => s.expectedBytes),
+      text: `statfs failed, so the target could not be checked: ${plural(measure.length, 'step')} not run`,
+    });
   const tier = notRunOf('tier-limit');
-  if (tier.length) out.push({ kind: 'tier-limit', bytes: sum(tier, (s) => s.expectedBytes), text: `${plural(tier.length, 'moderate step')} not run (--max-tier ${r.maxTier}; ${b(sum(tier, (s) => s.expectedBytes))} expected)` });
+  if (tier.length)
+    out.push({
+      kind: 'tier-limit',
+      bytes: sum(tier, (s) => s.expectedBytes),
+      text: `${plural(tier.length, 'moderate step')} not run (--max-tier ${r.maxTier}; ${b(sum(tier, (s) => s.expectedBytes))} expected)`,
+    });
   const destructive = notRunOf('destructive');
-  if (destructive.length) out.push({ kind: 'destructive', bytes: sum(destructive, (s) => s.expectedBytes), text: `${plural(destructive.length, 'destructive step')} left to a person (${b(sum(destructive, (s) => s.expectedBytes))} expected)` });
+  if (destructive.length)
+    out.push({
+      kind: 'destructive',
+      bytes: sum(destructive, (s) => s.expectedBytes),
+      text: `${plural(destructive.length, 'destructive step')} left to a person (${b(sum(destructive, (s) => s.expectedBytes))} expected)`,
+    });
   const objects = r.steps.flatMap((s) => s.objects);
   const changed = objects.filter((o) => o.changed);
-  if (changed.length) out.push({ kind: 'changed', bytes: sum(changed, (o) => o.plannedBytes), text: `${plural(changed.length, 'object')} changed since the plan, kept (${b(sum(changed, (o) => o.plannedBytes))} planned)` });
+  if (changed.length)
+    out.push({
+      kind: 'changed',
+      bytes: sum(changed, (o) => o.plannedBytes),
+      text: `${plural(changed.length, 'object')} changed since the plan, kept (${b(sum(changed, (o) => o.plannedBytes))} planned)`,
+    });
   const refused = objects.filter((o) => (o.result === 'refused' || o.result === 'kept') && !o.changed);
-  if (refused.length) out.push({ kind: 'refusals', bytes: sum(refused, (o) => o.plannedBytes), text: `the daemon refused or kept ${plural(refused.length, 'object')} (in use or changed since the plan; ${b(sum(refused, (o) => o.plannedBytes))} planned)` });
+  if (refused.length)
+    out.push({
+      kind: 'refusals',
+      bytes: sum(refused, (o) => o.plannedBytes),
+      text: `the daemon refused or kept ${plural(refused.length, 'object')} (in use or changed since the plan; ${b(sum(refused, (o) => o.plannedBytes))} planned)`,
+    });
   const failed = objects.filter((o) => o.result === 'failed');
   const failedSteps = r.steps.filter((s) => s.problem !== null);
   if (failed.length || failedSteps.length) {
-    const what = [failed.length ? plural(failed.length, 'object') : '', failedSteps.length ? plural(failedSteps.length, 'step') : ''].filter(Boolean).join(' and ');
-    out.push({ kind: 'errors', bytes: sum(failed, (o) => o.plannedBytes) + sum(failedSteps, (s) => s.expectedBytes), text: `${what} failed` });
+    const what = [
+      failed.length ? plural(failed.length, 'object') : '',
+      failedSteps.length ? plural(failedSteps.length, 'step') : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    out.push({
+      kind: 'errors',
+      bytes: sum(failed, (o) => o.plannedBytes) + sum(failedSteps, (s) => s.expectedBytes),
+      text: `${what} failed`,
+    });
   }
   // Measured against what the removed objects were expected to free, beyond 10% (statfs sees block rounding and the daemon's own writes).
   const delivered = r.steps.filter((s) => s.measuredBytes !== null && s.problem === null);
-  const expected = sum(delivered, (s) => (s.objects.length ? sum(s.objects.filter((o) => o.result === 'removed'), (o) => o.plannedBytes) : s.expectedBytes));
+  const expected = sum(delivered, (s) =>
+    s.objects.length
+      ? sum(
+          s.objects.filter((o) => o.result === 'removed'),
+          (o) => o.plannedBytes,
+        )
+      : s.expectedBytes,
+  );
   const measured = sum(delivered, (s) => s.measuredBytes!);
-  if (expected > 0 && measured < 0) out.push({ kind: 'under-delivered', bytes: expected, text: `statfs saw none of the ${b(expected)} their removals were expected to free: ${addedMeanwhile(measured)}` });
-  else if (expected > 0 && measured < expected * 0.9) out.push({ kind: 'under-delivered', bytes: expected - measured, text: `the steps that ran freed ${b(measured)}, ${b(expected - measured)} less than their removals were expected to` });
+  if (expected > 0 && measured < 0)
+    out.push({
+      kind: 'under-delivered',
+      bytes: expected,
+      text: `statfs saw none of the ${b(expected)} their removals were expected to free: ${addedMeanwhile(measured)}`,
+    });
+  else if (expected > 0 && measured < expected * 0.9)
+    out.push({
+      kind: 'under-delivered',
+      bytes: expected - measured,
+      text: `the steps that ran freed ${b(measured)}, ${b(expected - measured)} less than their removals were expected to`,
+    });
   return out;
 }
 

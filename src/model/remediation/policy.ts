@@ -49,7 +49,13 @@ export function buildCacheReserve(policy: RemediationPolicy, capacityBytes: numb
 
 /** `--min-age DURATION` overrides every minimum age and grace period (`0s` in tests, `2h`). */
 export function withMinAge(policy: RemediationPolicy, ms: number): RemediationPolicy {
-  return { ...policy, danglingImageMinAgeMs: ms, exitedContainerGraceMs: ms, buildCacheMinAgeMs: ms, unusedImageMinAgeMs: ms };
+  return {
+    ...policy,
+    danglingImageMinAgeMs: ms,
+    exitedContainerGraceMs: ms,
+    buildCacheMinAgeMs: ms,
+    unusedImageMinAgeMs: ms,
+  };
 }
 
 /** Sample: `keep=true` matches label keep with value true; `keep` matches any value. */

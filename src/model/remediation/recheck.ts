@@ -46,16 +46,19 @@ export function stillPlanned(recheck: Recheck, inspected: Inspected, now: number
     if (since(c.startedAt)) return kept(`started again ${d(c.startedAt! - plannedAt)} after the plan`);
     if (since(c.finishedAt)) return kept(`exited again ${d(c.finishedAt! - plannedAt)} after the plan`);
     if (c.finishedAt === null) return kept(`no exit time (${c.status})`);
-    if (now - c.finishedAt < recheck.graceMs) return kept(`exited ${d(now - c.finishedAt)} ago, within the ${d(recheck.graceMs)} grace`);
+    if (now - c.finishedAt < recheck.graceMs)
+      return kept(`exited ${d(now - c.finishedAt)} ago, within the ${d(recheck.graceMs)} grace`);
     return go;
   }
   if (recheck.what === 'unused-image' && inspected.kind === 'image') {
     const i = inspected;
-    if (i.users.length) return kept(`used by container ${i.users[0]}${i.users.length > 1 ? ` and ${i.users.length - 1} more` : ''}`);
+    if (i.users.length)
+      return kept(`used by container ${i.users[0]}${i.users.length > 1 ? ` and ${i.users.length - 1} more` : ''}`);
     if (recheck.dangling && i.repoTags.length) return kept(`tagged ${i.repoTags.join(', ')}`);
     if (since(i.lastTagAt)) return kept(`tagged ${d(i.lastTagAt! - plannedAt)} after the plan`);
     // No creation time (reproducible builds stamp 1970-01-01): as old as the plan took it, not a change.
-    if (i.createdAt !== null && now - i.createdAt < recheck.minAgeMs) return kept(`created ${d(now - i.createdAt)} ago, within the ${d(recheck.minAgeMs)} minimum age`);
+    if (i.createdAt !== null && now - i.createdAt < recheck.minAgeMs)
+      return kept(`created ${d(now - i.createdAt)} ago, within the ${d(recheck.minAgeMs)} minimum age`);
     return go;
   }
   if (recheck.what === 'idle-record' && inspected.kind === 'record') {
@@ -64,7 +67,8 @@ export function stillPlanned(recheck: Recheck, inspected: Inspected, now: number
     if (r.shared) return kept('shared with an image');
     const last = r.lastUsedAt ?? 0;
     if (since(last)) return kept(`used ${d(last - plannedAt)} after the plan`);
-    if (now - last < recheck.minAgeMs) return kept(`used ${d(now - last)} ago, within the ${d(recheck.minAgeMs)} minimum age`);
+    if (now - last < recheck.minAgeMs)
+      return kept(`used ${d(now - last)} ago, within the ${d(recheck.minAgeMs)} minimum age`);
     return go;
   }
   return kept(`a ${inspected.kind} answered where the plan re-checks ${recheck.what}`);

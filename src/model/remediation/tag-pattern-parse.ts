@@ -25,20 +25,46 @@ export class PatternRefused extends Error {
 /** `{n,m}` counts above this are refused: spelled out, they would make the matcher large. */
 export const MAX_REPEAT = 100;
 
-const between = (lo: number, hi: number): CharTest => (c) => c >= lo && c <= hi;
-const anyOf = (...tests: CharTest[]): CharTest => (c) => tests.some((t) => t(c));
-const not = (t: CharTest): CharTest => (c) => !t(c);
+const between =
+  (lo: number, hi: number): CharTest =>
+  (c) =>
+    c >= lo && c <= hi;
+const anyOf =
+  (...tests: CharTest[]): CharTest =>
+  (c) =>
+    tests.some((t) => t(c));
+const not =
+  (t: CharTest): CharTest =>
+  (c) =>
+    !t(c);
 const code = (ch: string) => ch.charCodeAt(0);
 
 const DIGIT = between(48, 57);
 const WORD = anyOf(DIGIT, between(65, 90), between(97, 122), (c) => c === 95);
 /** JavaScript's \s: WhiteSpace and LineTerminator. */
-const SPACE: CharTest = (c) => (c >= 9 && c <= 13) || c === 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a)
-  || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+const SPACE: CharTest = (c) =>
+  (c >= 9 && c <= 13) ||
+  c === 0x20 ||
+  c === 0xa0 ||
+  c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  c === 0x202f ||
+  c === 0x205f ||
+  c === 0x3000 ||
+  c === 0xfeff;
 /** `.` without the s flag: anything but a line terminator. */
 const DOT = not((c) => c === 10 || c === 13 || c === 0x2028 || c === 0x2029);
 
-const CLASS_ESCAPES: Record<string, CharTest> = { d: DIGIT, D: not(DIGIT), w: WORD, W: not(WORD), s: SPACE, S: not(SPACE) };
+const CLASS_ESCAPES: Record<string, CharTest> = {
+  d: DIGIT,
+  D: not(DIGIT),
+  w: WORD,
+  W: not(WORD),
+  s: SPACE,
+  S: not(SPACE),
+};
 const CONTROL_ESCAPES: Record<string, number> = { t: 9, n: 10, v: 11, f: 12, r: 13 };
 
 /** Parse `source` (refusing with PatternRefused); the whole syntax is checked again by `new RegExp` at load. */
@@ -49,7 +75,10 @@ export function parseTagPattern(source: string): PatternNode {
   return node;
 }
 
-interface Cursor { s: string; i: number }
+interface Cursor {
+  s: string;
+  i: number;
+}
 
 function alternation(p: Cursor): PatternNode {
   const items = [sequence(p)];
@@ -94,7 +123,8 @@ function quantifier(p: Cursor): { min: number; max: number } | null {
   const min = Number(m[1]);
   const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
   if (min > max) throw new PatternRefused(`{${m[1]},${m[3]}}: the counts are out of order`);
-  if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT)) throw new PatternRefused(`${m[0]}: counts above ${MAX_REPEAT} are not supported`);
+  if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT))
+    throw new PatternRefused(`${m[0]}: counts above ${MAX_REPEAT} are not supported`);
   p.i += m[0].length;
   return { min, max };
 }
@@ -103,14 +133,26 @@ function atom(p: Cursor): PatternNode {
   const ch = p.s[p.i]!;
   p.i += 1;
   switch (ch) {
-    case '^': return { kind: 'start' };
-    case '$': return { kind: 'end' };
-    case '.': return { kind: 'char', test: DOT };
-    case '(': return group(p);
-    case '[': return { kind: 'char', test: charClass(p) };
-    case '\\': return { kind: 'char', test: escape(p, false) };
-    case '*': case '+': case '?': throw new PatternRefused('nothing to repeat before a quantifier');
-    case '{': case '}': case ']': throw new PatternRefused(`a literal ${ch} must be escaped as \\${ch}`);
+    case '^':
+      return { kind: 'start' };
+    case '$':
+      return { kind: 'end' };
+    case '.':
+      return { kind: 'char', test: DOT };
+    case '(':
+      return group(p);
+    case '[':
+      return { kind: 'char', test: charClass(p) };
+    case '\\':
+      return { kind: 'char', test: escape(p, false) };
+    case '*':
+    case '+':
+    case '?':
+      throw new PatternRefused('nothing to repeat before a quantifier');
+    case '{':
+    case '}':
+    case ']':
+      throw new PatternRefused(`a literal ${ch} must be escaped as \\${ch}`);
     default: {
       const c = code(ch);
       return { kind: 'char', test: (x) => x === c };
@@ -124,8 +166,10 @@ const NAMED = /^\?<([A-Za-z_$][\w$]*)>/;
 function group(p: Cursor): PatternNode {
   const rest = p.s.slice(p.i);
   if (rest.startsWith('?:')) p.i += 2;
-  else if (rest.startsWith('?=') || rest.startsWith('?!')) throw new PatternRefused('lookahead (?= or (?! is not supported');
-  else if (rest.startsWith('?<=') || rest.startsWith('?<!')) throw new PatternRefused('lookbehind (?<= or (?<! is not supported');
+  else if (rest.startsWith('?=') || rest.startsWith('?!'))
+    throw new PatternRefused('lookahead (?= or (?! is not supported');
+  else if (rest.startsWith('?<=') || rest.startsWith('?<!'))
+    throw new PatternRefused('lookbehind (?<= or (?<! is not supported');
   else if (NAMED.test(rest)) p.i += NAMED.exec(rest)![0].length;
   else if (rest.startsWith('?')) throw new PatternRefused('this kind of group (? is not supported');
   const node = alternation(p);
@@ -161,7 +205,8 @@ function charClass(p: Cursor): CharTest {
     if (p.s[p.i] === '-' && p.s[p.i + 1] !== ']' && p.i + 1 < p.s.length) {
       p.i += 1;
       const to = classMember(p);
-      if (typeof from !== 'number' || typeof to !== 'number') throw new PatternRefused('a range in [ ] needs single characters at both ends');
+      if (typeof from !== 'number' || typeof to !== 'number')
+        throw new PatternRefused('a range in [ ] needs single characters at both ends');
       if (from > to) throw new PatternRefused('a range in [ ] is out of order');
       members.push(between(from, to));
     } else {
@@ -182,5 +227,5 @@ function classMember(p: Cursor): number | CharTest {
   const test = escape(p, true);
   const escaped = p.s[before]!;
   if (CLASS_ESCAPES[escaped]) return test;
-  return escaped === 'b' ? 8 : CONTROL_ESCAPES[escaped] ?? code(escaped);
+  return escaped === 'b' ? 8 : (CONTROL_ESCAPES[escaped] ?? code(escaped));
 }

@@ -41,15 +41,23 @@ export function compileTagPattern(source: string): TagPattern {
 }
 
 function push(program: Instruction[], i: Instruction): number {
-  if (program.length >= MAX_PROGRAM) throw new PatternRefused(`too large once its repeats are spelled out (over ${MAX_PROGRAM} steps)`);
+  if (program.length >= MAX_PROGRAM)
+    throw new PatternRefused(`too large once its repeats are spelled out (over ${MAX_PROGRAM} steps)`);
   return program.push(i) - 1;
 }
 
 function emit(node: PatternNode, program: Instruction[]): void {
   switch (node.kind) {
-    case 'char': push(program, { op: 'char', test: node.test }); return;
-    case 'start': case 'end': push(program, { op: node.kind }); return;
-    case 'seq': for (const item of node.items) emit(item, program); return;
+    case 'char':
+      push(program, { op: 'char', test: node.test });
+      return;
+    case 'start':
+    case 'end':
+      push(program, { op: node.kind });
+      return;
+    case 'seq':
+      for (const item of node.items) emit(item, program);
+      return;
     case 'alt': {
       // split → first | split → second | … ; each branch jumps past the rest.
       const jumps: { op: 'jump'; to: number }[] = [];
@@ -102,7 +110,7 @@ export function matchesTag(pattern: TagPattern, text: string): boolean {
   for (let pos = 0; ; pos += 1) {
     // A new attempt starts at every position, as an unanchored search does.
     if (follow(program, 0, pos, text.length, seen, current)) return true;
-    if (pos === text.length || current.length === 0 && program[0]?.op === 'start') return false;
+    if (pos === text.length || (current.length === 0 && program[0]?.op === 'start')) return false;
     const c = text.charCodeAt(pos);
     const next: number[] = [];
     for (const pc of current) {
@@ -114,7 +122,14 @@ export function matchesTag(pattern: TagPattern, text: string): boolean {
 }
 
 /** Add `from` and every instruction reachable without reading a character; true when that reaches the match. */
-function follow(program: readonly Instruction[], from: number, pos: number, length: number, seen: Int32Array, list: number[]): boolean {
+function follow(
+  program: readonly Instruction[],
+  from: number,
+  pos: number,
+  length: number,
+  seen: Int32Array,
+  list: number[],
+): boolean {
   const stack = [from];
   while (stack.length) {
     const pc = stack.pop()!;
@@ -122,12 +137,23 @@ function follow(program: readonly Instruction[], from: number, pos: number, leng
     seen[pc] = pos;
     const i = program[pc]!;
     switch (i.op) {
-      case 'match': return true;
-      case 'char': list.push(pc); break;
-      case 'jump': stack.push(i.to); break;
-      case 'split': stack.push(i.or, i.to); break;
-      case 'start': if (pos === 0) stack.push(pc + 1); break;
-      case 'end': if (pos === length) stack.push(pc + 1); break;
+      case 'match':
+        return true;
+      case 'char':
+        list.push(pc);
+        break;
+      case 'jump':
+        stack.push(i.to);
+        break;
+      case 'split':
+        stack.push(i.or, i.to);
+        break;
+      case 'start':
+        if (pos === 0) stack.push(pc + 1);
+        break;
+      case 'end':
+        if (pos === length) stack.push(pc + 1);
+        break;
     }
   }
   return false;

@@ -62,7 +62,11 @@ export function alertStates(records: readonly HistoryRecord[]): AlertState[] {
     const key = alertKey(f);
     let first = last;
     let runs = 1;
-    for (let i = lastObserving(records, f, last); i >= 0 && firedIn(records[i]!, key); i = lastObserving(records, f, i)) {
+    for (
+      let i = lastObserving(records, f, last);
+      i >= 0 && firedIn(records[i]!, key);
+      i = lastObserving(records, f, i)
+    ) {
       first = i;
       runs += 1;
     }
@@ -72,7 +76,12 @@ export function alertStates(records: readonly HistoryRecord[]): AlertState[] {
   for (const f of activeAlerts(records, last)) {
     if (now.has(alertKey(f))) continue;
     // disk-warning giving way to disk-high on the same mount is a disk getting worse, not a recovery.
-    if (latest.fired.some((x) => x.mountpoint === f.mountpoint && (DISK_TIERS[x.name] ?? -1) > (DISK_TIERS[f.name] ?? Infinity))) continue;
+    if (
+      latest.fired.some(
+        (x) => x.mountpoint === f.mountpoint && (DISK_TIERS[x.name] ?? -1) > (DISK_TIERS[f.name] ?? Infinity),
+      )
+    )
+      continue;
     const looked = observedFor(f, latest.observed);
     out.push({ ...base(f), state: looked ? 'recovered' : 'unobserved', since: latest.at, runs: 0 });
   }
@@ -80,5 +89,10 @@ export function alertStates(records: readonly HistoryRecord[]): AlertState[] {
 }
 
 function base(f: FiredFinding) {
-  return { name: f.name, key: alertKey(f), severity: f.severity, ...(f.mountpoint === undefined ? {} : { mountpoint: f.mountpoint }) };
+  return {
+    name: f.name,
+    key: alertKey(f),
+    severity: f.severity,
+    ...(f.mountpoint === undefined ? {} : { mountpoint: f.mountpoint }),
+  };
 }

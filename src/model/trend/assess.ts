@@ -26,7 +26,6 @@ export interface FilesystemTrend extends Growth {
   sparkline24h: string;
 }
 
-
 export type { AlertState };
 
 export interface Trend {
@@ -61,7 +60,6 @@ function growth(series: Point[], now: number): Growth {
   }
   return { bytesPerHour, points };
 }
-
 
 /**
  * Trends from journal entries (oldest first, the current run last).
@@ -106,12 +104,25 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
   const kinds = latest ? Object.keys(latest.sources) : [];
   const sources = kinds.map((kind) => ({
     kind,
-    ...growth(entries.filter((e) => kind in e.sources).map((e) => ({ t: Date.parse(e.at), v: e.sources[kind]! })), now),
+    ...growth(
+      entries.filter((e) => kind in e.sources).map((e) => ({ t: Date.parse(e.at), v: e.sources[kind]! })),
+      now,
+    ),
   }));
-  const remediations = entries.filter((e) => Date.parse(e.at) >= now - WINDOWS['7d'])
+  const remediations = entries
+    .filter((e) => Date.parse(e.at) >= now - WINDOWS['7d'])
     .flatMap((e) => e.remediation.map((r) => ({ at: e.at, action: r.action, reclaimedBytes: r.reclaimedBytes })));
   const lastAssessedAt = [...entries].reverse().find((e) => e.observed.assessed)?.at ?? null;
-  return { entries: entries.length, unreadable, filesystems, sources, churnByDay: churnByDay(entries), alerts: alertStates(entries), remediations, lastAssessedAt };
+  return {
+    entries: entries.length,
+    unreadable,
+    filesystems,
+    sources,
+    churnByDay: churnByDay(entries),
+    alerts: alertStates(entries),
+    remediations,
+    lastAssessedAt,
+  };
 }
 
 /** Per UTC day and repository: the day's last figures. */
@@ -120,7 +131,12 @@ function churnByDay(entries: readonly HistoryRecord[]): Trend['churnByDay'] {
   for (const e of entries) {
     for (const c of e.churn) {
       const day = e.at.slice(0, 10);
-      last.set(`${day} ${c.repository}`, { day, repository: c.repository, builds24h: c.builds24h, danglingVersions: c.danglingVersions });
+      last.set(`${day} ${c.repository}`, {
+        day,
+        repository: c.repository,
+        builds24h: c.builds24h,
+        danglingVersions: c.danglingVersions,
+      });
     }
   }
   return [...last.values()];
@@ -132,7 +148,15 @@ export interface TrendData extends Trend {
 }
 
 /** Pure: history window (+ this run's record, when there is a run) → trend. */
-export function trendFromHistory(history: HistoryWindow, current: HistoryRecord | null, thresholdPct: number): TrendData {
+export function trendFromHistory(
+  history: HistoryWindow,
+  current: HistoryRecord | null,
+  thresholdPct: number,
+): TrendData {
   const entries = current ? [...history.records, current] : history.records;
-  return { ...assessTrend(entries, history.unreadable, thresholdPct), journalProblem: history.problem, files: history.files };
+  return {
+    ...assessTrend(entries, history.unreadable, thresholdPct),
+    journalProblem: history.problem,
+    files: history.files,
+  };
 }

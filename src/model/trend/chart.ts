@@ -13,8 +13,16 @@ export const GAP_MS = HOUR;
  * source explains (a run cut short records no sources).
  */
 export const LAYER_KINDS = [
-  'outside-docker', 'images', 'dangling-images', 'containers', 'container-logs', 'volumes',
-  'build-cache', 'overlay2-orphans', 'btrfs-orphans', 'unattributed',
+  'outside-docker',
+  'images',
+  'dangling-images',
+  'containers',
+  'container-logs',
+  'volumes',
+  'build-cache',
+  'overlay2-orphans',
+  'btrfs-orphans',
+  'unattributed',
 ] as const;
 export type LayerKind = (typeof LAYER_KINDS)[number];
 
@@ -99,11 +107,13 @@ export function chartModel(input: ChartInput): ChartModel | null {
     segments: segments.map((s) => thin(s, start, bucketMs)),
     gaps,
     kinds: LAYER_KINDS.filter((_, k) => points.some((p) => p.layers[k]! > 0)),
-    remediations: records.filter((r) => r.remediation.length > 0).map((r) => ({
-      t: Date.parse(r.at),
-      freed: r.remediation.reduce((a, s) => a + s.reclaimedBytes, 0),
-      steps: r.remediation,
-    })),
+    remediations: records
+      .filter((r) => r.remediation.length > 0)
+      .map((r) => ({
+        t: Date.parse(r.at),
+        freed: r.remediation.reduce((a, s) => a + s.reclaimedBytes, 0),
+        steps: r.remediation,
+      })),
     forecast: forecastOf(input.trendOf(mountpoint), points[points.length - 1]!, end),
   };
 }
@@ -113,7 +123,7 @@ function pointOf(r: HistoryRecord, mountpoint: string): ChartPoint | null {
   if (!f) return null;
   // Sources are the summary filesystem's: a run that summarised another one says nothing about this one's.
   const sources = r.summaryMount === mountpoint ? r.sources : {};
-  const layers = LAYER_KINDS.map((k) => (k === 'unattributed' ? 0 : sources[k] ?? 0));
+  const layers = LAYER_KINDS.map((k) => (k === 'unattributed' ? 0 : (sources[k] ?? 0)));
   const counted = layers.reduce((a, b) => a + b, 0);
   layers[LAYER_KINDS.indexOf('unattributed')] = Math.max(0, f.usedBytes - counted);
   return { t: Date.parse(r.at), used: f.usedBytes, capacity: f.usedBytes + f.availBytes, layers };
@@ -127,7 +137,8 @@ function thin(points: ChartPoint[], start: number, bucketMs: number): ChartPoint
 
 function forecastOf(fs: FilesystemTrend | undefined, from: ChartPoint, end: number): Forecast {
   if (!fs || fs.forecastWindow === null) return { kind: 'none', why: 'no forecast yet (it needs two runs)' };
-  if (fs.forecastSpanMs < MIN_FORECAST_SPAN_MS) return { kind: 'none', why: 'no forecast yet (it needs half an hour of runs)' };
+  if (fs.forecastSpanMs < MIN_FORECAST_SPAN_MS)
+    return { kind: 'none', why: 'no forecast yet (it needs half an hour of runs)' };
   const window = `${fs.forecastWindow} fit`;
   if (fs.timeToFullMs === null) return { kind: 'not-filling', window };
   if (fs.timeToFullMs === 0 || from.used >= from.capacity) return { kind: 'full-now', window };

@@ -13,8 +13,17 @@ import { measurePath } from '../../probes/statfs.js';
 import { callTimeout, remainingMs } from '../../host/deadline.js';
 import type { ApplyEvent } from './progress.js';
 import {
-  notRun, selectSteps, shortReasons, targetUsedBytes,
-  type AppliedStep, type ApplyResult, type ApplyTier, type NotRunStep, type ObjectResult, type StepRun, type StopReason,
+  notRun,
+  selectSteps,
+  shortReasons,
+  targetUsedBytes,
+  type AppliedStep,
+  type ApplyResult,
+  type ApplyTier,
+  type NotRunStep,
+  type ObjectResult,
+  type StepRun,
+  type StopReason,
 } from '../../model/remediation/applied.js';
 
 export type Measure = { usedBytes: number; availBytes: number } | { problem: string };
@@ -45,11 +54,24 @@ const PRUNE_BATCH = 100;
  * apply at a time per host (the lock); nothing runs without a first
  * measurement, since the target could not be checked.
  */
-export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadline: number, deps: ApplyDeps): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: RemediationPlan,
+  maxTier: ApplyTier,
+  deadline: number,
+  deps: ApplyDeps,
+): Promise<ApplyResult> {
   const { eligible, beyond } = selectSteps(plan, maxTier);
   const base = {
-    mountpoint: plan.mountpoint, targetPct: plan.targetPct, maxTier, capacityBytes: null, usedBeforeBytes: null, usedAfterBytes: null,
-    wantedBytes: null, freedBytes: null, targetReached: false, notes: [] as string[],
+    mountpoint: plan.mountpoint,
+    targetPct: plan.targetPct,
+    maxTier,
+    capacityBytes: null,
+    usedBeforeBytes: null,
+    usedAfterBytes: null,
+    wantedBytes: null,
+    freedBytes: null,
+    targetReached: false,
+    notes: [] as string[],
   };
   const lock = await deps.lock();
   const startedAt = deps.now();
@@ -70,12 +92,21 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
     } else {
       const target = targetUsedBytes(first.usedBytes, first.availBytes, plan.targetPct);
       const capacityBytes = first.usedBytes + first.availBytes;
-      deps.progress?.({ kind: 'measured', mountpoint: plan.mountpoint, usedBytes: first.usedBytes, capacityBytes, targetPct: plan.targetPct, steps: eligible.length, maxTier });
+      deps.progress?.({
+        kind: 'measured',
+        mountpoint: plan.mountpoint,
+        usedBytes: first.usedBytes,
+        capacityBytes,
+        targetPct: plan.targetPct,
+        steps: eligible.length,
+        maxTier,
+      });
       for (const [i, step] of eligible.entries()) {
         const now = last as { usedBytes: number; availBytes: number };
         // A balance aims at unallocated space (metadata room), which df does not show: the target does not stop it.
         if (now.usedBytes <= target && !AIMS_AT_UNALLOCATED.has(step.kind)) {
-          if (stopped === 'steps-exhausted') stopped = first.usedBytes <= target ? 'already-below-target' : 'target-reached';
+          if (stopped === 'steps-exhausted')
+            stopped = first.usedBytes <= target ? 'already-below-target' : 'target-reached';
           skipped.push(notRun(step, 'target-reached'));
           continue;
         }
@@ -90,8 +121,14 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
         const after = await deps.measure(deadline);
         const usedAfter = 'problem' in after ? null : after.usedBytes;
         steps.push({
-          kind: step.kind, tier: step.tier, title: step.title, expectedBytes: step.expectedBytes, ...run,
-          usedBeforeBytes: now.usedBytes, usedAfterBytes: usedAfter, measuredBytes: usedAfter === null ? null : now.usedBytes - usedAfter,
+          kind: step.kind,
+          tier: step.tier,
+          title: step.title,
+          expectedBytes: step.expectedBytes,
+          ...run,
+          usedBeforeBytes: now.usedBytes,
+          usedAfterBytes: usedAfter,
+          measuredBytes: usedAfter === null ? null : now.usedBytes - usedAfter,
           durationMs: deps.now() - t0,
         });
         deps.progress?.({ kind: 'step-done', step: steps.at(-1)!, capacityBytes });
@@ -103,7 +140,8 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
           break;
         }
       }
-      if (!('problem' in last) && last.usedBytes <= target && stopped === 'steps-exhausted') stopped = eligible.length ? 'target-reached' : 'already-below-target';
+      if (!('problem' in last) && last.usedBytes <= target && stopped === 'steps-exhausted')
+        stopped = eligible.length ? 'target-reached' : 'already-below-target';
     }
   } finally {
     // Inside the lock: two applies' windows never overlap.
@@ -114,7 +152,12 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
   const end = !('problem' in last) ? last : null;
   const targetReached = stopped === 'target-reached' || stopped === 'already-below-target';
   const notRunSteps = [...skipped, ...beyond];
-  deps.progress?.({ kind: 'stopped', stopped, notRun: notRunSteps.length, detail: 'problem' in last ? last.problem : null });
+  deps.progress?.({
+    kind: 'stopped',
+    stopped,
+    notRun: notRunSteps.length,
+    detail: 'problem' in last ? last.problem : null,
+  });
   return {
     ...base,
     startedAt: new Date(startedAt).toISOString(),
@@ -123,7 +166,9 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
     capacityBytes: measured ? measured.usedBytes + measured.availBytes : null,
     usedBeforeBytes: measured?.usedBytes ?? null,
     usedAfterBytes: end?.usedBytes ?? null,
-    wantedBytes: measured ? Math.max(0, measured.usedBytes - targetUsedBytes(measured.usedBytes, measured.availBytes, plan.targetPct)) : null,
+    wantedBytes: measured
+      ? Math.max(0, measured.usedBytes - targetUsedBytes(measured.usedBytes, measured.availBytes, plan.targetPct))
+      : null,
     freedBytes: measured && end ? measured.usedBytes - end.usedBytes : null,
     targetReached,
     stopped,
@@ -136,9 +181,23 @@ export async function applyPlan(plan: RemediationPlan, maxTier: ApplyTier, deadl
 /** No plan to apply (the daemon or the filesystem could not be measured): said in the result, nothing locked. */
 export function noPlan(reason: string, maxTier: ApplyTier): ApplyResult {
   return {
-    mountpoint: null, targetPct: null, maxTier, startedAt: null, finishedAt: null, lockWaitedMs: null, capacityBytes: null,
-    usedBeforeBytes: null, usedAfterBytes: null, wantedBytes: null, freedBytes: null, targetReached: false, stopped: 'no-plan',
-    short: [{ kind: 'no-plan', bytes: null, text: reason }], steps: [], notRun: [], notes: [],
+    mountpoint: null,
+    targetPct: null,
+    maxTier,
+    startedAt: null,
+    finishedAt: null,
+    lockWaitedMs: null,
+    capacityBytes: null,
+    usedBeforeBytes: null,
+    usedAfterBytes: null,
+    wantedBytes: null,
+    freedBytes: null,
+    targetReached: false,
+    stopped: 'no-plan',
+    short: [{ kind: 'no-plan', bytes: null, text: reason }],
+    steps: [],
+    notRun: [],
+    notes: [],
   };
 }
 
@@ -167,7 +226,11 @@ export function shellDeps(ctx: ShellContext): ApplyDeps {
         // Deleted subvolumes are cleaned in the background, and what they freed reaches statfs only at a commit.
         // A commit first hands them to the cleaner and wakes it: `subvolume sync` then waits ~30 ms, not up to 30 s.
         const left = () => Math.max(1, remainingMs(deadline) - 1000);
-        for (const [what, sync] of [['filesystem sync', filesystemSync], ['subvolume sync', subvolumeSync], ['filesystem sync', filesystemSync]] as const) {
+        for (const [what, sync] of [
+          ['filesystem sync', filesystemSync],
+          ['subvolume sync', subvolumeSync],
+          ['filesystem sync', filesystemSync],
+        ] as const) {
           const done = await sync(ctx.run, ctx.mountpoint, left());
           if (!done.ok) return { problem: `btrfs ${what} ${ctx.mountpoint}: ${done.detail}` };
         }
@@ -181,44 +244,103 @@ export function shellDeps(ctx: ShellContext): ApplyDeps {
   };
 }
 
-const empty = (problem: string | null, detail: string | null = null): StepRun => ({ objects: [], daemonReclaimedBytes: null, problem, detail });
+const empty = (problem: string | null, detail: string | null = null): StepRun => ({
+  objects: [],
+  daemonReclaimedBytes: null,
+  problem,
+  detail,
+});
 
 async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Promise<StepRun> {
   const timeout = () => callTimeout(deadline, CALL_TIMEOUT_MS);
   const api = ctx.apiVersion;
   const recheck = step.recheck;
   // Each Docker deletion is re-checked against the plan's reason right before it: none without one.
-  const needsApi = (f: (api: string, recheck: Recheck) => Promise<StepRun>) => (api === null
-    ? Promise.resolve(empty('the Docker API version is unknown (the daemon was not reached)'))
-    : recheck === undefined ? Promise.resolve(empty('the plan gives no re-check for these objects: not applied')) : f(api, recheck));
+  const needsApi = (f: (api: string, recheck: Recheck) => Promise<StepRun>) =>
+    api === null
+      ? Promise.resolve(empty('the Docker API version is unknown (the daemon was not reached)'))
+      : recheck === undefined
+        ? Promise.resolve(empty('the plan gives no re-check for these objects: not applied'))
+        : f(api, recheck);
   switch (step.kind) {
     case 'remove-containers':
-      return needsApi((v, rc) => inPasses(step.objects, deadline, 1, oneAtATime(async (o) =>
-        await recheckContainer(ctx.docker, v, o.id, rc, timeout()) ?? removeContainer(ctx.docker, v, o.id, timeout())), () => false));
+      return needsApi((v, rc) =>
+        inPasses(
+          step.objects,
+          deadline,
+          1,
+          oneAtATime(
+            async (o) =>
+              (await recheckContainer(ctx.docker, v, o.id, rc, timeout())) ??
+              removeContainer(ctx.docker, v, o.id, timeout()),
+          ),
+          () => false,
+        ),
+      );
     case 'remove-dangling-images':
     case 'remove-unused-images':
       return needsApi(async (v, rc) => {
         // An image whose child is in the same step goes once the child has gone (a sample refusal: `conflict: unable to delete 5f0c… (cannot be forced) - image has dependent child images`).
-        const images = await inPasses(step.objects, deadline, 1, oneAtATime(async (o) =>
-          await recheckImage(ctx.docker, v, o.id, rc, timeout()) ?? removeImage(ctx.docker, v, o.id, timeout())), (r) => r.result === 'refused' && /child image/i.test(r.detail ?? ''));
+        const images = await inPasses(
+          step.objects,
+          deadline,
+          1,
+          oneAtATime(
+            async (o) =>
+              (await recheckImage(ctx.docker, v, o.id, rc, timeout())) ?? removeImage(ctx.docker, v, o.id, timeout()),
+          ),
+          (r) => r.result === 'refused' && /child image/i.test(r.detail ?? ''),
+        );
         if (!step.cacheRecords?.length || !images.objects.some((o) => o.result === 'removed')) return images;
         // BuildKit still holds the layers it built: prune the records that held them; any still shared with an image is kept.
         // Which records the removals freed: one /system/df, not one prune per record (a big host holds
         // a thousand shared records; pruning each by id took the whole budget, measured by bench/big-host.ts).
         const freed = await recordsNoLongerShared(ctx, v, step.cacheRecords, timeout());
         const toPrune = freed ? step.cacheRecords.filter((o) => freed.has(o.id)) : step.cacheRecords;
-        const records = await inPasses(toPrune, deadline, PRUNE_BATCH, (os) => pruneBuildRecords(ctx.docker, v, os.map((o) => o.id), timeout()), (r) => r.result === 'kept');
+        const records = await inPasses(
+          toPrune,
+          deadline,
+          PRUNE_BATCH,
+          (os) =>
+            pruneBuildRecords(
+              ctx.docker,
+              v,
+              os.map((o) => o.id),
+              timeout(),
+            ),
+          (r) => r.result === 'kept',
+        );
         const count = (result: string) => records.objects.filter((o) => o.result === result).length;
         const stillShared = step.cacheRecords.length - toPrune.length;
-        return { ...images, daemonReclaimedBytes: records.daemonReclaimedBytes, cacheRecords: { pruned: count('removed'), kept: count('kept') + stillShared, failed: count('failed') } };
+        return {
+          ...images,
+          daemonReclaimedBytes: records.daemonReclaimedBytes,
+          cacheRecords: { pruned: count('removed'), kept: count('kept') + stillShared, failed: count('failed') },
+        };
       });
     case 'prune-build-cache':
     case 'prune-all-build-cache':
       // A record another planned record builds on goes once that one has gone; one the re-check kept stays kept.
-      return needsApi((v, rc) => inPasses(step.objects, deadline, PRUNE_BATCH, async (os) => {
-        const { go, outcomes } = await recheckRecords(ctx.docker, v, os.map((o) => o.id), rc, timeout());
-        return go.length ? new Map([...outcomes, ...await pruneBuildRecords(ctx.docker, v, go, timeout())]) : outcomes;
-      }, (r) => r.result === 'kept' && !r.changed));
+      return needsApi((v, rc) =>
+        inPasses(
+          step.objects,
+          deadline,
+          PRUNE_BATCH,
+          async (os) => {
+            const { go, outcomes } = await recheckRecords(
+              ctx.docker,
+              v,
+              os.map((o) => o.id),
+              rc,
+              timeout(),
+            );
+            return go.length
+              ? new Map([...outcomes, ...(await pruneBuildRecords(ctx.docker, v, go, timeout()))])
+              : outcomes;
+          },
+          (r) => r.result === 'kept' && !r.changed,
+        ),
+      );
     case 'btrfs-balance-empty': {
       const r = await balanceData(ctx.run, ctx.mountpoint, 0, Math.max(1, remainingMs(deadline)));
       return empty(r.ok ? null : r.detail, r.ok ? r.detail : null);
@@ -239,7 +361,8 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
 }
 
 /** One object per call (the DELETE calls): `inPasses` in batches of one. */
-const oneAtATime = (once: (o: PlanObject) => Promise<DeleteOutcome>) => async (os: readonly PlanObject[]) => new Map([[os[0]!.id, await once(os[0]!)]]);
+const oneAtATime = (once: (o: PlanObject) => Promise<DeleteOutcome>) => async (os: readonly PlanObject[]) =>
+  new Map([[os[0]!.id, await once(os[0]!)]]);
 
 /**
  * Each object once, in plan order, `batch` objects a call; then again those
@@ -248,8 +371,11 @@ const oneAtATime = (once: (o: PlanObject) => Promise<DeleteOutcome>) => async (o
  * not tried.
  */
 async function inPasses(
-  objects: readonly PlanObject[], deadline: number, batch: number,
-  call: (os: readonly PlanObject[]) => Promise<Map<string, DeleteOutcome>>, retry: (r: DeleteOutcome) => boolean,
+  objects: readonly PlanObject[],
+  deadline: number,
+  batch: number,
+  call: (os: readonly PlanObject[]) => Promise<Map<string, DeleteOutcome>>,
+  retry: (r: DeleteOutcome) => boolean,
 ): Promise<StepRun> {
   const results = new Map<string, ObjectResult>();
   let reclaimed: number | null = null;
@@ -261,9 +387,20 @@ async function inPasses(
       const chunk = pending.slice(i, i + batch);
       const answers = await call(chunk);
       for (const o of chunk) {
-        const r = answers.get(o.id) ?? { result: 'failed' as const, detail: 'no answer for this object', reclaimedBytes: null };
+        const r = answers.get(o.id) ?? {
+          result: 'failed' as const,
+          detail: 'no answer for this object',
+          reclaimedBytes: null,
+        };
         if (r.reclaimedBytes !== null) reclaimed = (reclaimed ?? 0) + r.reclaimedBytes;
-        results.set(o.id, { id: o.id, name: o.name, plannedBytes: o.bytes, result: r.result, detail: r.detail, ...(r.changed ? { changed: true as const } : {}) });
+        results.set(o.id, {
+          id: o.id,
+          name: o.name,
+          plannedBytes: o.bytes,
+          result: r.result,
+          detail: r.detail,
+          ...(r.changed ? { changed: true as const } : {}),
+        });
         if (r.result === 'removed') progress = true;
         else if (retry(r)) again.push(o);
       }
@@ -271,7 +408,16 @@ async function inPasses(
     if (!progress || remainingMs(deadline) <= 0) break;
     pending = again;
   }
-  const out = objects.map((o) => results.get(o.id) ?? { id: o.id, name: o.name, plannedBytes: o.bytes, result: 'failed' as const, detail: 'not tried: the budget was spent' });
+  const out = objects.map(
+    (o) =>
+      results.get(o.id) ?? {
+        id: o.id,
+        name: o.name,
+        plannedBytes: o.bytes,
+        result: 'failed' as const,
+        detail: 'not tried: the budget was spent',
+      },
+  );
   return { objects: out, daemonReclaimedBytes: reclaimed, problem: null, detail: null };
 }
 
@@ -280,14 +426,23 @@ async function inPasses(
  * as neither shared with an image nor in use (or gone); null when it did not
  * answer: then each is tried, and BuildKit keeps any still shared.
  */
-async function recordsNoLongerShared(ctx: ShellContext, api: string, planned: readonly PlanObject[], timeoutMs: number): Promise<Set<string> | null> {
+async function recordsNoLongerShared(
+  ctx: ShellContext,
+  api: string,
+  planned: readonly PlanObject[],
+  timeoutMs: number,
+): Promise<Set<string> | null> {
   try {
     const df = parseSystemDf(await dockerGet(ctx.docker, buildCachePath(api), timeoutMs));
     const listed = new Map(df.buildCache.map((r) => [r.id, r]));
-    return new Set(planned.filter((o) => {
-      const r = listed.get(o.id);
-      return r !== undefined && !r.shared && !r.inUse;
-    }).map((o) => o.id));
+    return new Set(
+      planned
+        .filter((o) => {
+          const r = listed.get(o.id);
+          return r !== undefined && !r.shared && !r.inUse;
+        })
+        .map((o) => o.id),
+    );
   } catch {
     return null;
   }

@@ -6,7 +6,15 @@ import { freedText, type AppliedStep, type ApplyTier, type StopReason } from '..
 /** What the apply loop tells a person at a terminal as it goes (never part of the report). */
 export type ApplyEvent =
   | { kind: 'measuring'; budgetMs: number }
-  | { kind: 'measured'; mountpoint: string; usedBytes: number; capacityBytes: number; targetPct: number; steps: number; maxTier: ApplyTier }
+  | {
+      kind: 'measured';
+      mountpoint: string;
+      usedBytes: number;
+      capacityBytes: number;
+      targetPct: number;
+      steps: number;
+      maxTier: ApplyTier;
+    }
   | { kind: 'step'; index: number; total: number; step: PlanStep }
   | { kind: 'step-done'; step: AppliedStep; capacityBytes: number }
   | { kind: 'stopped'; stopped: StopReason; notRun: number; detail: string | null };

@@ -19,7 +19,10 @@ const OPTIONAL = new Set(['mounts', 'model', 'tools', 'timeout_minutes', 'dispat
 
 /** Volumes hold data; the orphan and log steps stop the daemon or a service. */
 const BLAST: Partial<Record<PlanStep['kind'], 'low' | 'medium' | 'high'>> = {
-  'remove-volumes': 'high', 'remove-btrfs-orphans': 'medium', 'remove-overlay2-orphans': 'medium', 'bound-logs': 'medium',
+  'remove-volumes': 'high',
+  'remove-btrfs-orphans': 'medium',
+  'remove-overlay2-orphans': 'medium',
+  'bound-logs': 'medium',
 };
 
 export function actionDocument(e: Escalation, step: PlanStep, itemFile: string): Record<string, unknown> {
@@ -44,11 +47,13 @@ export function actionDocument(e: Escalation, step: PlanStep, itemFile: string):
 export function actionProblems(doc: Record<string, unknown>): string[] {
   const problems: string[] = [];
   for (const k of REQUIRED) if (!(k in doc)) problems.push(`missing ${k}`);
-  for (const k of Object.keys(doc)) if (!(REQUIRED as readonly string[]).includes(k) && !OPTIONAL.has(k)) problems.push(`unknown key ${k}`);
+  for (const k of Object.keys(doc))
+    if (!(REQUIRED as readonly string[]).includes(k) && !OPTIONAL.has(k)) problems.push(`unknown key ${k}`);
   if (typeof doc.id !== 'string' || !/^[a-z0-9-]+$/.test(doc.id)) problems.push('id is not a safe name');
   if (doc.formula !== ACTION_FORMULA) problems.push('formula is not ours');
   if (!Array.isArray(doc.secrets)) problems.push('secrets is not a list');
-  if (doc.blast_radius !== undefined && !['low', 'medium', 'high'].includes(doc.blast_radius as string)) problems.push('blast_radius is not low, medium or high');
+  if (doc.blast_radius !== undefined && !['low', 'medium', 'high'].includes(doc.blast_radius as string))
+    problems.push('blast_radius is not low, medium or high');
   return problems;
 }
 

@@ -18,13 +18,19 @@ export type ItemWrite = WriteOutcome | { kind: 'damaged'; file: string; problem:
  * window is the length of one write.
  */
 export async function writeItem(
-  run: Runner, pending: string, name: string, fresh: string, mode: 'create' | 'existing', timeout: () => number,
+  run: Runner,
+  pending: string,
+  name: string,
+  fresh: string,
+  mode: 'create' | 'existing',
+  timeout: () => number,
 ): Promise<ItemWrite> {
   const file = path.join(pending, name);
   const [read] = await readFileTails(run, [file], MAX_ITEM_BYTES, timeout());
   if (!read || read.kind === 'refused') throw read?.problem ?? new Error(`${file}: not read`);
   if (read.kind === 'missing' && mode === 'existing') return { kind: 'absent', file };
-  if (read.kind === 'ok' && read.truncated) return { kind: 'damaged', file, problem: `larger than ${MAX_ITEM_BYTES / 1024} KiB` };
+  if (read.kind === 'ok' && read.truncated)
+    return { kind: 'damaged', file, problem: `larger than ${MAX_ITEM_BYTES / 1024} KiB` };
   const merged = mergeItem(read.kind === 'ok' ? read.text : null, fresh);
   if (!merged.ok) return { kind: 'damaged', file, problem: merged.problem };
   return writeVaultFile(run, pending, name, merged.text, { mode, held: mode === 'create' }, timeout());

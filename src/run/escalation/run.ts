@@ -2,7 +2,15 @@ import { hostname } from 'node:os';
 import { errorMessage } from '../../model/errors.js';
 import { observedOf } from '../../model/history-build.js';
 import type { ActiveEscalation, HistoryRecord } from '../../model/history.js';
-import { DAMAGED, escalations, itemName, type Escalation, type EscalationData, type ItemOutcome, type ItemState } from '../../model/escalation.js';
+import {
+  DAMAGED,
+  escalations,
+  itemName,
+  type Escalation,
+  type EscalationData,
+  type ItemOutcome,
+  type ItemState,
+} from '../../model/escalation.js';
 import { settleEscalations } from '../../model/escalation-settle.js';
 import type { RunOptions } from '../../model/options.js';
 import type { Runner } from '../../host/exec.js';
@@ -24,21 +32,40 @@ const WRITE_TIMEOUT_MS = 3000;
  * look at (a stuck mount, a path left out) stands, its item untouched.
  */
 export async function escalateRun(
-  run: Runner, options: RunOptions, measured: RunResult, applied: ApplyResult | null, history: readonly HistoryRecord[], at: Date, deadline: number,
+  run: Runner,
+  options: RunOptions,
+  measured: RunResult,
+  applied: ApplyResult | null,
+  history: readonly HistoryRecord[],
+  at: Date,
+  deadline: number,
 ): Promise<EscalationData> {
   const pressure = measured.pressure?.data;
   const assessed = measured.pressure?.status === 'ok' && pressure !== undefined;
   const previous = [...history].reverse().find((r) => r.observed.assessed)?.escalations ?? [];
   const trend = measured.trend?.data ?? null;
-  const conditions = assessed ? escalations({
-    findings: pressure.findings, filesystems: measured.filesystem?.data?.filesystems ?? [], attribution: pressure.attribution,
-    plan: measured.remediation?.data?.plan ?? null, applied, trend, diskHighPct: options.diskThresholdPct,
-  }, options.escalation, formatBytes) : [];
+  const conditions = assessed
+    ? escalations(
+        {
+          findings: pressure.findings,
+          filesystems: measured.filesystem?.data?.filesystems ?? [],
+          attribution: pressure.attribution,
+          plan: measured.remediation?.data?.plan ?? null,
+          applied,
+          trend,
+          diskHighPct: options.diskThresholdPct,
+        },
+        options.escalation,
+        formatBytes,
+      )
+    : [];
   const settled = settleEscalations(previous, conditions, observedOf(measured));
   const active = settled.active;
   const pending = options.vault.pending;
   if (!pending) {
-    const problem = conditions.length ? 'no vault folder (--vault, OPS_VAULT_ROOT or OPS_REPO_ROOT): nothing filed' : null;
+    const problem = conditions.length
+      ? 'no vault folder (--vault, OPS_VAULT_ROOT or OPS_REPO_ROOT): nothing filed'
+      : null;
     return { pending: null, problem, items: conditions.map((c) => outcome(c, 'failed', null, problem)), active };
   }
   const timeout = () => callTimeout(deadline, WRITE_TIMEOUT_MS);
@@ -46,19 +73,38 @@ export async function escalateRun(
   const items: ItemOutcome[] = [];
   for (const c of conditions) {
     const was = previous.some((p) => p.slug === c.slug);
-    const write = await attempt(() => writeItem(run, pending, itemName(c.slug), renderVaultItem(c, stamp(c.slug)), 'create', timeout));
+    const write = await attempt(() =>
+      writeItem(run, pending, itemName(c.slug), renderVaultItem(c, stamp(c.slug)), 'create', timeout),
+    );
     const item = fromWrite(c, write, was ? 'updated' : 'filed');
-    if ((item.state === 'filed' || item.state === 'updated') && options.vault.actions) item.actions = await actionFiles(run, options.vault.actions, c, item.file!, timeout);
+    if ((item.state === 'filed' || item.state === 'updated') && options.vault.actions)
+      item.actions = await actionFiles(run, options.vault.actions, c, item.file!, timeout);
     items.push(item);
   }
   for (const p of settled.resolved) {
     const figures = figuresNow(measured, p.mountpoint);
-    const write = await attempt(() => writeItem(run, pending, itemName(p.slug), renderResolvedItem(p.kind, p.mountpoint, figures, stamp(p.slug)), 'existing', timeout));
+    const write = await attempt(() =>
+      writeItem(
+        run,
+        pending,
+        itemName(p.slug),
+        renderResolvedItem(p.kind, p.mountpoint, figures, stamp(p.slug)),
+        'existing',
+        timeout,
+      ),
+    );
     // Nothing pending to mark (a person already moved it on): nothing to say either.
     if ('kind' in write && write.kind === 'absent') continue;
-    items.push(fromWrite({ slug: p.slug, kind: p.kind, mountpoint: p.mountpoint, title: `resolved: ${figures}` }, write, 'resolved'));
+    items.push(
+      fromWrite(
+        { slug: p.slug, kind: p.kind, mountpoint: p.mountpoint, title: `resolved: ${figures}` },
+        write,
+        'resolved',
+      ),
+    );
   }
-  for (const p of settled.unobserved) items.push(outcome({ ...p, title: 'not measured this run' }, 'unobserved', null, null));
+  for (const p of settled.unobserved)
+    items.push(outcome({ ...p, title: 'not measured this run' }, 'unobserved', null, null));
   return { pending, problem: problemOf(items), items, active };
 }
 
@@ -79,14 +125,23 @@ function problemOf(items: readonly ItemOutcome[]): string | null {
   return bad.state === 'damaged' ? `vault: ${itemName(bad.slug)}: ${DAMAGED}: ${bad.detail}` : `vault: ${bad.detail}`;
 }
 
-function fromWrite(c: Pick<Escalation, 'slug' | 'kind' | 'mountpoint' | 'title'>, w: Written, state: ItemState): ItemOutcome {
+function fromWrite(
+  c: Pick<Escalation, 'slug' | 'kind' | 'mountpoint' | 'title'>,
+  w: Written,
+  state: ItemState,
+): ItemOutcome {
   if ('error' in w) return outcome(c, 'failed', null, w.error);
   if (w.kind === 'held') return outcome(c, 'held', null, w.where);
   if (w.kind === 'damaged') return outcome(c, 'damaged', w.file, w.problem);
   return outcome(c, state, w.file, null);
 }
 
-function outcome(c: Pick<Escalation, 'slug' | 'kind' | 'mountpoint' | 'title'>, state: ItemState, file: string | null, detail: string | null): ItemOutcome {
+function outcome(
+  c: Pick<Escalation, 'slug' | 'kind' | 'mountpoint' | 'title'>,
+  state: ItemState,
+  file: string | null,
+  detail: string | null,
+): ItemOutcome {
   return { slug: c.slug, kind: c.kind, mountpoint: c.mountpoint, state, file, detail, title: c.title, actions: [] };
 }
 

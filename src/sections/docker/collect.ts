@@ -38,7 +38,8 @@ const DF_PATH = '/system/df?verbose=1';
 
 export async function collectDocker(ctx: SectionContext): Promise<Collected<DockerStorage>> {
   // The one expensive call starts first, beside /info rather than after it.
-  const df = ctx.shared.dockerSocket(ctx.deadline)
+  const df = ctx.shared
+    .dockerSocket(ctx.deadline)
     .then(() => dockerGet(ctx.options.docker, DF_PATH, Math.max(1, afterReserve(ctx.deadline))));
   df.catch(() => undefined);
   const engine = await ctx.shared.dockerEngine(ctx.deadline);
@@ -50,17 +51,29 @@ export async function collectDocker(ctx: SectionContext): Promise<Collected<Dock
   return collectViaApi(ctx, engine.identity, df);
 }
 
-async function collectViaApi(ctx: SectionContext, engine: EngineIdentity, dfAnswer: Promise<unknown>): Promise<Collected<DockerStorage>> {
+async function collectViaApi(
+  ctx: SectionContext,
+  engine: EngineIdentity,
+  dfAnswer: Promise<unknown>,
+): Promise<Collected<DockerStorage>> {
   // Without an Api-Version header (a proxy?), unversioned paths: the daemon's own version.
   const versioned = (path: string) => (engine.apiVersion ? `/v${engine.apiVersion}${path}` : path);
-  const logsPromise = getContainerLogs(ctx.run, engine.rootDir, Math.min(LOG_LISTING_TIMEOUT_MS, afterReserve(ctx.deadline)))
+  const logsPromise = getContainerLogs(
+    ctx.run,
+    engine.rootDir,
+    Math.min(LOG_LISTING_TIMEOUT_MS, afterReserve(ctx.deadline)),
+  )
     .then((logs) => ({ logs, reason: null as string | null, blocked: null as Blocked | null }))
     .catch((err: unknown) => ({
-      logs: null as Map<string, ContainerLogFiles> | null, reason: errorMessage(err), blocked: err instanceof UnreadableError ? err.blocked : null,
+      logs: null as Map<string, ContainerLogFiles> | null,
+      reason: errorMessage(err),
+      blocked: err instanceof UnreadableError ? err.blocked : null,
     }));
   // Started beside /system/df, not after it: it reads the disk, the daemon walks layers.
   const overlayPromise = startOverlayOrphans(ctx, engine);
-  const recipesPromise = ctx.shared.recipeCache(Date.now() + Math.min(RECIPE_CACHE_TIMEOUT_MS, afterReserve(ctx.deadline)));
+  const recipesPromise = ctx.shared.recipeCache(
+    Date.now() + Math.min(RECIPE_CACHE_TIMEOUT_MS, afterReserve(ctx.deadline)),
+  );
 
   let df: SystemDf | null = null;
   let dfProblem: string | null = null;
@@ -71,16 +84,26 @@ async function collectViaApi(ctx: SectionContext, engine: EngineIdentity, dfAnsw
     if (df.implausible.count > 0) dfProblem = implausibleReason(df.implausible);
   } catch (err) {
     timedOut = err instanceof TimeoutError;
-    dfProblem = err instanceof TimeoutError ? `GET /system/df gave no answer in ${formatSeconds(err.afterMs)}` : errorMessage(err);
+    dfProblem =
+      err instanceof TimeoutError
+        ? `GET /system/df gave no answer in ${formatSeconds(err.afterMs)}`
+        : errorMessage(err);
     df = await cheapListing(ctx, versioned);
   }
 
   const logsRead = await logsPromise;
   const { orphans, blocked: orphansBlocked } = await overlayPromise;
   const recipes = await recipesPromise;
-  const churn = df ? await attributeDanglingImages(ctx, engine, df.images, recipes?.cache ?? new Map()) : { byId: {}, problem: null };
+  const churn = df
+    ? await attributeDanglingImages(ctx, engine, df.images, recipes?.cache ?? new Map())
+    : { byId: {}, problem: null };
   const data = await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn.byId);
-  if (timedOut) return { status: 'timeout', reason: `${dfProblem}; sizes of images, containers, volumes and build cache are unknown this run`, data };
+  if (timedOut)
+    return {
+      status: 'timeout',
+      reason: `${dfProblem}; sizes of images, containers, volumes and build cache are unknown this run`,
+      data,
+    };
   const problems = dockerProblems({
     dfProblem,
     logs: data.logs.reason ? { reason: data.logs.reason, blocked: logsRead.blocked } : null,
@@ -101,24 +124,44 @@ interface Problem {
  * were both stopped by the same folder (a data root that is root-only, or
  * not mounted here), that is said once, with what it leaves unmeasured.
  */
-export function dockerProblems(p: { dfProblem: string | null; logs: Problem | null; orphans: Problem | null; cacheProblem?: string | null }): string | null {
+export function dockerProblems(p: {
+  dfProblem: string | null;
+  logs: Problem | null;
+  orphans: Problem | null;
+  cacheProblem?: string | null;
+}): string | null {
   const { logs, orphans } = p;
-  const sameFolder = logs?.blocked && orphans?.blocked && logs.blocked.path === orphans.blocked.path && logs.blocked.folders === undefined;
+  const sameFolder =
+    logs?.blocked &&
+    orphans?.blocked &&
+    logs.blocked.path === orphans.blocked.path &&
+    logs.blocked.folders === undefined;
   const parts = sameFolder
     ? [p.dfProblem, `${logs.reason}: container logs and orphaned overlay2 layers not measured`]
-    : [p.dfProblem, logs ? `container logs: ${logs.reason}` : null, orphans ? `overlay2 orphans: ${orphans.reason}` : null];
+    : [
+        p.dfProblem,
+        logs ? `container logs: ${logs.reason}` : null,
+        orphans ? `overlay2 orphans: ${orphans.reason}` : null,
+      ];
   if (p.cacheProblem) parts.push(`image history cache: ${p.cacheProblem}`);
   const out = parts.filter((x): x is string => x !== null);
   return out.length ? out.join('; ') : null;
 }
 
 /** Only the overlay2 graph driver keeps layers in `<root>/overlay2` with a layerdb (not the containerd image store). */
-function startOverlayOrphans(ctx: SectionContext, engine: EngineIdentity): Promise<{ orphans: OverlayOrphans | null; blocked: Blocked | null }> {
-  if (engine.driver !== 'overlay2' || engine.imageStore !== 'graphdriver' || !engine.rootDir) return Promise.resolve({ orphans: null, blocked: null });
+function startOverlayOrphans(
+  ctx: SectionContext,
+  engine: EngineIdentity,
+): Promise<{ orphans: OverlayOrphans | null; blocked: Blocked | null }> {
+  if (engine.driver !== 'overlay2' || engine.imageStore !== 'graphdriver' || !engine.rootDir)
+    return Promise.resolve({ orphans: null, blocked: null });
   const deadline = Date.now() + Math.min(OVERLAY_ORPHANS_TIMEOUT_MS, afterReserve(ctx.deadline));
   return getOverlayOrphans(ctx.run, engine.rootDir, deadline).then(
     (orphans) => ({ orphans, blocked: null }),
-    (err: unknown) => ({ orphans: overlayOrphansProblem(errorMessage(err)), blocked: err instanceof UnreadableError ? err.blocked : null }),
+    (err: unknown) => ({
+      orphans: overlayOrphansProblem(errorMessage(err)),
+      blocked: err instanceof UnreadableError ? err.blocked : null,
+    }),
   );
 }
 
@@ -159,8 +202,12 @@ async function cliMightWork(run: Runner): Promise<boolean> {
   const dir = env.DOCKER_CONFIG || `${env.HOME ?? '/root'}/.docker`;
   try {
     // HOME may sit on a hung NFS mount: read in a child under a deadline.
-    const config = JSON.parse(await readSmallFile(run, `${dir}/config.json`, 1024 * 1024, 1000)) as { currentContext?: unknown };
-    return typeof config.currentContext === 'string' && config.currentContext !== '' && config.currentContext !== 'default';
+    const config = JSON.parse(await readSmallFile(run, `${dir}/config.json`, 1024 * 1024, 1000)) as {
+      currentContext?: unknown;
+    };
+    return (
+      typeof config.currentContext === 'string' && config.currentContext !== '' && config.currentContext !== 'default'
+    );
   } catch {
     return false;
   }
@@ -180,17 +227,40 @@ async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Co
     const why = /Cannot connect to the Docker daemon/.test(cli) ? 'cannot reach it either' : cli.slice(0, 120);
     throw new UnavailableError(`${apiReason} (docker CLI fallback: ${why})`);
   }
-  const data = await assemble(ctx, null, df, null, null, 'the Engine API is out of reach, so log files were not located', 'cli', null);
+  const data = await assemble(
+    ctx,
+    null,
+    df,
+    null,
+    null,
+    'the Engine API is out of reach, so log files were not located',
+    'cli',
+    null,
+  );
   return { status: 'degraded', reason: `${apiReason}; figures from \`docker system df\`, rounded to 3-4 digits`, data };
 }
 
 async function assemble(
-  ctx: SectionContext, engine: EngineIdentity | null, df: SystemDf | null, dfProblem: string | null,
-  logs: Map<string, ContainerLogFiles> | null, logsReason: string | null, source: 'api' | 'cli',
-  overlayOrphans: OverlayOrphans | null, danglingRepository: Record<string, string> = {},
+  ctx: SectionContext,
+  engine: EngineIdentity | null,
+  df: SystemDf | null,
+  dfProblem: string | null,
+  logs: Map<string, ContainerLogFiles> | null,
+  logsReason: string | null,
+  source: 'api' | 'cli',
+  overlayOrphans: OverlayOrphans | null,
+  danglingRepository: Record<string, string> = {},
 ): Promise<DockerStorage> {
   return buildDockerStorage({
-    source, endpoint: ctx.options.docker.label, engine, df, dfProblem, logs, logsReason, danglingRepository, overlayOrphans,
+    source,
+    endpoint: ctx.options.docker.label,
+    engine,
+    df,
+    dfProblem,
+    logs,
+    logsReason,
+    danglingRepository,
+    overlayOrphans,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
 }
@@ -202,20 +272,27 @@ async function assemble(
  * the cache then kept to the images that still exist.
  */
 async function attributeDanglingImages(
-  ctx: SectionContext, engine: EngineIdentity, images: readonly DfImage[], cached: RecipeCache,
+  ctx: SectionContext,
+  engine: EngineIdentity,
+  images: readonly DfImage[],
+  cached: RecipeCache,
 ): Promise<{ byId: Record<string, string>; problem: string | null }> {
   const newestFirst = (a: DfImage, b: DfImage) => b.created - a.created || (a.id < b.id ? -1 : 1);
   const dangling = images.filter(isDangling).sort(newestFirst).slice(0, MAX_DANGLING_LOOKUPS);
   if (dangling.length === 0) return { byId: {}, problem: null };
-  const tagged = images.filter((i) => !isDangling(i)).sort(newestFirst).slice(0, MAX_TAGGED_LOOKUPS);
+  const tagged = images
+    .filter((i) => !isDangling(i))
+    .sort(newestFirst)
+    .slice(0, MAX_TAGGED_LOOKUPS);
   const misses = [...dangling, ...tagged].filter((i) => !cached.has(i.id));
   const deadline = Math.min(ctx.deadline - 200, Date.now() + churnLookupMs(ctx.options.budgetMs));
   const prefix = engine.apiVersion ? `/v${engine.apiVersion}` : '';
-  const history = (image: DfImage) => dockerGet(
-    ctx.options.docker,
-    `${prefix}/images/${encodeURIComponent(image.id)}/history`,
-    callTimeout(deadline, HISTORY_TIMEOUT_MS),
-  ).then((body) => (Array.isArray(body) ? recipeOf(body) : undefined));
+  const history = (image: DfImage) =>
+    dockerGet(
+      ctx.options.docker,
+      `${prefix}/images/${encodeURIComponent(image.id)}/history`,
+      callTimeout(deadline, HISTORY_TIMEOUT_MS),
+    ).then((body) => (Array.isArray(body) ? recipeOf(body) : undefined));
   const fetched = await mapLimit(misses, 8, deadline, history);
   const recipes: RecipeCache = new Map(cached);
   misses.forEach((image, i) => fetched[i] && recipes.set(image.id, fetched[i]!));
@@ -226,7 +303,12 @@ async function attributeDanglingImages(
 }
 
 /** Write the cache when it changed: new recipes, or images gone since. */
-async function keepRecipes(ctx: SectionContext, recipes: RecipeCache, images: readonly DfImage[], before: RecipeCache): Promise<string | null> {
+async function keepRecipes(
+  ctx: SectionContext,
+  recipes: RecipeCache,
+  images: readonly DfImage[],
+  before: RecipeCache,
+): Promise<string | null> {
   const root = ctx.options.journalRoot;
   if (!root) return null;
   const present = new Set(images.map((i) => i.id));

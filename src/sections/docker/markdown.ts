@@ -10,7 +10,8 @@ const NAME_MAX = 48;
 
 export function dockerMarkdown(d: DockerStorage): string[] {
   const lines = [engineLine(d)];
-  if (d.approximate) lines.push('Figures are approximate: from `docker system df`, which rounds to 3-4 significant digits.');
+  if (d.approximate)
+    lines.push('Figures are approximate: from `docker system df`, which rounds to 3-4 significant digits.');
   if (d.dfProblem) lines.push(`Sizes unknown this run: ${inline(d.dfProblem)}.`);
   lines.push('', ...summaryTable(d), '');
   const orphans = overlayOrphansLine(d);
@@ -27,11 +28,17 @@ function overlayOrphansLine(d: DockerStorage): string | null {
   const o = d.overlayOrphans;
   if (!o || o.dirs.length === 0) return null;
   const short = (n: string) => `${n.slice(0, 12)}${n.endsWith('-init') ? '-init' : ''}`;
-  const shown = o.dirs.slice(0, TOP_N).map((x) => `${inline(short(x.name))} ${formatBytes(x.bytes)}`).join('; ');
+  const shown = o.dirs
+    .slice(0, TOP_N)
+    .map((x) => `${inline(short(x.name))} ${formatBytes(x.bytes)}`)
+    .join('; ');
   const notes = [
     o.unmeasured ? `${o.unmeasured} more candidates not measured this run` : '',
     o.recent ? `${o.recent} changed within the hour not counted (perhaps a layer being written)` : '',
-  ].filter(Boolean).map((n) => `; ${n}`).join('');
+  ]
+    .filter(Boolean)
+    .map((n) => `; ${n}`)
+    .join('');
   const where = d.engine ? ` (in ${inline(`${d.engine.rootDir.replace(/\/+$/, '')}/overlay2`)})` : '';
   return `Orphaned overlay2 layer directories: ${o.dirs.length}, ${formatBytes(o.bytes)} (no image or container references them; remove only with the daemon stopped): ${shown}${tail(o.dirs.slice(TOP_N).map((x) => x.bytes))}${notes}${where}.`;
 }
@@ -49,15 +56,25 @@ function summaryTable(d: DockerStorage): string[] {
   const rows: string[][] = [];
   const i = d.images;
   if (i) {
-    rows.push(['Images', `${i.count}: ${i.inUse.count} in use, ${i.dangling.count} dangling`, b(i.totalBytes), b(i.reclaimableBytes),
-      `unique ${b(i.uniqueBytes)}, shared ${b(i.sharedBytes)}; dangling ${b(i.dangling.reclaimableBytes)} (\`docker image prune\`); all unused: \`prune -a\``]);
+    rows.push([
+      'Images',
+      `${i.count}: ${i.inUse.count} in use, ${i.dangling.count} dangling`,
+      b(i.totalBytes),
+      b(i.reclaimableBytes),
+      `unique ${b(i.uniqueBytes)}, shared ${b(i.sharedBytes)}; dangling ${b(i.dangling.reclaimableBytes)} (\`docker image prune\`); all unused: \`prune -a\``,
+    ]);
   } else if (d.df) {
     rows.push(['Images', `${d.df.images.length}`, '?', '?', 'sizes unknown this run']);
   }
   const c = d.containers;
   if (c) {
-    rows.push(['Containers', `${c.count}: ${c.running} running, ${c.stopped} stopped`, b(c.writableBytes), b(c.reclaimableBytes),
-      `writable layers; stopped ${b(c.stoppedWritableBytes)} (\`docker container prune\`)`]);
+    rows.push([
+      'Containers',
+      `${c.count}: ${c.running} running, ${c.stopped} stopped`,
+      b(c.writableBytes),
+      b(c.reclaimableBytes),
+      `writable layers; stopped ${b(c.stoppedWritableBytes)} (\`docker container prune\`)`,
+    ]);
   } else if (d.df) {
     const running = d.df.containers.filter(isRunning).length;
     rows.push(['Containers', `${d.df.containers.length}: ${running} running`, '?', '?', 'sizes unknown this run']);
@@ -65,65 +82,138 @@ function summaryTable(d: DockerStorage): string[] {
   const v = d.volumes;
   if (v) {
     const unknown = v.unknownSizeCount ? `; ${v.unknownSizeCount} of unknown size` : '';
-    rows.push(['Volumes', `${v.count}: ${v.inUse} in use, ${v.unused} unused`, b(v.totalBytes), b(v.reclaimableBytes),
-      `unused ${b(v.unusedBytes)}${v.reclaimableAllBytes !== v.reclaimableBytes ? ` (\`docker volume prune --all\`: ${b(v.reclaimableAllBytes)})` : ''}${unknown}`]);
+    rows.push([
+      'Volumes',
+      `${v.count}: ${v.inUse} in use, ${v.unused} unused`,
+      b(v.totalBytes),
+      b(v.reclaimableBytes),
+      `unused ${b(v.unusedBytes)}${v.reclaimableAllBytes !== v.reclaimableBytes ? ` (\`docker volume prune --all\`: ${b(v.reclaimableAllBytes)})` : ''}${unknown}`,
+    ]);
   }
   const bc = d.buildCache;
   if (bc) {
-    const types = Object.entries(bc.byType).sort((x, y) => y[1] - x[1] || byText(x[0], y[0])).slice(0, 3).map(([t, n]) => `${inline(t)} ${b(n)}`).join(', ');
-    rows.push(['Build cache', `${bc.count} records`, b(bc.totalBytes), b(bc.reclaimableBytes), `in use ${b(bc.inUseBytes)}; ${types || 'empty'}`]);
+    const types = Object.entries(bc.byType)
+      .sort((x, y) => y[1] - x[1] || byText(x[0], y[0]))
+      .slice(0, 3)
+      .map(([t, n]) => `${inline(t)} ${b(n)}`)
+      .join(', ');
+    rows.push([
+      'Build cache',
+      `${bc.count} records`,
+      b(bc.totalBytes),
+      b(bc.reclaimableBytes),
+      `in use ${b(bc.inUseBytes)}; ${types || 'empty'}`,
+    ]);
   }
   const l = d.logs;
   const settings = l.unboundedContainers
     ? `${l.unboundedContainers} json-file logs without max-size (${b(l.unboundedBytes)}): they grow until the disk is full`
-    : l.reason ? '' : 'all rotated (max-size set)';
-  rows.push(l.visible
-    ? ['Container logs', `${l.containers} containers, ${l.files} files`, b(l.totalBytes), '—', [settings, l.reason ? inline(l.reason) : ''].filter(Boolean).join('; ')]
-    : ['Container logs', '?', '?', '?', `not measured: ${inline(l.reason ?? 'unknown')}`]);
+    : l.reason
+      ? ''
+      : 'all rotated (max-size set)';
+  rows.push(
+    l.visible
+      ? [
+          'Container logs',
+          `${l.containers} containers, ${l.files} files`,
+          b(l.totalBytes),
+          '—',
+          [settings, l.reason ? inline(l.reason) : ''].filter(Boolean).join('; '),
+        ]
+      : ['Container logs', '?', '?', '?', `not measured: ${inline(l.reason ?? 'unknown')}`],
+  );
   return table(['Category', 'Objects', 'Size', 'Reclaimable', 'Detail'], rows);
 }
 
 function detailLines(d: DockerStorage): string[] {
   const lines: string[] = [];
   if (d.churn.length) {
-    const churn = d.churn.slice(0, TOP_N).map((c) =>
-      `${name(c.repository)}: ${c.builds24h} builds in 24 h, ${c.danglingVersions} dangling versions, ${formatBytes(c.danglingBytes)}`);
+    const churn = d.churn
+      .slice(0, TOP_N)
+      .map(
+        (c) =>
+          `${name(c.repository)}: ${c.builds24h} builds in 24 h, ${c.danglingVersions} dangling versions, ${formatBytes(c.danglingBytes)}`,
+      );
     lines.push(`Rebuild churn: ${churn.join('; ')}${tail(d.churn.slice(TOP_N).map((c) => c.danglingBytes))}`);
   }
   const df = d.df;
   if (df && d.images) {
     const images = [...df.images].sort((a, b) => uniqueOf(b) - uniqueOf(a) || byText(a.id, b.id));
-    lines.push(topList('Largest images (unique bytes)', images, uniqueOf, (i) => {
-      const label = isDangling(i) ? `<dangling ${i.id.replace(/^sha256:/, '').slice(0, 12)}${d.danglingRepository[i.id] ? ` of ${d.danglingRepository[i.id]}` : ''}>` : i.repoTags[0]!;
-      return `${name(label)} ${formatBytes(uniqueOf(i))} (${i.containers > 0 ? `${i.containers} containers` : 'unused'})`;
-    }));
+    lines.push(
+      topList('Largest images (unique bytes)', images, uniqueOf, (i) => {
+        const label = isDangling(i)
+          ? `<dangling ${i.id.replace(/^sha256:/, '').slice(0, 12)}${d.danglingRepository[i.id] ? ` of ${d.danglingRepository[i.id]}` : ''}>`
+          : i.repoTags[0]!;
+        return `${name(label)} ${formatBytes(uniqueOf(i))} (${i.containers > 0 ? `${i.containers} containers` : 'unused'})`;
+      }),
+    );
   }
   if (df && d.images) {
-    const used = df.images.filter((i) => i.containers > 0).sort((a, b) => b.containers - a.containers || byText(a.id, b.id));
+    const used = df.images
+      .filter((i) => i.containers > 0)
+      .sort((a, b) => b.containers - a.containers || byText(a.id, b.id));
     if (used.length) {
-      lines.push(topList('Images in use (keep)', used, (i) => i.size, (i) =>
-        `${name(i.repoTags[0] ?? i.id.replace(/^sha256:/, '').slice(0, 12))} ${formatBytes(i.size)} (${i.containers} containers)`));
+      lines.push(
+        topList(
+          'Images in use (keep)',
+          used,
+          (i) => i.size,
+          (i) =>
+            `${name(i.repoTags[0] ?? i.id.replace(/^sha256:/, '').slice(0, 12))} ${formatBytes(i.size)} (${i.containers} containers)`,
+        ),
+      );
     }
   }
   if (df && d.containers) {
-    const containers = [...df.containers].sort((a, b) => b.sizeRw - a.sizeRw || byText(a.name, b.name) || byText(a.id, b.id));
-    lines.push(topList('Largest writable layers', containers, (c) => c.sizeRw, (c) => `${name(c.name)} ${formatBytes(c.sizeRw)} (${inline(c.state)})`));
+    const containers = [...df.containers].sort(
+      (a, b) => b.sizeRw - a.sizeRw || byText(a.name, b.name) || byText(a.id, b.id),
+    );
+    lines.push(
+      topList(
+        'Largest writable layers',
+        containers,
+        (c) => c.sizeRw,
+        (c) => `${name(c.name)} ${formatBytes(c.sizeRw)} (${inline(c.state)})`,
+      ),
+    );
   }
   if (df && d.volumes && df.volumes.length) {
     const volumes = [...df.volumes].sort((a, b) => b.size - a.size || byText(a.name, b.name));
-    lines.push(topList('Largest volumes', volumes, (v) => Math.max(0, v.size), (v) =>
-      `${name(v.name)} ${v.size >= 0 ? formatBytes(v.size) : 'size unknown'} (${v.refCount > 0 ? `${v.refCount} containers` : 'unused'})`));
+    lines.push(
+      topList(
+        'Largest volumes',
+        volumes,
+        (v) => Math.max(0, v.size),
+        (v) =>
+          `${name(v.name)} ${v.size >= 0 ? formatBytes(v.size) : 'size unknown'} (${v.refCount > 0 ? `${v.refCount} containers` : 'unused'})`,
+      ),
+    );
   }
   if (d.logs.visible && d.logs.entries.length) {
-    lines.push(topList('Largest logs', d.logs.entries, (e) => e.bytes, (e) =>
-      `${name(e.name)} ${formatBytes(e.bytes)} (${e.driver === '?' ? 'settings not readable' : `${inline(e.driver)}, ${e.maxSize ? `max-size ${inline(e.maxSize)}` : e.unbounded ? 'no max-size' : 'rotated'}`})`));
+    lines.push(
+      topList(
+        'Largest logs',
+        d.logs.entries,
+        (e) => e.bytes,
+        (e) =>
+          `${name(e.name)} ${formatBytes(e.bytes)} (${e.driver === '?' ? 'settings not readable' : `${inline(e.driver)}, ${e.maxSize ? `max-size ${inline(e.maxSize)}` : e.unbounded ? 'no max-size' : 'rotated'}`})`,
+      ),
+    );
   }
   if (df && d.buildCache && df.buildCache.length) {
     const records = df.buildCache.filter((r) => !r.shared).sort((a, b) => b.size - a.size || byText(a.id, b.id));
     const oldestMs = d.buildCache.oldestLastUsedAt ? Date.parse(d.buildCache.oldestLastUsedAt) : NaN;
-    const oldest = Number.isNaN(oldestMs) ? '' : `oldest last use ${new Date(oldestMs).toISOString().slice(0, 16).replace('T', ' ')} UTC; `;
-    lines.push(`Build cache: ${oldest}${topList('largest', records, (r) => r.size, (r) =>
-      `${inline(r.type)} "${inline(r.description, 80)}" ${formatBytes(r.size)}${r.inUse ? ' (in use)' : ''}`)}`);
+    const oldest = Number.isNaN(oldestMs)
+      ? ''
+      : `oldest last use ${new Date(oldestMs).toISOString().slice(0, 16).replace('T', ' ')} UTC; `;
+    lines.push(
+      `Build cache: ${oldest}${topList(
+        'largest',
+        records,
+        (r) => r.size,
+        (r) => `${inline(r.type)} "${inline(r.description, 80)}" ${formatBytes(r.size)}${r.inUse ? ' (in use)' : ''}`,
+      )}`,
+    );
   }
   return lines;
 }

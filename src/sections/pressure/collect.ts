@@ -17,32 +17,50 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   const filesystems = fsPart?.data?.filesystems ?? [];
   const docker = dockerPart?.data ?? null;
   // No socket and no data root: Docker is not installed here, which is no finding.
-  const notInstalled = !docker && /^docker: no socket at /.test(dockerPart?.reason ?? '') && fsPart?.data?.docker.source === null;
-  const dockerProblem = docker || notInstalled ? null : dockerPart?.reason ?? 'docker section did not run';
+  const notInstalled =
+    !docker && /^docker: no socket at /.test(dockerPart?.reason ?? '') && fsPart?.data?.docker.source === null;
+  const dockerProblem = docker || notInstalled ? null : (dockerPart?.reason ?? 'docker section did not run');
   const row = fsPart?.data ? summaryRow(fsPart.data) : undefined;
   const btrfsFs = btrfsPart?.data?.filesystems ?? [];
-  const btrfsOfRow = row ? btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null : null;
+  const btrfsOfRow = row ? (btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null) : null;
   const dockerOnRow = !!row && row.roles.includes('docker-data-root') && docker?.source === 'api';
-  const attribution = row && row.usedBytes !== undefined
-    ? attribute(row, docker, btrfsOfRow, dockerOnRow, notInstalled
-      ? 'No Docker here (no socket, no data root): all used bytes are outside Docker.'
-      : dockerProblem
-        ? `Docker could not be asked (${dockerProblem}): everything used counts as outside Docker.`
-        : docker && !dockerOnRow
-          ? `Docker's data root (${docker.engine?.rootDir ?? 'unknown'}) is not on ${row.mountpoint} or not visible from here: Docker's bytes are not part of this split.`
-          : null)
-    : null;
+  const attribution =
+    row && row.usedBytes !== undefined
+      ? attribute(
+          row,
+          docker,
+          btrfsOfRow,
+          dockerOnRow,
+          notInstalled
+            ? 'No Docker here (no socket, no data root): all used bytes are outside Docker.'
+            : dockerProblem
+              ? `Docker could not be asked (${dockerProblem}): everything used counts as outside Docker.`
+              : docker && !dockerOnRow
+                ? `Docker's data root (${docker.engine?.rootDir ?? 'unknown'}) is not on ${row.mountpoint} or not visible from here: Docker's bytes are not part of this split.`
+                : null,
+        )
+      : null;
 
   let outsideDocker: PressureData['outsideDocker'] = null;
   let outsideDockerProblem: string | null = null;
   // du walks the filesystem: only when there is pressure to explain, or when asked.
   const pressed = (row?.usedPct ?? 0) >= tiers({ diskHighPct: ctx.options.diskThresholdPct }).warn;
-  if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row && !(pressed || ctx.options.scanOutside)) {
+  if (
+    attribution &&
+    attribution.sources[0]?.kind === 'outside-docker' &&
+    row &&
+    !(pressed || ctx.options.scanOutside)
+  ) {
     outsideDockerProblem = `not scanned: ${row.usedPct}% used is below the ${tiers({ diskHighPct: ctx.options.diskThresholdPct }).warn}% warning tier (--scan-outside scans anyway)`;
   } else if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row) {
     const dataRoot = fsPart?.data?.docker.path ?? null;
     try {
-      const entries = await getBiggestDirs(ctx.run, row.mountpoint, dataRoot, callTimeout(ctx.deadline, DU_TIMEOUT_MS, 300));
+      const entries = await getBiggestDirs(
+        ctx.run,
+        row.mountpoint,
+        dataRoot,
+        callTimeout(ctx.deadline, DU_TIMEOUT_MS, 300),
+      );
       outsideDocker = biggestDirectories(entries, row.mountpoint);
     } catch (err) {
       outsideDockerProblem = errorMessage(err);
@@ -51,7 +69,15 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   // Hysteresis holds what was firing when last looked at (the history only we write).
   const history = await ctx.shared.history(ctx.deadline - 50);
   const previous = new Set(activeAlerts(history.records).map(alertKey));
-  const findings = findFindings(filesystems, attribution, btrfsFs, dockerProblem, { diskHighPct: ctx.options.diskThresholdPct }, formatBytes, previous);
+  const findings = findFindings(
+    filesystems,
+    attribution,
+    btrfsFs,
+    dockerProblem,
+    { diskHighPct: ctx.options.diskThresholdPct },
+    formatBytes,
+    previous,
+  );
   return {
     status: 'ok',
     data: {

@@ -19,28 +19,53 @@ export function pressureMarkdown(d: PressureData): string[] {
     const top = a.sources.filter((s) => s.countsInUsed && s.bytes > 0).slice(0, 2);
     const chunks = a.sources.find((s) => !s.countsInUsed && s.bytes > 0);
     const used = `${inline(a.mountpoint)} is ${a.usedPct}% used (${formatBytes(a.usedBytes)} of ${formatBytes(a.sizeBytes)})`;
-    const named = top.map((s, i) => `${i === 0 ? 'top source' : 'then'} ${s.kind} ${formatBytes(s.bytes)} (${share(s.bytes, a.usedBytes)} of used${s.reclaimableBytes > 0 ? `, ${formatBytes(s.reclaimableBytes)} reclaimable` : ''})`);
-    const chunkNote = chunks ? `; btrfs: ${chunks.kind} ${formatBytes(chunks.bytes)} hold unallocated space metadata needs (see ## Btrfs)` : '';
+    const named = top.map(
+      (s, i) =>
+        `${i === 0 ? 'top source' : 'then'} ${s.kind} ${formatBytes(s.bytes)} (${share(s.bytes, a.usedBytes)} of used${s.reclaimableBytes > 0 ? `, ${formatBytes(s.reclaimableBytes)} reclaimable` : ''})`,
+    );
+    const chunkNote = chunks
+      ? `; btrfs: ${chunks.kind} ${formatBytes(chunks.bytes)} hold unallocated space metadata needs (see ## Btrfs)`
+      : '';
     lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}${chunkNote}.`);
-    lines.push('', ...table(['Source', 'Bytes', 'Share of used', 'Reclaimable'], a.sources.map((s) => [
-      `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}`, formatBytes(s.bytes), s.countsInUsed ? share(s.bytes, a.usedBytes) : '—', formatBytes(s.reclaimableBytes),
-    ])), '');
-    if (a.unattributedBytes < 0) lines.push(`Docker's figures exceed the filesystem's used bytes by ${formatBytes(-a.unattributedBytes)} (shared extents or volumes elsewhere).`);
+    lines.push(
+      '',
+      ...table(
+        ['Source', 'Bytes', 'Share of used', 'Reclaimable'],
+        a.sources.map((s) => [
+          `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}`,
+          formatBytes(s.bytes),
+          s.countsInUsed ? share(s.bytes, a.usedBytes) : '—',
+          formatBytes(s.reclaimableBytes),
+        ]),
+      ),
+      '',
+    );
+    if (a.unattributedBytes < 0)
+      lines.push(
+        `Docker's figures exceed the filesystem's used bytes by ${formatBytes(-a.unattributedBytes)} (shared extents or volumes elsewhere).`,
+      );
     for (const n of a.notes) lines.push(inline(n, 400));
   }
   if (d.outsideDocker) {
-    const dirs = d.outsideDocker.map((o) => `${inline(o.path)} ${formatBytes(o.bytes)}${o.largestChild ? ` (largest: ${inline(o.largestChild.path)} ${formatBytes(o.largestChild.bytes)})` : ''}`);
+    const dirs = d.outsideDocker.map(
+      (o) =>
+        `${inline(o.path)} ${formatBytes(o.bytes)}${o.largestChild ? ` (largest: ${inline(o.largestChild.path)} ${formatBytes(o.largestChild.bytes)})` : ''}`,
+    );
     lines.push(`Outside Docker, biggest directories: ${dirs.join('; ') || 'none found'}.`);
   } else if (d.outsideDockerProblem) {
     lines.push(`Outside Docker: ${inline(d.outsideDockerProblem)}.`);
   }
   // The highest ratios only: a thousand filesystems must not make a thousand-item line.
-  const measured = d.pressure.filter((p) => p.ratio !== null).sort((a, b) => b.ratio! - a.ratio! || byText(a.mountpoint, b.mountpoint));
+  const measured = d.pressure
+    .filter((p) => p.ratio !== null)
+    .sort((a, b) => b.ratio! - a.ratio! || byText(a.mountpoint, b.mountpoint));
   const ratios = measured.slice(0, MAX_RATIOS).map((p) => `${inline(p.mountpoint)} ${p.ratio!.toFixed(3)}`);
   const more = measured.length > MAX_RATIOS ? `, … and ${measured.length - MAX_RATIOS} more` : '';
   if (ratios.length) lines.push(`Pressure (used / capacity): ${ratios.join(', ')}${more}.`);
-  lines.push(d.findings.length
-    ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${markdownOfPlain(f.evidence)})`).join(' | ')}`
-    : 'Findings: none.');
+  lines.push(
+    d.findings.length
+      ? `Findings: ${d.findings.map((f) => `${f.severity} ${f.name} (${markdownOfPlain(f.evidence)})`).join(' | ')}`
+      : 'Findings: none.',
+  );
   return lines;
 }

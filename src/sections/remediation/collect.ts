@@ -21,33 +21,60 @@ export function lastUse(history: HistoryWindow): { byImage: Map<string, number>;
  * The plan for the summary filesystem (Docker's data root, else /), from
  * what the measuring sections found; `always` plans even without pressure.
  */
-export async function collectRemediation(ctx: SectionContext, policy: RemediationPolicy = DEFAULT_POLICY, always = false): Promise<Collected<RemediationData>> {
+export async function collectRemediation(
+  ctx: SectionContext,
+  policy: RemediationPolicy = DEFAULT_POLICY,
+  always = false,
+): Promise<Collected<RemediationData>> {
   const fs = ctx.measured.filesystem?.data;
   const docker = ctx.measured.docker?.data ?? null;
   const pressure = ctx.measured.pressure?.data;
   const btrfs = ctx.measured.btrfs?.data;
   const row = fs ? summaryRow(fs) : undefined;
   if (!row || row.usedBytes === undefined || row.availBytes === undefined || row.usedPct === undefined) {
-    return { status: 'ok', data: { shown: false, reason: 'neither the Docker data root nor / could be measured', plan: null } };
+    return {
+      status: 'ok',
+      data: { shown: false, reason: 'neither the Docker data root nor / could be measured', plan: null },
+    };
   }
-  const pressing = (pressure?.findings ?? []).filter((f: Finding) => PRESSURE_FINDINGS.has(f.name) && f.mountpoint === row.mountpoint);
+  const pressing = (pressure?.findings ?? []).filter(
+    (f: Finding) => PRESSURE_FINDINGS.has(f.name) && f.mountpoint === row.mountpoint,
+  );
   if (!always && pressing.length === 0) {
-    return { status: 'ok', data: { shown: false, reason: `no disk or btrfs finding on ${row.mountpoint} at warning tier or above`, plan: null } };
+    return {
+      status: 'ok',
+      data: {
+        shown: false,
+        reason: `no disk or btrfs finding on ${row.mountpoint} at warning tier or above`,
+        plan: null,
+      },
+    };
   }
   const dockerHere = docker?.source === 'api' && row.roles.includes('docker-data-root');
   const stopped = dockerHere ? (docker?.df?.containers ?? []).filter((c) => !isRunning(c)).map((c) => c.id) : [];
-  const exitedAt = stopped.length && docker?.engine ? await getExitTimes(ctx.options.docker, docker.engine.apiVersion, stopped, ctx.deadline - 100) : new Map<string, number>();
+  const exitedAt =
+    stopped.length && docker?.engine
+      ? await getExitTimes(ctx.options.docker, docker.engine.apiVersion, stopped, ctx.deadline - 100)
+      : new Map<string, number>();
   const { byImage, since } = lastUse(await ctx.shared.history(ctx.deadline - 50));
   const outside = pressure?.attribution?.sources.find((s) => s.kind === 'outside-docker')?.bytes ?? 0;
-  const plan = planRemediation({
-    now: ctx.startedAt.getTime(),
-    filesystem: { mountpoint: row.mountpoint, usedBytes: row.usedBytes, availBytes: row.availBytes, usedPct: row.usedPct },
-    docker: dockerHere ? docker : null,
-    exitedAt,
-    imageLastUsed: byImage,
-    historySince: since,
-    btrfs: btrfs?.filesystems.find((b) => b.mountpoint === row.mountpoint) ?? null,
-    outsideDockerBytes: outside,
-  }, policy);
+  const plan = planRemediation(
+    {
+      now: ctx.startedAt.getTime(),
+      filesystem: {
+        mountpoint: row.mountpoint,
+        usedBytes: row.usedBytes,
+        availBytes: row.availBytes,
+        usedPct: row.usedPct,
+      },
+      docker: dockerHere ? docker : null,
+      exitedAt,
+      imageLastUsed: byImage,
+      historySince: since,
+      btrfs: btrfs?.filesystems.find((b) => b.mountpoint === row.mountpoint) ?? null,
+      outsideDockerBytes: outside,
+    },
+    policy,
+  );
   return { status: 'ok', data: { shown: true, reason: null, plan } };
 }

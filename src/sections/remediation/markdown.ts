@@ -17,11 +17,21 @@ export function remediationMarkdown(d: RemediationData): string[] {
     `Planned: safe ${b(p.byTier.safe)}, moderate ${b(p.byTier.moderate)}, destructive (a person decides) ${b(p.byTier.destructive)}.`,
   ];
   if (p.steps.length) {
-    lines.push('', ...table(['#', 'Tier', 'Step', 'Objects', 'Expected'], p.steps.map((s, i) => {
-      const names = s.objects.slice(0, MAX_NAMES).map((o) => inline(o.name || o.id, 60)).join(', ');
-      const more = s.objects.length > MAX_NAMES ? ` … and ${s.objects.length - MAX_NAMES} more` : '';
-      return [String(i + 1), s.tier, inline(s.title, 200), `${names}${more}` || '—', b(s.expectedBytes)];
-    })), '');
+    lines.push(
+      '',
+      ...table(
+        ['#', 'Tier', 'Step', 'Objects', 'Expected'],
+        p.steps.map((s, i) => {
+          const names = s.objects
+            .slice(0, MAX_NAMES)
+            .map((o) => inline(o.name || o.id, 60))
+            .join(', ');
+          const more = s.objects.length > MAX_NAMES ? ` … and ${s.objects.length - MAX_NAMES} more` : '';
+          return [String(i + 1), s.tier, inline(s.title, 200), `${names}${more}` || '—', b(s.expectedBytes)];
+        }),
+      ),
+      '',
+    );
     for (const [i, s] of p.steps.entries()) lines.push(`${i + 1}. ${code(s.cli, 200)}: ${inline(s.why, 200)}.`);
   } else {
     lines.push('No step can free anything on this filesystem.');
@@ -30,10 +40,15 @@ export function remediationMarkdown(d: RemediationData): string[] {
   if (p.wantBytes > reachable) {
     lines.push(`Short of the target by ${b(p.wantBytes - reachable)} with safe and moderate steps.`);
   }
-  const why = [...p.cannotFree].sort((x, y) => y.bytes - x.bytes || byText(x.reason, y.reason)).map((c) => `${inline(c.reason, 120)} ${b(c.bytes)}`);
+  const why = [...p.cannotFree]
+    .sort((x, y) => y.bytes - x.bytes || byText(x.reason, y.reason))
+    .map((c) => `${inline(c.reason, 120)} ${b(c.bytes)}`);
   if (why.length) lines.push(`Cannot free: ${why.join('; ')}.`);
   for (const n of p.notes) lines.push(inline(n, 300));
-  if (p.historyHours !== null && p.historyHours < 24 * 7) lines.push(`Last use of images is known from ${Math.round(p.historyHours)} h of history.`);
-  lines.push('Apply: `preflight remediate --apply` runs the safe steps (`--max-tier moderate` adds the moderate ones); destructive steps are never applied by this tool.');
+  if (p.historyHours !== null && p.historyHours < 24 * 7)
+    lines.push(`Last use of images is known from ${Math.round(p.historyHours)} h of history.`);
+  lines.push(
+    'Apply: `preflight remediate --apply` runs the safe steps (`--max-tier moderate` adds the moderate ones); destructive steps are never applied by this tool.',
+  );
   return lines;
 }

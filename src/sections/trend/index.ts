@@ -15,8 +15,11 @@ export const trendSection: Section<TrendData> = {
     // The same record the history append writes for this run.
     const current = buildRecord(ctx.measured, hostname(), ctx.startedAt, ctx.runId);
     const data = trendFromHistory(history, current, ctx.options.diskThresholdPct);
-    if (!ctx.options.journalRoot) return { status: 'degraded', reason: 'no journal (--no-journal): trends need past runs', data };
-    return history.problem ? { status: 'degraded', reason: `history: ${history.problem}`, data } : { status: 'ok', data };
+    if (!ctx.options.journalRoot)
+      return { status: 'degraded', reason: 'no journal (--no-journal): trends need past runs', data };
+    return history.problem
+      ? { status: 'degraded', reason: `history: ${history.problem}`, data }
+      : { status: 'ok', data };
   },
   markdown: trendMarkdown,
   json: (d) => ({ trend: d ?? null }),
