@@ -74,6 +74,11 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
     paths: [...(config.paths ?? []), ...args.paths],
     allMounts: args.allMounts || (config.allMounts ?? false),
     docker: parseDockerHost(fromEnv('DOCKER_HOST') ?? config.dockerHost),
+    dockerCli: {
+      context: fromEnv('DOCKER_CONTEXT') ?? null,
+      host: fromEnv('DOCKER_HOST') ?? null,
+      configDir: fromEnv('DOCKER_CONFIG') ?? `${env.HOME ?? '/root'}/.docker`,
+    },
     diskThresholdPct,
     scanOutside: args.scanOutside ?? false,
     journalRoot: args.noJournal

@@ -2,6 +2,13 @@ import type { EscalationPolicy } from './escalation.js';
 import type { RemediationPolicy } from './remediation/policy.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
 
+/** DOCKER_CONTEXT, DOCKER_HOST and the CLI's config folder (DOCKER_CONFIG, else ~/.docker), as the CLI reads them. */
+export interface DockerCliSettings {
+  context: string | null;
+  host: string | null;
+  configDir: string;
+}
+
 export type OutputFormat = 'markdown' | 'json' | 'fired' | 'prom';
 
 /** Everything a run needs to know, resolved from flags, config file and environment. */
@@ -13,6 +20,8 @@ export interface RunOptions {
   /** Also measure every real filesystem in the mount table. */
   allMounts: boolean;
   docker: DockerEndpoint;
+  /** What the docker CLI would use beyond the socket (its fallback when the API fails), from the environment; absent: not tried. */
+  dockerCli?: DockerCliSettings;
   /** P1 disk finding above this used % (the formula's priority); warning 10 below, critical above. */
   diskThresholdPct: number;
   /** du the filesystem when outside-docker leads even without disk pressure. */

@@ -211,7 +211,7 @@ function allStepKinds(): string[] {
 }
 
 function destructiveKinds(): string[] {
-  return [...read('src/model/remediation/plan.ts').matchAll(/kind: '([a-z0-9-]+)', tier: 'destructive'/g)].map(
+  return [...read('src/model/remediation/plan.ts').matchAll(/kind: '([a-z0-9-]+)',\s*tier: 'destructive'/g)].map(
     (m) => m[1]!,
   );
 }

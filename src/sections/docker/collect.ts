@@ -8,8 +8,7 @@ import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-d
 import { type EngineIdentity } from '../../parse/docker-engine.js';
 import { overlayOrphansProblem, type OverlayOrphans } from '../../parse/overlay2-dirs.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
-import type { Runner } from '../../host/exec.js';
-import { readSmallFile } from '../../probes/files.js';
+import { dockerCliMightWork } from '../../probes/docker-cli-context.js';
 import { dockerGet } from '../../host/docker-api.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
 import { type RecipeCache } from '../../model/recipe-cache.js';
@@ -190,31 +189,8 @@ async function cheapListing(ctx: SectionContext, versioned: (p: string) => strin
   return { ...df, layersSize: null };
 }
 
-/**
- * Would the docker CLI reach a daemon the socket cannot? Only through a
- * context (DOCKER_CONTEXT, or a current context in the CLI config) or a
- * DOCKER_HOST this client does not speak (ssh://). Otherwise spawning the
- * CLI (~50 ms) would only fail the same way.
- */
-async function cliMightWork(run: Runner): Promise<boolean> {
-  const env = process.env;
-  if (env.DOCKER_CONTEXT || (env.DOCKER_HOST && !/^(unix|tcp):\/\//.test(env.DOCKER_HOST))) return true;
-  const dir = env.DOCKER_CONFIG || `${env.HOME ?? '/root'}/.docker`;
-  try {
-    // HOME may sit on a hung NFS mount: read in a child under a deadline.
-    const config = JSON.parse(await readSmallFile(run, `${dir}/config.json`, 1024 * 1024, 1000)) as {
-      currentContext?: unknown;
-    };
-    return (
-      typeof config.currentContext === 'string' && config.currentContext !== '' && config.currentContext !== 'default'
-    );
-  } catch {
-    return false;
-  }
-}
-
 async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Collected<DockerStorage>> {
-  if (!(await cliMightWork(ctx.run))) throw new UnavailableError(apiReason);
+  if (!(await dockerCliMightWork(ctx.run, ctx.options.dockerCli))) throw new UnavailableError(apiReason);
   let df: SystemDf;
   try {
     const timeout = Math.max(1, remainingMs(ctx.deadline) - 200);
