@@ -1,15 +1,14 @@
 import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../../model/errors.js';
-import { attributeDangling, recipeOf } from '../../model/churn.js';
+import { attributeDangling } from '../../model/churn.js';
 import { buildDockerStorage, isDangling, type DockerStorage } from '../../model/docker-storage.js';
 import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
-import { parseCliSystemDf } from '../../parse/docker-cli-df.js';
 import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
 import { type EngineIdentity } from '../../parse/docker-engine.js';
 import { overlayOrphansProblem, type OverlayOrphans } from '../../parse/overlay2-dirs.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
 import { dockerCliMightWork } from '../../probes/docker-cli-context.js';
-import { dockerGet } from '../../host/docker-api.js';
+import { getCheapListing, getCliSystemDf, getImageRecipe, getSystemDf } from '../../probes/docker-storage.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
 import { type RecipeCache } from '../../model/recipe-cache.js';
 import { writeRecipeCache } from '../../sinks/recipe-cache.js';
@@ -28,18 +27,11 @@ const RECIPE_CACHE_TIMEOUT_MS = 1000;
 const MAX_DANGLING_LOOKUPS = 60;
 const MAX_TAGGED_LOOKUPS = 120;
 
-/*
- * Unversioned: the daemon answers at its own API version, as the versioned
- * path from GET /version did before. API 1.52+ puts per-object Items in the
- * usage objects only with verbose; older daemons ignore the parameter.
- */
-const DF_PATH = '/system/df?verbose=1';
-
 export async function collectDocker(ctx: SectionContext): Promise<Collected<DockerStorage>> {
   // The one expensive call starts first, beside /info rather than after it.
   const df = ctx.shared
     .dockerSocket(ctx.deadline)
-    .then(() => dockerGet(ctx.options.docker, DF_PATH, Math.max(1, afterReserve(ctx.deadline))));
+    .then(() => getSystemDf(ctx.options.docker, Math.max(1, afterReserve(ctx.deadline))));
   df.catch(() => undefined);
   const engine = await ctx.shared.dockerEngine(ctx.deadline);
   if (!engine.reachable) {
@@ -177,26 +169,16 @@ export function implausibleReason(implausible: SystemDf['implausible']): string 
 }
 
 /** When /system/df fails: the lists that cost the daemon nothing, without sizes it must compute. */
-async function cheapListing(ctx: SectionContext, versioned: (p: string) => string): Promise<SystemDf | null> {
+function cheapListing(ctx: SectionContext, versioned: (p: string) => string): Promise<SystemDf | null> {
   const left = remainingMs(ctx.deadline);
-  const timeout = Math.max(1, Math.min(2000, left - Math.min(200, left / 2)));
-  const [images, containers] = await Promise.all([
-    dockerGet(ctx.options.docker, versioned('/images/json'), timeout).catch(() => undefined),
-    dockerGet(ctx.options.docker, versioned('/containers/json?all=1'), timeout).catch(() => undefined),
-  ]);
-  if (images === undefined && containers === undefined) return null;
-  const df = parseSystemDf({ Images: images ?? [], Containers: containers ?? [] });
-  return { ...df, layersSize: null };
+  return getCheapListing(ctx.options.docker, versioned, Math.max(1, Math.min(2000, left - Math.min(200, left / 2))));
 }
 
 async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Collected<DockerStorage>> {
   if (!(await dockerCliMightWork(ctx.run, ctx.options.dockerCli))) throw new UnavailableError(apiReason);
   let df: SystemDf;
   try {
-    const timeout = Math.max(1, remainingMs(ctx.deadline) - 200);
-    const res = await ctx.run('docker', ['system', 'df', '-v', '--format', 'json'], timeout);
-    if (res.exitCode !== 0) throw new Error(res.stderr.trim().split('\n').pop() || `exit ${res.exitCode}`);
-    df = parseCliSystemDf(res.stdout);
+    df = await getCliSystemDf(ctx.run, Math.max(1, remainingMs(ctx.deadline) - 200));
   } catch (err) {
     // The API's reason is the one that matters; the CLI was only a second chance.
     const cli = errorMessage(err);
@@ -264,11 +246,7 @@ async function attributeDanglingImages(
   const deadline = Math.min(ctx.deadline - 200, Date.now() + churnLookupMs(ctx.options.budgetMs));
   const prefix = engine.apiVersion ? `/v${engine.apiVersion}` : '';
   const history = (image: DfImage) =>
-    dockerGet(
-      ctx.options.docker,
-      `${prefix}/images/${encodeURIComponent(image.id)}/history`,
-      callTimeout(deadline, HISTORY_TIMEOUT_MS),
-    ).then((body) => (Array.isArray(body) ? recipeOf(body) : undefined));
+    getImageRecipe(ctx.options.docker, prefix, image.id, callTimeout(deadline, HISTORY_TIMEOUT_MS));
   const fetched = await mapLimit(misses, 8, deadline, history);
   const recipes: RecipeCache = new Map(cached);
   misses.forEach((image, i) => fetched[i] && recipes.set(image.id, fetched[i]!));

@@ -1,0 +1,57 @@
+import type { Runner } from '../host/exec.js';
+import { dockerGet } from '../host/docker-api.js';
+import { recipeOf } from '../model/churn.js';
+import type { DockerEndpoint } from '../parse/docker-host.js';
+import { parseCliSystemDf } from '../parse/docker-cli-df.js';
+import { parseSystemDf, type SystemDf } from '../parse/docker-df.js';
+
+/*
+ * The Docker storage reads: the Engine API's disk usage, its cheap lists, an
+ * image's build history, and the CLI's `docker system df` when the API is out
+ * of reach. Each takes its own deadline; parsing is the parsers'.
+ */
+
+/*
+ * Unversioned: the daemon answers at its own API version, as the versioned
+ * path from GET /version did before. API 1.52+ puts per-object Items in the
+ * usage objects only with verbose; older daemons ignore the parameter.
+ */
+const DF_PATH = '/system/df?verbose=1';
+
+/** GET /system/df: the one expensive call (it walks every layer and volume). The raw answer. */
+export function getSystemDf(endpoint: DockerEndpoint, timeoutMs: number): Promise<unknown> {
+  return dockerGet(endpoint, DF_PATH, timeoutMs);
+}
+
+/** When /system/df fails: the lists that cost the daemon nothing, without the sizes it must compute; null when neither answered. */
+export async function getCheapListing(
+  endpoint: DockerEndpoint,
+  versioned: (p: string) => string,
+  timeoutMs: number,
+): Promise<SystemDf | null> {
+  const [images, containers] = await Promise.all([
+    dockerGet(endpoint, versioned('/images/json'), timeoutMs).catch(() => undefined),
+    dockerGet(endpoint, versioned('/containers/json?all=1'), timeoutMs).catch(() => undefined),
+  ]);
+  if (images === undefined && containers === undefined) return null;
+  const df = parseSystemDf({ Images: images ?? [], Containers: containers ?? [] });
+  return { ...df, layersSize: null };
+}
+
+/** GET /images/{id}/history → the image's build recipe; undefined when the answer is not a history. */
+export async function getImageRecipe(
+  endpoint: DockerEndpoint,
+  prefix: string,
+  imageId: string,
+  timeoutMs: number,
+): Promise<string[] | undefined> {
+  const body = await dockerGet(endpoint, `${prefix}/images/${encodeURIComponent(imageId)}/history`, timeoutMs);
+  return Array.isArray(body) ? recipeOf(body) : undefined;
+}
+
+/** `docker system df -v --format json` (CLI ≥ 23), parsed; throws with the CLI's last line when it fails. */
+export async function getCliSystemDf(run: Runner, timeoutMs: number): Promise<SystemDf> {
+  const res = await run('docker', ['system', 'df', '-v', '--format', 'json'], timeoutMs);
+  if (res.exitCode !== 0) throw new Error(res.stderr.trim().split('\n').pop() || `exit ${res.exitCode}`);
+  return parseCliSystemDf(res.stdout);
+}
