@@ -117,9 +117,9 @@ export function walkable(dir: string): string {
   return dir.startsWith('/') ? dir : `${process.cwd()}/${dir}`;
 }
 
-/** This process's effective uid, as `enter` compares owners with. */
-export function effectiveUid(): string {
-  return String(process.geteuid?.() ?? 0);
+/** This process's effective uid: what `enter` and the lock folder compare owners with. */
+export function effectiveUid(): number {
+  return process.geteuid?.() ?? 0;
 }
 
 /*

@@ -11,7 +11,7 @@ for f in *; do [ -f "$f" ] && [ ! -L "$f" ] && printf '%s\\n' "$f"; done
 exit 0`;
 
 export async function listFiles(run: Runner, dir: string, timeoutMs: number): Promise<string[]> {
-  const res = await inChild(run, LIST_SCRIPT, [walkable(dir), effectiveUid()], timeoutMs, dir);
+  const res = await inChild(run, LIST_SCRIPT, [walkable(dir), String(effectiveUid())], timeoutMs, dir);
   if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
   return res.stdout.split('\n').filter(Boolean);
 }

@@ -1,5 +1,6 @@
 import { lstatSync, mkdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { effectiveUid } from './folder-walk.js';
 
 /*
  * Where the host-wide locks live: a folder only this user can write, so no
@@ -13,8 +14,6 @@ import path from 'node:path';
  */
 
 export const LOCK_FOLDER_NAME = 'storage-preflight';
-
-const euid = (): number => process.geteuid?.() ?? 0;
 
 /** Why `st` (lstat of a folder) may not hold our locks; null when it may. */
 export function notPrivate(st: Stats, uid: number): string | null {
@@ -69,7 +68,7 @@ export function lockFolderCandidates(env: NodeJS.ProcessEnv, uid: number): strin
 }
 
 /** The folder this user's locks live in; NoLockFolderError when none is ours alone. */
-export function lockFolder(env: NodeJS.ProcessEnv = process.env, uid = euid()): string {
+export function lockFolder(env: NodeJS.ProcessEnv = process.env, uid = effectiveUid()): string {
   const reasons: string[] = [];
   // Without trailing slashes: lstat of `dir/` would follow a link.
   const tmp = env.TMPDIR && env.TMPDIR !== '/' ? env.TMPDIR.replace(/\/+$/, '') : env.TMPDIR;

@@ -3,6 +3,7 @@ import { lstat, open, readlink, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplyLockedError, RunLockedError, type LockRefusal } from '../model/errors.js';
+import { effectiveUid } from './folder-walk.js';
 import { lockFolder, NoLockFolderError } from './lock-dir.js';
 
 /*
@@ -104,7 +105,7 @@ async function readEntry(file: string): Promise<Entry | 'gone'> {
   });
   if (!st) return 'gone';
   // Made by another user (root, in this user's folder): not a lock of ours to honour.
-  if (st.uid !== (process.geteuid?.() ?? st.uid)) return { holder: null, ino: st.ino };
+  if (st.uid !== effectiveUid()) return { holder: null, ino: st.ino };
   const text = st.isSymbolicLink() ? await readlink(file).catch(() => '') : await smallRegularFile(file);
   return { holder: parseHolder(text), ino: st.ino };
 }

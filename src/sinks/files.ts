@@ -38,7 +38,7 @@ export async function appendToFile(
   const res = await inChild(
     run,
     APPEND_SCRIPT,
-    [walkable(dir), path.basename(file), mode, effectiveUid()],
+    [walkable(dir), path.basename(file), mode, String(effectiveUid())],
     timeoutMs,
     file,
     text,
@@ -60,7 +60,7 @@ export async function removeFiles(
   timeoutMs: number,
 ): Promise<void> {
   if (names.length === 0) return;
-  const res = await inChild(run, REMOVE_SCRIPT, [walkable(dir), effectiveUid(), ...names], timeoutMs, dir);
+  const res = await inChild(run, REMOVE_SCRIPT, [walkable(dir), String(effectiveUid()), ...names], timeoutMs, dir);
   if (res.exitCode !== 0) throw problemFrom(dir, res.stderr, res.exitCode);
 }
 
@@ -89,7 +89,7 @@ export async function replaceFile(
   const res = await inChild(
     run,
     REPLACE_SCRIPT,
-    [walkable(path.dirname(file)), name, effectiveUid()],
+    [walkable(path.dirname(file)), name, String(effectiveUid())],
     timeoutMs,
     file,
     text,

@@ -25,7 +25,7 @@ export async function writeRecipeCache(
     const res = await inChild(
       run,
       WRITE_SCRIPT,
-      [walkable(historyDir(root)), RECIPE_CACHE_FILE, effectiveUid()],
+      [walkable(historyDir(root)), RECIPE_CACHE_FILE, String(effectiveUid())],
       timeoutMs,
       file,
       formatRecipeCache(cache),

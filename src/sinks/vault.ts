@@ -54,7 +54,7 @@ export async function writeVaultFile(
   const res = await inChild(
     run,
     WRITE_SCRIPT,
-    [walkable(dir), name, opts.mode, opts.held ? '1' : '0', effectiveUid()],
+    [walkable(dir), name, opts.mode, opts.held ? '1' : '0', String(effectiveUid())],
     timeoutMs,
     file,
     text,

@@ -61,18 +61,8 @@ export async function applyPlan(
   deps: ApplyDeps,
 ): Promise<ApplyResult> {
   const { eligible, beyond } = selectSteps(plan, maxTier);
-  const base = {
-    mountpoint: plan.mountpoint,
-    targetPct: plan.targetPct,
-    maxTier,
-    capacityBytes: null,
-    usedBeforeBytes: null,
-    usedAfterBytes: null,
-    wantedBytes: null,
-    freedBytes: null,
-    targetReached: false,
-    notes: [] as string[],
-  };
+  // The figures are all set at the end, from the measurements.
+  const base = { mountpoint: plan.mountpoint, targetPct: plan.targetPct, maxTier, notes: [] as string[] };
   const lock = await deps.lock();
   const startedAt = deps.now();
   const stepsDeadline = deadline - Math.min(MEASURE_RESERVE_MS, Math.max(0, (deadline - startedAt) / 4));
