@@ -1,8 +1,19 @@
 import { execa, type ResultPromise } from 'execa';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeLoopFs, unmountUnder, type LoopFs } from './loopfs.js';
+import {
+  containerdConfig,
+  containerdMajor,
+  engineVersion,
+  enterModernEngine,
+  type EngineChoice,
+  type EngineName,
+  type ImageStore,
+  type ModernRoot,
+} from './modern-engine.js';
 import { sh } from './tools.js';
 
 /** Debian's 20.10 client: the one on PATH first (/usr/local/bin, v28) has no buildx. */
@@ -11,6 +22,12 @@ export const ENGINE_TOOLS = ['dockerd', DOCKER_CLI, 'busybox', 'mkfs.ext4', 'mkf
 
 export interface DockerSandbox {
   driver: 'overlay2' | 'btrfs';
+  /** Which engine and image store: tests name both in their titles. */
+  engine: EngineChoice;
+  /** `Engine 28.5.2 (API 1.51), containerd store`: for titles and messages. */
+  label: string;
+  /** Where containerd keeps content and snapshots (containerd store only). */
+  containerdRoot: string | null;
   socket: string;
   /** `unix://…` for DOCKER_HOST. */
   host: string;
@@ -31,28 +48,45 @@ export interface DockerSandbox {
  * the loop device: call it in afterAll, it is safe when start failed halfway.
  * opts.fs: run on a filesystem the caller made (bench/ keeps a built host's
  * image between runs); stop() still unmounts it, through its cleanup().
+ * opts.engine/store: which engine of the matrix (modern-engine.ts); the
+ * containerd store runs its own containerd, rooted on opts.containerdFs when
+ * given (a filesystem other than the data root's), else beside the data root.
  */
 export async function startDockerd(
   driver: 'overlay2' | 'btrfs',
   sizeMiB = 3072,
-  opts: { fs?: LoopFs } = {},
+  opts: { fs?: LoopFs; engine?: EngineName; store?: ImageStore; containerdFs?: LoopFs } = {},
 ): Promise<DockerSandbox> {
+  const choice: EngineChoice = { engine: opts.engine ?? 'debian', store: opts.store ?? 'graphdriver' };
   const fs = opts.fs ?? (await makeLoopFs({ fstype: driver === 'btrfs' ? 'btrfs' : 'ext4', sizeMiB }));
   // Unix socket paths are limited to 108 bytes: keep the run dir short.
   const run = path.join(fs.dir, 'r');
   const dataRoot = path.join(fs.mountpoint, 'docker');
   const socket = path.join(run, 'd.sock');
+  const host = `unix://${socket}`;
   await mkdir(run, { recursive: true });
   await mkdir(dataRoot, { recursive: true });
-  const daemon = execa(
-    'dockerd',
-    [
+  const extraFs = opts.containerdFs ? [opts.containerdFs] : [];
+  let chroot: ModernRoot | null = null;
+  const daemons: ResultPromise[] = [];
+  const stop = () => stopSandbox(daemons, [fs, ...extraFs], host, cli, chroot);
+  // The machine's own engine runs its own binaries; the newest one runs in its chroot.
+  const command = (file: string, args: readonly string[]): [string, string[]] =>
+    chroot ? chroot.command(file, args) : [file === 'docker' ? DOCKER_CLI : file, [...args]];
+  const cli = (args: readonly string[], timeout = 180_000, input?: string) => {
+    const [file, argv] = command('docker', ['-H', host, ...args]);
+    return execa(file, argv, { reject: false, input, env: { DOCKER_BUILDKIT: '1', HOME: '/root' }, timeout });
+  };
+  let containerdRoot: string | null = null;
+  try {
+    if (choice.engine === 'newest') chroot = await enterModernEngine([fs.dir, ...extraFs.map((f) => f.dir)]);
+    const daemonArgs = [
       '--data-root',
       dataRoot,
       '--exec-root',
       path.join(run, 'x'),
       '--host',
-      `unix://${socket}`,
+      host,
       '--pidfile',
       path.join(run, 'd.pid'),
       '--storage-driver',
@@ -62,55 +96,96 @@ export async function startDockerd(
       '--ip-masq=false',
       '--shutdown-timeout',
       '1',
-    ],
-    { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: { file: path.join(fs.dir, 'dockerd.log') } },
-  );
-  const pid = daemon.pid ?? -1;
-  const host = `unix://${socket}`;
-  const docker = async (args: readonly string[], opts: { input?: string } = {}) => {
-    const res = await execa(DOCKER_CLI, ['-H', host, ...args], {
-      reject: false,
-      input: opts.input,
-      env: { DOCKER_BUILDKIT: '1' },
-      timeout: 180_000,
-    });
+    ];
+    if (choice.store === 'containerd') {
+      if (!chroot) throw new Error('the containerd image store is tested on the newest engine only');
+      containerdRoot = path.join((opts.containerdFs ?? fs).mountpoint, 'containerd');
+      const containerdSocket = path.join(run, 'c.sock');
+      const config = path.join(fs.dir, 'containerd.toml');
+      await writeFile(
+        config,
+        containerdConfig({
+          root: containerdRoot,
+          state: path.join(run, 'cs'),
+          socket: containerdSocket,
+          major: await containerdMajor(chroot),
+        }),
+      );
+      const [file, argv] = command('containerd', ['--config', config]);
+      daemons.push(spawnLogged(file, argv, path.join(fs.dir, 'containerd.log')));
+      await waitForFile(containerdSocket, daemons[0]!, path.join(fs.dir, 'containerd.log'));
+      const daemonJson = path.join(fs.dir, 'daemon.json');
+      await writeFile(daemonJson, JSON.stringify({ features: { 'containerd-snapshotter': true } }));
+      daemonArgs.push('--containerd', containerdSocket, '--config-file', daemonJson);
+      // The snapshotter is named by the driver: overlayfs for overlay2, btrfs for btrfs.
+      daemonArgs.splice(daemonArgs.indexOf('--storage-driver'), 2, '--storage-driver', snapshotterOf(driver));
+    } else if (chroot) {
+      // The graph-driver store on an engine that defaults to containerd's: say so.
+      const daemonJson = path.join(fs.dir, 'daemon.json');
+      await writeFile(daemonJson, JSON.stringify({ features: { 'containerd-snapshotter': false } }));
+      daemonArgs.push('--config-file', daemonJson);
+    }
+    const [file, argv] = command('dockerd', daemonArgs);
+    daemons.push(spawnLogged(file, argv, path.join(fs.dir, 'dockerd.log')));
+    await waitForPing(daemons.at(-1)!, cli, path.join(fs.dir, 'dockerd.log'));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const docker = async (args: readonly string[], o: { input?: string } = {}) => {
+    const res = await cli(args, 180_000, o.input);
     if (res.exitCode !== 0) throw new Error(`docker ${args.join(' ')}: ${String(res.stderr).slice(-1500)}`);
     return String(res.stdout);
   };
-  const sandbox: DockerSandbox = {
+  const { version, api } = await engineVersion(docker);
+  return {
     driver,
+    engine: choice,
+    label: `Engine ${version} (API ${api}), ${choice.store === 'containerd' ? 'containerd' : 'graph-driver'} store`,
+    containerdRoot,
     socket,
     host,
     dataRoot,
     fs,
-    pid,
+    pid: daemons.at(-1)?.pid ?? -1,
     docker,
     buildImage: (tag, extra = [], files = {}) => buildImage(docker, fs.dir, tag, extra, files),
-    stop: () => stopSandbox(daemon, fs, host),
+    stop,
   };
-  try {
-    await waitForPing(daemon, host, path.join(fs.dir, 'dockerd.log'));
-  } catch (err) {
-    await sandbox.stop();
-    throw err;
-  }
-  return sandbox;
 }
 
-async function waitForPing(daemon: ResultPromise, host: string, log: string): Promise<void> {
+/** The containerd snapshotter that stands for a graph driver. */
+function snapshotterOf(driver: 'overlay2' | 'btrfs'): string {
+  return driver === 'overlay2' ? 'overlayfs' : 'btrfs';
+}
+
+function spawnLogged(file: string, args: readonly string[], log: string): ResultPromise {
+  return execa(file, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: { file: log } });
+}
+
+async function waitForFile(file: string, daemon: ResultPromise, log: string): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until && (daemon.exitCode === null || daemon.exitCode === undefined)) {
+    if (existsSync(file)) return;
+    await sleep(100);
+  }
+  const tail = await readFile(log, 'utf8').catch(() => '');
+  throw new Error(`${path.basename(file)} did not appear:\n${tail.slice(-3000)}`);
+}
+
+async function waitForPing(daemon: ResultPromise, cli: Cli, log: string): Promise<void> {
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
     if (daemon.exitCode !== null && daemon.exitCode !== undefined) break;
-    const res = await execa(DOCKER_CLI, ['-H', host, 'version', '--format', '{{.Server.Version}}'], {
-      reject: false,
-      timeout: 5000,
-    });
+    const res = await cli(['version', '--format', '{{.Server.Version}}'], 5000);
     if (res.exitCode === 0) return;
     await sleep(200);
   }
   const tail = await readFile(log, 'utf8').catch(() => '');
   throw new Error(`dockerd did not come up:\n${tail.slice(-3000)}`);
 }
+
+type Cli = (args: readonly string[], timeout?: number, input?: string) => ResultPromise;
 
 async function buildImage(
   docker: DockerSandbox['docker'],
@@ -135,26 +210,42 @@ async function buildImage(
   await rm(ctx, { recursive: true, force: true });
 }
 
-/** Kill the daemon and whatever it started (containerd, shims, containers) by pid, then unmount. */
-async function stopSandbox(daemon: ResultPromise, fs: LoopFs, host: string): Promise<void> {
-  if (daemon.exitCode === null || daemon.exitCode === undefined) {
+/** Kill the daemons and whatever they started (containerd, shims, containers) by pid, then unmount. */
+async function stopSandbox(
+  daemons: readonly ResultPromise[],
+  filesystems: readonly LoopFs[],
+  host: string,
+  cli: Cli,
+  chroot: ModernRoot | null,
+): Promise<void> {
+  const dockerd = daemons.at(-1);
+  if (dockerd && (dockerd.exitCode === null || dockerd.exitCode === undefined)) {
     // Kill containers first: once their shims are gone they would live on,
     // orphaned, pinning the loop filesystem through their mount namespace.
-    const running = await execa(DOCKER_CLI, ['-H', host, 'ps', '-q'], { reject: false, timeout: 10_000 });
+    const running = await cli(['ps', '-q'], 10_000);
     const ids = String(running.stdout ?? '')
       .split('\n')
       .filter(Boolean);
-    if (ids.length) await execa(DOCKER_CLI, ['-H', host, 'kill', ...ids], { reject: false, timeout: 20_000 });
+    if (ids.length) await cli(['kill', ...ids], 20_000);
+  }
+  // dockerd first, then containerd: the reverse of their start.
+  for (const daemon of [...daemons].reverse()) {
+    if (daemon.exitCode !== null && daemon.exitCode !== undefined) continue;
     daemon.kill('SIGTERM');
     const exited = await Promise.race([daemon.then(() => true), sleep(20_000).then(() => false)]);
     if (!exited) daemon.kill('SIGKILL');
     await daemon.catch(() => undefined);
   }
-  await killProcessesMentioning(fs.dir);
-  await killProcessesMountedOn(fs.dir);
-  // Container rootfs mounts under the data root, netns mounts under the exec root.
-  await unmountUnder(fs.dir);
-  await fs.cleanup();
+  for (const fs of filesystems) {
+    await killProcessesMentioning(fs.dir);
+    await killProcessesMountedOn(fs.dir);
+  }
+  if (chroot) await chroot.cleanup();
+  for (const fs of filesystems) {
+    // Container rootfs mounts under the data root, netns mounts under the exec root.
+    await unmountUnder(fs.dir);
+    await fs.cleanup();
+  }
 }
 
 /** containerd and its shims carry the sandbox's paths in their command lines. */
