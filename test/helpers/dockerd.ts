@@ -26,6 +26,9 @@ export interface DockerSandbox {
   engine: EngineChoice;
   /** `Engine 28.5.2 (API 1.51), containerd store`: for titles and messages. */
   label: string;
+  /** The daemon's own version and API version, read after it started. */
+  version: string;
+  apiVersion: string;
   /** Where containerd keeps content and snapshots (containerd store only). */
   containerdRoot: string | null;
   socket: string;
@@ -142,6 +145,8 @@ export async function startDockerd(
     driver,
     engine: choice,
     label: `Engine ${version} (API ${api}), ${choice.store === 'containerd' ? 'containerd' : 'graph-driver'} store`,
+    version,
+    apiVersion: api,
     containerdRoot,
     socket,
     host,
