@@ -1,15 +1,24 @@
-import type { DfImage } from '../parse/docker-df.js';
+import type { DfBuildRecord, DfImage } from '../parse/docker-df.js';
 import { byText } from '../text/order.js';
 
 /** One repository's rebuild churn: `pf-app: 4 builds in 24 h, 3 dangling versions, 12.0 MiB`. */
 export interface RepositoryChurn {
   repository: string;
   builds24h: number;
+  /** Old versions kept: dangling images (graph-driver store) or superseded BuildKit records (containerd store, see `keptIn`). */
   danglingVersions: number;
   danglingBytes: number;
+  /** Where the old versions stay: the containerd store leaves no dangling image, only BuildKit records. */
+  keptIn?: 'build-cache';
 }
 
 export const UNKNOWN_REPOSITORY = '(unattributed)';
+
+/** A tagged image with its build recipe (`recipeOf` its history). */
+export interface TaggedRecipe {
+  image: DfImage;
+  recipe: readonly string[];
+}
 
 /** `registry:5000/team/app:1.2` → `registry:5000/team/app`; `app@sha256:…` → `app`. */
 export function repositoryOf(ref: string): string {
@@ -102,4 +111,84 @@ export function summarizeChurn(
     .sort(
       (a, b) => b.danglingBytes - a.danglingBytes || b.builds24h - a.builds24h || byText(a.repository, b.repository),
     );
+}
+
+/**
+ * A build step as BuildKit's record describes it, comparable with a history
+ * line: `[stage-0 3/4] COPY stamp /stamp` → `COPY stamp /stamp`;
+ * `mount / from exec /bin/sh -c cat /stamp` → `/bin/sh -c cat /stamp`.
+ */
+export function recordStep(description: string): string {
+  return description
+    .replace(/^\[[^\]]*\] /, '')
+    .replace(/^mount \/ from exec /, '')
+    .trim();
+}
+
+/**
+ * The same step in an image's history (`recipeOf`): `COPY stamp /stamp # buildkit`
+ * → `COPY stamp /stamp`; `RUN |1 V=2 /bin/sh -c make # buildkit` → `/bin/sh -c make`.
+ */
+export function historyStep(line: string): string {
+  return line
+    .replace(/ # buildkit$/, '')
+    .replace(/^RUN (\|\d+ (\S+=\S* )*)?/, '')
+    .trim();
+}
+
+const epochSeconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : NaN);
+
+/**
+ * Churn on the containerd image store, where a rebuilt tag leaves no
+ * dangling image: each rebuild leaves a new BuildKit record for every step
+ * whose input changed. Records of one step are versions of it; the step is
+ * tied to the repository whose tagged image's history holds it (a step in
+ * several repositories' histories, such as a shared base, says nothing).
+ * Old versions = all but the newest record of a step; their bytes are what
+ * pruning them frees (records in use or shared with images excluded).
+ */
+export function summarizeRecordChurn(
+  records: readonly DfBuildRecord[],
+  tagged: readonly TaggedRecipe[],
+  nowSeconds: number,
+): RepositoryChurn[] {
+  const reposOfStep = new Map<string, Set<string>>();
+  for (const { image, recipe } of tagged)
+    for (const line of recipe) {
+      const step = historyStep(line);
+      const repos = reposOfStep.get(step) ?? new Set<string>();
+      for (const tag of image.repoTags) repos.add(repositoryOf(tag));
+      reposOfStep.set(step, repos);
+    }
+  const versions = new Map<string, DfBuildRecord[]>();
+  for (const r of records) {
+    if (r.type !== 'regular' || !r.description) continue;
+    const step = recordStep(r.description);
+    versions.set(step, [...(versions.get(step) ?? []), r]);
+  }
+  const byRepo = new Map<string, RepositoryChurn>();
+  for (const [step, recs] of versions) {
+    if (recs.length < 2) continue;
+    const repos = reposOfStep.get(step);
+    const repository = repos?.size === 1 ? [...repos][0]! : UNKNOWN_REPOSITORY;
+    const newestFirst = [...recs].sort(
+      (a, b) => (epochSeconds(b.createdAt) || 0) - (epochSeconds(a.createdAt) || 0) || byText(a.id, b.id),
+    );
+    const old = newestFirst.slice(1);
+    const c = byRepo.get(repository) ?? {
+      repository,
+      builds24h: 0,
+      danglingVersions: 0,
+      danglingBytes: 0,
+      keptIn: 'build-cache' as const,
+    };
+    // A build makes one record per changed step: the busiest step counts the builds.
+    c.builds24h = Math.max(c.builds24h, recs.filter((r) => nowSeconds - epochSeconds(r.createdAt) <= 86_400).length);
+    c.danglingVersions = Math.max(c.danglingVersions, old.length);
+    c.danglingBytes += old.filter((r) => !r.inUse && !r.shared).reduce((a, r) => a + Math.max(0, r.size), 0);
+    byRepo.set(repository, c);
+  }
+  return [...byRepo.values()].sort(
+    (a, b) => b.danglingBytes - a.danglingBytes || b.builds24h - a.builds24h || byText(a.repository, b.repository),
+  );
 }

@@ -3,7 +3,7 @@ import type { DfBuildRecord, DfContainer, DfImage, DfVolume, SystemDf } from '..
 import { apiAtLeast, type EngineIdentity } from '../parse/docker-engine.js';
 import type { OverlayOrphans } from '../parse/overlay2-dirs.js';
 import { byText } from '../text/order.js';
-import { summarizeChurn, type RepositoryChurn } from './churn.js';
+import { summarizeChurn, summarizeRecordChurn, type RepositoryChurn, type TaggedRecipe } from './churn.js';
 
 /**
  * Per-category byte figures, counted the way the matching prune counts them.
@@ -286,8 +286,18 @@ export interface DockerStorageInput {
   logs: Map<string, ContainerLogFiles> | null;
   logsReason: string | null;
   danglingRepository: Record<string, string>;
+  /** Tagged images with their recipes, when looked up (the containerd store's churn needs them). */
+  taggedRecipes?: readonly TaggedRecipe[];
   overlayOrphans?: OverlayOrphans | null;
   nowSeconds: number;
+}
+
+/** Graph-driver store: dangling images per repository; containerd store: rebuilt steps' BuildKit records too. */
+function churnOf(df: SystemDf, engine: EngineIdentity | null, input: DockerStorageInput): RepositoryChurn[] {
+  const images = summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds);
+  if (engine?.imageStore !== 'containerd') return images;
+  const records = summarizeRecordChurn(df.buildCache, input.taggedRecipes ?? [], input.nowSeconds);
+  return [...records, ...images.filter((c) => !records.some((r) => r.repository === c.repository))];
 }
 
 /** Pure: what the probes learned → the section's model. */
@@ -307,10 +317,7 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     buildCache: df && sized ? summarizeBuildCache(df) : null,
     logs: summarizeLogs(input.logs, input.logsReason, df?.containers ?? [], engine?.loggingDriver ?? 'json-file'),
     // Churn sums image sizes: none at all beats a sum of impossible figures.
-    churn:
-      df && df.implausible.count === 0
-        ? summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds)
-        : [],
+    churn: df && df.implausible.count === 0 ? churnOf(df, engine, input) : [],
     danglingRepository: input.danglingRepository,
     overlayOrphans: input.overlayOrphans ?? null,
   };

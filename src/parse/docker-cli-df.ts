@@ -62,6 +62,7 @@ export function parseCliSystemDf(text: string): SystemDf {
     .map(asObject)
     .map((o) => {
       const last = cliTime(str(o.LastUsedAt));
+      const created = cliTime(str(o.CreatedAt));
       return {
         id: str(o.ID),
         type: str(o.CacheType) || 'unknown',
@@ -70,6 +71,7 @@ export function parseCliSystemDf(text: string): SystemDf {
         shared: str(o.Shared) === 'true',
         size: Math.max(0, humanBytes(str(o.Size))),
         lastUsedAt: last === null ? null : new Date(last * 1000).toISOString(),
+        createdAt: created === null ? null : new Date(created * 1000).toISOString(),
         usageCount: intOr(str(o.UsageCount), 0),
         parents: recordParents(o),
       };

@@ -53,6 +53,8 @@ export interface DfBuildRecord {
   shared: boolean;
   size: number;
   lastUsedAt: string | null;
+  /** When BuildKit made it (`CreatedAt`): a rebuild makes a new record for each step whose input changed. */
+  createdAt: string | null;
   usageCount: number;
   /** Records this one builds on: BuildKit frees a parent only after its children. */
   parents: string[];
@@ -250,6 +252,7 @@ function buildRecord(value: unknown, check: Check): DfBuildRecord {
     shared: o.Shared === true,
     size: num(o.Size),
     lastUsedAt: typeof o.LastUsedAt === 'string' ? o.LastUsedAt : null,
+    createdAt: typeof o.CreatedAt === 'string' ? o.CreatedAt : null,
     usageCount: num(o.UsageCount),
     parents: recordParents(o),
   };

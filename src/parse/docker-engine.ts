@@ -14,6 +14,8 @@ export interface EngineIdentity {
   backingFilesystem: string | null;
   imageStore: ImageStore;
   loggingDriver: string;
+  /** The containerd dockerd talks to (API 1.46+: `Containerd.Address`), and the namespace of its containers and images. */
+  containerd: { address: string; namespace: string } | null;
 }
 
 export function parseVersion(body: unknown): { version: string; apiVersion: string; os: string } {
@@ -43,7 +45,16 @@ export function parseInfo(body: unknown, version: { version: string; apiVersion:
     backingFilesystem: status('Backing Filesystem'),
     imageStore: status('driver-type') === 'io.containerd.snapshotter.v1' ? 'containerd' : 'graphdriver',
     loggingDriver: str(o.LoggingDriver),
+    containerd: containerdOf(o.Containerd),
   };
+}
+
+/** `"Containerd":{"Address":"/run/containerd/containerd.sock","Namespaces":{"Containers":"moby","Plugins":"plugins.moby"}}` */
+function containerdOf(value: unknown): EngineIdentity['containerd'] {
+  const o = asObject(value);
+  const address = str(o.Address);
+  if (!address.startsWith('/')) return null;
+  return { address, namespace: str(asObject(o.Namespaces).Containers) || 'moby' };
 }
 
 /**

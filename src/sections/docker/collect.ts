@@ -1,9 +1,9 @@
 import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../../model/errors.js';
-import { attributeDangling } from '../../model/churn.js';
+import { attributeDangling, recordStep, type TaggedRecipe } from '../../model/churn.js';
 import { buildDockerStorage, isDangling, type DockerStorage } from '../../model/docker-storage.js';
 import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
-import { parseSystemDf, type DfImage, type SystemDf } from '../../parse/docker-df.js';
+import { parseSystemDf, type DfBuildRecord, type DfImage, type SystemDf } from '../../parse/docker-df.js';
 import { type EngineIdentity } from '../../parse/docker-engine.js';
 import { overlayOrphansProblem, type OverlayOrphans } from '../../parse/overlay2-dirs.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
@@ -86,9 +86,9 @@ async function collectViaApi(
   const { orphans, blocked: orphansBlocked } = await overlayPromise;
   const recipes = await recipesPromise;
   const churn = df
-    ? await attributeDanglingImages(ctx, engine, df.images, recipes?.cache ?? new Map())
-    : { byId: {}, problem: null };
-  const data = await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn.byId);
+    ? await attributeOldBuilds(ctx, engine, df, recipes?.cache ?? new Map())
+    : { byId: {}, tagged: [], problem: null };
+  const data = await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn);
   if (timedOut)
     return {
       status: 'timeout',
@@ -207,7 +207,7 @@ async function assemble(
   logsReason: string | null,
   source: 'api' | 'cli',
   overlayOrphans: OverlayOrphans | null,
-  danglingRepository: Record<string, string> = {},
+  builds: { byId: Record<string, string>; tagged: TaggedRecipe[] } = { byId: {}, tagged: [] },
 ): Promise<DockerStorage> {
   return buildDockerStorage({
     source,
@@ -217,27 +217,32 @@ async function assemble(
     dfProblem,
     logs,
     logsReason,
-    danglingRepository,
+    danglingRepository: builds.byId,
+    taggedRecipes: builds.tagged,
     overlayOrphans,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
 }
 
 /**
- * Tell which repository each dangling image was a version of, from build
- * histories: cached by image id (immutable), the misses looked up within a
- * bounded share of the budget (a cold cache never holds the report longer),
- * the cache then kept to the images that still exist.
+ * Tell which repository each old build belongs to, from build histories:
+ * cached by image id (immutable), the misses looked up within a bounded
+ * share of the budget (a cold cache never holds the report longer), the
+ * cache then kept to the images that still exist. On the graph-driver store
+ * old builds are dangling images; on the containerd store they are only
+ * BuildKit records, tied to the tagged image whose history has their step.
  */
-async function attributeDanglingImages(
+async function attributeOldBuilds(
   ctx: SectionContext,
   engine: EngineIdentity,
-  images: readonly DfImage[],
+  df: SystemDf,
   cached: RecipeCache,
-): Promise<{ byId: Record<string, string>; problem: string | null }> {
+): Promise<{ byId: Record<string, string>; tagged: TaggedRecipe[]; problem: string | null }> {
+  const images = df.images;
   const newestFirst = (a: DfImage, b: DfImage) => b.created - a.created || (a.id < b.id ? -1 : 1);
   const dangling = images.filter(isDangling).sort(newestFirst).slice(0, MAX_DANGLING_LOOKUPS);
-  if (dangling.length === 0) return { byId: {}, problem: null };
+  const recordsRebuilt = engine.imageStore === 'containerd' && hasRebuiltSteps(df.buildCache);
+  if (dangling.length === 0 && !recordsRebuilt) return { byId: {}, tagged: [], problem: null };
   const tagged = images
     .filter((i) => !isDangling(i))
     .sort(newestFirst)
@@ -253,7 +258,19 @@ async function attributeDanglingImages(
   const known = tagged.flatMap((image) => (recipes.has(image.id) ? [{ image, recipe: recipes.get(image.id)! }] : []));
   const byId: Record<string, string> = {};
   for (const image of dangling) byId[image.id] = attributeDangling(image, recipes.get(image.id), known);
-  return { byId, problem: await keepRecipes(ctx, recipes, images, cached) };
+  return { byId, tagged: known, problem: await keepRecipes(ctx, recipes, images, cached) };
+}
+
+/** Two records of one build step: a rebuild. */
+function hasRebuiltSteps(records: readonly DfBuildRecord[]): boolean {
+  const seen = new Set<string>();
+  for (const r of records) {
+    if (r.type !== 'regular') continue;
+    const step = recordStep(r.description);
+    if (seen.has(step)) return true;
+    seen.add(step);
+  }
+  return false;
 }
 
 /** Write the cache when it changed: new recipes, or images gone since. */

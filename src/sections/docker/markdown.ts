@@ -132,7 +132,7 @@ function detailLines(d: DockerStorage): string[] {
       .slice(0, TOP_N)
       .map(
         (c) =>
-          `${name(c.repository)}: ${c.builds24h} builds in 24 h, ${c.danglingVersions} dangling versions, ${formatBytes(c.danglingBytes)}`,
+          `${name(c.repository)}: ${c.builds24h} builds in 24 h, ${c.danglingVersions} ${c.keptIn === 'build-cache' ? 'old versions in the build cache' : 'dangling versions'}, ${formatBytes(c.danglingBytes)}`,
       );
     lines.push(`Rebuild churn: ${churn.join('; ')}${tail(d.churn.slice(TOP_N).map((c) => c.danglingBytes))}`);
   }
