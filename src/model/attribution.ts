@@ -104,6 +104,10 @@ export function attribute(
     if (orphans && orphans.dirs.length) sources.push(source('overlay2-orphans', orphans.bytes, orphans.bytes));
     if (docker.dfProblem)
       notes.push(`Docker sizes unknown this run (${docker.dfProblem}): their bytes count as outside Docker.`);
+    else if (docker.walkProblem)
+      notes.push(
+        `Container and volume sizes unknown this run (${docker.walkProblem}): their bytes count as outside Docker.`,
+      );
     const unread = unreadNote(docker);
     if (unread) notes.push(unread);
   } else if (dockerNote) {

@@ -264,6 +264,8 @@ export interface DockerStorage {
   engine: EngineIdentity | null;
   /** Why /system/df figures are missing or partial this run, if they are. */
   dfProblem: string | null;
+  /** Why containers' and volumes' sizes alone are missing (their walking call failed; images and build cache stand). */
+  walkProblem: string | null;
   df: SystemDf | null;
   images: ImageSummary | null;
   containers: ContainerSummary | null;
@@ -294,7 +296,12 @@ export interface DockerStorageInput {
 
 /** Graph-driver store: dangling images per repository; containerd store: rebuilt steps' BuildKit records too. */
 function churnOf(df: SystemDf, engine: EngineIdentity | null, input: DockerStorageInput): RepositoryChurn[] {
-  const images = summarizeChurn(df.images, new Map(Object.entries(input.danglingRepository)), uniqueOf, input.nowSeconds);
+  const images = summarizeChurn(
+    df.images,
+    new Map(Object.entries(input.danglingRepository)),
+    uniqueOf,
+    input.nowSeconds,
+  );
   if (engine?.imageStore !== 'containerd') return images;
   const records = summarizeRecordChurn(df.buildCache, input.taggedRecipes ?? [], input.nowSeconds);
   return [...records, ...images.filter((c) => !records.some((r) => r.repository === c.repository))];
@@ -310,10 +317,11 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     endpoint: input.endpoint,
     engine,
     dfProblem: input.dfProblem,
+    walkProblem: null,
     df,
     images: df && sized ? summarizeImages(df) : null,
-    containers: df && sized ? summarizeContainers(df) : null,
-    volumes: df && sized ? summarizeVolumes(df, engine?.apiVersion ?? '1.41') : null,
+    containers: df && sized && !df.unsized.includes('containers') ? summarizeContainers(df) : null,
+    volumes: df && sized && !df.unsized.includes('volumes') ? summarizeVolumes(df, engine?.apiVersion ?? '1.41') : null,
     buildCache: df && sized ? summarizeBuildCache(df) : null,
     logs: summarizeLogs(input.logs, input.logsReason, df?.containers ?? [], engine?.loggingDriver ?? 'json-file'),
     // Churn sums image sizes: none at all beats a sum of impossible figures.

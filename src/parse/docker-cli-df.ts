@@ -85,6 +85,7 @@ export function parseCliSystemDf(text: string): SystemDf {
     buildCache,
     totals: {},
     implausible: { count: 0, example: null },
+    unsized: [],
   };
 }
 

@@ -84,6 +84,8 @@ export interface SystemDf {
   };
   /** Byte figures no real disk gives (a daemon bug, a corrupt layer db); example like `image sha256:ea2a48056cae Size 8.67e+289`. */
   implausible: { count: number; example: string | null };
+  /** Categories listed without their sizes: the walking call gave no answer, the cheap lists stood in. */
+  unsized: ('containers' | 'volumes')[];
 }
 
 /** Notes a byte figure as implausible; `unknownOk` where the daemon uses -1 for "not computed". */
@@ -155,7 +157,43 @@ export function parseSystemDf(body: unknown): SystemDf {
   };
   // After the objects, so the example names one when it can.
   check(doc.LayersSize, 'LayersSize');
-  return { ...parsed, implausible: { count, example } };
+  return { ...parsed, implausible: { count, example }, unsized: [] };
+}
+
+/**
+ * The two typed answers (API 1.42+) as one: images and build cache from the
+ * cheap call, containers and volumes from the walking one, or, when it gave
+ * no answer, from the daemon's plain lists (`listed`), marked unsized.
+ */
+export function mergeTypedDf(
+  cheap: SystemDf,
+  walked: SystemDf | null,
+  listed?: Pick<SystemDf, 'containers' | 'volumes'>,
+): SystemDf {
+  const from = walked ?? { containers: listed?.containers ?? [], volumes: listed?.volumes ?? [] };
+  return {
+    ...cheap,
+    shape: walked?.shape === 'usage' ? 'usage' : cheap.shape,
+    containers: from.containers,
+    volumes: from.volumes,
+    totals: {
+      images: cheap.totals.images,
+      buildCache: cheap.totals.buildCache,
+      containers: walked?.totals.containers,
+      volumes: walked?.totals.volumes,
+    },
+    implausible: {
+      count: cheap.implausible.count + (walked?.implausible.count ?? 0),
+      example: cheap.implausible.example ?? walked?.implausible.example ?? null,
+    },
+    unsized: walked ? [] : ['containers', 'volumes'],
+  };
+}
+
+/** GET /volumes answers as /system/df's volumes: names, labels, no sizes (-1). */
+export function parseVolumeListing(volumes: readonly unknown[]): DfVolume[] {
+  const ignore: Check = () => undefined;
+  return sortedBy(volumes, 'Name').map((v) => volume(v, ignore));
 }
 
 /** A byte count a disk can hold: a whole number from 0 to 2^53 (8 PiB), or the daemon's -1 where it means unknown. */

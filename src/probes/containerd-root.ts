@@ -42,7 +42,10 @@ export async function getContainerdRoot(
     const procRoot = `/proc/${pid}/root`;
     const config = await readConfig(run, path.join(procRoot, configPath), timeoutMs);
     const root = containerdRoot(args, config);
-    return { path: await asSeenFromHere(run, procRoot, root, timeoutMs), via: `containerd (pid ${pid}, config ${configPath})` };
+    return {
+      path: await asSeenFromHere(run, procRoot, root, timeoutMs),
+      via: `containerd (pid ${pid}, config ${configPath})`,
+    };
   }
   const fromMounts = containerdRootFromMounts(
     mounts.filter((m) => m.fstype === 'overlay').map((m) => m.superOptions),

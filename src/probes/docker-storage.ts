@@ -15,12 +15,33 @@ import { parseSystemDf, type SystemDf } from '../parse/docker-df.js';
  * Unversioned: the daemon answers at its own API version, as the versioned
  * path from GET /version did before. API 1.52+ puts per-object Items in the
  * usage objects only with verbose; older daemons ignore the parameter.
+ * From API 1.42 `type` computes only the categories named: images and build
+ * cache cost the daemon little, containers' and volumes' sizes walk the disk
+ * (minutes on a big host, moby#31719). Before 1.42 `type` is ignored and the
+ * first call answers everything, as one call always did.
  */
-const DF_PATH = '/system/df?verbose=1';
+const DF_CHEAP = '/system/df?type=image&type=build-cache&verbose=1';
+const DF_WALKING = '/system/df?type=container&type=volume&verbose=1';
 
-/** GET /system/df: the one expensive call (it walks every layer and volume). The raw answer. */
+/** GET /system/df of images and build cache (everything, before API 1.42). The raw answer. */
 export function getSystemDf(endpoint: DockerEndpoint, timeoutMs: number): Promise<unknown> {
-  return dockerGet(endpoint, DF_PATH, timeoutMs);
+  return dockerGet(endpoint, DF_CHEAP, timeoutMs);
+}
+
+/** GET /system/df of containers and volumes (API 1.42+): the call that walks every writable layer and volume. */
+export function getWalkingDf(endpoint: DockerEndpoint, timeoutMs: number): Promise<unknown> {
+  return dockerGet(endpoint, DF_WALKING, timeoutMs);
+}
+
+/** The volumes' names, labels and use, without sizes (GET /volumes), when their sizes did not come. */
+export async function getVolumeListing(
+  endpoint: DockerEndpoint,
+  versioned: (p: string) => string,
+  timeoutMs: number,
+): Promise<unknown[]> {
+  const body = await dockerGet(endpoint, versioned('/volumes'), timeoutMs);
+  const volumes = (body as { Volumes?: unknown } | null)?.Volumes;
+  return Array.isArray(volumes) ? volumes : [];
 }
 
 /** When /system/df fails: the lists that cost the daemon nothing, without the sizes it must compute; null when neither answered. */

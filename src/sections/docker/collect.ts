@@ -3,12 +3,26 @@ import { attributeDangling, recordStep, type TaggedRecipe } from '../../model/ch
 import { buildDockerStorage, isDangling, type DockerStorage } from '../../model/docker-storage.js';
 import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
-import { parseSystemDf, type DfBuildRecord, type DfImage, type SystemDf } from '../../parse/docker-df.js';
-import { type EngineIdentity } from '../../parse/docker-engine.js';
+import {
+  mergeTypedDf,
+  parseSystemDf,
+  parseVolumeListing,
+  type DfBuildRecord,
+  type DfImage,
+  type SystemDf,
+} from '../../parse/docker-df.js';
+import { apiAtLeast, type EngineIdentity } from '../../parse/docker-engine.js';
 import { overlayOrphansProblem, type OverlayOrphans } from '../../parse/overlay2-dirs.js';
 import { getContainerLogs } from '../../probes/container-logs.js';
 import { dockerCliMightWork } from '../../probes/docker-cli-context.js';
-import { getCheapListing, getCliSystemDf, getImageRecipe, getSystemDf } from '../../probes/docker-storage.js';
+import {
+  getCheapListing,
+  getCliSystemDf,
+  getImageRecipe,
+  getSystemDf,
+  getVolumeListing,
+  getWalkingDf,
+} from '../../probes/docker-storage.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
 import { type RecipeCache } from '../../model/recipe-cache.js';
 import { writeRecipeCache } from '../../sinks/recipe-cache.js';
@@ -28,7 +42,7 @@ const MAX_DANGLING_LOOKUPS = 60;
 const MAX_TAGGED_LOOKUPS = 120;
 
 export async function collectDocker(ctx: SectionContext): Promise<Collected<DockerStorage>> {
-  // The one expensive call starts first, beside /info rather than after it.
+  // /system/df starts first, beside /info rather than after it (its cheap half from API 1.42; all of it before).
   const df = ctx.shared
     .dockerSocket(ctx.deadline)
     .then(() => getSystemDf(ctx.options.docker, Math.max(1, afterReserve(ctx.deadline))));
@@ -49,6 +63,11 @@ async function collectViaApi(
 ): Promise<Collected<DockerStorage>> {
   // Without an Api-Version header (a proxy?), unversioned paths: the daemon's own version.
   const versioned = (path: string) => (engine.apiVersion ? `/v${engine.apiVersion}${path}` : path);
+  // The walking half, on its own (API 1.42+): a slow volume walk no longer hides images and build cache.
+  const walking = apiAtLeast(engine.apiVersion, '1.42')
+    ? getWalkingDf(ctx.options.docker, Math.max(1, afterReserve(ctx.deadline)))
+    : null;
+  walking?.catch(() => undefined);
   const logsPromise = getContainerLogs(
     ctx.run,
     engine.rootDir,
@@ -69,8 +88,16 @@ async function collectViaApi(
   let df: SystemDf | null = null;
   let dfProblem: string | null = null;
   let timedOut = false;
+  let walkProblem: string | null = null;
   try {
     df = parseSystemDf(await dfAnswer);
+    if (walking) {
+      const walked = await walking.then(parseSystemDf).catch((err: unknown) => {
+        walkProblem = walkReason(err);
+        return null;
+      });
+      df = mergeTypedDf(df, walked, walked ? undefined : await listedWithoutSizes(ctx, versioned));
+    }
     // Figures no disk holds mean the daemon's accounting is broken: show counts, not sizes.
     if (df.implausible.count > 0) dfProblem = implausibleReason(df.implausible);
   } catch (err) {
@@ -88,7 +115,10 @@ async function collectViaApi(
   const churn = df
     ? await attributeOldBuilds(ctx, engine, df, recipes?.cache ?? new Map())
     : { byId: {}, tagged: [], problem: null };
-  const data = await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn);
+  const data: DockerStorage = {
+    ...(await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn)),
+    walkProblem,
+  };
   if (timedOut)
     return {
       status: 'timeout',
@@ -96,7 +126,7 @@ async function collectViaApi(
       data,
     };
   const problems = dockerProblems({
-    dfProblem,
+    dfProblem: dfProblem ?? walkProblem,
     logs: data.logs.reason ? { reason: data.logs.reason, blocked: logsRead.blocked } : null,
     orphans: orphans?.problem ? { reason: orphans.problem, blocked: orphansBlocked } : null,
     cacheProblem: recipes?.problem ?? churn.problem,
@@ -154,6 +184,26 @@ function startOverlayOrphans(
       blocked: err instanceof UnreadableError ? err.blocked : null,
     }),
   );
+}
+
+/** `container and volume sizes: GET /system/df gave no answer in 20 s` */
+function walkReason(err: unknown): string {
+  const why = err instanceof TimeoutError ? `no answer in ${formatSeconds(err.afterMs)}` : errorMessage(err);
+  return `container and volume sizes: GET /system/df?type=container&type=volume gave ${err instanceof TimeoutError ? why : `an error (${why})`}`;
+}
+
+/** Containers and volumes by name, without sizes, from the lists that cost the daemon nothing. */
+async function listedWithoutSizes(
+  ctx: SectionContext,
+  versioned: (p: string) => string,
+): Promise<Pick<SystemDf, 'containers' | 'volumes'>> {
+  const left = remainingMs(ctx.deadline);
+  const timeout = Math.max(1, Math.min(2000, left - Math.min(200, left / 2)));
+  const [listing, volumes] = await Promise.all([
+    getCheapListing(ctx.options.docker, versioned, timeout).catch(() => null),
+    getVolumeListing(ctx.options.docker, versioned, timeout).catch(() => []),
+  ]);
+  return { containers: listing?.containers ?? [], volumes: parseVolumeListing(volumes) };
 }
 
 /** What /system/df may take: the section's time less the reserve for what follows it. */

@@ -13,6 +13,8 @@ export function dockerMarkdown(d: DockerStorage): string[] {
   if (d.approximate)
     lines.push('Figures are approximate: from `docker system df`, which rounds to 3-4 significant digits.');
   if (d.dfProblem) lines.push(`Sizes unknown this run: ${inline(d.dfProblem)}.`);
+  else if (d.walkProblem)
+    lines.push(`Sizes unknown this run: ${inline(d.walkProblem)}; images and build cache are exact.`);
   lines.push('', ...summaryTable(d), '');
   const orphans = overlayOrphansLine(d);
   if (orphans) lines.push(orphans);
@@ -89,6 +91,8 @@ function summaryTable(d: DockerStorage): string[] {
       b(v.reclaimableBytes),
       `unused ${b(v.unusedBytes)}${v.reclaimableAllBytes !== v.reclaimableBytes ? ` (\`docker volume prune --all\`: ${b(v.reclaimableAllBytes)})` : ''}${unknown}`,
     ]);
+  } else if (d.df && d.df.unsized.includes('volumes')) {
+    rows.push(['Volumes', `${d.df.volumes.length}`, '?', '?', 'sizes unknown this run']);
   }
   const bc = d.buildCache;
   if (bc) {
