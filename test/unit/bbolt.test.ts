@@ -77,6 +77,8 @@ function resealMeta(file: Buffer, page: 0 | 1, edit: (meta: Buffer) => void): vo
   meta.writeBigUInt64LE(fnv1a64(meta.subarray(0, 56)), 56);
 }
 
+const flipByte = (file: Buffer, offset: number) => file.writeUInt8(file.readUInt8(offset) ^ 0xff, offset);
+
 function problemOf(run: () => unknown): string {
   try {
     run();
@@ -160,7 +162,7 @@ describe('bbolt reader on damaged files: a typed error or the other meta, never 
   it('a bad checksum on the newest meta falls back to the other one, which still reads', () => {
     const good = openBolt(metaDb);
     const file = Buffer.from(metaDb);
-    file[good.metaPage * PAGE + CHECKSUM] ^= 0xff;
+    flipByte(file, good.metaPage * PAGE + CHECKSUM);
     const fallback = openBolt(file);
     expect(fallback.metaPage).toBe(1 - good.metaPage);
     expect(fallback.txid).toBe(good.txid - 1n);
@@ -169,8 +171,8 @@ describe('bbolt reader on damaged files: a typed error or the other meta, never 
 
   it('both metas damaged: no valid meta', () => {
     const file = Buffer.from(metaDb);
-    file[CHECKSUM] ^= 0xff;
-    file[PAGE + CHECKSUM] ^= 0xff;
+    flipByte(file, CHECKSUM);
+    flipByte(file, PAGE + CHECKSUM);
     expect(problemOf(() => openBolt(file))).toBe('no-valid-meta');
   });
 
