@@ -59,6 +59,8 @@ export interface OwnerUsage extends Owner {
 export interface ContainerdUsage {
   objects: readonly UsageObject[];
   owners: readonly OwnerUsage[];
+  /** Bytes reached by a class's owners, shared ones included. */
+  reached: Readonly<Record<OwnerClass, number>>;
   /** Bytes reached by owners of one class only. */
   exclusive: Readonly<Record<OwnerClass, number>>;
   /** Bytes reached by owners of several classes, per set of classes. */
@@ -301,9 +303,13 @@ export function containerdUsage(input: UsageInput): ContainerdUsage {
     const sum = (list: UsageObject[]) => list.reduce((t, o) => t + o.bytes, 0);
     return { ...owner, reached: sum(mine), unique: sum(mine.filter((o) => o.owners.length === 1)) };
   });
+  const reached = Object.fromEntries(
+    CLASSES.map((c) => [c, owned.filter((o) => o.classes.includes(c)).reduce((t, o) => t + o.bytes, 0)]),
+  ) as Record<OwnerClass, number>;
   return {
     objects: owned,
     owners,
+    reached,
     exclusive,
     shared: [...shared.values()],
     orphans,

@@ -108,6 +108,17 @@ describe('containerd usage on the captured mixed scenario (Engine 28.5.2, contai
     }
   });
 
+  it("reaches, through images, the blobs and snapshot folders ctr's labels and parents lead to", () => {
+    const content = new Set(moby.images.flatMap((i) => [...reachedByCtr(i.target).content]));
+    const keys = new Set(moby.images.flatMap((i) => [...reachedByCtr(i.target).snapshots]));
+    const folders = usage.objects.filter((o) => o.kind === 'snapshot' && keys.has(o.name.replace(/^moby\//, '')));
+    expect(folders).toHaveLength(keys.size);
+    const bytes =
+      [...content].reduce((t, d) => t + moby.content.find((c) => c.digest === d)!.size, 0) +
+      folders.reduce((t, o) => t + truth.duBytes[o.folderId!]!, 0);
+    expect(usage.reached.images).toBe(bytes);
+  });
+
   it('counts every byte once: classes + shared + orphans = du of every folder + every distinct blob', () => {
     const blobs = new Map(Object.values(truth.perNamespace).flatMap((ns) => ns.content.map((c) => [c.digest, c.size])));
     const measured =
