@@ -201,6 +201,11 @@ describe('bbolt reader on damaged files: a typed error or the other meta, never 
     expect(problemOf(() => walk(openBolt(synthetic([branchPage(2, [3]), branchPage(3, [2])])).root))).toBe('cycle');
   });
 
+  it('a page two branches share is refused: pages shared level after level would make the walk exponential', () => {
+    const shared = synthetic([branchPage(2, [3, 3]), leafPage(3, 'a', 'b')]);
+    expect(problemOf(() => walk(openBolt(shared).root))).toBe('cycle');
+  });
+
   it('a bucket whose root is its own parent page is a cycle', () => {
     expect(problemOf(() => walk(openBolt(synthetic([leafPage(2, 'self', '', 2)])).root))).toBe('cycle');
   });
