@@ -1,0 +1,102 @@
+import type { Runner } from '../host/exec.js';
+import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../model/errors.js';
+import { openBolt } from '../parse/bbolt.js';
+import {
+  readContainerdMeta,
+  readSnapshotterMeta,
+  type BackendSnapshot,
+  type ContainerdNamespace,
+} from '../parse/containerd-meta.js';
+import { parseDu, type DuEntry } from '../parse/du.js';
+
+/** containerd's records and measured folders, as read from its root. */
+export interface ContainerdRead {
+  namespaces: ContainerdNamespace[];
+  backend: BackendSnapshot[];
+  /** du -B1 of each snapshots/<id> folder, by id; empty when the walk did not finish. */
+  folderBytes: Map<string, number>;
+  /** du -B1 of the root's own folders (content, snapshotter, metadata…), by name; empty when the walk did not finish. */
+  topLevel: Map<string, number>;
+  /** Why the folders were not measured, when they were not. */
+  walkProblem: string | null;
+}
+
+/*
+ * The two bbolt files, base64 on stdout (binary through a text pipe), read
+ * in a child: the root may lie on any disk. Read-only: containerd keeps them
+ * open and writes them; a reader that opens a file never changes it.
+ */
+const READ_RECORDS = [
+  'cd -- "$1" || exit 3',
+  'base64 -w0 -- io.containerd.metadata.v1.bolt/meta.db || exit 4',
+  "printf '\\n'",
+  'base64 -w0 -- "io.containerd.snapshotter.v1.$2/metadata.db" || exit 5',
+].join('\n');
+
+/**
+ * containerd's own metadata (images, content, snapshots, leases per
+ * namespace) and its snapshotter's (which snapshots/<id> folder is which),
+ * with one bounded du over the root: `./io.containerd.snapshotter.v1.overlayfs/snapshots/12`
+ * is depth 3. The records are what containerd's GC reads to decide what is
+ * garbage; the folders are what the disk holds.
+ */
+export async function getContainerdStore(
+  run: Runner,
+  root: string,
+  snapshotter: string,
+  recordsTimeoutMs: number,
+  walkTimeoutMs: number,
+): Promise<ContainerdRead> {
+  const walk = run('du', ['-x', '-0', '-B1', '--max-depth=3', '--', root], walkTimeoutMs).then(
+    (res) => ({ entries: parseDu(res.stdout), problem: null as string | null }),
+    (err: unknown) => ({
+      entries: [] as DuEntry[],
+      problem:
+        err instanceof TimeoutError
+          ? `du over ${root} did not finish in ${formatSeconds(err.afterMs)}`
+          : `du over ${root}: ${errorMessage(err)}`,
+    }),
+  );
+  const records = await run(
+    'sh',
+    ['-c', READ_RECORDS, 'containerd-records', root, snapshotter],
+    recordsTimeoutMs,
+  ).catch((err: unknown) => {
+    throw err instanceof TimeoutError
+      ? new UnavailableError(`reading containerd's metadata in ${root} took over ${formatSeconds(err.afterMs)}`)
+      : err;
+  });
+  if (records.exitCode !== 0)
+    throw new UnavailableError(
+      `containerd's metadata in ${root} is not readable here: ${records.stderr.trim().split('\n').pop() || `exit ${records.exitCode}`}`,
+    );
+  const [meta = '', snap = ''] = records.stdout.split('\n');
+  const namespaces = readContainerdMeta(openBolt(Buffer.from(meta, 'base64')).root);
+  const backend = readSnapshotterMeta(openBolt(Buffer.from(snap, 'base64')).root);
+  const { entries, problem } = await walk;
+  return {
+    namespaces,
+    backend,
+    ...foldersOf(entries, root, snapshotter),
+    walkProblem: entries.length ? null : problem,
+  };
+}
+
+/** Pure: du's entries → snapshot folders by id, and the root's own folders by name. */
+export function foldersOf(
+  entries: readonly DuEntry[],
+  root: string,
+  snapshotter: string,
+): { folderBytes: Map<string, number>; topLevel: Map<string, number> } {
+  const base = root.replace(/\/+$/, '');
+  const snapshots = `${base}/io.containerd.snapshotter.v1.${snapshotter}/snapshots/`;
+  const folderBytes = new Map<string, number>();
+  const topLevel = new Map<string, number>();
+  for (const e of entries) {
+    if (e.path.startsWith(snapshots) && !e.path.slice(snapshots.length).includes('/'))
+      folderBytes.set(e.path.slice(snapshots.length), e.bytes);
+    else if (e.path.startsWith(`${base}/`) && !e.path.slice(base.length + 1).includes('/'))
+      topLevel.set(e.path.slice(base.length + 1), e.bytes);
+  }
+  return { folderBytes, topLevel };
+}
