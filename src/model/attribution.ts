@@ -1,6 +1,7 @@
 import type { BtrfsFilesystem } from './btrfs.js';
 import { isRunning, type DockerStorage } from './docker-storage.js';
 import type { FilesystemRow } from './filesystems.js';
+import { formatBytes } from '../text/bytes.js';
 import { byText } from '../text/order.js';
 
 export type SourceKind =
@@ -13,6 +14,9 @@ export type SourceKind =
   | 'overlay2-orphans'
   | 'btrfs-orphans'
   | 'btrfs-unused-chunks'
+  | 'docker-metadata'
+  | 'containerd-garbage'
+  | 'containerd-other-clients'
   | 'outside-docker';
 
 export interface Source {
@@ -51,6 +55,9 @@ export const SOURCE_LABELS: Record<SourceKind, string> = {
   'overlay2-orphans': 'orphaned overlay2 layer directories',
   'btrfs-orphans': 'orphaned btrfs subvolumes',
   'btrfs-unused-chunks': 'allocated but unused btrfs data chunks',
+  'docker-metadata': "Docker's and containerd's own files (state, metadata)",
+  'containerd-garbage': "containerd's unreferenced content and snapshots (its GC removes them)",
+  'containerd-other-clients': 'other clients of the same containerd (other namespaces)',
   'outside-docker': 'outside Docker',
 };
 
@@ -73,14 +80,18 @@ export function attribute(
   fs: FilesystemRow,
   docker: DockerStorage | null,
   btrfs: BtrfsFilesystem | null,
-  dockerOnThisFs: boolean,
+  /** Which of Docker's roots lie on this filesystem: its data root; containerd's (containerd image store). */
+  here: { dataRoot: boolean; containerdRoot: boolean },
   /** Why Docker's figures are absent (one sentence), when they are. */
   dockerNote: string | null,
 ): Attribution {
   const used = fs.usedBytes ?? 0;
   const sources: Source[] = [];
   const notes: string[] = [];
-  if (docker && dockerOnThisFs) {
+  if (docker?.containerd) {
+    containerdStoreSources(docker, docker.containerd, here, sources, notes);
+    if (!here.dataRoot && !here.containerdRoot && dockerNote) notes.push(dockerNote);
+  } else if (docker && here.dataRoot) {
     const i = docker.images;
     if (i) {
       sources.push(
@@ -90,12 +101,7 @@ export function attribute(
     }
     if (docker.containers)
       sources.push(source('containers', docker.containers.writableBytes, docker.containers.reclaimableBytes));
-    if (docker.logs.visible) {
-      const stopped = new Set((docker.df?.containers ?? []).filter((c) => !isRunning(c)).map((c) => c.id));
-      // `docker container prune` removes a stopped container's log with it.
-      const reclaimable = docker.logs.entries.filter((e) => stopped.has(e.id)).reduce((a, e) => a + e.bytes, 0);
-      sources.push(source('container-logs', docker.logs.totalBytes, reclaimable));
-    }
+    if (docker.logs.visible) sources.push(logsSource(docker));
     if (docker.volumes) sources.push(source('volumes', docker.volumes.totalBytes, docker.volumes.reclaimableBytes));
     if (docker.buildCache)
       sources.push(source('build-cache', docker.buildCache.totalBytes, docker.buildCache.reclaimableBytes));
@@ -142,6 +148,62 @@ export function attribute(
     unattributedBytes: Math.min(0, used - counted),
     notes,
   };
+}
+
+/**
+ * The containerd image store: images, containers' snapshots and BuildKit's
+ * cache live in containerd's root, by the owners containerd's own records
+ * name; logs, volumes and Docker's own files in the data root. Each counts
+ * on the filesystem that holds it.
+ */
+function containerdStoreSources(
+  docker: DockerStorage,
+  c: NonNullable<DockerStorage['containerd']>,
+  here: { dataRoot: boolean; containerdRoot: boolean },
+  sources: Source[],
+  notes: string[],
+): void {
+  let metadata = 0;
+  if (here.dataRoot) {
+    if (docker.logs.visible) sources.push(logsSource(docker));
+    if (docker.volumes) sources.push(source('volumes', docker.volumes.totalBytes, docker.volumes.reclaimableBytes));
+    metadata += docker.dataRootMetadataBytes ?? 0;
+    if (docker.dfProblem)
+      notes.push(`Docker sizes unknown this run (${docker.dfProblem}): their bytes count as outside Docker.`);
+    else if (docker.walkProblem)
+      notes.push(`Volume sizes unknown this run (${docker.walkProblem}): their bytes count as outside Docker.`);
+    const unread = unreadNote(docker);
+    if (unread) notes.push(unread);
+  }
+  const f = c.figures;
+  if (here.containerdRoot && f) {
+    sources.push(source('images', f.images.bytes, f.images.reclaimableBytes));
+    sources.push(source('containers', f.containers.bytes, f.containers.reclaimableBytes));
+    sources.push(source('build-cache', f.buildCache.bytes, docker.buildCache?.reclaimableBytes ?? 0));
+    if (f.orphanBytes) sources.push(source('containerd-garbage', f.orphanBytes, 0));
+    if (f.otherClients.bytes) sources.push(source('containerd-other-clients', f.otherClients.bytes, 0));
+    metadata += c.metadataBytes ?? 0;
+    if (f.images.heldByBuildCacheBytes)
+      notes.push(
+        `Of the images' bytes, ${formatBytes(f.images.heldByBuildCacheBytes)} are also held by BuildKit's cache (layers built here): deleting the images frees them only once the build cache is pruned too.`,
+      );
+    if (c.walkProblem)
+      notes.push(
+        `containerd's snapshot folders not measured (${c.walkProblem}): committed ones count at their recorded size, active ones as 0.`,
+      );
+  } else if (!f && (here.containerdRoot || (here.dataRoot && c.root === null))) {
+    notes.push(
+      `containerd's records could not be read (${c.problem ?? 'unknown'}): the images', containers' and build cache's bytes count as outside Docker.`,
+    );
+  }
+  if (metadata) sources.push(source('docker-metadata', metadata, 0));
+}
+
+/** Container logs; `docker container prune` removes a stopped container's log with it. */
+function logsSource(docker: DockerStorage): Source {
+  const stopped = new Set((docker.df?.containers ?? []).filter((c) => !isRunning(c)).map((c) => c.id));
+  const reclaimable = docker.logs.entries.filter((e) => stopped.has(e.id)).reduce((a, e) => a + e.bytes, 0);
+  return source('container-logs', docker.logs.totalBytes, reclaimable);
 }
 
 /**

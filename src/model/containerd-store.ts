@@ -7,8 +7,20 @@
  * (containerd-usage.ts) and the daemon's lists in, figures out.
  */
 import type { DfContainer, DfImage } from '../parse/docker-df.js';
-import type { ContainerdNamespace } from '../parse/containerd-meta.js';
+import type { BackendSnapshot, ContainerdNamespace } from '../parse/containerd-meta.js';
 import type { ContainerdUsage, OwnerClass } from './containerd-usage.js';
+
+/** containerd's records and measured folders, as read from its root. */
+export interface ContainerdRead {
+  namespaces: ContainerdNamespace[];
+  backend: BackendSnapshot[];
+  /** du -B1 of each snapshots/<id> folder, by id; empty when the walk did not finish. */
+  folderBytes: Map<string, number>;
+  /** du -B1 of the root's own folders (content, snapshotter, metadata…), by name; empty when the walk did not finish. */
+  topLevel: Map<string, number>;
+  /** Why the folders were not measured, when they were not. */
+  walkProblem: string | null;
+}
 
 export interface ContainerdFigures {
   /** Content and snapshots an image reaches (shared with the build cache included: an image owns them). */

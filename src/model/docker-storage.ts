@@ -4,6 +4,8 @@ import { apiAtLeast, type EngineIdentity } from '../parse/docker-engine.js';
 import type { OverlayOrphans } from '../parse/overlay2-dirs.js';
 import { byText } from '../text/order.js';
 import { summarizeChurn, summarizeRecordChurn, type RepositoryChurn, type TaggedRecipe } from './churn.js';
+import { containerdFigures, type ContainerdFigures, type ContainerdRead } from './containerd-store.js';
+import { containerdUsage } from './containerd-usage.js';
 
 /**
  * Per-category byte figures, counted the way the matching prune counts them.
@@ -255,6 +257,31 @@ export function summarizeLogs(
 
 export type { DfBuildRecord, DfContainer, DfImage, DfVolume };
 
+/** The containerd image store's side: where containerd keeps the bytes, and whose they are. */
+export interface ContainerdView {
+  /** containerd's root as a path from here; null when it could not be told. */
+  root: string | null;
+  /** How the root was found (`containerd (pid 812, config /etc/containerd/config.toml)`). */
+  via: string | null;
+  /** Why the figures are unknown, when they are. */
+  problem: string | null;
+  figures: ContainerdFigures | null;
+  /** containerd's own records, its snapshotter's and block rounding: its folders less what its objects hold. */
+  metadataBytes: number | null;
+  /** Why the snapshot folders were not measured (their recorded sizes stood in), when they were not. */
+  walkProblem: string | null;
+}
+
+/** What the probes read of the containerd store, for the pure model. */
+export interface ContainerdInput {
+  root: string | null;
+  via: string | null;
+  problem: string | null;
+  read: ContainerdRead | null;
+  snapshotter: string;
+  now: Date;
+}
+
 /** Everything the Docker Storage section learned; markdown and JSON render this. */
 export interface DockerStorage {
   /** api: exact bytes from the Engine API; cli: `docker system df` strings, approximate. */
@@ -277,6 +304,10 @@ export interface DockerStorage {
   danglingRepository: Record<string, string>;
   /** overlay2 layer directories no layerdb file references; null unless overlay2 and the data root is readable. */
   overlayOrphans: OverlayOrphans | null;
+  /** The containerd image store's side; null on the graph-driver store. */
+  containerd: ContainerdView | null;
+  /** Docker's own files in the data root (containers' configs, BuildKit's and the network's state), on the containerd store; null when not measured. */
+  dataRootMetadataBytes: number | null;
 }
 
 export interface DockerStorageInput {
@@ -291,6 +322,9 @@ export interface DockerStorageInput {
   /** Tagged images with their recipes, when looked up (the containerd store's churn needs them). */
   taggedRecipes?: readonly TaggedRecipe[];
   overlayOrphans?: OverlayOrphans | null;
+  containerd?: ContainerdInput | null;
+  /** du of the data root without its volumes (containerd store): Docker's own files plus the logs. */
+  dataRootBytes?: number | null;
   nowSeconds: number;
 }
 
@@ -309,8 +343,14 @@ function churnOf(df: SystemDf, engine: EngineIdentity | null, input: DockerStora
 
 /** Pure: what the probes learned → the section's model. */
 export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
-  const { df, engine } = input;
+  const { engine } = input;
+  const containerd = input.containerd ? containerdView(input.containerd, input.df, engine) : null;
+  // On the containerd store the daemon's image sizes are not what the disk holds: containerd's records say.
+  const df = input.df && containerd?.figures ? withContainerdSizes(input.df, containerd.figures) : input.df;
   const sized = df !== null && input.dfProblem === null;
+  const images = df && sized ? summarizeImages(df) : null;
+  const buildCache = df && sized ? summarizeBuildCache(df) : null;
+  const f = containerd?.figures;
   return {
     source: input.source,
     approximate: input.source === 'cli',
@@ -319,14 +359,75 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     dfProblem: input.dfProblem,
     walkProblem: null,
     df,
-    images: df && sized ? summarizeImages(df) : null,
+    images: images && f ? { ...images, reclaimableBytes: f.images.reclaimableBytes } : images,
     containers: df && sized && !df.unsized.includes('containers') ? summarizeContainers(df) : null,
     volumes: df && sized && !df.unsized.includes('volumes') ? summarizeVolumes(df, engine?.apiVersion ?? '1.41') : null,
-    buildCache: df && sized ? summarizeBuildCache(df) : null,
+    buildCache:
+      buildCache && f
+        ? {
+            ...buildCache,
+            totalBytes: f.buildCache.bytes,
+            reclaimableBytes: Math.max(0, f.buildCache.bytes - buildCache.inUseBytes),
+          }
+        : buildCache,
     logs: summarizeLogs(input.logs, input.logsReason, df?.containers ?? [], engine?.loggingDriver ?? 'json-file'),
     // Churn sums image sizes: none at all beats a sum of impossible figures.
     churn: df && df.implausible.count === 0 ? churnOf(df, engine, input) : [],
     danglingRepository: input.danglingRepository,
     overlayOrphans: input.overlayOrphans ?? null,
+    containerd,
+    dataRootMetadataBytes: metadataOf(input),
+  };
+}
+
+/**
+ * Images sized as containerd holds them: an image's size is what it reaches
+ * (content and unpacked snapshots), its shared size what others reach too;
+ * LayersSize is every image's bytes once. Engine 28's own figures count the
+ * containers' and BuildKit's snapshots as image bytes (moby f454e48).
+ */
+function withContainerdSizes(df: SystemDf, f: ContainerdFigures): SystemDf {
+  return {
+    ...df,
+    layersSize: f.images.bytes,
+    images: df.images.map((i) => {
+      const own = f.perImage[i.id];
+      return own
+        ? { ...i, size: own.bytes, sharedSize: own.bytes - own.uniqueBytes }
+        : { ...i, size: 0, sharedSize: 0 };
+    }),
+  };
+}
+
+/** Docker's own files in the data root: the walk without volumes, less the logs it also counted. */
+function metadataOf(input: DockerStorageInput): number | null {
+  if (input.dataRootBytes === null || input.dataRootBytes === undefined) return null;
+  const logs = input.logs ? [...input.logs.values()].reduce((a, l) => a + l.bytes, 0) : 0;
+  return Math.max(0, input.dataRootBytes - logs);
+}
+
+function containerdView(c: ContainerdInput, df: SystemDf | null, engine: EngineIdentity | null): ContainerdView {
+  const base = { root: c.root, via: c.via, problem: c.problem, figures: null, metadataBytes: null, walkProblem: null };
+  if (!c.read || !df) return { ...base, problem: c.problem ?? 'the daemon listed no objects this run' };
+  const usage = containerdUsage({
+    namespaces: c.read.namespaces,
+    snapshotter: c.snapshotter,
+    backend: c.read.backend,
+    measuredBytes: c.read.folderBytes,
+    now: c.now,
+  });
+  const figures = containerdFigures({
+    usage,
+    namespaces: c.read.namespaces,
+    dockerNamespace: engine?.containerd?.namespace ?? 'moby',
+    images: df.images,
+    containers: df.containers,
+  });
+  const walked = [...c.read.topLevel.values()].reduce((a, b) => a + b, 0);
+  return {
+    ...base,
+    figures,
+    metadataBytes: c.read.topLevel.size ? Math.max(0, walked - usage.total) : null,
+    walkProblem: c.read.walkProblem,
   };
 }

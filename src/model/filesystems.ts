@@ -3,7 +3,7 @@ import { usageFromStatfs, type FsUsage, type StatfsFigures } from '../parse/stat
 import { byText } from '../text/order.js';
 
 /** Why a path is measured. */
-export type TargetRole = 'root' | 'docker-data-root' | 'path' | 'mount';
+export type TargetRole = 'root' | 'docker-data-root' | 'containerd-root' | 'path' | 'mount';
 
 export interface Target {
   path: string;

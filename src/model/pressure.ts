@@ -4,6 +4,8 @@ import type { Finding } from './findings.js';
 export interface PressureData {
   /** For the filesystem holding Docker's data root (else /); null when it could not be measured. */
   attribution: Attribution | null;
+  /** For containerd's root when it lies on another filesystem (containerd image store); else null. */
+  containerdAttribution: Attribution | null;
   /** When outside-docker leads: the biggest directories outside the data root. */
   outsideDocker: { path: string; bytes: number; largestChild: { path: string; bytes: number } | null }[] | null;
   outsideDockerProblem: string | null;

@@ -1,25 +1,9 @@
 import type { Runner } from '../host/exec.js';
 import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../model/errors.js';
 import { openBolt } from '../parse/bbolt.js';
-import {
-  readContainerdMeta,
-  readSnapshotterMeta,
-  type BackendSnapshot,
-  type ContainerdNamespace,
-} from '../parse/containerd-meta.js';
+import { readContainerdMeta, readSnapshotterMeta } from '../parse/containerd-meta.js';
+import type { ContainerdRead } from '../model/containerd-store.js';
 import { parseDu, type DuEntry } from '../parse/du.js';
-
-/** containerd's records and measured folders, as read from its root. */
-export interface ContainerdRead {
-  namespaces: ContainerdNamespace[];
-  backend: BackendSnapshot[];
-  /** du -B1 of each snapshots/<id> folder, by id; empty when the walk did not finish. */
-  folderBytes: Map<string, number>;
-  /** du -B1 of the root's own folders (content, snapshotter, metadata…), by name; empty when the walk did not finish. */
-  topLevel: Map<string, number>;
-  /** Why the folders were not measured, when they were not. */
-  walkProblem: string | null;
-}
 
 /*
  * The two bbolt files, base64 on stdout (binary through a text pipe), read
@@ -99,4 +83,21 @@ export function foldersOf(
       topLevel.set(e.path.slice(base.length + 1), e.bytes);
   }
   return { folderBytes, topLevel };
+}
+
+/**
+ * The data root's bytes without its volumes (and without containerd's root
+ * when it lies inside, as dockerd's own containerd does): on the containerd
+ * store that is Docker's own files and the containers' logs.
+ */
+export async function getDataRootBytes(
+  run: Runner,
+  dataRoot: string,
+  containerdRoot: string | null,
+  timeoutMs: number,
+): Promise<number | null> {
+  const root = dataRoot.replace(/\/+$/, '');
+  const inside = containerdRoot && containerdRoot.startsWith(`${root}/`) ? [`--exclude=${containerdRoot}`] : [];
+  const res = await run('du', ['-x', '-0', '-B1', '-s', `--exclude=${root}/volumes`, ...inside, '--', root], timeoutMs);
+  return parseDu(res.stdout).find((e) => e.path === root)?.bytes ?? null;
 }

@@ -8,6 +8,7 @@ import { readHistoryWith } from './history.js';
 import { EMPTY_HISTORY, type HistoryWindow } from '../model/history.js';
 import type { Runner } from '../host/exec.js';
 import { getMountTable } from './mountinfo.js';
+import { getContainerdRoot, type ContainerdRootFound } from './containerd-root.js';
 import { pathLookupCannotHang } from '../host/safe-lookup.js';
 import type { MountEntry } from '../parse/mountinfo.js';
 import { callTimeout, remainingMs, withTimeout } from '../host/deadline.js';
@@ -36,6 +37,12 @@ export interface SharedProbes {
   recipeCache(deadline: number): Promise<RecipeCacheRead> | null;
   /** /proc/self/mountinfo, read once per run (procfs: in-process, it never blocks). */
   mountTable(): Promise<MountEntry[]>;
+  /**
+   * On the containerd image store: where the daemon's containerd keeps its
+   * data (the Filesystem section measures it, the Docker section reads it),
+   * once per run; null on the graph-driver store, or when it cannot be told.
+   */
+  containerdRoot(deadline: number): Promise<ContainerdRootFound | null>;
 }
 
 /** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
@@ -52,6 +59,7 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
   let engine: Promise<DockerEngine> | undefined;
   let state: ReturnType<typeof readState> | undefined;
   let mounts: Promise<MountEntry[]> | undefined;
+  let containerd: Promise<ContainerdRootFound | null> | undefined;
   const mountTable = () => {
     mounts ??= getMountTable();
     return mounts;
@@ -67,12 +75,23 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
     state ??= readState(options, run, now);
     return state;
   };
+  const dockerEngine = (deadline: number) => {
+    engine ??= fetchEngine(options, dockerSocket(deadline), deadline);
+    return engine;
+  };
   return {
     dockerSocket,
     mountTable,
-    dockerEngine(deadline) {
-      engine ??= fetchEngine(options, dockerSocket(deadline), deadline);
-      return engine;
+    dockerEngine,
+    containerdRoot(deadline) {
+      containerd ??= dockerEngine(deadline).then(async (e) => {
+        if (!e.reachable || e.identity.imageStore !== 'containerd') return null;
+        const address = e.identity.containerd?.address ?? '';
+        return getContainerdRoot(run, address, e.identity.driver, await mountTable(), cheapTimeout(deadline)).catch(
+          () => null,
+        );
+      });
+      return containerd;
     },
     history(deadline) {
       const history = readOnce().then((s) => s.window);

@@ -104,13 +104,24 @@ async function collect(ctx: SectionContext): Promise<Collected<FilesystemData>> 
     dockerTarget.path === DEFAULT_DOCKER_ROOT
       ? firstPromise.then((m) => m[1]!)
       : measure([dockerTarget]).then((m) => m[0]!);
-  const [[rootMeasured], dockerMeasured, othersMeasured] = await Promise.all([
+  // On the containerd image store, images and containers live in containerd's root: often another filesystem.
+  const containerdTarget = await ctx.shared
+    .containerdRoot(ctx.deadline - ASSEMBLE_MS - MIN_STATFS_MS)
+    .then((found): Target | null => (found ? { path: found.path, role: 'containerd-root' } : null));
+  const containerdPromise = containerdTarget ? measure([containerdTarget]).then((m) => m[0]!) : null;
+  const [[rootMeasured], dockerMeasured, othersMeasured, containerdMeasured] = await Promise.all([
     firstPromise,
     dockerPromise,
     othersPromise,
+    containerdPromise,
   ]);
-  const targets = [root!, dockerTarget, ...others];
-  const measured = [rootMeasured!, dockerMeasured, ...othersMeasured];
+  const targets = [root!, dockerTarget, ...(containerdTarget ? [containerdTarget] : []), ...others];
+  const measured = [
+    rootMeasured!,
+    dockerMeasured,
+    ...(containerdMeasured ? [containerdMeasured] : []),
+    ...othersMeasured,
+  ];
 
   // A default data root that does not exist just means Docker was never installed here.
   const keep = targets.map(
@@ -192,7 +203,15 @@ function markdown(data: FilesystemData): string[] {
 export function tableOrder(model: FilesystemModel): FilesystemRow[] {
   const summary = summaryRow(model);
   const rank = (r: FilesystemRow) =>
-    r === summary ? 0 : r.roles.includes('docker-data-root') ? 1 : r.roles.includes('root') ? 2 : r.stuck ? 3 : 4;
+    r === summary
+      ? 0
+      : r.roles.includes('docker-data-root') || r.roles.includes('containerd-root')
+        ? 1
+        : r.roles.includes('root')
+          ? 2
+          : r.stuck
+            ? 3
+            : 4;
   return model.filesystems
     .map((row, i) => ({ row, i }))
     .sort((a, b) => rank(a.row) - rank(b.row) || (b.row.usedPct ?? -1) - (a.row.usedPct ?? -1) || a.i - b.i)
@@ -245,7 +264,13 @@ function tableRow(r: FilesystemRow): string[] {
 }
 
 export function roleLabel(role: TargetRole): string {
-  return { root: '/', 'docker-data-root': 'docker data root', path: '--path', mount: 'mount' }[role];
+  return {
+    root: '/',
+    'docker-data-root': 'docker data root',
+    'containerd-root': "containerd's root",
+    path: '--path',
+    mount: 'mount',
+  }[role];
 }
 
 /** The JSON contract's filesystem object (docs/json.md); figures are null when not measured. */

@@ -98,6 +98,7 @@ describe('Pressure line', () => {
   const line = (n: number) =>
     pressureMarkdown({
       attribution: null,
+      containerdAttribution: null,
       outsideDocker: null,
       outsideDockerProblem: null,
       findings: [],

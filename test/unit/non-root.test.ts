@@ -178,7 +178,7 @@ describe('the Docker section and the attribution when the data root is not reada
       usedPct: 40,
       inodesUsedPct: 1,
     };
-    const a = attribute(fs, model, null, true, null);
+    const a = attribute(fs, model, null, { dataRoot: true, containerdRoot: false }, null);
     expect(a.sources.map((s) => s.kind)).not.toContain('container-logs');
     expect(a.notes).toEqual([
       'Container logs and orphaned overlay2 layers not measured (/var/lib/docker is not readable by uid 1000 (needs root)): their bytes count as outside Docker.',
@@ -187,7 +187,7 @@ describe('the Docker section and the attribution when the data root is not reada
       fs,
       { ...model, logs: summarizeLogs(new Map(), null, [], 'json-file'), overlayOrphans: null },
       null,
-      true,
+      { dataRoot: true, containerdRoot: false },
       null,
     );
     expect(readable.notes).toEqual([]);

@@ -156,7 +156,7 @@ describe('overlay2 orphans in the Docker section and attribution', () => {
       usedPct: 50,
       inodesUsedPct: 1,
     };
-    const a = attribute(fs, model('/var/lib/docker'), null, true, null);
+    const a = attribute(fs, model('/var/lib/docker'), null, { dataRoot: true, containerdRoot: false }, null);
     const s = a.sources.find((x) => x.kind === 'overlay2-orphans');
     expect(s).toEqual({
       kind: 'overlay2-orphans',

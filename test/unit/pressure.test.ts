@@ -55,7 +55,7 @@ const docker = buildDockerStorage({
 describe('attribute', () => {
   it("splits used bytes into Docker's categories, largest first, the rest outside Docker", () => {
     const used = 400 * MiB;
-    const a = attribute(row({ usedBytes: used }), docker, null, true, null);
+    const a = attribute(row({ usedBytes: used }), docker, null, { dataRoot: true, containerdRoot: false }, null);
     const kinds = a.sources.map((s) => s.kind);
     expect(kinds).toEqual(
       expect.arrayContaining([
@@ -79,13 +79,13 @@ describe('attribute', () => {
   });
 
   it('never lets outside-docker go negative, and shows the overshoot instead', () => {
-    const a = attribute(row({ usedBytes: 10 * MiB }), docker, null, true, null);
+    const a = attribute(row({ usedBytes: 10 * MiB }), docker, null, { dataRoot: true, containerdRoot: false }, null);
     expect(a.sources.find((s) => s.kind === 'outside-docker')!.bytes).toBe(0);
     expect(a.unattributedBytes).toBeLessThan(0);
   });
 
   it('counts nothing for Docker when its data root is on another filesystem', () => {
-    const a = attribute(row({ mountpoint: '/', roles: ['root'] }), docker, null, false, null);
+    const a = attribute(row({ mountpoint: '/', roles: ['root'] }), docker, null, { dataRoot: false, containerdRoot: false }, null);
     expect(a.sources).toHaveLength(1);
     expect(a.sources[0]).toMatchObject({ kind: 'outside-docker', bytes: 50 * GiB });
   });
@@ -118,7 +118,7 @@ describe('findings', () => {
   });
 
   it('names the top source in the evidence', () => {
-    const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, true, null);
+    const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, { dataRoot: true, containerdRoot: false }, null);
     const [finding] = findFindings(
       [row({ usedBytes: 200 * MiB, usedPct: 85 })],
       a,
@@ -213,7 +213,7 @@ describe('review fixes', () => {
   });
 
   it('never names unused btrfs chunks (not part of used) as the top source or its clean-up', () => {
-    const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, true, null);
+    const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, { dataRoot: true, containerdRoot: false }, null);
     a.sources.unshift({
       kind: 'btrfs-unused-chunks',
       label: 'chunks',

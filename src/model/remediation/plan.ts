@@ -625,7 +625,7 @@ export function childrenFirst(records: readonly DfBuildRecord[]): DfBuildRecord[
  */
 export function driverNotes(driver: string, imageStore: 'graphdriver' | 'containerd'): string | null {
   if (imageStore === 'containerd')
-    return `Image store: containerd (snapshotter ${driver}): no layerdb, so no orphaned layer directories can be told apart; the prune and delete calls work as on the classic store.`;
+    return `Image store: containerd (snapshotter ${driver}): sizes are containerd's own (its records, read-only); an image built here shares its compressed layers with BuildKit's cache, so deleting it frees its unpacked layers only, the rest when the build-cache records go; content and snapshots nothing references are containerd's garbage collector's to remove, never this tool's.`;
   switch (driver) {
     case 'overlay2':
       return null;

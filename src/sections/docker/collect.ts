@@ -1,6 +1,11 @@
 import { TimeoutError, UnavailableError, UnreadableError, errorMessage, formatSeconds } from '../../model/errors.js';
 import { attributeDangling, recordStep, type TaggedRecipe } from '../../model/churn.js';
-import { buildDockerStorage, isDangling, type DockerStorage } from '../../model/docker-storage.js';
+import {
+  buildDockerStorage,
+  isDangling,
+  type ContainerdInput,
+  type DockerStorage,
+} from '../../model/docker-storage.js';
 import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import {
@@ -24,6 +29,7 @@ import {
   getWalkingDf,
 } from '../../probes/docker-storage.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
+import { getContainerdStore, getDataRootBytes } from '../../probes/containerd-store.js';
 import { type RecipeCache } from '../../model/recipe-cache.js';
 import { writeRecipeCache } from '../../sinks/recipe-cache.js';
 import { churnLookupMs, dfReserveMs } from '../../host/budget.js';
@@ -32,6 +38,10 @@ import { mapLimit } from '../../host/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
 
 const LOG_LISTING_TIMEOUT_MS = 10_000;
+/** containerd's two bbolt files: a few MB, read in milliseconds. */
+const CONTAINERD_RECORDS_TIMEOUT_MS = 3000;
+/** One du over containerd's root: the walk /system/df makes of the same folders. */
+const CONTAINERD_WALK_TIMEOUT_MS = 20_000;
 /** Listing plus du of at most 50 candidates, together. */
 const OVERLAY_ORPHANS_TIMEOUT_MS = 10_000;
 const HISTORY_TIMEOUT_MS = 2000;
@@ -81,6 +91,8 @@ async function collectViaApi(
     }));
   // Started beside /system/df, not after it: it reads the disk, the daemon walks layers.
   const overlayPromise = startOverlayOrphans(ctx, engine);
+  // The containerd store: containerd's records and folders, and Docker's own files in the data root.
+  const storePromise = startContainerdStore(ctx, engine);
   const recipesPromise = ctx.shared.recipeCache(
     Date.now() + Math.min(RECIPE_CACHE_TIMEOUT_MS, afterReserve(ctx.deadline)),
   );
@@ -115,8 +127,9 @@ async function collectViaApi(
   const churn = df
     ? await attributeOldBuilds(ctx, engine, df, recipes?.cache ?? new Map())
     : { byId: {}, tagged: [], problem: null };
+  const store = await storePromise;
   const data: DockerStorage = {
-    ...(await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn)),
+    ...(await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn, store)),
     walkProblem,
   };
   if (timedOut)
@@ -206,6 +219,42 @@ async function listedWithoutSizes(
   return { containers: listing?.containers ?? [], volumes: parseVolumeListing(volumes) };
 }
 
+/**
+ * On the containerd store: containerd's root (from the daemon's answer and
+ * procfs, shared with the Filesystem section), its records and folders; and
+ * the data root walked without its volumes (no layers live there on this
+ * store, so the walk is short). Started beside /system/df.
+ */
+async function startContainerdStore(
+  ctx: SectionContext,
+  engine: EngineIdentity,
+): Promise<{ containerd: ContainerdInput | null; dataRootBytes: number | null }> {
+  if (engine.imageStore !== 'containerd') return { containerd: null, dataRootBytes: null };
+  const walkMs = () => Math.max(1, Math.min(CONTAINERD_WALK_TIMEOUT_MS, afterReserve(ctx.deadline)));
+  const found = await ctx.shared.containerdRoot(ctx.deadline);
+  const dataRoot = engine.rootDir
+    ? getDataRootBytes(ctx.run, engine.rootDir, found?.path ?? null, walkMs()).catch(() => null)
+    : Promise.resolve(null);
+  const base = { root: found?.path ?? null, via: found?.via ?? null, snapshotter: engine.driver, now: new Date() };
+  if (!found) {
+    const problem = engine.containerd
+      ? `containerd's root could not be found: no containerd process is seen listening on ${engine.containerd.address} (as root it would be), and no running container's layers name it`
+      : "containerd's root could not be found: the daemon does not name its containerd (API before 1.46) and no running container's layers name it";
+    return { containerd: { ...base, problem, read: null }, dataRootBytes: await dataRoot };
+  }
+  const read = await getContainerdStore(
+    ctx.run,
+    found.path,
+    engine.driver,
+    Math.max(1, Math.min(CONTAINERD_RECORDS_TIMEOUT_MS, afterReserve(ctx.deadline))),
+    walkMs(),
+  ).then(
+    (r) => ({ read: r, problem: null as string | null }),
+    (err: unknown) => ({ read: null, problem: errorMessage(err) }),
+  );
+  return { containerd: { ...base, ...read }, dataRootBytes: await dataRoot };
+}
+
 /** What /system/df may take: the section's time less the reserve for what follows it. */
 function afterReserve(deadline: number): number {
   const left = remainingMs(deadline);
@@ -258,6 +307,10 @@ async function assemble(
   source: 'api' | 'cli',
   overlayOrphans: OverlayOrphans | null,
   builds: { byId: Record<string, string>; tagged: TaggedRecipe[] } = { byId: {}, tagged: [] },
+  store: { containerd: ContainerdInput | null; dataRootBytes: number | null } = {
+    containerd: null,
+    dataRootBytes: null,
+  },
 ): Promise<DockerStorage> {
   return buildDockerStorage({
     source,
@@ -270,6 +323,8 @@ async function assemble(
     danglingRepository: builds.byId,
     taggedRecipes: builds.tagged,
     overlayOrphans,
+    containerd: store.containerd,
+    dataRootBytes: store.dataRootBytes,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
 }

@@ -12,6 +12,7 @@ export function dockerJson(d: DockerStorage | undefined): Record<string, unknown
       storageDriver: d.engine?.driver ?? null,
       imageStore: d.engine?.imageStore ?? null,
       dfProblem: d.dfProblem,
+      walkProblem: d.walkProblem,
       images: d.images && { ...d.images, items: d.df?.images ?? [] },
       containers: d.containers && { ...d.containers, items: d.df?.containers ?? [] },
       volumes: d.volumes && { ...d.volumes, items: d.df?.volumes ?? [] },
@@ -20,6 +21,8 @@ export function dockerJson(d: DockerStorage | undefined): Record<string, unknown
       churn: d.churn,
       danglingRepository: d.danglingRepository,
       overlayOrphans: d.overlayOrphans,
+      containerd: d.containerd,
+      dataRootMetadataBytes: d.dataRootMetadataBytes,
     },
   };
 }

@@ -49,8 +49,14 @@ function engineLine(d: DockerStorage): string {
   const e = d.engine;
   if (!e) return `Engine: reached through the docker CLI (${inline(d.endpoint)}); driver unknown.`;
   const backing = e.backingFilesystem ? ` on ${inline(e.backingFilesystem)}` : '';
-  const store = e.imageStore === 'containerd' ? 'containerd image store (snapshotter)' : 'graph-driver image store';
-  return `Engine ${inline(e.version)} (API ${inline(e.apiVersion)}), storage driver ${inline(e.driver)}${backing}, ${store}, data root ${inline(e.rootDir)}, log driver ${inline(e.loggingDriver || '?')}.`;
+  const head = `Engine ${inline(e.version)} (API ${inline(e.apiVersion)}), `;
+  if (e.imageStore !== 'containerd')
+    return `${head}storage driver ${inline(e.driver)}${backing}, graph-driver image store: images, containers, build cache, logs and volumes in the data root ${inline(e.rootDir)}; log driver ${inline(e.loggingDriver || '?')}.`;
+  const c = d.containerd;
+  const where = c?.root
+    ? `in containerd's root ${inline(c.root)} (found from ${inline(c.via ?? '?')})`
+    : `in containerd's root, not found here (${inline(c?.problem ?? 'unknown')})`;
+  return `${head}containerd image store (snapshotter ${inline(e.driver)}): images, containers' layers and build cache ${where}; logs, volumes and Docker's own files in the data root ${inline(e.rootDir)}; log driver ${inline(e.loggingDriver || '?')}.`;
 }
 
 function summaryTable(d: DockerStorage): string[] {

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../model/errors.js';
 import { attribute, pressureRatio } from '../../model/attribution.js';
 import { alertKey, findFindings, tiers } from '../../model/findings.js';
-import { summaryRow } from '../../model/filesystems.js';
+import { summaryRow, type FilesystemRow } from '../../model/filesystems.js';
 import { biggestDirectories } from '../../parse/du.js';
 import { getBiggestDirs } from '../../probes/du.js';
 import { callTimeout } from '../../host/deadline.js';
@@ -24,13 +24,17 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   const btrfsFs = btrfsPart?.data?.filesystems ?? [];
   const btrfsOfRow = row ? (btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null) : null;
   const dockerOnRow = !!row && row.roles.includes('docker-data-root') && docker?.source === 'api';
+  const placement = (r: FilesystemRow) => ({
+    dataRoot: r.roles.includes('docker-data-root') && docker?.source === 'api',
+    containerdRoot: r.roles.includes('containerd-root'),
+  });
   const attribution =
     row && row.usedBytes !== undefined
       ? attribute(
           row,
           docker,
           btrfsOfRow,
-          dockerOnRow,
+          placement(row),
           notInstalled
             ? 'No Docker here (no socket, no data root): all used bytes are outside Docker.'
             : dockerProblem
@@ -41,6 +45,18 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
         )
       : null;
 
+  // containerd's root on a filesystem of its own: its bytes are split there, beside the Disk line's.
+  const containerdRow = filesystems.find((f) => f.roles.includes('containerd-root') && f !== row);
+  const containerdAttribution =
+    containerdRow && containerdRow.usedBytes !== undefined && docker?.containerd
+      ? attribute(
+          containerdRow,
+          docker,
+          btrfsFs.find((b) => b.mountpoint === containerdRow.mountpoint) ?? null,
+          placement(containerdRow),
+          null,
+        )
+      : null;
   let outsideDocker: PressureData['outsideDocker'] = null;
   let outsideDockerProblem: string | null = null;
   // du walks the filesystem: only when there is pressure to explain, or when asked.
@@ -82,6 +98,7 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
     status: 'ok',
     data: {
       attribution,
+      containerdAttribution,
       outsideDocker,
       outsideDockerProblem,
       pressure: filesystems.map((f) => ({ mountpoint: f.mountpoint, ratio: pressureRatio(f) })),

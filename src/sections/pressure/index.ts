@@ -13,6 +13,7 @@ export const pressureSection: Section<PressureData> = {
   markdown: pressureMarkdown,
   json: (d) => ({
     attribution: d?.attribution ?? null,
+    containerdAttribution: d?.containerdAttribution ?? null,
     outsideDocker: d?.outsideDocker ?? null,
     pressure: d?.pressure ?? [],
     findings: d?.findings ?? [],

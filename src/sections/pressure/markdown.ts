@@ -2,12 +2,33 @@ import { formatBytes } from '../../text/bytes.js';
 import { code, inline, markdownOfPlain } from '../../text/escape.js';
 import { table } from '../../render/table.js';
 import type { PressureData } from '../../model/pressure.js';
+import type { Attribution } from '../../model/attribution.js';
 import { byText } from '../../text/order.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */
 const MAX_RATIOS = 10;
 
 const share = (part: number, whole: number) => (whole > 0 ? `${Math.round((part / whole) * 100)}%` : '—');
+
+/** The split of one filesystem's used bytes, with what does not add up and why. */
+function sourcesTable(a: Attribution): string[] {
+  const rows = table(
+    ['Source', 'Bytes', 'Share of used', 'Reclaimable'],
+    a.sources.map((s) => [
+      `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}`,
+      formatBytes(s.bytes),
+      s.countsInUsed ? share(s.bytes, a.usedBytes) : '—',
+      formatBytes(s.reclaimableBytes),
+    ]),
+  );
+  const lines = [...rows, ''];
+  if (a.unattributedBytes < 0)
+    lines.push(
+      `Docker's figures exceed the filesystem's used bytes by ${formatBytes(-a.unattributedBytes)} (shared extents or volumes elsewhere).`,
+    );
+  for (const n of a.notes) lines.push(inline(n, 400));
+  return lines;
+}
 
 export function pressureMarkdown(d: PressureData): string[] {
   const a = d.attribution;
@@ -27,24 +48,15 @@ export function pressureMarkdown(d: PressureData): string[] {
       ? `; btrfs: ${chunks.kind} ${formatBytes(chunks.bytes)} hold unallocated space metadata needs (see ## Btrfs)`
       : '';
     lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}${chunkNote}.`);
+    lines.push('', ...sourcesTable(a));
+  }
+  const c = d.containerdAttribution;
+  if (c) {
     lines.push(
+      `containerd's root lies on ${inline(c.mountpoint)}, ${c.usedPct}% used (${formatBytes(c.usedBytes)} of ${formatBytes(c.sizeBytes)}): its sources there:`,
       '',
-      ...table(
-        ['Source', 'Bytes', 'Share of used', 'Reclaimable'],
-        a.sources.map((s) => [
-          `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}`,
-          formatBytes(s.bytes),
-          s.countsInUsed ? share(s.bytes, a.usedBytes) : '—',
-          formatBytes(s.reclaimableBytes),
-        ]),
-      ),
-      '',
+      ...sourcesTable(c),
     );
-    if (a.unattributedBytes < 0)
-      lines.push(
-        `Docker's figures exceed the filesystem's used bytes by ${formatBytes(-a.unattributedBytes)} (shared extents or volumes elsewhere).`,
-      );
-    for (const n of a.notes) lines.push(inline(n, 400));
   }
   if (d.outsideDocker) {
     const dirs = d.outsideDocker.map(
