@@ -206,7 +206,7 @@ describe('the remediation plan (pure)', () => {
     ['zfs', 'graphdriver', /freeing/],
     ['vfs', 'graphdriver', /full copy/],
     ['devicemapper', 'graphdriver', /removed in Engine 25/],
-    ['overlayfs', 'containerd', /containerd .*no layerdb/],
+    ['overlayfs', 'containerd', /containerd .*compressed layers with BuildKit's cache/],
   ] as const)('driver %s (%s) gets its own note', (driver, store, note) => {
     const out = driverNotes(driver, store);
     if (note === null) expect(out).toBeNull();
