@@ -102,6 +102,9 @@ export function attribute(
     if (docker.containers)
       sources.push(source('containers', docker.containers.writableBytes, docker.containers.reclaimableBytes));
     if (docker.logs.visible) sources.push(logsSource(docker));
+    if (docker.dataRootMetadataBytes) sources.push(source('docker-metadata', docker.dataRootMetadataBytes, 0));
+    const held = docker.images?.heldByBuildCacheBytes ?? 0;
+    if (held) notes.push(heldNote(held, false));
     if (docker.volumes) sources.push(source('volumes', docker.volumes.totalBytes, docker.volumes.reclaimableBytes));
     if (docker.buildCache)
       sources.push(source('build-cache', docker.buildCache.totalBytes, docker.buildCache.reclaimableBytes));
@@ -183,10 +186,7 @@ function containerdStoreSources(
     if (f.orphanBytes) sources.push(source('containerd-garbage', f.orphanBytes, 0));
     if (f.otherClients.bytes) sources.push(source('containerd-other-clients', f.otherClients.bytes, 0));
     metadata += c.metadataBytes ?? 0;
-    if (f.images.heldByBuildCacheBytes)
-      notes.push(
-        `Of the images' bytes, ${formatBytes(f.images.heldByBuildCacheBytes)} are also held by BuildKit's cache (layers built here): deleting the images frees them only once the build cache is pruned too.`,
-      );
+    if (f.images.heldByBuildCacheBytes) notes.push(heldNote(f.images.heldByBuildCacheBytes, true));
     if (c.walkProblem)
       notes.push(
         `containerd's snapshot folders not measured (${c.walkProblem}): committed ones count at their recorded size, active ones as 0.`,
@@ -197,6 +197,17 @@ function containerdStoreSources(
     );
   }
   if (metadata) sources.push(source('docker-metadata', metadata, 0));
+}
+
+/**
+ * Layers BuildKit built here stay while its records hold them. containerd's
+ * records tell which image each is (so an image's figures leave them out); the
+ * graph driver's answers do not.
+ */
+function heldNote(bytes: number, known: boolean): string {
+  return known
+    ? `Of the images' bytes, ${formatBytes(bytes)} are also held by BuildKit's cache (layers built here): deleting the images frees them only once the build cache is pruned too.`
+    : `BuildKit's records share ${formatBytes(bytes)} of layers with images built here: deleting such an image frees its layers only once those records are pruned too, and how much of one image's bytes that is cannot be told from the daemon's answers.`;
 }
 
 /** Container logs; `docker container prune` removes a stopped container's log with it. */

@@ -33,6 +33,8 @@ export interface ImageSummary {
   cliReclaimableBytes: number;
   /** Daemon's own figure (API 1.52+), when given. */
   daemonReclaimableBytes: number | null;
+  /** Layer bytes BuildKit's records hold too (records shared with images): an image's deletion frees them only with the records. */
+  heldByBuildCacheBytes: number;
 }
 
 export interface ContainerSummary {
@@ -135,6 +137,10 @@ export function summarizeImages(df: SystemDf): ImageSummary {
     reclaimableBytes: Math.max(0, totalBytes - sum(inUse, (i) => i.size)),
     cliReclaimableBytes: Math.max(0, totalBytes - inUseUnique),
     daemonReclaimableBytes: df.totals.images?.reclaimable ?? null,
+    heldByBuildCacheBytes: sum(
+      df.buildCache.filter((r) => r.shared),
+      (r) => Math.max(0, r.size),
+    ),
   };
 }
 
@@ -359,7 +365,14 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     dfProblem: input.dfProblem,
     walkProblem: null,
     df,
-    images: images && f ? { ...images, reclaimableBytes: f.images.reclaimableBytes } : images,
+    images:
+      images && f
+        ? {
+            ...images,
+            reclaimableBytes: f.images.reclaimableBytes,
+            heldByBuildCacheBytes: f.images.heldByBuildCacheBytes,
+          }
+        : images,
     containers: df && sized && !df.unsized.includes('containers') ? summarizeContainers(df) : null,
     volumes: df && sized && !df.unsized.includes('volumes') ? summarizeVolumes(df, engine?.apiVersion ?? '1.41') : null,
     buildCache:

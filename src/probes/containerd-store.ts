@@ -86,18 +86,20 @@ export function foldersOf(
 }
 
 /**
- * The data root's bytes without its volumes (and without containerd's root
- * when it lies inside, as dockerd's own containerd does): on the containerd
- * store that is Docker's own files and the containers' logs.
+ * The data root's bytes without what the daemon sizes itself (volumes, the
+ * graph driver's layer folder, containerd's root when it lies inside, as
+ * dockerd's own containerd does): Docker's own files and the containers'
+ * logs. `skip` names folders of the data root, or absolute paths.
  */
 export async function getDataRootBytes(
   run: Runner,
   dataRoot: string,
-  containerdRoot: string | null,
+  skip: readonly string[],
   timeoutMs: number,
 ): Promise<number | null> {
   const root = dataRoot.replace(/\/+$/, '');
-  const inside = containerdRoot && containerdRoot.startsWith(`${root}/`) ? [`--exclude=${containerdRoot}`] : [];
-  const res = await run('du', ['-x', '-0', '-B1', '-s', `--exclude=${root}/volumes`, ...inside, '--', root], timeoutMs);
+  // du's --exclude takes a pattern: a name holding `*`, `?`, `[` or `\\` is matched as itself.
+  const excludes = skip.map((p) => `--exclude=${(p.startsWith('/') ? p : `${root}/${p}`).replace(/[*?[\\]/g, '\\$&')}`);
+  const res = await run('du', ['-x', '-0', '-B1', '-s', ...excludes, '--', root], timeoutMs);
   return parseDu(res.stdout).find((e) => e.path === root)?.bytes ?? null;
 }

@@ -23,3 +23,19 @@ export async function daemonObjects(socket: string) {
     buildCache: df.BuildCache.map((b: any) => [b.ID, b.Size, b.InUse, b.Shared, b.LastUsedAt, b.UsageCount]).sort(),
   };
 }
+
+/** DELETE on the Engine API directly; resolves with the status code and the body's text. */
+export function engineDelete(socket: string, urlPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: socket, path: urlPath, method: 'DELETE', headers: { Host: 'docker' } },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -85,7 +85,13 @@ describe('attribute', () => {
   });
 
   it('counts nothing for Docker when its data root is on another filesystem', () => {
-    const a = attribute(row({ mountpoint: '/', roles: ['root'] }), docker, null, { dataRoot: false, containerdRoot: false }, null);
+    const a = attribute(
+      row({ mountpoint: '/', roles: ['root'] }),
+      docker,
+      null,
+      { dataRoot: false, containerdRoot: false },
+      null,
+    );
     expect(a.sources).toHaveLength(1);
     expect(a.sources[0]).toMatchObject({ kind: 'outside-docker', bytes: 50 * GiB });
   });
@@ -118,7 +124,13 @@ describe('findings', () => {
   });
 
   it('names the top source in the evidence', () => {
-    const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, { dataRoot: true, containerdRoot: false }, null);
+    const a = attribute(
+      row({ usedBytes: 200 * MiB, usedPct: 85 }),
+      docker,
+      null,
+      { dataRoot: true, containerdRoot: false },
+      null,
+    );
     const [finding] = findFindings(
       [row({ usedBytes: 200 * MiB, usedPct: 85 })],
       a,
@@ -213,7 +225,13 @@ describe('review fixes', () => {
   });
 
   it('never names unused btrfs chunks (not part of used) as the top source or its clean-up', () => {
-    const a = attribute(row({ usedBytes: 200 * MiB, usedPct: 85 }), docker, null, { dataRoot: true, containerdRoot: false }, null);
+    const a = attribute(
+      row({ usedBytes: 200 * MiB, usedPct: 85 }),
+      docker,
+      null,
+      { dataRoot: true, containerdRoot: false },
+      null,
+    );
     a.sources.unshift({
       kind: 'btrfs-unused-chunks',
       label: 'chunks',

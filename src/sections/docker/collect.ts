@@ -229,12 +229,18 @@ async function startContainerdStore(
   ctx: SectionContext,
   engine: EngineIdentity,
 ): Promise<{ containerd: ContainerdInput | null; dataRootBytes: number | null }> {
-  if (engine.imageStore !== 'containerd') return { containerd: null, dataRootBytes: null };
   const walkMs = () => Math.max(1, Math.min(CONTAINERD_WALK_TIMEOUT_MS, afterReserve(ctx.deadline)));
   const found = await ctx.shared.containerdRoot(ctx.deadline);
+  // Docker's own files: the data root less the volumes, the layers (the graph driver's folder) and containerd's root.
+  const skip = [
+    'volumes',
+    ...(engine.imageStore === 'graphdriver' ? [engine.driver] : []),
+    ...(found?.path.startsWith(`${engine.rootDir.replace(/\/+$/, '')}/`) ? [found.path] : []),
+  ];
   const dataRoot = engine.rootDir
-    ? getDataRootBytes(ctx.run, engine.rootDir, found?.path ?? null, walkMs()).catch(() => null)
+    ? getDataRootBytes(ctx.run, engine.rootDir, skip, walkMs()).catch(() => null)
     : Promise.resolve(null);
+  if (engine.imageStore !== 'containerd') return { containerd: null, dataRootBytes: await dataRoot };
   const base = { root: found?.path ?? null, via: found?.via ?? null, snapshotter: engine.driver, now: new Date() };
   if (!found) {
     const problem = engine.containerd

@@ -69,7 +69,7 @@ function summaryTable(d: DockerStorage): string[] {
       `${i.count}: ${i.inUse.count} in use, ${i.dangling.count} dangling`,
       b(i.totalBytes),
       b(i.reclaimableBytes),
-      `unique ${b(i.uniqueBytes)}, shared ${b(i.sharedBytes)}; dangling ${b(i.dangling.reclaimableBytes)} (\`docker image prune\`); all unused: \`prune -a\``,
+      `unique ${b(i.uniqueBytes)}, shared ${b(i.sharedBytes)}; dangling ${b(i.dangling.reclaimableBytes)} (\`docker image prune\`); all unused: \`prune -a\`${i.heldByBuildCacheBytes ? `; ${b(i.heldByBuildCacheBytes)} also held by BuildKit's records (freed only with them)` : ''}`,
     ]);
   } else if (d.df) {
     rows.push(['Images', `${d.df.images.length}`, '?', '?', 'sizes unknown this run']);

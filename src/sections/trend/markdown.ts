@@ -103,7 +103,8 @@ export function trendMarkdown(d: TrendData): string[] {
           .filter((c) => c.day === day)
           .slice(0, 3)
           .map(
-            (c) => `${inline(c.repository)} ${Number(c.builds24h)} builds/24 h, ${Number(c.danglingVersions)} old versions`,
+            (c) =>
+              `${inline(c.repository)} ${Number(c.builds24h)} builds/24 h, ${Number(c.danglingVersions)} old versions`,
           )
           .join(', ')}`,
     );
