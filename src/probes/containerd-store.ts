@@ -32,7 +32,13 @@ export async function getContainerdStore(
   walkTimeoutMs: number,
 ): Promise<ContainerdRead> {
   const walk = run('du', ['-x', '-0', '-B1', '--max-depth=3', '--', root], walkTimeoutMs).then(
-    (res) => ({ entries: parseDu(res.stdout), problem: null as string | null }),
+    (res) =>
+      res.exitCode === 0
+        ? { entries: parseDu(res.stdout), problem: null as string | null }
+        : {
+            entries: [] as DuEntry[],
+            problem: `du over ${root}: ${res.stderr.trim().split('\n').pop() ?? `exit ${res.exitCode}`}`,
+          },
     (err: unknown) => ({
       entries: [] as DuEntry[],
       problem:
@@ -101,5 +107,6 @@ export async function getDataRootBytes(
   // du's --exclude takes a pattern: a name holding `*`, `?`, `[` or `\\` is matched as itself.
   const excludes = skip.map((p) => `--exclude=${(p.startsWith('/') ? p : `${root}/${p}`).replace(/[*?[\\]/g, '\\$&')}`);
   const res = await run('du', ['-x', '-0', '-B1', '-s', ...excludes, '--', root], timeoutMs);
-  return parseDu(res.stdout).find((e) => e.path === root)?.bytes ?? null;
+  // du goes on past a folder it cannot read (exit 1): a part is no measure of the whole.
+  return res.exitCode === 0 ? (parseDu(res.stdout).find((e) => e.path === root)?.bytes ?? null) : null;
 }

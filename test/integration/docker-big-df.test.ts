@@ -23,7 +23,8 @@ const JSON_HEADERS = { 'Content-Type': 'application/json', 'Api-Version': '1.41'
 async function fakeDaemon(systemDf: (res: http.ServerResponse) => void) {
   const dir = await mkdtemp(path.join(tmpdir(), 'pf-bigdf-'));
   const server = http.createServer((req, res) => {
-    if (req.url === '/system/df?verbose=1') return systemDf(res);
+    // A 1.41 daemon ignores `type`: the first /system/df call is the whole answer.
+    if (req.url?.startsWith('/system/df?')) return systemDf(res);
     const body = recorded[req.url ?? ''];
     if (body === undefined) {
       res.writeHead(404, JSON_HEADERS).end('{"message":"page not found"}');
