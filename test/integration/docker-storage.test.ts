@@ -16,6 +16,7 @@ const CASES = [
   { driver: 'overlay2', engine: 'debian' },
   { driver: 'btrfs', engine: 'debian' },
   { driver: 'overlay2', engine: 'newest' },
+  { driver: 'btrfs', engine: 'newest' },
 ] as const;
 
 describe.each(CASES)('Docker Storage against a real $driver dockerd', ({ driver, engine }) => {
