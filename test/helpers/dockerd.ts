@@ -39,6 +39,8 @@ export interface DockerSandbox {
   pid: number;
   /** Run the docker CLI against this daemon. */
   docker(args: readonly string[], opts?: { input?: string }): Promise<string>;
+  /** Run a container that writes `mib` MiB of random bytes (zeros with `zeros`) to `file`, then exits. */
+  writeIn(opts: WriteIn): Promise<void>;
   /** Build a FROM-scratch image with a static busybox, plus extra Dockerfile lines. */
   buildImage(tag: string, extraLines?: readonly string[], files?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
@@ -155,8 +157,36 @@ export async function startDockerd(
     pid: daemons.at(-1)?.pid ?? -1,
     docker,
     buildImage: (tag, extra = [], files = {}) => buildImage(docker, fs.dir, tag, extra, files),
+    writeIn: async (o) => void (await writeIn(docker, o)),
     stop,
   };
+}
+
+/** What a container writes: kept (`name`) or removed on exit (no name), into its layer or a volume. */
+export interface WriteIn {
+  image: string;
+  name?: string;
+  /** `pf-vol:/v` */
+  volume?: string;
+  file: string;
+  mib: number;
+  zeros?: boolean;
+}
+
+function writeIn(docker: DockerSandbox['docker'], o: WriteIn): Promise<string> {
+  return docker([
+    'run',
+    ...(o.name ? ['--name', o.name] : ['--rm']),
+    '--network',
+    'none',
+    ...(o.volume ? ['-v', o.volume] : []),
+    o.image,
+    'dd',
+    `if=/dev/${o.zeros ? 'zero' : 'urandom'}`,
+    `of=${o.file}`,
+    'bs=1M',
+    `count=${o.mib}`,
+  ]);
 }
 
 /** The containerd snapshotter that stands for a graph driver. */

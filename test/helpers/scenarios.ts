@@ -49,46 +49,11 @@ export async function buildMixedScenario(s: DockerSandbox): Promise<MixedScenari
     );
   }
   await s.docker(['run', '-d', '--network', 'none', '--name', 'pf-running', 'pf-base:1', 'sleep', '3600']);
-  await s.docker([
-    'run',
-    '--network',
-    'none',
-    '--name',
-    'pf-stopped50',
-    'pf-base:1',
-    'dd',
-    'if=/dev/urandom',
-    'of=/fill',
-    'bs=1M',
-    'count=50',
-  ]);
+  await s.writeIn({ image: 'pf-base:1', name: 'pf-stopped50', file: '/fill', mib: 50 });
   await s.docker(['volume', 'create', 'pf-data30']);
-  await s.docker([
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    '-v',
-    'pf-data30:/v',
-    'pf-base:1',
-    'dd',
-    'if=/dev/urandom',
-    'of=/v/fill',
-    'bs=1M',
-    'count=30',
-  ]);
+  await s.writeIn({ image: 'pf-base:1', volume: 'pf-data30:/v', file: '/v/fill', mib: 30 });
   // ~118 bytes of json-file per 41-byte line: 360k lines is a little over 40 MB.
-  await s.docker([
-    'run',
-    '--network',
-    'none',
-    '--name',
-    'pf-chatty',
-    'pf-base:1',
-    'sh',
-    '-c',
-    'yes 0123456789012345678901234567890123456789 | head -n 360000',
-  ]);
+  await logLines(s, 'pf-chatty', 360_000);
   return {
     inUseImage: 'pf-base:1',
     unusedImage: 'pf-unused:1',
@@ -99,4 +64,19 @@ export async function buildMixedScenario(s: DockerSandbox): Promise<MixedScenari
     unusedVolume: 'pf-data30',
     chattyContainer: 'pf-chatty',
   };
+}
+
+/** A stopped container `name` (from pf-base:1) whose json-file log holds `lines` lines of 41 bytes (~118 bytes each on disk). */
+export async function logLines(s: DockerSandbox, name: string, lines: number): Promise<void> {
+  await s.docker([
+    'run',
+    '--network',
+    'none',
+    '--name',
+    name,
+    'pf-base:1',
+    'sh',
+    '-c',
+    `yes 0123456789012345678901234567890123456789 | head -n ${lines}`,
+  ]);
 }

@@ -26,34 +26,9 @@ describe('containerd on its own filesystem', () => {
         other = await makeLoopFs({ fstype: 'ext4', sizeMiB: 1024 });
         s = await startDockerd('overlay2', 1024, { engine: 'newest', store: 'containerd', containerdFs: other });
         await s.buildImage('pf-base:1');
-        await s.docker([
-          'run',
-          '--network',
-          'none',
-          '--name',
-          'pf-writer',
-          'pf-base:1',
-          'dd',
-          'if=/dev/urandom',
-          'of=/f',
-          'bs=1M',
-          'count=40',
-        ]);
+        await s.writeIn({ image: 'pf-base:1', name: 'pf-writer', file: '/f', mib: 40 });
         await s.docker(['volume', 'create', 'pf-vol']);
-        await s.docker([
-          'run',
-          '--rm',
-          '--network',
-          'none',
-          '-v',
-          'pf-vol:/v',
-          'pf-base:1',
-          'dd',
-          'if=/dev/urandom',
-          'of=/v/f',
-          'bs=1M',
-          'count=10',
-        ]);
+        await s.writeIn({ image: 'pf-base:1', volume: 'pf-vol:/v', file: '/v/f', mib: 10 });
         await execa('sync');
         doc = parseReport((await runPreflight(['--format', 'json', '--no-journal'], { DOCKER_HOST: s.host })).stdout);
         md = (await runPreflight(['--no-journal'], { DOCKER_HOST: s.host })).stdout;

@@ -21,19 +21,7 @@ describe.each(['graphdriver', 'containerd'] as const)('/system/df by type on the
     beforeAll(async () => {
       s = await startDockerd('overlay2', 1024, { engine: 'newest', store });
       await s.buildImage('pf-base:1');
-      await s.docker([
-        'run',
-        '--network',
-        'none',
-        '--name',
-        'pf-exited',
-        'pf-base:1',
-        'dd',
-        'if=/dev/zero',
-        'of=/f',
-        'bs=1M',
-        'count=5',
-      ]);
+      await s.writeIn({ image: 'pf-base:1', name: 'pf-exited', file: '/f', mib: 5, zeros: true });
       await s.docker(['volume', 'create', 'pf-vol']);
       dir = await mkdtemp(path.join(tmpdir(), 'pf-typed-'));
       proxy = await silentProxy(s.socket, path.join(dir, 'd.sock'), (req) =>

@@ -10,6 +10,7 @@ import { engineDelete, engineGet } from '../helpers/engine-api.js';
 import { ENGINE_MATRIX } from '../helpers/modern-engine.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
 import { statfsOf } from '../helpers/statfs.js';
+import { logLines } from '../helpers/scenarios.js';
 import { apiAtLeast } from '../../src/parse/docker-engine.js';
 
 const MiB = 1024 * 1024;
@@ -43,45 +44,10 @@ async function buildScenario(s: DockerSandbox): Promise<void> {
       },
     );
   await s.docker(['run', '-d', '--network', 'none', '--name', 'pf-running', 'pf-base:1', 'sleep', '3600']);
-  await s.docker([
-    'run',
-    '--network',
-    'none',
-    '--name',
-    'pf-stopped',
-    'pf-used2:1',
-    'dd',
-    'if=/dev/urandom',
-    'of=/fill',
-    'bs=1M',
-    'count=30',
-  ]);
+  await s.writeIn({ image: 'pf-used2:1', name: 'pf-stopped', file: '/fill', mib: 30 });
   await s.docker(['volume', 'create', 'pf-vol']);
-  await s.docker([
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    '-v',
-    'pf-vol:/v',
-    'pf-base:1',
-    'dd',
-    'if=/dev/urandom',
-    'of=/v/f',
-    'bs=1M',
-    'count=20',
-  ]);
-  await s.docker([
-    'run',
-    '--network',
-    'none',
-    '--name',
-    'pf-chatty',
-    'pf-base:1',
-    'sh',
-    '-c',
-    'yes 0123456789012345678901234567890123456789 | head -n 90000',
-  ]);
+  await s.writeIn({ image: 'pf-base:1', volume: 'pf-vol:/v', file: '/v/f', mib: 20 });
+  await logLines(s, 'pf-chatty', 90_000);
   await execa('sync');
 }
 

@@ -66,33 +66,26 @@ describe('rebuild churn on the containerd image store (Engine 28.5.2 capture)', 
   });
 
   it('the section model takes it on this store, and says where the old versions stay', () => {
-    const model = buildDockerStorage({
-      source: 'api',
-      endpoint: 'unix:///var/run/docker.sock',
-      engine,
-      df,
-      dfProblem: null,
-      logs: null,
-      logsReason: null,
-      danglingRepository: {},
-      taggedRecipes: tagged,
-      nowSeconds: now,
-    });
+    const modelOn = (imageStore: 'containerd' | 'graphdriver') =>
+      buildDockerStorage({
+        source: 'api',
+        endpoint: 'unix:///var/run/docker.sock',
+        engine: { ...engine, imageStore },
+        df,
+        dfProblem: null,
+        logs: null,
+        logsReason: null,
+        danglingRepository: {},
+        taggedRecipes: tagged,
+        nowSeconds: now,
+      });
     expect(engine.imageStore).toBe('containerd');
-    expect(model.churn[0]).toMatchObject({ repository: 'pf-app', keptIn: 'build-cache', danglingVersions: 3 });
-    // The same answers read as a graph-driver store's: no records are churn there (dangling images are).
-    const graph = buildDockerStorage({
-      source: 'api',
-      endpoint: 'unix:///var/run/docker.sock',
-      engine: { ...engine, imageStore: 'graphdriver' },
-      df,
-      dfProblem: null,
-      logs: null,
-      logsReason: null,
-      danglingRepository: {},
-      taggedRecipes: tagged,
-      nowSeconds: now,
+    expect(modelOn('containerd').churn[0]).toMatchObject({
+      repository: 'pf-app',
+      keptIn: 'build-cache',
+      danglingVersions: 3,
     });
-    expect(graph.churn).toEqual([]);
+    // The same answers read as a graph-driver store's: no records are churn there (dangling images are).
+    expect(modelOn('graphdriver').churn).toEqual([]);
   });
 });
