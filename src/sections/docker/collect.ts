@@ -29,19 +29,16 @@ import {
   getWalkingDf,
 } from '../../probes/docker-storage.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
-import { getContainerdStore, getDataRootBytes } from '../../probes/containerd-store.js';
+import { startContainerdStore } from './containerd.js';
+import { afterReserve } from './budget.js';
 import { type RecipeCache } from '../../model/recipe-cache.js';
 import { writeRecipeCache } from '../../sinks/recipe-cache.js';
-import { churnLookupMs, dfReserveMs } from '../../host/budget.js';
+import { churnLookupMs } from '../../host/budget.js';
 import { callTimeout, remainingMs } from '../../host/deadline.js';
 import { mapLimit } from '../../host/map-limit.js';
 import type { Collected, SectionContext } from '../types.js';
 
 const LOG_LISTING_TIMEOUT_MS = 10_000;
-/** containerd's two bbolt files: a few MB, read in milliseconds. */
-const CONTAINERD_RECORDS_TIMEOUT_MS = 3000;
-/** One du over containerd's root: the walk /system/df makes of the same folders. */
-const CONTAINERD_WALK_TIMEOUT_MS = 20_000;
 /** Listing plus du of at most 50 candidates, together. */
 const OVERLAY_ORPHANS_TIMEOUT_MS = 10_000;
 const HISTORY_TIMEOUT_MS = 2000;
@@ -217,54 +214,6 @@ async function listedWithoutSizes(
     getVolumeListing(ctx.options.docker, versioned, timeout).catch(() => []),
   ]);
   return { containers: listing?.containers ?? [], volumes: parseVolumeListing(volumes) };
-}
-
-/**
- * On the containerd store: containerd's root (from the daemon's answer and
- * procfs, shared with the Filesystem section), its records and folders; and
- * the data root walked without its volumes (no layers live there on this
- * store, so the walk is short). Started beside /system/df.
- */
-async function startContainerdStore(
-  ctx: SectionContext,
-  engine: EngineIdentity,
-): Promise<{ containerd: ContainerdInput | null; dataRootBytes: number | null }> {
-  const walkMs = () => Math.max(1, Math.min(CONTAINERD_WALK_TIMEOUT_MS, afterReserve(ctx.deadline)));
-  const found = await ctx.shared.containerdRoot(ctx.deadline);
-  // Docker's own files: the data root less the volumes, the layers (the graph driver's folder) and containerd's root.
-  const skip = [
-    'volumes',
-    ...(engine.imageStore === 'graphdriver' ? [engine.driver] : []),
-    ...(found?.path.startsWith(`${engine.rootDir.replace(/\/+$/, '')}/`) ? [found.path] : []),
-  ];
-  const dataRoot = engine.rootDir
-    ? getDataRootBytes(ctx.run, engine.rootDir, skip, walkMs()).catch(() => null)
-    : Promise.resolve(null);
-  if (engine.imageStore !== 'containerd') return { containerd: null, dataRootBytes: await dataRoot };
-  const base = { root: found?.path ?? null, via: found?.via ?? null, snapshotter: engine.driver, now: new Date() };
-  if (!found) {
-    const problem = engine.containerd
-      ? `containerd's root could not be found: no containerd process is seen listening on ${engine.containerd.address} (as root it would be), and no running container's layers name it`
-      : "containerd's root could not be found: the daemon does not name its containerd (API before 1.46) and no running container's layers name it";
-    return { containerd: { ...base, problem, read: null }, dataRootBytes: await dataRoot };
-  }
-  const read = await getContainerdStore(
-    ctx.run,
-    found.path,
-    engine.driver,
-    Math.max(1, Math.min(CONTAINERD_RECORDS_TIMEOUT_MS, afterReserve(ctx.deadline))),
-    walkMs(),
-  ).then(
-    (r) => ({ read: r, problem: null as string | null }),
-    (err: unknown) => ({ read: null, problem: errorMessage(err) }),
-  );
-  return { containerd: { ...base, ...read }, dataRootBytes: await dataRoot };
-}
-
-/** What /system/df may take: the section's time less the reserve for what follows it. */
-function afterReserve(deadline: number): number {
-  const left = remainingMs(deadline);
-  return left - dfReserveMs(left);
 }
 
 /** `the daemon reported implausible sizes (3 figures, e.g. image sha256:ea2a48056cae Size 8.67e+289): sizes treated as unknown` */
