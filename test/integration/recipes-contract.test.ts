@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -30,16 +31,33 @@ async function fillTo(mount: string, pct: number): Promise<void> {
   await execa('sync');
 }
 
-/** One state of the host, three ways: the markdown the host reads, our gate, and JSON for the figures. */
+/** The history record a run appended to the journal in `dir` (its only one). */
+async function journalRecord(dir: string): Promise<Record<string, any>> {
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl'));
+  expect(files).toHaveLength(1);
+  const lines = (await readFile(path.join(dir, files[0]!), 'utf8')).trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!) as Record<string, any>;
+}
+
+/**
+ * One state of the host, three ways: the markdown the host reads, our gate, and JSON for the figures.
+ * The markdown's run keeps its journal: the record it appends holds that same run's figures, the only
+ * ones its Disk: line may be compared with (a live / moves between runs).
+ */
 async function observe(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const md = await runPreflight(args, env);
+  const journal = await mkdtemp(path.join(tmpdir(), 'pf-rc-journal-'));
+  const md = await runPreflight(args, { ...env, OPS_JOURNAL_ROOT: journal });
   const gate = await runPreflight(['--format', 'fired', ...args], env);
   const json = await runPreflight(['--format', 'json', ...args], env);
   for (const r of [md, gate, json]) expect(r.exitCode, r.stderr).toBe(0);
+  const record = await journalRecord(journal);
+  await rm(journal, { recursive: true, force: true });
   const fired = evaluate(shipped, md.stdout);
   const field = (section: string, name: string) => fieldValue(cutSection(md.stdout, section) ?? [], name);
   return {
     md: md.stdout,
+    record,
     fired,
     names: fired.map((f) => f.name),
     gate: JSON.parse(gate.stdout).fired,
@@ -56,11 +74,14 @@ function expectContract(o: Observed) {
   );
   for (const f of o.fired.filter((x) => x.action === 'direct'))
     expect(existsSync(path.join(REPO, f.action_script)), f.action_script).toBe(true);
-  // disk_pct_gt on our Filesystem section reads our summary figure, whatever the mounts are called.
+  // disk_pct_gt on our Filesystem section reads our summary figure, whatever the mounts are called: the
+  // filesystem's roles (they stay) from the JSON run, its figure from the markdown's own run.
   const summary =
     o.doc.filesystems.find((r: any) => r.roles.includes('docker-data-root')) ??
     o.doc.filesystems.find((r: any) => r.roles.includes('root'));
-  expect(diskPct(cutSection(o.md, 'Filesystem') ?? [])).toBe(summary.usedPct);
+  const measured = o.record.filesystems.find((f: any) => f.mountpoint === summary.mountpoint);
+  expect(measured, `${summary.mountpoint} in the markdown run's record`).toBeDefined();
+  expect(diskPct(cutSection(o.md, 'Filesystem') ?? [])).toBe(measured.usedPct);
 }
 
 describeWith(
