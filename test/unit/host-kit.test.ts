@@ -35,6 +35,13 @@ describe('mergeRecipes', () => {
     expect(twice).not.toContain('storage-preflight/integrations');
   });
 
+  it('writes the list back in its own dash style', () => {
+    const flat = 'recipes:\n# first\n- name: a\n  action: llm\n';
+    const merged = mergeRecipes(flat, ours);
+    expect(merged.startsWith(flat)).toBe(true);
+    expect(merged).toContain('\n- name: storage-cleanup\n');
+  });
+
   it('refuses a file with two recipes: keys, or none', () => {
     expect(() => mergeRecipes(`${HOST_RECIPES_YAML}recipes: []\n`, ours)).toThrow(/2 `recipes:` keys/);
     expect(() => mergeRecipes('other: 1\n', ours)).toThrow(/no `recipes:` key/);

@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Runner } from '../../host/exec.js';
 import { dockerGet } from '../../host/docker-api.js';
@@ -7,6 +5,7 @@ import { errorMessage } from '../../model/errors.js';
 import { CLEANUP_SCRIPT, type FiredEntry } from '../../model/gate.js';
 import { evaluate, wakesLlm, type HostRecipe } from '../../model/recipe-evaluate.js';
 import { parseDockerHost } from '../../parse/docker-host.js';
+import { socketAccess } from '../../probes/docker-socket.js';
 import { blockIn, placeBlock } from '../../render/host-kit/block-place.js';
 import { extendFormula, stepIds } from '../../render/host-kit/formula-extend.js';
 import { recipesIn } from '../../render/host-kit/recipes-merge.js';
@@ -180,24 +179,15 @@ async function checkSocket(env: NodeJS.ProcessEnv): Promise<CheckItem> {
   const endpoint = parseDockerHost(env.DOCKER_HOST || undefined);
   const where = endpoint.label;
   try {
-    await dockerGet(endpoint, '/_ping', 5_000);
+    await dockerGet(endpoint, '/version', 5_000);
     return item(true, `Docker answers on ${where}`);
   } catch (err) {
     if (endpoint.kind !== 'unix') return item(false, `Docker answers on ${where}`, errorMessage(err));
-    const gid = await stat(endpoint.socketPath).then(
-      (s) => String(s.gid),
-      () => null,
-    );
-    const readable =
-      gid !== null &&
-      (await access(endpoint.socketPath, constants.R_OK | constants.W_OK).then(
-        () => true,
-        () => false,
-      ));
+    const { gid, usable } = await socketAccess(endpoint.socketPath);
     const fix =
       gid === null
         ? `no socket here: mount it into the supervisor's container, e.g. under the compose \`agents\` service: \`volumes: ["/var/run/docker.sock:/var/run/docker.sock"]\` and \`group_add: ["<gid of /var/run/docker.sock on the host>"]\``
-        : readable
+        : usable
           ? errorMessage(err)
           : `the socket's group is ${gid}: add it to this account (compose: \`group_add: ["${gid}"]\` on the \`agents\` service)`;
     return item(false, `Docker answers on ${where}`, fix);

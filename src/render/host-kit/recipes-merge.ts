@@ -61,5 +61,15 @@ export function mergeRecipes(text: string, ours: readonly NamedRecipe[]): string
     list.items[at] = node;
     changed = true;
   }
-  return changed ? doc.toString({ lineWidth: 0 }) : text;
+  return changed ? doc.toString({ lineWidth: 0, indentSeq: seqIndented(text) }) : text;
+}
+
+/**
+ * Whether the list's dashes sit below `recipes:` or indented under it: the
+ * file is written back in its own style, so the host's lines stay as they were.
+ */
+function seqIndented(text: string): boolean {
+  // Sample: `recipes:` then `- name: memory-low` (not indented) or `  - name: memory-low`.
+  const first = /^recipes:[ \t]*(?:#.*)?\n(?:[ \t]*(?:#.*)?\n)*([ \t]*)-/m.exec(text);
+  return first ? first[1] !== '' : true;
 }
