@@ -35,6 +35,20 @@ describe('mergeRecipes', () => {
     expect(twice).not.toContain('storage-preflight/integrations');
   });
 
+  it("keeps the host's lines byte for byte, odd spacing and flow maps included", () => {
+    const odd =
+      'recipes:\n- name: a   # trailing\n  detect: {source: preflight, section: "Docker"}\n  action: llm  # why\n\n# later\nother: 1\n';
+    const merged = mergeRecipes(odd, ours);
+    expect(merged.startsWith(odd.slice(0, odd.indexOf('\n# later')))).toBe(true);
+    expect(merged.endsWith('\n# later\nother: 1\n')).toBe(true);
+    expect(names(merged)).toEqual(['a', ...ours.map((r) => r.name)]);
+    expect(mergeRecipes(merged, ours)).toBe(merged);
+  });
+
+  it('writes an empty or flow list back through the document', () => {
+    expect(names(mergeRecipes('recipes: []\n', ours))).toEqual(ours.map((r) => r.name));
+  });
+
   it('writes the list back in its own dash style', () => {
     const flat = 'recipes:\n# first\n- name: a\n  action: llm\n';
     const merged = mergeRecipes(flat, ours);
