@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -156,6 +156,18 @@ describe('preflight host install', () => {
     // This repository is not inside the stand-in's root.
     expect(await main(['host', 'install', '--factory-root', u.factoryRoot], outside.io)).toBe(EXIT.usage);
     expect(outside.err()).toMatch(/is not inside the factory root/);
+  });
+
+  it('refuses a host file it may not read or replace safely (a symlink), exit 2', async () => {
+    const t = tree();
+    const script = path.join(t.factoryRoot, 'supervisor/preflight.sh');
+    renameSync(script, `${script}.real`);
+    symlinkSync(`${script}.real`, script);
+    const before = snapshot(t.factoryRoot);
+    const run = capture();
+    expect(await main(['host', 'install', '--factory-root', t.factoryRoot], run.io)).toBe(EXIT.usage);
+    expect(run.err()).toMatch(/^preflight: cannot read .*supervisor\/preflight\.sh: /);
+    expect(snapshot(t.factoryRoot)).toEqual(before);
   });
 
   it('refuses a preflight.sh without a final if … fi, and names why', async () => {

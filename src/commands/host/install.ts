@@ -6,7 +6,7 @@ import { extendFormula } from '../../render/host-kit/formula-extend.js';
 import { mergeRecipes } from '../../render/host-kit/recipes-merge.js';
 import { replaceHostFile } from '../../sinks/host-files.js';
 import { EXIT, type Io } from '../io.js';
-import { bashSyntax, HOST_FILES, ourKit, readHostTree, REMEDIATION_FORMULA } from './kit.js';
+import { bashSyntax, cannot, HOST_FILES, ourKit, readHostTree, REMEDIATION_FORMULA } from './kit.js';
 
 interface Change {
   /** Relative to the host's root. */
@@ -46,7 +46,10 @@ export async function hostInstall(
       io.stdout(await unifiedDiff(run, c));
       continue;
     }
-    await replaceHostFile(run, path.join(root, c.file), c.after, WRITE_TIMEOUT_MS);
+    await replaceHostFile(run, path.join(root, c.file), c.after, WRITE_TIMEOUT_MS).catch((err: unknown) => {
+      // What was written before stays written: each file is whole, and installing again finishes the rest.
+      throw cannot('write', err);
+    });
     io.stdout(`${c.before === null ? 'created' : 'updated'} ${c.file}\n`);
   }
   io.stdout(

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Runner } from '../../host/exec.js';
 import { CLEANUP_SCRIPT } from '../../model/gate.js';
 import { UsageError } from '../../model/errors.js';
-import { readSmallFile } from '../../probes/files.js';
+import { FileProblem, readSmallFile } from '../../probes/files.js';
 import { recipes, type Recipe } from '../../sections/recipes.js';
 import { snippetFor } from '../../render/host-kit/block-place.js';
 
@@ -43,9 +43,14 @@ async function readOptional(run: Runner, file: string): Promise<string | null> {
   try {
     return await readSmallFile(run, file, MAX_BYTES, READ_TIMEOUT_MS);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return null;
-    throw err;
+    if (err instanceof FileProblem && err.code === 'ENOENT') return null;
+    throw cannot('read', err);
   }
+}
+
+/** A file this user cannot read or write (permissions, a symlink, a hung mount) is the operator's to fix: exit 2, not a bug. */
+export function cannot(verb: 'read' | 'write', err: unknown): unknown {
+  return err instanceof FileProblem ? new UsageError(`cannot ${verb} ${err.file}: ${err.message}`) : err;
 }
 
 /** The host's three files, or a refusal naming the first that is missing (then the tree is not the host's). */
@@ -81,7 +86,10 @@ export function pathFromRoot(factoryRoot: string, ourRoot: string): string {
 export async function ourKit(run: Runner, factoryRoot: string, ourRoot: string): Promise<OurKit> {
   const fromRoot = pathFromRoot(factoryRoot, ourRoot);
   const actionScript = path.posix.join(fromRoot, CLEANUP_SCRIPT);
-  const own = (rel: string) => readSmallFile(run, path.join(ourRoot, rel), MAX_BYTES, READ_TIMEOUT_MS);
+  const own = (rel: string) =>
+    readSmallFile(run, path.join(ourRoot, rel), MAX_BYTES, READ_TIMEOUT_MS).catch((err: unknown) => {
+      throw cannot('read', err);
+    });
   return {
     fromRoot,
     actionScript,
