@@ -212,5 +212,14 @@ describe('preflight host check', () => {
       /^FAIL supervisor\/preflight\.sh holds our block .*\n {5}fix: our block is missing; run: preflight host install/m,
     );
     expect(script).toContain('storage-preflight');
+
+    // The block moved below the final fi: sourcing would run it.
+    const block = script.slice(script.indexOf('  # >>> storage-preflight'), script.indexOf('<<<\n') + 4);
+    writeFileSync(path.join(t.factoryRoot, 'supervisor/preflight.sh'), script.replace(block, '') + block);
+    const moved = capture(env);
+    await hostCheck(t.factoryRoot, t.ourRoot, execRunner, moved.io);
+    expect(moved.out()).toMatch(
+      /^FAIL supervisor\/preflight\.sh holds our block .*\n {5}fix: our block is not inside the script's final if … fi/m,
+    );
   });
 });

@@ -5,7 +5,14 @@ import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { recipes } from '../../src/sections/recipes.js';
-import { BLOCK_BEGIN, BLOCK_END, blockIn, placeBlock, snippetFor } from '../../src/render/host-kit/block-place.js';
+import {
+  BLOCK_BEGIN,
+  BLOCK_END,
+  blockIn,
+  blockInsideFinalIf,
+  placeBlock,
+  snippetFor,
+} from '../../src/render/host-kit/block-place.js';
 import { extendFormula, withoutBlock } from '../../src/render/host-kit/formula-extend.js';
 import { mergeRecipes } from '../../src/render/host-kit/recipes-merge.js';
 import { HOST_FORMULA, HOST_PREFLIGHT_SH, HOST_RECIPES_YAML } from '../helpers/host-tree.js';
@@ -74,6 +81,14 @@ describe('placeBlock', () => {
     expect(placeBlock(once, body)).toBe(once);
     expect(blockIn(once)).toBe(body.trimEnd());
     execFileSync('bash', ['-n'], { input: once });
+  });
+
+  it('tells a block inside the final if … fi from one moved out of it', () => {
+    const once = placeBlock(HOST_PREFLIGHT_SH, body);
+    expect(blockInsideFinalIf(once)).toBe(true);
+    const moved = `${HOST_PREFLIGHT_SH}${BLOCK_BEGIN}\necho x\n${BLOCK_END}\n`;
+    expect(blockInsideFinalIf(moved)).toBe(false);
+    expect(blockInsideFinalIf(HOST_PREFLIGHT_SH)).toBe(false);
   });
 
   it('replaces an older block in place', () => {

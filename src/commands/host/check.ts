@@ -6,7 +6,7 @@ import { CLEANUP_SCRIPT, type FiredEntry } from '../../model/gate.js';
 import { evaluate, wakesLlm, type HostRecipe } from '../../model/recipe-evaluate.js';
 import { parseDockerHost } from '../../parse/docker-host.js';
 import { socketAccess } from '../../probes/docker-socket.js';
-import { blockIn, placeBlock } from '../../render/host-kit/block-place.js';
+import { blockIn, blockInsideFinalIf, placeBlock } from '../../render/host-kit/block-place.js';
 import { extendFormula, stepIds } from '../../render/host-kit/formula-extend.js';
 import { recipesIn } from '../../render/host-kit/recipes-merge.js';
 import { EXIT, type Io } from '../io.js';
@@ -78,21 +78,21 @@ export function checkScriptAndFormula(host: HostTree, kit: OurKit): CheckItem[] 
   };
   const placed = attempt(() => placeBlock(host.preflight, kit.block));
   const hasBlock = blockIn(host.preflight) !== null;
+  const inside = blockInsideFinalIf(host.preflight);
+  const blockOk = placed === host.preflight && inside;
   const blockFix =
     placed instanceof Error
       ? placed.message
-      : hasBlock
-        ? `our block is outdated; ${INSTALL(host.root)}`
-        : `our block is missing; ${INSTALL(host.root)}`;
+      : !hasBlock
+        ? `our block is missing; ${INSTALL(host.root)}`
+        : !inside
+          ? `our block is not inside the script's final if … fi (sourcing the script would run it): move it just above that fi, or remove it and ${INSTALL(host.root).replace('run: ', 'run ')}`
+          : `our block is outdated; ${INSTALL(host.root)}`;
   const extended = attempt(() => extendFormula(host.formula, kit.steps));
   const ids = attempt(() => stepIds(host.formula).join(','));
   const hostSteps = typeof ids === 'string' && HOST_STEPS.every((id) => ids.split(',').includes(id));
   return [
-    item(
-      placed === host.preflight,
-      `${HOST_FILES.preflight} holds our block inside its final if … fi`,
-      placed === host.preflight ? '' : blockFix,
-    ),
+    item(blockOk, `${HOST_FILES.preflight} holds our block inside its final if … fi`, blockOk ? '' : blockFix),
     item(
       extended === host.formula,
       `${HOST_FILES.formula} holds our storage steps`,

@@ -19,8 +19,8 @@ function framed(body: string, indent: string): string[] {
   return [BLOCK_BEGIN, ...lines, BLOCK_END].map((l) => (l === '' ? '' : indent + l));
 }
 
-/** Where the final `if … fi` closes: the index of its `fi`, and the indent of the body. */
-function finalFi(lines: readonly string[]): { fi: number; indent: string } {
+/** The final `if … fi`: the indexes of its `if` and `fi` lines, and the indent of its body. */
+function finalFi(lines: readonly string[]): { ifAt: number; fi: number; indent: string } {
   let fi = lines.length - 1;
   while (fi >= 0 && !isCode(lines[fi]!)) fi -= 1;
   // Sample: `fi` or `fi  # main`.
@@ -36,7 +36,7 @@ function finalFi(lines: readonly string[]): { fi: number; indent: string } {
     // Sample: `if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then`.
     if (word === 'if') {
       const body = lines.slice(i + 1, fi).find(isCode);
-      return { fi, indent: body ? indentOf(body) : `${level}  ` };
+      return { ifAt: i, fi, indent: body ? indentOf(body) : `${level}  ` };
     }
     if (word === 'then') continue;
     if (word === 'else' || word === 'elif')
@@ -60,6 +60,20 @@ export function placeBlock(script: string, body: string): string {
   }
   const { fi, indent } = finalFi(lines);
   return [...lines.slice(0, fi), ...framed(body, indent), ...lines.slice(fi)].join('\n');
+}
+
+/** Our block sits between the script's final `if` and its `fi` (the part that runs only as a program); false when either is missing. */
+export function blockInsideFinalIf(script: string): boolean {
+  const lines = script.split('\n');
+  const begin = lines.findIndex((l) => l.trim() === BLOCK_BEGIN);
+  const end = lines.findIndex((l, i) => i > begin && l.trim() === BLOCK_END);
+  if (begin < 0 || end < 0) return false;
+  try {
+    const { ifAt, fi } = finalFi(lines);
+    return ifAt < begin && end < fi;
+  } catch {
+    return false;
+  }
 }
 
 /** Our block, if the script holds one: its lines between the markers, unindented. */
