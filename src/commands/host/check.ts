@@ -35,6 +35,7 @@ const INSTALL = (root: string) => `run: preflight host install --factory-root ${
 const HOST_STEPS = ['preflight', 'health-assessment', 'decide-actions', 'report', 'incidents', 'journal'];
 const MIN_NODE = [18, 19] as const;
 const LIVE_TIMEOUT_MS = 120_000;
+const LIVE_WHAT = 'our recipes on a live report agree with `preflight --format fired`';
 
 const item = (ok: boolean, what: string, note = ''): CheckItem => ({ ok, what, note });
 
@@ -196,7 +197,7 @@ async function checkSocket(env: NodeJS.ProcessEnv): Promise<CheckItem> {
 
 /** Our recipes, applied with the host evaluator's semantics to a live report, wake the LLM exactly when our gate says. */
 async function checkLiveGate(run: Runner, host: HostTree, kit: OurKit, ourRoot: string): Promise<CheckItem> {
-  const what = 'our recipes on a live report agree with `preflight --format fired`';
+  const what = LIVE_WHAT;
   const preflight = path.join(ourRoot, 'preflight');
   const report = await run(preflight, ['--no-journal'], LIVE_TIMEOUT_MS);
   const gate = await run(
@@ -213,11 +214,30 @@ async function checkLiveGate(run: Runner, host: HostTree, kit: OurKit, ourRoot: 
   } catch (err) {
     return item(false, what, errorMessage(err));
   }
-  const byRecipes = evaluate(ours, report.stdout);
+  return gateAgreement(ours, report.stdout, (JSON.parse(gate.stdout) as { fired: FiredEntry[] }).fired, host.root);
+}
+
+/**
+ * Pure: our recipes, evaluated as the host does on a report, against the
+ * gate's `fired` of the same state: the LLM wakes in both or in neither, and
+ * a `direct` clean-up runs the same script.
+ */
+export function gateAgreement(
+  ours: readonly HostRecipe[],
+  report: string,
+  fired: readonly FiredEntry[],
+  root: string,
+): CheckItem {
+  const what = LIVE_WHAT;
+  const byRecipes = evaluate(ours, report);
   // Findings without a recipe (an unreachable daemon, inodes, a stuck mount) reach the LLM only with the rest of the report.
-  const covered = (f: FiredEntry) => /^(disk-|btrfs-metadata|preflight-incomplete)/.test(f.name);
-  const byGate = (JSON.parse(gate.stdout) as { fired: FiredEntry[] }).fired.filter(covered);
-  const agree = wakesLlm(byRecipes) === wakesLlm(byGate) && byRecipes.length > 0 === byGate.length > 0;
+  const byGate = fired.filter((f) => /^(disk-|btrfs-metadata|preflight-incomplete)/.test(f.name));
+  const scripts = (list: readonly { action: string; action_script: string }[]) =>
+    [...new Set(list.filter((f) => f.action === 'direct').map((f) => f.action_script))].sort().join();
+  const agree =
+    wakesLlm(byRecipes) === wakesLlm(byGate) &&
+    byRecipes.length > 0 === byGate.length > 0 &&
+    scripts(byRecipes) === scripts(byGate);
   const names = (list: readonly { name: string; action: string }[]) =>
     list.map((f) => `${f.name} (${f.action})`).join(', ') || 'nothing';
   return item(
@@ -225,7 +245,7 @@ async function checkLiveGate(run: Runner, host: HostTree, kit: OurKit, ourRoot: 
     what,
     agree
       ? `recipes fire ${names(byRecipes)}; the gate ${names(byGate)}`
-      : `recipes fire ${names(byRecipes)} but the gate ${names(byGate)}: the recipes in ${HOST_FILES.recipes} are not ours as installed; ${INSTALL(host.root)}`,
+      : `recipes fire ${names(byRecipes)} but the gate ${names(byGate)}: the recipes in ${HOST_FILES.recipes} are not ours as installed; ${INSTALL(root)}`,
   );
 }
 
