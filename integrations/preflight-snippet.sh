@@ -1,11 +1,13 @@
 # ── Storage (storage-preflight) ──────────────────────────────────────────
-# Paste at the end of supervisor/preflight.sh. It appends storage-preflight's
-# sections (## Storage Pressure, ## Remediation Plan, ## Filesystem, …), which
-# the storage recipes (integrations/recipes.yaml) read. The host captures this
-# script with 2>&1 under set -euo pipefail, so: the tool's stderr goes to a
-# log, never into the prompt; no failure stops this script; and a missing,
-# failing or hung preflight prints a stand-in section whose
-# `Disk pressure: unknown` fires storage-preflight-incomplete (a blind check
+# `preflight host install` places these lines inside the final `if … fi` of
+# supervisor/preflight.sh (the host also sources that script: its final `if`
+# is what runs only as a program), with _sp_dir pointing at this checkout. It
+# appends storage-preflight's sections (## Storage Pressure, ## Remediation
+# Plan, ## Filesystem, …), which the storage recipes (integrations/recipes.yaml)
+# read. The host captures this script with 2>&1 under set -euo pipefail, so:
+# the tool's stderr goes to a log, never into the prompt; no failure stops
+# this script; and a missing, failing or hung preflight prints a stand-in
+# section whose `Disk pressure: unknown` fires storage-preflight-incomplete (a blind check
 # must not read as a healthy disk).
 #   STORAGE_PREFLIGHT_DIR     the checkout (default /opt/storage-preflight)
 #   STORAGE_PREFLIGHT_BUDGET  seconds the run may take (default 60)
@@ -40,3 +42,5 @@ else
   echo "Disk pressure: unknown"
   echo ""
 fi
+# The host's script is also sourced: leave none of our names behind.
+unset _sp_dir _sp_budget _sp_log _sp_timeout _sp_rc _sp_out

@@ -29,7 +29,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (values.version) return { command: 'version', paths: [], allMounts: false };
   const command = commandNamed(first);
-  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  const [action, ...rest] = command === 'host' ? extra : [undefined, ...extra];
+  if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+  if (command === 'host') {
+    if (action !== 'install' && action !== 'check')
+      throw new UsageError(`host needs install or check (got ${action === undefined ? 'nothing' : `'${action}'`})`);
+    if (values['factory-root'] === undefined)
+      throw new UsageError("host needs --factory-root DIR (the host's checkout)");
+    if (action === 'check' && values['dry-run'])
+      throw new UsageError('--dry-run belongs to host install: check writes nothing');
+  }
   const accepted = new Set(flagsOf(command).map((f) => f.name));
   for (const name of Object.keys(values)) if (!accepted.has(name)) throw new UsageError(refusal(name, command));
   if (command === 'guard') {
@@ -46,6 +55,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   const args = { command, ...fromTable(command, values) } as CliArgs;
   if (command === 'guard') args.maxPct ??= 95;
   if (command === 'watch') args.runArgv = reportArgv(values);
+  if (command === 'host') args.hostAction = action as CliArgs['hostAction'];
   return args;
 }
 

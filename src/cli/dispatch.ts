@@ -37,6 +37,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const { guard } = await import('../commands/guard.js');
       return await guard(args.paths[0]!, args.needBytes!, args.maxPct!, io);
     }
+    if (args.command === 'host') {
+      const { hostCheck, hostInstall } = await import('../commands/host/index.js');
+      const { execRunner } = await import('../host/exec.js');
+      return args.hostAction === 'check'
+        ? await hostCheck(args.factoryRoot!, installRoot(), execRunner, io)
+        : await hostInstall(args.factoryRoot!, installRoot(), args.dryRun ?? false, execRunner, io);
+    }
     const configFile = args.configFile ?? io.env.PREFLIGHT_CONFIG;
     const config = configFile ? await loadConfig(configFile) : {};
     const options = resolveOptions(args, config, io.env);

@@ -21,7 +21,10 @@ import {
  * that reads it).
  */
 
-export type Command = 'report' | 'trend' | 'guard' | 'remediate' | 'watch';
+export type Command = 'report' | 'trend' | 'guard' | 'remediate' | 'watch' | 'host';
+
+/** `preflight host install|check`. */
+export type HostAction = 'install' | 'check';
 
 export interface CommandSpec {
   name: Command;
@@ -69,6 +72,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     about:
       'Runs `preflight [report options]` every --interval, start to start, and passes each report through to stdout. A run longer than the interval is followed at once by the next (no pile-up); runs never overlap, with each other or with any other preflight run on the host (the run lock). A failed run prints one line on stderr and the loop goes on. SIGTERM or SIGINT stops it within a second (a run in progress is cut and its lock released), with exit 0.',
   },
+  {
+    name: 'host',
+    usage: 'host install|check --factory-root DIR [--dry-run]',
+    summary: "plug into the supervisor's checkout (install), or check that it is (check)",
+    about:
+      "install: merges our recipes into the one recipes: list of supervisor/recipes.yaml, places our lines as a marked block inside the final if … fi of supervisor/preflight.sh, adds our storage steps to formulas/run-supervisor.toml (every line of the host's kept) and copies formulas/storage-remediation.toml; installing again changes nothing. This checkout must be inside the factory root (action_script is a path from there). --dry-run prints the diff and writes nothing. check: each point of that contract, the Docker socket, Node, the journal and vault roots and the recipes on a live report, as ok/FAIL lines with the fix; exit 6 when any fails. A tree without those three files is refused (exit 2).",
+  },
 ];
 
 type Parsed<K extends keyof CliArgs> =
@@ -94,7 +104,7 @@ export interface FlagSpec<K extends keyof CliArgs = keyof CliArgs> {
 /** Typed per entry: `parse` must return what `key` holds. */
 const flag = <K extends keyof CliArgs>(spec: FlagSpec<K>): FlagSpec => spec as unknown as FlagSpec;
 
-const ALL: readonly Command[] = ['report', 'trend', 'guard', 'remediate', 'watch'];
+const ALL: readonly Command[] = ['report', 'trend', 'guard', 'remediate', 'watch', 'host'];
 /** The commands that measure (and append to the journal): watch passes its flags to report runs. */
 const RUNS: readonly Command[] = ['report', 'remediate', 'watch'];
 const READS: readonly Command[] = [...RUNS, 'trend'];
@@ -152,6 +162,10 @@ export interface CliArgs {
   intervalMs?: number;
   /** watch: the flags each report run gets (all of watch's but --interval). */
   runArgv?: string[];
+  /** host: what to do, on the host's checkout at --factory-root. */
+  hostAction?: HostAction;
+  factoryRoot?: string;
+  dryRun?: boolean;
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -399,6 +413,25 @@ export const FLAGS: readonly FlagSpec[] = [
     parse: text,
     default: 'the path from $FACTORY_ROOT to integrations/actions/storage-cleanup.sh',
     text: "the path fired direct findings name for our clean-up script, relative to the host's root",
+  }),
+  flag({
+    name: 'factory-root',
+    value: 'DIR',
+    commands: ['host'],
+    default: 'required',
+    key: 'factoryRoot',
+    parse: (v, n) => {
+      if (v === '') throw new UsageError(`${n} must not be empty`);
+      return v;
+    },
+    text: "the host's checkout (its $FACTORY_ROOT: the folder holding supervisor/ and formulas/)",
+  }),
+  flag({
+    name: 'dry-run',
+    commands: ['host'],
+    default: 'off',
+    key: 'dryRun',
+    text: 'install: print the unified diff of every change and write nothing',
   }),
   flag({ name: 'help', short: 'h', commands: ALL, default: null, text: 'print this help' }),
   flag({ name: 'version', commands: ALL, default: null, text: 'print the version' }),

@@ -6,6 +6,8 @@ export const EXIT = {
   wouldNotFit: 3,
   applyLocked: 4,
   runLocked: 5,
+  /** host check: a point of the contract with the host is broken. */
+  hostBroken: 6,
   sigint: 130,
   sigterm: 143,
 } as const;

@@ -36,7 +36,28 @@ describe('parseCliArgs', () => {
       vaultDir: undefined,
       vaultActionsDir: undefined,
       horizonMs: undefined,
+      dryRun: false,
     });
+  });
+
+  it('reads host install|check --factory-root, and refuses what host cannot do', () => {
+    expect(parseCliArgs(['host', 'install', '--factory-root', '/f', '--dry-run'])).toMatchObject({
+      command: 'host',
+      hostAction: 'install',
+      factoryRoot: '/f',
+      dryRun: true,
+    });
+    expect(parseCliArgs(['host', 'check', '--factory-root', '/f']).hostAction).toBe('check');
+    expect(() => parseCliArgs(['host', '--factory-root', '/f'])).toThrow(/host needs install or check/);
+    expect(() => parseCliArgs(['host', 'remove', '--factory-root', '/f'])).toThrow(/got 'remove'/);
+    expect(() => parseCliArgs(['host', 'install'])).toThrow(/needs --factory-root/);
+    expect(() => parseCliArgs(['host', 'check', '--factory-root', '/f', '--dry-run'])).toThrow(
+      /belongs to host install/,
+    );
+    expect(() => parseCliArgs(['host', 'install', 'extra', '--factory-root', '/f'])).toThrow(
+      /unexpected argument 'extra'/,
+    );
+    expect(() => parseCliArgs(['report', '--factory-root', '/f'])).toThrow(/belongs to 'preflight host'/);
   });
 
   it('reads trend --svg, and keeps it to trend', () => {
@@ -177,7 +198,10 @@ const SAMPLE: Record<string, string> = {
 const REQUIRED: Partial<Record<Command, Record<string, string | true>>> = {
   guard: { path: '/x', need: '1G' },
   remediate: { apply: true },
+  host: { 'factory-root': '/d' },
 };
+/** The words before the flags: host takes what to do. */
+const words = (command: Command) => (command === 'host' ? [command, 'install'] : [command]);
 
 /** Does the parser take `--name` for `command`? Decided by parsing, not by reading the table. */
 function accepts(command: Command, name: string): boolean {
@@ -188,7 +212,7 @@ function accepts(command: Command, name: string): boolean {
   if (valueName !== undefined) expect(SAMPLE, `a sample value for ${valueName}`).toHaveProperty([valueName]);
   const flag = valueName === undefined ? `--${name}` : `--${name}=${SAMPLE[valueName]}`;
   try {
-    const args = parseCliArgs([command, ...base, flag]);
+    const args = parseCliArgs([...words(command), ...base, flag]);
     return args.command === command || args.command === 'help' || args.command === 'version';
   } catch (err) {
     if ((err as Error).message === refusal(name, command)) return false;

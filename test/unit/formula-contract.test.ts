@@ -122,7 +122,11 @@ describe('the formulas follow the host schema', () => {
   });
 });
 
-describe.each(formulas)('$path names only what exists', ({ text }) => {
+/** Our step that `preflight host install` adds to the host's own formula: not a whole formula, held to the same names. */
+const STORAGE_STEPS = 'integrations/run-supervisor-storage.toml';
+const storageSteps: Formula = { path: STORAGE_STEPS, text: read(STORAGE_STEPS), data: parse(read(STORAGE_STEPS)) };
+
+describe.each([...formulas, storageSteps])('$path names only what exists', ({ text }) => {
   it('keeps every code span on one line', () => {
     for (const [i, line] of text.split('\n').entries())
       expect((line.match(/`/g) ?? []).length % 2, `line ${i + 1}: ${line}`).toBe(0);
@@ -195,6 +199,14 @@ describe('the formulas cover what the tool can raise', () => {
   it('run-supervisor gives every finding its priority', () => {
     const text = formulas[0]!.text;
     expect(FINDING_NAMES.filter((n) => !text.includes(`\`${n}\``))).toEqual([]);
+  });
+
+  it("the storage step for the host's formula gives every finding its priority, in steps of the host's schema", () => {
+    expect(FINDING_NAMES.filter((n) => !storageSteps.text.includes(`\`${n}\``))).toEqual([]);
+    for (const step of storageSteps.data.steps as Record<string, unknown>[]) {
+      expect(Object.keys(step).sort()).toEqual([...STEP_KEYS].sort());
+      expect(SUPERVISOR_STEPS).toEqual(expect.arrayContaining(step.needs as string[]));
+    }
   });
 
   it('storage-remediation handles every destructive step of the plan', () => {

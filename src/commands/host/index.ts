@@ -1,0 +1,2 @@
+export { hostCheck } from './check.js';
+export { hostInstall } from './install.js';
