@@ -142,7 +142,7 @@ describe('preflight host install', () => {
     expect(run.out()).toContain('+  - name: storage-cleanup');
   });
 
-  it('refuses a tree it does not recognise, or a checkout outside the factory root, writing nothing', async () => {
+  it('refuses a tree it does not recognise, writing nothing', async () => {
     const t = tree();
     rmSync(path.join(t.factoryRoot, 'formulas/run-supervisor.toml'));
     const before = snapshot(t.factoryRoot);
@@ -150,12 +150,41 @@ describe('preflight host install', () => {
     expect(await main(['host', 'install', '--factory-root', t.factoryRoot], run.io)).toBe(EXIT.usage);
     expect(run.err()).toMatch(/not the host's checkout \(no formulas\/run-supervisor\.toml\)/);
     expect(snapshot(t.factoryRoot)).toEqual(before);
+  });
 
+  it('installed outside the factory root (a package): the block names it by path, a script in the checkout runs its action', async () => {
     const u = tree();
-    const outside = capture();
-    // This repository is not inside the stand-in's root.
-    expect(await main(['host', 'install', '--factory-root', u.factoryRoot], outside.io)).toBe(EXIT.usage);
-    expect(outside.err()).toMatch(/is not inside the factory root/);
+    const repo = path.resolve(import.meta.dirname, '../..');
+    // This repository is not inside the stand-in's root, as `npm install -g` puts a package elsewhere.
+    const run = capture();
+    expect(await main(['host', 'install', '--factory-root', u.factoryRoot], run.io), run.err()).toBe(EXIT.ok);
+    expect(run.out()).toContain('action_script: supervisor/storage-preflight-cleanup.sh');
+    const wrapper = read(u, 'supervisor/storage-preflight-cleanup.sh');
+    expect(wrapper).toContain(`exec bash '${repo}/integrations/actions/storage-cleanup.sh' "$@"`);
+    expect(read(u, 'supervisor/preflight.sh')).toContain(`_sp_dir="\${STORAGE_PREFLIGHT_DIR:-${repo}}"`);
+    const direct = (parseYaml(read(u, 'supervisor/recipes.yaml')) as { recipes: any[] }).recipes.filter(
+      (r) => r.action === 'direct' && String(r.name).startsWith('storage-'),
+    );
+    expect(direct.map((r) => r.action_script)).toEqual(direct.map(() => 'supervisor/storage-preflight-cleanup.sh'));
+    // The script the host runs reaches ours: with no daemon it still ends cleanly and says what it did.
+    const ran = spawnSync(
+      'bash',
+      [path.join(u.factoryRoot, 'supervisor/storage-preflight-cleanup.sh'), 'p.toml', 'ev'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent.sock' },
+      },
+    );
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/^## /m);
+    // Installing again changes nothing; the check finds every point of ours in place.
+    const before = snapshot(u.factoryRoot);
+    expect(await main(['host', 'install', '--factory-root', u.factoryRoot], capture().io)).toBe(EXIT.ok);
+    expect(snapshot(u.factoryRoot)).toEqual(before);
+    const check = capture();
+    await main(['host', 'check', '--factory-root', u.factoryRoot], check.io);
+    expect(check.out()).toMatch(/ok .*storage-preflight-cleanup\.sh runs this installation's clean-up action/);
+    expect(check.out()).not.toMatch(/FAIL .*(action_script|storage-preflight-cleanup)/);
   });
 
   it('refuses a host file it may not read or replace safely (a symlink), exit 2', async () => {

@@ -17,6 +17,7 @@ import { extendFormula, withoutBlock } from '../../src/render/host-kit/formula-e
 import { mergeRecipes } from '../../src/render/host-kit/recipes-merge.js';
 import { HOST_FORMULA, HOST_PREFLIGHT_SH, HOST_RECIPES_YAML } from '../helpers/host-tree.js';
 import { REPO } from '../helpers/preflight.js';
+import { pathFromRoot, wrapperFor } from '../../src/commands/host/kit.js';
 
 const ours = recipes('storage-preflight/integrations/actions/storage-cleanup.sh');
 const names = (text: string) => (parseYaml(text) as { recipes: { name: string }[] }).recipes.map((r) => r.name);
@@ -104,9 +105,20 @@ describe('placeBlock', () => {
 
   it("points the snippet at our checkout from the host's script's own folder", () => {
     const snippet = readFileSync(path.join(REPO, 'integrations/preflight-snippet.sh'), 'utf8');
-    const out = snippetFor(snippet, 'tools/storage-preflight');
+    const out = snippetFor(snippet, { fromRoot: 'tools/storage-preflight' });
     expect(out).toContain('/.." 2>/dev/null && pwd)/tools/storage-preflight}"');
-    expect(() => snippetFor(snippet, 'a"b')).toThrow(/shell string/);
+    expect(() => snippetFor(snippet, { fromRoot: 'a"b' })).toThrow(/shell string/);
+  });
+
+  it('installed as a package outside the checkout: by its absolute path, and a script in the checkout runs ours', () => {
+    const snippet = readFileSync(path.join(REPO, 'integrations/preflight-snippet.sh'), 'utf8');
+    const out = snippetFor(snippet, { absolute: '/usr/local/lib/node_modules/storage-preflight' });
+    expect(out).toMatch(/^_sp_dir="\$\{STORAGE_PREFLIGHT_DIR:-\/usr\/local\/lib\/node_modules\/storage-preflight\}"$/m);
+    expect(() => snippetFor(snippet, { absolute: '/opt/a}b' })).toThrow(/shell string/);
+    expect(pathFromRoot('/home/agent/repos/_factory', '/usr/local/lib/node_modules/storage-preflight')).toBeNull();
+    expect(pathFromRoot('/f', '/f/tools/sp')).toBe('tools/sp');
+    const wrapper = wrapperFor("/opt/it's here");
+    expect(wrapper).toContain(`exec bash '/opt/it'\\''s here/integrations/actions/storage-cleanup.sh' "$@"`);
   });
 });
 

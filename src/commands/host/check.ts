@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Runner } from '../../host/exec.js';
 import { dockerGet } from '../../host/docker-api.js';
 import { errorMessage } from '../../model/errors.js';
-import { CLEANUP_SCRIPT, type FiredEntry } from '../../model/gate.js';
+import type { FiredEntry } from '../../model/gate.js';
 import { evaluate, wakesLlm, type HostRecipe } from '../../model/recipe-evaluate.js';
 import { parseDockerHost } from '../../parse/docker-host.js';
 import { socketAccess } from '../../probes/docker-socket.js';
@@ -17,6 +17,7 @@ import {
   ourKit,
   readHostTree,
   REMEDIATION_FORMULA,
+  WRAPPER_SCRIPT,
   type HostTree,
   type OurKit,
 } from './kit.js';
@@ -113,6 +114,18 @@ export function checkScriptAndFormula(host: HostTree, kit: OurKit): CheckItem[] 
         ? ''
         : `${host.remediation === null ? 'missing' : 'outdated'}; ${INSTALL(host.root)}`,
     ),
+    // Installed as a package, outside the checkout: the recipes name a script there that runs ours.
+    ...(kit.wrapper === null
+      ? []
+      : [
+          item(
+            host.wrapper === kit.wrapper,
+            `${WRAPPER_SCRIPT} runs this installation's clean-up action`,
+            host.wrapper === kit.wrapper
+              ? ''
+              : `${host.wrapper === null ? 'missing' : 'outdated'}; ${INSTALL(host.root)}`,
+          ),
+        ]),
   ];
 }
 
@@ -132,7 +145,7 @@ export function checkActionScript(host: HostTree, kit: OurKit): CheckItem[] {
   }
   return FACTORY_ROOTS.map((root) => {
     const resolved = typeof script === 'string' ? path.posix.join(root, script) : '';
-    const expected = path.posix.join(root, kit.fromRoot, CLEANUP_SCRIPT);
+    const expected = path.posix.join(root, kit.actionScript);
     const ok = typeof script === 'string' && !path.posix.isAbsolute(script) && resolved === expected;
     return item(
       ok,

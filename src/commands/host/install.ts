@@ -6,7 +6,7 @@ import { extendFormula } from '../../render/host-kit/formula-extend.js';
 import { mergeRecipes } from '../../render/host-kit/recipes-merge.js';
 import { replaceHostFile } from '../../sinks/host-files.js';
 import { EXIT, type Io } from '../io.js';
-import { bashSyntax, cannot, HOST_FILES, ourKit, readHostTree, REMEDIATION_FORMULA } from './kit.js';
+import { bashSyntax, cannot, HOST_FILES, ourKit, readHostTree, REMEDIATION_FORMULA, WRAPPER_SCRIPT } from './kit.js';
 
 interface Change {
   /** Relative to the host's root. */
@@ -36,6 +36,7 @@ export async function hostInstall(
     { file: HOST_FILES.preflight, before: host.preflight, after: preflight },
     { file: HOST_FILES.formula, before: host.formula, after: extendFormula(host.formula, kit.steps) },
     { file: REMEDIATION_FORMULA, before: host.remediation, after: kit.remediation },
+    ...(kit.wrapper === null ? [] : [{ file: WRAPPER_SCRIPT, before: host.wrapper, after: kit.wrapper }]),
   ];
   for (const c of changes) {
     if (c.before === c.after) {

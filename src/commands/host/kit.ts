@@ -27,12 +27,16 @@ export interface HostTree {
   formula: string;
   /** Our remediation formula's copy in the host's formulas/, or null when absent. */
   remediation: string | null;
+  /** The script that runs our installed one (a package installed outside the checkout), or null when absent. */
+  wrapper: string | null;
 }
 
 export interface OurKit {
-  /** Our checkout's path from the host's root (POSIX, relative). */
-  fromRoot: string;
+  /** Our checkout's path from the host's root (POSIX, relative); null when we are installed outside it (a package). */
+  fromRoot: string | null;
   actionScript: string;
+  /** Installed outside the host's checkout: the script placed in it that runs ours, at actionScript. */
+  wrapper: string | null;
   recipes: Recipe[];
   block: string;
   steps: string;
@@ -69,23 +73,44 @@ export async function readHostTree(run: Runner, root: string): Promise<HostTree>
     preflight: await read(HOST_FILES.preflight),
     formula: await read(HOST_FILES.formula),
     remediation: await readOptional(run, path.join(root, REMEDIATION_FORMULA)),
+    wrapper: await readOptional(run, path.join(root, WRAPPER_SCRIPT)),
   };
 }
 
-/** Our checkout's path from the host's root; refused when it is not below it (the host resolves action_script from there). */
-export function pathFromRoot(factoryRoot: string, ourRoot: string): string {
+/** Our checkout's path from the host's root, or null when it is not below it (an installed package). */
+export function pathFromRoot(factoryRoot: string, ourRoot: string): string | null {
   const rel = path.relative(path.resolve(factoryRoot), path.resolve(ourRoot));
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel))
-    throw new UsageError(
-      `this checkout (${path.resolve(ourRoot)}) is not inside the factory root (${path.resolve(factoryRoot)}): the host runs action_script as "$FACTORY_ROOT/<path>" with FACTORY_ROOT ${FACTORY_ROOTS.join(' or ')}, so clone storage-preflight inside the factory root and run the install from there`,
-    );
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
   return rel.split(path.sep).join('/');
+}
+
+/**
+ * Installed outside the host's checkout (`npm install -g`), the host cannot
+ * reach our action script by a path from $FACTORY_ROOT: this script, placed
+ * in its checkout, runs ours by its absolute path.
+ */
+export const WRAPPER_SCRIPT = 'supervisor/storage-preflight-cleanup.sh';
+
+export function wrapperFor(ourRoot: string): string {
+  const target = path.join(path.resolve(ourRoot), CLEANUP_SCRIPT);
+  return [
+    '#!/usr/bin/env bash',
+    '# Written by `preflight host install`: storage-preflight is installed outside this checkout,',
+    '# so the storage recipes name this script, which runs the installed one.',
+    `exec bash ${shellWord(target)} "$@"`,
+    '',
+  ].join('\n');
+}
+
+/** One shell word, single-quoted: a path with a quote in it stays one argument. */
+function shellWord(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Everything of ours the install places, with the paths worked out for this host. */
 export async function ourKit(run: Runner, factoryRoot: string, ourRoot: string): Promise<OurKit> {
   const fromRoot = pathFromRoot(factoryRoot, ourRoot);
-  const actionScript = path.posix.join(fromRoot, CLEANUP_SCRIPT);
+  const actionScript = fromRoot === null ? WRAPPER_SCRIPT : path.posix.join(fromRoot, CLEANUP_SCRIPT);
   const own = (rel: string) =>
     readSmallFile(run, path.join(ourRoot, rel), MAX_BYTES, READ_TIMEOUT_MS).catch((err: unknown) => {
       throw cannot('read', err);
@@ -93,8 +118,12 @@ export async function ourKit(run: Runner, factoryRoot: string, ourRoot: string):
   return {
     fromRoot,
     actionScript,
+    wrapper: fromRoot === null ? wrapperFor(ourRoot) : null,
     recipes: recipes(actionScript),
-    block: snippetFor(await own('integrations/preflight-snippet.sh'), fromRoot),
+    block: snippetFor(
+      await own('integrations/preflight-snippet.sh'),
+      fromRoot === null ? { absolute: path.resolve(ourRoot) } : { fromRoot },
+    ),
     // From the first table on: the file's own header comment would only cost prompt tokens.
     steps: fromFirstStep(await own('integrations/run-supervisor-storage.toml')),
     remediation: await own(REMEDIATION_FORMULA),

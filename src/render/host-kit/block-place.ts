@@ -94,15 +94,18 @@ export function blockIn(script: string): string | null {
  * host's root is the folder above supervisor/ (whichever FACTORY_ROOT it is),
  * and our checkout sits at `fromRoot` below it.
  */
-export function snippetFor(snippet: string, fromRoot: string): string {
+export function snippetFor(snippet: string, where: { fromRoot: string } | { absolute: string }): string {
   // Sample: `_sp_dir="${STORAGE_PREFLIGHT_DIR:-/opt/storage-preflight}"`.
   const line = /^_sp_dir="\$\{STORAGE_PREFLIGHT_DIR:-[^}]*\}"$/m;
   if (!line.test(snippet))
     throw new Error('integrations/preflight-snippet.sh has no _sp_dir line to point at this checkout');
-  if (/["$`\\\n]/.test(fromRoot))
-    throw new UsageError(
-      `this checkout's path from the host's root (${fromRoot}) has a character a shell string cannot hold plainly`,
-    );
-  const dir = `_sp_dir="\${STORAGE_PREFLIGHT_DIR:-$(cd -- "$(dirname -- "\${BASH_SOURCE[0]}")/.." 2>/dev/null && pwd)/${fromRoot}}"`;
+  const text = 'fromRoot' in where ? where.fromRoot : where.absolute;
+  if (/["$`\\\n}]/.test(text))
+    throw new UsageError(`this checkout's path (${text}) has a character a shell string cannot hold plainly`);
+  // In the host's checkout: found from the script's own folder, whichever FACTORY_ROOT it is; elsewhere (a package): by its path.
+  const dir =
+    'fromRoot' in where
+      ? `_sp_dir="\${STORAGE_PREFLIGHT_DIR:-$(cd -- "$(dirname -- "\${BASH_SOURCE[0]}")/.." 2>/dev/null && pwd)/${text}}"`
+      : `_sp_dir="\${STORAGE_PREFLIGHT_DIR:-${text}}"`;
   return snippet.replace(line, () => dir);
 }
