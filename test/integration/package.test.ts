@@ -1,9 +1,10 @@
 import { execa } from 'execa';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeHostTree } from '../helpers/host-tree.js';
 import { REPO } from '../helpers/preflight.js';
 
 /*
@@ -156,5 +157,21 @@ describe('npm pack, then npm install -g of the tarball into a clean prefix: the 
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, mountpoint: '/' });
+  });
+
+  it("preflight host install from another folder: into a host's checkout, naming the installed package", async () => {
+    const host = makeHostTree();
+    try {
+      const r = await run(['host', 'install', '--factory-root', host.factoryRoot]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const installed = realpathSync(path.join(path.dirname(realpathSync(bin))));
+      const wrapper = readFileSync(path.join(host.factoryRoot, 'supervisor/storage-preflight-cleanup.sh'), 'utf8');
+      expect(wrapper).toContain(`exec bash '${installed}/integrations/actions/storage-cleanup.sh' "$@"`);
+      expect(readFileSync(path.join(host.factoryRoot, 'formulas/storage-remediation.toml'), 'utf8')).toBe(
+        readFileSync(path.join(installed, 'formulas/storage-remediation.toml'), 'utf8'),
+      );
+    } finally {
+      rmSync(host.factoryRoot, { recursive: true, force: true });
+    }
   });
 });
