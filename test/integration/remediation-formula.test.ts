@@ -11,12 +11,15 @@ import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { engineGet } from '../helpers/engine-api.js';
 import { REPO } from '../helpers/preflight.js';
+import { buildRunnerImage } from '../helpers/runner-image.js';
 
 /*
  * The remediation formula's own commands, taken from the TOML, run the way
  * the host's runner has them: bash, curl, jq and python3 on PATH and nothing
  * else (no docker CLI, no checkout of ours), the socket, and a read-only ops
- * folder holding the action. Against a real daemon: only the unused volume goes.
+ * folder holding the action: first in a shell here, then in a FROM-scratch
+ * container holding only those programs, with the socket and the ops folder
+ * bind-mounted. Against a real daemon: only the unused volume goes.
  */
 
 /** The formula's command spans, from its parsed steps (TOML escapes undone). */
@@ -26,6 +29,28 @@ async function formulaCommands(): Promise<string[]> {
   };
   const text = f.steps.map((s) => s.description).join('\n');
   return [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!).filter((s) => /\$(SOCK|V|VAULT_ACTION_TOML)\b/.test(s));
+}
+
+/**
+ * The act step as the formula says it: per volume (the arguments), each
+ * check in order, the first that does not print its word skips it; else
+ * the DELETE. Prints `<name>: skipped at <n>: <what it printed>` or `<name>: DELETE <status>`.
+ */
+function formulaScript(commands: readonly string[]): string {
+  const checks = [
+    [pick(commands, '=~'), 'ok'],
+    [pick(commands, 'storage-preflight.keep'), 'none'],
+    [pick(commands, 'containers/json'), '0'],
+  ];
+  return [
+    'for V in "$@"; do',
+    ...checks.map(
+      ([c, want], i) =>
+        `  o=$(${c}); [ "$o" = ${want} ] || { echo "$V: skipped at ${i + 1}: \${o:-(nothing)}"; continue; }`,
+    ),
+    `  echo "$V: DELETE $(${pick(commands, '-X DELETE')})"`,
+    'done',
+  ].join('\n');
 }
 
 /** The one command that holds `marker`. */
@@ -45,8 +70,8 @@ describeWith(
     let actionFile: string;
     let commands: string[];
     /** Run one formula command as the runner would: its PATH, its socket, the action file. */
-    const sh = async (command: string, vars: Record<string, string> = {}) => {
-      const r = await execa(path.join(bin, 'bash'), ['-c', command], {
+    const sh = async (command: string, vars: Record<string, string> = {}, args: string[] = []) => {
+      const r = await execa(path.join(bin, 'bash'), ['-c', command, '_', ...args], {
         reject: false,
         env: { PATH: bin, SOCK: s.socket, VAULT_ACTION_TOML: actionFile, ...vars },
         extendEnv: false,
@@ -114,24 +139,11 @@ describeWith(
       const sizes = JSON.parse((await sh(pick(commands, 'system/df'))).out) as { name: string; size: number }[];
       expect(sizes.find((v) => v.name === 'pf-unused')?.size).toBeGreaterThanOrEqual(3 * 1024 ** 2);
 
-      const checks = [
-        pick(commands, '=~'),
-        pick(commands, 'storage-preflight.keep'),
-        pick(commands, 'containers/json'),
-      ];
-      const want = ['ok', 'none', '0'];
-      const outcome: Record<string, string> = {};
-      for (const V of ['pf-used', 'pf-unused', 'pf-kept', 'no-such-volume', '../x']) {
-        let skipped: string | null = null;
-        for (const [i, check] of checks.entries()) {
-          const { out } = await sh(check, { V });
-          if (out !== want[i]) {
-            skipped = `skipped at ${i + 1}: ${out || '(nothing)'}`;
-            break;
-          }
-        }
-        outcome[V] = skipped ?? `DELETE ${(await sh(pick(commands, '-X DELETE'), { V })).out}`;
-      }
+      const outcome = Object.fromEntries(
+        (await sh(formulaScript(commands), {}, ['pf-used', 'pf-unused', 'pf-kept', 'no-such-volume', '../x'])).out
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+      );
       expect(outcome).toEqual({
         'pf-used': 'skipped at 3: 1',
         'pf-unused': 'DELETE 204',
@@ -147,5 +159,56 @@ describeWith(
       const containers = await engineGet(s.socket, '/v1.41/containers/json?all=1');
       expect(containers.map((c: any) => c.Names[0])).toContain('/pf-stopped');
     });
+
+    it('in a container standing for the runner: the socket and a read-only ops repo mounted, no docker CLI', async () => {
+      await buildRunnerImage(s, 'pf-runner:1', scratch);
+      await s.writeIn({ image: 'pf-base:1', name: 'pf-stopped2', volume: 'pf-used2:/v', file: '/v/f', mib: 1 });
+      await s.writeIn({ image: 'pf-base:1', volume: 'pf-unused2:/v', file: '/v/f', mib: 1 });
+      const script = [
+        'echo "docker: $(command -v docker || echo none)"',
+        `echo "ping: $(${pick(commands, '/_ping')})"`,
+        pick(commands, 'tomllib'),
+        'touch "$VAULT_ACTION_TOML" 2>/dev/null || echo "ops: read-only"',
+        formulaScript(commands),
+      ].join('\n');
+      const out = await s.docker([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-v',
+        `${s.socket}:/var/run/docker.sock`,
+        '-v',
+        `${path.join(scratch, 'ops')}:/home/agent/ops:ro`,
+        '-e',
+        'SOCK=/var/run/docker.sock',
+        '-e',
+        `VAULT_ACTION_TOML=/home/agent/ops/vault/actions/${path.basename(actionFile)}`,
+        'pf-runner:1',
+        '/usr/bin/bash',
+        '-c',
+        script,
+        '_',
+        'pf-used2',
+        'pf-unused2',
+        'pf-kept',
+      ]);
+      expect(out.trim().split('\n')).toEqual([
+        'docker: none',
+        'ping: OK',
+        expect.stringMatching(/^Approved from vault item /),
+        'Kind: remove-volumes',
+        expect.stringMatching(/^Step: /),
+        expect.stringMatching(/^How: /),
+        'Objects (3): pf-used pf-unused pf-kept',
+        expect.stringMatching(/^Re-check each object/),
+        'ops: read-only',
+        'pf-used2: skipped at 3: 1',
+        'pf-unused2: DELETE 204',
+        'pf-kept: skipped at 2: 1',
+      ]);
+      const volumes = (await engineGet(s.socket, '/v1.41/volumes')).Volumes.map((v: any) => v.Name).sort();
+      expect(volumes).toEqual(['pf-kept', 'pf-used', 'pf-used2']);
+    }, 180_000);
   },
 );
