@@ -41,7 +41,7 @@ export interface Escalation {
 }
 
 /** Where a person runs a step's command. */
-export type RunWhere = 'docker-host' | 'agents' | 'ops-repo';
+export type RunWhere = 'docker-host' | 'agents' | 'checkout';
 export interface HumanStep {
   text: string;
   command: string;
@@ -200,7 +200,7 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
         .map((s) => plain(s.title, 120))
         .join('; ')}):`,
       command: 'preflight remediate --apply --max-tier moderate',
-      where: 'agents',
+      where: 'checkout',
     });
   }
   const approvable = (plan?.steps ?? []).filter((s) => s.tier === 'destructive' && s.expectedBytes > 0);

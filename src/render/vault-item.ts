@@ -32,8 +32,8 @@ export interface ItemStamp {
 
 const WHERE: Record<RunWhere, string> = {
   'docker-host': 'on the Docker host, as root',
-  agents: 'in the agents container, from the storage-preflight checkout',
-  'ops-repo': 'in a clone of the ops repo',
+  agents: 'in the agents container',
+  checkout: 'in the agents container, from the storage-preflight checkout',
 };
 
 /** A person's step, then the vault action that would do the same step for them. */
@@ -44,7 +44,7 @@ function withActions(steps: readonly HumanStep[], actions: NonNullable<ItemStamp
     return [
       h,
       {
-        text: `Or let the host's runner do that step: submit vault action ${a.id} (file ${a.file}); approving its pull request "vault: ${a.id}" on the ops repo runs it, and it re-checks each object first. The action goes with this filing only: a later update of this item names a new one.`,
+        text: `Or let the host's runner do that step: submit vault action ${a.id} (file ${a.file}) with the command below; merging its pull request "vault: ${a.id}" on the ops repo is the approval, and the runner re-checks each object first. This action goes with this filing only (a later update names a new one)`,
         command: submitCommand(a.id, a.file),
         where: 'agents' as const,
       },
@@ -73,7 +73,7 @@ export function renderVaultItem(e: Escalation, stamp: ItemStamp): string {
     '',
     '## Human Action',
     ...withActions(e.humanAction, stamp.actions ?? []).flatMap((a, i) => [
-      `${i + 1}. ${md(a.text)} Run it ${WHERE[a.where]}:`,
+      `${i + 1}. ${md(a.text.replace(/[:.]$/, ''))}; run it ${WHERE[a.where]}:`,
       fenced(a.command, '   '),
     ]),
     '',

@@ -20,11 +20,11 @@ export function itemProblems(text: string): string[] {
 export function humanStepProblems(text: string): string[] {
   const body = /\n## Human Action\n([\s\S]*?)(?:\n## |$)/.exec(text)?.[1] ?? '';
   const problems: string[] = [];
-  // Sample: `1. Or grow the filesystem holding /srv … Run it on the Docker host, as root:` then "   ```sh".
+  // Sample: `1. Or grow the filesystem holding /srv …; run it on the Docker host, as root:` then "   ```sh".
   const steps = [...body.matchAll(/^(\d+)\. (.*)\n(?! {3}`{3,}sh\n)/gm)];
   for (const m of steps) problems.push(`step ${m[1]} has no command: ${m[2]}`);
   for (const m of body.matchAll(/^(\d+)\. (.*)$/gm))
-    if (!/ Run it (on the Docker host, as root|in the agents container|in a clone of the ops repo)\b/.test(m[2]!))
+    if (!/; run it (on the Docker host, as root|in the agents container)\b/.test(m[2]!))
       problems.push(`step ${m[1]} says not where to run it`);
   if (!/^1\. /m.test(body)) problems.push('no step');
   return problems;
