@@ -394,7 +394,7 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'none',
     key: 'vaultActionsDir',
     parse: parsePathArg,
-    text: 'with --escalate: also write an action TOML per destructive step a runner could carry out after approval',
+    text: "with --escalate: also write an action TOML per destructive step the host's runner can carry out after approval",
   }),
   flag({
     name: 'escalate-horizon',

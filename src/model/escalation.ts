@@ -31,12 +31,23 @@ export interface Escalation {
   reasons: string[];
   /** What the tool already did, and what it freed. */
   tried: string[];
+  /** Concrete: which finding clears, which recipe stops firing, what disk figure it takes. */
   unblocks: string;
-  /** Exact steps, in order: `{ text, command? }`; commands are shell words already quoted. */
-  humanAction: { text: string; command?: string }[];
+  /** Exact steps, in order, each with its command (shell words already quoted) and where to run it. */
+  humanAction: HumanStep[];
   factoryWillThen: string;
   /** Destructive plan steps a runner could carry out after approval (the action TOMLs). */
   approvable: PlanStep[];
+}
+
+/** Where a person runs a step's command. */
+export type RunWhere = 'docker-host' | 'agents' | 'checkout';
+export interface HumanStep {
+  text: string;
+  command: string;
+  where: RunWhere;
+  /** The plan step it carries out, when a vault action could do it instead. */
+  step?: PlanStep['kind'];
 }
 
 export interface EscalationPolicy {
@@ -189,6 +200,7 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
         .map((s) => plain(s.title, 120))
         .join('; ')}):`,
       command: 'preflight remediate --apply --max-tier moderate',
+      where: 'checkout',
     });
   }
   const approvable = (plan?.steps ?? []).filter((s) => s.tier === 'destructive' && s.expectedBytes > 0);
@@ -196,14 +208,17 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
     humanAction.push({
       text: `${plain(s.title, 160)} (${bytes(s.expectedBytes)}): ${plain(s.why, 200)}.`,
       command: clipCommand(plain(s.cli, MAX_COMMAND * 2)),
+      where: 'docker-host',
+      step: s.kind,
     });
   const outside = a?.sources.find((s) => s.kind === 'outside-docker');
   if (outside && outside.bytes > 0)
     humanAction.push({
       text: `Find what fills ${where} outside Docker (${bytes(outside.bytes)}):`,
       command: `du -xh --max-depth=2 ${shellQuote(plain(m, 200))} 2>/dev/null | sort -h | tail -n 15`,
+      where: 'docker-host',
     });
-  humanAction.push(growStep(m, row));
+  humanAction.push({ ...growStep(m, row), where: 'docker-host' });
 
   return {
     slug: escalationSlug('disk-space', m),
@@ -213,7 +228,14 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
     facts,
     reasons,
     tried,
-    unblocks: `Writes to ${where}: image pulls and builds, container writable layers and logs, volumes; the supervisor's P1 disk finding.`,
+    unblocks: diskUnblocks(
+      where,
+      p1?.name ?? null,
+      row,
+      input.diskHighPct,
+      trend && filling(trend, policy) ? trend : null,
+      bytes,
+    ),
     humanAction,
     factoryWillThen: `Re-measure every run, apply the safe clean-up when the gate fires, and mark this item resolved once ${where} is below ${input.diskHighPct}% with no forecast of filling within ${formatDuration(policy.horizonMs)}.`,
     approvable,
@@ -240,24 +262,60 @@ function btrfsMetadata(f: Finding, input: EscalationInput, bytes: Bytes): Escala
       .map((s) => `This run: ${plain(s.title, 160)}: ${plain(s.problem ?? s.detail ?? 'done', 200)}.`) ?? [
       'Nothing was applied yet.',
     ],
-    unblocks: `Every write to ${where}, including Docker's.`,
+    unblocks: `Clears the btrfs-metadata-enospc finding for ${where} (the Btrfs section's metadata risk falls back to ok, so the recipes storage-btrfs-metadata-risk and storage-btrfs-metadata-critical stop firing) once unallocated space can hold new metadata chunks again; until then any write to ${where}, Docker's included, may fail with ENOSPC.`,
     humanAction: [
       {
         text: 'Compact nearly empty data chunks (moves data, takes I/O):',
         command: `btrfs balance start -dusage=5 ${q} && btrfs balance start -dusage=10 ${q}`,
+        where: 'docker-host',
       },
       ...orphans.map((s) => ({
         text: `${plain(s.title, 160)} (${bytes(s.expectedBytes)}):`,
         command: clipCommand(plain(s.cli, MAX_COMMAND * 2)),
+        where: 'docker-host' as const,
       })),
       {
-        text: `If unallocated space stays low: grow the device under ${where} and let btrfs use it, or add a device (btrfs device add DEVICE ${where}):`,
+        text: `If unallocated space stays low: grow the device under ${where} (disk, partition or logical volume), then let btrfs use it:`,
         command: `btrfs filesystem resize max ${q}`,
+        where: 'docker-host',
+      },
+      {
+        text: `Or add a device to the filesystem at ${where} (DEVICE: an empty disk or partition):`,
+        command: `btrfs device add DEVICE ${q}`,
+        where: 'docker-host',
       },
     ],
     factoryWillThen: `Re-assess the allocation every run and mark this item resolved once the metadata verdict for ${where} is ok.`,
     approvable: orphans,
   };
+}
+
+/** Which recipe a P1 finding fires (integrations/recipes.yaml). */
+const RECIPE: Record<string, string> = { 'disk-high': 'storage-disk-high', 'disk-critical': 'storage-disk-critical' };
+
+/** Concrete: the finding and recipe that clear, and the figure it takes to clear them. */
+function diskUnblocks(
+  where: string,
+  finding: string | null,
+  row: FilesystemRow | undefined,
+  highPct: number,
+  trend: FilesystemTrend | null,
+  bytes: Bytes,
+): string {
+  const parts: string[] = [];
+  if (finding) {
+    const capacity = row?.usedBytes !== undefined ? row.usedBytes + (row.availBytes ?? 0) : null;
+    const need = capacity !== null ? Math.max(0, row!.usedBytes! - Math.floor((capacity * highPct) / 100)) : null;
+    parts.push(
+      `Clears the P1 ${finding} finding for ${where} (its recipe ${RECIPE[finding] ?? finding} stops firing) once it is at ${highPct}% used or below: from ${row?.usedPct ?? '?'}% now${need !== null ? `, ${bytes(need)} to free` : ''}.`,
+    );
+  }
+  if (trend)
+    parts.push(
+      `Ends the forecast of ${where} filling in ${formatDuration(trend.timeToFullMs!)} (the Storage Trend section's time-to-full).`,
+    );
+  parts.push(`Until then image pulls and builds, container writes and logs, and volumes on ${where} run out of space.`);
+  return parts.join(' ');
 }
 
 function clipCommand(cmd: string): string {
@@ -283,7 +341,8 @@ export interface ItemOutcome {
   /** held: where a person moved it; damaged, failed: why. */
   detail: string | null;
   title: string;
-  actions: { id: string; file: string | null; problem: string | null }[];
+  /** `submit`: the host command that sends the file through its pull-request flow (never run by this tool). */
+  actions: { id: string; file: string | null; problem: string | null; submit: string | null }[];
 }
 
 export interface EscalationData {

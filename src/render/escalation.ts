@@ -1,4 +1,4 @@
-import { guardDiskFigure, inline, markdownOfPlain, plain } from '../text/escape.js';
+import { code, guardDiskFigure, inline, markdownOfPlain, plain } from '../text/escape.js';
 import type { SectionResult, SectionView } from '../model/results.js';
 import { DAMAGED, itemName, type EscalationData, type ItemOutcome, type ItemState } from '../model/escalation.js';
 
@@ -45,7 +45,7 @@ export function escalationMarkdown(d: EscalationData): string[] {
       lines.push(
         a.problem
           ? `- action ${a.id}: ${inline(a.problem, 200)}`
-          : `- action ${a.id}.toml written for the host's approval flow`,
+          : `- action ${a.id}.toml written; submit it in the agents container with ${code(a.submit ?? '', 600)}`,
       );
   }
   if (d.items.length === 0) lines.push('Nothing needs a person.');

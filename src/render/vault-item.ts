@@ -1,4 +1,6 @@
-import type { Escalation, EscalationKind } from '../model/escalation.js';
+import type { Escalation, EscalationKind, HumanStep, RunWhere } from '../model/escalation.js';
+import type { StepKind } from '../model/remediation/plan.js';
+import { submitCommand } from '../model/vault-action.js';
 import { guardDiskFigure, markdownOfPlain, plain } from '../text/escape.js';
 import { markedItem } from './vault-merge.js';
 
@@ -24,6 +26,30 @@ export interface ItemStamp {
   at: Date;
   /** When the condition was first raised (ISO), when the history knows. */
   since: string | null;
+  /** The action files this filing writes (--vault-actions): each goes with this item, by its step. */
+  actions?: { id: string; kind: StepKind; file: string }[];
+}
+
+const WHERE: Record<RunWhere, string> = {
+  'docker-host': 'on the Docker host, as root',
+  agents: 'in the agents container',
+  checkout: 'in the agents container, from the storage-preflight checkout',
+};
+
+/** A person's step, then the vault action that would do the same step for them. */
+function withActions(steps: readonly HumanStep[], actions: NonNullable<ItemStamp['actions']>): HumanStep[] {
+  return steps.flatMap((h) => {
+    const a = actions.find((x) => x.kind === h.step);
+    if (!a) return [h];
+    return [
+      h,
+      {
+        text: `Or let the host's runner do that step: submit vault action ${a.id} (file ${a.file}) with the command below; merging its pull request "vault: ${a.id}" on the ops repo is the approval, and the runner re-checks each object first. This action goes with this filing only (a later update names a new one)`,
+        command: submitCommand(a.id, a.file),
+        where: 'agents' as const,
+      },
+    ];
+  });
 }
 
 const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
@@ -46,7 +72,10 @@ export function renderVaultItem(e: Escalation, stamp: ItemStamp): string {
     md(e.unblocks),
     '',
     '## Human Action',
-    ...e.humanAction.flatMap((a, i) => [`${i + 1}. ${md(a.text)}`, ...(a.command ? [fenced(a.command, '   ')] : [])]),
+    ...withActions(e.humanAction, stamp.actions ?? []).flatMap((a, i) => [
+      `${i + 1}. ${md(a.text.replace(/[:.]$/, ''))}; run it ${WHERE[a.where]}:`,
+      fenced(a.command, '   '),
+    ]),
     '',
     '## Factory Will Then',
     md(e.factoryWillThen),

@@ -15,3 +15,17 @@ export function itemProblems(text: string): string[] {
   if ((text.match(/^## /gm) ?? []).length !== SECTIONS.length) problems.push('other ## headers');
   return problems;
 }
+
+/** The reviewer's rule for `## Human Action`: every numbered step says where to run it, and its command follows in a fence. */
+export function humanStepProblems(text: string): string[] {
+  const body = /\n## Human Action\n([\s\S]*?)(?:\n## |$)/.exec(text)?.[1] ?? '';
+  const problems: string[] = [];
+  // Sample: `1. Or grow the filesystem holding /srv …; run it on the Docker host, as root:` then "   ```sh".
+  const steps = [...body.matchAll(/^(\d+)\. (.*)\n(?! {3}`{3,}sh\n)/gm)];
+  for (const m of steps) problems.push(`step ${m[1]} has no command: ${m[2]}`);
+  for (const m of body.matchAll(/^(\d+)\. (.*)$/gm))
+    if (!/; run it (on the Docker host, as root|in the agents container)\b/.test(m[2]!))
+      problems.push(`step ${m[1]} says not where to run it`);
+  if (!/^1\. /m.test(body)) problems.push('no step');
+  return problems;
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../helpers/describe-with.js';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
-import { itemProblems } from '../helpers/vault-item.js';
+import { humanStepProblems, itemProblems } from '../helpers/vault-item.js';
 
 describeWith(
   ['mkfs.ext4', 'losetup', 'fallocate'],
@@ -51,6 +51,7 @@ describeWith(
       expect(files[0]).toMatch(/^supervisor-storage-disk-space-tmp-pf-loop-[a-z0-9-]+\.md$/);
       const text = await readFile(path.join(pending(), files[0]!), 'utf8');
       expect(itemProblems(text)).toEqual([]);
+      expect(humanStepProblems(text)).toEqual([]);
       expect(text).toMatch(
         /^# Free space on \/tmp\/pf-loop-\w+\/mnt: 9\d% used, beyond what the safe clean-up can free\n/,
       );

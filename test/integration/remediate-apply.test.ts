@@ -494,11 +494,14 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     const doc = parseToml(await readFile(toml.file, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(doc).sort()).toEqual(['blast_radius', 'context', 'formula', 'id', 'secrets', 'timeout_minutes']);
     expect(doc).toMatchObject({
-      id: expect.stringMatching(/^storage-disk-space-.*-remove-volumes$/),
+      id: expect.stringMatching(/^storage-disk-space-.*-remove-volumes-\d{8}t\d{6}z$/),
       formula: 'storage-remediation',
       blast_radius: 'high',
     });
     expect(doc.context).toContain('pf-named');
+    // The item names the action that goes with this filing, and how it reaches the host.
+    expect(item).toContain(`submit vault action ${String(doc.id)} (file ${toml.file})`);
+    expect(toml.submit).toContain(`vault_request "$1" "$(cat "$2")"' _ ${String(doc.id)} `);
     // Filed, never done: the volumes are all still there.
     const volumes = (await api(s.socket, '/v1.41/volumes')).Volumes.map((v: any) => v.Name);
     expect(volumes).toEqual(expect.arrayContaining(['pf-named', anonymousVolume]));

@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { actionDocument, actionProblems } from '../../src/run/escalation/actions.js';
@@ -7,6 +10,10 @@ import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan
 import { formatBytes } from '../../src/text/bytes.js';
 import { renderResolvedItem, renderVaultItem } from '../../src/render/vault-item.js';
 import type { FilesystemTrend } from '../../src/model/trend/assess.js';
+import { RUNNER_STEPS, submitCommand } from '../../src/model/vault-action.js';
+import { humanStepProblems } from '../helpers/vault-item.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const MiB = 1024 ** 2;
 const HOUR = 3_600_000;
@@ -91,6 +98,18 @@ function input(over: Partial<EscalationInput> = {}): EscalationInput {
     ...over,
   };
 }
+/** A P1 that held for 3 runs. */
+const alerts = [
+  {
+    name: 'disk-high',
+    key: `disk-high@${MOUNT}`,
+    severity: 'P1',
+    mountpoint: MOUNT,
+    state: 'ongoing' as const,
+    since: '2026-11-25T05:00:00.000Z',
+    runs: 3,
+  },
+];
 const kinds = (i: EscalationInput) => escalations(i, DEFAULT_ESCALATION, formatBytes).map((e) => e.slug);
 
 describe('when a person is needed', () => {
@@ -99,17 +118,6 @@ describe('when a person is needed', () => {
   });
 
   it('a P1 that held for 3 runs, or that the safe apply left above the threshold', () => {
-    const alerts = [
-      {
-        name: 'disk-high',
-        key: `disk-high@${MOUNT}`,
-        severity: 'P1',
-        mountpoint: MOUNT,
-        state: 'ongoing' as const,
-        since: '2026-11-25T05:00:00.000Z',
-        runs: 3,
-      },
-    ];
     expect(kinds(input({ trend: { filesystems: [], alerts, remediations: [] } }))).toEqual([
       'storage-disk-space-var-lib-docker',
     ]);
@@ -270,11 +278,16 @@ describe('slugs and items are safe whatever the names', () => {
       DEFAULT_ESCALATION,
       formatBytes,
     );
-    const doc = actionDocument(e!, e!.approvable[0]!, '/vault/pending/supervisor-x.md');
+    const doc = actionDocument(
+      e!,
+      e!.approvable[0]!,
+      '/vault/pending/supervisor-x.md',
+      new Date('2026-12-06T18:11:31Z'),
+    );
     const back = parse(stringify(doc)) as Record<string, unknown>;
     expect(actionProblems(back)).toEqual([]);
     expect(back).toMatchObject({
-      id: 'storage-disk-space-var-lib-docker-remove-volumes',
+      id: expect.stringMatching(/^storage-disk-space-var-lib-docker-remove-volumes-20261206t181131z-[0-9a-f]{6}$/),
       formula: 'storage-remediation',
       secrets: [],
       blast_radius: 'high',
@@ -287,5 +300,113 @@ describe('slugs and items are safe whatever the names', () => {
       'formula is not ours',
       'secrets is not a list',
     ]);
+  });
+});
+
+describe('vault actions the host accepts, and items its reviewer accepts', () => {
+  const [e] = escalations(
+    input({
+      trend: { filesystems: [], alerts, remediations: [] },
+      plan: plan([
+        step('remove-containers', 'moderate', 5 * MiB),
+        step('remove-volumes', 'destructive', 500 * MiB, [{ id: 'old-cache', name: 'old-cache', bytes: 1 }]),
+        step('remove-overlay2-orphans', 'destructive', 50 * MiB, [{ id: 'a'.repeat(64), name: 'x', bytes: 1 }]),
+      ]),
+      attribution: {
+        mountpoint: MOUNT,
+        sources: [
+          { kind: 'outside-docker', label: 'outside Docker', bytes: 9 * MiB, reclaimableBytes: 0, countsInUsed: true },
+        ],
+      } as never,
+    }),
+    DEFAULT_ESCALATION,
+    formatBytes,
+  );
+  // Three streaks of the condition, each starting at its own time.
+  const filings = ['2026-12-06T18:11:31Z', '2026-12-06T18:31:31Z', '2026-12-07T09:00:00Z'].map((at) =>
+    actionDocument(
+      e!,
+      e!.approvable.find((s) => s.kind === 'remove-volumes')!,
+      '/ops/vault/pending/x.md',
+      new Date(at),
+    ),
+  );
+
+  it('while a condition holds with the same objects, one action id run after run; a new streak or other objects, a new one', () => {
+    const step = e!.approvable.find((s) => s.kind === 'remove-volumes')!;
+    const ids = filings.map((d) => d.id as string);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(new RegExp(`^${e!.slug}-remove-volumes-\\d{8}t\\d{6}z-[0-9a-f]{6}$`));
+    expect(ids[0]).toMatch(/^storage-disk-space-var-lib-docker-remove-volumes-20261206t181131z-[0-9a-f]{6}$/);
+    // The same streak and objects, written again 20 minutes later: the same id (the host would get one pull request).
+    const again = actionDocument(e!, step, '/ops/vault/pending/x.md', new Date('2026-12-06T18:11:31Z'));
+    expect(again.id).toBe(ids[0]);
+    // The same streak with another object set: a new id.
+    const fewer = actionDocument(
+      e!,
+      { ...step, objects: [...step.objects, { id: 'pf-more', name: 'pf-more', bytes: 1 }] },
+      '/ops/vault/pending/x.md',
+      new Date('2026-12-06T18:11:31Z'),
+    );
+    expect(fewer.id).not.toBe(ids[0]);
+  });
+
+  it("every action passes the host validator's rules: its keys, a formula file in formulas/, a unique safe id", () => {
+    for (const doc of filings) {
+      const back = parse(stringify(doc)) as Record<string, unknown>;
+      expect(actionProblems(back)).toEqual([]);
+      expect(existsSync(join(ROOT, 'formulas', `${String(back.formula)}.toml`))).toBe(true);
+      expect(back.id).toMatch(/^[a-z0-9-]+$/);
+      expect(`${String(back.id)}.toml`.length).toBeLessThanOrEqual(151);
+    }
+    // Only what the runner can do through the socket becomes an action: orphans need the host's root.
+    expect([...RUNNER_STEPS]).toEqual(['remove-volumes']);
+  });
+
+  it("the submit command is the host's vault_request, with the id and file as arguments", () => {
+    expect(submitCommand('storage-x-20261206t181131z', "/ops/it's here/a.toml")).toBe(
+      `bash -c 'source "$FACTORY_ROOT/lib/env.sh" && source "$FACTORY_ROOT/lib/pr-lifecycle.sh" && source "$FACTORY_ROOT/lib/action-vault.sh" && vault_request "$1" "$(cat "$2")"' _ storage-x-20261206t181131z '/ops/it'\\''s here/a.toml'`,
+    );
+  });
+
+  it('Unblocks names the finding, the recipe that stops firing and the figure; every step has a command and where', () => {
+    const id = filings[0]!.id as string;
+    const text = renderVaultItem(e!, {
+      host: 'h',
+      at: new Date('2026-12-06T18:11:31Z'),
+      since: null,
+      actions: [{ id, kind: 'remove-volumes', file: `/ops/actions/${id}.toml` }],
+    });
+    const unblocks = e!.unblocks;
+    expect(text).toContain(`## Unblocks\nClears the P1 disk-high finding for ${MOUNT}`);
+    expect(unblocks).toMatch(/85% now, [\d.]+ MiB to free/);
+    const recipes = [...unblocks.matchAll(/recipes? (storage-[a-z-]+)/g)].map((m) => m[1]!);
+    expect(recipes.length).toBeGreaterThan(0);
+    const yaml = readFileSync(join(ROOT, 'integrations/recipes.yaml'), 'utf8');
+    for (const r of recipes) expect(yaml).toContain(`- name: ${r}\n`);
+
+    expect(humanStepProblems(text)).toEqual([]);
+    const steps = /\n## Human Action\n([\s\S]*?)\n## /.exec(text)![1]!;
+    // The action that goes with this filing, right after the step it would do, with its submit command.
+    expect(steps).toContain(`submit vault action ${id} (file /ops/actions/${id}.toml)`);
+    expect(steps).toContain(`vault_request "$1" "$(cat "$2")"' _ ${id} /ops/actions/${id}.toml`);
+    expect(steps.indexOf('remove-volumes cli')).toBeLessThan(steps.indexOf(`vault action ${id}`));
+    expect(steps).not.toContain('remove-overlay2-orphans-2026');
+  });
+
+  it('a btrfs metadata item: concrete Unblocks, and each grow step with its command and where', () => {
+    const enospc: Finding = {
+      name: 'btrfs-metadata-enospc',
+      severity: 'P1',
+      evidence: 'x',
+      action: 'llm',
+      mountpoint: '/srv',
+    };
+    const [b] = escalations(input({ findings: [enospc] }), DEFAULT_ESCALATION, formatBytes);
+    const text = renderVaultItem(b!, { host: 'h', at: new Date(), since: null });
+    expect(humanStepProblems(text)).toEqual([]);
+    expect(b!.unblocks).toMatch(/recipes storage-btrfs-metadata-risk and storage-btrfs-metadata-critical stop firing/);
+    expect(text).toContain('btrfs filesystem resize max /srv');
+    expect(text).toContain('btrfs device add DEVICE /srv');
   });
 });

@@ -8,6 +8,8 @@ import { COMMANDS } from '../../src/cli/flags.js';
 import { commandHelp } from '../../src/cli/help.js';
 import { ACTION_FORMULA, actionProblems } from '../../src/run/escalation/actions.js';
 import { SOURCE_LABELS } from '../../src/model/attribution.js';
+import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
+import { RUNNER_STEPS } from '../../src/model/vault-action.js';
 import { FINDING_NAMES, FINDING_SEVERITY } from '../../src/model/findings.js';
 import { APPLIED_SECTION } from '../../src/render/applied.js';
 import { SECTIONS } from '../../src/sections/registry.js';
@@ -126,7 +128,7 @@ describe('the formulas follow the host schema', () => {
 const STORAGE_STEPS = 'integrations/run-supervisor-storage.toml';
 const storageSteps: Formula = { path: STORAGE_STEPS, text: read(STORAGE_STEPS), data: parse(read(STORAGE_STEPS)) };
 
-describe.each([...formulas, storageSteps])('$path names only what exists', ({ text }) => {
+describe.each([...formulas, storageSteps])('$path names only what exists', ({ path, text }) => {
   it('keeps every code span on one line', () => {
     for (const [i, line] of text.split('\n').entries())
       expect((line.match(/`/g) ?? []).length % 2, `line ${i + 1}: ${line}`).toBe(0);
@@ -140,7 +142,9 @@ describe.each([...formulas, storageSteps])('$path names only what exists', ({ te
 
   it('runs only real commands with the flags their --help lists, and parses', () => {
     const runs = spans(text).filter((s) => /^(?:\S*\/)?preflight(?:\s|$)/.test(s));
-    expect(runs.length).toBeGreaterThan(0);
+    // The runner has no checkout of ours: only the supervisor's formula (and our step of it) runs preflight.
+    if (path === 'formulas/run-supervisor.toml' || path === STORAGE_STEPS) expect(runs.length).toBeGreaterThan(0);
+    else expect(runs).toEqual([]);
     for (const run of runs) {
       const args = run.split(/\s+/).slice(1);
       const verb = args[0] && !args[0].startsWith('-') ? args[0] : 'report';
@@ -213,6 +217,44 @@ describe('the formulas cover what the tool can raise', () => {
     const text = formulas[1]!.text;
     expect(destructiveKinds().length).toBeGreaterThan(0);
     expect(destructiveKinds().filter((k) => !text.includes(k))).toEqual([]);
+  });
+});
+
+/** What the runner image has (the host's agents image, run with `--entrypoint bash`): no docker CLI, no sudo. */
+const RUNNER_PROGRAMS = new Set(['curl', 'jq', 'python3', 'echo', '[[']);
+
+describe('storage-remediation runs in the runner', () => {
+  const text = formulas[1]!.text;
+  /** The commands: spans that use the socket, the volume or the action file. */
+  const commands = spans(text).filter((s) => /\$(SOCK|V|VAULT_ACTION_TOML)\b/.test(s));
+
+  it('uses only programs the runner has, the socket for Docker, and never a docker CLI, force or prune', () => {
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+    // Sample: `curl -sf --unix-socket "$SOCK" http://docker/_ping` → curl.
+    // Quoted jq filters hold pipes of their own: blanked before the shell's are split on.
+    const programs = commands.flatMap((c) =>
+      c
+        .replace(/'[^']*'/g, "''")
+        .split(/\|\|?|&&/)
+        .map((part) => part.trim().split(/\s+/)[0]!),
+    );
+    expect(programs.filter((p) => !RUNNER_PROGRAMS.has(p))).toEqual([]);
+    for (const c of commands.filter((x) => x.startsWith('curl'))) expect(c).toContain('--unix-socket "$SOCK"');
+    expect(spans(text).filter((s) => /^(sudo|systemctl|docker)\s/.test(s))).toEqual([]);
+    expect(commands.filter((c) => /force=1|\/prune/.test(c))).toEqual([]);
+  });
+
+  it('re-checks the keep label the plan honours, and no container using the volume, before a DELETE', () => {
+    const order = ['storage-preflight.keep', 'containers/json', '-X DELETE'].map((k) => text.indexOf(k));
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(DEFAULT_POLICY.keepLabels).toEqual(['storage-preflight.keep']);
+  });
+
+  it('acts only on the kinds the runner can do, and refuses the others by name', () => {
+    for (const kind of RUNNER_STEPS) expect(text).toContain(`the kind is not \`${kind}\``);
+    for (const kind of destructiveKinds().filter((k) => !RUNNER_STEPS.has(k as never)))
+      expect(text).toContain(`\`${kind}\``);
   });
 });
 

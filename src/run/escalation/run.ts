@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { hostname } from 'node:os';
 import { errorMessage } from '../../model/errors.js';
 import { observedOf } from '../../model/history-build.js';
@@ -15,7 +16,8 @@ import { settleEscalations } from '../../model/escalation-settle.js';
 import type { RunOptions } from '../../model/options.js';
 import type { Runner } from '../../host/exec.js';
 import { formatBytes } from '../../text/bytes.js';
-import { renderResolvedItem, renderVaultItem } from '../../render/vault-item.js';
+import { renderResolvedItem, renderVaultItem, type ItemStamp } from '../../render/vault-item.js';
+import { actionId, RUNNER_STEPS } from '../../model/vault-action.js';
 import type { ApplyResult } from '../../model/remediation/applied.js';
 import { callTimeout } from '../../host/deadline.js';
 import type { RunResult } from '../../model/results.js';
@@ -69,16 +71,24 @@ export async function escalateRun(
     return { pending: null, problem, items: conditions.map((c) => outcome(c, 'failed', null, problem)), active };
   }
   const timeout = () => callTimeout(deadline, WRITE_TIMEOUT_MS);
-  const stamp = (slug: string) => ({ host: hostname(), at, since: since(history, slug) ?? at.toISOString() });
+  const stamp = (slug: string, actions: ItemStamp['actions'] = []): ItemStamp => ({
+    host: hostname(),
+    at,
+    since: since(history, slug) ?? at.toISOString(),
+    actions,
+  });
   const items: ItemOutcome[] = [];
   for (const c of conditions) {
     const was = previous.some((p) => p.slug === c.slug);
+    // The item names the action files of this streak and these objects (the same ids run after run).
+    const streak = new Date(since(history, c.slug) ?? at.toISOString());
+    const planned = options.vault.actions ? plannedActions(c, options.vault.actions, streak) : [];
     const write = await attempt(() =>
-      writeItem(run, pending, itemName(c.slug), renderVaultItem(c, stamp(c.slug)), 'create', timeout),
+      writeItem(run, pending, itemName(c.slug), renderVaultItem(c, stamp(c.slug, planned)), 'create', timeout),
     );
     const item = fromWrite(c, write, was ? 'updated' : 'filed');
     if ((item.state === 'filed' || item.state === 'updated') && options.vault.actions)
-      item.actions = await actionFiles(run, options.vault.actions, c, item.file!, timeout);
+      item.actions = await actionFiles(run, options.vault.actions, c, item.file!, streak, timeout);
     items.push(item);
   }
   for (const p of settled.resolved) {
@@ -106,6 +116,20 @@ export async function escalateRun(
   for (const p of settled.unobserved)
     items.push(outcome({ ...p, title: 'not measured this run' }, 'unobserved', null, null));
   return { pending, problem: problemOf(items), items, active };
+}
+
+function plannedActions(c: Escalation, dir: string, streak: Date): NonNullable<ItemStamp['actions']> {
+  return c.approvable
+    .filter((s) => RUNNER_STEPS.has(s.kind))
+    .map((s) => {
+      const id = actionId(
+        c.slug,
+        s.kind,
+        streak,
+        s.objects.map((o) => o.id),
+      );
+      return { id, kind: s.kind, file: path.join(dir, `${id}.toml`) };
+    });
 }
 
 type Written = ItemWrite | { error: string };
