@@ -494,7 +494,7 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     const doc = parseToml(await readFile(toml.file, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(doc).sort()).toEqual(['blast_radius', 'context', 'formula', 'id', 'secrets', 'timeout_minutes']);
     expect(doc).toMatchObject({
-      id: expect.stringMatching(/^storage-disk-space-.*-remove-volumes-\d{8}t\d{6}z$/),
+      id: expect.stringMatching(/^storage-disk-space-.*-remove-volumes-\d{8}t\d{6}z-[0-9a-f]{6}$/),
       formula: 'storage-remediation',
       blast_radius: 'high',
     });
