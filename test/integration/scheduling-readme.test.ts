@@ -81,6 +81,30 @@ describe('the README systemd units', () => {
   });
 });
 
+describe('the guardian unit in integrations/systemd', () => {
+  const file = path.join(REPO, 'integrations/systemd/storage-preflight-watch.service');
+  const text = readFileSync(file, 'utf8');
+
+  it('a long-running service whose ExecStart is a watch with flags it parses, stopped by SIGTERM', () => {
+    const unit = parseUnit(here(text));
+    expect(unit.get('Service')!.get('Type')).toEqual(['simple']);
+    expect(unit.get('Service')!.get('KillSignal')).toEqual(['SIGTERM']);
+    const [exec, ...args] = unit.get('Service')!.get('ExecStart')![0]!.split(/\s+/);
+    expect(exec).toBe(path.join(REPO, 'preflight'));
+    accessSync(exec!, constants.X_OK);
+    expect(parseCliArgs(args).command).toBe('watch');
+    expect(unit.get('Install')!.get('WantedBy')).toEqual(['multi-user.target']);
+  });
+
+  it.skipIf(!hasTool('systemd-analyze'))('passes systemd-analyze verify', async () => {
+    const copy = path.join(dir, path.basename(file));
+    await writeFile(copy, here(text));
+    const res = await execa('systemd-analyze', ['verify', copy], { cwd: dir, reject: false });
+    expect(res.stderr).toBe('');
+    expect(res.exitCode).toBe(0);
+  });
+});
+
 /** One crontab time field: `*`, `*​/N`, `N`, `N-M`, `N-M/S`, and lists of them, within [lo, hi]. */
 function cronField(field: string, lo: number, hi: number): boolean {
   return field.split(',').every((part) => {
