@@ -40,6 +40,8 @@ export interface DockerAnswer {
   message: string;
   /** The `Api-Version` header every Engine API answer carries (sample: `1.41`); null without it. */
   apiVersion: string | null;
+  /** The body as text: /events answers one JSON object a line, which is no JSON document. */
+  body: string;
 }
 
 /**
@@ -90,7 +92,7 @@ export function dockerRequest(
         }
         const header = res.headers['api-version'];
         const apiVersion = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : null;
-        resolve({ status: res.statusCode ?? 0, json, message: apiMessage(body), apiVersion });
+        resolve({ status: res.statusCode ?? 0, json, message: apiMessage(body), apiVersion, body });
       });
     });
     const timer = setTimeout(() => {

@@ -314,6 +314,16 @@ export interface DockerStorage {
   containerd: ContainerdView | null;
   /** Docker's own files in the data root (containers' configs, BuildKit's and the network's state), on the containerd store; null when not measured. */
   dataRootMetadataBytes: number | null;
+  /** Images containers were started from since the last run (the daemon's events), so a short job's image counts as used; null when not asked. */
+  startedSinceLastRun: StartedImages | null;
+}
+
+export interface StartedImages {
+  /** ISO time of the last run, where the events were read from. */
+  since: string;
+  imageIds: string[];
+  /** The daemon keeps a bounded number of events: some starts may be missing. */
+  mayHaveDropped: boolean;
 }
 
 export interface DockerStorageInput {
@@ -331,6 +341,7 @@ export interface DockerStorageInput {
   containerd?: ContainerdInput | null;
   /** du of the data root without its volumes (containerd store): Docker's own files plus the logs. */
   dataRootBytes?: number | null;
+  startedSinceLastRun?: StartedImages | null;
   nowSeconds: number;
 }
 
@@ -390,6 +401,7 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     overlayOrphans: input.overlayOrphans ?? null,
     containerd,
     dataRootMetadataBytes: metadataOf(input),
+    startedSinceLastRun: input.startedSinceLastRun ?? null,
   };
 }
 

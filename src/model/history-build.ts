@@ -67,12 +67,13 @@ export function buildRecord(run: Measurements, host: string, at: Date, runId: st
       : [],
     remediation: [],
     escalations: [],
+    // Running now, or started since the last run (a short `docker run --rm` job leaves no container behind).
     imagesInUse: [
       ...new Set(
-        (docker?.df?.containers ?? [])
-          .filter(isRunning)
-          .map((c) => c.imageId)
-          .filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)),
+        [
+          ...(docker?.df?.containers ?? []).filter(isRunning).map((c) => c.imageId),
+          ...(docker?.startedSinceLastRun?.imageIds ?? []),
+        ].filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)),
       ),
     ].sort(),
   };

@@ -1,5 +1,6 @@
 import type { Runner } from '../host/exec.js';
-import { dockerGet } from '../host/docker-api.js';
+import { dockerGet, dockerRequest } from '../host/docker-api.js';
+import { parseContainerStarts, type ContainerStart } from '../parse/docker-events.js';
 import { recipeOf } from '../model/churn.js';
 import type { DockerEndpoint } from '../parse/docker-host.js';
 import { parseCliSystemDf } from '../parse/docker-cli-df.js';
@@ -75,4 +76,25 @@ export async function getCliSystemDf(run: Runner, timeoutMs: number): Promise<Sy
   const res = await run('docker', ['system', 'df', '-v', '--format', 'json'], timeoutMs);
   if (res.exitCode !== 0) throw new Error(res.stderr.trim().split('\n').pop() || `exit ${res.exitCode}`);
   return parseCliSystemDf(res.stdout);
+}
+
+/** The daemon keeps its last 256 events (moby daemon/events/events.go eventsLimit): a full answer may have lost older ones. */
+export const DAEMON_EVENTS_KEPT = 256;
+
+/**
+ * Containers started between two instants, from the daemon's event history
+ * (GET /events with `until` ends at once). Unfiltered, so the count shows
+ * when the daemon's bounded buffer may have dropped some since `sinceSec`.
+ */
+export async function getContainerStarts(
+  endpoint: DockerEndpoint,
+  prefix: string,
+  sinceSec: number,
+  untilSec: number,
+  timeoutMs: number,
+): Promise<{ starts: ContainerStart[]; mayHaveDropped: boolean }> {
+  const res = await dockerRequest(endpoint, 'GET', `${prefix}/events?since=${sinceSec}&until=${untilSec}`, timeoutMs);
+  if (res.status >= 400) throw new Error(`/events answered HTTP ${res.status}: ${res.message}`);
+  const lines = res.body.split('\n').filter((l) => l.trim()).length;
+  return { starts: parseContainerStarts(res.body), mayHaveDropped: lines >= DAEMON_EVENTS_KEPT };
 }

@@ -5,6 +5,7 @@ import {
   isDangling,
   type ContainerdInput,
   type DockerStorage,
+  type StartedImages,
 } from '../../model/docker-storage.js';
 import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
@@ -30,6 +31,7 @@ import {
 } from '../../probes/docker-storage.js';
 import { getOverlayOrphans } from '../../probes/overlay2.js';
 import { startContainerdStore } from './containerd.js';
+import { startedSinceLastRun } from './events.js';
 import { afterReserve } from './budget.js';
 import { type RecipeCache } from '../../model/recipe-cache.js';
 import { writeRecipeCache } from '../../sinks/recipe-cache.js';
@@ -125,8 +127,13 @@ async function collectViaApi(
     ? await attributeOldBuilds(ctx, engine, df, recipes?.cache ?? new Map())
     : { byId: {}, tagged: [], problem: null };
   const store = await storePromise;
+  // Between runs, short jobs leave only their start events: their images were used.
+  const started = df ? await startedSinceLastRun(ctx, engine, df.images) : null;
   const data: DockerStorage = {
-    ...(await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn, store)),
+    ...(await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn, {
+      ...store,
+      startedSinceLastRun: started,
+    })),
     walkProblem,
   };
   if (timedOut)
@@ -262,10 +269,11 @@ async function assemble(
   source: 'api' | 'cli',
   overlayOrphans: OverlayOrphans | null,
   builds: { byId: Record<string, string>; tagged: TaggedRecipe[] } = { byId: {}, tagged: [] },
-  store: { containerd: ContainerdInput | null; dataRootBytes: number | null } = {
-    containerd: null,
-    dataRootBytes: null,
-  },
+  extra: {
+    containerd: ContainerdInput | null;
+    dataRootBytes: number | null;
+    startedSinceLastRun?: StartedImages | null;
+  } = { containerd: null, dataRootBytes: null },
 ): Promise<DockerStorage> {
   return buildDockerStorage({
     source,
@@ -278,8 +286,9 @@ async function assemble(
     danglingRepository: builds.byId,
     taggedRecipes: builds.tagged,
     overlayOrphans,
-    containerd: store.containerd,
-    dataRootBytes: store.dataRootBytes,
+    containerd: extra.containerd,
+    dataRootBytes: extra.dataRootBytes,
+    startedSinceLastRun: extra.startedSinceLastRun ?? null,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
 }

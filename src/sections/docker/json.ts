@@ -23,6 +23,7 @@ export function dockerJson(d: DockerStorage | undefined): Record<string, unknown
       overlayOrphans: d.overlayOrphans,
       containerd: d.containerd,
       dataRootMetadataBytes: d.dataRootMetadataBytes,
+      startedSinceLastRun: d.startedSinceLastRun,
     },
   };
 }

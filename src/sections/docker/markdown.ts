@@ -137,6 +137,10 @@ function summaryTable(d: DockerStorage): string[] {
 
 function detailLines(d: DockerStorage): string[] {
   const lines: string[] = [];
+  if (d.startedSinceLastRun?.mayHaveDropped)
+    lines.push(
+      "Since the last run the daemon's event history is full (it keeps 256 events): containers started from an image then may be missing, so an image used only by short jobs may look unused.",
+    );
   if (d.churn.length) {
     const churn = d.churn
       .slice(0, TOP_N)

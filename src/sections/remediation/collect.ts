@@ -57,6 +57,8 @@ export async function collectRemediation(
       ? await getExitTimes(ctx.options.docker, docker.engine.apiVersion, stopped, ctx.deadline - 100)
       : new Map<string, number>();
   const { byImage, since } = lastUse(await ctx.shared.history(ctx.deadline - 50));
+  // Started since the last run (short jobs the daemon's events name): used, at the latest, now.
+  for (const id of docker?.startedSinceLastRun?.imageIds ?? []) byImage.set(id, ctx.startedAt.getTime());
   const outside = pressure?.attribution?.sources.find((s) => s.kind === 'outside-docker')?.bytes ?? 0;
   const plan = planRemediation(
     {
