@@ -58,7 +58,7 @@ describe('three runs seconds apart', () => {
 
     // The chart: no projection, and the legend says what the forecast needs.
     const svg = (await runPreflight(['trend', '--svg', '-'], env())).stdout;
-    expect(svg).toMatch(/no forecast yet \(needs (2\d|30) min more of runs\)/);
+    expect(svg).toMatch(/>no forecast yet<\/text>\s*<text [^>]*>\(needs (2\d|30) min more of runs\)</);
     expect(svg).not.toMatch(/full in|Full in|full ~|projection|Not filling/);
   });
 });

@@ -89,6 +89,12 @@ describe('a rate is given once 3 runs span half its window', () => {
     expect(fsOf(two).rateNeeds['1h']).toEqual({ moreMs: 0, moreRuns: 1 });
     expect(row(two)['Growth 1 h']).toBe('— (needs 1 more run)');
     expect(fsOf(at([0, 20, 40])).bytesPerHour['1h']).not.toBeNull();
+    // A first run lacks both, said short enough for the chart's legend.
+    expect(row(at([0]))['Growth 1 h']).toBe('— (needs 2 more runs and 30 min more)');
+    expect(chartForecast(at([0]))).toEqual({
+      kind: 'none',
+      why: 'no forecast yet (needs 2 more runs and 30 min more)',
+    });
   });
 
   it('24 h: a run every 20 minutes gives it at 12 h, not 20 minutes before', () => {

@@ -73,7 +73,8 @@ export function needsOf(points: number, spanMs: number, minSpanMs: number): Need
 export function needsText(n: Needs): string {
   const parts = [
     ...(n.moreRuns ? [`${n.moreRuns} more run${n.moreRuns === 1 ? '' : 's'}`] : []),
-    ...(n.moreMs ? [`${formatDuration(n.moreMs)} more of runs`] : []),
+    // "of runs" once: the chart's legend has room for about 40 characters a line.
+    ...(n.moreMs ? [`${formatDuration(n.moreMs)} more${n.moreRuns ? '' : ' of runs'}`] : []),
   ];
   return `needs ${parts.join(' and ')}`;
 }
