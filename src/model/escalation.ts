@@ -156,10 +156,12 @@ function diskSpace(m: string, input: EscalationInput, policy: EscalationPolicy, 
       `Reaching ${plan.targetPct}% means freeing ${bytes(plan.wantBytes)}; the safe and moderate steps free ${bytes(plan.byTier.safe + plan.byTier.moderate)}: the rest needs steps only a person may approve.`,
     );
   }
-  if (trend && filling(trend, policy))
-    reasons.push(
-      `Forecast full in ${formatDuration(trend.timeToFullMs!)} (${trend.forecastWindow} fit, ${bytes(Math.round(trend.bytesPerHour['24h'] ?? trend.bytesPerHour['1h'] ?? 0))}/h over 24 h).`,
-    );
+  if (trend && filling(trend, policy)) {
+    // The rate of the window that has one, named as that window: never a 1 h rate called 24 h.
+    const w = (['24h', '1h'] as const).find((x) => trend.bytesPerHour[x] !== null);
+    const rate = w ? `, ${bytes(Math.round(trend.bytesPerHour[w]!))}/h over ${w.replace('h', ' h')}` : '';
+    reasons.push(`Forecast full in ${formatDuration(trend.timeToFullMs!)} (${trend.forecastWindow} fit${rate}).`);
+  }
   if (reasons.length === 0) return null;
 
   const facts: string[] = [];

@@ -26,12 +26,13 @@ export const PROM_FAMILIES = {
   filesystem_inodes_used_ratio:
     'Inodes used over inodes total; absent where the filesystem keeps no inode count (btrfs).',
   filesystem_growth_bytes_per_second:
-    'Least-squares growth of used bytes over the window (1h, 24h, 7d) of recorded runs.',
+    'Least-squares growth of used bytes over the window (1h, 24h, 7d) of recorded runs. Absent until 3 runs span half the window.',
   filesystem_time_to_full_seconds:
     'Seconds until used reaches used + available at the fitted rate (6h fit, else 24h); +Inf when not filling. Absent under 3 runs over 30 minutes.',
   source_bytes: 'Used bytes of the Docker data root filesystem (else /) attributed to each source.',
   source_reclaimable_bytes: 'Bytes of each source that a matching prune or clean-up would free.',
-  source_growth_bytes_per_second: 'Least-squares growth of each source over the window (1h, 24h, 7d) of recorded runs.',
+  source_growth_bytes_per_second:
+    'Least-squares growth of each source over the window (1h, 24h, 7d) of recorded runs. Absent until 3 runs span half the window.',
   docker_objects: 'Docker objects per category (images, containers, volumes, build-cache; logs: log files).',
   docker_bytes:
     'Bytes per Docker category, from GET /system/df (logs: the log files); volumes only when every size is known.',

@@ -291,19 +291,20 @@ function legend(m: ChartModel, thresholdPct: number, last: ChartPoint): string[]
     );
   row += 10;
   const pct = last.capacity > 0 ? Math.ceil((last.used * 100) / last.capacity) : 0;
+  // What a withheld forecast still needs goes on a line of its own: one line would run off the canvas.
   const forecast =
     f.kind === 'full' || f.kind === 'beyond'
-      ? `Full in ${formatDuration(f.ttfMs)} (${f.window})`
+      ? [`Full in ${formatDuration(f.ttfMs)} (${f.window})`]
       : f.kind === 'full-now'
-        ? 'Full now'
+        ? ['Full now']
         : f.kind === 'not-filling'
-          ? `Not filling (${f.window})`
-          : f.why;
+          ? [`Not filling (${f.window})`]
+          : f.why.split(/ (?=\()/);
   const freed = m.remediations.reduce((a, r) => a + r.freed, 0);
   const steps = m.remediations.reduce((a, r) => a + r.steps.length, 0);
   const notes = [
     `Now: ${pct}% used, ${formatBytes(last.used)} of ${formatBytes(last.capacity)}`,
-    forecast,
+    ...forecast,
     ...(steps ? [`Clean-up: ${formatBytes(freed)} freed in ${steps} step${steps === 1 ? '' : 's'}`] : []),
   ];
   for (const note of notes) {

@@ -141,10 +141,10 @@ describeWith(
       ).toEqual(
         report.findings.map((f: { name: string; mountpoint?: string }) => `${f.name}@${f.mountpoint ?? ''}`).sort(),
       );
-      // Four runs in this journal by now: growth is known for the hostile mount.
+      // Four runs seconds apart by now: too little history for a 1 h rate, so no series (never a blip as a rate).
       expect(
         seriesOf(doc, 'storage_preflight_filesystem_growth_bytes_per_second', { mountpoint: hostile, window: '1h' }),
-      ).toHaveLength(1);
+      ).toHaveLength(0);
       const last = seriesOf(doc, 'storage_preflight_last_success_timestamp_seconds')[0]!.value;
       expect(Math.abs(last * 1000 - Date.now())).toBeLessThan(60_000);
     });

@@ -9,7 +9,8 @@ import type { Finding } from '../../src/model/findings.js';
 import type { PlanStep, RemediationPlan } from '../../src/model/remediation/plan.js';
 import { formatBytes } from '../../src/text/bytes.js';
 import { renderResolvedItem, renderVaultItem } from '../../src/render/vault-item.js';
-import type { FilesystemTrend } from '../../src/model/trend/assess.js';
+import { assessTrend, type FilesystemTrend } from '../../src/model/trend/assess.js';
+import { GiB, historyRecord } from '../helpers/history.js';
 import { RUNNER_STEPS, submitCommand } from '../../src/model/vault-action.js';
 import { humanStepProblems } from '../helpers/vault-item.js';
 
@@ -64,9 +65,11 @@ const fsTrend = (over: Partial<FilesystemTrend> = {}): FilesystemTrend => ({
   usedPct: 60,
   bytesPerHour: { '1h': 50 * MiB, '24h': 40 * MiB, '7d': 10 * MiB },
   points: { '1h': 3, '24h': 20, '7d': 20 },
+  rateNeeds: { '1h': null, '24h': null, '7d': null },
   timeToFullMs: 10 * HOUR,
   forecastWindow: '6h',
   forecastSpanMs: 6 * HOUR,
+  forecastNeeds: null,
   streakAbove: 0,
   sparkline24h: '',
   ...over,
@@ -180,6 +183,23 @@ describe('when a person is needed', () => {
         }),
       ),
     ).toEqual([]);
+  });
+
+  it('escalates on exactly the forecasts the trend table gives: none at 29 min of runs, one at 30', () => {
+    const history = (lastMin: number) =>
+      [0, 15, lastMin].map((m, i) => historyRecord(HOUR * 1000 + m * 60_000, 50 * GiB + i * 2 * GiB));
+    for (const [lastMin, want] of [
+      [29, []],
+      [30, ['storage-disk-space-var-lib-docker']],
+    ] as const) {
+      const trend = assessTrend(history(lastMin), 0, 80);
+      expect(trend.filesystems[0]!.timeToFullMs !== null).toBe(want.length > 0);
+      expect(kinds(input({ findings: [], trend }))).toEqual(want);
+    }
+    // The rate it quotes is named by its own window: 30 min of runs give a 1 h rate, no 24 h one.
+    const trend = assessTrend(history(30), 0, 80);
+    const [e] = escalations(input({ findings: [], trend }), DEFAULT_ESCALATION, formatBytes);
+    expect(JSON.stringify(e)).toContain('(6h fit, 8.0 GiB/h over 1 h)');
   });
 
   it("a btrfs metadata risk, unless this run's balance just changed the allocation", () => {

@@ -1,26 +1,37 @@
 import type { HistoryRecord, HistoryWindow } from '../history.js';
 import { alertStates, type AlertState } from './alerts.js';
 import { leastSquares, sparkline, timeToLimitMs, type Point } from './fit.js';
+import { formatDuration } from '../../text/duration.js';
 
 const HOUR = 3_600_000;
 export const WINDOWS = { '1h': HOUR, '24h': 24 * HOUR, '7d': 7 * 24 * HOUR } as const;
 export type WindowName = keyof typeof WINDOWS;
 
+/** History a figure still lacks before it is given: more time between first and last run, more runs. */
+export interface Needs {
+  moreMs: number;
+  moreRuns: number;
+}
+
 export interface Growth {
-  /** Bytes per hour, fitted over every entry in the window; null with fewer than 2 points. */
+  /** Bytes per hour, fitted over every entry in the window; null until the runs cover it (rateNeeds). */
   bytesPerHour: Record<WindowName, number | null>;
   points: Record<WindowName, number>;
+  /** What each window's rate still lacks; null once it is given. */
+  rateNeeds: Record<WindowName, Needs | null>;
 }
 
 export interface FilesystemTrend extends Growth {
   mountpoint: string;
   usedPct: number | null;
-  /** predict_linear over the last 6 h (24 h when sparse): ms until full, null when not filling. */
+  /** predict_linear over the last 6 h (24 h when sparse): ms until full, null when not filling or not trusted. */
   timeToFullMs: number | null;
-  /** Where the forecast came from. */
+  /** Where the forecast came from; null while there is no trusted forecast (forecastNeeds says why). */
   forecastWindow: '6h' | '24h' | null;
   /** Time between the first and last point of the forecast's fit (ms): seconds of runs are no trend. */
   forecastSpanMs: number;
+  /** What the forecast still lacks; null once it is trusted. */
+  forecastNeeds: Needs | null;
   /** Consecutive latest runs above the threshold. */
   streakAbove: number;
   sparkline24h: string;
@@ -43,22 +54,57 @@ export interface Trend {
 
 /** Runs closer together than this are no trend: a minute of writes would forecast a full disk. */
 export const MIN_FORECAST_SPAN_MS = 30 * 60_000;
+/** Fewer points than this make any blip a trend (two points always fit a line). */
+export const MIN_POINTS = 3;
+/**
+ * A window's rate is given once its runs span this share of it: a 1 h rate
+ * needs 30 min of runs, 24 h 12 h, 7 d 3.5 days. Seconds of runs labelled
+ * as an hour would be a blip scaled up.
+ */
+export const RATE_MIN_SHARE = 0.5;
 
-/** A forecast from at least three points over half an hour (two points make any blip a trend). */
-export function forecastTrusted(t: FilesystemTrend): boolean {
-  return t.points['24h'] >= 3 && t.forecastSpanMs >= MIN_FORECAST_SPAN_MS;
+/** What `points` runs spanning `spanMs` lack to reach `minSpanMs` and MIN_POINTS; null when nothing. */
+export function needsOf(points: number, spanMs: number, minSpanMs: number): Needs | null {
+  const needs = { moreMs: Math.max(0, minSpanMs - spanMs), moreRuns: Math.max(0, MIN_POINTS - points) };
+  return needs.moreMs === 0 && needs.moreRuns === 0 ? null : needs;
 }
+
+/** `needs 25 min more of runs`: what the table and the chart say in place of a figure. */
+export function needsText(n: Needs): string {
+  const parts = [
+    ...(n.moreRuns ? [`${n.moreRuns} more run${n.moreRuns === 1 ? '' : 's'}`] : []),
+    // "of runs" once: the chart's legend has room for about 40 characters a line.
+    ...(n.moreMs ? [`${formatDuration(n.moreMs)} more${n.moreRuns ? '' : ' of runs'}`] : []),
+  ];
+  return `needs ${parts.join(' and ')}`;
+}
+
+type ForecastEvidence = Pick<FilesystemTrend, 'points' | 'forecastSpanMs'>;
+
+/** What a forecast lacks: at least MIN_POINTS runs in its fit, over MIN_FORECAST_SPAN_MS. */
+export function forecastShortfall(t: ForecastEvidence): Needs | null {
+  return needsOf(t.points['24h'], t.forecastSpanMs, MIN_FORECAST_SPAN_MS);
+}
+
+/** The one rule escalation, the table, JSON, metrics and the chart use for time-to-full. */
+export function forecastTrusted(t: ForecastEvidence): boolean {
+  return forecastShortfall(t) === null;
+}
+
+const spanOf = (points: readonly Point[]) => (points.length ? points[points.length - 1]!.t - points[0]!.t : 0);
 
 function growth(series: Point[], now: number): Growth {
   const bytesPerHour = {} as Record<WindowName, number | null>;
   const points = {} as Record<WindowName, number>;
+  const rateNeeds = {} as Record<WindowName, Needs | null>;
   for (const [name, span] of Object.entries(WINDOWS) as [WindowName, number][]) {
     const inWindow = series.filter((p) => p.t >= now - span);
     const fit = leastSquares(inWindow);
-    bytesPerHour[name] = fit ? fit.slope * HOUR : null;
     points[name] = inWindow.length;
+    rateNeeds[name] = needsOf(inWindow.length, spanOf(inWindow), RATE_MIN_SHARE * span);
+    bytesPerHour[name] = fit && rateNeeds[name] === null ? fit.slope * HOUR : null;
   }
-  return { bytesPerHour, points };
+  return { bytesPerHour, points, rateNeeds };
 }
 
 /**
@@ -86,17 +132,22 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
       fit = leastSquares(fitted);
       forecastWindow = fit ? '24h' : null;
     }
-    const forecastSpanMs = fitted.length ? fitted[fitted.length - 1]!.t - fitted[0]!.t : 0;
+    const forecastSpanMs = spanOf(fitted);
+    const g = growth(used, now);
+    // The rule escalation uses: an untrusted fit is no forecast anywhere, not a "not filling".
+    const forecastNeeds = forecastShortfall({ points: g.points, forecastSpanMs });
+    const trusted = forecastNeeds === null;
     let streakAbove = 0;
     for (let i = rows.length - 1; i >= 0 && rows[i]!.f.usedPct > thresholdPct; i -= 1) streakAbove += 1;
     const pct: Point[] = rows.map((r) => ({ t: r.t, v: r.f.usedPct }));
     return {
       mountpoint,
       usedPct: current?.usedPct ?? null,
-      ...growth(used, now),
-      timeToFullMs: fit && capacity > 0 ? timeToLimitMs(fit, capacity, now) : null,
-      forecastWindow,
+      ...g,
+      timeToFullMs: trusted && fit && capacity > 0 ? timeToLimitMs(fit, capacity, now) : null,
+      forecastWindow: trusted ? forecastWindow : null,
       forecastSpanMs,
+      forecastNeeds,
       streakAbove,
       sparkline24h: sparkline(pct, now - 24 * HOUR, now + 1, 24),
     };

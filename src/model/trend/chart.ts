@@ -1,5 +1,5 @@
 import type { HistoryRecord } from '../history.js';
-import { MIN_FORECAST_SPAN_MS, type FilesystemTrend } from './assess.js';
+import { needsText, type FilesystemTrend } from './assess.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -136,9 +136,9 @@ function thin(points: ChartPoint[], start: number, bucketMs: number): ChartPoint
 }
 
 function forecastOf(fs: FilesystemTrend | undefined, from: ChartPoint, end: number): Forecast {
-  if (!fs || fs.forecastWindow === null) return { kind: 'none', why: 'no forecast yet (it needs two runs)' };
-  if (fs.forecastSpanMs < MIN_FORECAST_SPAN_MS)
-    return { kind: 'none', why: 'no forecast yet (it needs half an hour of runs)' };
+  // The trend's own verdict (the rule escalation uses): the chart never projects what the table withholds.
+  if (fs?.forecastNeeds) return { kind: 'none', why: `no forecast yet (${needsText(fs.forecastNeeds)})` };
+  if (!fs || fs.forecastWindow === null) return { kind: 'none', why: 'no forecast yet' };
   const window = `${fs.forecastWindow} fit`;
   if (fs.timeToFullMs === null) return { kind: 'not-filling', window };
   if (fs.timeToFullMs === 0 || from.used >= from.capacity) return { kind: 'full-now', window };

@@ -2,11 +2,14 @@ import { formatBytes } from '../../text/bytes.js';
 import { formatDuration } from '../../text/duration.js';
 import { inline } from '../../text/escape.js';
 import { table } from '../../render/table.js';
-import type { TrendData, WindowName } from '../../model/trend/assess.js';
+import { needsText, type Needs, type TrendData, type WindowName } from '../../model/trend/assess.js';
 import { byText } from '../../text/order.js';
 
-function rate(bytesPerHour: number | null): string {
-  if (bytesPerHour === null) return '—';
+/** An absent figure says what history it waits for, so "—" never reads as "no growth". */
+const absent = (needs: Needs | null) => (needs ? `— (${needsText(needs)})` : '—');
+
+function rate(bytesPerHour: number | null, needs: Needs | null = null): string {
+  if (bytesPerHour === null) return absent(needs);
   return `${bytesPerHour >= 0 ? '+' : '-'}${formatBytes(Math.abs(Math.round(bytesPerHour)))}/h`;
 }
 
@@ -32,7 +35,9 @@ export function trendMarkdown(d: TrendData): string[] {
     `From ${d.entries} journal entries in ${d.files} day files${d.unreadable ? ` (${d.unreadable} unreadable records skipped)` : ''}.`,
   ];
   if (d.entries < 2) {
-    lines.push('Not enough history yet for rates (one run every 20 minutes gives a 1 h rate after three runs).');
+    lines.push(
+      'Not enough history yet for rates: a rate needs 3 runs spanning half its window, a forecast 3 runs over 30 minutes (one run every 20 minutes gives both after three runs).',
+    );
   }
   const shown = byUrgency(d.filesystems);
   lines.push(
@@ -43,11 +48,11 @@ export function trendMarkdown(d: TrendData): string[] {
         .map((f) => [
           inline(f.mountpoint),
           f.usedPct === null ? '—' : `${Number(f.usedPct)}%`,
-          ...WINDOW_NAMES.map((w) => rate(f.bytesPerHour[w])),
+          ...WINDOW_NAMES.map((w) => rate(f.bytesPerHour[w], f.rateNeeds[w])),
           f.timeToFullMs === null
             ? f.forecastWindow
               ? 'not filling'
-              : '—'
+              : absent(f.forecastNeeds)
             : `${formatDuration(f.timeToFullMs)} (${f.forecastWindow} fit)`,
           f.sparkline24h,
         ]),
