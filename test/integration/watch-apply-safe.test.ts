@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { daemonObjects, engineGet } from '../helpers/engine-api.js';
 import { isAlive, jsonReports, startPreflight, until, type LiveRun } from '../helpers/live-run.js';
-import { statfsOf } from '../helpers/statfs.js';
+import { fillTo, statfsOf } from '../helpers/statfs.js';
 
 /*
  * `preflight watch --apply-safe` as a host without a supervisor runs it: a
@@ -59,26 +58,9 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'watch --apply-safe on a real overl
     await s.docker(['run', '-d', '--network', 'none', '--name', 'pf-running', 'pf-app:latest', 'sleep', '3600']);
     // Two exited containers, 80 MB of writable layer each.
     for (const name of ['pf-exited-1', 'pf-exited-2'])
-      await s.docker([
-        'run',
-        '--network',
-        'none',
-        '--name',
-        name,
-        'pf-base:1',
-        'dd',
-        'if=/dev/urandom',
-        'of=/fill',
-        'bs=1M',
-        'count=80',
-      ]);
+      await s.writeIn({ image: 'pf-base:1', name, file: '/fill', mib: 80 });
     // Outside Docker, on the same filesystem: fill it to 85% used.
-    const { used, capacity } = await statfsOf(s.fs.mountpoint);
-    await execa('fallocate', [
-      '-l',
-      String(Math.floor((capacity * 0.85 - used) / MiB) * MiB),
-      path.join(s.fs.mountpoint, 'filler'),
-    ]);
+    await fillTo(s.fs.mountpoint, 0.85);
   });
   afterEach(async () => {
     for (const run of started.splice(0)) if (isAlive(run.pid)) await run.stop('SIGKILL');
