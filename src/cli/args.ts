@@ -50,6 +50,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     throw new UsageError('--max-tier chooses what --apply runs: add --apply');
   if (values.journal !== undefined && values['no-journal'])
     throw new UsageError('--journal and --no-journal contradict each other');
+  if (values['apply-safe'] && values.format === 'fired')
+    throw new UsageError(
+      '--apply-safe acts on the gate itself: --format fired would hand the same clean-up to the host again',
+    );
   if (values.svg === '-' && values.format !== undefined)
     throw new UsageError('--svg - prints the chart on stdout: --format has nothing left to print to');
   const args = { command, ...fromTable(command, values) } as CliArgs;

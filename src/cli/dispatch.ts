@@ -117,6 +117,7 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
       policy: remediationPolicy(args, config, diskThresholdPct),
       always: args.command === 'remediate',
       apply: args.apply ?? false,
+      applySafe: args.applySafe ?? false,
       maxTier: args.maxTier ?? 'safe',
     },
     // trend measures nothing: it never writes the textfile, whatever the config says.

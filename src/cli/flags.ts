@@ -67,10 +67,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'watch',
-    usage: 'watch [--interval DURATION] [report options]',
+    usage: 'watch [--interval DURATION] [--apply-safe] [report options]',
     summary: 'a report every --interval, for hosts without a supervisor',
     about:
-      'Runs `preflight [report options]` every --interval, start to start, and passes each report through to stdout. A run longer than the interval is followed at once by the next (no pile-up); runs never overlap, with each other or with any other preflight run on the host (the run lock). A failed run prints one line on stderr and the loop goes on. SIGTERM or SIGINT stops it within a second (a run in progress is cut and its lock released), with exit 0.',
+      'Runs `preflight [report options]` every --interval, start to start, and passes each report through to stdout. A run longer than the interval is followed at once by the next (no pile-up); runs never overlap, with each other or with any other preflight run on the host (the run lock). A failed run prints one line on stderr and the loop goes on. With --apply-safe, a run whose recipe gate would fire the safe clean-up direct applies it as remediate --apply does (safe tier only). SIGTERM or SIGINT stops it within a second (a run in progress is cut and its lock released), with exit 0.',
   },
   {
     name: 'host',
@@ -145,6 +145,8 @@ export interface CliArgs {
   apply?: boolean;
   maxTier?: 'safe' | 'moderate';
   targetPct?: number;
+  /** report, watch: apply the safe tier when the gate fires it `direct`. */
+  applySafe?: boolean;
   /** Overrides every minimum age and grace period of the policy. */
   minAgeMs?: number;
   /** The clean-up script's path as the host names it (relative to $FACTORY_ROOT). */
@@ -343,6 +345,13 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'off, a dry run that changes nothing',
     key: 'apply',
     text: "run the plan's steps",
+  }),
+  flag({
+    name: 'apply-safe',
+    commands: ['report', 'watch'],
+    default: 'off, nothing is changed',
+    key: 'applySafe',
+    text: "when the recipe gate would fire the safe clean-up direct, run it (remediate --apply's safe tier) and report it",
   }),
   flag({
     name: 'max-tier',

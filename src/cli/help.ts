@@ -80,7 +80,7 @@ export function overviewHelp(): string {
     wrap('  1', 'internal error', 6),
     wrap('  2', 'malformed flags or config; host install or check refused the tree (the line says why)', 6),
     wrap('  3', 'guard: it does not fit', 6),
-    wrap('  4', 'remediate --apply: another apply held the apply lock for 5 s; nothing was applied', 6),
+    wrap('  4', 'remediate --apply, --apply-safe: another apply held the apply lock for 5 s; nothing was applied', 6),
     wrap('  5', 'another preflight run held the run lock for half the budget; nothing was measured', 6),
     wrap('  6', 'host check: a point of the contract with the host is broken (each FAIL line says the fix)', 6),
     wrap('  130, 143', 'a report or remediate run cut by SIGINT or SIGTERM; nothing was printed', 12),

@@ -26,7 +26,7 @@ import { EXIT, type Io } from './io.js';
  * With --apply, measuring may use this share of the budget; the steps, their
  * statfs checks and the history append get the rest.
  */
-const APPLY_MEASURE_SHARE = 0.5;
+export const APPLY_MEASURE_SHARE = 0.5;
 
 /**
  * `preflight remediate`: the plan for the Docker data root's filesystem,
@@ -50,6 +50,21 @@ async function remediateRun(options: RunOptions, io: Io): Promise<number> {
   const progress = io.terminal ? (e: ApplyEvent) => io.stderr(progressText(e)) : undefined;
   progress?.({ kind: 'measuring', budgetMs: options.budgetMs * APPLY_MEASURE_SHARE });
   const m = await measure(options, APPLY_MEASURE_SHARE);
+  io.stdout(render(options, await applyAndRecord(options, m, progress)));
+  // The apply ran (even if it freed less than wanted): that is a result, not a failure.
+  return EXIT.ok;
+}
+
+/**
+ * Apply the measured plan up to --max-tier, escalate what it could not fix,
+ * and record the run with what each step freed: remediate --apply, and a
+ * report run with --apply-safe (watch's runs) when the gate fires direct.
+ */
+export async function applyAndRecord(
+  options: RunOptions,
+  m: Measured,
+  progress?: (e: ApplyEvent) => void,
+): Promise<Report> {
   const applyStarted = Date.now();
   const applied = await applyMeasured(m, options, progress);
   const appliedPart = appliedResult(applied, Date.now() - applyStarted);
@@ -58,10 +73,7 @@ async function remediateRun(options: RunOptions, io: Io): Promise<number> {
   const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, run, {
     remediation: historyEntries(applied),
   });
-  const full = await withPromFile(options, makeReport(partsInOrder(run), m.startedAt, new Date(), journal, run));
-  io.stdout(render(options, full));
-  // The apply ran (even if it freed less than wanted): that is a result, not a failure.
-  return EXIT.ok;
+  return withPromFile(options, makeReport(partsInOrder(run), m.startedAt, new Date(), journal, run));
 }
 
 /** remediate prints its own parts (the plan, the apply, the escalation); the metrics (--format prom, like --prom-file) cover every part the run measured. */

@@ -44,8 +44,17 @@ export interface RunOptions {
   escalation: EscalationPolicy;
   /** The host's vault: the pending folder itself, and where action TOMLs go (--vault-actions). */
   vault: { pending: string | null; actions: string | null };
-  /** The clean-up policy; `always`: plan even without pressure (`preflight remediate`). */
-  remediation: { policy: RemediationPolicy; always: boolean; apply: boolean; maxTier: 'safe' | 'moderate' };
+  /**
+   * The clean-up policy; `always`: plan even without pressure (`preflight remediate`);
+   * `applySafe`: a report run applies the safe tier when the gate fires it `direct` (--apply-safe).
+   */
+  remediation: {
+    policy: RemediationPolicy;
+    always: boolean;
+    apply: boolean;
+    applySafe: boolean;
+    maxTier: 'safe' | 'moderate';
+  };
   /** --prom-file: node_exporter textfile written (atomically) by every measuring run, whatever the format; null: none. */
   promFile: string | null;
 }

@@ -15,7 +15,7 @@ import type { RemediationPlan } from '../../src/model/remediation/plan.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { daemonObjects, engineGet } from '../helpers/engine-api.js';
-import { statfsOf } from '../helpers/statfs.js';
+import { fillTo, statfsOf } from '../helpers/statfs.js';
 import { parseReport, REPO, runPreflight } from '../helpers/preflight.js';
 
 const MiB = 1024 * 1024;
@@ -110,12 +110,7 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
     ]);
     anonymousVolume = JSON.parse(await s.docker(['inspect', 'pf-anon']))[0].Mounts[0].Name;
     // Outside Docker, on the same filesystem: fill it to 85% used.
-    const { used, capacity } = await statfsOf(s.fs.mountpoint);
-    await execa('fallocate', [
-      '-l',
-      String(Math.floor((capacity * 0.85 - used) / MiB) * MiB),
-      path.join(s.fs.mountpoint, 'filler'),
-    ]);
+    await fillTo(s.fs.mountpoint, 0.85);
   });
   afterAll(async () => {
     await s?.stop();

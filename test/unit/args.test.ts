@@ -28,6 +28,7 @@ describe('parseCliArgs', () => {
       journalKeepDays: undefined,
       trendDays: undefined,
       apply: false,
+      applySafe: false,
       maxTier: undefined,
       targetPct: undefined,
       minAgeMs: undefined,
@@ -123,6 +124,7 @@ describe('watch and the flags each command takes', () => {
       '--budget',
       '30',
       '--escalate',
+      '--apply-safe',
     ]);
     expect(args).toMatchObject({
       command: 'watch',
@@ -132,6 +134,7 @@ describe('watch and the flags each command takes', () => {
       noJournal: true,
       budgetSeconds: 30,
       escalate: true,
+      applySafe: true,
     });
     expect(args.runArgv).toEqual([
       '--format=json',
@@ -139,6 +142,7 @@ describe('watch and the flags each command takes', () => {
       '--path=/a',
       '--path=-odd',
       '--no-journal',
+      '--apply-safe',
       '--escalate',
     ]);
     // A report run parses them to the same values.
@@ -152,6 +156,8 @@ describe('watch and the flags each command takes', () => {
     [['watch', '--interval', '500ms'], /--interval must be a duration/],
     [['watch', '--interval', '0.5s'], /--interval must be at least 1s/],
     [['watch', '--apply'], /--apply belongs to 'preflight remediate'/],
+    [['watch', '--apply-safe', '--format', 'fired'], /--format fired would hand the same clean-up to the host again/],
+    [['remediate', '--apply-safe'], /--apply-safe belongs to report or watch, not remediate/],
     [['watch', '--days', '3'], /--days belongs to 'preflight trend'/],
     [['trend', '--path', '/x'], /--path belongs to report, guard, remediate or watch, not trend/],
     [['trend', '--escalate'], /--escalate belongs to report, remediate or watch, not trend/],

@@ -3,6 +3,8 @@ import { CLEANUP_SCRIPT, gateFindings } from '../../src/model/gate.js';
 import type { Finding } from '../../src/model/findings.js';
 import { planRemediation, type PlanStep, type RemediationPlan } from '../../src/model/remediation/plan.js';
 import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
+import type { RunResult } from '../../src/model/results.js';
+import { runsSafeCleanup } from '../../src/render/fired.js';
 
 const MOUNT = '/var/lib/docker';
 const step = (kind: PlanStep['kind'], tier: PlanStep['tier'], expectedBytes: number): PlanStep => ({
@@ -138,5 +140,32 @@ describe('the gate: what fires, and whether it wakes the LLM', () => {
       DEFAULT_POLICY,
     );
     expect(p.steps[0]!.cli).toBe("btrfs balance start -dusage=0 '/mnt/x'\\''; rm -rf /'");
+  });
+});
+
+describe('--apply-safe: the clean-up runs exactly when the host would run it', () => {
+  const run = (findings: Finding[], p: RemediationPlan | null, status = 'ok') =>
+    ({
+      pressure: { status, data: { findings } },
+      remediation: { status: 'ok', data: { plan: p } },
+    }) as unknown as RunResult;
+  const fixable = plan([step('remove-containers', 'safe', 50)]);
+  const high = finding('disk-high', 'P1', 'llm');
+
+  it('runs when everything fired is direct', () => {
+    expect(runsSafeCleanup(run([high], fixable), CLEANUP_SCRIPT)).toBe(true);
+  });
+
+  it('does not when nothing fires, something needs judgement, the assessment is incomplete, or there is no script', () => {
+    expect(runsSafeCleanup(run([], fixable), CLEANUP_SCRIPT)).toBe(false);
+    expect(runsSafeCleanup(run([finding('disk-warning', 'P4', 'llm')], plan([], 0)), CLEANUP_SCRIPT)).toBe(false);
+    expect(runsSafeCleanup(run([high], plan([step('remove-volumes', 'destructive', 500)])), CLEANUP_SCRIPT)).toBe(
+      false,
+    );
+    expect(runsSafeCleanup(run([high, finding('btrfs-metadata-enospc', 'P2', 'llm')], fixable), CLEANUP_SCRIPT)).toBe(
+      false,
+    );
+    expect(runsSafeCleanup(run([high], fixable, 'timeout'), CLEANUP_SCRIPT)).toBe(false);
+    expect(runsSafeCleanup(run([high], fixable), '')).toBe(false);
   });
 });

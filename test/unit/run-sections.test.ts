@@ -26,7 +26,7 @@ const options = {
   escalate: false,
   escalation: DEFAULT_ESCALATION,
   vault: { pending: null, actions: null },
-  remediation: { policy: DEFAULT_POLICY, always: false, apply: false, maxTier: 'safe' as const },
+  remediation: { policy: DEFAULT_POLICY, always: false, apply: false, applySafe: false, maxTier: 'safe' as const },
   promFile: null,
 };
 const context = {
