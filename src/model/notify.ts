@@ -95,8 +95,12 @@ export function notifyRequest(url: string, text: string, event: unknown): Notify
     case 'telegram':
       return json({ chat_id: u.searchParams.get('chat_id'), text: text.slice(0, 4000) });
     case 'ntfy':
-      if (u.protocol === 'ntfy:') u.protocol = 'https:';
-      return { url: u.href, contentType: 'text/plain; charset=utf-8', body: text };
+      // The URL setter cannot turn ntfy: into https: (special schemes): rebuilt from its parts.
+      return {
+        url: u.protocol === 'ntfy:' ? `https://${u.host}${u.pathname}${u.search}` : url,
+        contentType: 'text/plain; charset=utf-8',
+        body: text,
+      };
     default:
       return json(event);
   }

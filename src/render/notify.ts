@@ -47,8 +47,9 @@ export function verdictOf(
   escalation: EscalationData | null,
 ): Verdict {
   const attr = run.pressure?.data?.attribution ?? null;
-  const top = attr?.sources[0];
-  const mount = attr?.mountpoint ?? events.find((e) => e.state.mountpoint)?.state.mountpoint ?? null;
+  // The alert's filesystem first: the attribution covers only Docker's data root's (else /).
+  const mount = events.find((e) => e.state.mountpoint)?.state.mountpoint ?? attr?.mountpoint ?? null;
+  const top = attr?.mountpoint === mount ? attr.sources[0] : undefined;
   const fs = run.trend?.data?.filesystems.find((f) => f.mountpoint === mount);
   const perHour = fs?.bytesPerHour['24h'] ?? null;
   const growth =
