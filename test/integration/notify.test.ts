@@ -33,7 +33,7 @@ describeWith(['mkfs.ext4', 'fallocate', 'mount'], 'notifications (--notify) from
   const slack = () => `${base}/hooks/${SECRET}`;
   const filler = () => path.join(fs.mountpoint, 'filler');
 
-  const run = async (notify: string[], extra: string[] = [], budget = '10') => {
+  const run = async (notify: string[], extra: string[] = [], budget = '10', root = journal) => {
     const r = await runPreflight(
       [
         '--path',
@@ -45,7 +45,7 @@ describeWith(['mkfs.ext4', 'fallocate', 'mount'], 'notifications (--notify) from
         ...notify.flatMap((u) => ['--notify', u]),
         ...extra,
       ],
-      { OPS_JOURNAL_ROOT: journal },
+      { OPS_JOURNAL_ROOT: root },
     );
     for (const out of [r.stdout, r.stderr]) {
       expect(out).not.toContain('SECRET');
@@ -156,6 +156,13 @@ describeWith(['mkfs.ext4', 'fallocate', 'mount'], 'notifications (--notify) from
       [false, 'redirected (HTTP 302, not followed)'],
       [true, null],
     ]);
+    // A budget shorter than the target's own deadline bounds it (a journal of its own: the raise is news again).
+    const fresh = await mkdtemp(path.join(tmpdir(), 'pf-notify-fresh-'));
+    const short = await run([`${base}/hang/${SECRET}`], [], '3', fresh);
+    await rm(fresh, { recursive: true, force: true });
+    expect(short.doc.durationMs).toBeLessThan(3000);
+    expect(short.elapsedMs).toBeLessThan(4000);
+    expect(short.doc.notify.targets[0].reason).toMatch(/^no answer within [12]\.\d s$/);
     const md = await runPreflight(['--path', fs.mountpoint, '--budget', '10', '--notify', `${base}/fail/${SECRET}`], {
       OPS_JOURNAL_ROOT: journal,
     });
