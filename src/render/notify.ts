@@ -48,7 +48,9 @@ export function verdictOf(
 ): Verdict {
   const attr = run.pressure?.data?.attribution ?? null;
   // The alert's filesystem first: the attribution covers only Docker's data root's (else /).
-  const mount = events.find((e) => e.state.mountpoint)?.state.mountpoint ?? attr?.mountpoint ?? null;
+  const filed = (escalation?.items ?? []).filter((i) => i.state === 'filed' || i.state === 'updated');
+  const mount =
+    events.find((e) => e.state.mountpoint)?.state.mountpoint ?? filed[0]?.mountpoint ?? attr?.mountpoint ?? null;
   const top = attr?.mountpoint === mount ? attr.sources[0] : undefined;
   const fs = run.trend?.data?.filesystems.find((f) => f.mountpoint === mount);
   const perHour = fs?.bytesPerHour['24h'] ?? null;
@@ -61,7 +63,6 @@ export function verdictOf(
     applied && applied.steps.length > 0
       ? `clean-up freed ${formatBytes(applied.freedBytes ?? 0)}${applied.targetReached ? ' (target reached)' : ' (short of the target)'}`
       : null;
-  const filed = (escalation?.items ?? []).filter((i) => i.state === 'filed' || i.state === 'updated');
   const firing = events.some((e) => e.kind !== 'recovered');
   const findings: Finding[] = run.pressure?.data?.findings ?? [];
   const todo =

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -170,6 +170,26 @@ describeWith(['mkfs.ext4', 'fallocate', 'mount'], 'notifications (--notify) from
     expect(md.stderr).toBe('');
     take();
     await rm(filler());
+  });
+
+  it('a vault item filed is news: the message says what a person must do', async () => {
+    await execa('fallocate', ['-l', '52M', filler()]);
+    const root = await mkdtemp(path.join(tmpdir(), 'pf-notify-vault-'));
+    for (const d of ['journal', 'vault/pending', 'vault/approved', 'vault/fired', 'vault/rejected'])
+      await mkdir(path.join(root, d), { recursive: true });
+    const escalate = ['--escalate', '--vault', path.join(root, 'vault', 'pending')];
+    const texts: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      await run([slack()], escalate, '10', path.join(root, 'journal'));
+      texts.push(...take().map((g) => JSON.parse(g.body).text as string));
+    }
+    await rm(root, { recursive: true, force: true });
+    await rm(filler());
+    // The raise on the first run; the item, filed on the third (a P1 held three runs), on its own.
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toMatch(/^RAISED: /m);
+    expect(texts[1]).not.toMatch(/^(RAISED|STILL FIRING|RECOVERED): /m);
+    expect(texts[1]).toMatch(/^To do: a person must act on vault item supervisor-storage-[a-z0-9-]+\.md \(/m);
   });
 
   it('a bad URL is refused naming its scheme and host only', async () => {
