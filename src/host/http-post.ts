@@ -30,7 +30,6 @@ export function postOnce(url: string, contentType: string, body: string, timeout
       {
         method: 'POST',
         headers: { 'content-type': contentType, 'content-length': payload.length, 'user-agent': 'storage-preflight' },
-        timeout: timeoutMs,
       },
       (res) => {
         const status = res.statusCode ?? 0;
@@ -55,7 +54,6 @@ export function postOnce(url: string, contentType: string, body: string, timeout
       done({ ok: false, reason: `no answer within ${(timeoutMs / 1000).toFixed(1)} s` });
       req.destroy();
     }, timeoutMs);
-    req.on('timeout', () => req.destroy());
     // Only the error's code: its message may quote the host and path.
     req.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, reason: err.code ?? 'connection failed' }));
     req.end(payload);

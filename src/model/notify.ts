@@ -88,10 +88,11 @@ export function notifyRequest(url: string, text: string, event: unknown): Notify
   });
   switch (targetFormat(url)) {
     case 'slack':
-      return json({ text });
+      // Slack reads <…> as links and mentions (`<!channel>`); its docs ask for these three escaped.
+      return json({ text: text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') });
     case 'discord':
-      // Discord refuses content over 2,000 characters.
-      return json({ content: text.slice(0, 1900) });
+      // Discord refuses content over 2,000 characters; a name like `@everyone` must not ping anyone.
+      return json({ content: text.slice(0, 1900), allowed_mentions: { parse: [] } });
     case 'telegram':
       return json({ chat_id: u.searchParams.get('chat_id'), text: text.slice(0, 4000) });
     case 'ntfy':

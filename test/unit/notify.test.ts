@@ -89,7 +89,13 @@ describe('targets', () => {
   });
 
   it('bodies by format', () => {
-    expect(JSON.parse(notifyRequest('https://discord.com/api/webhooks/1/t', 'hi', {}).body)).toEqual({ content: 'hi' });
+    expect(JSON.parse(notifyRequest('https://discord.com/api/webhooks/1/t', 'hi @everyone', {}).body)).toEqual({
+      content: 'hi @everyone',
+      allowed_mentions: { parse: [] },
+    });
+    expect(JSON.parse(notifyRequest('https://hooks.slack.com/x', 'a <!channel> & b', {}).body)).toEqual({
+      text: 'a &lt;!channel&gt; &amp; b',
+    });
     expect(JSON.parse(notifyRequest('https://api.telegram.org/bot1:A/sendMessage?chat_id=42', 'hi', {}).body)).toEqual({
       chat_id: '42',
       text: 'hi',
