@@ -9,6 +9,8 @@ import { EXIT, type Io } from '../commands/io.js';
 import type { RunOptions } from '../model/options.js';
 import { parseDockerHost } from '../parse/docker-host.js';
 import { DEFAULT_ESCALATION } from '../model/escalation.js';
+import { DEFAULT_NOTIFY_COOLDOWN_MS } from '../model/notify.js';
+import { notifyFromEnv } from '../config/value-parsers.js';
 import { CLEANUP_SCRIPT } from '../model/gate.js';
 import { installRoot, packageVersion } from './version.js';
 import { DEFAULT_POLICY, withMinAge, type RemediationPolicy } from '../model/remediation/policy.js';
@@ -122,6 +124,13 @@ export function resolveOptions(args: CliArgs, config: FileConfig, env: NodeJS.Pr
     },
     // trend measures nothing: it never writes the textfile, whatever the config says.
     promFile: args.command === 'trend' ? null : (args.promFile ?? config.promFile ?? null),
+    notify:
+      args.command === 'trend'
+        ? []
+        : args.notify && args.notify.length > 0
+          ? args.notify
+          : (notifyFromEnv(fromEnv('PREFLIGHT_NOTIFY')) ?? config.notify ?? []),
+    notifyCooldownMs: config.notifyCooldownMs ?? DEFAULT_NOTIFY_COOLDOWN_MS,
   };
 }
 

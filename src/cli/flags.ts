@@ -6,6 +6,7 @@ import {
   parseDuration,
   parseInterval,
   parsePathArg,
+  parseNotifyUrl,
   parsePct,
   parsePromFile,
   parseSize,
@@ -158,6 +159,8 @@ export interface CliArgs {
   horizonMs?: number;
   /** --prom-file: the node_exporter textfile a measuring run also writes. */
   promFile?: string;
+  /** --notify: webhook URLs (secrets). */
+  notify?: string[];
   /** trend --svg: where the chart goes (`-`: stdout). */
   svgFile?: string;
   /** watch: from the start of one run to the start of the next. */
@@ -215,6 +218,16 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'promFile',
     parse: (v, n) => parsePromFile(v, n),
     text: "also write the metrics there for node_exporter's textfile collector (atomically; a name ending in .prom)",
+  }),
+  flag({
+    name: 'notify',
+    value: 'URL',
+    multiple: true,
+    commands: RUNS,
+    default: '$PREFLIGHT_NOTIFY (space-separated), else config notify, else none',
+    key: 'notify',
+    parse: parseNotifyUrl,
+    text: 'POST alert raises, re-alerts, recoveries, clean-ups and vault items to this webhook (repeatable; Slack, Mattermost, Discord, Telegram, ntfy or JSON by the URL; never printed)',
   }),
   flag({
     name: 'svg',

@@ -15,6 +15,8 @@ import {
   escalateMeasured,
   measure,
   measureAndRecord,
+  measureShare,
+  notifyMeasured,
   recordMeasured,
   withPromFile,
   type Measured,
@@ -49,7 +51,7 @@ async function remediateRun(options: RunOptions, io: Io): Promise<number> {
   // A person at a terminal sees each step as it runs; elsewhere (the supervisor, a pipe) nothing extra is written.
   const progress = io.terminal ? (e: ApplyEvent) => io.stderr(progressText(e)) : undefined;
   progress?.({ kind: 'measuring', budgetMs: options.budgetMs * APPLY_MEASURE_SHARE });
-  const m = await measure(options, APPLY_MEASURE_SHARE);
+  const m = await measure(options, measureShare(options, APPLY_MEASURE_SHARE));
   io.stdout(render(options, await applyAndRecord(options, m, progress)));
   // The apply ran (even if it freed less than wanted): that is a result, not a failure.
   return EXIT.ok;
@@ -69,7 +71,8 @@ export async function applyAndRecord(
   const applied = await applyMeasured(m, options, progress);
   const appliedPart = appliedResult(applied, Date.now() - applyStarted);
   // After the apply: what it could not fix is what a person must.
-  const run: RunResult = { ...(await escalateMeasured(options, m, applied)), applied: appliedPart };
+  const escalated: RunResult = { ...(await escalateMeasured(options, m, applied)), applied: appliedPart };
+  const run = await notifyMeasured(options, m, escalated, applied);
   const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, run, {
     remediation: historyEntries(applied),
   });
@@ -79,8 +82,8 @@ export async function applyAndRecord(
 /** remediate prints its own parts (the plan, the apply, the escalation); the metrics (--format prom, like --prom-file) cover every part the run measured. */
 function render(options: RunOptions, full: Report): string {
   if (options.format === 'prom') return renderProm(full);
-  const { remediation, applied, escalation } = full.run;
-  const rep = { ...full, results: partsInOrder({ remediation, applied, escalation }) };
+  const { remediation, applied, escalation, notify } = full.run;
+  const rep = { ...full, results: partsInOrder({ remediation, applied, escalation, notify }) };
   return options.format === 'json' ? renderJson(rep) : renderMarkdown(rep);
 }
 

@@ -6,7 +6,14 @@ import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderProm } from '../render/prom.js';
 import type { Report } from '../model/report.js';
-import { escalateMeasured, measure, measureAndRecord, recordMeasured, withPromFile } from '../run/pipeline.js';
+import {
+  escalateMeasured,
+  measure,
+  measureAndRecord,
+  measureShare,
+  recordMeasured,
+  withPromFile,
+} from '../run/pipeline.js';
 import { applyAndRecord, APPLY_MEASURE_SHARE } from './remediate.js';
 import { exclusively } from './exclusive.js';
 import { EXIT, type Io } from './io.js';
@@ -42,7 +49,7 @@ async function plainRun(options: RunOptions): Promise<Report> {
  * plain run: nothing changed.
  */
 async function applySafeRun(options: RunOptions): Promise<Report> {
-  const m = await measure(options, APPLY_MEASURE_SHARE);
+  const m = await measure(options, measureShare(options, APPLY_MEASURE_SHARE));
   // Never past safe, whatever else the options say: this is the action the gate fires, nothing more.
   if (runsSafeCleanup(m.run, options.actionScript))
     return applyAndRecord({ ...options, remediation: { ...options.remediation, maxTier: 'safe' } }, m);

@@ -5,6 +5,7 @@ import {
   dockerAddress,
   duration,
   listOf,
+  notifyUrl,
   percentage,
   promFile,
   regex,
@@ -31,6 +32,8 @@ export interface FileConfig {
   vaultActions?: string;
   actionScript?: string;
   promFile?: string;
+  notify?: string[];
+  notifyCooldownMs?: number;
   remediation?: Partial<RemediationPolicy>;
   escalation?: Partial<EscalationPolicy>;
 }
@@ -110,6 +113,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   setting('docker_host', dockerAddress, 'dockerHost'),
   setting('action_script', text, 'actionScript', true),
   setting('prom_file', promFile, 'promFile', true),
+  setting('notify', listOf(notifyUrl, 'a list of http, https or ntfy URLs', 16), 'notify'),
+  setting('notify_cooldown', duration, 'notifyCooldownMs'),
   setting('journal.root', text, 'journalRoot', true),
   setting('journal.keep_days', wholeNumber(1, 3660, 'days'), 'journalKeepDays', true),
   setting('vault.pending', text, 'vaultPending', true),

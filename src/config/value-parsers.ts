@@ -1,4 +1,5 @@
 import { UsageError } from '../model/errors.js';
+import { notifyUrlProblem, redactUrl } from '../model/notify.js';
 
 /*
  * Pure parsers for flag and config values: each returns the typed value or
@@ -95,6 +96,19 @@ export function parsePromFile(value: string, what = '--prom-file'): string {
       `${what} must name a file ending in .prom (node_exporter's textfile collector reads only those; got '${value}')`,
     );
   return value;
+}
+
+/** --notify: the problem is said, the URL never (it holds the webhook's token). */
+export function parseNotifyUrl(value: string, what = '--notify'): string {
+  const problem = notifyUrlProblem(value);
+  if (problem) throw new UsageError(`${what} must be an http, https or ntfy URL (${redactUrl(value)}: ${problem})`);
+  return value;
+}
+
+/** PREFLIGHT_NOTIFY: URLs separated by spaces; unset or blank: undefined. */
+export function notifyFromEnv(value: string | undefined): string[] | undefined {
+  const urls = (value ?? '').split(/\s+/).filter((u) => u !== '');
+  return urls.length > 0 ? urls.map((u) => parseNotifyUrl(u, 'PREFLIGHT_NOTIFY')) : undefined;
 }
 
 /** trend --svg: a file, or `-` for stdout. */

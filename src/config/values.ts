@@ -1,5 +1,6 @@
 import { MAX_BUDGET_SECONDS, parseDuration, parsePromFile, parseSize } from './value-parsers.js';
 import { parseDockerHost } from '../parse/docker-host.js';
+import { notifyUrlProblem, redactUrl } from '../model/notify.js';
 import { PatternRefused, compileTagPattern } from '../model/remediation/tag-pattern.js';
 
 /*
@@ -107,6 +108,17 @@ export const regex: ValueType<string> = {
           : (err as Error).message;
       throw new NotValid(this.expected, value, '', why);
     }
+    return value;
+  },
+};
+
+/** A notification URL: the error names its scheme and host only (its path holds the token). */
+export const notifyUrl: ValueType<string> = {
+  expected: 'an http, https or ntfy URL',
+  read(value) {
+    if (typeof value !== 'string') throw new NotValid(this.expected, value);
+    const problem = notifyUrlProblem(value);
+    if (problem) throw new NotValid(this.expected, redactUrl(value), '', problem);
     return value;
   },
 };

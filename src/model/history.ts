@@ -33,6 +33,16 @@ export interface HistoryRecord {
   imagesInUse: string[];
   /** Conditions a person was asked to act on (vault items) that held after this run. */
   escalations: ActiveEscalation[];
+  /** Alert notifications (--notify) this run delivered: re-alert cooldowns count from them across restarts. */
+  notified?: NotifiedAlert[];
+}
+
+export type NotifyKind = 'raise' | 're-alert' | 'recovered';
+
+export interface NotifiedAlert {
+  /** alertKey: `disk-high@/var/lib/docker`. */
+  key: string;
+  kind: NotifyKind;
 }
 
 export interface ActiveEscalation {
@@ -199,6 +209,10 @@ const isEscalation = (x: unknown): x is ActiveEscalation =>
   (x.kind === 'disk-space' || x.kind === 'btrfs-metadata') &&
   isMount(x.mountpoint);
 
+const NOTIFY_KINDS = new Set<unknown>(['raise', 're-alert', 'recovered']);
+const isNotified = (x: unknown): x is NotifiedAlert =>
+  isObj(x) && isText(x.key, 4400) && x.key !== '' && NOTIFY_KINDS.has(x.kind);
+
 const isRemediation = (r: unknown): r is HistoryRecord['remediation'][number] =>
   isObj(r) && isText(r.action, 200) && isBytes(r.reclaimedBytes);
 
@@ -247,6 +261,9 @@ export function validRecord(e: unknown): HistoryRecord | null {
   if (!arrayOf(imagesInUse, isImageId, 10_000)) return null;
   const escalations = e.escalations ?? [];
   if (!arrayOf(escalations, isEscalation, 100)) return null;
+  // Records from before notifications have none.
+  const notified = e.notified ?? [];
+  if (!arrayOf(notified, isNotified, 1000)) return null;
   return {
     v: 2,
     at: e.at,
@@ -294,6 +311,8 @@ export function validRecord(e: unknown): HistoryRecord | null {
     remediation: e.remediation.map((r) => ({ action: r.action, reclaimedBytes: r.reclaimedBytes })),
     imagesInUse,
     escalations: escalations.map((x) => ({ slug: x.slug, kind: x.kind, mountpoint: x.mountpoint })),
+    // Absent when none, as records before notifications were: they read back unchanged.
+    ...(notified.length > 0 ? { notified: notified.map((x) => ({ key: x.key, kind: x.kind })) } : {}),
   };
 }
 

@@ -57,4 +57,8 @@ export interface RunOptions {
   };
   /** --prom-file: node_exporter textfile written (atomically) by every measuring run, whatever the format; null: none. */
   promFile: string | null;
+  /** --notify: webhook URLs (secrets: never printed); empty: none. */
+  notify: string[];
+  /** Re-alert a condition that holds after this long since its last notification. */
+  notifyCooldownMs: number;
 }

@@ -2,6 +2,7 @@ import type { BtrfsData } from './btrfs.js';
 import type { DockerStorage } from './docker-storage.js';
 import type { EscalationData } from './escalation.js';
 import type { FilesystemData } from './filesystems.js';
+import type { NotifyData } from './notify.js';
 import type { PressureData } from './pressure.js';
 import type { ApplyResult } from './remediation/applied.js';
 import type { RemediationData } from './remediation/plan.js';
@@ -53,6 +54,7 @@ export interface Measurements {
 export interface RunResult extends Measurements {
   applied?: SectionResult<ApplyResult>;
   escalation?: SectionResult<EscalationData>;
+  notify?: SectionResult<NotifyData>;
 }
 
 /** The order a full report prints a run's parts in (Storage Pressure is computed last but printed first). */
@@ -65,6 +67,7 @@ export const PRINT_ORDER = [
   'trend',
   'applied',
   'escalation',
+  'notify',
 ] as const satisfies readonly (keyof RunResult)[];
 
 /** A run's parts in print order, those it has. */

@@ -16,6 +16,9 @@ import { measurementsOf, SECTIONS } from '../sections/registry.js';
 import { appendRecord, pruneOld } from '../sinks/history.js';
 import { appendDayJournal, changeLines } from '../sinks/journal.js';
 import { writeTextfile } from '../sinks/textfile.js';
+import { alertEvents, notifyMessage } from '../model/notify.js';
+import { notifyResult, verdictOf } from '../render/notify.js';
+import { sendNotifications } from '../sinks/notify.js';
 import { escalateRun } from './escalation/run.js';
 import { runSections } from './sections.js';
 
@@ -69,10 +72,60 @@ export async function measure(options: RunOptions, shareOfBudget = 1): Promise<M
 export async function measureAndRecord(
   options: RunOptions,
 ): Promise<{ run: RunResult; journal: JournalStatus | null; startedAt: Date }> {
-  const m = await measure(options, options.escalate ? ESCALATE_MEASURE_SHARE : 1);
-  const run = await escalateMeasured(options, m);
+  const m = await measure(options, measureShare(options));
+  const run = await notifyMeasured(options, m, await escalateMeasured(options, m));
   const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, run);
   return { run, journal, startedAt: m.startedAt };
+}
+
+/** What measuring may take of the budget: --escalate and --notify keep a share for their writes. */
+export function measureShare(options: RunOptions, full = 1): number {
+  return options.escalate || options.notify.length > 0 ? Math.min(full, ESCALATE_MEASURE_SHARE) : full;
+}
+
+/**
+ * --notify: tell every target what is news this run (an alert raised, still
+ * firing past the cooldown, recovered; a clean-up applied; a vault item
+ * filed), by the run's deadline; the run with its Notifications part. The
+ * record this run appends keeps what was told, so a restart neither repeats
+ * nor loses one.
+ */
+export async function notifyMeasured(
+  options: RunOptions,
+  m: Measured,
+  run: RunResult,
+  applied: ApplyResult | null = null,
+): Promise<RunResult> {
+  if (options.notify.length === 0) return run;
+  const started = Date.now();
+  const deadline = m.runDeadline + m.renderReserve / 4;
+  const host = hostname();
+  const history = options.journalRoot ? await m.shared.history(deadline) : null;
+  // Without the history, what is news is unknown: better no alert message than a false "raised".
+  const states =
+    history && !(history.problem && history.records.length === 0)
+      ? alertStates([...history.records, buildRecord(run, host, m.startedAt, m.runId)])
+      : [];
+  const events = alertEvents(states, history?.records ?? [], m.startedAt, options.notifyCooldownMs);
+  const escalation = run.escalation?.data ?? null;
+  const cleaned = applied !== null && applied.steps.length > 0;
+  const filed = (escalation?.items ?? []).some((i) => i.state === 'filed');
+  if (events.length === 0 && !cleaned && !filed)
+    return { ...run, notify: notifyResult({ message: null, sent: [], targets: [] }, Date.now() - started) };
+  const message = notifyMessage(events, verdictOf(run, host, events, applied, escalation));
+  const event = {
+    source: 'storage-preflight',
+    host,
+    at: m.startedAt.toISOString(),
+    alerts: events.map((e) => ({ kind: e.kind, ...e.state })),
+    freedBytes: cleaned ? applied.freedBytes : null,
+    filed: (escalation?.items ?? []).filter((i) => i.state === 'filed').map((i) => i.slug),
+    text: message,
+  };
+  const targets = await sendNotifications(options.notify, message, event, deadline);
+  // Told when any target took it: the others are each a line in the report, and are not retried.
+  const sent = targets.some((t) => t.ok) ? events.map((e) => ({ key: e.state.key, kind: e.kind })) : [];
+  return { ...run, notify: notifyResult({ message, sent, targets }, Date.now() - started) };
 }
 
 /** --escalate: file, update or resolve the vault items for this run (after its apply, if any); the run with its escalation. */
@@ -143,10 +196,12 @@ async function recordRun(
   // Without --escalate this run, the conditions last escalated still stand (their items are still pending).
   const escalations =
     escalation?.active ?? [...history.records].reverse().find((r) => r.observed.assessed)?.escalations ?? [];
+  const notified = run.notify?.data?.sent ?? [];
   const record = {
     ...buildRecord(run, hostname(), startedAt, runId),
     remediation: extra.remediation ?? [],
     escalations,
+    ...(notified.length > 0 ? { notified } : {}),
   };
   const findings = run.pressure?.data?.findings ?? [];
   // Without the history, what changed is unknown: better no line than a false "raised".

@@ -199,6 +199,7 @@ const SAMPLE: Record<string, string> = {
   'markdown|json|fired|prom': 'json',
   'markdown|json|prom': 'json',
   'FILE.prom': '/x.prom',
+  URL: 'https://ntfy.sh/storage-alerts',
 };
 /** What a command needs besides the flag under test. */
 const REQUIRED: Partial<Record<Command, Record<string, string | true>>> = {

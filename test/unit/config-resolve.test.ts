@@ -51,6 +51,8 @@ const SAMPLES: Record<string, string> = {
   docker_host: 'tcp://10.0.0.5:2375',
   action_script: 'x/cleanup.sh',
   prom_file: '/tmp/p.prom',
+  notify: '[https://ntfy.sh/storage-alerts]',
+  notify_cooldown: '2h',
   'journal.root': '/j',
   'journal.keep_days': '30',
   'vault.pending': '/v',

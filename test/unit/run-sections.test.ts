@@ -28,6 +28,8 @@ const options = {
   vault: { pending: null, actions: null },
   remediation: { policy: DEFAULT_POLICY, always: false, apply: false, applySafe: false, maxTier: 'safe' as const },
   promFile: null,
+  notify: [],
+  notifyCooldownMs: 6 * 3_600_000,
 };
 const context = {
   startedAt: new Date(),

@@ -29,6 +29,8 @@ const options = (journalRoot: string | null) => ({
   vault: { pending: null, actions: null },
   remediation: { policy: DEFAULT_POLICY, always: false, apply: false, applySafe: false, maxTier: 'safe' as const },
   promFile: null,
+  notify: [],
+  notifyCooldownMs: 6 * 3_600_000,
 });
 const now = new Date();
 const record: HistoryRecord = {
