@@ -1,3 +1,4 @@
+import { shellQuote } from '../../src/text/escape.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -160,7 +161,7 @@ describe('preflight host install', () => {
     expect(await main(['host', 'install', '--factory-root', u.factoryRoot], run.io), run.err()).toBe(EXIT.ok);
     expect(run.out()).toContain('action_script: supervisor/storage-preflight-cleanup.sh');
     const wrapper = read(u, 'supervisor/storage-preflight-cleanup.sh');
-    expect(wrapper).toContain(`exec bash '${repo}/integrations/actions/storage-cleanup.sh' "$@"`);
+    expect(wrapper).toContain(`exec bash ${shellQuote(`${repo}/integrations/actions/storage-cleanup.sh`)} "$@"`);
     expect(read(u, 'supervisor/preflight.sh')).toContain(`_sp_dir="\${STORAGE_PREFLIGHT_DIR:-${repo}}"`);
     const direct = (parseYaml(read(u, 'supervisor/recipes.yaml')) as { recipes: any[] }).recipes.filter(
       (r) => r.action === 'direct' && String(r.name).startsWith('storage-'),

@@ -1,3 +1,4 @@
+import { shellQuote } from '../../src/text/escape.js';
 import { execa } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -166,7 +167,7 @@ describe('npm pack, then npm install -g of the tarball into a clean prefix: the 
       expect(r.exitCode, r.stderr).toBe(0);
       const installed = realpathSync(path.join(path.dirname(realpathSync(bin))));
       const wrapper = readFileSync(path.join(host.factoryRoot, 'supervisor/storage-preflight-cleanup.sh'), 'utf8');
-      expect(wrapper).toContain(`exec bash '${installed}/integrations/actions/storage-cleanup.sh' "$@"`);
+      expect(wrapper).toContain(`exec bash ${shellQuote(`${installed}/integrations/actions/storage-cleanup.sh`)} "$@"`);
       expect(readFileSync(path.join(host.factoryRoot, 'formulas/storage-remediation.toml'), 'utf8')).toBe(
         readFileSync(path.join(installed, 'formulas/storage-remediation.toml'), 'utf8'),
       );

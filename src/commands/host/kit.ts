@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { shellQuote } from '../../text/escape.js';
 import type { Runner } from '../../host/exec.js';
 import { CLEANUP_SCRIPT } from '../../model/gate.js';
 import { UsageError } from '../../model/errors.js';
@@ -97,14 +98,9 @@ export function wrapperFor(ourRoot: string): string {
     '#!/usr/bin/env bash',
     '# Written by `preflight host install`: storage-preflight is installed outside this checkout,',
     '# so the storage recipes name this script, which runs the installed one.',
-    `exec bash ${shellWord(target)} "$@"`,
+    `exec bash ${shellQuote(target)} "$@"`,
     '',
   ].join('\n');
-}
-
-/** One shell word, single-quoted: a path with a quote in it stays one argument. */
-function shellWord(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Everything of ours the install places, with the paths worked out for this host. */

@@ -214,8 +214,7 @@ async function listedWithoutSizes(
   ctx: SectionContext,
   versioned: (p: string) => string,
 ): Promise<Pick<SystemDf, 'containers' | 'volumes'>> {
-  const left = remainingMs(ctx.deadline);
-  const timeout = Math.max(1, Math.min(2000, left - Math.min(200, left / 2)));
+  const timeout = listingTimeout(ctx);
   const [listing, volumes] = await Promise.all([
     getCheapListing(ctx.options.docker, versioned, timeout).catch(() => null),
     getVolumeListing(ctx.options.docker, versioned, timeout).catch(() => []),
@@ -231,8 +230,13 @@ export function implausibleReason(implausible: SystemDf['implausible']): string 
 
 /** When /system/df fails: the lists that cost the daemon nothing, without sizes it must compute. */
 function cheapListing(ctx: SectionContext, versioned: (p: string) => string): Promise<SystemDf | null> {
+  return getCheapListing(ctx.options.docker, versioned, listingTimeout(ctx));
+}
+
+/** The plain lists answer in milliseconds: at most 2 s, and half of what is left, so the section still ends in time. */
+function listingTimeout(ctx: SectionContext): number {
   const left = remainingMs(ctx.deadline);
-  return getCheapListing(ctx.options.docker, versioned, Math.max(1, Math.min(2000, left - Math.min(200, left / 2))));
+  return Math.max(1, Math.min(2000, left - Math.min(200, left / 2)));
 }
 
 async function collectViaCli(ctx: SectionContext, apiReason: string): Promise<Collected<DockerStorage>> {
