@@ -94,7 +94,7 @@ export function dockerRequest(
         }
         const header = res.headers['api-version'];
         const apiVersion = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : null;
-        resolve({ status: res.statusCode ?? 0, json, message: apiMessage(body), apiVersion, body });
+        resolve({ status: res.statusCode ?? 0, json, message: apiMessage(json, body), apiVersion, body });
       });
     });
     const timer = setTimeout(() => {
@@ -114,14 +114,10 @@ function withoutVersion(path: string): string {
   return path.replace(/^\/v\d+\.\d+\//, '/').replace(/\?.*/, '');
 }
 
-function apiMessage(body: string): string {
-  try {
-    const msg = (JSON.parse(body) as { message?: unknown }).message;
-    if (typeof msg === 'string') return msg;
-  } catch {
-    /* not JSON: fall through to the raw text */
-  }
-  return body.slice(0, 200);
+/** From the body already parsed: a second JSON.parse of a big /system/df answer cost a run ~10 ms. */
+function apiMessage(json: unknown, body: string): string {
+  const msg = (json as { message?: unknown } | null | undefined)?.message;
+  return typeof msg === 'string' ? msg : body.slice(0, 200);
 }
 
 function connectionError(endpoint: DockerEndpoint, err: unknown): Error {
