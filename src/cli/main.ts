@@ -1,4 +1,4 @@
 import { main } from './dispatch.js';
 import { exitWhenFlushed, processIo } from './exit.js';
 
-exitWhenFlushed(await main(process.argv.slice(2), processIo));
+void main(process.argv.slice(2), processIo).then(exitWhenFlushed);

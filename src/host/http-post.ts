@@ -1,5 +1,4 @@
 import http from 'node:http';
-import https from 'node:https';
 
 /*
  * One POST to a notification target under a deadline. No redirect is
@@ -13,7 +12,14 @@ export type PostOutcome = { ok: true; status: number } | { ok: false; reason: st
 /** Most of an answer read: its status is what counts. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-export function postOnce(url: string, contentType: string, body: string, timeoutMs: number): Promise<PostOutcome> {
+export async function postOnce(
+  url: string,
+  contentType: string,
+  body: string,
+  timeoutMs: number,
+): Promise<PostOutcome> {
+  // Imported here: TLS costs every run's start ~13 ms, and only a notification uses it.
+  const lib = new URL(url).protocol === 'https:' ? (await import('node:https')).default : http;
   return new Promise((resolve) => {
     let settled = false;
     const done = (o: PostOutcome) => {
@@ -23,7 +29,6 @@ export function postOnce(url: string, contentType: string, body: string, timeout
       resolve(o);
     };
     const u = new URL(url);
-    const lib = u.protocol === 'https:' ? https : http;
     const payload = Buffer.from(body, 'utf8');
     const req = lib.request(
       u,

@@ -3,7 +3,7 @@ import { TimeoutError, ToolMissingError, errorMessage, formatSeconds } from '../
 import { parseStatfsLine } from '../parse/statfs.js';
 import type { Runner } from '../host/exec.js';
 import type { MountEntry } from '../parse/mountinfo.js';
-import { lastReason, measurePathInProcess, printfEscape } from './statfs.js';
+import { lastReason, measurePathInProcess, printfEscape, realpathScript } from './statfs.js';
 import { type PathMeasurement } from '../model/filesystems.js';
 
 /*
@@ -19,7 +19,7 @@ const BATCH_SCRIPT = `b=$1; shift; i=0
 for a; do
   (
     case $a in r*) p=$(printf '%bx' "\${a#?}"); p=\${p%x};; *) p=\${a#?};; esac
-    r=$(realpath -e -- "$p" 2>&1; printf 'x%s' $?)
+    r=$(${realpathScript('"$p"', '\\n')} 2>&1; printf 'x%s' $?)
     [ "\${r##*x}" = 0 ] && s=$(stat -f -L -c "%S %b %f %a %c %d" -- "$p" 2>&1; printf 'x%s' $?) || s=$r
     if [ "\${s##*x}" = 0 ]; then printf '%s>%s O%s|%s%s|%s' "$b" "$i" "$b" "\${r%x*}" "$b" "\${s%x*}"
     else printf '%s>%s M%s|%s' "$b" "$i" "$b" "\${s%x*}"; fi

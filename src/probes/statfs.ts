@@ -13,7 +13,20 @@ import type { PathMeasurement } from '../model/filesystems.js';
  * `stat -f` also gives f_frsize, the unit df multiplies by (Node's statfs
  * only exposes f_bsize).
  */
-const SCRIPT = 'realpath -ez -- "$1" && stat -f -L -c "%S %b %f %a %c %d" -- "$1"';
+
+/**
+ * The shell script text giving the real path of `p` (a quoted shell word),
+ * ended by `end` (printf's NUL or newline escape): a directory's from the shell's own
+ * `cd -P` in a subshell (no exec: realpath is a process start, 5-20 ms on a
+ * busy host), anything else (a file, a missing path, no search permission)
+ * from realpath -e, with its message. For a directory both give the same
+ * physical path. Sample: `/data` (a link to `/srv/data`) → `/srv/data`.
+ */
+export function realpathScript(p: string, end: '\\0' | '\\n'): string {
+  const z = end === '\\0' ? 'z' : '';
+  return `{ (CDPATH= cd -P -- ${p} 2>/dev/null && printf '%s${end}' "$PWD") || realpath -e${z} -- ${p}; }`;
+}
+const SCRIPT = `${realpathScript('"$1"', '\\0')} && exec stat -f -L -c "%S %b %f %a %c %d" -- "$1"`;
 /*
  * A path that is not valid UTF-8 cannot cross spawn()'s arguments (they are
  * encoded as UTF-8): its bytes go as `\0ooo` escapes that printf %b turns

@@ -107,7 +107,7 @@ describe('npm pack, then npm install -g of the tarball into a clean prefix: the 
       'README.md',
       'LICENSE',
       'preflight',
-      'dist/preflight.mjs',
+      'dist/preflight.cjs',
       'dist/guard.cjs',
       'integrations/preflight-snippet.sh',
       'integrations/recipes.yaml',

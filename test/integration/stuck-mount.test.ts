@@ -154,7 +154,7 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     const started = Date.now();
     const run = await execa(
       process.execPath,
-      [path.join(REPO, 'dist/preflight.mjs'), '--budget', '4', '--no-journal'],
+      [path.join(REPO, 'dist/preflight.cjs'), '--budget', '4', '--no-journal'],
       {
         reject: false,
         timeout: 15_000,

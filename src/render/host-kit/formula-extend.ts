@@ -1,4 +1,5 @@
-import { parse } from 'smol-toml';
+import { createRequire } from 'node:module';
+import type * as Toml from 'smol-toml';
 import { UsageError } from '../../model/errors.js';
 
 /*
@@ -15,11 +16,16 @@ export const FORMULA_BEGIN =
 export const FORMULA_END = '# <<< storage-preflight steps <<<';
 const BEFORE_STEP = 'decide-actions';
 
+/** Required on first use: only `host` commands read TOML, and a report need not load the parser. */
+function parseToml(toml: string): Record<string, unknown> {
+  return (createRequire(import.meta.url)('smol-toml') as typeof Toml).parse(toml);
+}
+
 /** The step ids of a formula, in order, or a refusal when it is not one. */
 export function stepIds(toml: string, file = FILE): string[] {
   let data: Record<string, unknown>;
   try {
-    data = parse(toml);
+    data = parseToml(toml);
   } catch (err) {
     throw new UsageError(`${file} does not parse as TOML: ${(err as Error).message.split('\n')[0]}`);
   }

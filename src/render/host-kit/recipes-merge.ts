@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
-import { Document, isMap, isScalar, isSeq, parseDocument, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Pair, YAMLMap, YAMLSeq } from 'yaml';
 import { UsageError } from '../../model/errors.js';
+
+/** Required on first use: only `host` commands read YAML, and loading the parser at start cost every report ~50 ms. */
+function yaml(): typeof Yaml {
+  return createRequire(import.meta.url)('yaml') as typeof Yaml;
+}
+
+type YamlDocument = ReturnType<typeof Yaml.parseDocument>;
 
 /*
  * The host reads supervisor/recipes.yaml with mikefarah yq, which keeps the
@@ -16,7 +25,8 @@ export interface NamedRecipe {
 }
 
 /** The one `recipes:` list, or a refusal saying why there is not exactly one. */
-function recipesPair(doc: ReturnType<typeof parseDocument>): Pair {
+function recipesPair(doc: YamlDocument): Pair {
+  const { isMap, isScalar, isSeq } = yaml();
   if (doc.errors.length > 0)
     throw new UsageError(`${FILE} does not parse as YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   if (!isMap(doc.contents)) throw new UsageError(`${FILE} is not a mapping with a \`recipes:\` list`);
@@ -32,7 +42,7 @@ function recipesPair(doc: ReturnType<typeof parseDocument>): Pair {
 
 /** The recipes of the one list, as plain data (for checks). */
 export function recipesIn(text: string): unknown[] {
-  const doc = parseDocument(text, { uniqueKeys: false });
+  const doc = yaml().parseDocument(text, { uniqueKeys: false });
   const pair = recipesPair(doc);
   return (pair.value as { toJSON(): unknown[] }).toJSON();
 }
@@ -46,7 +56,7 @@ export function recipesIn(text: string): unknown[] {
  * Unchanged input comes back byte for byte.
  */
 export function mergeRecipes(text: string, ours: readonly NamedRecipe[]): string {
-  const doc = parseDocument(text, { uniqueKeys: false });
+  const doc = yaml().parseDocument(text, { uniqueKeys: false });
   const list = recipesPair(doc).value as YAMLSeq;
   const plain = (r: NamedRecipe) => JSON.parse(JSON.stringify(r)) as unknown;
   const expected = list.toJSON() as unknown[];
@@ -63,12 +73,13 @@ export function mergeRecipes(text: string, ours: readonly NamedRecipe[]): string
 
 /** One recipe as block YAML whose lines after the first are indented to `column`. */
 function render(recipe: NamedRecipe, column: number): string {
-  const lines = new Document(recipe).toString({ lineWidth: 0 }).replace(/\n$/, '').split('\n');
+  const lines = new (yaml().Document)(recipe).toString({ lineWidth: 0 }).replace(/\n$/, '').split('\n');
   return lines.map((l, i) => (i === 0 || l === '' ? l : ' '.repeat(column) + l)).join('\n');
 }
 
 /** Our entries spliced into the text: the host's lines stay byte for byte. Null when the list is not a block list of maps. */
 function splice(text: string, list: YAMLSeq, ours: readonly NamedRecipe[]): string | null {
+  const { isMap } = yaml();
   const items = list.items as unknown[];
   if (list.flow || items.length === 0 || !items.every((i) => isMap(i) && !i.flow && i.range)) return null;
   const maps = items as YAMLMap[];
@@ -98,12 +109,8 @@ function splice(text: string, list: YAMLSeq, ours: readonly NamedRecipe[]): stri
 }
 
 /** The fallback: the list edited through the document, written back in the file's own dash style. */
-function rewritten(
-  doc: ReturnType<typeof parseDocument>,
-  list: YAMLSeq,
-  ours: readonly NamedRecipe[],
-  text: string,
-): string {
+function rewritten(doc: YamlDocument, list: YAMLSeq, ours: readonly NamedRecipe[], text: string): string {
+  const { isMap } = yaml();
   const items = list.items as unknown[];
   for (const recipe of ours) {
     const at = items.findIndex((item) => isMap(item) && item.get('name') === recipe.name);

@@ -120,6 +120,8 @@ async function collectViaApi(
     df = await cheapListing(ctx, versioned);
   }
 
+  // Between runs, short jobs leave only their start events: their images were used. Asked now, beside the listings.
+  const startedPromise = df ? startedSinceLastRun(ctx, engine, df.images) : Promise.resolve(null);
   const logsRead = await logsPromise;
   const { orphans, blocked: orphansBlocked } = await overlayPromise;
   const recipes = await recipesPromise;
@@ -127,8 +129,7 @@ async function collectViaApi(
     ? await attributeOldBuilds(ctx, engine, df, recipes?.cache ?? new Map())
     : { byId: {}, tagged: [], problem: null };
   const store = await storePromise;
-  // Between runs, short jobs leave only their start events: their images were used.
-  const started = df ? await startedSinceLastRun(ctx, engine, df.images) : null;
+  const started = await startedPromise;
   const data: DockerStorage = {
     ...(await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn, {
       ...store,
