@@ -81,11 +81,16 @@ function fromTable(command: Command, values: Values): Omit<CliArgs, 'command'> {
   return out as unknown as Omit<CliArgs, 'command'>;
 }
 
-/** watch: the same flags, as each report run gets them (`--name=value`, so a value may start with '-'). */
+/**
+ * watch: the same flags, as each report run gets them (`--name=value`, so a
+ * value may start with '-'). Not --notify: its URLs hold tokens, and a
+ * command line is readable by every user (`ps`); the runs get them in
+ * their environment instead (commands/watch.ts).
+ */
 function reportArgv(values: Values): string[] {
   const names = new Set(
     flagsOf('report')
-      .filter((f) => f.key)
+      .filter((f) => f.key && f.name !== 'notify')
       .map((f) => f.name),
   );
   return [...names].flatMap((name) => {

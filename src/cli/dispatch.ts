@@ -56,6 +56,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         intervalMs: args.intervalMs ?? DEFAULT_INTERVAL_MS,
         budgetMs: options.budgetMs,
         runArgv: args.runArgv ?? [],
+        notify: args.notify ?? [],
       };
       return await (await import('../commands/watch.js')).watch(plan, io);
     }

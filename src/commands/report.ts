@@ -11,6 +11,7 @@ import {
   measure,
   measureAndRecord,
   measureShare,
+  notifyMeasured,
   recordMeasured,
   withPromFile,
 } from '../run/pipeline.js';
@@ -53,7 +54,8 @@ async function applySafeRun(options: RunOptions): Promise<Report> {
   // Never past safe, whatever else the options say: this is the action the gate fires, nothing more.
   if (runsSafeCleanup(m.run, options.actionScript))
     return applyAndRecord({ ...options, remediation: { ...options.remediation, maxTier: 'safe' } }, m);
-  const run = await escalateMeasured(options, m);
+  // A run that applies nothing still tells what is news: a recovery, a raise the safe tier cannot help.
+  const run = await notifyMeasured(options, m, await escalateMeasured(options, m));
   const journal = await recordMeasured(options, m, m.runDeadline + m.renderReserve / 2, run);
   return withPromFile(options, makeReport(partsInOrder(run), m.startedAt, new Date(), journal, run));
 }

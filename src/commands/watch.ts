@@ -8,8 +8,10 @@ export interface WatchPlan {
   intervalMs: number;
   /** Each run's budget, as resolved at start. */
   budgetMs: number;
-  /** The flags each run gets: watch's own, but --interval. */
+  /** The flags each run gets: watch's own, but --interval and --notify. */
   runArgv: readonly string[];
+  /** watch's --notify URLs: each run gets them as PREFLIGHT_NOTIFY, out of the process list. */
+  notify: readonly string[];
 }
 
 /** Node's start-up and the run's exit, on top of its budget: past that, the run is killed. */
@@ -41,7 +43,7 @@ export async function watch(plan: WatchPlan, io: Io, self = selfCommand()): Prom
       const startedAt = Date.now();
       const end = await runChild(
         [...self, ...plan.runArgv],
-        io.env,
+        runEnv(io.env, plan.notify),
         plan.budgetMs + RUN_GRACE_MS,
         STOP_GRACE_MS,
         stop.signal,
@@ -60,6 +62,16 @@ export async function watch(plan: WatchPlan, io: Io, self = selfCommand()): Prom
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+/**
+ * The runs' environment: watch's own, with --notify (which outranks
+ * $PREFLIGHT_NOTIFY, as in a run) as PREFLIGHT_NOTIFY. Each URL as parsed,
+ * so a space in one is %20 and cannot split it in two.
+ */
+export function runEnv(env: NodeJS.ProcessEnv, notify: readonly string[]): NodeJS.ProcessEnv {
+  if (notify.length === 0) return env;
+  return { ...env, PREFLIGHT_NOTIFY: notify.map((u) => new URL(u).href).join(' ') };
 }
 
 /** The one stderr line a run gets when it did not end well; a run that ended well passes its stderr (normally nothing) on. */

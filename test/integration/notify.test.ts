@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../helpers/describe-with.js';
 import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
+import { isAlive, jsonReports, startPreflight, until } from '../helpers/live-run.js';
 
 /** What the loopback webhook received. */
 interface Received {
@@ -190,6 +191,55 @@ describeWith(['mkfs.ext4', 'fallocate', 'mount'], 'notifications (--notify) from
     expect(texts[0]).toMatch(/^RAISED: /m);
     expect(texts[1]).not.toMatch(/^(RAISED|STILL FIRING|RECOVERED): /m);
     expect(texts[1]).toMatch(/^To do: a person must act on vault item supervisor-storage-[a-z0-9-]+\.md \(/m);
+  });
+
+  it('watch hands --notify to its runs in their environment: no run shows the URL in the process list', async () => {
+    await execa('fallocate', ['-l', '52M', filler()]);
+    const fresh = await mkdtemp(path.join(tmpdir(), 'pf-notify-watch-'));
+    const w = startPreflight(
+      [
+        'watch',
+        '--interval',
+        '60s',
+        '--path',
+        fs.mountpoint,
+        '--budget',
+        '10',
+        '--format',
+        'json',
+        '--notify',
+        slack(),
+      ],
+      { OPS_JOURNAL_ROOT: fresh, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    );
+    // Every process's command line, read while the run lives, until the raise arrives.
+    const showing = new Set<number>();
+    const runs = new Set<number>();
+    try {
+      while (received.length === 0 && isAlive(w.pid)) {
+        for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+          const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+          if (cmdline.includes(SECRET)) showing.add(Number(pid));
+          if (cmdline.includes(`--path=${fs.mountpoint}`)) runs.add(Number(pid));
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await until(() => jsonReports(w.stdout()).length >= 1, 20_000, 'the first report');
+      // Stopped between runs, not cutting one.
+      await until(() => [...runs].every((pid) => !isAlive(pid)), 10_000, 'the run to exit');
+    } finally {
+      await w.stop('SIGTERM');
+      await rm(fresh, { recursive: true, force: true });
+      await rm(filler());
+    }
+    // The run was seen, and only the watch, given the flag itself, shows the URL.
+    expect(runs.size).toBeGreaterThan(0);
+    expect([...showing]).toEqual([w.pid]);
+    const [raise, ...more] = take();
+    expect(more).toEqual([]);
+    expect(JSON.parse(raise!.body).text).toMatch(/^RAISED: disk-\w+ \(P1\) on /m);
+    expect(w.stdout()).not.toContain('SECRET');
+    expect(w.stderr()).toBe('');
   });
 
   it('a bad URL is refused naming its scheme and host only', async () => {

@@ -12,6 +12,7 @@ import { parseDockerHost } from '../../src/parse/docker-host.js';
 import { execRunner } from '../../src/host/exec.js';
 import { applyPlan, shellDeps } from '../../src/run/apply/apply.js';
 import type { RemediationPlan } from '../../src/model/remediation/plan.js';
+import { noAgesConfig } from '../helpers/apply-scene.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { daemonObjects, engineGet } from '../helpers/engine-api.js';
@@ -138,14 +139,7 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'remediate --apply on a real overla
       action_script: '',
     });
     // With the ages a config sets (the action script's own run reads the same config), it is direct.
-    const config = path.join(scratch, 'no-ages.toml');
-    await writeFile(
-      config,
-      '[remediation]\n' +
-        ['dangling_image_min_age', 'exited_container_grace', 'build_cache_min_age', 'unused_image_min_age']
-          .map((k) => `${k} = "0s"\n`)
-          .join(''),
-    );
+    const config = await noAgesConfig(scratch);
     const factoryRoot = path.dirname(REPO);
     const gate = await runPreflight(['--format', 'fired'], {
       ...env,

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { noAgesConfig, rebuildsAndRunning } from '../helpers/apply-scene.js';
 import { describeWith } from '../helpers/describe-with.js';
 import { ENGINE_TOOLS, startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import { daemonObjects, engineGet } from '../helpers/engine-api.js';
@@ -15,7 +15,6 @@ import { fillTo, statfsOf } from '../helpers/statfs.js';
  * the real run and apply locks in a temporary directory of the test's own.
  */
 
-const MiB = 1024 * 1024;
 /** The report's own figures, as the gate decides on them: the used % of the data root's filesystem. */
 const usedPct = async (s: DockerSandbox) => {
   const { used, capacity } = await statfsOf(s.fs.mountpoint);
@@ -43,19 +42,9 @@ describeWith([...ENGINE_TOOLS, 'fallocate'], 'watch --apply-safe on a real overl
     scratch = await mkdtemp(path.join(tmpdir(), 'pf-watch-apply-'));
     env = { DOCKER_HOST: s.host, TMPDIR: scratch };
     // The gate decides with the configured ages (the host's clean-up reads the same file): none here.
-    config = path.join(scratch, 'no-ages.toml');
-    await writeFile(
-      config,
-      '[remediation]\n' +
-        ['dangling_image_min_age', 'exited_container_grace', 'build_cache_min_age', 'unused_image_min_age']
-          .map((k) => `${k} = "0s"\n`)
-          .join(''),
-    );
-    await s.buildImage('pf-base:1');
-    // Three builds of one tag: two dangling versions of 8 MiB each.
-    for (let v = 0; v < 3; v += 1)
-      await s.buildImage('pf-app:latest', ['COPY stamp /stamp'], { stamp: randomBytes(6 * MiB).toString('base64') });
-    await s.docker(['run', '-d', '--network', 'none', '--name', 'pf-running', 'pf-app:latest', 'sleep', '3600']);
+    config = await noAgesConfig(scratch);
+    // Two dangling rebuilds of pf-app:latest, and a container running from it.
+    await rebuildsAndRunning(s);
     // Two exited containers, 80 MB of writable layer each.
     for (const name of ['pf-exited-1', 'pf-exited-2'])
       await s.writeIn({ image: 'pf-base:1', name, file: '/fill', mib: 80 });

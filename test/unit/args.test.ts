@@ -5,6 +5,7 @@ import { UsageError } from '../../src/model/errors.js';
 import { COMMANDS, FLAGS, parseArgsOptions, refusal, type Command } from '../../src/cli/flags.js';
 import { commandHelp, overviewHelp } from '../../src/cli/help.js';
 import { parseDuration } from '../../src/config/value-parsers.js';
+import { runEnv } from '../../src/commands/watch.js';
 
 describe('parseCliArgs', () => {
   it('defaults to the report command', () => {
@@ -149,6 +150,25 @@ describe('watch and the flags each command takes', () => {
     const { command, intervalMs, runArgv, ...asWatch } = args;
     expect(parseCliArgs(args.runArgv!)).toEqual({ ...asWatch, command: 'report' });
     expect(parseCliArgs(['watch']).intervalMs).toBeUndefined();
+  });
+
+  it('--notify reaches the runs as PREFLIGHT_NOTIFY, never on their command line', () => {
+    const urls = ['http://127.0.0.1:9/hook?token=s3cret', 'https://ntfy.example/topic x'];
+    const args = parseCliArgs(['watch', '--notify', urls[0]!, '--notify', urls[1]!, '--no-journal']);
+    expect(args.runArgv).toEqual(['--no-journal']);
+    const env = runEnv({ PATH: '/bin', PREFLIGHT_NOTIFY: 'http://old.example/' }, args.notify!);
+    expect(env).toEqual({
+      PATH: '/bin',
+      PREFLIGHT_NOTIFY: 'http://127.0.0.1:9/hook?token=s3cret https://ntfy.example/topic%20x',
+    });
+    // The run reads them back as the same targets (the space in a URL is no separator).
+    expect(resolveOptions(parseCliArgs(args.runArgv!), {}, env).notify).toEqual([
+      'http://127.0.0.1:9/hook?token=s3cret',
+      'https://ntfy.example/topic%20x',
+    ]);
+    // Without --notify, the runs see watch's own environment, PREFLIGHT_NOTIFY and all.
+    const own = { PREFLIGHT_NOTIFY: 'http://old.example/' };
+    expect(runEnv(own, parseCliArgs(['watch']).notify ?? [])).toBe(own);
   });
 
   it.each([

@@ -13,6 +13,8 @@ import { trendMarkdown } from '../../src/sections/trend/markdown.js';
 import { renderProm } from '../../src/render/prom.js';
 import { makeReport } from '../../src/model/report.js';
 import { trendSection } from '../../src/sections/trend/index.js';
+import { DEFAULT_ESCALATION, escalations, type EscalationInput } from '../../src/model/escalation.js';
+import { formatBytes } from '../../src/text/bytes.js';
 import { GiB, HOUR, MIN, historyRecord } from '../helpers/history.js';
 
 /*
@@ -144,5 +146,41 @@ describe('time-to-full only when escalation would trust it', () => {
     const flat = [historyRecord(T0, 50 * GiB), historyRecord(T0 + HOUR, 50 * GiB)];
     expect(fsOf(flat).forecastNeeds).toEqual({ moreMs: 0, moreRuns: 1 });
     expect(row(flat)['Full in']).toBe('— (needs 1 more run)');
+  });
+});
+
+describe('after a gap over 6 h, a burst of runs does not hide a trusted 24 h forecast', () => {
+  // A run every 20 min for 4 h, 8 h of nothing, then 3 runs 5 min apart, filling 1 GiB/h throughout.
+  const minutes = [...Array.from({ length: 13 }, (_, i) => i * 20), 720, 725, 730];
+  const records = minutes.map((m) => historyRecord(T0 + m * MIN, 70 * GiB + (m / 60) * GiB));
+
+  it('the 24 h fit is the forecast in the table, JSON, metrics, chart and escalation', () => {
+    const fs = fsOf(records);
+    expect(fs.points['24h']).toBe(16);
+    expect(forecastTrusted(fs)).toBe(true);
+    expect(fs).toMatchObject({ forecastWindow: '24h', forecastNeeds: null, forecastSpanMs: 730 * MIN });
+    // 70 GiB + 12 h 10 min at 1 GiB/h leaves about 17.8 GiB: full in about 17 h 50 min.
+    expect(fs.timeToFullMs! / HOUR).toBeCloseTo(100 - 70 - 730 / 60, 1);
+    expect(row(records)['Full in']).toMatch(/^17 h 5\d min \(24h fit\)$/);
+    expect(JSON.parse(JSON.stringify(data(records))).filesystems[0]).toMatchObject({ forecastWindow: '24h' });
+    expect(prom(records).filter((l) => l.includes('time_to_full'))).toHaveLength(1);
+    expect(chartForecast(records)).toMatchObject({ window: '24h fit' });
+    const input: EscalationInput = {
+      findings: [],
+      filesystems: [],
+      attribution: null,
+      plan: null,
+      applied: null,
+      trend: assessTrend(records, 0, 80),
+      diskHighPct: 80,
+    };
+    const [e] = escalations(input, DEFAULT_ESCALATION, formatBytes);
+    expect(JSON.stringify(e)).toContain('(24h fit');
+  });
+
+  it('the burst alone (nothing before the gap in 24 h) still withholds the forecast', () => {
+    const burst = records.slice(13);
+    expect(fsOf(burst)).toMatchObject({ forecastWindow: null, timeToFullMs: null });
+    expect(fsOf(burst).forecastNeeds).toEqual({ moreMs: 20 * MIN, moreRuns: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import type { HistoryRecord, HistoryWindow } from '../history.js';
 import { alertStates, type AlertState } from './alerts.js';
-import { leastSquares, sparkline, timeToLimitMs, type Point } from './fit.js';
+import { leastSquares, sparkline, timeToLimitMs, type LinearFit, type Point } from './fit.js';
 import { formatDuration } from '../../text/duration.js';
 
 const HOUR = 3_600_000;
@@ -107,6 +107,30 @@ function growth(series: Point[], now: number): Growth {
   return { bytesPerHour, points, rateNeeds };
 }
 
+interface ForecastFit {
+  window: '6h' | '24h' | null;
+  fit: LinearFit | null;
+  spanMs: number;
+}
+
+/**
+ * The fit time-to-full comes from: the last 6 h when it has 3 runs, else
+ * 24 h; but after a gap, a burst of runs makes a 6 h fit too short to
+ * trust, and then a trusted 24 h fit is the forecast.
+ */
+function forecastFit(used: readonly Point[], now: number, points: Growth['points']): ForecastFit {
+  const over = (window: '6h' | '24h', hours: number): ForecastFit => {
+    const fitted = used.filter((p) => p.t >= now - hours * HOUR);
+    const fit = leastSquares(fitted);
+    return { window: fit ? window : null, fit, spanMs: spanOf(fitted) };
+  };
+  const six = over('6h', 6);
+  const day = over('24h', 24);
+  const trusted = (f: ForecastFit) => f.fit !== null && forecastTrusted({ points, forecastSpanMs: f.spanMs });
+  if (six.fit && six.fit.points >= MIN_POINTS && (trusted(six) || !trusted(day))) return six;
+  return day;
+}
+
 /**
  * Trends from journal entries (oldest first, the current run last).
  * `thresholdPct` is the disk threshold streaks count against.
@@ -123,17 +147,8 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
     const used: Point[] = rows.map((r) => ({ t: r.t, v: r.f.usedBytes }));
     const current = rows[rows.length - 1]?.f;
     const capacity = current ? current.usedBytes + current.availBytes : 0;
-    let forecastWindow: FilesystemTrend['forecastWindow'] = null;
-    let fitted = used.filter((p) => p.t >= now - 6 * HOUR);
-    let fit = leastSquares(fitted);
-    if (fit && fit.points >= 3) forecastWindow = '6h';
-    else {
-      fitted = used.filter((p) => p.t >= now - 24 * HOUR);
-      fit = leastSquares(fitted);
-      forecastWindow = fit ? '24h' : null;
-    }
-    const forecastSpanMs = spanOf(fitted);
     const g = growth(used, now);
+    const { window: forecastWindow, fit, spanMs: forecastSpanMs } = forecastFit(used, now, g.points);
     // The rule escalation uses: an untrusted fit is no forecast anywhere, not a "not filling".
     const forecastNeeds = forecastShortfall({ points: g.points, forecastSpanMs });
     const trusted = forecastNeeds === null;
