@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { configFromText } from '../../src/config/load.js';
+import { rootProblem } from '../../src/config/cleanup-rules.js';
+import { globMatches, globProblem } from '../../src/model/remediation/rule-glob.js';
+import { planRuleSteps } from '../../src/model/remediation/rule-steps.js';
+import type { CleanupRule, RuleScan, ScannedFile } from '../../src/model/remediation/rules.js';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-12-06T12:00:00Z');
+
+describe('rule globs', () => {
+  it.each([
+    ['*.log', 'a.log', true],
+    ['*.log', 'deep/er/a.log', true],
+    ['*.log', 'a.log.1', false],
+    ['logs/*.log', 'logs/a.log', true],
+    ['logs/*.log', 'logs/x/a.log', false],
+    ['logs/**/*.log', 'logs/a.log', true],
+    ['logs/**/*.log', 'logs/x/y/a.log', true],
+    ['logs/**', 'logs/x/y', true],
+    ['a?.log', 'ab.log', true],
+    ['a?.log', 'a/.log', false],
+    ['a.log', 'a_log', false],
+    ['x+(y).log', 'x+(y).log', true],
+  ])('%s against %j: %s', (glob, rel, hit) => {
+    expect(globMatches(glob, rel)).toBe(hit);
+  });
+
+  it('refuses what it does not match as written', () => {
+    expect(globProblem('/abs/*.log')).toMatch(/relative/);
+    expect(globProblem('../x')).toMatch(/\.\./);
+    expect(globProblem('[ab].log')).toMatch(/not supported/);
+    expect(globProblem('*a*a*a*a*a*a*a*a*a')).toMatch(/stars/);
+  });
+});
+
+describe('rule roots', () => {
+  it.each([
+    '/',
+    '/etc',
+    '/etc/nginx',
+    '/usr/local/x',
+    '/var',
+    '/var/lib',
+    '/var/lib/docker/x',
+    '/proc',
+    '/run/x',
+    'rel',
+    '/srv/../etc',
+    '/srv/x/',
+    '/srv//x',
+  ])('refuses %j', (root) => {
+    expect(rootProblem(root)).not.toBeNull();
+  });
+  it.each(['/var/log', '/home/agent/logs', '/srv/app', '/tmp/x'])('accepts %j', (root) => {
+    expect(rootProblem(root)).toBeNull();
+  });
+});
+
+describe('remediation.rules in a config', () => {
+  const yaml = (rule: string) => `remediation:\n  rules:\n    - ${rule.trim().split('\n').join('\n      ')}\n`;
+  it('reads a rule of each action, in TOML as in YAML', async () => {
+    const toml = `[[remediation.rules]]\nname = "logs"\nroot = "/srv/app"\nmatch = "*.log"\naction = "rotate"\nlarger_than = "50M"\nkeep_lines = 10000\ntier = "safe"\n`;
+    expect((await configFromText(toml, 'c.toml')).remediation?.rules).toEqual([
+      {
+        name: 'logs',
+        root: '/srv/app',
+        match: '*.log',
+        action: { kind: 'rotate', largerThanBytes: 50 * 2 ** 20, keep: { lines: 10000 } },
+        protect: [],
+        tier: 'safe',
+      },
+    ]);
+    const del = await configFromText(
+      yaml(
+        'name: m\nroot: /srv/m\nmatch: "**"\naction: delete\nolder_than: 7d\npressure_pct: 70\npressure_older_than: 1d',
+      ),
+      'c.yaml',
+    );
+    expect(del.remediation?.rules?.[0]).toMatchObject({
+      action: { kind: 'delete', olderThanMs: 7 * DAY, pressure: { abovePct: 70, olderThanMs: DAY } },
+      tier: 'moderate',
+    });
+  });
+
+  it.each([
+    ['name: a\nroot: /srv\nmatch: "*"\naction: delete', /rules\[0\]\.older_than: .*delete needs older_than/],
+    [
+      'name: a\nroot: /srv\nmatch: "*"\naction: truncate\nlarger_than: 1M\nolder_than: 1d',
+      /rules\[0\]\.older_than: expected no older_than for action truncate/,
+    ],
+    [
+      'name: a\nroot: /srv\nmatch: "*"\naction: delete\nolder_than: 1d\npressure_pct: 70\npressure_older_than: 2d',
+      /pressure_older_than: expected an age shorter than older_than/,
+    ],
+    [
+      'name: a\nroot: /srv\nmatch: "*"\naction: shred\nolder_than: 1d',
+      /rules\[0\]\.action: expected delete, rotate or truncate, got "shred"/,
+    ],
+    [
+      'name: a\nroot: /srv\nmatch: "*"\naction: truncate\nlarger_than: 1M\ntier: yolo',
+      /rules\[0\]\.tier: expected safe, moderate or destructive/,
+    ],
+    ['name: a\nroot: /srv\nmatch: "*"\naction: truncate\nlarger_than: 1M\nfollow: true', /unknown key/],
+    [
+      'name: a\nroot: /etc\nmatch: "*"\naction: truncate\nlarger_than: 1M',
+      /rules\[0\]\.root: .*\/etc belongs to the system/,
+    ],
+  ])('refuses %j', async (rule, why) => {
+    await expect(configFromText(yaml(rule), 'c.yaml')).rejects.toThrow(why);
+  });
+
+  it('refuses two rules of one name, and more than 16 rules', async () => {
+    const one = '{name: a, root: /srv, match: "*", action: truncate, larger_than: 1M}';
+    await expect(configFromText(`remediation:\n  rules: [${one}, ${one}]\n`, 'c.yaml')).rejects.toThrow(
+      /rules\[1\]\.name/,
+    );
+    const many = Array.from({ length: 17 }, (_, i) => one.replace('name: a', `name: r${i}`)).join(', ');
+    await expect(configFromText(`remediation:\n  rules: [${many}]\n`, 'c.yaml')).rejects.toThrow(
+      /17 items; at most 16/,
+    );
+  });
+});
+
+describe('planning a rule', () => {
+  const rule: CleanupRule = {
+    name: 'media',
+    root: '/srv/m',
+    match: '**',
+    action: { kind: 'delete', olderThanMs: 7 * DAY, pressure: { abovePct: 70, olderThanMs: DAY } },
+    protect: [],
+    tier: 'safe',
+  };
+  const file = (rel: string, ageDays: number, allocated = 4096): ScannedFile => ({
+    rel,
+    dev: 7,
+    ino: rel.length,
+    size: allocated,
+    allocated,
+    mtimeMs: NOW - ageDays * DAY,
+  });
+  const scan = (usedPct: number): RuleScan => ({
+    kind: 'ok',
+    rule,
+    rootDev: 7,
+    rootIno: 2,
+    mountpoint: '/srv',
+    usedPct,
+    files: [file('new', 0), file('mid', 3), file('old\n#|`x`', 10, 8192)],
+    cut: null,
+  });
+
+  it('selects the old files, oldest first, and the shorter age only above the threshold', () => {
+    const below = planRuleSteps([scan(70)], NOW).steps[0]!;
+    expect(below.objects.map((o) => [o.name, o.bytes, o.id])).toEqual([['/srv/m/old\n#|`x`', 8192, '7:9']]);
+    expect(below).toMatchObject({ kind: 'cleanup-rule', tier: 'safe', expectedBytes: 8192 });
+    expect(below.cli).toBe("rm -- '/srv/m/old\n#|`x`'");
+    const above = planRuleSteps([scan(71)], NOW).steps[0]!;
+    expect(above.objects.map((o) => o.name)).toEqual(['/srv/m/old\n#|`x`', '/srv/m/mid']);
+    expect(above.why).toMatch(/71% used, above 70%/);
+    expect(above.rule?.criteria.olderThanMs).toBe(DAY);
+  });
+
+  it('says why a rule planned nothing', () => {
+    const out = planRuleSteps([{ kind: 'refused', rule, reason: "Docker's data root /srv/m/docker is there" }], NOW);
+    expect(out.steps).toEqual([]);
+    expect(out.notes).toEqual(["Rule media (/srv/m): Docker's data root /srv/m/docker is there; nothing planned."]);
+  });
+});
