@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configFromText } from '../../src/config/load.js';
 import { rootProblem } from '../../src/config/cleanup-rules.js';
@@ -22,6 +23,9 @@ describe('rule globs', () => {
     ['a?.log', 'a/.log', false],
     ['a.log', 'a_log', false],
     ['x+(y).log', 'x+(y).log', true],
+    ['{dev,review}/*.log', 'review/a.log', true],
+    ['{dev,review}/*.log', 'devx/a.log', false],
+    ['{a.b,c}', 'x/aXb', false],
   ])('%s against %j: %s', (glob, rel, hit) => {
     expect(globMatches(glob, rel)).toBe(hit);
   });
@@ -30,6 +34,8 @@ describe('rule globs', () => {
     expect(globProblem('/abs/*.log')).toMatch(/relative/);
     expect(globProblem('../x')).toMatch(/\.\./);
     expect(globProblem('[ab].log')).toMatch(/not supported/);
+    expect(globProblem('{a,{b,c}}')).toMatch(/none nested/);
+    expect(globProblem('{a}.log')).toMatch(/two or more/);
     expect(globProblem('*a*a*a*a*a*a*a*a*a')).toMatch(/stars/);
   });
 });
@@ -120,6 +126,20 @@ describe('remediation.rules in a config', () => {
       /17 items; at most 16/,
     );
   });
+});
+
+it('ships an example rule set for the host agent logs that the schema reads, off until copied into a config', async () => {
+  const text = readFileSync(new URL('../../integrations/cleanup-rules.example.yaml', import.meta.url), 'utf8');
+  const rules = (await configFromText(text, 'cleanup-rules.example.yaml')).remediation?.rules ?? [];
+  expect(rules.map((r) => [r.name, r.root, r.match, r.action, r.tier])).toEqual([
+    [
+      'factory-agent-logs',
+      '/home/agent/repos/_factory',
+      '{dev,review,supervisor,gardener,planner,predictor}/*.log',
+      { kind: 'truncate', largerThanBytes: 10 * 2 ** 20 },
+      'safe',
+    ],
+  ]);
 });
 
 describe('planning a rule', () => {
