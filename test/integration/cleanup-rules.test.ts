@@ -1,5 +1,18 @@
 import { execa } from 'execa';
-import { chmod, chown, lstat, mkdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyRule } from '../../src/actuators/rule-files.js';
@@ -8,7 +21,8 @@ import { planRuleSteps } from '../../src/model/remediation/rule-steps.js';
 import type { CleanupRule } from '../../src/model/remediation/rules.js';
 import { getMountTable } from '../../src/probes/mountinfo.js';
 import { getRuleScans } from '../../src/probes/rule-scan.js';
-import { makeLoopFs, type LoopFs } from '../helpers/loopfs.js';
+import { describeWith } from '../helpers/describe-with.js';
+import { makeLoopFs, unmountUnder, type LoopFs } from '../helpers/loopfs.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
 import { fillTo, statfsOf } from '../helpers/statfs.js';
 
@@ -227,4 +241,49 @@ describe.skipIf(process.getuid?.() !== 0)('clean-up rules on a loop filesystem',
     expect(await exists(`${outside}/dir/inside.log`)).toBe(true);
     expect(await exists(`${dir}/b-moved/inside.log`)).toBe(true);
   });
+});
+
+describeWith(['bindfs', 'mount'], 'clean-up rules beside a FUSE mount whose daemon is stopped (SIGSTOP)', () => {
+  let dir = '';
+  let bindfsPid = 0;
+  beforeAll(async () => {
+    dir = await mkdtemp('/tmp/pf-rules-stuck-');
+    await fileOf(`${dir}/root/old.log`, 64 * 1024, '10 days ago');
+    await fileOf(`${dir}/src/under-the-mount.log`, 64 * 1024, '10 days ago');
+    await mkdir(`${dir}/root/hung`);
+    // -f: stay in the foreground, so the pid we hold is the FUSE daemon.
+    const bindfs = execa('bindfs', ['-f', `${dir}/src`, `${dir}/root/hung`], { reject: false, stdin: 'ignore' });
+    bindfsPid = bindfs.pid!;
+    for (let i = 0; i < 50 && !(await readFile('/proc/self/mountinfo', 'utf8')).includes(`${dir}/root/hung`); i += 1)
+      await new Promise((r) => setTimeout(r, 100));
+    process.kill(bindfsPid, 'SIGSTOP');
+  });
+  afterAll(async () => {
+    for (const signal of ['SIGCONT', 'SIGTERM'] as const) {
+      try {
+        if (bindfsPid) process.kill(bindfsPid, signal);
+      } catch {
+        /* gone */
+      }
+      if (signal === 'SIGCONT') await unmountUnder(`${dir}/root/hung`);
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('walks around a hung mount below a root, and a rule rooted on it ends with the run, within its budget', async () => {
+    const common = { match: '**/*.log', action: 'delete', older_than: '7d' };
+    const cfg = await configOf(dir, [
+      { name: 'beside', root: `${dir}/root`, ...common },
+      { name: 'on-it', root: `${dir}/root/hung`, ...common },
+    ]);
+    const r = await runPreflight(['remediate', '--budget', '10', '--format', 'json', '--config', cfg]);
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(r.elapsedMs).toBeLessThan(11_000);
+    const plan = parseReport(r.stdout).remediation.plan;
+    const steps = plan.steps.filter((s: { kind: string }) => s.kind === 'cleanup-rule');
+    expect(steps.map((s: { objects: { name: string }[] }) => s.objects.map((o) => o.name))).toEqual([
+      [`${dir}/root/old.log`],
+    ]);
+    expect(plan.notes.join('\n')).toMatch(/Rule on-it .*: the walk failed: .*; nothing planned\./);
+  }, 30_000);
 });
