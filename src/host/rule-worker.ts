@@ -303,6 +303,9 @@ export function ruleWorker(require: (id: string) => unknown): void {
   return out({ before, after: statfs(), results });
 }
 
+/** esbuild's keepNames (tsx, some test runners) wraps named functions in `__name(fn, "name")`: a no-op here. */
+const KEEP_NAMES_HELPER = 'var __name = (f) => f;\n';
+
 /** Run one job in the child, by `timeoutMs`; its answer, or the problem that kept it from one. */
 export async function runRuleWorker<T extends ScanJob | ActJob>(
   run: Runner,
@@ -312,7 +315,7 @@ export async function runRuleWorker<T extends ScanJob | ActJob>(
   try {
     const res = await run(
       process.execPath,
-      ['-e', `(${ruleWorker.toString()})(require)`],
+      ['-e', `${KEEP_NAMES_HELPER}(${ruleWorker.toString()})(require)`],
       timeoutMs,
       JSON.stringify(job),
     );
