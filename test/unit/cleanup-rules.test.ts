@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configFromText } from '../../src/config/load.js';
 import { rootProblem } from '../../src/config/cleanup-rules.js';
+import { appliedMarkdown } from '../../src/render/applied.js';
 import { globMatches, globProblem } from '../../src/model/remediation/rule-glob.js';
 import { planRuleSteps } from '../../src/model/remediation/rule-steps.js';
 import type { CleanupRule, RuleScan, ScannedFile } from '../../src/model/remediation/rules.js';
@@ -185,5 +186,56 @@ describe('planning a rule', () => {
     const out = planRuleSteps([{ kind: 'refused', rule, reason: "Docker's data root /srv/m/docker is there" }], NOW);
     expect(out.steps).toEqual([]);
     expect(out.notes).toEqual(["Rule media (/srv/m): Docker's data root /srv/m/docker is there; nothing planned."]);
+  });
+});
+
+describe('a rule applied', () => {
+  it('says which files were truncated or rotated while a process held them', () => {
+    const object = (name: string, detail: string | null) => ({
+      id: '7:1',
+      name,
+      plannedBytes: 4096,
+      result: 'removed' as const,
+      detail,
+    });
+    const md = appliedMarkdown({
+      mountpoint: '/',
+      targetPct: 75,
+      maxTier: 'safe',
+      startedAt: null,
+      finishedAt: null,
+      lockWaitedMs: 0,
+      capacityBytes: 100,
+      usedBeforeBytes: 10,
+      usedAfterBytes: 10,
+      wantedBytes: 0,
+      freedBytes: 0,
+      targetReached: true,
+      stopped: 'already-below-target',
+      short: [],
+      notRun: [],
+      notes: [],
+      steps: [
+        {
+          kind: 'cleanup-rule',
+          tier: 'safe',
+          title: 'rule logs: truncate 2 files larger than 1.0 MiB',
+          expectedBytes: 8192,
+          objects: [
+            object('/srv/a\n#.log', 'truncated while open by pid 7 (app): a writer …'),
+            object('/srv/b.log', null),
+          ],
+          daemonReclaimedBytes: null,
+          problem: null,
+          detail: null,
+          usedBeforeBytes: 10,
+          usedAfterBytes: 10,
+          measuredBytes: 0,
+          durationMs: 5,
+        },
+      ],
+    }).join('\n');
+    expect(md).toContain('Still open: /srv/a\\n\\#.log removed: truncated while open by pid 7 (app): a writer ….');
+    expect(md).not.toContain('b.log removed');
   });
 });

@@ -150,8 +150,16 @@ export function planRemediation(input: PlanInput, policy: RemediationPolicy): Re
   );
   const driverNote = docker?.engine ? driverNotes(docker.engine.driver, docker.engine.imageStore) : null;
   if (driverNote) notes.push(driverNote);
-  if (input.outsideDockerBytes > 0)
-    cannotFree.push({ reason: "outside Docker (not this tool's to delete)", bytes: input.outsideDockerBytes });
+  // What the operator's rules free here is outside Docker too: the rest is not this tool's to delete.
+  const ruledHere = (input.rules?.steps ?? []).filter((s) => s.rule?.mountpoint === fs.mountpoint);
+  const outside = input.outsideDockerBytes - ruledHere.reduce((a, s) => a + s.expectedBytes, 0);
+  if (outside > 0)
+    cannotFree.push({
+      reason: ruledHere.length
+        ? "outside Docker, beyond the operator's clean-up rules (not this tool's to delete)"
+        : "outside Docker (not this tool's to delete)",
+      bytes: outside,
+    });
   const byTier = { safe: 0, moderate: 0, destructive: 0 };
   // A rule on another filesystem frees nothing here: its bytes are its own step's, not the target's.
   for (const s of steps) if (!s.rule || s.rule.mountpoint === fs.mountpoint) byTier[s.tier] += s.expectedBytes;
