@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configFromText } from '../../src/config/load.js';
 import { rootProblem } from '../../src/config/cleanup-rules.js';
+import { safelyFixable } from '../../src/model/gate.js';
+import type { RemediationPlan } from '../../src/model/remediation/plan.js';
 import { appliedMarkdown } from '../../src/render/applied.js';
 import { globMatches, globProblem } from '../../src/model/remediation/rule-glob.js';
 import { planRuleSteps } from '../../src/model/remediation/rule-steps.js';
@@ -237,5 +239,41 @@ describe('a rule applied', () => {
     }).join('\n');
     expect(md).toContain('Still open: /srv/a\\n\\#.log removed: truncated while open by pid 7 (app): a writer ….');
     expect(md).not.toContain('b.log removed');
+  });
+});
+
+describe('the gate and a rule', () => {
+  const plan = (ruleMount: string) =>
+    ({
+      mountpoint: '/',
+      wantBytes: 1000,
+      steps: planRuleSteps(
+        [
+          {
+            kind: 'ok',
+            rule: {
+              name: 'r',
+              root: '/srv/r',
+              match: '*',
+              action: { kind: 'truncate', largerThanBytes: 1 },
+              protect: [],
+              tier: 'safe',
+            },
+            rootDev: 1,
+            rootIno: 2,
+            mountpoint: ruleMount,
+            usedPct: 90,
+            files: [{ rel: 'a', dev: 1, ino: 3, size: 8192, allocated: 8192, mtimeMs: NOW }],
+            cut: null,
+          },
+        ],
+        NOW,
+      ).steps,
+    }) as unknown as RemediationPlan;
+
+  it('counts a safe rule as fixing a disk finding only on its own filesystem', () => {
+    const finding = { name: 'disk-high', mountpoint: '/' };
+    expect(safelyFixable(finding, plan('/'))).toBe(true);
+    expect(safelyFixable(finding, plan('/srv'))).toBe(false);
   });
 });
