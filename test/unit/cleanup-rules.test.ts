@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { configFromText } from '../../src/config/load.js';
 import { rootProblem } from '../../src/config/cleanup-rules.js';
 import { safelyFixable } from '../../src/model/gate.js';
-import type { RemediationPlan } from '../../src/model/remediation/plan.js';
+import { planRemediation, type RemediationPlan } from '../../src/model/remediation/plan.js';
+import { DEFAULT_POLICY } from '../../src/model/remediation/policy.js';
 import { appliedMarkdown } from '../../src/render/applied.js';
 import { globMatches, globProblem } from '../../src/model/remediation/rule-glob.js';
 import { planRuleSteps } from '../../src/model/remediation/rule-steps.js';
@@ -242,38 +243,79 @@ describe('a rule applied', () => {
   });
 });
 
+/** A safe truncate rule's step for one 8 KiB file, its root on `mountpoint`. */
+function truncateStep(mountpoint: string, bytes = 8192) {
+  return planRuleSteps(
+    [
+      {
+        kind: 'ok',
+        rule: {
+          name: 'r',
+          root: '/srv/r',
+          match: '*',
+          action: { kind: 'truncate', largerThanBytes: 1 },
+          protect: [],
+          tier: 'safe',
+        },
+        rootDev: 1,
+        rootIno: 2,
+        mountpoint,
+        usedPct: 90,
+        files: [{ rel: 'a', dev: 1, ino: 3, size: bytes, allocated: bytes, mtimeMs: NOW }],
+        cut: null,
+      },
+    ],
+    NOW,
+  ).steps;
+}
+
 describe('the gate and a rule', () => {
   const plan = (ruleMount: string) =>
     ({
       mountpoint: '/',
       wantBytes: 1000,
-      steps: planRuleSteps(
-        [
-          {
-            kind: 'ok',
-            rule: {
-              name: 'r',
-              root: '/srv/r',
-              match: '*',
-              action: { kind: 'truncate', largerThanBytes: 1 },
-              protect: [],
-              tier: 'safe',
-            },
-            rootDev: 1,
-            rootIno: 2,
-            mountpoint: ruleMount,
-            usedPct: 90,
-            files: [{ rel: 'a', dev: 1, ino: 3, size: 8192, allocated: 8192, mtimeMs: NOW }],
-            cut: null,
-          },
-        ],
-        NOW,
-      ).steps,
+      steps: truncateStep(ruleMount),
     }) as unknown as RemediationPlan;
 
   it('counts a safe rule as fixing a disk finding only on its own filesystem', () => {
     const finding = { name: 'disk-high', mountpoint: '/' };
     expect(safelyFixable(finding, plan('/'))).toBe(true);
     expect(safelyFixable(finding, plan('/srv'))).toBe(false);
+  });
+});
+
+describe('rule steps in the plan', () => {
+  const withRule = (ruleMount: string) =>
+    planRemediation(
+      {
+        now: NOW,
+        filesystem: { mountpoint: '/', usedBytes: 900, availBytes: 100, usedPct: 90 },
+        docker: null,
+        exitedAt: new Map(),
+        imageLastUsed: new Map(),
+        historySince: null,
+        btrfs: null,
+        outsideDockerBytes: 900,
+        rules: {
+          steps: truncateStep(ruleMount, 300),
+          notes: [],
+        },
+      },
+      DEFAULT_POLICY,
+    );
+
+  it('counts a rule on the plan filesystem in its tier, and takes it out of what cannot be freed', () => {
+    const p = withRule('/');
+    expect(p.byTier.safe).toBe(300);
+    expect(p.cannotFree).toEqual([
+      { reason: "outside Docker, beyond the operator's clean-up rules (not this tool's to delete)", bytes: 600 },
+    ]);
+  });
+
+  it('lists a rule on another filesystem without counting it towards the target', () => {
+    const p = withRule('/srv');
+    expect(p.steps.map((s) => s.kind)).toEqual(['cleanup-rule']);
+    expect(p.byTier.safe).toBe(0);
+    expect(p.cannotFree).toEqual([{ reason: "outside Docker (not this tool's to delete)", bytes: 900 }]);
   });
 });
