@@ -1,4 +1,5 @@
 import type { EscalationPolicy } from '../model/escalation.js';
+import { cleanupRules } from './cleanup-rules.js';
 import type { RemediationPolicy } from '../model/remediation/policy.js';
 import {
   boolean,
@@ -127,6 +128,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   policy('build_cache_reserve', size, 'buildCacheReserveBytes', true),
   policy('keep_labels', strings, 'keepLabels'),
   policy('keep_image_patterns', listOf(regex, 'a list of regular expressions', MAX_KEEP_PATTERNS), 'keepImagePatterns'),
+  policy('rules', cleanupRules, 'rules'),
   escalation('horizon', duration, 'horizonMs'),
   escalation('persist_runs', wholeNumber(1, 1000, 'runs'), 'persistRuns'),
 ];

@@ -21,7 +21,9 @@ export function safelyFixable(f: Pick<Finding, 'name' | 'mountpoint'>, plan: Rem
   if (!plan || f.mountpoint !== plan.mountpoint) return false;
   const safe = plan.steps.filter((s) => s.tier === 'safe');
   if (f.name === 'btrfs-metadata-enospc') return safe.some((s) => s.kind === 'btrfs-balance-empty');
-  return DISK.has(f.name) && plan.wantBytes > 0 && safe.some((s) => s.expectedBytes > 0);
+  // An operator's rule on another filesystem frees nothing on this one.
+  const here = safe.filter((s) => !s.rule || s.rule.mountpoint === plan.mountpoint);
+  return DISK.has(f.name) && plan.wantBytes > 0 && here.some((s) => s.expectedBytes > 0);
 }
 
 /**

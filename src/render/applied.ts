@@ -88,6 +88,15 @@ export function appliedMarkdown(r: ApplyResult): string[] {
     const more = trouble.length > MAX_NAMED ? `; … and ${trouble.length - MAX_NAMED} more` : '';
     lines.push(`Not removed: ${trouble.slice(0, MAX_NAMED).map(named).join('; ')}${more}.`);
   }
+  // A rule's file truncated or rotated while a process held it: said, since its blocks may stay taken.
+  const caveats = r.steps
+    .filter((s) => s.kind === 'cleanup-rule')
+    .flatMap((s) => s.objects)
+    .filter((o) => o.result === 'removed' && o.detail);
+  if (caveats.length) {
+    const more = caveats.length > MAX_NAMED ? `; … and ${caveats.length - MAX_NAMED} more` : '';
+    lines.push(`Still open: ${caveats.slice(0, MAX_NAMED).map(named).join('; ')}${more}.`);
+  }
   if (r.notRun.length) {
     lines.push(
       `Not run: ${r.notRun.map((s) => `${inline(s.title, 100)} (${s.tier}, ${b(s.expectedBytes)}): ${NOT_RUN[s.reason]}`).join('; ')}.`,

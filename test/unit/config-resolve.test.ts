@@ -65,6 +65,7 @@ const SAMPLES: Record<string, string> = {
   'remediation.build_cache_reserve': '1G',
   'remediation.keep_labels': '[mine]',
   'remediation.keep_image_patterns': "['^base/']",
+  'remediation.rules': '[{name: logs, root: /srv/app, match: "*.log", action: truncate, larger_than: 10M}]',
   'escalation.horizon': '2h',
   'escalation.persist_runs': '5',
 };

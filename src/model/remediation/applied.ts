@@ -40,6 +40,21 @@ export interface ObjectResult {
   changed?: true;
 }
 
+/** One planned object's result, from the outcome of its deletion. */
+export function objectResult(
+  o: { id: string; name: string; bytes: number },
+  r: Omit<DeleteOutcome, 'reclaimedBytes'>,
+): ObjectResult {
+  return {
+    id: o.id,
+    name: o.name,
+    plannedBytes: o.bytes,
+    result: r.result,
+    detail: r.detail,
+    ...(r.changed ? { changed: true as const } : {}),
+  };
+}
+
 /** What one step's actuator reports (before the shell measures). */
 export interface StepRun {
   objects: ObjectResult[];
@@ -51,6 +66,8 @@ export interface StepRun {
   detail: string | null;
   /** Image steps: the BuildKit records that held the removed images' layers (PlanStep.cacheRecords), pruned after them. */
   cacheRecords?: { pruned: number; kept: number; failed: number };
+  /** Clean-up rules on another filesystem than the plan's: its statfs before and after, the step's measured bytes. */
+  ownFilesystem?: { mountpoint: string; usedBeforeBytes: number; usedAfterBytes: number };
 }
 
 export interface AppliedStep extends StepRun {

@@ -9,7 +9,9 @@ import type { Recheck } from './recheck.js';
 import { compileTagPattern } from './tag-pattern.js';
 import { byText } from '../../text/order.js';
 
-export type Tier = 'safe' | 'moderate' | 'destructive';
+export type { Tier } from './tier.js';
+import type { Tier } from './tier.js';
+import type { RuleTarget } from './rules.js';
 
 export type StepKind =
   | 'remove-containers'
@@ -22,7 +24,8 @@ export type StepKind =
   | 'remove-volumes'
   | 'remove-btrfs-orphans'
   | 'remove-overlay2-orphans'
-  | 'bound-logs';
+  | 'bound-logs'
+  | 'cleanup-rule';
 
 export interface PlanObject {
   id: string;
@@ -55,6 +58,8 @@ export interface PlanStep {
    * does is kept. A Docker deletion step without it is not applied.
    */
   recheck?: Recheck;
+  /** An operator's clean-up rule: the files by dev:ino under its root, and what each must still meet. */
+  rule?: RuleTarget;
 }
 
 export interface CannotFree {
@@ -92,6 +97,8 @@ export interface PlanInput {
   btrfs: BtrfsFilesystem | null;
   /** Bytes outside Docker on this filesystem (attribution). */
   outsideDockerBytes: number;
+  /** The operator's clean-up rules, planned (rule-steps.ts); their notes say what a rule could not plan. */
+  rules?: { steps: PlanStep[]; notes: string[] };
 }
 
 const TIER_ORDER: Record<Tier, number> = { safe: 0, moderate: 1, destructive: 2 };
@@ -132,6 +139,8 @@ export function planRemediation(input: PlanInput, policy: RemediationPolicy): Re
     notes.push(...planned.notes);
   }
   if (input.btrfs) planBtrfs(input.btrfs, steps);
+  steps.push(...(input.rules?.steps ?? []));
+  notes.push(...(input.rules?.notes ?? []));
   // Safe, then moderate, then destructive; within a tier, returning empty chunks first: on a
   // filesystem short of metadata space even deletions need some, and it moves no data.
   steps.sort(
@@ -141,10 +150,19 @@ export function planRemediation(input: PlanInput, policy: RemediationPolicy): Re
   );
   const driverNote = docker?.engine ? driverNotes(docker.engine.driver, docker.engine.imageStore) : null;
   if (driverNote) notes.push(driverNote);
-  if (input.outsideDockerBytes > 0)
-    cannotFree.push({ reason: "outside Docker (not this tool's to delete)", bytes: input.outsideDockerBytes });
+  // What the operator's rules free here is outside Docker too: the rest is not this tool's to delete.
+  const ruledHere = (input.rules?.steps ?? []).filter((s) => s.rule?.mountpoint === fs.mountpoint);
+  const outside = input.outsideDockerBytes - ruledHere.reduce((a, s) => a + s.expectedBytes, 0);
+  if (outside > 0)
+    cannotFree.push({
+      reason: ruledHere.length
+        ? "outside Docker, beyond the operator's clean-up rules (not this tool's to delete)"
+        : "outside Docker (not this tool's to delete)",
+      bytes: outside,
+    });
   const byTier = { safe: 0, moderate: 0, destructive: 0 };
-  for (const s of steps) byTier[s.tier] += s.expectedBytes;
+  // A rule on another filesystem frees nothing here: its bytes are its own step's, not the target's.
+  for (const s of steps) if (!s.rule || s.rule.mountpoint === fs.mountpoint) byTier[s.tier] += s.expectedBytes;
   return {
     mountpoint: fs.mountpoint,
     usedBytes: fs.usedBytes,

@@ -1,3 +1,4 @@
+import type { CleanupRule } from './rules.js';
 import { MAX_TAG_LENGTH, matchesTag, type TagPattern } from './tag-pattern.js';
 
 /** What clean-up may touch, and when: the operator's protection policy. */
@@ -18,6 +19,8 @@ export interface RemediationPolicy {
   keepImagePatterns: string[];
   /** Clean up to below this used % (a low watermark under the 80% trigger, as kubelet frees 85 → 80). */
   targetPct: number;
+  /** The operator's clean-up rules for the host's own files (rules.ts). */
+  rules: CleanupRule[];
 }
 
 const HOUR = 3_600_000;
@@ -38,6 +41,7 @@ export const DEFAULT_POLICY: RemediationPolicy = Object.freeze({
   keepLabels: ['storage-preflight.keep'],
   keepImagePatterns: [],
   targetPct: 75,
+  rules: [],
 }) as RemediationPolicy;
 
 export const MAX_BUILD_CACHE_RESERVE = 10 * 1024 ** 3;

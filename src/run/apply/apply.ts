@@ -1,5 +1,6 @@
 import { balanceData, filesystemSync, subvolumeSync } from '../../actuators/btrfs.js';
 import { pruneBuildRecords, removeContainer, removeImage, type DeleteOutcome } from '../../actuators/docker.js';
+import { applyRule } from '../../actuators/rule-files.js';
 import { buildCachePath, recheckContainer, recheckImage, recheckRecords } from '../../actuators/docker-recheck.js';
 import type { HostLock } from '../../host/lock.js';
 import type { PlanObject, PlanStep, RemediationPlan } from '../../model/remediation/plan.js';
@@ -14,6 +15,7 @@ import { callTimeout, remainingMs } from '../../host/deadline.js';
 import type { ApplyEvent } from './progress.js';
 import {
   notRun,
+  objectResult,
   selectSteps,
   shortReasons,
   targetUsedBytes,
@@ -42,7 +44,15 @@ export interface ApplyDeps {
 
 /** What a statfs (and a btrfs subvolume sync) is given after the steps' own deadline. */
 const MEASURE_RESERVE_MS = 5000;
-const AIMS_AT_UNALLOCATED: ReadonlySet<PlanStep['kind']> = new Set(['btrfs-balance-empty', 'btrfs-balance-stepped']);
+/*
+ * Steps the target does not stop: a balance aims at unallocated space (metadata room), which df does not show;
+ * an operator's rule is its own bound (its ages and sizes), and may be about another filesystem.
+ */
+const NOT_STOPPED_BY_TARGET: ReadonlySet<PlanStep['kind']> = new Set([
+  'btrfs-balance-empty',
+  'btrfs-balance-stepped',
+  'cleanup-rule',
+]);
 /** A step is not started with less than this left: it would be cut off mid-way. */
 const MIN_STEP_MS = 500;
 /** Records per /build/prune call: about 2.6 KB of filter, and each call walks every record (≈220 ms on a big host). */
@@ -93,8 +103,7 @@ export async function applyPlan(
       });
       for (const [i, step] of eligible.entries()) {
         const now = last as { usedBytes: number; availBytes: number };
-        // A balance aims at unallocated space (metadata room), which df does not show: the target does not stop it.
-        if (now.usedBytes <= target && !AIMS_AT_UNALLOCATED.has(step.kind)) {
+        if (now.usedBytes <= target && !NOT_STOPPED_BY_TARGET.has(step.kind)) {
           if (stopped === 'steps-exhausted')
             stopped = first.usedBytes <= target ? 'already-below-target' : 'target-reached';
           skipped.push(notRun(step, 'target-reached'));
@@ -118,7 +127,11 @@ export async function applyPlan(
           ...run,
           usedBeforeBytes: now.usedBytes,
           usedAfterBytes: usedAfter,
-          measuredBytes: usedAfter === null ? null : now.usedBytes - usedAfter,
+          measuredBytes: run.ownFilesystem
+            ? run.ownFilesystem.usedBeforeBytes - run.ownFilesystem.usedAfterBytes
+            : usedAfter === null
+              ? null
+              : now.usedBytes - usedAfter,
           durationMs: deps.now() - t0,
         });
         deps.progress?.({ kind: 'step-done', step: steps.at(-1)!, capacityBytes });
@@ -344,6 +357,10 @@ async function runStep(ctx: ShellContext, step: PlanStep, deadline: number): Pro
       }
       return empty(null, details.join('; '));
     }
+    case 'cleanup-rule':
+      return step.rule
+        ? applyRule(ctx.run, step.rule, step.objects, ctx.mountpoint, deadline)
+        : empty('the plan gives no rule for these files: not applied');
     default:
       // Destructive kinds never reach here (selectSteps); a new kind without an actuator is said, not guessed.
       return empty(`no actuator for ${step.kind}: not applied`);
@@ -383,14 +400,7 @@ async function inPasses(
           reclaimedBytes: null,
         };
         if (r.reclaimedBytes !== null) reclaimed = (reclaimed ?? 0) + r.reclaimedBytes;
-        results.set(o.id, {
-          id: o.id,
-          name: o.name,
-          plannedBytes: o.bytes,
-          result: r.result,
-          detail: r.detail,
-          ...(r.changed ? { changed: true as const } : {}),
-        });
+        results.set(o.id, objectResult(o, r));
         if (r.result === 'removed') progress = true;
         else if (retry(r)) again.push(o);
       }

@@ -5,6 +5,8 @@ import { DEFAULT_POLICY, type RemediationPolicy } from '../../model/remediation/
 import { planRemediation, type RemediationData, type RemediationPlan } from '../../model/remediation/plan.js';
 import type { HistoryWindow } from '../../model/history.js';
 import { getExitTimes } from '../../probes/docker-inspect.js';
+import { getRuleScans } from '../../probes/rule-scan.js';
+import { planRuleSteps } from '../../model/remediation/rule-steps.js';
 import { type Collected, type SectionContext } from '../types.js';
 
 /** Findings that call for clean-up on the filesystem the plan is about. */
@@ -59,6 +61,7 @@ export async function collectRemediation(
   const { byImage, since } = lastUse(await ctx.shared.history(ctx.deadline - 50));
   // Started since the last run (short jobs the daemon's events name): used, at the latest, now.
   for (const id of docker?.startedSinceLastRun?.imageIds ?? []) byImage.set(id, ctx.startedAt.getTime());
+  const rules = policy.rules.length ? planRuleSteps(await scanRules(ctx, policy), ctx.startedAt.getTime()) : undefined;
   const outside = pressure?.attribution?.sources.find((s) => s.kind === 'outside-docker')?.bytes ?? 0;
   const plan = planRemediation(
     {
@@ -75,8 +78,22 @@ export async function collectRemediation(
       historySince: since,
       btrfs: btrfs?.filesystems.find((b) => b.mountpoint === row.mountpoint) ?? null,
       outsideDockerBytes: outside,
+      rules,
     },
     policy,
   );
   return { status: 'ok', data: { shown: true, reason: null, plan } };
+}
+
+/** The operator's rules walked by the section's deadline; Docker's, containerd's and this tool's own folders are never theirs. */
+async function scanRules(ctx: SectionContext, policy: RemediationPolicy) {
+  const docker = ctx.measured.docker?.data;
+  const owned = [
+    { what: "Docker's data root", path: docker?.engine?.rootDir },
+    { what: "containerd's root", path: docker?.containerd?.root },
+    { what: "this tool's journal", path: ctx.options.journalRoot },
+    { what: 'the vault', path: ctx.options.vault.pending },
+  ].flatMap((o) => (o.path ? [{ what: o.what, path: o.path }] : []));
+  const table = await ctx.shared.mountTable().catch(() => []);
+  return getRuleScans(ctx.run, policy.rules, table, owned, ctx.deadline - 50);
 }
