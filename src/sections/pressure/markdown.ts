@@ -4,6 +4,7 @@ import { table } from '../../render/table.js';
 import type { PressureData } from '../../model/pressure.js';
 import type { Attribution } from '../../model/attribution.js';
 import { byText } from '../../text/order.js';
+import { staleLine } from '../../model/last-measured.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */
 const MAX_RATIOS = 10;
@@ -15,7 +16,7 @@ function sourcesTable(a: Attribution): string[] {
   const rows = table(
     ['Source', 'Bytes', 'Share of used', 'Reclaimable'],
     a.sources.map((s) => [
-      `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}`,
+      `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}${s.kind === 'outside-docker' && a.stale.length ? ' (with what Docker did not size this run)' : ''}`,
       formatBytes(s.bytes),
       s.countsInUsed ? share(s.bytes, a.usedBytes) : '—',
       formatBytes(s.reclaimableBytes),
@@ -27,6 +28,8 @@ function sourcesTable(a: Attribution): string[] {
       `Docker's figures exceed the filesystem's used bytes by ${formatBytes(-a.unattributedBytes)} (shared extents or volumes elsewhere).`,
     );
   for (const n of a.notes) lines.push(inline(n, 400));
+  const stale = staleLine(a.stale);
+  if (stale) lines.push(stale);
   return lines;
 }
 
