@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { lastMeasured, staleLine } from '../../src/model/last-measured.js';
+import { lastMeasured, staleLine, type RecordedSources } from '../../src/model/last-measured.js';
 
 const MiB = 1024 ** 2;
 const now = new Date('2026-12-06T20:40:00Z');
 
 describe('last measured sizes', () => {
-  const records = [
+  const records: RecordedSources[] = [
     { at: '2026-12-06T19:00:00Z', sources: { volumes: 9 * MiB, containers: 1 * MiB } },
     { at: '2026-12-06T20:00:00Z', sources: { volumes: 30 * MiB, images: 2 * MiB } },
     // A run whose walk ran out recorded neither.
