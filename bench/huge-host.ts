@@ -158,7 +158,7 @@ try {
   const runs: RunFigures[] = [];
   let markdown = '';
   for (let i = 0; i < RUNS; i += 1) {
-    // The walk the last run gave up on goes on in the daemon: wait for it (this call joins it), so each run starts on a quiet daemon.
+    // One whole walk first, so each run starts on a quiet daemon (whatever became of the walk the last run gave up on).
     await engineGet(s.socket, '/system/df?type=container&type=volume');
     const r = runReport(s, journal, budget, i === RUNS - 1 ? 'markdown' : 'json');
     if (i === RUNS - 1) markdown = r.sample.stdout;
@@ -174,10 +174,10 @@ try {
     });
     log(`report ${i + 1}/${RUNS} (budget ${budget} s): ${secs(r.ms)}, exit ${r.exitCode}`);
   }
-  // And one run right after another's abandoned walk, as a supervisor loop shorter than the walk would start it.
+  // And one run right after the last, which gave up on its walk: as a loop shorter than the walk would start it.
   const busy = runReport(s, journal, budget, 'json');
   const busyJudged = busy.exitCode === 0 ? await judge(s, busy.sample.stdout) : null;
-  log(`report while the last run's walk goes on: ${secs(busy.ms)}, exit ${busy.exitCode}`);
+  log(`report right after the last one: ${secs(busy.ms)}, exit ${busy.exitCode}`);
   const docker = markdown.split('\n## ').find((x) => x.startsWith('Docker Storage')) ?? '';
   const out = [
     `Huge host: ${FILES} empty files in ${VOLUMES} volumes, the mixed scenario (${counts.Images.length} images, ${counts.BuildCache.length} build-cache records); engine ${s.version} (API ${s.apiVersion}); load ${loadAverage()} at the end`,
@@ -191,7 +191,7 @@ try {
       (r, i) =>
         `| ./preflight --budget ${budget} (run ${i + 1}) | ${secs(r.sample.ms)} | exit ${r.exitCode}${r.stderr ? `, stderr ${JSON.stringify(r.stderr.slice(0, 200))}` : ''}; images exact ${r.imagesExact}, build cache exact ${r.buildCacheExact}; containers ${r.containers}; volumes ${r.volumes} |`,
     ),
-    `| ./preflight --budget ${budget}, started while the last run's abandoned walk goes on | ${secs(busy.ms)} | exit ${busy.exitCode}; ${JSON.stringify(busyJudged)} |`,
+    `| ./preflight --budget ${budget}, started right after the last run gave up on its walk | ${secs(busy.ms)} | exit ${busy.exitCode}; ${JSON.stringify(busyJudged)} |`,
     '',
     `Raw /system/df against the budget: ${(rawMs / 1000 / budget).toFixed(1)}× (target ≥ 3×).`,
     `Within the budget: ${runs.every((r) => r.exitCode === 0 && r.sample.ms <= budget * 1000) ? 'yes' : 'NO'}.`,
