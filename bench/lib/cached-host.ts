@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDockerd, type DockerSandbox } from '../../test/helpers/dockerd.js';
 import { unmountUnder, type LoopFs } from '../../test/helpers/loopfs.js';
+import type { EngineName } from '../../test/helpers/modern-engine.js';
 import { sh } from '../../test/helpers/tools.js';
 
 export type Driver = 'overlay2' | 'btrfs';
@@ -55,6 +56,14 @@ async function mountImage(image: string, fstype: LoopFs['fstype']): Promise<Loop
   };
 }
 
+export interface CachedHostOptions {
+  /** Where the image file lives (default: imagePath(name)). */
+  image?: string;
+  /** More mkfs arguments (e.g. ext4's `-N` for a host of millions of files). */
+  mkfsArgs?: readonly string[];
+  engine?: EngineName;
+}
+
 /**
  * Start dockerd on the cached host `name` when its marker says it was built
  * from `recipe`; otherwise make a fresh image file (sizeMiB, sparse) for the
@@ -65,8 +74,9 @@ export async function openCachedHost(
   driver: Driver,
   sizeMiB: number,
   recipe: string,
+  opts: CachedHostOptions = {},
 ): Promise<CachedHost> {
-  const image = imagePath(name);
+  const image = opts.image ?? imagePath(name);
   const marker = `${image}.built`;
   const fstype = driver === 'btrfs' ? 'btrfs' : 'ext4';
   const reused = existsSync(image) && (await readFile(marker, 'utf8').catch(() => '')) === recipe;
@@ -75,13 +85,14 @@ export async function openCachedHost(
     await waitDetached(image).catch(() => undefined);
     await rm(image, { force: true });
     await sh('truncate', ['-s', `${sizeMiB}M`, image]);
-    await sh(
-      fstype === 'ext4' ? 'mkfs.ext4' : 'mkfs.btrfs',
-      fstype === 'ext4' ? ['-q', '-F', image] : ['-q', '-f', image],
-    );
+    await sh(fstype === 'ext4' ? 'mkfs.ext4' : 'mkfs.btrfs', [
+      ...(fstype === 'ext4' ? ['-q', '-F'] : ['-q', '-f']),
+      ...(opts.mkfsArgs ?? []),
+      image,
+    ]);
   }
   const fs = await mountImage(image, fstype);
-  const sandbox = await startDockerd(driver, sizeMiB, { fs });
+  const sandbox = await startDockerd(driver, sizeMiB, { fs, engine: opts.engine });
   return {
     sandbox,
     reused,

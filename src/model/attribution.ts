@@ -3,6 +3,7 @@ import { isRunning, type DockerStorage } from './docker-storage.js';
 import type { FilesystemRow } from './filesystems.js';
 import { formatBytes } from '../text/bytes.js';
 import { byText } from '../text/order.js';
+import type { LastMeasured } from './last-measured.js';
 
 export type SourceKind =
   | 'images'
@@ -43,6 +44,8 @@ export interface Attribution {
    */
   unattributedBytes: number;
   notes: string[];
+  /** Docker's sizes on this filesystem that this run lacks, as last measured: beside the sources, never in them (their bytes are in outside-docker this run). */
+  stale: LastMeasured[];
 }
 
 export const SOURCE_LABELS: Record<SourceKind, string> = {
@@ -150,7 +153,15 @@ export function attribute(
     sources,
     unattributedBytes: Math.min(0, used - counted),
     notes,
+    stale: staleHere(docker, here),
   };
+}
+
+/** The last measured sizes of what lives here: volumes in the data root; on the containerd store the rest in containerd's root. */
+function staleHere(docker: DockerStorage | null, here: { dataRoot: boolean; containerdRoot: boolean }): LastMeasured[] {
+  const stale = docker?.stale ?? [];
+  if (!docker?.containerd) return here.dataRoot ? stale : [];
+  return stale.filter((s) => (s.kind === 'volumes' ? here.dataRoot : here.containerdRoot));
 }
 
 /**

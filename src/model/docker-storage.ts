@@ -6,6 +6,7 @@ import { byText } from '../text/order.js';
 import { summarizeChurn, summarizeRecordChurn, type RepositoryChurn, type TaggedRecipe } from './churn.js';
 import { containerdFigures, type ContainerdFigures, type ContainerdRead } from './containerd-store.js';
 import { containerdUsage } from './containerd-usage.js';
+import type { LastMeasured, StaleKind } from './last-measured.js';
 
 /**
  * Per-category byte figures, counted the way the matching prune counts them.
@@ -316,6 +317,25 @@ export interface DockerStorage {
   dataRootMetadataBytes: number | null;
   /** Images containers were started from since the last run (the daemon's events), so a short job's image counts as used; null when not asked. */
   startedSinceLastRun: StartedImages | null;
+  /** The sizes this run lacks, as last measured (with their age): never this run's figures. Empty when every size is fresh. */
+  stale: LastMeasured[];
+}
+
+/**
+ * Pure: the sources the daemon answered for without their sizes this run:
+ * containers' and volumes' when the walk ran out, every one when all of
+ * /system/df did (API 1.41). On the containerd store containerd's own
+ * records size images, containers and build cache.
+ */
+export function unsizedKinds(d: DockerStorage): StaleKind[] {
+  if (d.source !== 'api') return [];
+  const own = !d.containerd?.figures;
+  return [
+    ...(own && !d.images ? (['images', 'dangling-images'] as const) : []),
+    ...(own && !d.containers ? (['containers'] as const) : []),
+    ...(!d.volumes ? (['volumes'] as const) : []),
+    ...(own && !d.buildCache ? (['build-cache'] as const) : []),
+  ];
 }
 
 export interface StartedImages {
@@ -402,6 +422,7 @@ export function buildDockerStorage(input: DockerStorageInput): DockerStorage {
     containerd,
     dataRootMetadataBytes: metadataOf(input),
     startedSinceLastRun: input.startedSinceLastRun ?? null,
+    stale: [],
   };
 }
 

@@ -1,20 +1,29 @@
 import { isRunning } from './docker-storage.js';
 import { summaryRow } from './filesystems.js';
 import type { Measurements } from './results.js';
+import type { Attribution } from './attribution.js';
 import type { HistoryRecord, Observed } from './history.js';
 
 /** Pure: what this run really measured (the alerts' and the vault items' rule for "cleared"). */
 export function observedOf(run: Measurements): Observed {
   const fs = run.filesystem?.data;
   const pressure = { data: run.pressure?.data, status: run.pressure?.status };
+  const d = run.docker?.data;
   return {
     // A cut-short assessment is no evidence that anything stopped firing.
     assessed: pressure.status === 'ok' && pressure.data !== undefined && pressure.data.historyKnown !== false,
     filesystems: (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined).map((f) => f.mountpoint),
     looked: (fs?.filesystems ?? []).map((f) => f.mountpoint),
     btrfs: (run.btrfs?.data?.filesystems ?? []).filter((b) => b.assessment !== null).map((b) => b.mountpoint),
-    dockerSizes: !!run.docker?.data?.images,
+    // Every size, walk included: a run that kept its last measured sizes did not look at them.
+    dockerSizes: !!(d?.images && d.containers && d.volumes && d.buildCache),
   };
+}
+
+/** kind → bytes; without outside-docker when Docker left sizes unmeasured (that remainder then holds them too). */
+function recordedSources(a: Attribution | null): Record<string, number> {
+  const kept = (a?.sources ?? []).filter((s) => s.kind !== 'outside-docker' || a!.stale.length === 0);
+  return Object.fromEntries(kept.map((s) => [s.kind, s.bytes]));
 }
 
 /** Pure: what this run measured → the record the history keeps. */
@@ -41,7 +50,7 @@ export function buildRecord(run: Measurements, host: string, at: Date, runId: st
       usedPct: f.usedPct!,
       inodesUsedPct: f.inodesUsedPct ?? null,
     })),
-    sources: assessed ? Object.fromEntries((pressure?.attribution?.sources ?? []).map((s) => [s.kind, s.bytes])) : {},
+    sources: assessed ? recordedSources(pressure?.attribution ?? null) : {},
     driver: docker?.engine?.driver ?? null,
     counts:
       docker?.images && docker.containers && docker.volumes && docker.buildCache

@@ -77,5 +77,7 @@ export function safeCleanup(findings: readonly Finding[], plan: RemediationPlan 
 /** The biggest source in df's used bytes, as the Verdict line names it. */
 export function topSourceKind(a: Attribution | null): SourceKind | 'none' | 'unknown' {
   if (!a) return 'unknown';
-  return a.sources.find((s) => s.countsInUsed && s.bytes > 0)?.kind ?? 'none';
+  const top = a.sources.find((s) => s.countsInUsed && s.bytes > 0)?.kind ?? 'none';
+  // That remainder holds what Docker did not size this run: no recipe may read it as outside Docker.
+  return top === 'outside-docker' && a.stale.length > 0 ? 'unknown' : top;
 }

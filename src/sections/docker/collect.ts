@@ -3,10 +3,12 @@ import { attributeDangling, recordStep, type TaggedRecipe } from '../../model/ch
 import {
   buildDockerStorage,
   isDangling,
+  unsizedKinds,
   type ContainerdInput,
   type DockerStorage,
   type StartedImages,
 } from '../../model/docker-storage.js';
+import { lastMeasured, type LastMeasured, type StaleKind } from '../../model/last-measured.js';
 import type { Blocked } from '../../parse/blocked.js';
 import type { ContainerLogFiles } from '../../parse/container-logs.js';
 import {
@@ -15,6 +17,7 @@ import {
   parseVolumeListing,
   type DfBuildRecord,
   type DfImage,
+  type DfVolume,
   type SystemDf,
 } from '../../parse/docker-df.js';
 import { apiAtLeast, type EngineIdentity } from '../../parse/docker-engine.js';
@@ -130,13 +133,14 @@ async function collectViaApi(
     : { byId: {}, tagged: [], problem: null };
   const store = await storePromise;
   const started = await startedPromise;
-  const data: DockerStorage = {
+  const assembled: DockerStorage = {
     ...(await assemble(ctx, engine, df, dfProblem, logsRead.logs, logsRead.reason, 'api', orphans, churn, {
       ...store,
       startedSinceLastRun: started,
     })),
     walkProblem,
   };
+  const data = { ...assembled, stale: await lastSizes(ctx, unsizedKinds(assembled)) };
   if (timedOut)
     return {
       status: 'timeout',
@@ -187,6 +191,13 @@ export function dockerProblems(p: {
   return out.length ? out.join('; ') : null;
 }
 
+/** What the history last measured of the sizes this run lacks (none known without a journal). */
+async function lastSizes(ctx: SectionContext, kinds: readonly StaleKind[]): Promise<LastMeasured[]> {
+  if (kinds.length === 0) return [];
+  const history = await ctx.shared.history(ctx.deadline - 100);
+  return lastMeasured(history.records, kinds, ctx.startedAt);
+}
+
 /** Only the overlay2 graph driver keeps layers in `<root>/overlay2` with a layerdb (not the containerd image store). */
 function startOverlayOrphans(
   ctx: SectionContext,
@@ -210,17 +221,26 @@ function walkReason(err: unknown): string {
   return `container and volume sizes: GET /system/df?type=container&type=volume gave ${err instanceof TimeoutError ? why : `an error (${why})`}`;
 }
 
+/** The plain lists (images, containers, volumes), which cost the daemon nothing; null where one did not answer. */
+async function plainLists(
+  ctx: SectionContext,
+  versioned: (p: string) => string,
+): Promise<{ listing: SystemDf | null; volumes: DfVolume[] | null }> {
+  const timeout = listingTimeout(ctx);
+  const [listing, volumes] = await Promise.all([
+    getCheapListing(ctx.options.docker, versioned, timeout).catch(() => null),
+    getVolumeListing(ctx.options.docker, versioned, timeout).then(parseVolumeListing, () => null),
+  ]);
+  return { listing, volumes };
+}
+
 /** Containers and volumes by name, without sizes, from the lists that cost the daemon nothing. */
 async function listedWithoutSizes(
   ctx: SectionContext,
   versioned: (p: string) => string,
 ): Promise<Pick<SystemDf, 'containers' | 'volumes'>> {
-  const timeout = listingTimeout(ctx);
-  const [listing, volumes] = await Promise.all([
-    getCheapListing(ctx.options.docker, versioned, timeout).catch(() => null),
-    getVolumeListing(ctx.options.docker, versioned, timeout).catch(() => []),
-  ]);
-  return { containers: listing?.containers ?? [], volumes: parseVolumeListing(volumes) };
+  const { listing, volumes } = await plainLists(ctx, versioned);
+  return { containers: listing?.containers ?? [], volumes: volumes ?? [] };
 }
 
 /** `the daemon reported implausible sizes (3 figures, e.g. image sha256:ea2a48056cae Size 8.67e+289): sizes treated as unknown` */
@@ -230,8 +250,10 @@ export function implausibleReason(implausible: SystemDf['implausible']): string 
 }
 
 /** When /system/df fails: the lists that cost the daemon nothing, without sizes it must compute. */
-function cheapListing(ctx: SectionContext, versioned: (p: string) => string): Promise<SystemDf | null> {
-  return getCheapListing(ctx.options.docker, versioned, listingTimeout(ctx));
+async function cheapListing(ctx: SectionContext, versioned: (p: string) => string): Promise<SystemDf | null> {
+  const { listing, volumes } = await plainLists(ctx, versioned);
+  if (!listing) return null;
+  return volumes ? { ...listing, volumes, unsized: ['containers', 'volumes'] } : listing;
 }
 
 /** The plain lists answer in milliseconds: at most 2 s, and half of what is left, so the section still ends in time. */

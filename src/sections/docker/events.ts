@@ -34,7 +34,7 @@ export async function startedSinceLastRun(
       // A past second: the daemon answers at once (an `until` still to come held the answer up to 1 s).
       // The next run starts from this run's start, so no event falls between two runs' windows.
       Math.floor(Date.now() / 1000),
-      callTimeout(ctx.deadline, EVENTS_TIMEOUT_MS),
+      callTimeout(ctx.deadline, EVENTS_TIMEOUT_MS, 200),
     );
     return { since: last.at, imageIds: imagesStarted(starts, images), mayHaveDropped };
   } catch {

@@ -13,6 +13,8 @@ export function dockerJson(d: DockerStorage | undefined): Record<string, unknown
       imageStore: d.engine?.imageStore ?? null,
       dfProblem: d.dfProblem,
       walkProblem: d.walkProblem,
+      // Sizes this run lacks, as last measured: `measuredAt` and `ageSeconds` say how old; never this run's figures.
+      stale: d.stale,
       images: d.images && { ...d.images, items: d.df?.images ?? [] },
       containers: d.containers && { ...d.containers, items: d.df?.containers ?? [] },
       volumes: d.volumes && { ...d.volumes, items: d.df?.volumes ?? [] },

@@ -1,8 +1,10 @@
 import { isDangling, isRunning, uniqueOf, type DockerStorage } from '../../model/docker-storage.js';
 import { formatBytes } from '../../text/bytes.js';
+import { formatDuration } from '../../text/duration.js';
 import { inline } from '../../text/escape.js';
 import { table } from '../../render/table.js';
 import { byText } from '../../text/order.js';
+import { staleLine, type StaleKind } from '../../model/last-measured.js';
 
 /** Items per "Largest …" list; the rest is one tail line, so the section stays small on any host. */
 export const TOP_N = 5;
@@ -15,6 +17,8 @@ export function dockerMarkdown(d: DockerStorage): string[] {
   if (d.dfProblem) lines.push(`Sizes unknown this run: ${inline(d.dfProblem)}.`);
   else if (d.walkProblem)
     lines.push(`Sizes unknown this run: ${inline(d.walkProblem)}; images and build cache are exact.`);
+  const stale = staleLine(d.stale);
+  if (stale) lines.push(stale);
   lines.push('', ...summaryTable(d), '');
   const orphans = overlayOrphansLine(d);
   if (orphans) lines.push(orphans);
@@ -72,7 +76,7 @@ function summaryTable(d: DockerStorage): string[] {
       `unique ${b(i.uniqueBytes)}, shared ${b(i.sharedBytes)}; dangling ${b(i.dangling.reclaimableBytes)} (\`docker image prune\`); all unused: \`prune -a\`${i.heldByBuildCacheBytes ? `; ${b(i.heldByBuildCacheBytes)} also held by BuildKit's records (freed only with them)` : ''}`,
     ]);
   } else if (d.df) {
-    rows.push(['Images', `${d.df.images.length}`, '?', '?', 'sizes unknown this run']);
+    rows.push(['Images', `${d.df.images.length}`, '?', '?', unknownDetail(d, 'images', 'dangling-images')]);
   }
   const c = d.containers;
   if (c) {
@@ -85,7 +89,13 @@ function summaryTable(d: DockerStorage): string[] {
     ]);
   } else if (d.df) {
     const running = d.df.containers.filter(isRunning).length;
-    rows.push(['Containers', `${d.df.containers.length}: ${running} running`, '?', '?', 'sizes unknown this run']);
+    rows.push([
+      'Containers',
+      `${d.df.containers.length}: ${running} running`,
+      '?',
+      '?',
+      unknownDetail(d, 'containers'),
+    ]);
   }
   const v = d.volumes;
   if (v) {
@@ -98,7 +108,7 @@ function summaryTable(d: DockerStorage): string[] {
       `unused ${b(v.unusedBytes)}${v.reclaimableAllBytes !== v.reclaimableBytes ? ` (\`docker volume prune --all\`: ${b(v.reclaimableAllBytes)})` : ''}${unknown}`,
     ]);
   } else if (d.df && d.df.unsized.includes('volumes')) {
-    rows.push(['Volumes', `${d.df.volumes.length}`, '?', '?', 'sizes unknown this run']);
+    rows.push(['Volumes', `${d.df.volumes.length}`, '?', '?', unknownDetail(d, 'volumes')]);
   }
   const bc = d.buildCache;
   if (bc) {
@@ -114,7 +124,8 @@ function summaryTable(d: DockerStorage): string[] {
       b(bc.reclaimableBytes),
       `in use ${b(bc.inUseBytes)}; ${types || 'empty'}`,
     ]);
-  }
+  } else if (d.stale.some((x) => x.kind === 'build-cache'))
+    rows.push(['Build cache', '?', '?', '?', unknownDetail(d, 'build-cache')]);
   const l = d.logs;
   const settings = l.unboundedContainers
     ? `${l.unboundedContainers} json-file logs without max-size (${b(l.unboundedBytes)}): they grow until the disk is full`
@@ -133,6 +144,16 @@ function summaryTable(d: DockerStorage): string[] {
       : ['Container logs', '?', '?', '?', `not measured: ${inline(l.reason ?? 'unknown')}`],
   );
   return table(['Category', 'Objects', 'Size', 'Reclaimable', 'Detail'], rows);
+}
+
+/** `sizes unknown this run (last measured 30.0 MiB, 12 min ago)`: a row's kinds, when one run measured them all. */
+function unknownDetail(d: DockerStorage, ...kinds: StaleKind[]): string {
+  const last = kinds.map((k) => d.stale.find((s) => s.kind === k));
+  const first = last[0];
+  const known = first?.ageSeconds != null && last.every((s) => s?.bytes != null && s.measuredAt === first.measuredAt);
+  return known
+    ? `sizes unknown this run (last measured ${formatBytes(last.reduce((a, s) => a + s!.bytes!, 0))}, ${formatDuration(first.ageSeconds! * 1000)} ago)`
+    : 'sizes unknown this run';
 }
 
 function detailLines(d: DockerStorage): string[] {

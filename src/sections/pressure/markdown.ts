@@ -2,20 +2,26 @@ import { formatBytes } from '../../text/bytes.js';
 import { code, inline, markdownOfPlain } from '../../text/escape.js';
 import { table } from '../../render/table.js';
 import type { PressureData } from '../../model/pressure.js';
-import type { Attribution } from '../../model/attribution.js';
+import type { Attribution, Source } from '../../model/attribution.js';
 import { byText } from '../../text/order.js';
+import { staleLine } from '../../model/last-measured.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */
 const MAX_RATIOS = 10;
 
 const share = (part: number, whole: number) => (whole > 0 ? `${Math.round((part / whole) * 100)}%` : '—');
 
+/** A source's kind; the remainder says when it holds what Docker did not size this run. */
+function kindLabel(s: Source, a: Attribution): string {
+  return s.kind === 'outside-docker' && a.stale.length ? `${s.kind} (with what Docker did not size this run)` : s.kind;
+}
+
 /** The split of one filesystem's used bytes, with what does not add up and why. */
 function sourcesTable(a: Attribution): string[] {
   const rows = table(
     ['Source', 'Bytes', 'Share of used', 'Reclaimable'],
     a.sources.map((s) => [
-      `${s.kind}${s.countsInUsed ? '' : ' (not in used)'}`,
+      `${kindLabel(s, a)}${s.countsInUsed ? '' : ' (not in used)'}`,
       formatBytes(s.bytes),
       s.countsInUsed ? share(s.bytes, a.usedBytes) : '—',
       formatBytes(s.reclaimableBytes),
@@ -27,6 +33,8 @@ function sourcesTable(a: Attribution): string[] {
       `Docker's figures exceed the filesystem's used bytes by ${formatBytes(-a.unattributedBytes)} (shared extents or volumes elsewhere).`,
     );
   for (const n of a.notes) lines.push(inline(n, 400));
+  const stale = staleLine(a.stale);
+  if (stale) lines.push(stale);
   return lines;
 }
 
@@ -42,7 +50,7 @@ export function pressureMarkdown(d: PressureData): string[] {
     const used = `${inline(a.mountpoint)} is ${a.usedPct}% used (${formatBytes(a.usedBytes)} of ${formatBytes(a.sizeBytes)})`;
     const named = top.map(
       (s, i) =>
-        `${i === 0 ? 'top source' : 'then'} ${s.kind} ${formatBytes(s.bytes)} (${share(s.bytes, a.usedBytes)} of used${s.reclaimableBytes > 0 ? `, ${formatBytes(s.reclaimableBytes)} reclaimable` : ''})`,
+        `${i === 0 ? 'top source' : 'then'} ${kindLabel(s, a)} ${formatBytes(s.bytes)} (${share(s.bytes, a.usedBytes)} of used${s.reclaimableBytes > 0 ? `, ${formatBytes(s.reclaimableBytes)} reclaimable` : ''})`,
     );
     const chunkNote = chunks
       ? `; btrfs: ${chunks.kind} ${formatBytes(chunks.bytes)} hold unallocated space metadata needs (see ## Btrfs)`
