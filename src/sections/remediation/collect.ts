@@ -75,6 +75,7 @@ export async function collectRemediation(
       historySince: since,
       btrfs: btrfs?.filesystems.find((b) => b.mountpoint === row.mountpoint) ?? null,
       outsideDockerBytes: outside,
+      deletedOpen: (pressure?.deletedOpen?.files ?? []).filter((f) => f.mountpoint === row.mountpoint),
     },
     policy,
   );
