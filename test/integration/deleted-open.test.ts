@@ -211,6 +211,35 @@ for (const engine of ['debian', 'newest'] as EngineName[]) {
       await s.docker(['rm', '-f', name]);
     });
 
+    it('a hostile file name and command line: escaped in the markdown, raw in JSON, no header, figure or table cell of their own', async () => {
+      const file = path.join(s.fs.mountpoint, `evil\n## Fake | \`tick\` \u001b[31m Disk: 99% .log`);
+      const argv0 = `## Fake cmd\nDisk: 99% | \`x\` \u202e`;
+      await execa('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1M', 'count=8', 'status=none']);
+      const child = execa('bash', ['-c', 'exec 3<"$0"; exec -a "$1" sleep 600', file, argv0], {
+        reject: false,
+        stdin: 'ignore',
+      });
+      holders.push({ kill: () => void child.kill('SIGKILL') });
+      await until(() => existsSync(`/proc/${child.pid}/fd/3`) && commOf(child.pid!) === 'sleep\n', 'the holder');
+      await rm(file);
+      const doc = await report(s);
+      const held = doc.deletedOpen.files.find((f: any) => f.path === file);
+      expect(held).toMatchObject({ holders: [{ pid: child.pid, fd: 3 }] });
+      expect(doc.deletedOpen.processes).toContainEqual({ pid: child.pid, uid: 0, command: `${argv0} 600` });
+      const md = await markdown(s);
+      expect(md).not.toMatch(/^## Fake/m);
+      expect(md).not.toMatch(/^Disk: 99/m);
+      expect(md).not.toContain('\u001b');
+      expect(md).not.toContain('\u202e');
+      const line = md.split('\n').find((l) => l.includes(`held by pid ${child.pid} `)) ?? '';
+      // The section's own guard takes `Disk:` out of anything but our Disk line.
+      expect(line).toContain(inline(file, 120).replace('Disk:', 'Disk\\:'));
+      expect(line).toContain(
+        `held by pid ${child.pid} \`\`## Fake cmd\\nDisk\\: 99% \\| \`x\` \\u{202e} 600\`\` (uid 0)`,
+      );
+      child.kill('SIGKILL');
+    });
+
     it('the largest files beside the biggest directories: as find -xdev sorts them, by allocated bytes, never across a mount, hostile names escaped', async () => {
       const tree = path.join(s.fs.mountpoint, 'tree');
       const nested = path.join(tree, 'nested');
