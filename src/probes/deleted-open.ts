@@ -16,7 +16,7 @@ const FDS_PER_RECORD = 32;
  * disk. First `<processes> <hidden>`: processes whose fd folder this user
  * may not read (another user's, as non-root) are counted, not seen.
  */
-const LIST_SCRIPT = `n=0 u=0
+export const LIST_SCRIPT = `n=0 u=0
 for d in /proc/[0-9]*/fd; do n=$((n + 1)); [ -r "$d" ] || u=$((u + 1)); done
 printf '%s %s\\0' "$n" "$u"
 find /proc/[0-9]*/fd/ -mindepth 1 -maxdepth 1 -lname '/*(deleted)' ! -lname '/memfd:*' -printf '%p\\0%l\\0' 2>/dev/null | head -z -n "$1"
@@ -30,7 +30,7 @@ exit 0`;
  * records never interleave). Arguments: the boundary, then `p<pid>`
  * followed by its fd numbers, per group.
  */
-const STAT_SCRIPT = `b=$1; shift
+export const STAT_SCRIPT = `b=$1; shift
 one() {
   p=$1; shift
   (
