@@ -8,6 +8,7 @@ import { describeEngine } from '../helpers/describe-engine.js';
 import { startDockerd, type DockerSandbox } from '../helpers/dockerd.js';
 import type { EngineName } from '../helpers/modern-engine.js';
 import { parseReport, runPreflight } from '../helpers/preflight.js';
+import { logLines } from '../helpers/scenarios.js';
 import { formatBytes } from '../../src/text/bytes.js';
 import { inline } from '../../src/text/escape.js';
 
@@ -143,18 +144,7 @@ for (const engine of ['debian', 'newest'] as EngineName[]) {
 
     it("a container's log deleted under the running daemon: named as that container's, held by dockerd", async () => {
       const name = 'pf-held-log';
-      await s.docker([
-        'run',
-        '-d',
-        '--network',
-        'none',
-        '--name',
-        name,
-        'pf-base:1',
-        'sh',
-        '-c',
-        'yes 0123456789012345678901234567890123456789 | head -n 2800000; exec sleep 600',
-      ]);
+      await logLines(s, name, 2_800_000, true);
       const id = (await s.docker(['inspect', '-f', '{{.Id}}', name])).trim();
       const log = path.join(s.dataRoot, 'containers', id, `${id}-json.log`);
       // The daemon writes the log on its own time: wait until it stops growing.
