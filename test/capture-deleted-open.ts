@@ -1,6 +1,6 @@
 // Captures test/fixtures/deleted-open/: the two children of src/probes/deleted-open.ts, as root, around a file deleted while held. Run: npx tsx test/capture-deleted-open.ts
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { LIST_SCRIPT, STAT_SCRIPT } from '../src/probes/deleted-open.js';
 const dir = '/tmp/pf-cap';
 rmSync(dir, { recursive: true, force: true });
