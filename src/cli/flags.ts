@@ -315,7 +315,7 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: RUNS,
     default: 'off',
     key: 'scanOutside',
-    text: 'when outside-docker leads, list the biggest directories even below the warning tier (a bounded du -x)',
+    text: 'when outside-docker leads, list the biggest directories and largest files even below the warning tier (a bounded du -x and find -xdev)',
   }),
   flag({
     name: 'journal',

@@ -18,6 +18,7 @@ export type SourceKind =
   | 'docker-metadata'
   | 'containerd-garbage'
   | 'containerd-other-clients'
+  | 'deleted-open'
   | 'outside-docker';
 
 export interface Source {
@@ -61,6 +62,7 @@ export const SOURCE_LABELS: Record<SourceKind, string> = {
   'docker-metadata': "Docker's and containerd's own files (state, metadata)",
   'containerd-garbage': "containerd's unreferenced content and snapshots (its GC removes them)",
   'containerd-other-clients': 'other clients of the same containerd (other namespaces)',
+  'deleted-open': 'deleted files still held open by a process',
   'outside-docker': 'outside Docker',
 };
 
@@ -87,6 +89,8 @@ export function attribute(
   here: { dataRoot: boolean; containerdRoot: boolean },
   /** Why Docker's figures are absent (one sentence), when they are. */
   dockerNote: string | null,
+  /** What deleted files still held open hold on this filesystem: no folder lists them, so no other source counts them. */
+  heldDeletedBytes = 0,
 ): Attribution {
   const used = fs.usedBytes ?? 0;
   const sources: Source[] = [];
@@ -142,6 +146,8 @@ export function attribute(
       "On btrfs, layers share extents (copy-on-write): per-object sizes count a shared extent once per object, so Docker's figures can exceed what the filesystem uses, and outside-docker is then a lower bound.",
     );
   }
+  // Freed when their holders close them: all of it is reclaimable, by a person (the plan's step).
+  if (heldDeletedBytes > 0) sources.push(source('deleted-open', heldDeletedBytes, heldDeletedBytes));
   const counted = sources.filter((s) => s.countsInUsed).reduce((a, s) => a + s.bytes, 0);
   sources.push(source('outside-docker', used - counted, 0));
   sources.sort((a, b) => b.bytes - a.bytes || byText(a.kind, b.kind));

@@ -1,4 +1,5 @@
 import type { Attribution } from './attribution.js';
+import type { DeletedOpenReport } from './deleted-open.js';
 import type { Finding } from './findings.js';
 
 export interface PressureData {
@@ -9,6 +10,10 @@ export interface PressureData {
   /** When outside-docker leads: the biggest directories outside the data root. */
   outsideDocker: { path: string; bytes: number; largestChild: { path: string; bytes: number } | null }[] | null;
   outsideDockerProblem: string | null;
+  /** Beside the biggest directories: the largest files outside the data root (allocated bytes, never across a mount). */
+  largestFiles: LargeFile[] | null;
+  /** Deleted files still held open on the measured filesystems; null when the scan did not run. */
+  deletedOpen: DeletedOpenReport | null;
   pressure: { mountpoint: string; ratio: number | null }[];
   findings: Finding[];
   /**
@@ -16,4 +21,11 @@ export interface PressureData {
    * this run's tiers are no evidence for the alert state (not recorded as assessed).
    */
   historyKnown: boolean;
+}
+
+/** One of the largest files: allocated bytes (what it holds on disk, as du counts) and its apparent size. */
+export interface LargeFile {
+  path: string;
+  bytes: number;
+  sizeBytes: number;
 }

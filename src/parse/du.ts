@@ -43,3 +43,26 @@ export function biggestDirectories(
     return { path: dir.path, bytes: dir.bytes, largestChild: children[0] ?? null };
   });
 }
+
+export interface FileEntry {
+  /** Allocated bytes (st_blocks × 512). */
+  bytes: number;
+  /** Apparent size. */
+  sizeBytes: number;
+  path: string;
+}
+
+/**
+ * `find … -printf '%b %s %p\0' | sort -z -rn | head -z` output: NUL-terminated
+ * `BLOCKS SIZE PATH` records (512-byte blocks; -0 keeps a path holding a
+ * newline one record). Sample record: `614400 314572800 /srv/models/w.bin\0`
+ */
+export function parseLargestFiles(text: string): FileEntry[] {
+  const out: FileEntry[] = [];
+  for (const record of text.split('\0')) {
+    // Sample: `614400 314572800 /srv/models/w.bin`
+    const m = /^(\d+) (\d+) (\/.*)$/s.exec(record);
+    if (m) out.push({ bytes: Number(m[1]) * 512, sizeBytes: Number(m[2]), path: m[3]! });
+  }
+  return out.sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path));
+}

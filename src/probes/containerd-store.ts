@@ -4,6 +4,7 @@ import { openBolt } from '../parse/bbolt.js';
 import { readContainerdMeta, readSnapshotterMeta } from '../parse/containerd-meta.js';
 import type { ContainerdRead } from '../model/containerd-store.js';
 import { parseDu, type DuEntry } from '../parse/du.js';
+import { globLiteral } from '../text/escape.js';
 
 /*
  * The two bbolt files, base64 on stdout (binary through a text pipe), read
@@ -105,7 +106,7 @@ export async function getDataRootBytes(
 ): Promise<number | null> {
   const root = dataRoot.replace(/\/+$/, '');
   // du's --exclude takes a pattern: a name holding `*`, `?`, `[` or `\\` is matched as itself.
-  const excludes = skip.map((p) => `--exclude=${(p.startsWith('/') ? p : `${root}/${p}`).replace(/[*?[\\]/g, '\\$&')}`);
+  const excludes = skip.map((p) => `--exclude=${globLiteral(p.startsWith('/') ? p : `${root}/${p}`)}`);
   const res = await run('du', ['-x', '-0', '-B1', '-s', ...excludes, '--', root], timeoutMs);
   // du goes on past a folder it cannot read (exit 1): a part is no measure of the whole.
   return res.exitCode === 0 ? (parseDu(res.stdout).find((e) => e.path === root)?.bytes ?? null) : null;

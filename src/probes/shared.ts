@@ -12,6 +12,8 @@ import { getContainerdRoot, type ContainerdRootFound } from './containerd-root.j
 import { pathLookupCannotHang } from '../host/safe-lookup.js';
 import type { MountEntry } from '../parse/mountinfo.js';
 import { callTimeout, remainingMs, withTimeout } from '../host/deadline.js';
+import { EMPTY_SCAN, type DeletedOpenScan } from '../model/deleted-open.js';
+import { getDeletedOpen } from './deleted-open.js';
 
 export type DockerEngine =
   { reachable: true; identity: EngineIdentity } | { reachable: false; reason: string; error: unknown };
@@ -43,12 +45,20 @@ export interface SharedProbes {
    * once per run; null on the graph-driver store, or when it cannot be told.
    */
   containerdRoot(deadline: number): Promise<ContainerdRootFound | null>;
+  /**
+   * Deleted files still held open (/proc/<pid>/fd), scanned once per run,
+   * from the first call on (the pipeline starts it beside the probes);
+   * a later caller's deadline cuts only its own wait.
+   */
+  deletedOpen(deadline: number): Promise<DeletedOpenScan>;
 }
 
 /** Cheap calls answer in milliseconds; past this the daemon is in trouble. */
 const CHEAP_CALL_TIMEOUT_MS = 3000;
 /** A week of history reads in milliseconds; a journal on a hung disk must not hold the run. */
 const HISTORY_READ_TIMEOUT_MS = 3000;
+/** Two short children over /proc; past this a held file sits on a hung mount. */
+const DELETED_OPEN_TIMEOUT_MS = 5000;
 
 /**
  * Probes more than one section needs, memoised for the lifetime of one run
@@ -60,6 +70,7 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
   let state: ReturnType<typeof readState> | undefined;
   let mounts: Promise<MountEntry[]> | undefined;
   let containerd: Promise<ContainerdRootFound | null> | undefined;
+  let deleted: Promise<DeletedOpenScan> | undefined;
   const mountTable = () => {
     mounts ??= getMountTable();
     return mounts;
@@ -92,6 +103,13 @@ export function createSharedProbes(options: RunOptions, run: Runner, now: Date):
         );
       });
       return containerd;
+    },
+    deletedOpen(deadline) {
+      deleted ??= getDeletedOpen(run, callTimeout(deadline, DELETED_OPEN_TIMEOUT_MS));
+      return withTimeout(deleted, Math.max(1, remainingMs(deadline)), 'the /proc scan').catch((err: unknown) => ({
+        ...EMPTY_SCAN,
+        problem: errorMessage(err),
+      }));
     },
     history(deadline) {
       const history = readOnce().then((s) => s.window);

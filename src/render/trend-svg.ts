@@ -21,6 +21,7 @@ const LEGEND_X = 712;
 
 const COLOURS: Record<LayerKind, string> = {
   'outside-docker': '#9e9e9e',
+  'deleted-open': '#bab0ac',
   images: '#4e79a7',
   'dangling-images': '#a0cbe8',
   containers: '#f28e2b',

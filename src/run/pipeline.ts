@@ -56,6 +56,8 @@ export async function measure(options: RunOptions, shareOfBudget = 1): Promise<M
   // The socket's check first: /system/df waits for it. Then the history read, alongside every probe, done when Storage Pressure needs it.
   shared.dockerSocket(sectionsDeadline).catch(() => undefined);
   void shared.history();
+  // Deleted files still held open: two short children, done long before Storage Pressure counts them.
+  void shared.deletedOpen(sectionsDeadline);
   const results = await runSections(
     SECTIONS,
     sectionsDeadline,

@@ -106,3 +106,8 @@ export function xml(value: string, max = MAX_INLINE): string {
     .replace(SURROGATES, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)
     .replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
 }
+
+/** A name as a glob pattern (find's -path, du's --exclude) that matches only itself: `*`, `?`, `[` and `\\` escaped. */
+export function globLiteral(name: string): string {
+  return name.replace(/[*?[\\]/g, '\\$&');
+}

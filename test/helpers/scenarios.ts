@@ -66,10 +66,14 @@ export async function buildMixedScenario(s: DockerSandbox): Promise<MixedScenari
   };
 }
 
-/** A stopped container `name` (from pf-base:1) whose json-file log holds `lines` lines of 41 bytes (~118 bytes each on disk). */
-export async function logLines(s: DockerSandbox, name: string, lines: number): Promise<void> {
+/**
+ * A stopped container `name` (from pf-base:1) whose json-file log holds `lines` lines of 41 bytes (~118 bytes each
+ * on disk); with `running`, started detached and left running (asleep) once it wrote them, its log still open.
+ */
+export async function logLines(s: DockerSandbox, name: string, lines: number, running = false): Promise<void> {
   await s.docker([
     'run',
+    ...(running ? ['-d'] : []),
     '--network',
     'none',
     '--name',
@@ -77,6 +81,6 @@ export async function logLines(s: DockerSandbox, name: string, lines: number): P
     'pf-base:1',
     'sh',
     '-c',
-    `yes 0123456789012345678901234567890123456789 | head -n ${lines}`,
+    `yes 0123456789012345678901234567890123456789 | head -n ${lines}${running ? '; exec sleep 600' : ''}`,
   ]);
 }

@@ -120,6 +120,14 @@ function prepareUser(sandbox: DockerSandbox): UserRun {
   return { sandbox, stage, home };
 }
 
+function readlinkOr(link: string): string {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return '';
+  }
+}
+
 function cleanupUser(u: UserRun | undefined): void {
   if (!u) return;
   rmSync(u.stage, { recursive: true, force: true });
@@ -223,6 +231,32 @@ describeWith([...ENGINE_TOOLS, 'setpriv', 'unshare'], `./preflight as uid ${UID}
     expect(docker.find((l) => l.startsWith('| Containers |'))).toMatch(/\| 1: 0 running, 1 stopped \| 5\.0 MiB \|/);
     expect(docker.find((l) => l.startsWith('| Volumes |'))).toMatch(/\| 3\.0 MiB \|/);
     expect(out).toMatch(/^Disk: \d+% used \(.* on .*\/mnt\)$/m);
+  });
+
+  it("deleted files root's processes hold: not seen, and said in one line", async () => {
+    const file = path.join(s.fs.mountpoint, 'held-by-root.log');
+    await execa('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1M', 'count=20', 'status=none']);
+    const holder = execa('sh', ['-c', 'exec 3<"$0"; exec sleep 600', file], { reject: false, stdin: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && !readlinkOr(`/proc/${holder.pid}/fd/3`).endsWith('held-by-root.log'); i += 1)
+        await new Promise((r) => setTimeout(r, 100));
+      rmSync(file);
+      const [json, md] = [await run(['--format', 'json']), await run([])];
+      expect(json.stderr).toBe('');
+      const scan = parseReport(json.stdout).deletedOpen;
+      expect(scan.processesHidden).toBeGreaterThan(0);
+      expect(scan.processesHidden).toBeLessThan(scan.processesScanned);
+      expect(scan.files.filter((f: any) => f.holders.some((h: any) => h.pid === holder.pid))).toEqual([]);
+      expect(parseReport(json.stdout).attribution.sources.map((x: any) => x.kind)).not.toContain('deleted-open');
+      const lines = md.stdout.split('\n').filter((l) => l.startsWith('Deleted'));
+      // Counted in the run that printed it (processes come and go between runs).
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^Deleted files still held open: the open files of \d+ of \d+ processes are not visible to this user \(run as root to see them\)\.$/,
+      );
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it('the data root not mounted at all (the agents container): the same sizes, and "does not exist here" once per section', async () => {

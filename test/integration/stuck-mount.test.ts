@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -23,12 +23,15 @@ async function blockedOn(dir: string, bindfsPid: number): Promise<number[]> {
 describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP)', () => {
   let dir = '';
   let bindfsPid = 0;
+  /** Holds a file deleted on the mount: stat through its /proc fd link blocks while the daemon is stopped. */
+  let holderPid = 0;
   beforeAll(async () => {
     dir = await mkdtemp('/tmp/pf-stuck-');
     await mkdir(path.join(dir, 'src'));
     await mkdir(path.join(dir, 'dst'));
-    // -f: stay in the foreground, so the pid we hold is the FUSE daemon.
-    const bindfs = execa('bindfs', ['-f', path.join(dir, 'src'), path.join(dir, 'dst')], {
+    // -f: stay in the foreground, so the pid we hold is the FUSE daemon. hard_remove: an unlinked open
+    // file is deleted, not renamed to .fuse_hidden*, so its holder's fd link says "(deleted)".
+    const bindfs = execa('bindfs', ['-f', '-o', 'hard_remove', path.join(dir, 'src'), path.join(dir, 'dst')], {
       reject: false,
       stdin: 'ignore',
     });
@@ -37,6 +40,12 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
       if ((await readFile('/proc/self/mountinfo', 'utf8')).includes(`${dir}/dst`)) break;
       await sleep(100);
     }
+    const held = path.join(dir, 'dst', 'held.log');
+    await writeFile(held, 'x'.repeat(65536));
+    const holder = execa('sh', ['-c', 'exec 3<"$0"; exec sleep 600', held], { reject: false, stdin: 'ignore' });
+    holderPid = holder.pid!;
+    for (let i = 0; i < 50 && !(await readlink(`/proc/${holderPid}/fd/3`).catch(() => '')); i += 1) await sleep(100);
+    await rm(held);
     process.kill(bindfsPid, 'SIGSTOP');
   });
   afterAll(async () => {
@@ -47,6 +56,7 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
         /* gone */
       }
     }
+    if (holderPid) process.kill(holderPid, 'SIGKILL');
     await unmountUnder(path.join(dir, 'dst'));
     if (bindfsPid) {
       try {
@@ -75,6 +85,27 @@ describeWith(['bindfs', 'mount'], 'a FUSE mount whose daemon is stopped (SIGSTOP
     expect(doc.filesystems.find((f: { mountpoint: string }) => f.mountpoint === '/').sizeBytes).toBeGreaterThan(0);
     await sleep(300);
     expect(await blockedOn(`${dir}/dst`, bindfsPid)).toEqual([]);
+  });
+
+  it('a deleted file held open on the mount: the run ends within its budget, says what gave no answer, and leaves no stat behind', async () => {
+    const run = await runPreflight(['--budget', '10', '--format', 'json', '--path', `${dir}/dst`]);
+    expect(run.exitCode).toBe(0);
+    expect(run.elapsedMs).toBeLessThan(11_000);
+    const scan = parseReport(run.stdout).deletedOpen;
+    expect(scan.problem).toMatch(/^some held files gave no answer in [\d.]+ s \(a hung mount\?\)$/);
+    expect(scan.unmeasured).toBeGreaterThanOrEqual(1);
+    const md = await runPreflight(['--budget', '10', '--path', `${dir}/dst`]);
+    expect(md.stdout).toMatch(
+      /^Deleted files still held open: some held files gave no answer in [\d.]+ s \(a hung mount\?\) \(\d+ not measured\)\.$/m,
+    );
+    await sleep(300);
+    // The stat child's own format: any process still running it is one we left blocked.
+    const left: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+      if (cmd.includes('%n %u %Hd:%Ld')) left.push(Number(entry));
+    }
+    expect(left).toEqual([]);
   });
 
   it('the markdown names the stuck mount and still prints the Disk line', async () => {

@@ -101,6 +101,8 @@ describe('Pressure line', () => {
       containerdAttribution: null,
       outsideDocker: null,
       outsideDockerProblem: null,
+      largestFiles: null,
+      deletedOpen: null,
       findings: [],
       historyKnown: true,
       pressure: Array.from({ length: n }, (_, i) => ({ mountpoint: `/m/${i}`, ratio: i / 100 })),

@@ -14,6 +14,7 @@ export const GAP_MS = HOUR;
  */
 export const LAYER_KINDS = [
   'outside-docker',
+  'deleted-open',
   'images',
   'dangling-images',
   'containers',

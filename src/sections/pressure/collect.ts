@@ -3,7 +3,8 @@ import { attribute, pressureRatio } from '../../model/attribution.js';
 import { alertKey, findFindings, tiers } from '../../model/findings.js';
 import { summaryRow, type FilesystemRow } from '../../model/filesystems.js';
 import { biggestDirectories } from '../../parse/du.js';
-import { getBiggestDirs } from '../../probes/du.js';
+import { getBiggestDirs, getLargestFiles } from '../../probes/du.js';
+import { deletedOpenReport, heldOn } from '../../model/deleted-open.js';
 import { callTimeout } from '../../host/deadline.js';
 import { activeAlerts } from '../../model/trend/alerts.js';
 import { formatBytes } from '../../text/bytes.js';
@@ -11,6 +12,8 @@ import { type Collected, type SectionContext } from '../types.js';
 import type { PressureData } from '../../model/pressure.js';
 
 const DU_TIMEOUT_MS = 20_000;
+/** The largest files named beside the biggest directories. */
+const LARGEST_FILES = 10;
 
 export async function collectPressure(ctx: SectionContext): Promise<Collected<PressureData>> {
   const { filesystem: fsPart, docker: dockerPart, btrfs: btrfsPart } = ctx.measured;
@@ -24,6 +27,11 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
   const btrfsFs = btrfsPart?.data?.filesystems ?? [];
   const btrfsOfRow = row ? (btrfsFs.find((b) => b.mountpoint === row.mountpoint) ?? null) : null;
   const dockerOnRow = !!row && row.roles.includes('docker-data-root') && docker?.source === 'api';
+  // Deleted files still held open: the pipeline started the scan; placed on the measured filesystems here.
+  const scan = await ctx.shared.deletedOpen(ctx.deadline - 100);
+  const names = new Map((docker?.df?.containers ?? []).map((c) => [c.id, c.name]));
+  const deletedOpen = deletedOpenReport(scan, filesystems, names);
+  const held = (r: FilesystemRow) => heldOn(scan.files, r.deviceNumber);
   const placement = (r: FilesystemRow) => ({
     dataRoot: r.roles.includes('docker-data-root') && docker?.source === 'api',
     containerdRoot: r.roles.includes('containerd-root'),
@@ -42,6 +50,7 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
               : docker && !dockerOnRow
                 ? `Docker's data root (${docker.engine?.rootDir ?? 'unknown'}) is not on ${row.mountpoint} or not visible from here: Docker's bytes are not part of this split.`
                 : null,
+          held(row),
         )
       : null;
 
@@ -55,9 +64,11 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
           btrfsFs.find((b) => b.mountpoint === containerdRow.mountpoint) ?? null,
           placement(containerdRow),
           null,
+          held(containerdRow),
         )
       : null;
   let outsideDocker: PressureData['outsideDocker'] = null;
+  let largestFiles: PressureData['largestFiles'] = null;
   let outsideDockerProblem: string | null = null;
   // du walks the filesystem: only when there is pressure to explain, or when asked.
   const pressed = (row?.usedPct ?? 0) >= tiers({ diskHighPct: ctx.options.diskThresholdPct }).warn;
@@ -70,17 +81,16 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
     outsideDockerProblem = `not scanned: ${row.usedPct}% used is below the ${tiers({ diskHighPct: ctx.options.diskThresholdPct }).warn}% warning tier (--scan-outside scans anyway)`;
   } else if (attribution && attribution.sources[0]?.kind === 'outside-docker' && row) {
     const dataRoot = fsPart?.data?.docker.path ?? null;
-    try {
-      const entries = await getBiggestDirs(
-        ctx.run,
-        row.mountpoint,
-        dataRoot,
-        callTimeout(ctx.deadline, DU_TIMEOUT_MS, 300),
-      );
-      outsideDocker = biggestDirectories(entries, row.mountpoint);
-    } catch (err) {
-      outsideDockerProblem = errorMessage(err);
-    }
+    const timeout = callTimeout(ctx.deadline, DU_TIMEOUT_MS, 300);
+    // Both walk the same tree, at once: the directories, and the largest files in them.
+    const [dirs, files] = await Promise.allSettled([
+      getBiggestDirs(ctx.run, row.mountpoint, dataRoot, timeout),
+      getLargestFiles(ctx.run, row.mountpoint, dataRoot, LARGEST_FILES, timeout),
+    ]);
+    if (dirs.status === 'fulfilled') outsideDocker = biggestDirectories(dirs.value, row.mountpoint);
+    else outsideDockerProblem = errorMessage(dirs.reason);
+    if (files.status === 'fulfilled') largestFiles = files.value;
+    else outsideDockerProblem ??= errorMessage(files.reason);
   }
   // Hysteresis holds what was firing when last looked at (the history only we write).
   const history = await ctx.shared.history(ctx.deadline - 50);
@@ -101,6 +111,8 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
       containerdAttribution,
       outsideDocker,
       outsideDockerProblem,
+      largestFiles,
+      deletedOpen,
       pressure: filesystems.map((f) => ({ mountpoint: f.mountpoint, ratio: pressureRatio(f) })),
       findings,
       historyKnown: !(history.problem && history.records.length === 0),

@@ -15,6 +15,8 @@ export const pressureSection: Section<PressureData> = {
     attribution: d?.attribution ?? null,
     containerdAttribution: d?.containerdAttribution ?? null,
     outsideDocker: d?.outsideDocker ?? null,
+    largestFiles: d?.largestFiles ?? null,
+    deletedOpen: d?.deletedOpen ?? null,
     pressure: d?.pressure ?? [],
     findings: d?.findings ?? [],
   }),

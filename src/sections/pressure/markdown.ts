@@ -5,6 +5,7 @@ import type { PressureData } from '../../model/pressure.js';
 import type { Attribution, Source } from '../../model/attribution.js';
 import { byText } from '../../text/order.js';
 import { staleLine } from '../../model/last-measured.js';
+import { deletedOpenLines } from './deleted-open.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */
 const MAX_RATIOS = 10;
@@ -75,6 +76,12 @@ export function pressureMarkdown(d: PressureData): string[] {
   } else if (d.outsideDockerProblem) {
     lines.push(`Outside Docker: ${inline(d.outsideDockerProblem)}.`);
   }
+  if (d.largestFiles) {
+    // Allocated bytes, as du counts the directories above.
+    const files = d.largestFiles.map((f) => `${inline(f.path, 120)} ${formatBytes(f.bytes)}`);
+    lines.push(`Outside Docker, largest files: ${files.join('; ') || 'none found'}.`);
+  }
+  if (d.deletedOpen) lines.push(...deletedOpenLines(d.deletedOpen));
   // The highest ratios only: a thousand filesystems must not make a thousand-item line.
   const measured = d.pressure
     .filter((p) => p.ratio !== null)

@@ -79,6 +79,7 @@ export async function collectRemediation(
       btrfs: btrfs?.filesystems.find((b) => b.mountpoint === row.mountpoint) ?? null,
       outsideDockerBytes: outside,
       rules,
+      deletedOpen: (pressure?.deletedOpen?.files ?? []).filter((f) => f.mountpoint === row.mountpoint),
     },
     policy,
   );
