@@ -102,6 +102,7 @@ describe('Pressure line', () => {
       outsideDocker: null,
       outsideDockerProblem: null,
       findings: [],
+      growingObjects: [],
       historyKnown: true,
       pressure: Array.from({ length: n }, (_, i) => ({ mountpoint: `/m/${i}`, ratio: i / 100 })),
     }).find((l) => l.startsWith('Pressure'));

@@ -17,5 +17,6 @@ export const pressureSection: Section<PressureData> = {
     outsideDocker: d?.outsideDocker ?? null,
     pressure: d?.pressure ?? [],
     findings: d?.findings ?? [],
+    growingObjects: d?.growingObjects ?? [],
   }),
 };

@@ -4,6 +4,7 @@ import { table } from '../../render/table.js';
 import type { PressureData } from '../../model/pressure.js';
 import type { Attribution } from '../../model/attribution.js';
 import { byText } from '../../text/order.js';
+import { growingText } from '../../render/growing-objects.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */
 const MAX_RATIOS = 10;
@@ -47,7 +48,8 @@ export function pressureMarkdown(d: PressureData): string[] {
     const chunkNote = chunks
       ? `; btrfs: ${chunks.kind} ${formatBytes(chunks.bytes)} hold unallocated space metadata needs (see ## Btrfs)`
       : '';
-    lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}${chunkNote}.`);
+    const growing = d.growingObjects.length ? `; growing: ${d.growingObjects.map(growingText).join(', ')}` : '';
+    lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}${growing}${chunkNote}.`);
     lines.push('', ...sourcesTable(a));
   }
   const c = d.containerdAttribution;
