@@ -32,11 +32,24 @@ export function topObjects(items: readonly { name: string; bytes: number }[]): [
     .filter(([, bytes]) => Number.isSafeInteger(bytes));
 }
 
+// A name no longer than the cap in code units is within it in code points: most are, and need no count.
 const isName = (v: unknown): v is string =>
-  typeof v === 'string' && v !== '' && !v.includes('\0') && [...v].length <= OBJECT_NAME_MAX;
+  typeof v === 'string' &&
+  v !== '' &&
+  !v.includes('\0') &&
+  (v.length <= OBJECT_NAME_MAX || [...v].length <= OBJECT_NAME_MAX);
 const isBytes = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isFigure = (v: unknown): v is [string, number] =>
   Array.isArray(v) && v.length === 2 && isName(v[0]) && isBytes(v[1]);
+
+/** Largest first, each name once (a kind holds at most OBJECTS_PER_KIND: no set needed). */
+function inOrder(list: readonly [string, number][]): boolean {
+  for (let i = 1; i < list.length; i += 1) {
+    if (list[i]![1] > list[i - 1]![1]) return false;
+    for (let j = 0; j < i; j += 1) if (list[j]![0] === list[i]![0]) return false;
+  }
+  return true;
+}
 
 /**
  * A record's `objects` checked as every field of it is: known kinds only, at
@@ -48,10 +61,9 @@ export function validObjects(v: unknown): ObjectFigures | null {
   const out: ObjectFigures = {};
   for (const [kind, list] of Object.entries(v)) {
     if (!(OBJECT_KINDS as readonly string[]).includes(kind)) return null;
-    if (!Array.isArray(list) || list.length > OBJECTS_PER_KIND || !list.every(isFigure)) return null;
-    if (new Set(list.map(([name]) => name)).size !== list.length) return null;
-    if (list.some(([, bytes], i) => i > 0 && bytes > list[i - 1]![1])) return null;
-    out[kind as ObjectKind] = list.map(([name, bytes]) => [name, bytes]);
+    if (!Array.isArray(list) || list.length > OBJECTS_PER_KIND || !list.every(isFigure) || !inOrder(list)) return null;
+    // Pairs of a name and a number carry nothing else: the parsed list is kept as it is.
+    out[kind as ObjectKind] = list;
   }
   return out;
 }

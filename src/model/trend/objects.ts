@@ -39,26 +39,25 @@ export const MATERIAL_MIN_BYTES_PER_HOUR = 1024 * 1024;
 export function objectTrends(runs: readonly ObjectRun[]): ObjectTrend[] {
   const latest = runs[runs.length - 1];
   if (!latest?.objects) return [];
-  const now = Date.parse(latest.at);
-  const series = (kind: ObjectKind) => {
-    const byName = new Map<string, Point[]>();
-    for (const run of runs) {
-      const t = Date.parse(run.at);
+  // Only the latest run's objects get a series: one pass, each run's time parsed once.
+  const series = new Map<string, Point[]>();
+  for (const kind of OBJECT_KINDS) for (const [name] of latest.objects[kind] ?? []) series.set(`${kind}\0${name}`, []);
+  for (const run of runs) {
+    if (!run.objects) continue;
+    const t = Date.parse(run.at);
+    for (const kind of OBJECT_KINDS)
       // Absent from a run (not measured, or not among the biggest then) is no point: unknown, not zero.
-      for (const [name, bytes] of run.objects?.[kind] ?? []) {
-        const points = byName.get(name);
-        if (points) points.push({ t, v: bytes });
-        else byName.set(name, [{ t, v: bytes }]);
-      }
-    }
-    return byName;
-  };
-  return OBJECT_KINDS.flatMap((kind) => {
-    const current = latest.objects?.[kind];
-    if (!current) return [];
-    const byName = series(kind);
-    return current.map(([name, bytes]) => ({ kind, name, bytes, ...growth(byName.get(name)!, now) }));
-  });
+      for (const [name, bytes] of run.objects[kind] ?? []) series.get(`${kind}\0${name}`)?.push({ t, v: bytes });
+  }
+  const now = Date.parse(latest.at);
+  return OBJECT_KINDS.flatMap((kind) =>
+    (latest.objects?.[kind] ?? []).map(([name, bytes]) => ({
+      kind,
+      name,
+      bytes,
+      ...growth(series.get(`${kind}\0${name}`)!, now),
+    })),
+  );
 }
 
 /** The rate an object must reach to be named, on a filesystem of `sizeBytes` (null: unknown). */
