@@ -5,6 +5,21 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatRecord, HISTORY_DIR, type HistoryRecord } from '../../src/model/history.js';
+import { OBJECT_KINDS, OBJECTS_PER_KIND, type ObjectFigures } from '../../src/model/history-objects.js';
+
+/** A full set of per-object figures, as a busy host's run keeps them: every kind, 8 objects each. */
+function fullObjects(at: number): ObjectFigures {
+  const GiB = 1024 ** 3;
+  return Object.fromEntries(
+    OBJECT_KINDS.map((kind) => [
+      kind,
+      Array.from({ length: OBJECTS_PER_KIND }, (_, i): [string, number] => [
+        `${kind}-${'project_service'.slice(0, 8 + i)}-${i}`,
+        Math.round((GiB / (i + 1)) * (1 + (at % 86_400_000) / 86_400_000 / 10)),
+      ]),
+    ]),
+  );
+}
 
 /** Write a year of history into a new temporary journal root; returns it and the record count. */
 export function writeYearOfHistory(): { root: string; entries: number } {
@@ -55,6 +70,7 @@ export function writeYearOfHistory(): { root: string; entries: number } {
         remediation: [],
         escalations: [],
         imagesInUse: ['sha256:' + 'a'.repeat(64), 'sha256:' + 'b'.repeat(64)],
+        objects: fullObjects(at),
       };
       parts.push(formatRecord(e));
       if (i % 6 === 0)

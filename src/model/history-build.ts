@@ -3,6 +3,7 @@ import { summaryRow } from './filesystems.js';
 import type { Measurements } from './results.js';
 import type { Attribution } from './attribution.js';
 import type { HistoryRecord, Observed } from './history.js';
+import { objectFiguresOf } from './object-figures.js';
 
 /** Pure: what this run really measured (the alerts' and the vault items' rule for "cleared"). */
 export function observedOf(run: Measurements): Observed {
@@ -34,6 +35,7 @@ export function buildRecord(run: Measurements, host: string, at: Date, runId: st
   const measured = (fs?.filesystems ?? []).filter((f) => f.usedBytes !== undefined);
   const observed = observedOf(run);
   const assessed = observed.assessed;
+  const objects = objectFiguresOf(docker);
   return {
     v: 2,
     at: at.toISOString(),
@@ -85,5 +87,6 @@ export function buildRecord(run: Measurements, host: string, at: Date, runId: st
         ].filter((id) => /^sha256:[0-9a-f]{64}$/.test(id)),
       ),
     ].sort(),
+    ...(objects ? { objects } : {}),
   };
 }

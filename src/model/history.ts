@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { FINDING_SEVERITY, type Severity } from './findings.js';
 import { SOURCE_LABELS } from './attribution.js';
+import { validObjects, type ObjectFigures } from './history-objects.js';
 
 /**
  * What one run leaves in the history: the figures trends, alert state and
@@ -35,6 +36,8 @@ export interface HistoryRecord {
   escalations: ActiveEscalation[];
   /** Alert notifications (--notify) this run delivered: re-alert cooldowns count from them across restarts. */
   notified?: NotifiedAlert[];
+  /** The biggest Docker objects of each kind this run measured (per-object growth); absent in older records. */
+  objects?: ObjectFigures;
 }
 
 export type NotifyKind = 'raise' | 're-alert' | 'recovered';
@@ -264,6 +267,9 @@ export function validRecord(e: unknown): HistoryRecord | null {
   // Records from before notifications have none.
   const notified = e.notified ?? [];
   if (!arrayOf(notified, isNotified, 1000)) return null;
+  // Records from before per-object figures have none.
+  const objects = e.objects === undefined ? undefined : validObjects(e.objects);
+  if (objects === null) return null;
   return {
     v: 2,
     at: e.at,
@@ -313,6 +319,7 @@ export function validRecord(e: unknown): HistoryRecord | null {
     escalations: escalations.map((x) => ({ slug: x.slug, kind: x.kind, mountpoint: x.mountpoint })),
     // Absent when none, as records before notifications were: they read back unchanged.
     ...(notified.length > 0 ? { notified: notified.map((x) => ({ key: x.key, kind: x.kind })) } : {}),
+    ...(objects ? { objects } : {}),
   };
 }
 

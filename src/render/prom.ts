@@ -33,6 +33,8 @@ export const PROM_FAMILIES = {
   source_reclaimable_bytes: 'Bytes of each source that a matching prune or clean-up would free.',
   source_growth_bytes_per_second:
     'Least-squares growth of each source over the window (1h, 24h, 7d) of recorded runs. Absent until 3 runs span half the window.',
+  object_growth_bytes_per_second:
+    'Growth of the few Docker objects (kind volume, container, log, image, build-cache; at most 3) whose rate is trusted and at least 1% of the filesystem a day (1 MiB/h at least), over the fit it comes from (24h, else 1h). Absent for every other object.',
   docker_objects: 'Docker objects per category (images, containers, volumes, build-cache; logs: log files).',
   docker_bytes:
     'Bytes per Docker category, from GET /system/df (logs: the log files); volumes only when every size is known.',
@@ -137,6 +139,9 @@ function measuredSamples({ run }: Report, add: Add): void {
         perSecond(s.bytesPerHour[window]),
       );
   }
+  // Only the named few: one series per growing object keeps the label set bounded.
+  for (const o of trend?.growingObjects ?? [])
+    add('object_growth_bytes_per_second', { kind: o.kind, name: o.name, window: o.window }, perSecond(o.bytesPerHour));
   dockerSamples(run.docker?.data, add);
   for (const b of run.btrfs?.data?.filesystems ?? []) {
     add('btrfs_metadata_used_ratio', { mountpoint: b.mountpoint }, b.assessment?.metadataFullness);

@@ -104,6 +104,7 @@ describe('Pressure line', () => {
       largestFiles: null,
       deletedOpen: null,
       findings: [],
+      growingObjects: [],
       historyKnown: true,
       pressure: Array.from({ length: n }, (_, i) => ({ mountpoint: `/m/${i}`, ratio: i / 100 })),
     }).find((l) => l.startsWith('Pressure'));

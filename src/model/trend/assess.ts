@@ -1,25 +1,13 @@
 import type { HistoryRecord, HistoryWindow } from '../history.js';
 import { alertStates, type AlertState } from './alerts.js';
 import { leastSquares, sparkline, timeToLimitMs, type LinearFit, type Point } from './fit.js';
+import { growth, MIN_POINTS, needsOf, spanOf, WINDOWS, type Growth, type Needs } from './growth.js';
+import { growingObjects, objectTrends, type GrowingObject, type ObjectTrend } from './objects.js';
 import { formatDuration } from '../../text/duration.js';
 
 const HOUR = 3_600_000;
-export const WINDOWS = { '1h': HOUR, '24h': 24 * HOUR, '7d': 7 * 24 * HOUR } as const;
-export type WindowName = keyof typeof WINDOWS;
-
-/** History a figure still lacks before it is given: more time between first and last run, more runs. */
-export interface Needs {
-  moreMs: number;
-  moreRuns: number;
-}
-
-export interface Growth {
-  /** Bytes per hour, fitted over every entry in the window; null until the runs cover it (rateNeeds). */
-  bytesPerHour: Record<WindowName, number | null>;
-  points: Record<WindowName, number>;
-  /** What each window's rate still lacks; null once it is given. */
-  rateNeeds: Record<WindowName, Needs | null>;
-}
+export { MIN_POINTS, RATE_MIN_SHARE, WINDOWS, needsOf } from './growth.js';
+export type { Growth, Needs, WindowName } from './growth.js';
 
 export interface FilesystemTrend extends Growth {
   mountpoint: string;
@@ -44,6 +32,10 @@ export interface Trend {
   unreadable: number;
   filesystems: FilesystemTrend[];
   sources: ({ kind: string } & Growth)[];
+  /** The biggest Docker objects of the latest run, each with its rates. */
+  objects: ObjectTrend[];
+  /** The few whose trusted growth is material (objects.ts), fastest first: the ones named. */
+  growingObjects: GrowingObject[];
   churnByDay: { day: string; repository: string; builds24h: number; danglingVersions: number }[];
   alerts: AlertState[];
   /** Clean-up applied in the last 7 days, oldest first: steps and what statfs measured each free. */
@@ -54,20 +46,6 @@ export interface Trend {
 
 /** Runs closer together than this are no trend: a minute of writes would forecast a full disk. */
 export const MIN_FORECAST_SPAN_MS = 30 * 60_000;
-/** Fewer points than this make any blip a trend (two points always fit a line). */
-export const MIN_POINTS = 3;
-/**
- * A window's rate is given once its runs span this share of it: a 1 h rate
- * needs 30 min of runs, 24 h 12 h, 7 d 3.5 days. Seconds of runs labelled
- * as an hour would be a blip scaled up.
- */
-export const RATE_MIN_SHARE = 0.5;
-
-/** What `points` runs spanning `spanMs` lack to reach `minSpanMs` and MIN_POINTS; null when nothing. */
-export function needsOf(points: number, spanMs: number, minSpanMs: number): Needs | null {
-  const needs = { moreMs: Math.max(0, minSpanMs - spanMs), moreRuns: Math.max(0, MIN_POINTS - points) };
-  return needs.moreMs === 0 && needs.moreRuns === 0 ? null : needs;
-}
 
 /** `needs 25 min more of runs`: what the table and the chart say in place of a figure. */
 export function needsText(n: Needs): string {
@@ -89,22 +67,6 @@ export function forecastShortfall(t: ForecastEvidence): Needs | null {
 /** The one rule escalation, the table, JSON, metrics and the chart use for time-to-full. */
 export function forecastTrusted(t: ForecastEvidence): boolean {
   return forecastShortfall(t) === null;
-}
-
-const spanOf = (points: readonly Point[]) => (points.length ? points[points.length - 1]!.t - points[0]!.t : 0);
-
-function growth(series: Point[], now: number): Growth {
-  const bytesPerHour = {} as Record<WindowName, number | null>;
-  const points = {} as Record<WindowName, number>;
-  const rateNeeds = {} as Record<WindowName, Needs | null>;
-  for (const [name, span] of Object.entries(WINDOWS) as [WindowName, number][]) {
-    const inWindow = series.filter((p) => p.t >= now - span);
-    const fit = leastSquares(inWindow);
-    points[name] = inWindow.length;
-    rateNeeds[name] = needsOf(inWindow.length, spanOf(inWindow), RATE_MIN_SHARE * span);
-    bytesPerHour[name] = fit && rateNeeds[name] === null ? fit.slope * HOUR : null;
-  }
-  return { bytesPerHour, points, rateNeeds };
 }
 
 interface ForecastFit {
@@ -179,11 +141,15 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
     .filter((e) => Date.parse(e.at) >= now - WINDOWS['7d'])
     .flatMap((e) => e.remediation.map((r) => ({ at: e.at, action: r.action, reclaimedBytes: r.reclaimedBytes })));
   const lastAssessedAt = [...entries].reverse().find((e) => e.observed.assessed)?.at ?? null;
+  const objects = objectTrends(entries);
+  const summary = latest?.filesystems.find((f) => f.mountpoint === latest.summaryMount);
   return {
     entries: entries.length,
     unreadable,
     filesystems,
     sources,
+    objects,
+    growingObjects: growingObjects(objects, summary?.sizeBytes ?? null),
     churnByDay: churnByDay(entries),
     alerts: alertStates(entries),
     remediations,

@@ -7,6 +7,8 @@ import { getBiggestDirs, getLargestFiles } from '../../probes/du.js';
 import { deletedOpenReport, heldOn } from '../../model/deleted-open.js';
 import { callTimeout } from '../../host/deadline.js';
 import { activeAlerts } from '../../model/trend/alerts.js';
+import { growingObjects, objectTrends } from '../../model/trend/objects.js';
+import { objectFiguresOf } from '../../model/object-figures.js';
 import { formatBytes } from '../../text/bytes.js';
 import { type Collected, type SectionContext } from '../types.js';
 import type { PressureData } from '../../model/pressure.js';
@@ -115,6 +117,11 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
       deletedOpen,
       pressure: filesystems.map((f) => ({ mountpoint: f.mountpoint, ratio: pressureRatio(f) })),
       findings,
+      // The trend section's own rule over the same runs: the verdict names what it names.
+      growingObjects: growingObjects(
+        objectTrends([...history.records, { at: ctx.startedAt.toISOString(), objects: objectFiguresOf(docker) }]),
+        row?.sizeBytes ?? null,
+      ),
       historyKnown: !(history.problem && history.records.length === 0),
     },
   };

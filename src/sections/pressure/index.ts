@@ -19,5 +19,6 @@ export const pressureSection: Section<PressureData> = {
     deletedOpen: d?.deletedOpen ?? null,
     pressure: d?.pressure ?? [],
     findings: d?.findings ?? [],
+    growingObjects: d?.growingObjects ?? [],
   }),
 };

@@ -6,6 +6,7 @@ import type { Attribution, Source } from '../../model/attribution.js';
 import { byText } from '../../text/order.js';
 import { staleLine } from '../../model/last-measured.js';
 import { deletedOpenLines } from './deleted-open.js';
+import { growingText } from '../../render/growing-objects.js';
 
 /** Filesystems on the `Pressure (used / capacity):` line. */
 const MAX_RATIOS = 10;
@@ -56,7 +57,8 @@ export function pressureMarkdown(d: PressureData): string[] {
     const chunkNote = chunks
       ? `; btrfs: ${chunks.kind} ${formatBytes(chunks.bytes)} hold unallocated space metadata needs (see ## Btrfs)`
       : '';
-    lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}${chunkNote}.`);
+    const growing = d.growingObjects.length ? `; growing: ${d.growingObjects.map(growingText).join(', ')}` : '';
+    lines.push(`Verdict: ${used}; ${named.join(', ') || 'nothing used'}${growing}${chunkNote}.`);
     lines.push('', ...sourcesTable(a));
   }
   const c = d.containerdAttribution;

@@ -2,6 +2,7 @@ import { formatBytes } from '../../text/bytes.js';
 import { formatDuration } from '../../text/duration.js';
 import { inline } from '../../text/escape.js';
 import { table } from '../../render/table.js';
+import { growingText } from '../../render/growing-objects.js';
 import { needsText, type Needs, type TrendData, type WindowName } from '../../model/trend/assess.js';
 import { byText } from '../../text/order.js';
 
@@ -68,6 +69,8 @@ export function trendMarkdown(d: TrendData): string[] {
     lines.push(
       `Growing sources (24 h fit): ${growing.map((s) => `${inline(s.kind)} ${rate(s.bytesPerHour['24h'])}`).join(', ')}.`,
     );
+  // Only trusted, material growth is named (model/trend/objects.ts): a blip or a trickle is no culprit.
+  if (d.growingObjects.length) lines.push(`Growing objects: ${d.growingObjects.map(growingText).join('; ')}.`);
   const streaks = shown.filter((x) => x.streakAbove >= 2);
   for (const f of streaks.slice(0, MAX_STREAKS)) {
     lines.push(`Streak: ${inline(f.mountpoint)} above the threshold for ${f.streakAbove} consecutive runs.`);
