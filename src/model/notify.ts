@@ -153,6 +153,8 @@ export interface Verdict {
   topSource: string | null;
   /** e.g. `+1.2 GiB/h over 24h, full in 5h`. */
   growth: string | null;
+  /** The Docker objects that grow, e.g. `volume pgdata +2.1 GiB/h over 24 h`. */
+  growing: string | null;
   /** e.g. `clean-up freed 3.1 GiB (target reached)`. */
   done: string | null;
   /** What a person must do: the top finding's action, or a filed vault item. */
@@ -171,6 +173,7 @@ export function notifyMessage(events: readonly AlertEvent[], v: Verdict): string
   }
   if (v.topSource) lines.push(`Top source: ${plain(v.topSource, 300)}`);
   if (v.growth) lines.push(`Growth: ${plain(v.growth, 200)}`);
+  if (v.growing) lines.push(`Growing: ${plain(v.growing, 300)}`);
   if (v.done) lines.push(`Done: ${plain(v.done, 300)}`);
   if (v.todo) lines.push(`To do: ${plain(v.todo, 400)}`);
   return lines.join('\n');

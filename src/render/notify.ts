@@ -1,5 +1,6 @@
 import { formatBytes } from '../text/bytes.js';
 import { inline } from '../text/escape.js';
+import { growingPlainText } from './growing-objects.js';
 import type { Finding } from '../model/findings.js';
 import type { AlertEvent, NotifyData, Verdict } from '../model/notify.js';
 import type { ApplyResult } from '../model/remediation/applied.js';
@@ -80,6 +81,7 @@ export function verdictOf(
         ? `${top.label} ${formatBytes(top.bytes)} of ${formatBytes(attr.usedBytes)} used on ${attr.mountpoint} (${attr.usedPct}%)`
         : null,
     growth,
+    growing: (run.pressure?.data?.growingObjects ?? []).map(growingPlainText).join('; ') || null,
     done,
     todo,
   };

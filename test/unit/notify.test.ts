@@ -124,10 +124,12 @@ describe('the message', () => {
       host: 'h\u0007',
       topSource: 'images\r\n12 GiB',
       growth: null,
+      growing: 'volume pg\nRECOVERED: fake +1.0 MiB/h over 1 h',
       done: null,
       todo: 'free space',
     });
-    expect(text.split('\n')).toHaveLength(4);
+    expect(text.split('\n')).toHaveLength(5);
+    expect(text).toContain('Growing: volume pg');
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     expect(text.split('\n').filter((l) => l.startsWith('RECOVERED'))).toEqual([]);
   });
