@@ -9,7 +9,7 @@ import {
   nameContainerLogs,
   type DeletedOpenFile,
 } from '../../src/model/deleted-open.js';
-import { releaseDeletedFiles } from '../../src/model/remediation/plan.js';
+import { releaseDeletedFiles } from '../../src/model/remediation/release-deleted.js';
 
 const listing = parseFdListing(fixture('deleted-open/listing.txt'));
 const stats = parseFdStats(fixture('deleted-open/stat.txt'), '\x1eCAPTURE');

@@ -1,6 +1,7 @@
 import type { HistoryRecord } from '../history.js';
 import type { PlanStep, RemediationPlan, StepKind, Tier } from './plan.js';
 import { formatBytes } from '../../text/bytes.js';
+import { count } from '../../text/plural.js';
 
 /*
  * What `remediate --apply` did, as kubelet's image GC says it: wanted to
@@ -158,7 +159,6 @@ export function targetUsedBytes(usedBytes: number, availBytes: number, targetPct
 }
 
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
-const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** statfs saw more used after a step than before: another process wrote more than the step freed. */
 export const addedMeanwhile = (bytes: number, b = formatBytes) => `another writer added ${b(-bytes)} meanwhile`;
@@ -190,28 +190,28 @@ export function shortReasons(
     out.push({
       kind: 'deadline',
       bytes: sum(deadline, (s) => s.expectedBytes),
-      text: `the budget ran out before ${plural(deadline.length, 'step')} (${b(sum(deadline, (s) => s.expectedBytes))} expected)`,
+      text: `the budget ran out before ${count(deadline.length, 'step')} (${b(sum(deadline, (s) => s.expectedBytes))} expected)`,
     });
   const measure = notRunOf('measure-failed');
   if (r.stopped === 'measure-failed')
     out.push({
       kind: 'measure-failed',
       bytes: sum(measure, (s) => s.expectedBytes),
-      text: `statfs failed, so the target could not be checked: ${plural(measure.length, 'step')} not run`,
+      text: `statfs failed, so the target could not be checked: ${count(measure.length, 'step')} not run`,
     });
   const tier = notRunOf('tier-limit');
   if (tier.length)
     out.push({
       kind: 'tier-limit',
       bytes: sum(tier, (s) => s.expectedBytes),
-      text: `${plural(tier.length, 'moderate step')} not run (--max-tier ${r.maxTier}; ${b(sum(tier, (s) => s.expectedBytes))} expected)`,
+      text: `${count(tier.length, 'moderate step')} not run (--max-tier ${r.maxTier}; ${b(sum(tier, (s) => s.expectedBytes))} expected)`,
     });
   const destructive = notRunOf('destructive');
   if (destructive.length)
     out.push({
       kind: 'destructive',
       bytes: sum(destructive, (s) => s.expectedBytes),
-      text: `${plural(destructive.length, 'destructive step')} left to a person (${b(sum(destructive, (s) => s.expectedBytes))} expected)`,
+      text: `${count(destructive.length, 'destructive step')} left to a person (${b(sum(destructive, (s) => s.expectedBytes))} expected)`,
     });
   const objects = r.steps.flatMap((s) => s.objects);
   const changed = objects.filter((o) => o.changed);
@@ -219,21 +219,21 @@ export function shortReasons(
     out.push({
       kind: 'changed',
       bytes: sum(changed, (o) => o.plannedBytes),
-      text: `${plural(changed.length, 'object')} changed since the plan, kept (${b(sum(changed, (o) => o.plannedBytes))} planned)`,
+      text: `${count(changed.length, 'object')} changed since the plan, kept (${b(sum(changed, (o) => o.plannedBytes))} planned)`,
     });
   const refused = objects.filter((o) => (o.result === 'refused' || o.result === 'kept') && !o.changed);
   if (refused.length)
     out.push({
       kind: 'refusals',
       bytes: sum(refused, (o) => o.plannedBytes),
-      text: `the daemon refused or kept ${plural(refused.length, 'object')} (in use or changed since the plan; ${b(sum(refused, (o) => o.plannedBytes))} planned)`,
+      text: `the daemon refused or kept ${count(refused.length, 'object')} (in use or changed since the plan; ${b(sum(refused, (o) => o.plannedBytes))} planned)`,
     });
   const failed = objects.filter((o) => o.result === 'failed');
   const failedSteps = r.steps.filter((s) => s.problem !== null);
   if (failed.length || failedSteps.length) {
     const what = [
-      failed.length ? plural(failed.length, 'object') : '',
-      failedSteps.length ? plural(failedSteps.length, 'step') : '',
+      failed.length ? count(failed.length, 'object') : '',
+      failedSteps.length ? count(failedSteps.length, 'step') : '',
     ]
       .filter(Boolean)
       .join(' and ');

@@ -7,8 +7,8 @@ import { isDangling, isRunning, uniqueOf, type DockerStorage } from '../docker-s
 import { buildCacheReserve, protectedByLabel, protectedByPattern, type RemediationPolicy } from './policy.js';
 import type { Recheck } from './recheck.js';
 import { compileTagPattern } from './tag-pattern.js';
-import { looksLikeLog, type DeletedOpenFile } from '../deleted-open.js';
 import { byText } from '../../text/order.js';
+import { count } from '../../text/plural.js';
 
 export type { Tier } from './tier.js';
 import type { Tier } from './tier.js';
@@ -101,8 +101,8 @@ export interface PlanInput {
   outsideDockerBytes: number;
   /** The operator's clean-up rules, planned (rule-steps.ts); their notes say what a rule could not plan. */
   rules?: { steps: PlanStep[]; notes: string[] };
-  /** Deleted files still held open on this filesystem. */
-  deletedOpen?: readonly DeletedOpenFile[];
+  /** The step releasing deleted files still held open on this filesystem (release-deleted.ts). */
+  releaseDeleted?: PlanStep | null;
 }
 
 const TIER_ORDER: Record<Tier, number> = { safe: 0, moderate: 1, destructive: 2 };
@@ -113,7 +113,6 @@ const ms = (seconds: number) => seconds * 1000;
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 /** `1 volume`, `3 volumes`, `2 processes`. */
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : noun.endsWith('s') ? 'es' : 's'}`;
 
 /**
  * Pure: the measured model and a policy → ordered clean-up steps with their
@@ -145,8 +144,7 @@ export function planRemediation(input: PlanInput, policy: RemediationPolicy): Re
   if (input.btrfs) planBtrfs(input.btrfs, steps);
   steps.push(...(input.rules?.steps ?? []));
   notes.push(...(input.rules?.notes ?? []));
-  const release = releaseDeletedFiles(input.deletedOpen ?? []);
-  if (release) steps.push(release);
+  if (input.releaseDeleted) steps.push(input.releaseDeleted);
   // Safe, then moderate, then destructive; within a tier, returning empty chunks first: on a
   // filesystem short of metadata space even deletions need some, and it moves no data.
   steps.sort(
@@ -510,42 +508,6 @@ function unboundedLogs(s: DockerScene): Decision {
         }
       : null,
   );
-}
-
-/** Commands written out in the step's command line; the objects list every file. */
-const COMMANDS_SHOWN = 3;
-
-/** A log (a container's included) is emptied through its fd; anything else waits for its holder to close it. */
-function fix(f: DeletedOpenFile): string {
-  const h = f.holders[0]!;
-  return f.container || looksLikeLog(f.path)
-    ? `truncate -s 0 /proc/${h.pid}/fd/${h.fd}`
-    : `ps -o pid,args -p ${f.holders.map((x) => x.pid).join(',')}`;
-}
-
-/**
- * Destructive (a person decides, never --apply): deleted files still held
- * open on the plan's filesystem. Their blocks come back only when every
- * holder closes them, or when a log is emptied through its /proc fd link.
- */
-export function releaseDeletedFiles(files: readonly DeletedOpenFile[]): PlanStep | null {
-  if (files.length === 0) return null;
-  const pids = new Set(files.flatMap((f) => f.holders.map((h) => h.pid)));
-  return {
-    kind: 'release-deleted-files',
-    tier: 'destructive',
-    title: `release ${count(files.length, 'deleted file')} still held open by ${count(pids.size, 'process')}`,
-    action:
-      'a log: truncate -s 0 /proc/<pid>/fd/<fd> (empties it at once; the writer goes on); anything else: restart the process holding it, or signal it to reopen its files',
-    cli: files.slice(0, COMMANDS_SHOWN).map(fix).join('; '),
-    objects: files.map((f) => ({
-      id: `${f.device}:${f.inode}`,
-      name: f.container ? `container ${f.container.name ?? f.container.id.slice(0, 12)}'s log` : f.path,
-      bytes: f.bytes,
-    })),
-    expectedBytes: files.reduce((a, f) => a + f.bytes, 0),
-    why: 'no folder lists them, so nothing else frees them: their blocks come back when every holder closes them (a restart), or when a log is emptied through its fd',
-  };
 }
 
 /** Destructive: overlay2 layer directories nothing references, deleted with the daemon stopped. */

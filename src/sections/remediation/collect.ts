@@ -7,6 +7,7 @@ import type { HistoryWindow } from '../../model/history.js';
 import { getExitTimes } from '../../probes/docker-inspect.js';
 import { getRuleScans } from '../../probes/rule-scan.js';
 import { planRuleSteps } from '../../model/remediation/rule-steps.js';
+import { releaseDeletedFiles } from '../../model/remediation/release-deleted.js';
 import { type Collected, type SectionContext } from '../types.js';
 
 /** Findings that call for clean-up on the filesystem the plan is about. */
@@ -79,7 +80,9 @@ export async function collectRemediation(
       btrfs: btrfs?.filesystems.find((b) => b.mountpoint === row.mountpoint) ?? null,
       outsideDockerBytes: outside,
       rules,
-      deletedOpen: (pressure?.deletedOpen?.files ?? []).filter((f) => f.mountpoint === row.mountpoint),
+      releaseDeleted: releaseDeletedFiles(
+        (pressure?.deletedOpen?.files ?? []).filter((f) => f.mountpoint === row.mountpoint),
+      ),
     },
     policy,
   );
