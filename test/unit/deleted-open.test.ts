@@ -98,10 +98,10 @@ describe('deleted files still held open, from captured /proc listings', () => {
 
   it('the plan: a destructive step; a log is emptied through its fd, anything else waits for a restart', () => {
     expect(releaseDeletedFiles([])).toBeNull();
-    const step = releaseDeletedFiles([
-      file('/var/log/app.log'),
-      { ...file('/srv/data.db'), holders: [{ pid: 5, fd: 3 }] },
-    ])!;
+    const held = [file('/var/log/app.log'), { ...file('/srv/data.db'), holders: [{ pid: 5, fd: 3 }] }];
+    // 4 KiB each: counted in attribution, not worth a person's step.
+    expect(releaseDeletedFiles(held)).toBeNull();
+    const step = releaseDeletedFiles(held, 4096)!;
     expect(step).toMatchObject({ kind: 'release-deleted-files', tier: 'destructive', expectedBytes: 8192 });
     expect(step.title).toBe('release 2 deleted files still held open by 2 processes');
     expect(step.cli).toBe('truncate -s 0 /proc/77/fd/9; ps -o pid,args -p 5');

@@ -2,6 +2,9 @@ import { looksLikeLog, type DeletedOpenFile } from '../deleted-open.js';
 import type { PlanStep } from './plan.js';
 import { count } from '../../text/plural.js';
 
+/** Smaller files are counted where they lie, but not worth a person's step (a shell's 8 KiB here and there). */
+export const RELEASE_MIN_BYTES = 1024 * 1024;
+
 /** Commands written out in the step's command line; the objects list every file. */
 const COMMANDS_SHOWN = 3;
 
@@ -17,8 +20,10 @@ function fix(f: DeletedOpenFile): string {
  * Destructive (a person decides, never --apply): deleted files still held
  * open on the plan's filesystem. Their blocks come back only when every
  * holder closes them, or when a log is emptied through its /proc fd link.
+ * Files under `minBytes` are left out of the step.
  */
-export function releaseDeletedFiles(files: readonly DeletedOpenFile[]): PlanStep | null {
+export function releaseDeletedFiles(held: readonly DeletedOpenFile[], minBytes = RELEASE_MIN_BYTES): PlanStep | null {
+  const files = held.filter((f) => f.bytes >= minBytes);
   if (files.length === 0) return null;
   const pids = new Set(files.flatMap((f) => f.holders.map((h) => h.pid)));
   return {
