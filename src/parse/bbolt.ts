@@ -94,6 +94,22 @@ export function openBolt(file: Buffer): BoltDb {
   };
 }
 
+/**
+ * The newest valid txid in a file's head (its two meta pages), read again
+ * after a copy of the whole file. The copy is whole only when it is still the
+ * newest: bbolt hands a tree's pages back one transaction after it replaced
+ * them, and a reader from outside holds no read transaction to stop their
+ * reuse, so a copy taken across two commits can reach pages that now hold
+ * something else.
+ */
+export function headTxid(head: Buffer, pageSize: number): bigint | null {
+  const txids = [0, pageSize]
+    .map((offset) => readMeta(head, offset))
+    .filter((m): m is Meta => m !== null && m.pageSize === pageSize)
+    .map((m) => m.txid);
+  return txids.length ? txids.reduce((a, b) => (a > b ? a : b)) : null;
+}
+
 /** db.go getPageSize: page 0's meta says it; if page 0 is damaged, probe 1 KiB << i for page 1. */
 function findPageSize(file: Buffer): number {
   const first = readMeta(file, 0);

@@ -1,6 +1,6 @@
 import type { Runner } from '../host/exec.js';
 import { TimeoutError, UnavailableError, errorMessage, formatSeconds } from '../model/errors.js';
-import { openBolt } from '../parse/bbolt.js';
+import { headTxid, openBolt, type BoltDb } from '../parse/bbolt.js';
 import { readContainerdMeta, readSnapshotterMeta } from '../parse/containerd-meta.js';
 import type { ContainerdRead } from '../model/containerd-store.js';
 import { parseDu, type DuEntry } from '../parse/du.js';
@@ -9,14 +9,25 @@ import { globLiteral } from '../text/escape.js';
 /*
  * The two bbolt files, base64 on stdout (binary through a text pipe), read
  * in a child: the root may lie on any disk. Read-only: containerd keeps them
- * open and writes them; a reader that opens a file never changes it.
+ * open and writes them; a reader that opens a file never changes it. Each
+ * file's head is read again after both copies (headTxid says why).
  */
 const READ_RECORDS = [
   'cd -- "$1" || exit 3',
-  'base64 -w0 -- io.containerd.metadata.v1.bolt/meta.db || exit 4',
+  'meta=io.containerd.metadata.v1.bolt/meta.db',
+  'snap="io.containerd.snapshotter.v1.$2/metadata.db"',
+  'base64 -w0 -- "$meta" || exit 4',
   "printf '\\n'",
-  'base64 -w0 -- "io.containerd.snapshotter.v1.$2/metadata.db" || exit 5',
+  'base64 -w0 -- "$snap" || exit 5',
+  "printf '\\n'",
+  // Two meta pages of up to 64 KiB each.
+  'head -c 131072 -- "$meta" | base64 -w0',
+  "printf '\\n'",
+  'head -c 131072 -- "$snap" | base64 -w0',
 ].join('\n');
+
+/** containerd commits while it works (a build's end, its GC): a copy across two commits is read again. */
+const RECORD_TRIES = 3;
 
 /**
  * containerd's own metadata (images, content, snapshots, leases per
@@ -48,22 +59,9 @@ export async function getContainerdStore(
           : `du over ${root}: ${errorMessage(err)}`,
     }),
   );
-  const records = await run(
-    'sh',
-    ['-c', READ_RECORDS, 'containerd-records', root, snapshotter],
-    recordsTimeoutMs,
-  ).catch((err: unknown) => {
-    throw err instanceof TimeoutError
-      ? new UnavailableError(`reading containerd's metadata in ${root} took over ${formatSeconds(err.afterMs)}`)
-      : err;
-  });
-  if (records.exitCode !== 0)
-    throw new UnavailableError(
-      `containerd's metadata in ${root} is not readable here: ${records.stderr.trim().split('\n').pop() || `exit ${records.exitCode}`}`,
-    );
-  const [meta = '', snap = ''] = records.stdout.split('\n');
-  const namespaces = readContainerdMeta(openBolt(Buffer.from(meta, 'base64')).root);
-  const backend = readSnapshotterMeta(openBolt(Buffer.from(snap, 'base64')).root);
+  const { meta, snap } = await readWholeRecords(run, root, snapshotter, recordsTimeoutMs);
+  const namespaces = readContainerdMeta(meta.root);
+  const backend = readSnapshotterMeta(snap.root);
   const { entries, problem } = await walk;
   return {
     namespaces,
@@ -71,6 +69,40 @@ export async function getContainerdStore(
     ...foldersOf(entries, root, snapshotter),
     walkProblem: entries.length ? null : problem,
   };
+}
+
+/** Both files as of one commit each: tried again while a commit fell within a copy, within the time given. */
+async function readWholeRecords(
+  run: Runner,
+  root: string,
+  snapshotter: string,
+  timeoutMs: number,
+): Promise<{ meta: BoltDb; snap: BoltDb }> {
+  const until = Date.now() + timeoutMs;
+  for (let tried = 1; ; tried += 1) {
+    const records = await run(
+      'sh',
+      ['-c', READ_RECORDS, 'containerd-records', root, snapshotter],
+      Math.max(1, until - Date.now()),
+    ).catch((err: unknown) => {
+      throw err instanceof TimeoutError
+        ? new UnavailableError(`reading containerd's metadata in ${root} took over ${formatSeconds(timeoutMs)}`)
+        : err;
+    });
+    if (records.exitCode !== 0)
+      throw new UnavailableError(
+        `containerd's metadata in ${root} is not readable here: ${records.stderr.trim().split('\n').pop() || `exit ${records.exitCode}`}`,
+      );
+    const parts = records.stdout.split('\n');
+    const file = (n: number) => Buffer.from(parts[n] ?? '', 'base64');
+    const dbs = { meta: openBolt(file(0)), snap: openBolt(file(1)) };
+    // Lines 3 and 4: each file's head, read after both copies.
+    const whole =
+      headTxid(file(2), dbs.meta.pageSize) === dbs.meta.txid && headTxid(file(3), dbs.snap.pageSize) === dbs.snap.txid;
+    if (whole) return dbs;
+    if (tried >= RECORD_TRIES || Date.now() >= until)
+      throw new UnavailableError(`containerd's metadata in ${root} changed while it was read, ${tried} times`);
+  }
 }
 
 /** Pure: du's entries → snapshot folders by id, and the root's own folders by name. */

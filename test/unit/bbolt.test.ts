@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BoltFormatError, fnv1a64, openBolt, type BoltBucket } from '../../src/parse/bbolt.js';
+import { BoltFormatError, fnv1a64, headTxid, openBolt, type BoltBucket } from '../../src/parse/bbolt.js';
 import { readUvarint } from '../../src/parse/containerd-meta.js';
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'containerd');
@@ -208,5 +208,28 @@ describe('bbolt reader on damaged files: a typed error or the other meta, never 
 
   it('a bucket whose root is its own parent page is a cycle', () => {
     expect(problemOf(() => walk(openBolt(synthetic([leafPage(2, 'self', '', 2)])).root))).toBe('cycle');
+  });
+});
+
+describe('a copy taken while containerd commits', () => {
+  it('is whole when its head, read again, has no newer transaction', () => {
+    const copy = openBolt(metaDb);
+    expect(headTxid(metaDb.subarray(0, 2 * PAGE), copy.pageSize)).toBe(copy.txid);
+  });
+
+  it('is not whole when a commit landed after the copy (bbolt writes meta page txid % 2)', () => {
+    const copy = openBolt(metaDb);
+    const head = Buffer.from(metaDb.subarray(0, 2 * PAGE));
+    const next = copy.txid + 1n;
+    resealMeta(head, Number(next % 2n) as 0 | 1, (m) => m.writeBigUInt64LE(next, 48));
+    expect(headTxid(head, copy.pageSize)).toBe(next);
+  });
+
+  it('a head with no valid meta (cut short, or both torn) gives no txid', () => {
+    expect(headTxid(metaDb.subarray(0, 40), PAGE)).toBeNull();
+    const head = Buffer.from(metaDb.subarray(0, 2 * PAGE));
+    flipByte(head, CHECKSUM);
+    flipByte(head, PAGE + CHECKSUM);
+    expect(headTxid(head, PAGE)).toBeNull();
   });
 });
