@@ -1,6 +1,6 @@
 import { OBJECT_KINDS, type ObjectFigures, type ObjectKind } from '../history-objects.js';
 import type { Point } from './fit.js';
-import { growth, type Growth } from './growth.js';
+import { growth, WINDOWS, type Growth } from './growth.js';
 import { byText } from '../../text/order.js';
 
 /*
@@ -42,14 +42,17 @@ export function objectTrends(runs: readonly ObjectRun[]): ObjectTrend[] {
   // Only the latest run's objects get a series: one pass, each run's time parsed once.
   const series = new Map<string, Point[]>();
   for (const kind of OBJECT_KINDS) for (const [name] of latest.objects[kind] ?? []) series.set(`${kind}\0${name}`, []);
+  const now = Date.parse(latest.at);
+  // No window is longer than 7 d: the objects of older runs (a year of them) are never looked up.
+  const since = now - WINDOWS['7d'];
   for (const run of runs) {
     if (!run.objects) continue;
     const t = Date.parse(run.at);
+    if (t < since) continue;
     for (const kind of OBJECT_KINDS)
       // Absent from a run (not measured, or not among the biggest then) is no point: unknown, not zero.
       for (const [name, bytes] of run.objects[kind] ?? []) series.get(`${kind}\0${name}`)?.push({ t, v: bytes });
   }
-  const now = Date.parse(latest.at);
   return OBJECT_KINDS.flatMap((kind) =>
     (latest.objects?.[kind] ?? []).map(([name, bytes]) => ({
       kind,
