@@ -109,6 +109,7 @@ describe('npm pack, then npm install -g of the tarball into a clean prefix: the 
       'preflight',
       'dist/preflight.cjs',
       'dist/guard.cjs',
+      'dist/start.cjs',
       'integrations/preflight-snippet.sh',
       'integrations/recipes.yaml',
       'integrations/actions/storage-cleanup.sh',
