@@ -124,6 +124,28 @@ export function foldersOf(
   return { folderBytes, topLevel };
 }
 
+/*
+ * Run in the data root: its top-level entries but the names given before
+ * `--`, then du over them; the options after `--` (an --exclude for a folder
+ * to leave out deeper down) go first. The top-level names are left out by
+ * not naming them: du tests every --exclude pattern on every file it meets
+ * (the data root of 411 images: 140 ms with two, 90 without). No entry left:
+ * du is not run, and nothing is printed.
+ */
+const DATA_ROOT_DU_SCRIPT = `cd -- "$1" || exit 3
+shift
+skip=/
+while [ "$1" != -- ]; do skip="$skip$1/"; shift; done
+shift
+n=$#
+for e in * .[!.]* ..?*; do
+  { [ -e "$e" ] || [ -L "$e" ]; } || continue
+  case $skip in *"/$e/"*) continue ;; esac
+  set -- "$@" "./$e"
+done
+[ $# -gt $n ] || exit 0
+exec du -x -0 -B1 -s "$@"`;
+
 /**
  * The data root's bytes without what the daemon sizes itself (volumes, the
  * graph driver's layer folder, containerd's root when it lies inside, as
@@ -137,9 +159,17 @@ export async function getDataRootBytes(
   timeoutMs: number,
 ): Promise<number | null> {
   const root = dataRoot.replace(/\/+$/, '');
+  const relative = skip.map((p) => (p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p));
+  const topLevel = relative.filter((p) => !p.startsWith('/') && !p.includes('/'));
   // du's --exclude takes a pattern: a name holding `*`, `?`, `[` or `\\` is matched as itself.
-  const excludes = skip.map((p) => `--exclude=${globLiteral(p.startsWith('/') ? p : `${root}/${p}`)}`);
-  const res = await run('du', ['-x', '-0', '-B1', '-s', ...excludes, '--', root], timeoutMs);
+  const deeper = relative
+    .filter((p) => !p.startsWith('/') && p.includes('/'))
+    .map((p) => `--exclude=${globLiteral(`./${p}`)}`);
+  const res = await run(
+    'sh',
+    ['-c', DATA_ROOT_DU_SCRIPT, 'preflight-data-root', root, ...topLevel, '--', ...deeper],
+    timeoutMs,
+  );
   // du goes on past a folder it cannot read (exit 1): a part is no measure of the whole.
-  return res.exitCode === 0 ? (parseDu(res.stdout).find((e) => e.path === root)?.bytes ?? null) : null;
+  return res.exitCode === 0 ? parseDu(res.stdout).reduce((sum, e) => sum + e.bytes, 0) : null;
 }

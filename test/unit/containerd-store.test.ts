@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +9,8 @@ import { containerdUsage } from '../../src/model/containerd-usage.js';
 import { openBolt } from '../../src/parse/bbolt.js';
 import { readContainerdMeta, readSnapshotterMeta } from '../../src/parse/containerd-meta.js';
 import type { DfContainer, DfImage } from '../../src/parse/docker-df.js';
-import { foldersOf } from '../../src/probes/containerd-store.js';
+import { execRunner } from '../../src/host/exec.js';
+import { foldersOf, getDataRootBytes } from '../../src/probes/containerd-store.js';
 
 // Engine 28.5.2 on the containerd store after the mixed scenario (test/fixtures/containerd/README.md).
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'containerd');
@@ -112,5 +115,45 @@ describe("Docker's share of containerd's bytes (Engine 28.5.2 capture)", () => {
       ['io.containerd.content.v1.content', 60],
       ['io.containerd.snapshotter.v1.overlayfs', 400],
     ]);
+  });
+});
+
+describe("the data root walked without the folders the daemon sizes (Docker's own files)", () => {
+  it('equals du of the whole root less the skipped folders, a deeper one and the dotfiles counted', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'pf-data-root-'));
+    try {
+      const put = (rel: string, bytes: number) => {
+        mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+        writeFileSync(path.join(root, rel), Buffer.alloc(bytes, 1));
+      };
+      put('volumes/v/_data/big', 300_000);
+      put('overlay2/l1/diff/big', 200_000);
+      put('containerd/daemon/io.containerd.content.v1.content/blob', 150_000);
+      put('containerd/other', 20_000);
+      put('image/overlay2/layerdb/sha256/x/tar-split.json.gz', 40_000);
+      put('containers/c1/c1-json.log', 60_000);
+      put('.hidden', 10_000);
+      put('a*b [x]\nname', 5_000);
+      // A name like a skipped one is not skipped.
+      put('volumes-old', 7_000);
+      const du = async (...args: string[]) => Number((await execa('du', ['-s', '-B1', ...args])).stdout.split('\t')[0]);
+      const whole = await du(root);
+      const skipped = (await du(path.join(root, 'volumes'))) + (await du(path.join(root, 'overlay2')));
+      const deeper = await du(path.join(root, 'containerd', 'daemon'));
+      const rootDir = Number((await execa('stat', ['-c', '%b', root])).stdout) * 512;
+      const bytes = await getDataRootBytes(
+        execRunner,
+        `${root}/`,
+        ['volumes', 'overlay2', `${root}/containerd/daemon`],
+        10_000,
+      );
+      expect(bytes).toBe(whole - skipped - deeper - rootDir);
+      // Nothing left once every entry is skipped: zero, not the whole root.
+      const all = readdirSync(root);
+      expect(await getDataRootBytes(execRunner, root, all, 10_000)).toBe(0);
+      expect(await getDataRootBytes(execRunner, path.join(root, 'missing'), [], 10_000)).toBeNull();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -23,10 +23,16 @@ export async function startContainerdStore(
   const walkMs = () => Math.max(1, Math.min(CONTAINERD_WALK_TIMEOUT_MS, afterReserve(ctx.deadline)));
   const found = await ctx.shared.containerdRoot(ctx.deadline);
   // Docker's own files: the data root less the volumes, the layers (the graph driver's folder) and containerd's root.
+  const root = engine.rootDir.replace(/\/+$/, '');
+  // The walk starts at each top-level entry: one that is a mount point is another filesystem's (or counted twice).
+  const mounted = (await ctx.shared.mountTable())
+    .map((m) => m.mountpoint)
+    .filter((m) => m.startsWith(`${root}/`) && !m.slice(root.length + 1).includes('/'));
   const skip = [
     'volumes',
     ...(engine.imageStore === 'graphdriver' ? [engine.driver] : []),
-    ...(found?.path.startsWith(`${engine.rootDir.replace(/\/+$/, '')}/`) ? [found.path] : []),
+    ...(found?.path.startsWith(`${root}/`) ? [found.path] : []),
+    ...mounted,
   ];
   const dataRoot = engine.rootDir
     ? getDataRootBytes(ctx.run, engine.rootDir, skip, walkMs()).catch(() => null)
