@@ -65,7 +65,12 @@ describe('no API that Node 18.19 lacks in src/', () => {
   it('builds for node18 and says so in engines', () => {
     const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'));
     expect(pkg.engines.node).toBe('>=18.19');
-    expect(pkg.scripts.build.match(/--target=node\d+/g)).toEqual(['--target=node18', '--target=node18']);
+    // The report's bundle, guard's, and the entry that starts the report with its code cache.
+    expect(pkg.scripts.build.match(/--target=node\d+/g)).toEqual([
+      '--target=node18',
+      '--target=node18',
+      '--target=node18',
+    ]);
   });
 });
 
