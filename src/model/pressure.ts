@@ -1,7 +1,7 @@
 import type { Attribution } from './attribution.js';
 import type { DeletedOpenReport } from './deleted-open.js';
 import type { Finding } from './findings.js';
-import type { GrowingObject } from './trend/objects.js';
+import type { GrowingObject, ObjectTrend } from './trend/objects.js';
 
 export interface PressureData {
   /** For the filesystem holding Docker's data root (else /); null when it could not be measured. */
@@ -19,6 +19,8 @@ export interface PressureData {
   findings: Finding[];
   /** The Docker objects whose trusted growth is material, fastest first (the trend's rule, this run included). */
   growingObjects: GrowingObject[];
+  /** Every object of this run with its rates over the history and this run: the trend reads them, not fits them again. */
+  objectTrends: ObjectTrend[];
   /**
    * False when the history could not be read: hysteresis had no baseline, so
    * this run's tiers are no evidence for the alert state (not recorded as assessed).

@@ -105,6 +105,7 @@ describe('Pressure line', () => {
       deletedOpen: null,
       findings: [],
       growingObjects: [],
+      objectTrends: [],
       historyKnown: true,
       pressure: Array.from({ length: n }, (_, i) => ({ mountpoint: `/m/${i}`, ratio: i / 100 })),
     }).find((l) => l.startsWith('Pressure'));

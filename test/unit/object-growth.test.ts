@@ -261,6 +261,7 @@ describe('growing objects', () => {
       pressure: [],
       findings: [],
       growingObjects: d.growingObjects,
+      objectTrends: d.objects,
       historyKnown: true,
     })[0];
     expect(verdict).toBe(

@@ -97,7 +97,12 @@ function forecastFit(used: readonly Point[], now: number, points: Growth['points
  * Trends from journal entries (oldest first, the current run last).
  * `thresholdPct` is the disk threshold streaks count against.
  */
-export function assessTrend(entries: readonly HistoryRecord[], unreadable: number, thresholdPct: number): Trend {
+export function assessTrend(
+  entries: readonly HistoryRecord[],
+  unreadable: number,
+  thresholdPct: number,
+  knownObjects?: ObjectTrend[],
+): Trend {
   const now = entries.length ? Date.parse(entries[entries.length - 1]!.at) : Date.now();
   const latest = entries[entries.length - 1];
   const mounts = latest ? latest.filesystems.map((f) => f.mountpoint) : [];
@@ -141,7 +146,7 @@ export function assessTrend(entries: readonly HistoryRecord[], unreadable: numbe
     .filter((e) => Date.parse(e.at) >= now - WINDOWS['7d'])
     .flatMap((e) => e.remediation.map((r) => ({ at: e.at, action: r.action, reclaimedBytes: r.reclaimedBytes })));
   const lastAssessedAt = [...entries].reverse().find((e) => e.observed.assessed)?.at ?? null;
-  const objects = objectTrends(entries);
+  const objects = knownObjects ?? objectTrends(entries);
   const summary = latest?.filesystems.find((f) => f.mountpoint === latest.summaryMount);
   return {
     entries: entries.length,
@@ -184,10 +189,11 @@ export function trendFromHistory(
   history: HistoryWindow,
   current: HistoryRecord | null,
   thresholdPct: number,
+  objects?: ObjectTrend[],
 ): TrendData {
   const entries = current ? [...history.records, current] : history.records;
   return {
-    ...assessTrend(entries, history.unreadable, thresholdPct),
+    ...assessTrend(entries, history.unreadable, thresholdPct, objects),
     journalProblem: history.problem,
     files: history.files,
   };

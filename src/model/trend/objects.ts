@@ -39,9 +39,11 @@ export const MATERIAL_MIN_BYTES_PER_HOUR = 1024 * 1024;
 export function objectTrends(runs: readonly ObjectRun[]): ObjectTrend[] {
   const latest = runs[runs.length - 1];
   if (!latest?.objects) return [];
-  // Only the latest run's objects get a series: one pass, each run's time parsed once.
-  const series = new Map<string, Point[]>();
-  for (const kind of OBJECT_KINDS) for (const [name] of latest.objects[kind] ?? []) series.set(`${kind}\0${name}`, []);
+  // Only the latest run's objects get a series: one pass, each run's time parsed once; by kind, then name
+  // (a week of history is 20,000 figures: no key built for each).
+  const series = new Map(
+    OBJECT_KINDS.map((kind) => [kind, new Map((latest.objects?.[kind] ?? []).map(([name]) => [name, [] as Point[]]))]),
+  );
   const now = Date.parse(latest.at);
   // No window is longer than 7 d: the objects of older runs (a year of them) are never looked up.
   const since = now - WINDOWS['7d'];
@@ -49,16 +51,20 @@ export function objectTrends(runs: readonly ObjectRun[]): ObjectTrend[] {
     if (!run.objects) continue;
     const t = Date.parse(run.at);
     if (t < since) continue;
-    for (const kind of OBJECT_KINDS)
+    for (const kind of OBJECT_KINDS) {
+      const figures = run.objects[kind];
+      if (!figures) continue;
+      const byName = series.get(kind)!;
       // Absent from a run (not measured, or not among the biggest then) is no point: unknown, not zero.
-      for (const [name, bytes] of run.objects[kind] ?? []) series.get(`${kind}\0${name}`)?.push({ t, v: bytes });
+      for (const [name, bytes] of figures) byName.get(name)?.push({ t, v: bytes });
+    }
   }
   return OBJECT_KINDS.flatMap((kind) =>
     (latest.objects?.[kind] ?? []).map(([name, bytes]) => ({
       kind,
       name,
       bytes,
-      ...growth(series.get(`${kind}\0${name}`)!, now),
+      ...growth(series.get(kind)!.get(name)!, now),
     })),
   );
 }

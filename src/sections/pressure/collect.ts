@@ -106,6 +106,10 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
     formatBytes,
     previous,
   );
+  const objects = objectTrends([
+    ...history.records,
+    { at: ctx.startedAt.toISOString(), objects: objectFiguresOf(docker) },
+  ]);
   return {
     status: 'ok',
     data: {
@@ -118,10 +122,8 @@ export async function collectPressure(ctx: SectionContext): Promise<Collected<Pr
       pressure: filesystems.map((f) => ({ mountpoint: f.mountpoint, ratio: pressureRatio(f) })),
       findings,
       // The trend section's own rule over the same runs: the verdict names what it names.
-      growingObjects: growingObjects(
-        objectTrends([...history.records, { at: ctx.startedAt.toISOString(), objects: objectFiguresOf(docker) }]),
-        row?.sizeBytes ?? null,
-      ),
+      growingObjects: growingObjects(objects, row?.sizeBytes ?? null),
+      objectTrends: objects,
       historyKnown: !(history.problem && history.records.length === 0),
     },
   };

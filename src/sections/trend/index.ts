@@ -14,7 +14,13 @@ export const trendSection: Section<TrendData> = {
     const history = await ctx.shared.history(ctx.deadline - 50);
     // The same record the history append writes for this run.
     const current = buildRecord(ctx.measured, hostname(), ctx.startedAt, ctx.runId);
-    const data = trendFromHistory(history, current, ctx.options.diskThresholdPct);
+    // Storage Pressure fitted every object over the same runs.
+    const data = trendFromHistory(
+      history,
+      current,
+      ctx.options.diskThresholdPct,
+      ctx.measured.pressure?.data?.objectTrends,
+    );
     if (!ctx.options.journalRoot)
       return { status: 'degraded', reason: 'no journal (--no-journal): trends need past runs', data };
     return history.problem
