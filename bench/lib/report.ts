@@ -56,14 +56,20 @@ function targets(f: Figures): Target[] {
       miss: `${ms(report.median - 1.15 * floor)} over`,
     });
   }
-  for (const label of ['guard', 'guard, stuck mount elsewhere', 'guard, a path on another disk']) {
+  // Guard's targets: 1.2× on `/` (a stuck mount elsewhere included), 1.3× on another disk (its statfs in a child).
+  const guardTargets: [string, number][] = [
+    ['guard', 1.2],
+    ['guard, stuck mount elsewhere', 1.2],
+    ['guard, a path on another disk', 1.3],
+  ];
+  for (const [label, most] of guardTargets) {
     const ratio = get(label).median / node;
     rows.push({
       what: `${label} / node -e 0`,
       measured: `${ratio.toFixed(2)}× (${ms(get(label).median)})`,
-      target: '≤ 1.2×',
-      met: ratio <= 1.2,
-      miss: `${ms(get(label).median - 1.2 * node)} over`,
+      target: `≤ ${most}×`,
+      met: ratio <= most,
+      miss: `${ms(get(label).median - most * node)} over`,
     });
   }
   const bytes = Buffer.byteLength(report.first.stdout);
