@@ -26,7 +26,14 @@ export function realpathScript(p: string, end: '\\0' | '\\n'): string {
   const z = end === '\\0' ? 'z' : '';
   return `{ (CDPATH= cd -P -- ${p} 2>/dev/null && printf '%s${end}' "$PWD") || realpath -e${z} -- ${p}; }`;
 }
-const SCRIPT = `${realpathScript('"$1"', '\\0')} && exec stat -f -L -c "%S %b %f %a %c %d" -- "$1"`;
+/*
+ * A directory: its real path from the shell's own `cd -P`, then statfs of
+ * `.` (no subshell: one fork less, 12 -> 9 ms of the child here); anything
+ * else as realpathScript says.
+ */
+const STATFS = 'exec stat -f -L -c "%S %b %f %a %c %d" --';
+const SCRIPT = `if CDPATH= cd -P -- "$1" 2>/dev/null; then printf '%s\\0' "$PWD" && ${STATFS} .; exit; fi
+realpath -ez -- "$1" && ${STATFS} "$1"`;
 /*
  * A path that is not valid UTF-8 cannot cross spawn()'s arguments (they are
  * encoded as UTF-8): its bytes go as `\0ooo` escapes that printf %b turns
