@@ -14,13 +14,10 @@ export const trendSection: Section<TrendData> = {
     const history = await ctx.shared.history(ctx.deadline - 50);
     // The same record the history append writes for this run.
     const current = buildRecord(ctx.measured, hostname(), ctx.startedAt, ctx.runId);
-    // Storage Pressure fitted every object over the same runs.
-    const data = trendFromHistory(
-      history,
-      current,
-      ctx.options.diskThresholdPct,
-      ctx.measured.pressure?.data?.objectTrends,
-    );
+    // Storage Pressure fitted every object over the same runs, when it had the history (its read may have been cut short).
+    const pressure = ctx.measured.pressure?.data;
+    const objects = pressure?.historyKnown ? pressure.objectTrends : undefined;
+    const data = trendFromHistory(history, current, ctx.options.diskThresholdPct, objects);
     if (!ctx.options.journalRoot)
       return { status: 'degraded', reason: 'no journal (--no-journal): trends need past runs', data };
     return history.problem
