@@ -17,19 +17,21 @@ import type { PathMeasurement } from '../model/filesystems.js';
 /**
  * The shell script text giving the real path of `p` (a quoted shell word),
  * ended by `end` (printf's NUL or newline escape): a directory's from the shell's own
- * `cd -P` in a subshell (no exec: realpath is a process start, 5-20 ms on a
- * busy host), anything else (a file, a missing path, no search permission)
- * from realpath -e, with its message. For a directory both give the same
+ * `cd -P` (no exec: realpath is a process start, 5-20 ms on a busy host),
+ * anything else (a file, a missing path, no search permission) from
+ * realpath -e, with its message. For a directory both give the same
  * physical path. Sample: `/data` (a link to `/srv/data`) → `/srv/data`.
+ * It changes the directory: run it in a subshell of its own, as a command
+ * substitution is.
  */
 export function realpathScript(p: string, end: '\\0' | '\\n'): string {
   const z = end === '\\0' ? 'z' : '';
-  return `{ (CDPATH= cd -P -- ${p} 2>/dev/null && printf '%s${end}' "$PWD") || realpath -e${z} -- ${p}; }`;
+  return `{ CDPATH= cd -P -- ${p} 2>/dev/null && printf '%s${end}' "$PWD" || realpath -e${z} -- ${p}; }`;
 }
 /*
  * A directory: its real path from the shell's own `cd -P`, then statfs of
  * `.` (no subshell: one fork less, 12 -> 9 ms of the child here); anything
- * else as realpathScript says.
+ * else from realpath, as in realpathScript.
  */
 const STATFS = 'exec stat -f -L -c "%S %b %f %a %c %d" --';
 const SCRIPT = `if CDPATH= cd -P -- "$1" 2>/dev/null; then printf '%s\\0' "$PWD" && ${STATFS} .; exit; fi

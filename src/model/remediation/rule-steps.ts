@@ -1,14 +1,15 @@
 import { formatBytes } from '../../text/bytes.js';
 import { formatDuration } from '../../text/duration.js';
 import { shellQuote } from '../../text/escape.js';
+import { count } from '../../text/plural.js';
 import type { PlanStep } from './plan.js';
 import { freedBy, selectFiles, type RuleAction, type RuleScan } from './rules.js';
 
 /** Files named in a step's suggested command; the step's objects list them all. */
 const CLI_FILES = 5;
 
-function titleOf(action: RuleAction, olderThanMs: number | null, count: number, name: string): string {
-  const files = `${count} file${count === 1 ? '' : 's'}`;
+function titleOf(action: RuleAction, olderThanMs: number | null, fileCount: number, name: string): string {
+  const files = count(fileCount, 'file');
   switch (action.kind) {
     case 'delete':
       return `rule ${name}: delete ${files} older than ${formatDuration(olderThanMs ?? 0)}`;

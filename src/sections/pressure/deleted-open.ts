@@ -1,5 +1,6 @@
 import { formatBytes } from '../../text/bytes.js';
 import { code, inline } from '../../text/escape.js';
+import { count } from '../../text/plural.js';
 import type { DeletedOpenFile, DeletedOpenProcess, DeletedOpenReport } from '../../model/deleted-open.js';
 
 /** Files and holders named on the line: the report stays a few hundred tokens. */
@@ -34,7 +35,7 @@ export function deletedOpenLines(d: DeletedOpenReport): string[] {
     const rest = fs.files - named.length;
     const restBytes = fs.bytes - here.slice(0, FILES_SHOWN).reduce((a, f) => a + f.bytes, 0);
     lines.push(
-      `Deleted but still open on ${inline(fs.mountpoint)}: ${formatBytes(fs.bytes)} in ${fs.files} ${fs.files === 1 ? 'file' : 'files'}: ${named.join('; ')}${rest > 0 ? `; … and ${rest} more, ${formatBytes(restBytes)}` : ''}.`,
+      `Deleted but still open on ${inline(fs.mountpoint)}: ${formatBytes(fs.bytes)} in ${count(fs.files, 'file')}: ${named.join('; ')}${rest > 0 ? `; … and ${rest} more, ${formatBytes(restBytes)}` : ''}.`,
     );
   }
   const unseen: string[] = [];
